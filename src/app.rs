@@ -1,0 +1,309 @@
+//! The commands behind the binary: each takes a validated config and does its work.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::cli::DeviceChoice;
+use crate::data::{parse_delimited, read_dataset, ColumnSpec, Dataset};
+use crate::diagnostics::{ess_bulk, summarize};
+use crate::gpu::Gpu;
+use crate::layout::MAX_TRIALS;
+use crate::output::{format_summary_table, write_draws, write_summary, DrawsTable, SummaryRow};
+use crate::prior::HyperPrior;
+use crate::sampler::{self, Backend, Batch, Fit, SamplerConfig, HYPER_NAMES};
+
+/// The rat-tumour table of BDA3 ch. 5 (provenance: data/SOURCES.md).
+pub const RATS_CSV: &[u8] = include_bytes!("../data/rats.csv");
+pub const RATS_SOURCE: &str = "rats.csv (embedded)";
+
+/// A problem with what the user asked for or gave: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UserError(pub String);
+
+pub fn rats_columns() -> ColumnSpec {
+    ColumnSpec {
+        successes: "tumors".into(),
+        trials: "rats".into(),
+        unit: None,
+        id: Some("experiment".into()),
+    }
+}
+
+/// The embedded rat data, parsed and validated like any input.
+pub fn rats_dataset() -> Dataset {
+    parse_delimited(RATS_CSV, RATS_SOURCE, b',', &rats_columns()).expect("the embedded rat table is valid")
+}
+
+#[derive(Debug, Clone)]
+pub enum DataSource {
+    File(PathBuf),
+    EmbeddedRats,
+}
+
+/// Everything `sample` and `demo` need, validated.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub sampler: SamplerConfig,
+    pub source: DataSource,
+    pub columns: ColumnSpec,
+    pub device: DeviceChoice,
+    pub out: PathBuf,
+    pub quiet: bool,
+}
+
+pub struct BenchConfig {
+    pub chains: Vec<u32>,
+    pub warmup: u32,
+    pub draws: u32,
+    pub seed: u32,
+    pub gpu: bool,
+}
+
+/// The device a run uses: a GPU, or None for the CPU path.
+pub fn open_device(choice: DeviceChoice) -> Result<Option<Gpu>, UserError> {
+    match choice {
+        DeviceChoice::Cpu => Ok(None),
+        DeviceChoice::Gpu => Gpu::open(true).map(Some).map_err(|e| UserError(e.to_string())),
+        DeviceChoice::Auto => match Gpu::open(false) {
+            Ok(gpu) => Ok(Some(gpu)),
+            Err(e) => {
+                eprintln!(
+                    "betagibbs: {e}\nbetagibbs: running on the CPU ({} threads)",
+                    rayon::current_num_threads()
+                );
+                Ok(None)
+            }
+        },
+    }
+}
+
+pub fn describe_device(gpu: Option<&Gpu>) -> String {
+    match gpu {
+        Some(g) => format!("gpu: {}", g.describe()),
+        None => format!("cpu: {} threads", rayon::current_num_threads()),
+    }
+}
+
+/// Stan-style names in the order of `Fit`'s parameters: per unit its thetas, then
+/// HYPER_NAMES; with a unit column every name is prefixed by `<unit>/`.
+pub fn parameter_names(ds: &Dataset, keep_thetas: bool) -> Vec<String> {
+    let mut names = Vec::new();
+    for u in 0..ds.n_units() {
+        let prefix = if ds.has_unit_column {
+            format!("{}/", ds.unit_labels[u])
+        } else {
+            String::new()
+        };
+        if keep_thetas {
+            for o in ds.unit_range(u) {
+                names.push(format!("{prefix}theta[{}]", ds.ids[o]));
+            }
+        }
+        for h in HYPER_NAMES {
+            names.push(format!("{prefix}{h}"));
+        }
+    }
+    names
+}
+
+pub fn batch_of(ds: &Dataset) -> Result<Batch, UserError> {
+    if let Some(o) = ds.trials.iter().position(|&n| n > MAX_TRIALS) {
+        return Err(UserError(format!(
+            "{}: observation {} ({}) has {} trials; at most {MAX_TRIALS} are supported (the kernels work in f32)",
+            ds.source,
+            o + 1,
+            ds.ids[o],
+            ds.trials[o]
+        )));
+    }
+    Ok(Batch::new(&ds.successes, &ds.trials, ds.unit_offsets.clone()))
+}
+
+/// A progress bar on stderr for `len` steps; hidden when quiet or stderr is not a terminal.
+pub fn progress_bar(len: u64, what: &str, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} sweeps ({per_sec}, eta {eta})")
+            .expect("valid template"),
+    );
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Summaries of every parameter, in parallel.
+pub fn summary_rows(fit: &Fit, names: &[String]) -> Vec<SummaryRow> {
+    (0..fit.n_params)
+        .into_par_iter()
+        .map(|p| SummaryRow {
+            parameter: names[p].clone(),
+            summary: summarize(&fit.chains(p)),
+        })
+        .collect()
+}
+
+/// `sample` and `demo`: read, fit, summarise, write, print.
+pub fn run_sample(config: &RunConfig) -> anyhow::Result<()> {
+    let dataset = match &config.source {
+        DataSource::File(path) => read_dataset(path, &config.columns).map_err(|e| UserError(e.to_string()))?,
+        DataSource::EmbeddedRats => rats_dataset(),
+    };
+    let batch = batch_of(&dataset)?;
+    if config.out.exists() && !config.out.is_dir() {
+        return Err(UserError(format!("--out {}: exists and is not a directory", config.out.display())).into());
+    }
+    let gpu = open_device(config.device)?;
+    let device = describe_device(gpu.as_ref());
+    let backend = gpu.as_ref().map_or(Backend::Cpu, Backend::Gpu);
+    let s = &config.sampler;
+    let bar = progress_bar(u64::from(s.sweeps()), &format!("sampling on {device}"), config.quiet);
+    let fit = sampler::run(&batch, s, backend, Some(&bar)).context("sampling failed")?;
+    bar.finish_and_clear();
+
+    let names = parameter_names(&dataset, s.keep_thetas);
+    let rows = summary_rows(&fit, &names);
+    let metadata = run_metadata(&dataset, s, &device);
+    std::fs::create_dir_all(&config.out)
+        .with_context(|| format!("creating the output directory {}", config.out.display()))?;
+    let draws_path = config.out.join("draws.parquet");
+    let table = DrawsTable {
+        parameter_names: &names,
+        n_chains: fit.n_chains,
+        n_draws: fit.n_draws,
+        values: &fit.values,
+    };
+    write_draws(&draws_path, &table, &metadata).with_context(|| format!("writing {}", draws_path.display()))?;
+    let summary_path = config.out.join("summary.parquet");
+    write_summary(&summary_path, &rows, &metadata).with_context(|| format!("writing {}", summary_path.display()))?;
+    println!("{}", format_summary_table(&rows));
+    eprintln!(
+        "betagibbs: {} chains x {} draws in {:.2} s on {device}; wrote {} and {}",
+        fit.n_chains,
+        fit.n_draws,
+        fit.wall_seconds,
+        draws_path.display(),
+        summary_path.display()
+    );
+    Ok(())
+}
+
+/// Key-value metadata for the Parquet footers.
+pub fn run_metadata(ds: &Dataset, s: &SamplerConfig, device: &str) -> Vec<(String, String)> {
+    [
+        ("betagibbs.version", env!("CARGO_PKG_VERSION").to_string()),
+        (
+            "betagibbs.model",
+            "y[i] ~ Binomial(n[i], theta[i]); theta[i] ~ Beta(alpha[u], beta[u]) per unit u".to_string(),
+        ),
+        ("betagibbs.prior", s.prior.to_string()),
+        ("betagibbs.seed", s.seed.to_string()),
+        ("betagibbs.chains", s.chains.to_string()),
+        ("betagibbs.warmup", s.warmup.to_string()),
+        ("betagibbs.draws", s.draws.to_string()),
+        ("betagibbs.thin", s.thin.to_string()),
+        ("betagibbs.device", device.to_string()),
+        ("betagibbs.input", ds.source.clone()),
+        ("betagibbs.input_sha256", ds.sha256.clone()),
+        ("betagibbs.units", ds.n_units().to_string()),
+        ("betagibbs.observations", ds.n_obs().to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// One benchmark measurement: the rat model with `chains` chains on one path.
+#[derive(Debug, Clone)]
+pub struct BenchRow {
+    pub path: String,
+    pub chains: u32,
+    pub wall_seconds: f64,
+    pub theta_updates_per_second: f64,
+    /// Bulk ESS of log(alpha + beta) per wall second, warm-up included.
+    pub ess_per_second: f64,
+}
+
+/// Run the rat model once and measure it.
+pub fn bench_once(gpu: Option<&Gpu>, chains: u32, warmup: u32, draws: u32, seed: u32) -> anyhow::Result<BenchRow> {
+    let batch = batch_of(&rats_dataset())?;
+    let mut config = SamplerConfig::new(HyperPrior::Bda3, chains, warmup, draws, 1, seed);
+    config.keep_thetas = false;
+    let backend = gpu.map_or(Backend::Cpu, Backend::Gpu);
+    let fit = sampler::run(&batch, &config, backend, None)?;
+    let kappa = batch.unit_param_start(0, false) + 3;
+    let log_kappa: Vec<Vec<f64>> = (0..fit.n_chains)
+        .map(|c| fit.chain(kappa, c).iter().map(|k| k.ln()).collect())
+        .collect();
+    let refs: Vec<&[f64]> = log_kappa.iter().map(|v| v.as_slice()).collect();
+    let ess = ess_bulk(&refs);
+    Ok(BenchRow {
+        path: describe_device(gpu),
+        chains,
+        wall_seconds: fit.wall_seconds,
+        theta_updates_per_second: fit.theta_updates as f64 / fit.wall_seconds,
+        ess_per_second: ess / fit.wall_seconds,
+    })
+}
+
+/// `bench`: both paths side by side for each chain count.
+pub fn run_bench(config: &BenchConfig) -> anyhow::Result<Vec<BenchRow>> {
+    let gpu = if config.gpu {
+        match Gpu::open(true) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                eprintln!("betagibbs: {e}; timing the CPU path only");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    println!(
+        "rat model (71 observations), bda3 prior, {} warm-up + {} draws per chain",
+        config.warmup, config.draws
+    );
+    println!(
+        "{:<48} {:>7} {:>9} {:>16} {:>14}",
+        "path", "chains", "wall s", "theta-updates/s", "ESS/s log(a+b)"
+    );
+    let mut rows = Vec::new();
+    for &chains in &config.chains {
+        for g in [None, gpu.as_ref()] {
+            if g.is_none() && rows.iter().any(|r: &BenchRow| r.chains == chains && r.path.starts_with("cpu")) {
+                continue;
+            }
+            let row = bench_once(g, chains, config.warmup, config.draws, config.seed)?;
+            println!(
+                "{:<48} {:>7} {:>9.2} {:>16.3e} {:>14.0}",
+                row.path, row.chains, row.wall_seconds, row.theta_updates_per_second, row.ess_per_second
+            );
+            rows.push(row);
+            if gpu.is_none() {
+                break;
+            }
+        }
+    }
+    if gpu.is_some() {
+        let crossover = config.chains.iter().find(|&&c| {
+            let get = |cpu: bool| {
+                rows.iter()
+                    .find(|r| r.chains == c && r.path.starts_with("cpu") == cpu)
+                    .map(|r| r.theta_updates_per_second)
+            };
+            matches!((get(false), get(true)), (Some(g), Some(c)) if g > c)
+        });
+        match crossover {
+            Some(c) => println!("the GPU path overtakes the CPU path at {c} chains"),
+            None => println!("the GPU path did not overtake the CPU path at any chain count tried"),
+        }
+    }
+    Ok(rows)
+}

@@ -1,0 +1,33 @@
+//! The `betagibbs` binary: parse flags into a validated config, run, map errors to exit codes.
+//!
+//! Exit codes: 0 success; 1 a failure of the program or the machine (I/O, GPU);
+//! 2 a problem with the input or the flags (the message says what and where).
+
+use std::process::ExitCode;
+
+use betagibbs::app::{run_bench, run_sample, UserError};
+use betagibbs::cli::{Cli, Command};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sample(args) => args.into_config().map_err(anyhow::Error::from).and_then(|c| run_sample(&c)),
+        Command::Demo(args) => args.into_config().map_err(anyhow::Error::from).and_then(|c| run_sample(&c)),
+        Command::Bench(args) => args
+            .into_config()
+            .map_err(anyhow::Error::from)
+            .and_then(|c| run_bench(&c).map(|_| ())),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("betagibbs: error: {e:#}");
+            if e.downcast_ref::<UserError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}

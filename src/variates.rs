@@ -1,0 +1,72 @@
+//! Uniform, normal, Gamma and Beta variates in f32 from Philox blocks.
+//!
+//! CPU twin of `shaders/shared/variates.wgsl`: the same operations in the same
+//! order, so that the CPU path consumes the same random stream as the GPU path
+//! and differs only where the two platforms' `log`, `cos` and `sqrt` differ in
+//! the last bits.
+
+use crate::rng::{counter, philox4x32_10, uniform_f32, Stream};
+
+/// Bound on Marsaglia–Tsang attempts (keep in sync with MAX_GAMMA_ATTEMPTS in variates.wgsl);
+/// each accepts with probability > 0.95, so 64 never run out in practice.
+pub const MAX_GAMMA_ATTEMPTS: u32 = 64;
+const PI: f32 = std::f32::consts::PI;
+const TWO_PI: f32 = 2.0 * std::f32::consts::PI;
+
+/// Box–Muller, cosine branch, with the angle kept in [-pi, pi).
+#[inline]
+pub fn standard_normal(w0: u32, w1: u32) -> f32 {
+    let radius = (-2.0 * uniform_f32(w0).ln()).sqrt();
+    radius * (TWO_PI * uniform_f32(w1) - PI).cos()
+}
+
+/// Where a variate's random blocks come from: the Philox key and the counter's first three words.
+#[derive(Debug, Clone, Copy)]
+pub struct DrawSite {
+    pub key: [u32; 2],
+    pub index: u32,
+    pub unit: u32,
+    pub sweep: u32,
+}
+
+/// log of a Gamma(shape, 1) variate: Marsaglia & Tsang (2000), boosted in log space for shape < 1.
+#[inline]
+pub fn log_gamma_variate(shape: f32, site: DrawSite, stream: Stream) -> f32 {
+    let boosted = shape < 1.0;
+    let a = if boosted { shape + 1.0 } else { shape };
+    let d = a - 1.0 / 3.0;
+    let c = 1.0 / (9.0 * d).sqrt();
+    for attempt in 0..MAX_GAMMA_ATTEMPTS {
+        let w = philox4x32_10(
+            counter(site.index, site.unit, site.sweep, stream, attempt),
+            site.key,
+        );
+        let x = standard_normal(w[0], w[1]);
+        let t = 1.0 + c * x;
+        if t <= 0.0 {
+            continue;
+        }
+        let log_v = 3.0 * t.ln();
+        let v = t * t * t;
+        let u = uniform_f32(w[2]);
+        let x2 = x * x;
+        if u < 1.0 - 0.0331 * x2 * x2 || u.ln() < 0.5 * x2 + d * (1.0 - v + log_v) {
+            let mut log_g = d.ln() + log_v;
+            if boosted {
+                log_g += uniform_f32(w[3]).ln() / shape;
+            }
+            return log_g;
+        }
+    }
+    d.ln()
+}
+
+/// (log theta, log(1 - theta)) for theta ~ Beta(a, b), from two Gamma variates in log space.
+#[inline]
+pub fn log_beta_variate(a: f32, b: f32, site: DrawSite) -> [f32; 2] {
+    let log_ga = log_gamma_variate(a, site, Stream::ThetaA);
+    let log_gb = log_gamma_variate(b, site, Stream::ThetaB);
+    let m = log_ga.max(log_gb);
+    let log_sum = m + ((log_ga - m).exp() + (log_gb - m).exp()).ln();
+    [log_ga - log_sum, log_gb - log_sum]
+}

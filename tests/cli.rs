@@ -1,0 +1,118 @@
+//! The binary end to end: good runs write both Parquet files; bad input exits 2 with a
+//! message naming file, line and column, and leaves no output behind.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn betagibbs(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_betagibbs"))
+        .args(args)
+        .output()
+        .expect("run betagibbs")
+}
+
+fn sample(data: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "sample",
+        data.to_str().unwrap(),
+        "--successes",
+        "y",
+        "--trials",
+        "n",
+        "--out",
+        out.to_str().unwrap(),
+        "--chains",
+        "2",
+        "--warmup",
+        "20",
+        "--draws",
+        "20",
+        "--device",
+        "cpu",
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    betagibbs(&args)
+}
+
+/// Each case: file name, contents, and what the message must contain.
+const BAD_INPUTS: &[(&str, &str, &[&str])] = &[
+    ("y_gt_n.csv", "y,n\n1,5\n6,5\n", &["y_gt_n.csv:3", "6", "5"]),
+    ("negative.csv", "y,n\n-1,5\n", &["negative.csv:2:1", "'y'"]),
+    ("fraction.csv", "y,n\n1.5,5\n", &["fraction.csv:2:1", "'y'"]),
+    ("zero_trials.csv", "y,n\n0,0\n", &["zero_trials.csv:2:2", "'n'"]),
+    ("nan.csv", "y,n\nNaN,5\n", &["nan.csv:2:1", "'y'"]),
+    ("missing_column.csv", "y,trials\n1,5\n", &["missing_column.csv", "'n'"]),
+    ("empty.csv", "", &["empty.csv"]),
+    ("text.tsv", "y\tn\n1\tfive\n", &["text.tsv:2:2", "'n'"]),
+    ("broken.parquet", "PAR1 this is not parquet", &["broken.parquet", "Parquet"]),
+];
+
+#[test]
+fn bad_input_exits_2_names_the_place_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, contents, needles) in BAD_INPUTS {
+        let data = dir.path().join(name);
+        std::fs::write(&data, contents).unwrap();
+        let out = dir.path().join(format!("out-{name}"));
+        let result = sample(&data, &out, &[]);
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{name}: exit code; stderr: {stderr}");
+        for needle in *needles {
+            assert!(stderr.contains(needle), "{name}: message lacks {needle:?}: {stderr}");
+        }
+        assert!(!out.exists(), "{name}: an output directory was created");
+    }
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("ok.csv");
+    std::fs::write(&data, "y,n\n1,5\n2,6\n").unwrap();
+    for extra in [&["--prior", "flat"][..], &["--chains", "0"], &["--prior", "kruschke(a=NaN)"]] {
+        let result = sample(&data, &dir.path().join("out"), extra);
+        assert_eq!(result.status.code(), Some(2), "{extra:?}: {}", String::from_utf8_lossy(&result.stderr));
+    }
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn a_good_run_writes_draws_and_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("groups.csv");
+    std::fs::write(&data, "site,y,n\nA,1,5\nB,2,9\nA,3,7\nB,0,4\n").unwrap();
+    let out = dir.path().join("out");
+    let result = sample(&data, &out, &["--unit", "site"]);
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    for name in ["A/theta[1]", "A/theta[3]", "B/theta[2]", "B/kappa", "A/alpha"] {
+        assert!(stdout.contains(name), "summary lacks {name}: {stdout}");
+    }
+    assert!(out.join("draws.parquet").is_file() && out.join("summary.parquet").is_file());
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != "draws.parquet" && n != "summary.parquet")
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn device_gpu_runs_on_the_software_driver_or_explains() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let result = betagibbs(&[
+        "demo", "--out", out.to_str().unwrap(), "--device", "gpu", "--chains", "4", "--warmup", "20", "--draws", "20", "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    if common::gpu_or_skip("cli_device_gpu").is_some() {
+        assert!(result.status.success(), "{stderr}");
+        assert!(out.join("draws.parquet").is_file());
+    } else {
+        assert_eq!(result.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("mesa-vulkan-drivers"), "{stderr}");
+    }
+}

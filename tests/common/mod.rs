@@ -1,0 +1,41 @@
+//! Shared by the integration tests: the GPU adapter, or a clear skip.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use betagibbs::gpu::Gpu;
+
+/// True under CI (`CI=true`), where GPU and shared-data tests must run, not skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A GPU adapter (the software Vulkan driver counts). Outside CI, None with a printed
+/// reason when there is none; in CI, a panic, because CI installs lavapipe.
+pub fn gpu_or_skip(test: &str) -> Option<Gpu> {
+    match Gpu::open(true) {
+        Ok(gpu) => {
+            eprintln!("{test}: running on {}", gpu.describe());
+            Some(gpu)
+        }
+        Err(e) if in_ci() => panic!("{test}: CI=true but no GPU adapter: {e}"),
+        Err(e) => {
+            eprintln!("SKIPPED {test}: no GPU adapter ({e})");
+            None
+        }
+    }
+}
+
+/// `../shared/data/<name>` beside the repository, or None (with a printed skip) when
+/// absent outside CI; in CI its absence is a failure.
+pub fn shared_data(test: &str, name: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(name);
+    if path.exists() {
+        Some(path)
+    } else if in_ci() {
+        panic!("{test}: CI=true but {} is missing", path.display())
+    } else {
+        eprintln!("SKIPPED {test}: {} not found (a clone without ../shared)", path.display());
+        None
+    }
+}

@@ -1,0 +1,103 @@
+"""The Parquet outputs read back by the Arrow tools people use: pyarrow, pandas, polars, DuckDB.
+
+Run by .ci/run after `cargo test`: pytest tests/test_arrow_readers.py with BETAGIBBS_BIN
+pointing at a built betagibbs binary.
+"""
+
+import os
+import subprocess
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+CHAINS, WARMUP, DRAWS = 4, 200, 300
+N_PARAMS = 71 + 4  # 71 thetas, then alpha, beta, mu, kappa
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    d = tmp_path_factory.mktemp("demo")
+    binary = os.environ.get("BETAGIBBS_BIN", "target/debug/betagibbs")
+    subprocess.run(
+        [binary, "demo", "--out", str(d), "--device", "cpu", "--quiet",
+         "--chains", str(CHAINS), "--warmup", str(WARMUP), "--draws", str(DRAWS), "--seed", "5"],
+        check=True, capture_output=True,
+    )
+    return d
+
+
+def test_pyarrow_draws_schema_metadata_and_compression(out):
+    f = pq.ParquetFile(out / "draws.parquet")
+    schema = f.schema_arrow
+    assert schema.field("chain").type == pa.int32()
+    assert schema.field("draw").type == pa.int32()
+    assert schema.field("parameter").type == pa.dictionary(pa.int32(), pa.string())
+    assert schema.field("value").type == pa.float64()
+    assert f.metadata.num_rows == N_PARAMS * CHAINS * DRAWS
+    meta = {k.decode(): v.decode() for k, v in schema.metadata.items()}
+    assert meta["betagibbs.prior"] == "bda3"
+    assert meta["betagibbs.seed"] == "5"
+    assert meta["betagibbs.chains"] == str(CHAINS)
+    assert meta["betagibbs.draws"] == str(DRAWS)
+    assert len(meta["betagibbs.input_sha256"]) == 64
+    for i in range(f.metadata.num_columns):
+        assert f.metadata.row_group(0).column(i).compression == "ZSTD"
+    t = f.read()
+    assert sorted(set(t.column("chain").to_pylist())) == list(range(1, CHAINS + 1))
+    assert sorted(set(t.column("draw").to_pylist())) == list(range(1, DRAWS + 1))
+
+
+def test_pyarrow_summary_schema(out):
+    t = pq.read_table(out / "summary.parquet")
+    assert t.schema.names == ["parameter", "mean", "sd", "q2_5", "median", "q97_5",
+                              "mcse_mean", "ess_bulk", "ess_tail", "r_hat"]
+    assert t.schema.field("parameter").type in (pa.string(), pa.large_string())
+    for name in t.schema.names[1:]:
+        assert t.schema.field(name).type == pa.float64()
+    names = t.column("parameter").to_pylist()
+    assert names[:2] == ["theta[1]", "theta[2]"] and names[70] == "theta[71]"
+    assert names[71:] == ["alpha", "beta", "mu", "kappa"]
+
+
+def test_pandas_means_match_the_summary(out):
+    draws = pd_read(out / "draws.parquet")
+    summary = pd_read(out / "summary.parquet").set_index("parameter")
+    means = draws.groupby("parameter", observed=True)["value"].mean()
+    assert len(means) == N_PARAMS
+    for p, m in means.items():
+        assert abs(m - summary.loc[p, "mean"]) < 1e-9 * max(1.0, abs(m))
+    # Thetas are proportions; the rat data's population mean is near 0.14 (BDA3 §5.3).
+    assert 0.0 < summary.loc["theta[71]", "mean"] < 1.0
+    assert 0.10 < summary.loc["mu", "mean"] < 0.20
+
+
+def pd_read(path):
+    return pq.read_table(path).to_pandas()
+
+
+def test_polars_reads_both_files(out):
+    draws = pl.read_parquet(out / "draws.parquet")
+    counts = draws.group_by("parameter").len()
+    assert counts.height == N_PARAMS
+    assert counts["len"].to_list() == [CHAINS * DRAWS] * N_PARAMS
+    summary = pl.read_parquet(out / "summary.parquet")
+    assert summary.height == N_PARAMS
+    assert (summary["r_hat"] < 1.1).all()
+
+
+def test_duckdb_queries_match_the_summary(out):
+    con = duckdb.connect()
+    worst = con.execute(
+        f"""
+        SELECT max(abs(d.m - s.mean)) FROM
+          (SELECT parameter::VARCHAR AS parameter, avg(value) AS m
+           FROM read_parquet('{out / "draws.parquet"}') GROUP BY 1) d
+        JOIN read_parquet('{out / "summary.parquet"}') s USING (parameter)
+        """
+    ).fetchone()[0]
+    assert worst < 1e-9
+    n = con.execute(f"SELECT count(DISTINCT parameter) FROM '{out / 'draws.parquet'}'").fetchone()[0]
+    assert n == N_PARAMS
