@@ -11,7 +11,12 @@ fn expand(source: &str, shared: &Path, shader: &Path) -> String {
             Some(name) => {
                 let path = shared.join(format!("{}.wgsl", name.trim()));
                 let text = fs::read_to_string(&path).unwrap_or_else(|e| {
-                    panic!("{}: #import {}: {}: {e}", shader.display(), name, path.display())
+                    panic!(
+                        "{}: #import {}: {}: {e}",
+                        shader.display(),
+                        name,
+                        path.display()
+                    )
                 });
                 out.push_str(&format!("// ---- begin {} ----\n", path.display()));
                 out.push_str(&text);
@@ -40,9 +45,8 @@ fn main() {
     for path in entries {
         let source = fs::read_to_string(&path).expect("readable shader");
         let expanded = expand(&source, &shared, &path);
-        let module = naga::front::wgsl::parse_str(&expanded).unwrap_or_else(|e| {
-            panic!("{}: {}", path.display(), e.emit_to_string(&expanded))
-        });
+        let module = naga::front::wgsl::parse_str(&expanded)
+            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&expanded)));
         naga::valid::Validator::new(
             naga::valid::ValidationFlags::all(),
             naga::valid::Capabilities::default(),

@@ -5,7 +5,10 @@
 use betagibbs::app::{run_bench, BenchConfig};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() {
@@ -18,6 +21,10 @@ fn main() {
         warmup: env_or("BETAGIBBS_BENCH_WARMUP", 1000),
         draws: env_or("BETAGIBBS_BENCH_DRAWS", 1000),
         seed: 1,
+        hyper_rounds: env_or(
+            "BETAGIBBS_BENCH_HYPER_ROUNDS",
+            betagibbs::sampler::DEFAULT_HYPER_ROUNDS,
+        ),
         gpu: true,
     };
     run_bench(&config).expect("benchmark run");

@@ -36,7 +36,8 @@ pub fn rats_columns() -> ColumnSpec {
 
 /// The embedded rat data, parsed and validated like any input.
 pub fn rats_dataset() -> Dataset {
-    parse_delimited(RATS_CSV, RATS_SOURCE, b',', &rats_columns()).expect("the embedded rat table is valid")
+    parse_delimited(RATS_CSV, RATS_SOURCE, b',', &rats_columns())
+        .expect("the embedded rat table is valid")
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +62,7 @@ pub struct BenchConfig {
     pub warmup: u32,
     pub draws: u32,
     pub seed: u32,
+    pub hyper_rounds: u32,
     pub gpu: bool,
 }
 
@@ -68,7 +70,9 @@ pub struct BenchConfig {
 pub fn open_device(choice: DeviceChoice) -> Result<Option<Gpu>, UserError> {
     match choice {
         DeviceChoice::Cpu => Ok(None),
-        DeviceChoice::Gpu => Gpu::open(true).map(Some).map_err(|e| UserError(e.to_string())),
+        DeviceChoice::Gpu => Gpu::open(true)
+            .map(Some)
+            .map_err(|e| UserError(e.to_string())),
         DeviceChoice::Auto => match Gpu::open(false) {
             Ok(gpu) => Ok(Some(gpu)),
             Err(e) => {
@@ -121,7 +125,11 @@ pub fn batch_of(ds: &Dataset) -> Result<Batch, UserError> {
             ds.trials[o]
         )));
     }
-    Ok(Batch::new(&ds.successes, &ds.trials, ds.unit_offsets.clone()))
+    Ok(Batch::new(
+        &ds.successes,
+        &ds.trials,
+        ds.unit_offsets.clone(),
+    ))
 }
 
 /// A progress bar on stderr for `len` steps; hidden when quiet or stderr is not a terminal.
@@ -131,8 +139,10 @@ pub fn progress_bar(len: u64, what: &str, quiet: bool) -> ProgressBar {
     }
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template("{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} sweeps ({per_sec}, eta {eta})")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} sweeps ({per_sec}, eta {eta})",
+        )
+        .expect("valid template"),
     );
     bar.set_message(what.to_string());
     bar.enable_steady_tick(Duration::from_millis(200));
@@ -153,18 +163,28 @@ pub fn summary_rows(fit: &Fit, names: &[String]) -> Vec<SummaryRow> {
 /// `sample` and `demo`: read, fit, summarise, write, print.
 pub fn run_sample(config: &RunConfig) -> anyhow::Result<()> {
     let dataset = match &config.source {
-        DataSource::File(path) => read_dataset(path, &config.columns).map_err(|e| UserError(e.to_string()))?,
+        DataSource::File(path) => {
+            read_dataset(path, &config.columns).map_err(|e| UserError(e.to_string()))?
+        }
         DataSource::EmbeddedRats => rats_dataset(),
     };
     let batch = batch_of(&dataset)?;
     if config.out.exists() && !config.out.is_dir() {
-        return Err(UserError(format!("--out {}: exists and is not a directory", config.out.display())).into());
+        return Err(UserError(format!(
+            "--out {}: exists and is not a directory",
+            config.out.display()
+        ))
+        .into());
     }
     let gpu = open_device(config.device)?;
     let device = describe_device(gpu.as_ref());
     let backend = gpu.as_ref().map_or(Backend::Cpu, Backend::Gpu);
     let s = &config.sampler;
-    let bar = progress_bar(u64::from(s.sweeps()), &format!("sampling on {device}"), config.quiet);
+    let bar = progress_bar(
+        u64::from(s.sweeps()),
+        &format!("sampling on {device}"),
+        config.quiet,
+    );
     let fit = sampler::run(&batch, s, backend, Some(&bar)).context("sampling failed")?;
     bar.finish_and_clear();
 
@@ -180,9 +200,9 @@ pub fn run_sample(config: &RunConfig) -> anyhow::Result<()> {
         n_draws: fit.n_draws,
         values: &fit.values,
     };
-    write_draws(&draws_path, &table, &metadata).with_context(|| format!("writing {}", draws_path.display()))?;
+    write_draws(&draws_path, &table, &metadata)?;
     let summary_path = config.out.join("summary.parquet");
-    write_summary(&summary_path, &rows, &metadata).with_context(|| format!("writing {}", summary_path.display()))?;
+    write_summary(&summary_path, &rows, &metadata)?;
     println!("{}", format_summary_table(&rows));
     eprintln!(
         "betagibbs: {} chains x {} draws in {:.2} s on {device}; wrote {} and {}",
@@ -201,7 +221,8 @@ pub fn run_metadata(ds: &Dataset, s: &SamplerConfig, device: &str) -> Vec<(Strin
         ("betagibbs.version", env!("CARGO_PKG_VERSION").to_string()),
         (
             "betagibbs.model",
-            "y[i] ~ Binomial(n[i], theta[i]); theta[i] ~ Beta(alpha[u], beta[u]) per unit u".to_string(),
+            "y[i] ~ Binomial(n[i], theta[i]); theta[i] ~ Beta(alpha[u], beta[u]) per unit u"
+                .to_string(),
         ),
         ("betagibbs.prior", s.prior.to_string()),
         ("betagibbs.seed", s.seed.to_string()),
@@ -232,10 +253,18 @@ pub struct BenchRow {
 }
 
 /// Run the rat model once and measure it.
-pub fn bench_once(gpu: Option<&Gpu>, chains: u32, warmup: u32, draws: u32, seed: u32) -> anyhow::Result<BenchRow> {
+pub fn bench_once(gpu: Option<&Gpu>, chains: u32, bench: &BenchConfig) -> anyhow::Result<BenchRow> {
     let batch = batch_of(&rats_dataset())?;
-    let mut config = SamplerConfig::new(HyperPrior::Bda3, chains, warmup, draws, 1, seed);
+    let mut config = SamplerConfig::new(
+        HyperPrior::Bda3,
+        chains,
+        bench.warmup,
+        bench.draws,
+        1,
+        bench.seed,
+    );
     config.keep_thetas = false;
+    config.hyper_rounds = bench.hyper_rounds;
     let backend = gpu.map_or(Backend::Cpu, Backend::Gpu);
     let fit = sampler::run(&batch, &config, backend, None)?;
     let kappa = batch.unit_param_start(0, false) + 3;
@@ -267,8 +296,8 @@ pub fn run_bench(config: &BenchConfig) -> anyhow::Result<Vec<BenchRow>> {
         None
     };
     println!(
-        "rat model (71 observations), bda3 prior, {} warm-up + {} draws per chain",
-        config.warmup, config.draws
+        "rat model (71 observations), bda3 prior, {} warm-up + {} draws per chain, {} hyperparameter round(s) per sweep",
+        config.warmup, config.draws, config.hyper_rounds
     );
     println!(
         "{:<48} {:>7} {:>9} {:>16} {:>14}",
@@ -277,13 +306,21 @@ pub fn run_bench(config: &BenchConfig) -> anyhow::Result<Vec<BenchRow>> {
     let mut rows = Vec::new();
     for &chains in &config.chains {
         for g in [None, gpu.as_ref()] {
-            if g.is_none() && rows.iter().any(|r: &BenchRow| r.chains == chains && r.path.starts_with("cpu")) {
+            if g.is_none()
+                && rows
+                    .iter()
+                    .any(|r: &BenchRow| r.chains == chains && r.path.starts_with("cpu"))
+            {
                 continue;
             }
-            let row = bench_once(g, chains, config.warmup, config.draws, config.seed)?;
+            let row = bench_once(g, chains, config)?;
             println!(
                 "{:<48} {:>7} {:>9.2} {:>16.3e} {:>14.0}",
-                row.path, row.chains, row.wall_seconds, row.theta_updates_per_second, row.ess_per_second
+                row.path,
+                row.chains,
+                row.wall_seconds,
+                row.theta_updates_per_second,
+                row.ess_per_second
             );
             rows.push(row);
             if gpu.is_none() {

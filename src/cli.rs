@@ -56,6 +56,9 @@ pub struct ChainArgs {
     /// Random seed (32-bit): the Philox key is (seed, chain).
     #[arg(long, default_value_t = 20_131_105)]
     pub seed: u32,
+    /// Slice-sampling rounds over the hyperparameters per sweep (each is O(1): no pass over the data).
+    #[arg(long, default_value_t = crate::sampler::DEFAULT_HYPER_ROUNDS)]
+    pub hyper_rounds: u32,
     /// Where the theta updates run.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
@@ -107,6 +110,8 @@ pub struct BenchArgs {
     pub draws: u32,
     #[arg(long, default_value_t = 1)]
     pub seed: u32,
+    #[arg(long, default_value_t = crate::sampler::DEFAULT_HYPER_ROUNDS)]
+    pub hyper_rounds: u32,
     /// Skip the GPU path (e.g. where only a slow software driver exists).
     #[arg(long)]
     pub cpu_only: bool,
@@ -114,7 +119,12 @@ pub struct BenchArgs {
 
 fn sampler_config(args: &ChainArgs) -> Result<SamplerConfig, UserError> {
     let prior = HyperPrior::parse(&args.prior).map_err(UserError)?;
-    for (name, v) in [("--chains", args.chains), ("--draws", args.draws), ("--thin", args.thin)] {
+    for (name, v) in [
+        ("--chains", args.chains),
+        ("--draws", args.draws),
+        ("--thin", args.thin),
+        ("--hyper-rounds", args.hyper_rounds),
+    ] {
         if v == 0 {
             return Err(UserError(format!("{name} must be at least 1")));
         }
@@ -126,7 +136,16 @@ fn sampler_config(args: &ChainArgs) -> Result<SamplerConfig, UserError> {
             u32::MAX
         )));
     }
-    Ok(SamplerConfig::new(prior, args.chains, args.warmup, args.draws, args.thin, args.seed))
+    let mut config = SamplerConfig::new(
+        prior,
+        args.chains,
+        args.warmup,
+        args.draws,
+        args.thin,
+        args.seed,
+    );
+    config.hyper_rounds = args.hyper_rounds;
+    Ok(config)
 }
 
 impl SampleArgs {
@@ -162,14 +181,21 @@ impl DemoArgs {
 
 impl BenchArgs {
     pub fn into_config(self) -> Result<BenchConfig, UserError> {
-        if self.chains.is_empty() || self.chains.contains(&0) || self.draws == 0 {
-            return Err(UserError("--chains must list positive counts and --draws must be at least 1".into()));
+        if self.chains.is_empty()
+            || self.chains.contains(&0)
+            || self.draws == 0
+            || self.hyper_rounds == 0
+        {
+            return Err(UserError(
+                "--chains must list positive counts and --draws must be at least 1".into(),
+            ));
         }
         Ok(BenchConfig {
             chains: self.chains,
             warmup: self.warmup,
             draws: self.draws,
             seed: self.seed,
+            hyper_rounds: self.hyper_rounds,
             gpu: !self.cpu_only,
         })
     }

@@ -12,6 +12,7 @@ use std::path::Path;
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Int64Type, UInt64Type};
+use arrow::util::display::array_value_to_string;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 use sha2::{Digest, Sha256};
@@ -139,7 +140,10 @@ struct Col {
 fn cell_error(source: &str, loc: Loc, col: &Col, msg: impl std::fmt::Display) -> InputError {
     InputError(match loc {
         Loc::Line(l) => format!("{source}:{l}:{}: column '{}': {msg}", col.number, col.name),
-        Loc::Row(r) => format!("{source}: row {r}, column {} '{}': {msg}", col.number, col.name),
+        Loc::Row(r) => format!(
+            "{source}: row {r}, column {} '{}': {msg}",
+            col.number, col.name
+        ),
     })
 }
 
@@ -161,7 +165,11 @@ struct Layout {
 }
 
 /// `prefix` is "file:1" for a header line or "file" for a Parquet schema.
-fn resolve_columns(prefix: &str, names: &[String], cols: &ColumnSpec) -> Result<Layout, InputError> {
+fn resolve_columns(
+    prefix: &str,
+    names: &[String],
+    cols: &ColumnSpec,
+) -> Result<Layout, InputError> {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, name) in names.iter().enumerate() {
         if let Some(first) = seen.insert(name.as_str(), i + 1) {
@@ -173,7 +181,10 @@ fn resolve_columns(prefix: &str, names: &[String], cols: &ColumnSpec) -> Result<
     }
     let find = |role: &str, want: &str| -> Result<Col, InputError> {
         match seen.get(want) {
-            Some(&number) => Ok(Col { name: want.to_string(), number }),
+            Some(&number) => Ok(Col {
+                name: want.to_string(),
+                number,
+            }),
             None => {
                 let have: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
                 Err(InputError(format!(
@@ -216,7 +227,9 @@ fn parse_count(text: &str) -> Result<u32, &'static str> {
         None => (mantissa, ""),
     };
     let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if (int_part.is_empty() && frac_part.is_empty()) || !all_digits(int_part) || !all_digits(frac_part)
+    if (int_part.is_empty() && frac_part.is_empty())
+        || !all_digits(int_part)
+        || !all_digits(frac_part)
     {
         return Err("is not a number");
     }
@@ -228,8 +241,11 @@ fn parse_count(text: &str) -> Result<u32, &'static str> {
                 return Err("is not a number");
             }
             // Absurd exponents saturate; they are "too large" or "not whole" either way.
-            e.parse()
-                .unwrap_or(if e.starts_with('-') { -(1 << 40) } else { 1 << 40 })
+            e.parse().unwrap_or(if e.starts_with('-') {
+                -(1 << 40)
+            } else {
+                1 << 40
+            })
         }
     };
     let all = format!("{int_part}{frac_part}");
@@ -254,13 +270,13 @@ fn parse_count(text: &str) -> Result<u32, &'static str> {
         head.to_string()
     } else {
         if digits.len() as i64 + shift > 10 {
-            return Err("is too large (the maximum is 4294967295)");
+            return Err(TOO_LARGE);
         }
         format!("{digits}{}", "0".repeat(shift as usize))
     };
     match whole.parse::<u64>() {
         Ok(v) if v <= u64::from(u32::MAX) => Ok(v as u32),
-        _ => Err("is too large (the maximum is 4294967295)"),
+        _ => Err(TOO_LARGE),
     }
 }
 
@@ -312,7 +328,12 @@ pub fn parse_delimited(
     if !reader.read_byte_record(&mut record).map_err(io_error)? {
         return Err(InputError(format!("{source}: file is empty")));
     }
-    let header_line = record.position().map_or(1, |p| p.line());
+    let mut lines = LineCounter {
+        text,
+        pos: 0,
+        line: 1,
+    };
+    let header_line = lines.line_of(&record);
     let names: Vec<String> = record
         .iter()
         .map(|f| String::from_utf8_lossy(f).into_owned())
@@ -328,14 +349,23 @@ pub fn parse_delimited(
     let count = |record: &csv::ByteRecord, line: u64, col: &Col| -> Result<u32, InputError> {
         let value = field(record, line, col)?;
         parse_count(&value).map_err(|why| {
-            let shown = if value.is_empty() { "value".to_string() } else { format!("value \"{value}\"") };
-            cell_error(source, Loc::Line(line), col, format!("{shown} {why}; {COUNT_RULE}"))
+            let shown = if value.is_empty() {
+                "value".to_string()
+            } else {
+                format!("value \"{value}\"")
+            };
+            cell_error(
+                source,
+                Loc::Line(line),
+                col,
+                format!("{shown} {why}; {COUNT_RULE}"),
+            )
         })
     };
 
     let mut rows = Vec::new();
     while reader.read_byte_record(&mut record).map_err(io_error)? {
-        let line = record.position().map_or(0, |p| p.line());
+        let line = lines.line_of(&record);
         if record.len() != names.len() {
             return Err(InputError(format!(
                 "{source}:{line}: row has {} fields but the header has {}",
@@ -355,7 +385,13 @@ pub fn parse_delimited(
             Some(c) => Some(non_empty(source, loc, c, field(&record, line, c)?, "id")?),
             None => None,
         };
-        rows.push(RawObs { unit, id, y, n, loc });
+        rows.push(RawObs {
+            unit,
+            id,
+            y,
+            n,
+            loc,
+        });
     }
     if rows.is_empty() {
         return Err(InputError(format!(
@@ -365,7 +401,42 @@ pub fn parse_delimited(
     assemble(source.to_string(), sha256, rows, &lay)
 }
 
-fn non_empty(source: &str, loc: Loc, col: &Col, value: String, what: &str) -> Result<String, InputError> {
+/// Physical line numbers from byte offsets: the csv crate's own line count drifts on
+/// blank lines and CRLF endings. Records come in order, so counting is incremental.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    pos: usize,
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    fn line_of(&mut self, record: &csv::ByteRecord) -> u64 {
+        let mut start = record.position().map_or(self.pos, |p| p.byte() as usize);
+        // The reported offset precedes any skipped blank lines; a record never starts with one.
+        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let end = start.min(self.text.len());
+        for i in self.pos..end {
+            // Same terminators as the csv crate: \n, \r\n, or a lone \r.
+            match self.text[i] {
+                b'\n' => self.line += 1,
+                b'\r' if self.text.get(i + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+        }
+        self.pos = self.pos.max(end);
+        self.line
+    }
+}
+
+fn non_empty(
+    source: &str,
+    loc: Loc,
+    col: &Col,
+    value: String,
+    what: &str,
+) -> Result<String, InputError> {
     if value.is_empty() {
         return Err(cell_error(source, loc, col, format!("{what} is empty")));
     }
@@ -373,7 +444,12 @@ fn non_empty(source: &str, loc: Loc, col: &Col, value: String, what: &str) -> Re
 }
 
 /// Groups observations by unit (first-appearance order, stable within a unit) and checks ids.
-fn assemble(source: String, sha256: String, rows: Vec<RawObs>, lay: &Layout) -> Result<Dataset, InputError> {
+fn assemble(
+    source: String,
+    sha256: String,
+    rows: Vec<RawObs>,
+    lay: &Layout,
+) -> Result<Dataset, InputError> {
     if u32::try_from(rows.len()).is_err() {
         return Err(InputError(format!(
             "{source}: {} rows is more than the {} supported",
@@ -397,25 +473,25 @@ fn assemble(source: String, sha256: String, rows: Vec<RawObs>, lay: &Layout) -> 
         unit_of.push(u);
         if let (Some(id), Some(id_col)) = (&row.id, &lay.id) {
             if let Some(first) = first_seen.insert((u, id.as_str()), row.loc) {
-                let within = match &lay.unit {
-                    Some(_) => format!(" within unit \"{}\"", row.unit),
-                    None => String::new(),
+                let (within, scope) = match &lay.unit {
+                    Some(_) => (format!(" within unit \"{}\"", row.unit), " within a unit"),
+                    None => (String::new(), ""),
                 };
                 return Err(cell_error(
                     &source,
                     row.loc,
                     id_col,
                     format!(
-                        "id \"{id}\" appears twice{within} (first on {}); ids must be unique{within}",
+                        "id \"{id}\" appears twice{within} (first on {}); ids must be unique{scope}",
                         first.describe()
                     ),
                 ));
             }
         }
     }
-    drop(first_seen);
 
-    // Counting sort by unit: stable, so file order is kept within a unit.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| unit_of[i]); // stable: file order is kept within a unit
     let mut unit_offsets = vec![0u32; unit_labels.len() + 1];
     for &u in &unit_of {
         unit_offsets[u + 1] += 1;
@@ -423,25 +499,12 @@ fn assemble(source: String, sha256: String, rows: Vec<RawObs>, lay: &Layout) -> 
     for u in 0..unit_labels.len() {
         unit_offsets[u + 1] += unit_offsets[u];
     }
-    let mut next: Vec<usize> = unit_offsets[..unit_labels.len()].iter().map(|&o| o as usize).collect();
-    let mut order = vec![0usize; rows.len()];
-    for (i, &u) in unit_of.iter().enumerate() {
-        order[next[u]] = i;
-        next[u] += 1;
-    }
-    let mut slots: Vec<Option<RawObs>> = rows.into_iter().map(Some).collect();
-    let (mut successes, mut trials, mut ids) = (
-        Vec::with_capacity(order.len()),
-        Vec::with_capacity(order.len()),
-        Vec::with_capacity(order.len()),
-    );
-    for i in order {
-        if let Some(row) = slots[i].take() {
-            successes.push(row.y);
-            trials.push(row.n);
-            ids.push(row.id.unwrap_or_else(|| (i + 1).to_string()));
-        }
-    }
+    let successes = order.iter().map(|&i| rows[i].y).collect();
+    let trials = order.iter().map(|&i| rows[i].n).collect();
+    let ids = order
+        .iter()
+        .map(|&i| rows[i].id.clone().unwrap_or_else(|| (i + 1).to_string()))
+        .collect();
     Ok(Dataset {
         source,
         sha256,
@@ -471,10 +534,22 @@ fn is_label_type(dt: &DataType) -> bool {
     }
 }
 
-fn parse_parquet(file: File, source: &str, sha256: String, cols: &ColumnSpec) -> Result<Dataset, InputError> {
-    let unreadable = |e: &dyn std::fmt::Display| InputError(format!("{source}: not a readable Parquet file: {e}"));
+fn parse_parquet(
+    file: File,
+    source: &str,
+    sha256: String,
+    cols: &ColumnSpec,
+) -> Result<Dataset, InputError> {
+    let unreadable = |e: &dyn std::fmt::Display| {
+        InputError(format!("{source}: not a readable Parquet file: {e}"))
+    };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(&e))?;
-    let names: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let names: Vec<String> = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     let lay = resolve_columns(source, &names, cols)?;
 
     let schema = builder.schema().clone();
@@ -487,25 +562,39 @@ fn parse_parquet(file: File, source: &str, sha256: String, cols: &ColumnSpec) ->
     };
     for col in [&lay.y, &lay.n] {
         if !is_count_type(schema.field(col.number - 1).data_type()) {
-            return Err(type_error(col, "counts need an integer column (or floats holding whole numbers)"));
+            return Err(type_error(
+                col,
+                "counts need an integer column (or floats holding whole numbers)",
+            ));
         }
     }
     for col in lay.unit.iter().chain(&lay.id) {
         if !is_label_type(schema.field(col.number - 1).data_type()) {
-            return Err(type_error(col, "unit and id columns need strings or integers"));
+            return Err(type_error(
+                col,
+                "unit and id columns need strings or integers",
+            ));
         }
     }
 
     // Only decode the columns we use.
-    let mut roots: Vec<usize> = [Some(&lay.y), Some(&lay.n), lay.unit.as_ref(), lay.id.as_ref()]
-        .into_iter()
-        .flatten()
-        .map(|c| c.number - 1)
-        .collect();
+    let mut roots: Vec<usize> = [
+        Some(&lay.y),
+        Some(&lay.n),
+        lay.unit.as_ref(),
+        lay.id.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|c| c.number - 1)
+    .collect();
     roots.sort_unstable();
     roots.dedup();
     let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-    let reader = builder.with_projection(mask).build().map_err(|e| unreadable(&e))?;
+    let reader = builder
+        .with_projection(mask)
+        .build()
+        .map_err(|e| unreadable(&e))?;
 
     let mut rows = Vec::new();
     let mut row0 = 0u64; // data rows before this batch
@@ -549,83 +638,101 @@ fn parse_parquet(file: File, source: &str, sha256: String, cols: &ColumnSpec) ->
 }
 
 /// One batch of a count column as u32s; any integer width or float type is accepted.
-fn count_values(source: &str, row0: u64, col: &Col, array: &ArrayRef) -> Result<Vec<u32>, InputError> {
+fn count_values(
+    source: &str,
+    row0: u64,
+    col: &Col,
+    array: &ArrayRef,
+) -> Result<Vec<u32>, InputError> {
     let cast_error = |e: arrow::error::ArrowError| cell_error(source, Loc::Row(row0 + 1), col, e);
-    // Decode a dictionary-encoded count column to its plain values first.
-    let array = match array.data_type() {
-        DataType::Dictionary(_, v) => cast(array, v).map_err(cast_error)?,
-        _ => array.clone(),
+    // Widen to one type per family (dictionaries decode too) so one loop checks them all.
+    let plain = |dt: &DataType| match dt {
+        DataType::Dictionary(_, v) => v.as_ref().clone(),
+        dt => dt.clone(),
     };
-    let bad = |i: usize, shown: String, why: &str| {
-        cell_error(source, Loc::Row(row0 + i as u64 + 1), col, format!("value {shown} {why}; {COUNT_RULE}"))
+    let target = match plain(array.data_type()) {
+        dt if dt.is_signed_integer() => DataType::Int64,
+        dt if dt.is_unsigned_integer() => DataType::UInt64,
+        _ => DataType::Float64,
     };
-    let null = |i: usize| cell_error(source, Loc::Row(row0 + i as u64 + 1), col, "value is missing (null)");
-    const TOO_LARGE: &str = "is too large (the maximum is 4294967295)";
-    let dt = array.data_type().clone();
-    let mut out = Vec::with_capacity(array.len());
-    if dt.is_signed_integer() {
-        let wide = cast(&array, &DataType::Int64).map_err(cast_error)?;
-        let values = wide.as_primitive::<Int64Type>();
-        for i in 0..values.len() {
-            if values.is_null(i) {
-                return Err(null(i));
-            }
-            let v = values.value(i);
-            out.push(u32::try_from(v).map_err(|_| {
-                bad(i, v.to_string(), if v < 0 { "is negative" } else { TOO_LARGE })
-            })?);
+    let wide = cast(array, &target).map_err(cast_error)?;
+    let mut out = Vec::with_capacity(wide.len());
+    for i in 0..wide.len() {
+        let loc = Loc::Row(row0 + i as u64 + 1);
+        if wide.is_null(i) {
+            return Err(cell_error(source, loc, col, "value is missing (null)"));
         }
-    } else if dt.is_unsigned_integer() {
-        let wide = cast(&array, &DataType::UInt64).map_err(cast_error)?;
-        let values = wide.as_primitive::<UInt64Type>();
-        for i in 0..values.len() {
-            if values.is_null(i) {
-                return Err(null(i));
-            }
-            let v = values.value(i);
-            out.push(u32::try_from(v).map_err(|_| bad(i, v.to_string(), TOO_LARGE))?);
-        }
-    } else {
-        let wide = cast(&array, &DataType::Float64).map_err(cast_error)?;
-        let values = wide.as_primitive::<Float64Type>();
-        for i in 0..values.len() {
-            if values.is_null(i) {
-                return Err(null(i));
-            }
-            let v = values.value(i);
-            let why = if v.is_nan() {
-                Some("is NaN")
-            } else if v.is_infinite() {
-                Some("is infinite")
-            } else if v < 0.0 {
-                Some("is negative")
-            } else if v.fract() != 0.0 {
-                Some("is not a whole number")
-            } else if v > f64::from(u32::MAX) {
-                Some(TOO_LARGE)
-            } else {
-                None
-            };
-            match why {
-                Some(why) => return Err(bad(i, v.to_string(), why)),
-                None => out.push(v as u32),
+        let checked = match target {
+            DataType::Int64 => int_count(wide.as_primitive::<Int64Type>().value(i).into()),
+            DataType::UInt64 => int_count(wide.as_primitive::<UInt64Type>().value(i).into()),
+            _ => float_count(wide.as_primitive::<Float64Type>().value(i)),
+        };
+        match checked {
+            Ok(v) => out.push(v),
+            Err(why) => {
+                let shown = array_value_to_string(&wide, i).unwrap_or_default();
+                let msg = format!("value {shown} {why}; {COUNT_RULE}");
+                return Err(cell_error(source, loc, col, msg));
             }
         }
     }
     Ok(out)
 }
 
+const TOO_LARGE: &str = "is too large (the maximum is 4294967295)";
+
+fn int_count(v: i128) -> Result<u32, &'static str> {
+    match u32::try_from(v) {
+        Ok(v) => Ok(v),
+        Err(_) if v < 0 => Err("is negative"),
+        Err(_) => Err(TOO_LARGE),
+    }
+}
+
+fn float_count(v: f64) -> Result<u32, &'static str> {
+    if v.is_nan() {
+        Err("is NaN")
+    } else if v.is_infinite() {
+        Err("is infinite")
+    } else if v < 0.0 {
+        Err("is negative")
+    } else if v.fract() != 0.0 {
+        Err("is not a whole number")
+    } else if v > f64::from(u32::MAX) {
+        Err(TOO_LARGE)
+    } else {
+        Ok(v as u32)
+    }
+}
+
 /// One batch of a unit or id column as strings (integers become their decimal text).
-fn label_values(source: &str, row0: u64, col: &Col, array: &ArrayRef, what: &str) -> Result<Vec<String>, InputError> {
+fn label_values(
+    source: &str,
+    row0: u64,
+    col: &Col,
+    array: &ArrayRef,
+    what: &str,
+) -> Result<Vec<String>, InputError> {
     let at = |i: usize| Loc::Row(row0 + i as u64 + 1);
     let text = cast(array, &DataType::Utf8).map_err(|e| cell_error(source, at(0), col, e))?;
     let text = text.as_string::<i32>();
     let mut out = Vec::with_capacity(text.len());
     for i in 0..text.len() {
         if text.is_null(i) {
-            return Err(cell_error(source, at(i), col, format!("{what} is missing (null)")));
+            return Err(cell_error(
+                source,
+                at(i),
+                col,
+                format!("{what} is missing (null)"),
+            ));
         }
-        out.push(non_empty(source, at(i), col, text.value(i).to_string(), what)?);
+        out.push(non_empty(
+            source,
+            at(i),
+            col,
+            text.value(i).to_string(),
+            what,
+        )?);
     }
     Ok(out)
 }
@@ -729,10 +836,19 @@ mod tests {
         assert_eq!(parse_count("1.5e1"), Ok(15));
         assert_eq!(parse_count("2500e-2"), Ok(25));
         assert_eq!(parse_count("+7"), Ok(7));
-        assert_eq!(parse_count("3.0000000000000001"), Err("is not a whole number"));
+        assert_eq!(
+            parse_count("3.0000000000000001"),
+            Err("is not a whole number")
+        );
         assert_eq!(parse_count("0.5"), Err("is not a whole number"));
-        assert_eq!(parse_count("1e400"), Err("is too large (the maximum is 4294967295)"));
-        assert_eq!(parse_count("4294967296"), Err("is too large (the maximum is 4294967295)"));
+        assert_eq!(
+            parse_count("1e400"),
+            Err("is too large (the maximum is 4294967295)")
+        );
+        assert_eq!(
+            parse_count("4294967296"),
+            Err("is too large (the maximum is 4294967295)")
+        );
         assert_eq!(parse_count("-inf"), Err("is infinite"));
         assert_eq!(parse_count("nan"), Err("is NaN"));
         assert_eq!(parse_count("1e"), Err("is not a number"));
@@ -744,20 +860,52 @@ mod tests {
     fn bad_counts_name_file_line_and_column() {
         let c = spec(None, None);
         let rule = "counts must be whole numbers >= 0";
-        fails("y,n\n1,2\n-1,5\n", &c, &["data.csv:3:1: column 'y'", "\"-1\" is negative", rule]);
-        fails("y,n\n1,\n", &c, &["data.csv:2:2: column 'n'", "value is empty"]);
-        fails("y,n\n1,abc\n", &c, &["data.csv:2:2: column 'n'", "\"abc\" is not a number"]);
+        fails(
+            "y,n\n1,2\n-1,5\n",
+            &c,
+            &["data.csv:3:1: column 'y'", "\"-1\" is negative", rule],
+        );
+        fails(
+            "y,n\n1,\n",
+            &c,
+            &["data.csv:2:2: column 'n'", "value is empty"],
+        );
+        fails(
+            "y,n\n1,abc\n",
+            &c,
+            &["data.csv:2:2: column 'n'", "\"abc\" is not a number"],
+        );
         fails("y,n\nNaN,2\n", &c, &["data.csv:2:1: column 'y'", "is NaN"]);
-        fails("y,n\n1,inf\n", &c, &["data.csv:2:2: column 'n'", "is infinite"]);
-        fails("y,n\n3.5,4\n", &c, &["data.csv:2:1: column 'y'", "\"3.5\" is not a whole number"]);
-        fails("y,n\n1,5000000000\n", &c, &["data.csv:2:2: column 'n'", "too large"]);
+        fails(
+            "y,n\n1,inf\n",
+            &c,
+            &["data.csv:2:2: column 'n'", "is infinite"],
+        );
+        fails(
+            "y,n\n3.5,4\n",
+            &c,
+            &["data.csv:2:1: column 'y'", "\"3.5\" is not a whole number"],
+        );
+        fails(
+            "y,n\n1,5000000000\n",
+            &c,
+            &["data.csv:2:2: column 'n'", "too large"],
+        );
     }
 
     #[test]
     fn trials_zero_and_successes_above_trials() {
         let c = spec(None, None);
-        fails("y,n\n0,0\n", &c, &["data.csv:2:2: column 'n'", "trials is 0"]);
-        fails("n,y\n5,7\n", &c, &["data.csv:2:2: column 'y'", "successes 7 exceed trials 5"]);
+        fails(
+            "y,n\n0,0\n",
+            &c,
+            &["data.csv:2:2: column 'n'", "trials is 0"],
+        );
+        fails(
+            "n,y\n5,7\n",
+            &c,
+            &["data.csv:2:2: column 'y'", "successes 7 exceed trials 5"],
+        );
     }
 
     #[test]
@@ -766,30 +914,78 @@ mod tests {
         fails("", &c, &["data.csv: file is empty"]);
         fails("\u{feff}\n\n", &c, &["data.csv: file is empty"]);
         fails("y,n\n", &c, &["data.csv: no data rows"]);
-        fails("y,k\n1,2\n", &c, &["data.csv:1: trials column 'n' not found", "'y', 'k'"]);
-        fails("y,n,y\n1,2,3\n", &c, &["data.csv:1: column name 'y' appears twice (columns 1 and 3)"]);
-        fails("y,n\n1,2\n1,2,3\n", &c, &["data.csv:3: row has 3 fields but the header has 2"]);
+        fails(
+            "y,k\n1,2\n",
+            &c,
+            &["data.csv:1: trials column 'n' not found", "'y', 'k'"],
+        );
+        fails(
+            "y,n,y\n1,2,3\n",
+            &c,
+            &["data.csv:1: column name 'y' appears twice (columns 1 and 3)"],
+        );
+        fails(
+            "y,n\n1,2\n1,2,3\n",
+            &c,
+            &["data.csv:3: row has 3 fields but the header has 2"],
+        );
         let missing = Path::new("/nonexistent/dir/rats.csv");
         let err = read_dataset(missing, &c).unwrap_err().0;
-        assert!(err.starts_with("/nonexistent/dir/rats.csv: cannot read file: "), "{err}");
+        assert!(
+            err.starts_with("/nonexistent/dir/rats.csv: cannot read file: "),
+            "{err}"
+        );
         assert!(err.contains("os error"), "{err}");
     }
 
     #[test]
     fn physical_line_numbers_count_quoted_newlines_and_blank_lines() {
         let c = spec(None, Some("id"));
-        fails("y,n,id\n1,2,\"a\nb\"\n\n1,0,c\n", &c, &["data.csv:5:2: column 'n'", "trials is 0"]);
+        fails(
+            "y,n,id\n1,2,\"a\nb\"\n\n1,0,c\n",
+            &c,
+            &["data.csv:5:2: column 'n'", "trials is 0"],
+        );
+    }
+
+    #[test]
+    fn line_numbers_with_crlf_and_lone_cr() {
+        let c = spec(None, None);
+        fails(
+            "y,n\r\n1,2\r\n\r\n3,0\r\n",
+            &c,
+            &["data.csv:4:2: column 'n'"],
+        );
+        fails("y,n\r1,2\r\r3,0\r", &c, &["data.csv:4:2: column 'n'"]);
+        fails("\n\ny,n\n1,0\n", &c, &["data.csv:4:2: column 'n'"]);
+        fails(
+            "\ny,y\n1,0\n",
+            &c,
+            &["data.csv:2: column name 'y' appears twice"],
+        );
     }
 
     #[test]
     fn empty_labels_and_duplicate_ids() {
         let c = spec(Some("g"), Some("id"));
-        fails("g,y,n,id\n,1,2,a\n", &c, &["data.csv:2:1: column 'g'", "unit label is empty"]);
-        fails("g,y,n,id\nx,1,2,\n", &c, &["data.csv:2:4: column 'id'", "id is empty"]);
+        fails(
+            "g,y,n,id\n,1,2,a\n",
+            &c,
+            &["data.csv:2:1: column 'g'", "unit label is empty"],
+        );
+        fails(
+            "g,y,n,id\nx,1,2,\n",
+            &c,
+            &["data.csv:2:4: column 'id'", "id is empty"],
+        );
         fails(
             "g,y,n,id\nx,1,2,a\nz,1,2,a\nx,1,2,a\n",
             &c,
-            &["data.csv:4:4: column 'id'", "\"a\" appears twice within unit \"x\"", "first on line 2"],
+            &[
+                "data.csv:4:4: column 'id'",
+                "\"a\" appears twice within unit \"x\"",
+                "first on line 2",
+            ],
         );
         // The same id in different units is fine.
         assert!(csv("g,y,n,id\nx,1,2,a\nz,1,2,a\n", &c).is_ok());
@@ -797,7 +993,8 @@ mod tests {
 
     fn write_parquet(path: &Path, columns: Vec<(&str, ArrayRef)>) {
         let batch = RecordBatch::try_from_iter(columns).unwrap();
-        let mut w = ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), None).unwrap();
+        let mut w =
+            ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), None).unwrap();
         w.write(&batch).unwrap();
         w.close().unwrap();
     }
@@ -828,6 +1025,28 @@ mod tests {
         assert_eq!(read_dataset(&other, &spec(None, None)).unwrap().n_obs(), 3);
     }
 
+    #[test]
+    fn parquet_narrow_unsigned_and_large_string_columns() {
+        use arrow::array::{Int8Array, LargeStringArray, StringViewArray, UInt16Array};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("narrow.pq");
+        write_parquet(
+            &path,
+            vec![
+                ("y", Arc::new(Int8Array::from(vec![0, 4])) as ArrayRef),
+                ("n", Arc::new(UInt16Array::from(vec![60000, 4]))),
+                ("g", Arc::new(LargeStringArray::from(vec!["u", "v"]))),
+                ("id", Arc::new(StringViewArray::from(vec!["a", "a"]))),
+            ],
+        );
+        let d = read_dataset(&path, &spec(Some("g"), Some("id"))).unwrap();
+        assert_eq!((d.successes, d.trials), (vec![0, 4], vec![60000, 4]));
+        assert_eq!(
+            (d.unit_labels, d.ids),
+            (vec!["u".into(), "v".into()], vec!["a".into(), "a".into()])
+        );
+    }
+
     fn parquet_fails(columns: Vec<(&str, ArrayRef)>, cols: &ColumnSpec, fragments: &[&str]) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.parquet");
@@ -847,23 +1066,98 @@ mod tests {
         let g = || Arc::new(StringArray::from(vec!["a", "a"])) as ArrayRef;
         let id = || Arc::new(StringArray::from(vec!["p", "q"])) as ArrayRef;
         let cols = |yv| vec![("g", g()), ("y", yv), ("n", n()), ("id", id())];
-        parquet_fails(cols(y(vec![Some(1.0), None])), &c, &["row 2, column 2 'y'", "missing (null)"]);
-        parquet_fails(cols(y(vec![Some(1.5), Some(1.0)])), &c, &["row 1, column 2 'y'", "1.5 is not a whole number"]);
-        parquet_fails(cols(y(vec![Some(1.0), Some(f64::NAN)])), &c, &["row 2, column 2 'y'", "is NaN"]);
-        parquet_fails(cols(y(vec![Some(-1.0), Some(1.0)])), &c, &["row 1, column 2 'y'", "is negative"]);
-        parquet_fails(cols(y(vec![Some(1.0), Some(9.0)])), &c, &["row 2, column 2 'y'", "successes 9 exceed trials 5"]);
-        let big = vec![("y", Arc::new(Int64Array::from(vec![1, 1])) as ArrayRef), ("n", Arc::new(Int64Array::from(vec![5, 1 << 40])))];
-        parquet_fails(big, &spec(None, None), &["row 2, column 2 'n'", "too large"]);
-        let dup = vec![("g", g()), ("y", y(vec![Some(1.0), Some(1.0)])), ("n", n()), ("id", Arc::new(StringArray::from(vec!["p", "p"])) as ArrayRef)];
-        parquet_fails(dup, &c, &["row 2, column 4 'id'", "appears twice", "first on row 1"]);
-        let empty = vec![("g", Arc::new(StringArray::from(vec![Some("a"), Some("")])) as ArrayRef), ("y", y(vec![Some(1.0), Some(1.0)])), ("n", n())];
-        parquet_fails(empty, &spec(Some("g"), None), &["row 2, column 1 'g'", "unit label is empty"]);
-        let null_unit = vec![("g", Arc::new(StringArray::from(vec![Some("a"), None])) as ArrayRef), ("y", y(vec![Some(1.0), Some(1.0)])), ("n", n())];
-        parquet_fails(null_unit, &spec(Some("g"), None), &["row 2, column 1 'g'", "missing (null)"]);
+        parquet_fails(
+            cols(y(vec![Some(1.0), None])),
+            &c,
+            &["row 2, column 2 'y'", "missing (null)"],
+        );
+        parquet_fails(
+            cols(y(vec![Some(1.5), Some(1.0)])),
+            &c,
+            &["row 1, column 2 'y'", "1.5 is not a whole number"],
+        );
+        parquet_fails(
+            cols(y(vec![Some(1.0), Some(f64::NAN)])),
+            &c,
+            &["row 2, column 2 'y'", "is NaN"],
+        );
+        parquet_fails(
+            cols(y(vec![Some(-1.0), Some(1.0)])),
+            &c,
+            &["row 1, column 2 'y'", "is negative"],
+        );
+        parquet_fails(
+            cols(y(vec![Some(1.0), Some(9.0)])),
+            &c,
+            &["row 2, column 2 'y'", "successes 9 exceed trials 5"],
+        );
+        let big = vec![
+            ("y", Arc::new(Int64Array::from(vec![1, 1])) as ArrayRef),
+            ("n", Arc::new(Int64Array::from(vec![5, 1 << 40]))),
+        ];
+        parquet_fails(
+            big,
+            &spec(None, None),
+            &["row 2, column 2 'n'", "too large"],
+        );
+        let dup = vec![
+            ("g", g()),
+            ("y", y(vec![Some(1.0), Some(1.0)])),
+            ("n", n()),
+            (
+                "id",
+                Arc::new(StringArray::from(vec!["p", "p"])) as ArrayRef,
+            ),
+        ];
+        parquet_fails(
+            dup,
+            &c,
+            &["row 2, column 4 'id'", "appears twice", "first on row 1"],
+        );
+        let empty = vec![
+            (
+                "g",
+                Arc::new(StringArray::from(vec![Some("a"), Some("")])) as ArrayRef,
+            ),
+            ("y", y(vec![Some(1.0), Some(1.0)])),
+            ("n", n()),
+        ];
+        parquet_fails(
+            empty,
+            &spec(Some("g"), None),
+            &["row 2, column 1 'g'", "unit label is empty"],
+        );
+        let null_unit = vec![
+            (
+                "g",
+                Arc::new(StringArray::from(vec![Some("a"), None])) as ArrayRef,
+            ),
+            ("y", y(vec![Some(1.0), Some(1.0)])),
+            ("n", n()),
+        ];
+        parquet_fails(
+            null_unit,
+            &spec(Some("g"), None),
+            &["row 2, column 1 'g'", "missing (null)"],
+        );
         let text_counts = vec![("y", g()), ("n", n())];
-        parquet_fails(text_counts, &spec(None, None), &["column 1 'y' has type Utf8"]);
-        parquet_fails(vec![("y", g())], &spec(None, None), &["trials column 'n' not found", "'y'"]);
-        let none = vec![("y", Arc::new(Int64Array::from(Vec::<i64>::new())) as ArrayRef), ("n", Arc::new(Int64Array::from(Vec::<i64>::new())))];
+        parquet_fails(
+            text_counts,
+            &spec(None, None),
+            &["column 1 'y' has type Utf8"],
+        );
+        parquet_fails(
+            vec![("y", g())],
+            &spec(None, None),
+            &["trials column 'n' not found", "'y'"],
+        );
+        let none = vec![
+            (
+                "y",
+                Arc::new(Int64Array::from(Vec::<i64>::new())) as ArrayRef,
+            ),
+            ("n", Arc::new(Int64Array::from(Vec::<i64>::new()))),
+        ];
         parquet_fails(none, &spec(None, None), &["no data rows"]);
     }
 
@@ -873,7 +1167,13 @@ mod tests {
         let path = dir.path().join("x.parquet");
         std::fs::write(&path, b"PAR1 this is not really parquet").unwrap();
         let msg = read_dataset(&path, &spec(None, None)).unwrap_err().0;
-        assert!(msg.starts_with(&format!("{}: not a readable Parquet file: ", path.display())), "{msg}");
+        assert!(
+            msg.starts_with(&format!(
+                "{}: not a readable Parquet file: ",
+                path.display()
+            )),
+            "{msg}"
+        );
         std::fs::write(&path, b"").unwrap();
         let msg = read_dataset(&path, &spec(None, None)).unwrap_err().0;
         assert!(msg.ends_with("x.parquet: file is empty"), "{msg}");

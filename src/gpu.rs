@@ -55,7 +55,8 @@ impl Gpu {
     /// Open the best adapter: a discrete GPU before an integrated one; a software
     /// adapter (lavapipe, WARP) only when `allow_software`.
     pub fn open(allow_software: bool) -> Result<Gpu, GpuError> {
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
         let rank = |a: &wgpu::Adapter| match a.get_info().device_type {
             wgpu::DeviceType::DiscreteGpu => 0,
@@ -70,7 +71,11 @@ impl Gpu {
         let adapter = adapters
             .into_iter()
             .filter(|a| allow_software || is_hardware(&a.get_info()))
-            .filter(|a| a.get_downlevel_capabilities().flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS))
+            .filter(|a| {
+                a.get_downlevel_capabilities()
+                    .flags
+                    .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
+            })
             .min_by_key(rank)
             .ok_or_else(|| GpuError::NoAdapter {
                 found: if names.is_empty() {
@@ -162,7 +167,11 @@ impl Gpu {
     }
 
     /// Map `buffer` and copy its first `out.len()` elements into `out`.
-    fn read_into<T: bytemuck::Pod>(&self, buffer: &wgpu::Buffer, out: &mut [T]) -> Result<(), GpuError> {
+    fn read_into<T: bytemuck::Pod>(
+        &self,
+        buffer: &wgpu::Buffer,
+        out: &mut [T],
+    ) -> Result<(), GpuError> {
         let bytes = std::mem::size_of_val(out) as u64;
         if bytes == 0 {
             return Ok(());
@@ -179,18 +188,27 @@ impl Gpu {
             .map_err(|e| GpuError::Map(e.to_string()))?
             .map_err(|e| GpuError::Map(e.to_string()))?;
         {
-            let view = slice.get_mapped_range().map_err(|e| GpuError::Map(e.to_string()))?;
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| GpuError::Map(e.to_string()))?;
             out.copy_from_slice(bytemuck::cast_slice::<u8, T>(&view));
         }
         buffer.unmap();
         Ok(())
     }
 
-    fn pipeline(&self, label: &str, source: &str, constants: &[(&str, f64)]) -> wgpu::ComputePipeline {
-        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(label),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
+    fn pipeline(
+        &self,
+        label: &str,
+        source: &str,
+        constants: &[(&str, f64)],
+    ) -> wgpu::ComputePipeline {
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
         self.device
             .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(label),
@@ -205,7 +223,11 @@ impl Gpu {
             })
     }
 
-    fn bind_group(&self, pipeline: &wgpu::ComputePipeline, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
+    fn bind_group(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+    ) -> wgpu::BindGroup {
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
             .enumerate()
@@ -388,10 +410,22 @@ impl<'g> ThetaUpdateGpu<'g> {
                 pass.dispatch_workgroups(x, y, 1);
             }
             if sums_bytes > 0 {
-                encoder.copy_buffer_to_buffer(&self.sums_buffer, 0, &self.sums_readback, 0, sums_bytes);
+                encoder.copy_buffer_to_buffer(
+                    &self.sums_buffer,
+                    0,
+                    &self.sums_readback,
+                    0,
+                    sums_bytes,
+                );
             }
             if write && theta_bytes > 0 {
-                encoder.copy_buffer_to_buffer(&self.theta_buffer, 0, &self.theta_readback, 0, theta_bytes);
+                encoder.copy_buffer_to_buffer(
+                    &self.theta_buffer,
+                    0,
+                    &self.theta_readback,
+                    0,
+                    theta_bytes,
+                );
             }
             q.submit([encoder.finish()]);
             self.gpu.read_into(

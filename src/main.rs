@@ -12,8 +12,14 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Sample(args) => args.into_config().map_err(anyhow::Error::from).and_then(|c| run_sample(&c)),
-        Command::Demo(args) => args.into_config().map_err(anyhow::Error::from).and_then(|c| run_sample(&c)),
+        Command::Sample(args) => args
+            .into_config()
+            .map_err(anyhow::Error::from)
+            .and_then(|c| run_sample(&c)),
+        Command::Demo(args) => args
+            .into_config()
+            .map_err(anyhow::Error::from)
+            .and_then(|c| run_sample(&c)),
         Command::Bench(args) => args
             .into_config()
             .map_err(anyhow::Error::from)

@@ -182,7 +182,11 @@ fn summary_values(s: &Summary) -> [f64; 9] {
 }
 
 /// Writes summary.parquet: `parameter` then the nine statistics (NaN where undefined).
-pub fn write_summary(path: &Path, rows: &[SummaryRow], metadata: &[(String, String)]) -> Result<()> {
+pub fn write_summary(
+    path: &Path,
+    rows: &[SummaryRow],
+    metadata: &[(String, String)],
+) -> Result<()> {
     let mut fields = vec![Field::new("parameter", DataType::Utf8, false)];
     fields.extend(
         SUMMARY_COLUMNS
@@ -270,7 +274,13 @@ pub fn format_summary_table(rows: &[SummaryRow]) -> String {
     }
     // Widths in chars so non-ASCII parameter names stay aligned.
     let widths: Vec<usize> = (0..HEADER.len())
-        .map(|c| cells.iter().map(|l| l[c].chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            cells
+                .iter()
+                .map(|l| l[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut out = String::new();
     for line in &cells {
@@ -372,12 +382,11 @@ mod tests {
     }
 
     fn assert_footer(md: &ParquetMetaData, schema: &str) {
-        let kv = md.file_metadata().key_value_metadata().expect("footer metadata");
-        let get = |k: &str| {
-            kv.iter()
-                .find(|e| e.key == k)
-                .and_then(|e| e.value.clone())
-        };
+        let kv = md
+            .file_metadata()
+            .key_value_metadata()
+            .expect("footer metadata");
+        let get = |k: &str| kv.iter().find(|e| e.key == k).and_then(|e| e.value.clone());
         assert_eq!(get(SCHEMA_KEY).as_deref(), Some(schema));
         assert_eq!(get("betagibbs.seed").as_deref(), Some("42"));
         assert_eq!(get("betagibbs.version").as_deref(), Some("0.1.0"));
@@ -464,9 +473,25 @@ mod tests {
         write_draws(&path, &table, &[]).unwrap();
         let file = File::open(&path).unwrap();
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
-        let sizes: Vec<i64> = builder.metadata().row_groups().iter().map(|g| g.num_rows()).collect();
-        assert_eq!(sizes, [DRAWS_ROW_GROUP_ROWS as i64, (values.len() - DRAWS_ROW_GROUP_ROWS) as i64]);
-        let first_stats = builder.metadata().row_group(0).column(2).statistics().unwrap();
+        let sizes: Vec<i64> = builder
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows())
+            .collect();
+        assert_eq!(
+            sizes,
+            [
+                DRAWS_ROW_GROUP_ROWS as i64,
+                (values.len() - DRAWS_ROW_GROUP_ROWS) as i64
+            ]
+        );
+        let first_stats = builder
+            .metadata()
+            .row_group(0)
+            .column(2)
+            .statistics()
+            .unwrap();
         assert!(first_stats.min_bytes_opt().is_some());
     }
 
@@ -504,8 +529,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("summary.parquet");
         let rows = vec![
-            SummaryRow { parameter: "mu".into(), summary: summary(0.5) },
-            SummaryRow { parameter: "kappa".into(), summary: summary(12.0) },
+            SummaryRow {
+                parameter: "mu".into(),
+                summary: summary(0.5),
+            },
+            SummaryRow {
+                parameter: "kappa".into(),
+                summary: summary(12.0),
+            },
         ];
         write_summary(&path, &rows, &meta()).unwrap();
         let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
@@ -515,7 +546,10 @@ mod tests {
         assert_eq!(schema.field(0).data_type(), &DataType::Utf8);
         for (i, name) in SUMMARY_COLUMNS.iter().enumerate() {
             let f = schema.field(i + 1);
-            assert_eq!((f.name().as_str(), f.data_type(), f.is_nullable()), (*name, &DataType::Float64, false));
+            assert_eq!(
+                (f.name().as_str(), f.data_type(), f.is_nullable()),
+                (*name, &DataType::Float64, false)
+            );
         }
         let batches: Vec<RecordBatch> = builder.build().unwrap().map(|b| b.unwrap()).collect();
         assert_eq!(batches.len(), 1);
@@ -530,21 +564,43 @@ mod tests {
     #[test]
     fn summary_table_is_aligned() {
         let rows = vec![
-            SummaryRow { parameter: "mu".into(), summary: summary(0.5) },
-            SummaryRow { parameter: "theta[a very long unit label,17]".into(), summary: summary(123456789.0) },
+            SummaryRow {
+                parameter: "mu".into(),
+                summary: summary(0.5),
+            },
+            SummaryRow {
+                parameter: "theta[a very long unit label,17]".into(),
+                summary: summary(123456789.0),
+            },
         ];
         let table = format_summary_table(&rows);
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("parameter"));
-        for h in ["mean", "2.5%", "50%", "97.5%", "mcse_mean", "ess_bulk", "ess_tail", "r_hat"] {
+        for h in [
+            "mean",
+            "2.5%",
+            "50%",
+            "97.5%",
+            "mcse_mean",
+            "ess_bulk",
+            "ess_tail",
+            "r_hat",
+        ] {
             assert!(lines[0].contains(h), "{h}");
         }
         let width = lines[0].chars().count();
         assert!(lines.iter().all(|l| l.chars().count() == width), "{table}");
-        assert!(lines[1].contains("0.5000") && lines[1].contains("1234") && lines[1].contains("1.001"), "{table}");
-        assert!(lines[2].contains("1.235e8") && lines[2].contains("NaN"), "{table}");
-        assert_eq!(format_sig(0.0001234, 3), "1.23e-4");
+        assert!(
+            lines[1].contains("0.5000") && lines[1].contains("1234") && lines[1].contains("1.001"),
+            "{table}"
+        );
+        assert!(
+            lines[2].contains("1.235e8") && lines[2].contains("NaN"),
+            "{table}"
+        );
+        assert_eq!(format_sig(0.00001234, 3), "1.23e-5");
+        assert_eq!(format_sig(0.0001234, 3), "0.000123");
         assert_eq!(format_sig(-2.5, 3), "-2.50");
     }
 
@@ -554,7 +610,10 @@ mod tests {
         let path = dir.path().join("out.bin");
         atomic_write(&path, |f| Ok(f.write_all(b"hello")?)).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"hello");
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, [OsString::from("out.bin")]);
     }
 
@@ -570,7 +629,10 @@ mod tests {
         .unwrap_err();
         assert!(format!("{err:#}").contains("sampler failed"));
         assert_eq!(fs::read(&path).unwrap(), b"old");
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, [OsString::from("out.bin")]);
         // A panic inside the closure also cleans up.
         let result = std::panic::catch_unwind(|| {

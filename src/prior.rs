@@ -15,9 +15,19 @@ pub enum HyperPrior {
     Bda3,
     /// Mode/concentration (Kruschke DBDA2 ch. 9): omega ~ Beta(a, b), kappa - 2 ~ Gamma(shape, rate),
     /// alpha = omega (kappa - 2) + 1, beta = (1 - omega)(kappa - 2) + 1; z = (logit omega, log(kappa - 2)).
-    Kruschke { a: f64, b: f64, shape: f64, rate: f64 },
+    Kruschke {
+        a: f64,
+        b: f64,
+        shape: f64,
+        rate: f64,
+    },
     /// mu = alpha / (alpha + beta) ~ Beta(a, b), kappa = alpha + beta ~ Gamma(shape, rate); z = (logit mu, log kappa).
-    MeanConcentration { a: f64, b: f64, shape: f64, rate: f64 },
+    MeanConcentration {
+        a: f64,
+        b: f64,
+        shape: f64,
+        rate: f64,
+    },
 }
 
 /// Defaults of the named priors: Kruschke's DBDA2 values, and the Stan model of the original analysis.
@@ -143,7 +153,11 @@ impl HyperPrior {
     #[inline]
     pub fn log_conditional(&self, z: [f64; 2], n: f64, sum_log: f64, sum_log1m: f64) -> f64 {
         let (alpha, beta) = self.alpha_beta(z);
-        if !(alpha >= SHAPE_RANGE.0 && beta >= SHAPE_RANGE.0 && alpha <= SHAPE_RANGE.1 && beta <= SHAPE_RANGE.1) {
+        if !(alpha >= SHAPE_RANGE.0
+            && beta >= SHAPE_RANGE.0
+            && alpha <= SHAPE_RANGE.1
+            && beta <= SHAPE_RANGE.1)
+        {
             return f64::NEG_INFINITY;
         }
         let log_norm = libm::lgamma(alpha + beta) - libm::lgamma(alpha) - libm::lgamma(beta);
@@ -160,7 +174,10 @@ impl fmt::Display for HyperPrior {
                 write!(f, "kruschke(a={a},b={b},shape={shape},rate={rate})")
             }
             HyperPrior::MeanConcentration { a, b, shape, rate } => {
-                write!(f, "mean-concentration(a={a},b={b},shape={shape},rate={rate})")
+                write!(
+                    f,
+                    "mean-concentration(a={a},b={b},shape={shape},rate={rate})"
+                )
             }
         }
     }
@@ -172,7 +189,12 @@ mod tests {
 
     #[test]
     fn parse_round_trips_and_rejects_bad_parameters() {
-        for spec in ["bda3", "kruschke", "mean-concentration", "kruschke(a=2,rate=0.5)"] {
+        for spec in [
+            "bda3",
+            "kruschke",
+            "mean-concentration",
+            "kruschke(a=2,rate=0.5)",
+        ] {
             let p = HyperPrior::parse(spec).unwrap();
             assert_eq!(HyperPrior::parse(&p.to_string()).unwrap(), p);
         }
@@ -188,8 +210,14 @@ mod tests {
     fn log_density_includes_the_jacobian() {
         let priors = [
             (HyperPrior::Bda3, None),
-            (HyperPrior::parse("mean-concentration(a=2,b=3,shape=1.5,rate=0.1)").unwrap(), Some(false)),
-            (HyperPrior::parse("kruschke(a=2,b=3,shape=1.5,rate=0.1)").unwrap(), Some(true)),
+            (
+                HyperPrior::parse("mean-concentration(a=2,b=3,shape=1.5,rate=0.1)").unwrap(),
+                Some(false),
+            ),
+            (
+                HyperPrior::parse("kruschke(a=2,b=3,shape=1.5,rate=0.1)").unwrap(),
+                Some(true),
+            ),
         ];
         let ab_density = |prior: &HyperPrior, alpha: f64, beta: f64| -> f64 {
             match *prior {
@@ -197,12 +225,16 @@ mod tests {
                 HyperPrior::MeanConcentration { a, b, shape, rate } => {
                     let (k, m) = (alpha + beta, alpha / (alpha + beta));
                     // (mu, kappa) density times |d(mu,kappa)/d(alpha,beta)| = 1/kappa.
-                    (a - 1.0) * m.ln() + (b - 1.0) * (1.0 - m).ln() + (shape - 1.0) * k.ln() - rate * k - k.ln()
+                    (a - 1.0) * m.ln() + (b - 1.0) * (1.0 - m).ln() + (shape - 1.0) * k.ln()
+                        - rate * k
+                        - k.ln()
                 }
                 HyperPrior::Kruschke { a, b, shape, rate } => {
                     let k2 = alpha + beta - 2.0;
                     let w = (alpha - 1.0) / k2;
-                    (a - 1.0) * w.ln() + (b - 1.0) * (1.0 - w).ln() + (shape - 1.0) * k2.ln() - rate * k2 - k2.ln()
+                    (a - 1.0) * w.ln() + (b - 1.0) * (1.0 - w).ln() + (shape - 1.0) * k2.ln()
+                        - rate * k2
+                        - k2.ln()
                 }
             }
         };
@@ -222,7 +254,11 @@ mod tests {
             let expected_b = ab_density(&prior, a0b, b0b) + det_b.abs().ln();
             // Densities are up to a constant: compare differences between two points.
             let got = prior.log_density(z) - prior.log_density(z_b);
-            assert!((got - (expected - expected_b)).abs() < 1e-4, "{prior}: {got} vs {}", expected - expected_b);
+            assert!(
+                (got - (expected - expected_b)).abs() < 1e-4,
+                "{prior}: {got} vs {}",
+                expected - expected_b
+            );
         }
     }
 }

@@ -54,11 +54,36 @@ pub fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
     c
 }
 
+/// Known answers from Random123's `kat_vectors` file (philox4x32, 10 rounds): (counter,
+/// key, output). Both generators, Rust and WGSL, are tested against them.
+pub const PHILOX_KAT: [([u32; 4], [u32; 2], [u32; 4]); 3] = [
+    (
+        [0, 0, 0, 0],
+        [0, 0],
+        [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
+    ),
+    (
+        [u32::MAX; 4],
+        [u32::MAX; 2],
+        [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
+    ),
+    (
+        [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+        [0xa4093822, 0x299f31d0],
+        [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1],
+    ),
+];
+
 /// The counter of one block: see the module documentation for the layout.
 #[inline]
 pub fn counter(index: u32, unit: u32, sweep: u32, stream: Stream, block: u32) -> [u32; 4] {
     debug_assert!(block <= MAX_BLOCK);
-    [index, unit, sweep, ((stream as u32) << STREAM_SHIFT) | block]
+    [
+        index,
+        unit,
+        sweep,
+        ((stream as u32) << STREAM_SHIFT) | block,
+    ]
 }
 
 /// A uniform f32 in the open interval (0, 1) from the top 23 bits of a word: (k + 1/2) / 2^23
@@ -69,11 +94,12 @@ pub fn uniform_f32(word: u32) -> f32 {
     ((word >> 9) as f32 + 0.5) * (1.0 / 8_388_608.0)
 }
 
-/// A uniform f64 in the open interval (0, 1) from two words (53 random bits).
+/// A uniform f64 in the open interval (0, 1) from two words: (k + 1/2) / 2^52 with 52
+/// random bits, exact in f64 and never 0 or 1.
 #[inline]
 pub fn uniform_f64(hi: u32, lo: u32) -> f64 {
-    let bits = (u64::from(hi) << 21) ^ (u64::from(lo) >> 11);
-    ((bits & ((1 << 53) - 1)) as f64 + 0.5) * (1.0 / 9_007_199_254_740_992.0)
+    let bits = (u64::from(hi) << 20) | (u64::from(lo) >> 12);
+    (bits as f64 + 0.5) * (1.0 / 4_503_599_627_370_496.0)
 }
 
 /// A sequence of f64 uniforms for host-side updates: consecutive blocks of one
@@ -108,7 +134,13 @@ impl UniformStream {
         if self.used == 2 {
             // Wrapping past MAX_BLOCK would reuse blocks; no update comes near 2^24 blocks.
             let w = philox4x32_10(
-                counter(self.index, self.unit, self.sweep, self.stream, self.block & MAX_BLOCK),
+                counter(
+                    self.index,
+                    self.unit,
+                    self.sweep,
+                    self.stream,
+                    self.block & MAX_BLOCK,
+                ),
                 self.key,
             );
             self.block += 1;
@@ -123,21 +155,6 @@ impl UniformStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Known answers from Random123's `kat_vectors` file (philox4x32, 10 rounds).
-    pub const PHILOX_KAT: [([u32; 4], [u32; 2], [u32; 4]); 3] = [
-        ([0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]),
-        (
-            [u32::MAX; 4],
-            [u32::MAX; 2],
-            [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
-        ),
-        (
-            [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
-            [0xa4093822, 0x299f31d0],
-            [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1],
-        ),
-    ];
 
     #[test]
     fn philox_known_answers() {

@@ -15,6 +15,8 @@ use crate::slice::{slice_update, RunningVariance, WIDTH_PER_SD};
 
 /// Hyperparameters reported per unit, after the unit's thetas (in this order).
 pub const HYPER_NAMES: [&str; 4] = ["alpha", "beta", "mu", "kappa"];
+/// Rounds of hyperparameter updates per sweep (see SamplerConfig::hyper_rounds).
+pub const DEFAULT_HYPER_ROUNDS: u32 = 1;
 /// Slice width in z before warm-up has measured the posterior sd.
 const INITIAL_WIDTH: f64 = 1.0;
 /// Warm-up sweeps before the width follows the measured sd: the first moves from an
@@ -38,10 +40,20 @@ pub struct SamplerConfig {
     pub workgroup_size: u32,
     /// Store every theta's draws (off in benchmarks, which need only the hyperparameters).
     pub keep_thetas: bool,
+    /// Slice-sampling rounds over both hyperparameter coordinates per sweep: more rounds bring
+    /// the host's move closer to an exact draw from p(alpha, beta | theta) at O(1) cost each.
+    pub hyper_rounds: u32,
 }
 
 impl SamplerConfig {
-    pub fn new(prior: HyperPrior, chains: u32, warmup: u32, draws: u32, thin: u32, seed: u32) -> Self {
+    pub fn new(
+        prior: HyperPrior,
+        chains: u32,
+        warmup: u32,
+        draws: u32,
+        thin: u32,
+        seed: u32,
+    ) -> Self {
         SamplerConfig {
             prior,
             chains,
@@ -51,6 +63,7 @@ impl SamplerConfig {
             seed,
             workgroup_size: DEFAULT_WORKGROUP_SIZE,
             keep_thetas: true,
+            hyper_rounds: DEFAULT_HYPER_ROUNDS,
         }
     }
 
@@ -64,6 +77,59 @@ impl SamplerConfig {
 pub enum Backend<'g> {
     Cpu,
     Gpu(&'g Gpu),
+}
+
+/// The theta stage on the chosen device, with the batch already uploaded for the GPU.
+pub enum ThetaStage<'g> {
+    Cpu,
+    Gpu(Box<ThetaUpdateGpu<'g>>),
+}
+
+impl<'g> ThetaStage<'g> {
+    /// Prepare the stage for `batch` and up to `max_chains` chains.
+    pub fn new(
+        backend: Backend<'g>,
+        batch: &Batch,
+        max_chains: usize,
+        workgroup_size: u32,
+    ) -> Self {
+        match backend {
+            Backend::Cpu => ThetaStage::Cpu,
+            Backend::Gpu(gpu) => ThetaStage::Gpu(Box::new(ThetaUpdateGpu::new(
+                gpu,
+                &batch.observations,
+                &batch.pieces,
+                batch.n_units(),
+                max_chains,
+                workgroup_size,
+            ))),
+        }
+    }
+
+    /// One dispatch: the contract of `cpu::theta_update`.
+    pub fn run(
+        &self,
+        batch: &Batch,
+        params: &ThetaParams,
+        hyper: &[[f32; 2]],
+        theta: &mut [f32],
+        log_sums: &mut [[f32; 2]],
+    ) -> Result<(), GpuError> {
+        match self {
+            ThetaStage::Gpu(stage) => stage.run(params, hyper, theta, log_sums),
+            ThetaStage::Cpu => {
+                cpu::theta_update(
+                    params,
+                    &batch.observations,
+                    &batch.pieces,
+                    hyper,
+                    theta,
+                    log_sums,
+                );
+                Ok(())
+            }
+        }
+    }
 }
 
 /// The observations of a batch of independent units, laid out for the kernels.
@@ -82,7 +148,10 @@ impl Batch {
         let observations = successes
             .iter()
             .zip(trials)
-            .map(|(&y, &n)| Observation { successes: y, trials: n })
+            .map(|(&y, &n)| Observation {
+                successes: y,
+                trials: n,
+            })
             .collect();
         let pieces = build_pieces(&unit_offsets, PIECE_LEN);
         let mut unit_pieces = vec![0u32; unit_offsets.len()];
@@ -104,6 +173,28 @@ impl Batch {
         self.unit_offsets.len() - 1
     }
 
+    /// Parameters of a theta_update dispatch over all units of this batch.
+    pub fn theta_params(
+        &self,
+        seed: u32,
+        sweep: u32,
+        n_chains: u32,
+        write_theta: bool,
+    ) -> ThetaParams {
+        ThetaParams {
+            seed,
+            sweep,
+            chain_offset: 0,
+            n_chains,
+            unit_offset: 0,
+            n_units: self.n_units() as u32,
+            n_obs: self.n_obs() as u32,
+            n_pieces: self.pieces.len() as u32,
+            write_theta: u32::from(write_theta),
+            _pad: [0; 3],
+        }
+    }
+
     pub fn n_obs(&self) -> usize {
         self.observations.len()
     }
@@ -115,7 +206,12 @@ impl Batch {
 
     /// Index of unit u's first parameter: its thetas (when kept), then HYPER_NAMES.
     pub fn unit_param_start(&self, u: usize, keep_thetas: bool) -> usize {
-        HYPER_NAMES.len() * u + if keep_thetas { self.unit_offsets[u] as usize } else { 0 }
+        HYPER_NAMES.len() * u
+            + if keep_thetas {
+                self.unit_offsets[u] as usize
+            } else {
+                0
+            }
     }
 }
 
@@ -158,7 +254,9 @@ fn initial_state(batch: &Batch, seed: u32, chain: u32, unit: usize) -> HyperStat
     let range = batch.unit_offsets[unit] as usize..batch.unit_offsets[unit + 1] as usize;
     let (y, n) = batch.observations[range]
         .iter()
-        .fold((0.0, 0.0), |(y, n), o| (y + f64::from(o.successes), n + f64::from(o.trials)));
+        .fold((0.0, 0.0), |(y, n), o| {
+            (y + f64::from(o.successes), n + f64::from(o.trials))
+        });
     let rate = ((y + 0.5) / (n + 1.0)).clamp(1e-3, 1.0 - 1e-3);
     let mut rng = UniformStream::new(seed, chain, 0, unit as u32, 0, Stream::Init);
     let z0 = (rate / (1.0 - rate)).ln() + INIT_LOGIT_JITTER * (2.0 * rng.next_f64() - 1.0);
@@ -195,17 +293,7 @@ pub fn run(
     let mut states: Vec<HyperState> = (0..n_chains * n_units)
         .map(|i| initial_state(batch, config.seed, (i / n_units) as u32, i % n_units))
         .collect();
-    let gpu_stage = match backend {
-        Backend::Gpu(gpu) => Some(ThetaUpdateGpu::new(
-            gpu,
-            &batch.observations,
-            &batch.pieces,
-            n_units,
-            n_chains,
-            config.workgroup_size,
-        )),
-        Backend::Cpu => None,
-    };
+    let stage = ThetaStage::new(backend, batch, n_chains, config.workgroup_size);
     let n_draws = config.draws as usize;
     let n_params = batch.n_params(config.keep_thetas);
     let mut values = vec![0.0f64; n_params * n_chains * n_draws];
@@ -215,56 +303,65 @@ pub fn run(
     let mut theta_seconds = 0.0;
 
     for sweep in 0..config.sweeps() {
-        let kept = sweep >= config.warmup && (sweep - config.warmup + 1) % config.thin == 0;
+        let kept =
+            sweep >= config.warmup && (sweep - config.warmup + 1).is_multiple_of(config.thin);
         for (h, s) in hyper.iter_mut().zip(&states) {
             let (a, b) = prior.alpha_beta(s.z);
             *h = [a as f32, b as f32];
         }
-        let params = ThetaParams {
-            seed: config.seed,
+        let params = batch.theta_params(
+            config.seed,
             sweep,
-            chain_offset: 0,
-            n_chains: n_chains as u32,
-            unit_offset: 0,
-            n_units: n_units as u32,
-            n_obs: n_obs as u32,
-            n_pieces: n_pieces as u32,
-            write_theta: u32::from(kept && config.keep_thetas),
-            _pad: [0; 3],
-        };
+            n_chains as u32,
+            kept && config.keep_thetas,
+        );
         let t0 = Instant::now();
-        match &gpu_stage {
-            Some(stage) => stage.run(&params, &hyper, &mut theta, &mut log_sums)?,
-            None => cpu::theta_update(&params, &batch.observations, &batch.pieces, &hyper, &mut theta, &mut log_sums),
-        }
+        stage.run(batch, &params, &hyper, &mut theta, &mut log_sums)?;
         theta_seconds += t0.elapsed().as_secs_f64();
 
         let in_warmup = sweep < config.warmup;
-        states.par_iter_mut().enumerate().with_min_len(64).for_each(|(i, state)| {
-            let (chain, unit) = (i / n_units, i % n_units);
-            let pieces = batch.unit_pieces[unit] as usize..batch.unit_pieces[unit + 1] as usize;
-            let sums = &log_sums[chain * n_pieces..(chain + 1) * n_pieces][pieces];
-            let sum_log: f64 = sums.iter().map(|s| f64::from(s[0])).sum();
-            let sum_log1m: f64 = sums.iter().map(|s| f64::from(s[1])).sum();
-            let n = f64::from(batch.unit_offsets[unit + 1] - batch.unit_offsets[unit]);
-            let mut rng = UniformStream::new(config.seed, chain as u32, 0, unit as u32, sweep, Stream::Hyper);
-            for k in 0..2 {
-                let log_f = |x: f64| {
-                    let mut z = state.z;
-                    z[k] = x;
-                    prior.log_conditional(z, n, sum_log, sum_log1m)
-                };
-                let (x1, _) = slice_update(state.z[k], log_f(state.z[k]), state.width[k], log_f, &mut rng);
-                state.z[k] = x1;
-                if in_warmup {
-                    let stats = &mut state.warmup_stats[k];
-                    stats.push(x1);
-                    if stats.count() >= f64::from(ADAPT_AFTER) && stats.sd() > 0.0 {
-                        state.width[k] = WIDTH_PER_SD * stats.sd();
+        states
+            .par_iter_mut()
+            .enumerate()
+            .with_min_len(64)
+            .for_each(|(i, state)| {
+                let (chain, unit) = (i / n_units, i % n_units);
+                let pieces = batch.unit_pieces[unit] as usize..batch.unit_pieces[unit + 1] as usize;
+                let sums = &log_sums[chain * n_pieces..(chain + 1) * n_pieces][pieces];
+                let sum_log: f64 = sums.iter().map(|s| f64::from(s[0])).sum();
+                let sum_log1m: f64 = sums.iter().map(|s| f64::from(s[1])).sum();
+                let n = f64::from(batch.unit_offsets[unit + 1] - batch.unit_offsets[unit]);
+                let mut rng = UniformStream::new(
+                    config.seed,
+                    chain as u32,
+                    0,
+                    unit as u32,
+                    sweep,
+                    Stream::Hyper,
+                );
+                for k in (0..2).cycle().take(2 * config.hyper_rounds as usize) {
+                    let log_f = |x: f64| {
+                        let mut z = state.z;
+                        z[k] = x;
+                        prior.log_conditional(z, n, sum_log, sum_log1m)
+                    };
+                    let (x1, _) = slice_update(
+                        state.z[k],
+                        log_f(state.z[k]),
+                        state.width[k],
+                        log_f,
+                        &mut rng,
+                    );
+                    state.z[k] = x1;
+                    if in_warmup {
+                        let stats = &mut state.warmup_stats[k];
+                        stats.push(x1);
+                        if stats.count() >= f64::from(ADAPT_AFTER) && stats.sd() > 0.0 {
+                            state.width[k] = WIDTH_PER_SD * stats.sd();
+                        }
                     }
                 }
-            }
-        });
+            });
 
         if kept {
             let draw = ((sweep - config.warmup) / config.thin) as usize;

@@ -99,8 +99,16 @@ mod tests {
                 stats.push(x);
             }
             // Autocorrelated draws: allow 0.15 (about 5 MCSE at an ESS of 4,000 and more).
-            assert!((stats.mean - 1.0).abs() < 0.15, "width {width}: mean {}", stats.mean);
-            assert!((stats.sd() - 2.0).abs() < 0.15, "width {width}: sd {}", stats.sd());
+            assert!(
+                (stats.mean - 1.0).abs() < 0.15,
+                "width {width}: mean {}",
+                stats.mean
+            );
+            assert!(
+                (stats.sd() - 2.0).abs() < 0.15,
+                "width {width}: sd {}",
+                stats.sd()
+            );
         }
     }
 }

@@ -31,6 +31,7 @@ pub struct DrawSite {
 
 /// log of a Gamma(shape, 1) variate: Marsaglia & Tsang (2000), boosted in log space for shape < 1.
 #[inline]
+#[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN must reject, as in the shader
 pub fn log_gamma_variate(shape: f32, site: DrawSite, stream: Stream) -> f32 {
     let boosted = shape < 1.0;
     let a = if boosted { shape + 1.0 } else { shape };
@@ -46,17 +47,24 @@ pub fn log_gamma_variate(shape: f32, site: DrawSite, stream: Stream) -> f32 {
         if t <= 0.0 {
             continue;
         }
-        let log_v = 3.0 * t.ln();
         let v = t * t * t;
         let u = uniform_f32(w[2]);
         let x2 = x * x;
-        if u < 1.0 - 0.0331 * x2 * x2 || u.ln() < 0.5 * x2 + d * (1.0 - v + log_v) {
-            let mut log_g = d.ln() + log_v;
-            if boosted {
-                log_g += uniform_f32(w[3]).ln() / shape;
+        // Squeeze first: accepted without the exact test's logarithms, and log G = log(d v) in one log.
+        let log_g = if u < 1.0 - 0.0331 * x2 * x2 {
+            (d * v).ln()
+        } else {
+            let log_v = 3.0 * t.ln();
+            if !(u.ln() < 0.5 * x2 + d * (1.0 - v + log_v)) {
+                continue;
             }
-            return log_g;
-        }
+            d.ln() + log_v
+        };
+        return if boosted {
+            log_g + uniform_f32(w[3]).ln() / shape
+        } else {
+            log_g
+        };
     }
     d.ln()
 }
@@ -66,7 +74,7 @@ pub fn log_gamma_variate(shape: f32, site: DrawSite, stream: Stream) -> f32 {
 pub fn log_beta_variate(a: f32, b: f32, site: DrawSite) -> [f32; 2] {
     let log_ga = log_gamma_variate(a, site, Stream::ThetaA);
     let log_gb = log_gamma_variate(b, site, Stream::ThetaB);
-    let m = log_ga.max(log_gb);
-    let log_sum = m + ((log_ga - m).exp() + (log_gb - m).exp()).ln();
+    // log(Ga + Gb) = max + log(1 + e^-|difference|): one exp, one log.
+    let log_sum = log_ga.max(log_gb) + (1.0 + (-(log_ga - log_gb).abs()).exp()).ln();
     [log_ga - log_sum, log_gb - log_sum]
 }

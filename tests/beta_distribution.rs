@@ -4,10 +4,8 @@
 
 mod common;
 
-use betagibbs::cpu;
-use betagibbs::gpu::{Gpu, ThetaUpdateGpu, DEFAULT_WORKGROUP_SIZE};
-use betagibbs::layout::ThetaParams;
-use betagibbs::sampler::Batch;
+use betagibbs::gpu::{Gpu, DEFAULT_WORKGROUP_SIZE};
+use betagibbs::sampler::{Backend, Batch, ThetaStage};
 use statrs::distribution::{Beta, ContinuousCDF};
 use statrs::function::gamma::digamma;
 
@@ -18,7 +16,14 @@ const KS_C_ALPHA: f64 = 1.949;
 /// P(theta < 1e-38) = 1.6e-4 at a = 0.1 (b = 1): KS is meaningful on theta from here up.
 const KS_MIN_SHAPE: f64 = 0.099;
 /// Shapes (a, b): boosted (< 1), exponential, near-uniform, ordinary, and concentrated (~1e4).
-const SHAPES: [(f32, f32); 6] = [(0.1, 1.0), (0.5, 0.5), (1.0, 1.0), (3.0, 7.5), (1.0e4, 2.0e4), (0.05, 10.0)];
+const SHAPES: [(f32, f32); 6] = [
+    (0.1, 1.0),
+    (0.5, 0.5),
+    (1.0, 1.0),
+    (3.0, 7.5),
+    (1.0e4, 2.0e4),
+    (0.05, 10.0),
+];
 
 /// One unit per shape pair with N empty observations (y = n = 0), so theta ~ Beta(a, b);
 /// returns thetas and per-unit (Σ log theta, Σ log(1 - theta)).
@@ -26,27 +31,14 @@ fn draw(gpu: Option<&Gpu>) -> (Vec<Vec<f32>>, Vec<[f64; 2]>) {
     let k = SHAPES.len();
     let offsets: Vec<u32> = (0..=k).map(|u| (u * N) as u32).collect();
     let batch = Batch::new(&vec![0; k * N], &vec![0; k * N], offsets);
-    let params = ThetaParams {
-        seed: 2024,
-        sweep: 0,
-        chain_offset: 0,
-        n_chains: 1,
-        unit_offset: 0,
-        n_units: k as u32,
-        n_obs: (k * N) as u32,
-        n_pieces: batch.pieces.len() as u32,
-        write_theta: 1,
-        _pad: [0; 3],
-    };
+    let params = batch.theta_params(2024, 0, 1, true);
     let hyper: Vec<[f32; 2]> = SHAPES.iter().map(|&(a, b)| [a, b]).collect();
     let mut theta = vec![0.0f32; k * N];
     let mut sums = vec![[0.0f32; 2]; batch.pieces.len()];
-    match gpu {
-        Some(g) => ThetaUpdateGpu::new(g, &batch.observations, &batch.pieces, k, 1, DEFAULT_WORKGROUP_SIZE)
-            .run(&params, &hyper, &mut theta, &mut sums)
-            .expect("GPU run"),
-        None => cpu::theta_update(&params, &batch.observations, &batch.pieces, &hyper, &mut theta, &mut sums),
-    }
+    let backend = gpu.map_or(Backend::Cpu, Backend::Gpu);
+    ThetaStage::new(backend, &batch, 1, DEFAULT_WORKGROUP_SIZE)
+        .run(&batch, &params, &hyper, &mut theta, &mut sums)
+        .expect("theta stage");
     let mut unit_sums = vec![[0.0f64; 2]; k];
     for (p, s) in batch.pieces.iter().zip(&sums) {
         unit_sums[p.unit as usize][0] += f64::from(s[0]);
@@ -79,7 +71,10 @@ fn check(path: &str, gpu: Option<&Gpu>) {
             let dist = Beta::new(a, b).unwrap();
             let d = ks_statistic(theta, |x| dist.cdf(x));
             let critical = KS_C_ALPHA / (N as f64).sqrt();
-            assert!(d < critical, "{path}: Beta({a}, {b}): KS D = {d:.5} >= {critical:.5}");
+            assert!(
+                d < critical,
+                "{path}: Beta({a}, {b}): KS D = {d:.5} >= {critical:.5}"
+            );
         }
         // E log theta = psi(a) - psi(a + b), Var = psi'(a) - psi'(a + b); 5 standard errors.
         let mean = sum[0] / N as f64;
@@ -108,7 +103,9 @@ fn trigamma(mut x: f64) -> f64 {
         x += 1.0;
     }
     let x2 = 1.0 / (x * x);
-    acc + 1.0 / x + x2 / 2.0 + (1.0 / 6.0 - x2 * (1.0 / 30.0 - x2 * (1.0 / 42.0 - x2 / 30.0))) / (x * x * x)
+    acc + 1.0 / x
+        + x2 / 2.0
+        + (1.0 / 6.0 - x2 * (1.0 / 30.0 - x2 * (1.0 / 42.0 - x2 / 30.0))) / (x * x * x)
 }
 
 #[test]
@@ -118,7 +115,9 @@ fn cpu_beta_draws_follow_the_beta_distribution() {
 
 #[test]
 fn gpu_beta_draws_follow_the_beta_distribution() {
-    let Some(gpu) = common::gpu_or_skip("gpu_beta_draws") else { return };
+    let Some(gpu) = common::gpu_or_skip("gpu_beta_draws") else {
+        return;
+    };
     check("gpu", Some(&gpu));
 }
 

@@ -42,12 +42,24 @@ const BAD_INPUTS: &[(&str, &str, &[&str])] = &[
     ("y_gt_n.csv", "y,n\n1,5\n6,5\n", &["y_gt_n.csv:3", "6", "5"]),
     ("negative.csv", "y,n\n-1,5\n", &["negative.csv:2:1", "'y'"]),
     ("fraction.csv", "y,n\n1.5,5\n", &["fraction.csv:2:1", "'y'"]),
-    ("zero_trials.csv", "y,n\n0,0\n", &["zero_trials.csv:2:2", "'n'"]),
+    (
+        "zero_trials.csv",
+        "y,n\n0,0\n",
+        &["zero_trials.csv:2:2", "'n'"],
+    ),
     ("nan.csv", "y,n\nNaN,5\n", &["nan.csv:2:1", "'y'"]),
-    ("missing_column.csv", "y,trials\n1,5\n", &["missing_column.csv", "'n'"]),
+    (
+        "missing_column.csv",
+        "y,trials\n1,5\n",
+        &["missing_column.csv", "'n'"],
+    ),
     ("empty.csv", "", &["empty.csv"]),
     ("text.tsv", "y\tn\n1\tfive\n", &["text.tsv:2:2", "'n'"]),
-    ("broken.parquet", "PAR1 this is not parquet", &["broken.parquet", "Parquet"]),
+    (
+        "broken.parquet",
+        "PAR1 this is not parquet",
+        &["broken.parquet", "Parquet"],
+    ),
 ];
 
 #[test]
@@ -59,9 +71,16 @@ fn bad_input_exits_2_names_the_place_and_writes_nothing() {
         let out = dir.path().join(format!("out-{name}"));
         let result = sample(&data, &out, &[]);
         let stderr = String::from_utf8_lossy(&result.stderr);
-        assert_eq!(result.status.code(), Some(2), "{name}: exit code; stderr: {stderr}");
+        assert_eq!(
+            result.status.code(),
+            Some(2),
+            "{name}: exit code; stderr: {stderr}"
+        );
         for needle in *needles {
-            assert!(stderr.contains(needle), "{name}: message lacks {needle:?}: {stderr}");
+            assert!(
+                stderr.contains(needle),
+                "{name}: message lacks {needle:?}: {stderr}"
+            );
         }
         assert!(!out.exists(), "{name}: an output directory was created");
     }
@@ -72,9 +91,18 @@ fn bad_flags_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("ok.csv");
     std::fs::write(&data, "y,n\n1,5\n2,6\n").unwrap();
-    for extra in [&["--prior", "flat"][..], &["--chains", "0"], &["--prior", "kruschke(a=NaN)"]] {
+    for extra in [
+        &["--prior", "flat"][..],
+        &["--chains", "0"],
+        &["--prior", "kruschke(a=NaN)"],
+    ] {
         let result = sample(&data, &dir.path().join("out"), extra);
-        assert_eq!(result.status.code(), Some(2), "{extra:?}: {}", String::from_utf8_lossy(&result.stderr));
+        assert_eq!(
+            result.status.code(),
+            Some(2),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
     }
     assert!(!dir.path().join("out").exists());
 }
@@ -86,9 +114,19 @@ fn a_good_run_writes_draws_and_summary() {
     std::fs::write(&data, "site,y,n\nA,1,5\nB,2,9\nA,3,7\nB,0,4\n").unwrap();
     let out = dir.path().join("out");
     let result = sample(&data, &out, &["--unit", "site"]);
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
     let stdout = String::from_utf8_lossy(&result.stdout);
-    for name in ["A/theta[1]", "A/theta[3]", "B/theta[2]", "B/kappa", "A/alpha"] {
+    for name in [
+        "A/theta[1]",
+        "A/theta[3]",
+        "B/theta[2]",
+        "B/kappa",
+        "A/alpha",
+    ] {
         assert!(stdout.contains(name), "summary lacks {name}: {stdout}");
     }
     assert!(out.join("draws.parquet").is_file() && out.join("summary.parquet").is_file());
@@ -105,7 +143,18 @@ fn device_gpu_runs_on_the_software_driver_or_explains() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
     let result = betagibbs(&[
-        "demo", "--out", out.to_str().unwrap(), "--device", "gpu", "--chains", "4", "--warmup", "20", "--draws", "20", "--quiet",
+        "demo",
+        "--out",
+        out.to_str().unwrap(),
+        "--device",
+        "gpu",
+        "--chains",
+        "4",
+        "--warmup",
+        "20",
+        "--draws",
+        "20",
+        "--quiet",
     ]);
     let stderr = String::from_utf8_lossy(&result.stderr);
     if common::gpu_or_skip("cli_device_gpu").is_some() {

@@ -2,18 +2,7 @@
 
 mod common;
 
-use betagibbs::rng::philox4x32_10;
-
-/// Random123 `kat_vectors`, philox4x32 with 10 rounds: (counter, key, expected).
-const PHILOX_KAT: [([u32; 4], [u32; 2], [u32; 4]); 3] = [
-    ([0, 0, 0, 0], [0, 0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]),
-    ([u32::MAX; 4], [u32::MAX; 2], [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]),
-    (
-        [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
-        [0xa4093822, 0x299f31d0],
-        [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1],
-    ),
-];
+use betagibbs::rng::{philox4x32_10, PHILOX_KAT};
 
 #[test]
 fn rust_philox_matches_random123() {
@@ -24,8 +13,11 @@ fn rust_philox_matches_random123() {
 
 #[test]
 fn wgsl_philox_matches_random123_and_the_rust_twin() {
-    let Some(gpu) = common::gpu_or_skip("wgsl_philox") else { return };
-    let mut cases: Vec<([u32; 4], [u32; 2])> = PHILOX_KAT.iter().map(|(c, k, _)| (*c, *k)).collect();
+    let Some(gpu) = common::gpu_or_skip("wgsl_philox") else {
+        return;
+    };
+    let mut cases: Vec<([u32; 4], [u32; 2])> =
+        PHILOX_KAT.iter().map(|(c, k, _)| (*c, *k)).collect();
     // Plus a spread of counters and keys that exercise every carry of the 16-bit multiply.
     let mut x = 0x1234_5678u32;
     for _ in 0..1000 {

@@ -17,7 +17,8 @@ use betagibbs::rng::{philox4x32_10, uniform_f32};
 use betagibbs::sampler::Batch;
 
 const THETA_REL_TOL: f32 = 1e-3;
-const MAX_FLIP_FRACTION: f64 = 1e-3;
+/// Measured on lavapipe: 33 of 65,536 (5e-4); real GPUs' faster log and cos may add some.
+const MAX_FLIP_FRACTION: f64 = 2e-3;
 const SWEEPS: u32 = 50;
 const N_OBS: usize = 65_536;
 
@@ -41,7 +42,8 @@ fn fixture() -> (Batch, Vec<[f32; 2]>) {
     let hyper = (0..units as u32)
         .map(|u| {
             let w = word(u, 3);
-            let shape = |x: u32| (0.05f32.ln() + uniform_f32(x) * (500.0f32.ln() - 0.05f32.ln())).exp();
+            let shape =
+                |x: u32| (0.05f32.ln() + uniform_f32(x) * (500.0f32.ln() - 0.05f32.ln())).exp();
             [shape(w[0]), shape(w[1])]
         })
         .collect();
@@ -49,40 +51,58 @@ fn fixture() -> (Batch, Vec<[f32; 2]>) {
 }
 
 fn params(batch: &Batch, sweep: u32, n_chains: u32) -> ThetaParams {
-    ThetaParams {
-        seed: 7,
-        sweep,
-        chain_offset: 0,
-        n_chains,
-        unit_offset: 0,
-        n_units: batch.n_units() as u32,
-        n_obs: batch.n_obs() as u32,
-        n_pieces: batch.pieces.len() as u32,
-        write_theta: 1,
-        _pad: [0; 3],
-    }
+    batch.theta_params(7, sweep, n_chains, true)
+}
+
+/// Relative difference; values below f32's smallest normal count as 0 (GPUs flush subnormals).
+fn rel_diff(a: f32, b: f32) -> f32 {
+    (a - b).abs() / a.abs().max(b.abs()).max(f32::MIN_POSITIVE)
 }
 
 fn close(a: f32, b: f32) -> bool {
-    (a - b).abs() <= THETA_REL_TOL * a.abs().max(b.abs())
+    rel_diff(a, b) <= THETA_REL_TOL
 }
 
 #[test]
 fn gpu_and_cpu_draw_the_same_thetas() {
-    let Some(gpu) = common::gpu_or_skip("gpu_vs_cpu") else { return };
+    let Some(gpu) = common::gpu_or_skip("gpu_vs_cpu") else {
+        return;
+    };
     let (batch, hyper) = fixture();
-    let stage = ThetaUpdateGpu::new(&gpu, &batch.observations, &batch.pieces, batch.n_units(), 1, 64);
+    let stage = ThetaUpdateGpu::new(
+        &gpu,
+        &batch.observations,
+        &batch.pieces,
+        batch.n_units(),
+        1,
+        64,
+    );
     let mut differs = vec![false; N_OBS];
     let mut worst_close = 0.0f32;
+    let mut draws_beyond = [0usize; 3]; // draws differing by more than 1e-3, 1e-2, 1e-1 relative
     for sweep in 0..SWEEPS {
         let p = params(&batch, sweep, 1);
         let (mut tg, mut tc) = (vec![0.0; N_OBS], vec![0.0; N_OBS]);
-        let (mut sg, mut sc) = (vec![[0.0; 2]; batch.pieces.len()], vec![[0.0; 2]; batch.pieces.len()]);
+        let (mut sg, mut sc) = (
+            vec![[0.0; 2]; batch.pieces.len()],
+            vec![[0.0; 2]; batch.pieces.len()],
+        );
         stage.run(&p, &hyper, &mut tg, &mut sg).unwrap();
-        cpu::theta_update(&p, &batch.observations, &batch.pieces, &hyper, &mut tc, &mut sc);
+        cpu::theta_update(
+            &p,
+            &batch.observations,
+            &batch.pieces,
+            &hyper,
+            &mut tc,
+            &mut sc,
+        );
         for o in 0..N_OBS {
+            let rel = rel_diff(tg[o], tc[o]);
+            for (k, limit) in [1e-3, 1e-2, 1e-1].into_iter().enumerate() {
+                draws_beyond[k] += usize::from(rel > limit);
+            }
             if close(tg[o], tc[o]) {
-                worst_close = worst_close.max((tg[o] - tc[o]).abs() / tg[o].abs().max(tc[o].abs()).max(f32::MIN_POSITIVE));
+                worst_close = worst_close.max(rel);
             } else {
                 differs[o] = true;
             }
@@ -91,7 +111,10 @@ fn gpu_and_cpu_draw_the_same_thetas() {
     let flips = differs.iter().filter(|&&d| d).count();
     eprintln!(
         "gpu_vs_cpu: {flips} of {N_OBS} observations differ in at least one of {SWEEPS} sweeps; \
-         worst relative difference among the others {worst_close:.2e}"
+         worst relative difference among the others {worst_close:.2e}; of {} draws, {:?} differ by more \
+         than 1e-3, 1e-2, 1e-1 relative",
+        N_OBS * SWEEPS as usize,
+        draws_beyond
     );
     assert!(
         (flips as f64) <= MAX_FLIP_FRACTION * N_OBS as f64,
@@ -99,8 +122,22 @@ fn gpu_and_cpu_draw_the_same_thetas() {
     );
 }
 
-fn gpu_thetas(gpu: &Gpu, batch: &Batch, hyper: &[[f32; 2]], chains: u32, workgroup: u32, chunk: Option<usize>) -> Vec<f32> {
-    let mut stage = ThetaUpdateGpu::new(gpu, &batch.observations, &batch.pieces, batch.n_units(), chains as usize, workgroup);
+fn gpu_thetas(
+    gpu: &Gpu,
+    batch: &Batch,
+    hyper: &[[f32; 2]],
+    chains: u32,
+    workgroup: u32,
+    chunk: Option<usize>,
+) -> Vec<f32> {
+    let mut stage = ThetaUpdateGpu::new(
+        gpu,
+        &batch.observations,
+        &batch.pieces,
+        batch.n_units(),
+        chains as usize,
+        workgroup,
+    );
     if let Some(c) = chunk {
         stage.chunk_chains = c;
     }
@@ -114,13 +151,23 @@ fn gpu_thetas(gpu: &Gpu, batch: &Batch, hyper: &[[f32; 2]], chains: u32, workgro
 /// Same seed, same draws, bit for bit, whatever the workgroup size or chunking of chains.
 #[test]
 fn gpu_draws_do_not_depend_on_workgroup_size_or_chunking() {
-    let Some(gpu) = common::gpu_or_skip("gpu_invariance") else { return };
+    let Some(gpu) = common::gpu_or_skip("gpu_invariance") else {
+        return;
+    };
     let (batch, hyper1) = fixture();
     let chains = 3;
     let hyper: Vec<[f32; 2]> = (0..chains).flat_map(|_| hyper1.iter().copied()).collect();
     let reference = gpu_thetas(&gpu, &batch, &hyper, chains, 64, None);
-    assert_eq!(reference, gpu_thetas(&gpu, &batch, &hyper, chains, 256, None), "workgroup size 256");
-    assert_eq!(reference, gpu_thetas(&gpu, &batch, &hyper, chains, 32, Some(1)), "one chain per dispatch");
+    assert_eq!(
+        reference,
+        gpu_thetas(&gpu, &batch, &hyper, chains, 256, None),
+        "workgroup size 256"
+    );
+    assert_eq!(
+        reference,
+        gpu_thetas(&gpu, &batch, &hyper, chains, 32, Some(1)),
+        "one chain per dispatch"
+    );
 }
 
 /// A unit's draws do not depend on the units after it in the batch (CPU path; the GPU
@@ -130,7 +177,10 @@ fn draws_do_not_depend_on_later_units() {
     let (batch, hyper) = fixture();
     let keep = 10;
     let end = batch.unit_offsets[keep] as usize;
-    let y: Vec<u32> = batch.observations[..end].iter().map(|o| o.successes).collect();
+    let y: Vec<u32> = batch.observations[..end]
+        .iter()
+        .map(|o| o.successes)
+        .collect();
     let n: Vec<u32> = batch.observations[..end].iter().map(|o| o.trials).collect();
     let small = Batch::new(&y, &n, batch.unit_offsets[..=keep].to_vec());
     let run = |b: &Batch, h: &[[f32; 2]]| {

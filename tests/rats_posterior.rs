@@ -25,7 +25,10 @@ fn ln_beta(a: f64, b: f64) -> f64 {
 
 /// Exact E[log(alpha + beta)] and E[theta_71] by the midpoint rule on the (u, v) grid.
 fn exact_means(y: &[u32], n: &[u32]) -> (f64, f64, f64) {
-    let (du, dv) = ((U_RANGE.1 - U_RANGE.0) / GRID as f64, (V_RANGE.1 - V_RANGE.0) / GRID as f64);
+    let (du, dv) = (
+        (U_RANGE.1 - U_RANGE.0) / GRID as f64,
+        (V_RANGE.1 - V_RANGE.0) / GRID as f64,
+    );
     let mut log_post = Vec::with_capacity(GRID * GRID);
     for i in 0..GRID {
         let u = U_RANGE.0 + (i as f64 + 0.5) * du;
@@ -36,12 +39,16 @@ fn exact_means(y: &[u32], n: &[u32]) -> (f64, f64, f64) {
             // Prior (alpha + beta)^(-5/2) times the Jacobian alpha * beta of (u, v).
             let mut lp = alpha.ln() + beta.ln() - 2.5 * v;
             for (&yi, &ni) in y.iter().zip(n) {
-                lp += ln_beta(alpha + f64::from(yi), beta + f64::from(ni - yi)) - ln_beta(alpha, beta);
+                lp += ln_beta(alpha + f64::from(yi), beta + f64::from(ni - yi))
+                    - ln_beta(alpha, beta);
             }
             log_post.push((u, v, alpha, beta, lp));
         }
     }
-    let max = log_post.iter().map(|p| p.4).fold(f64::NEG_INFINITY, f64::max);
+    let max = log_post
+        .iter()
+        .map(|p| p.4)
+        .fold(f64::NEG_INFINITY, f64::max);
     let (y71, n71) = (f64::from(y[70]), f64::from(n[70]));
     let (mut z, mut ev, mut et, mut edge) = (0.0, 0.0, 0.0, 0.0);
     for (k, &(_, v, alpha, beta, lp)) in log_post.iter().enumerate() {
@@ -99,6 +106,8 @@ fn cpu_sampler_matches_the_quadrature_posterior() {
 
 #[test]
 fn gpu_sampler_matches_the_quadrature_posterior() {
-    let Some(gpu) = common::gpu_or_skip("gpu_rats_posterior") else { return };
+    let Some(gpu) = common::gpu_or_skip("gpu_rats_posterior") else {
+        return;
+    };
     check("gpu", Some(&gpu), 32, 500, 1500);
 }

@@ -37,7 +37,8 @@ def test_pyarrow_draws_schema_metadata_and_compression(out):
     assert schema.field("parameter").type == pa.dictionary(pa.int32(), pa.string())
     assert schema.field("value").type == pa.float64()
     assert f.metadata.num_rows == N_PARAMS * CHAINS * DRAWS
-    meta = {k.decode(): v.decode() for k, v in schema.metadata.items()}
+    # Key-value metadata of the Parquet footer.
+    meta = {k.decode(): v.decode() for k, v in f.metadata.metadata.items()}
     assert meta["betagibbs.prior"] == "bda3"
     assert meta["betagibbs.seed"] == "5"
     assert meta["betagibbs.chains"] == str(CHAINS)

@@ -36,18 +36,24 @@ fn log_gamma_variate(shape: f32, key: vec2<u32>, index: u32, unit: u32, sweep: u
         if (t <= 0.0) {
             continue;
         }
-        let log_v = 3.0 * log(t);
         let v = t * t * t;
         let u = uniform_from_word(w.z);
         let x2 = x * x;
-        // Squeeze first (no logarithm), then the exact test.
-        if (u < 1.0 - 0.0331 * x2 * x2 || log(u) < 0.5 * x2 + d * (1.0 - v + log_v)) {
-            var log_g = log(d) + log_v;
-            if (boosted) {
-                log_g = log_g + log(uniform_from_word(w.w)) / shape;
+        // Squeeze first: accepted without the exact test's logarithms, and log G = log(d v) in one log.
+        var log_g: f32;
+        if (u < 1.0 - 0.0331 * x2 * x2) {
+            log_g = log(d * v);
+        } else {
+            let log_v = 3.0 * log(t);
+            if (!(log(u) < 0.5 * x2 + d * (1.0 - v + log_v))) {
+                continue;
             }
-            return log_g;
+            log_g = log(d) + log_v;
         }
+        if (boosted) {
+            log_g = log_g + log(uniform_from_word(w.w)) / shape;
+        }
+        return log_g;
     }
     // Unreachable in practice (probability < 0.05^64): fall back to the mode of the proposal.
     return log(d);
@@ -58,7 +64,7 @@ fn log_gamma_variate(shape: f32, key: vec2<u32>, index: u32, unit: u32, sweep: u
 fn log_beta_variate(a: f32, b: f32, key: vec2<u32>, index: u32, unit: u32, sweep: u32) -> vec2<f32> {
     let log_ga = log_gamma_variate(a, key, index, unit, sweep, STREAM_THETA_A);
     let log_gb = log_gamma_variate(b, key, index, unit, sweep, STREAM_THETA_B);
-    let m = max(log_ga, log_gb);
-    let log_sum = m + log(exp(log_ga - m) + exp(log_gb - m));
+    // log(Ga + Gb) = max + log(1 + e^-|difference|): one exp, one log.
+    let log_sum = max(log_ga, log_gb) + log(1.0 + exp(-abs(log_ga - log_gb)));
     return vec2<f32>(log_ga - log_sum, log_gb - log_sum);
 }

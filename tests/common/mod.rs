@@ -29,13 +29,18 @@ pub fn gpu_or_skip(test: &str) -> Option<Gpu> {
 /// `../shared/data/<name>` beside the repository, or None (with a printed skip) when
 /// absent outside CI; in CI its absence is a failure.
 pub fn shared_data(test: &str, name: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(name);
     if path.exists() {
         Some(path)
     } else if in_ci() {
         panic!("{test}: CI=true but {} is missing", path.display())
     } else {
-        eprintln!("SKIPPED {test}: {} not found (a clone without ../shared)", path.display());
+        eprintln!(
+            "SKIPPED {test}: {} not found (a clone without ../shared)",
+            path.display()
+        );
         None
     }
 }
