@@ -304,15 +304,12 @@ pub fn run_bench(config: &BenchConfig) -> anyhow::Result<Vec<BenchRow>> {
         "path", "chains", "wall s", "theta-updates/s", "ESS/s log(a+b)"
     );
     let mut rows = Vec::new();
+    // The CPU path, then the GPU path when there is one, at each chain count.
+    let paths: Vec<Option<&Gpu>> = std::iter::once(None)
+        .chain(gpu.as_ref().map(Some))
+        .collect();
     for &chains in &config.chains {
-        for g in [None, gpu.as_ref()] {
-            if g.is_none()
-                && rows
-                    .iter()
-                    .any(|r: &BenchRow| r.chains == chains && r.path.starts_with("cpu"))
-            {
-                continue;
-            }
+        for &g in &paths {
             let row = bench_once(g, chains, config)?;
             println!(
                 "{:<48} {:>7} {:>9.2} {:>16.3e} {:>14.0}",
@@ -323,22 +320,18 @@ pub fn run_bench(config: &BenchConfig) -> anyhow::Result<Vec<BenchRow>> {
                 row.ess_per_second
             );
             rows.push(row);
-            if gpu.is_none() {
-                break;
-            }
         }
     }
     if gpu.is_some() {
-        let crossover = config.chains.iter().find(|&&c| {
-            let get = |cpu: bool| {
-                rows.iter()
-                    .find(|r| r.chains == c && r.path.starts_with("cpu") == cpu)
-                    .map(|r| r.theta_updates_per_second)
-            };
-            matches!((get(false), get(true)), (Some(g), Some(c)) if g > c)
-        });
-        match crossover {
-            Some(c) => println!("the GPU path overtakes the CPU path at {c} chains"),
+        // Rows come in (CPU, GPU) pairs per chain count.
+        match rows
+            .chunks(2)
+            .find(|pair| pair[1].theta_updates_per_second > pair[0].theta_updates_per_second)
+        {
+            Some(pair) => println!(
+                "the GPU path overtakes the CPU path at {} chains",
+                pair[0].chains
+            ),
             None => println!("the GPU path did not overtake the CPU path at any chain count tried"),
         }
     }

@@ -6,7 +6,9 @@ use betagibbs::app::{rats_dataset, RATS_CSV};
 
 #[test]
 fn embedded_rats_equal_the_shared_copy() {
-    let Some(path) = common::shared_data("embedded_rats", "rats.csv") else { return };
+    let Some(path) = common::shared_data("embedded_rats", "rats.csv") else {
+        return;
+    };
     assert_eq!(std::fs::read(path).unwrap(), RATS_CSV);
 }
 
@@ -18,5 +20,8 @@ fn embedded_rats_are_the_bda3_table() {
     assert_eq!(ds.successes.iter().sum::<u32>(), 267);
     assert_eq!(ds.trials.iter().sum::<u32>(), 1739);
     assert_eq!((ds.successes[70], ds.trials[70]), (4, 14));
-    assert_eq!(ds.sha256, "955c6500fe5bf4de9b082ba17c9ae4db7522f802597aa5591d62f03b8012e681");
+    assert_eq!(
+        ds.sha256,
+        "955c6500fe5bf4de9b082ba17c9ae4db7522f802597aa5591d62f03b8012e681"
+    );
 }
