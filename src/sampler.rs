@@ -139,7 +139,7 @@ pub struct Batch {
     /// len n_units + 1.
     pub unit_offsets: Vec<u32>,
     pub pieces: Vec<Piece>,
-    /// Pieces of unit u: unit_pieces[u]..unit_pieces[u + 1].
+    /// Pieces of unit u: `unit_pieces[u]..unit_pieces[u + 1]`.
     pub unit_pieces: Vec<u32>,
 }
 

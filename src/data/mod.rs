@@ -1,0 +1,614 @@
+//! Reading the user's binomial counts from CSV, TSV or Parquet into a validated [`Dataset`].
+//!
+//! Every problem with the input becomes an [`InputError`] whose one-line message names the
+//! file, where in it (line for delimited text, row for Parquet) and the column.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::ops::Range;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+mod delimited;
+mod parquet;
+
+// `self::` because the `parquet` crate has the same name.
+use self::parquet::parse_parquet;
+pub use delimited::parse_delimited;
+
+/// Which columns hold what (names as in the file's header / Parquet schema).
+#[derive(Debug, Clone)]
+pub struct ColumnSpec {
+    pub successes: String,
+    pub trials: String,
+    pub unit: Option<String>,
+    pub id: Option<String>,
+}
+
+/// A validated batch of binomial observations, grouped by unit.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// What messages call the input: the path as given, or e.g. "rats.csv (embedded)".
+    pub source: String,
+    /// Lowercase hex sha256 of the input file's bytes.
+    pub sha256: String,
+    /// y, one per observation (grouped by unit).
+    pub successes: Vec<u32>,
+    /// n, one per observation.
+    pub trials: Vec<u32>,
+    /// The id column's value, else the 1-based data-row number ("1", "2", ...).
+    pub ids: Vec<String>,
+    /// One per unit, in order of first appearance; without a unit column exactly one unit "".
+    pub unit_labels: Vec<String>,
+    /// len n_units + 1: unit u's observations are `unit_offsets[u]..unit_offsets[u + 1]`.
+    pub unit_offsets: Vec<u32>,
+    pub has_unit_column: bool,
+}
+
+impl Dataset {
+    pub fn n_obs(&self) -> usize {
+        self.successes.len()
+    }
+
+    pub fn n_units(&self) -> usize {
+        self.unit_labels.len()
+    }
+
+    pub fn unit_range(&self, u: usize) -> Range<usize> {
+        self.unit_offsets[u] as usize..self.unit_offsets[u + 1] as usize
+    }
+}
+
+/// Any problem with the user's input; the binary maps it to exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+/// Lowercase hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let digest = Sha256::digest(bytes);
+    let mut hex = String::with_capacity(64);
+    for byte in digest.iter() {
+        // Writing into a String cannot fail.
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+const PARQUET_MAGIC: &[u8] = b"PAR1";
+const COUNT_RULE: &str = "counts must be whole numbers >= 0";
+const TOO_LARGE: &str = "is too large (the maximum is 4294967295)";
+
+/// Reads a CSV, TSV or Parquet file, chosen by extension or, failing that, by content.
+pub fn read_dataset(path: &Path, cols: &ColumnSpec) -> Result<Dataset, InputError> {
+    let source = path.display().to_string();
+    let cannot_read = |e: std::io::Error| InputError(format!("{source}: cannot read file: {e}"));
+    let mut file = File::open(path).map_err(cannot_read)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(cannot_read)?;
+    if bytes.is_empty() {
+        return Err(InputError(format!("{source}: file is empty")));
+    }
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "csv" => parse_delimited(&bytes, &source, b',', cols),
+        "tsv" | "tab" | "txt" => parse_delimited(&bytes, &source, b'\t', cols),
+        // Re-use the open handle so the bytes hashed are the bytes parsed.
+        "parquet" | "pq" => parse_parquet(file, &source, sha256_hex(&bytes), cols),
+        _ if bytes.starts_with(PARQUET_MAGIC) => {
+            parse_parquet(file, &source, sha256_hex(&bytes), cols)
+        }
+        _ => {
+            let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+            let delimiter = if header.contains(&b'\t') { b'\t' } else { b',' };
+            parse_delimited(&bytes, &source, delimiter, cols)
+        }
+    }
+}
+
+/// Where an observation came from, for messages.
+#[derive(Debug, Clone, Copy)]
+enum Loc {
+    /// Physical 1-based line of a delimited file (header = line 1).
+    Line(u64),
+    /// 1-based data row of a Parquet file.
+    Row(u64),
+}
+
+impl Loc {
+    fn describe(self) -> String {
+        match self {
+            Loc::Line(l) => format!("line {l}"),
+            Loc::Row(r) => format!("row {r}"),
+        }
+    }
+}
+
+/// A column in use: its header name and 1-based position.
+#[derive(Debug, Clone)]
+struct Col {
+    name: String,
+    number: usize,
+}
+
+/// `file:line:col: column 'name': msg` (delimited) or `file: row r, column c 'name': msg` (Parquet).
+fn cell_error(source: &str, loc: Loc, col: &Col, msg: impl std::fmt::Display) -> InputError {
+    InputError(match loc {
+        Loc::Line(l) => format!("{source}:{l}:{}: column '{}': {msg}", col.number, col.name),
+        Loc::Row(r) => format!(
+            "{source}: row {r}, column {} '{}': {msg}",
+            col.number, col.name
+        ),
+    })
+}
+
+/// One observation before grouping.
+struct RawObs {
+    unit: String,
+    id: Option<String>,
+    y: u32,
+    n: u32,
+    loc: Loc,
+}
+
+/// The columns of the header that the spec asks for, checked for presence and uniqueness.
+struct Layout {
+    y: Col,
+    n: Col,
+    unit: Option<Col>,
+    id: Option<Col>,
+}
+
+/// `prefix` is "file:1" for a header line or "file" for a Parquet schema.
+fn resolve_columns(
+    prefix: &str,
+    names: &[String],
+    cols: &ColumnSpec,
+) -> Result<Layout, InputError> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        if let Some(first) = seen.insert(name.as_str(), i + 1) {
+            return Err(InputError(format!(
+                "{prefix}: column name '{name}' appears twice (columns {first} and {}); column names must be unique",
+                i + 1
+            )));
+        }
+    }
+    let find = |role: &str, want: &str| -> Result<Col, InputError> {
+        match seen.get(want) {
+            Some(&number) => Ok(Col {
+                name: want.to_string(),
+                number,
+            }),
+            None => {
+                let have: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+                Err(InputError(format!(
+                    "{prefix}: {role} column '{want}' not found; the columns are: {}",
+                    have.join(", ")
+                )))
+            }
+        }
+    };
+    Ok(Layout {
+        y: find("successes", &cols.successes)?,
+        n: find("trials", &cols.trials)?,
+        unit: cols.unit.as_deref().map(|u| find("unit", u)).transpose()?,
+        id: cols.id.as_deref().map(|i| find("id", i)).transpose()?,
+    })
+}
+
+/// Parses a count exactly: digits with an optional fraction and exponent, whole and in u32 range.
+/// Decimal arithmetic on the text (not f64) so "3.0000000000000001" is rejected, not rounded.
+fn parse_count(text: &str) -> Result<u32, &'static str> {
+    if text.is_empty() {
+        return Err("is empty");
+    }
+    let (negative, body) = match text.as_bytes()[0] {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    match body.to_ascii_lowercase().as_str() {
+        "nan" => return Err("is NaN"),
+        "inf" | "infinity" => return Err("is infinite"),
+        _ => {}
+    }
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let (int_part, frac_part) = match mantissa.find('.') {
+        Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
+        None => (mantissa, ""),
+    };
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (int_part.is_empty() && frac_part.is_empty())
+        || !all_digits(int_part)
+        || !all_digits(frac_part)
+    {
+        return Err("is not a number");
+    }
+    let exponent: i64 = match exponent {
+        None => 0,
+        Some(e) => {
+            let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+            if digits.is_empty() || !all_digits(digits) {
+                return Err("is not a number");
+            }
+            // Absurd exponents saturate; they are "too large" or "not whole" either way.
+            e.parse().unwrap_or(if e.starts_with('-') {
+                -(1 << 40)
+            } else {
+                1 << 40
+            })
+        }
+    };
+    let all = format!("{int_part}{frac_part}");
+    let digits = all.trim_start_matches('0');
+    if digits.is_empty() {
+        return Ok(0); // "0", "-0", "0.00e5": zero whatever the sign
+    }
+    if negative {
+        return Err("is negative");
+    }
+    // value = digits * 10^shift
+    let shift = exponent - frac_part.len() as i64;
+    let whole: String = if shift < 0 {
+        let drop = usize::try_from(-shift).unwrap_or(usize::MAX);
+        if drop >= digits.len() {
+            return Err("is not a whole number"); // nonzero and below 1
+        }
+        let (head, tail) = digits.split_at(digits.len() - drop);
+        if tail.bytes().any(|b| b != b'0') {
+            return Err("is not a whole number");
+        }
+        head.to_string()
+    } else {
+        if digits.len() as i64 + shift > 10 {
+            return Err(TOO_LARGE);
+        }
+        format!("{digits}{}", "0".repeat(shift as usize))
+    };
+    match whole.parse::<u64>() {
+        Ok(v) if v <= u64::from(u32::MAX) => Ok(v as u32),
+        _ => Err(TOO_LARGE),
+    }
+}
+
+/// Checks one (y, n) pair; `y_col` carries the message since successes is what's wrong.
+fn check_pair(source: &str, loc: Loc, lay: &Layout, y: u32, n: u32) -> Result<(), InputError> {
+    if n == 0 {
+        return Err(cell_error(
+            source,
+            loc,
+            &lay.n,
+            "trials is 0; each observation needs at least one trial",
+        ));
+    }
+    if y > n {
+        return Err(cell_error(
+            source,
+            loc,
+            &lay.y,
+            format!(
+                "successes {y} exceed trials {n} (column '{}'); successes must be <= trials",
+                lay.n.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn non_empty(
+    source: &str,
+    loc: Loc,
+    col: &Col,
+    value: String,
+    what: &str,
+) -> Result<String, InputError> {
+    if value.is_empty() {
+        return Err(cell_error(source, loc, col, format!("{what} is empty")));
+    }
+    Ok(value)
+}
+
+/// Groups observations by unit (first-appearance order, stable within a unit) and checks ids.
+fn assemble(
+    source: String,
+    sha256: String,
+    rows: Vec<RawObs>,
+    lay: &Layout,
+) -> Result<Dataset, InputError> {
+    if u32::try_from(rows.len()).is_err() {
+        return Err(InputError(format!(
+            "{source}: {} rows is more than the {} supported",
+            rows.len(),
+            u32::MAX
+        )));
+    }
+    let mut unit_index: HashMap<String, usize> = HashMap::new();
+    let mut unit_labels: Vec<String> = Vec::new();
+    let mut unit_of = Vec::with_capacity(rows.len());
+    let mut first_seen: HashMap<(usize, &str), Loc> = HashMap::new();
+    for row in &rows {
+        let u = match unit_index.get(&row.unit) {
+            Some(&u) => u,
+            None => {
+                unit_labels.push(row.unit.clone());
+                unit_index.insert(row.unit.clone(), unit_labels.len() - 1);
+                unit_labels.len() - 1
+            }
+        };
+        unit_of.push(u);
+        if let (Some(id), Some(id_col)) = (&row.id, &lay.id) {
+            if let Some(first) = first_seen.insert((u, id.as_str()), row.loc) {
+                let (within, scope) = match &lay.unit {
+                    Some(_) => (format!(" within unit \"{}\"", row.unit), " within a unit"),
+                    None => (String::new(), ""),
+                };
+                return Err(cell_error(
+                    &source,
+                    row.loc,
+                    id_col,
+                    format!(
+                        "id \"{id}\" appears twice{within} (first on {}); ids must be unique{scope}",
+                        first.describe()
+                    ),
+                ));
+            }
+        }
+    }
+
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| unit_of[i]); // stable: file order is kept within a unit
+    let mut unit_offsets = vec![0u32; unit_labels.len() + 1];
+    for &u in &unit_of {
+        unit_offsets[u + 1] += 1;
+    }
+    for u in 0..unit_labels.len() {
+        unit_offsets[u + 1] += unit_offsets[u];
+    }
+    let successes = order.iter().map(|&i| rows[i].y).collect();
+    let trials = order.iter().map(|&i| rows[i].n).collect();
+    let ids = order
+        .iter()
+        .map(|&i| rows[i].id.clone().unwrap_or_else(|| (i + 1).to_string()))
+        .collect();
+    Ok(Dataset {
+        source,
+        sha256,
+        successes,
+        trials,
+        ids,
+        unit_labels,
+        unit_offsets,
+        has_unit_column: lay.unit.is_some(),
+    })
+}
+
+#[cfg(test)]
+pub(super) mod test_support {
+    //! Helpers shared by the tests of `data` and its submodules.
+
+    use super::*;
+
+    pub(super) fn spec(unit: Option<&str>, id: Option<&str>) -> ColumnSpec {
+        ColumnSpec {
+            successes: "y".into(),
+            trials: "n".into(),
+            unit: unit.map(str::to_string),
+            id: id.map(str::to_string),
+        }
+    }
+
+    pub(super) fn csv(text: &str, cols: &ColumnSpec) -> Result<Dataset, InputError> {
+        parse_delimited(text.as_bytes(), "data.csv", b',', cols)
+    }
+
+    /// Asserts the parse fails and the message contains every fragment.
+    pub(super) fn fails(text: &str, cols: &ColumnSpec, fragments: &[&str]) -> String {
+        let msg = match csv(text, cols) {
+            Ok(_) => panic!("expected an error for {text:?}"),
+            Err(e) => e.0,
+        };
+        for f in fragments {
+            assert!(msg.contains(f), "message {msg:?} lacks {f:?}");
+        }
+        assert!(!msg.contains('\n'), "message should be one line: {msg:?}");
+        msg
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{csv, fails, spec};
+    use super::*;
+
+    #[test]
+    fn sha256_of_abc() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn groups_by_unit_in_first_appearance_order() {
+        let text = "unit,y,n\nb,1,10\na,2,10\nb,3,10\nc,4,10\na,5,10\n";
+        let d = csv(text, &spec(Some("unit"), None)).unwrap();
+        assert_eq!(d.unit_labels, ["b", "a", "c"]);
+        assert_eq!(d.unit_offsets, [0, 2, 4, 5]);
+        assert_eq!(d.successes, [1, 3, 2, 5, 4]);
+        assert_eq!(d.ids, ["1", "3", "2", "5", "4"]); // data-row numbers travel with the rows
+        assert_eq!(d.n_obs(), 5);
+        assert_eq!(d.n_units(), 3);
+        assert_eq!(d.unit_range(1), 2..4);
+        assert!(d.has_unit_column);
+        assert_eq!(d.sha256, sha256_hex(text.as_bytes()));
+    }
+
+    #[test]
+    fn no_unit_column_gives_one_unit_and_row_number_ids() {
+        let d = csv("y,n\n0,5\n2,7\n", &spec(None, None)).unwrap();
+        assert_eq!(d.unit_labels, [""]);
+        assert_eq!(d.unit_offsets, [0, 2]);
+        assert_eq!(d.ids, ["1", "2"]);
+        assert_eq!(d.trials, [5, 7]);
+        assert!(!d.has_unit_column);
+    }
+
+    #[test]
+    fn tsv_and_sniffing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("counts.dat");
+        std::fs::write(&path, "y\tn\n1\t2\n").unwrap();
+        let d = read_dataset(&path, &spec(None, None)).unwrap();
+        assert_eq!((d.successes[0], d.trials[0]), (1, 2));
+        assert_eq!(d.source, path.display().to_string());
+        let path = dir.path().join("counts.tsv");
+        std::fs::write(&path, "y\tn\n4\t5\n").unwrap();
+        assert_eq!(read_dataset(&path, &spec(None, None)).unwrap().trials, [5]);
+    }
+
+    #[test]
+    fn parse_count_cases() {
+        assert_eq!(parse_count("0"), Ok(0));
+        assert_eq!(parse_count("-0"), Ok(0));
+        assert_eq!(parse_count("4294967295"), Ok(u32::MAX));
+        assert_eq!(parse_count("1.5e1"), Ok(15));
+        assert_eq!(parse_count("2500e-2"), Ok(25));
+        assert_eq!(parse_count("+7"), Ok(7));
+        assert_eq!(
+            parse_count("3.0000000000000001"),
+            Err("is not a whole number")
+        );
+        assert_eq!(parse_count("0.5"), Err("is not a whole number"));
+        assert_eq!(
+            parse_count("1e400"),
+            Err("is too large (the maximum is 4294967295)")
+        );
+        assert_eq!(
+            parse_count("4294967296"),
+            Err("is too large (the maximum is 4294967295)")
+        );
+        assert_eq!(parse_count("-inf"), Err("is infinite"));
+        assert_eq!(parse_count("nan"), Err("is NaN"));
+        assert_eq!(parse_count("1e"), Err("is not a number"));
+        assert_eq!(parse_count("."), Err("is not a number"));
+        assert_eq!(parse_count("0x10"), Err("is not a number"));
+    }
+
+    #[test]
+    fn bad_counts_name_file_line_and_column() {
+        let c = spec(None, None);
+        let rule = "counts must be whole numbers >= 0";
+        fails(
+            "y,n\n1,2\n-1,5\n",
+            &c,
+            &["data.csv:3:1: column 'y'", "\"-1\" is negative", rule],
+        );
+        fails(
+            "y,n\n1,\n",
+            &c,
+            &["data.csv:2:2: column 'n'", "value is empty"],
+        );
+        fails(
+            "y,n\n1,abc\n",
+            &c,
+            &["data.csv:2:2: column 'n'", "\"abc\" is not a number"],
+        );
+        fails("y,n\nNaN,2\n", &c, &["data.csv:2:1: column 'y'", "is NaN"]);
+        fails(
+            "y,n\n1,inf\n",
+            &c,
+            &["data.csv:2:2: column 'n'", "is infinite"],
+        );
+        fails(
+            "y,n\n3.5,4\n",
+            &c,
+            &["data.csv:2:1: column 'y'", "\"3.5\" is not a whole number"],
+        );
+        fails(
+            "y,n\n1,5000000000\n",
+            &c,
+            &["data.csv:2:2: column 'n'", "too large"],
+        );
+    }
+
+    #[test]
+    fn trials_zero_and_successes_above_trials() {
+        let c = spec(None, None);
+        fails(
+            "y,n\n0,0\n",
+            &c,
+            &["data.csv:2:2: column 'n'", "trials is 0"],
+        );
+        fails(
+            "n,y\n5,7\n",
+            &c,
+            &["data.csv:2:2: column 'y'", "successes 7 exceed trials 5"],
+        );
+    }
+
+    #[test]
+    fn file_level_problems() {
+        let c = spec(None, None);
+        fails("", &c, &["data.csv: file is empty"]);
+        fails("\u{feff}\n\n", &c, &["data.csv: file is empty"]);
+        fails("y,n\n", &c, &["data.csv: no data rows"]);
+        fails(
+            "y,k\n1,2\n",
+            &c,
+            &["data.csv:1: trials column 'n' not found", "'y', 'k'"],
+        );
+        fails(
+            "y,n,y\n1,2,3\n",
+            &c,
+            &["data.csv:1: column name 'y' appears twice (columns 1 and 3)"],
+        );
+        fails(
+            "y,n\n1,2\n1,2,3\n",
+            &c,
+            &["data.csv:3: row has 3 fields but the header has 2"],
+        );
+        let missing = Path::new("/nonexistent/dir/rats.csv");
+        let err = read_dataset(missing, &c).unwrap_err().0;
+        assert!(
+            err.starts_with("/nonexistent/dir/rats.csv: cannot read file: "),
+            "{err}"
+        );
+        assert!(err.contains("os error"), "{err}");
+    }
+
+    #[test]
+    fn empty_labels_and_duplicate_ids() {
+        let c = spec(Some("g"), Some("id"));
+        fails(
+            "g,y,n,id\n,1,2,a\n",
+            &c,
+            &["data.csv:2:1: column 'g'", "unit label is empty"],
+        );
+        fails(
+            "g,y,n,id\nx,1,2,\n",
+            &c,
+            &["data.csv:2:4: column 'id'", "id is empty"],
+        );
+        fails(
+            "g,y,n,id\nx,1,2,a\nz,1,2,a\nx,1,2,a\n",
+            &c,
+            &[
+                "data.csv:4:4: column 'id'",
+                "\"a\" appears twice within unit \"x\"",
+                "first on line 2",
+            ],
+        );
+        // The same id in different units is fine.
+        assert!(csv("g,y,n,id\nx,1,2,a\nz,1,2,a\n", &c).is_ok());
+    }
+}
