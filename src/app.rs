@@ -230,6 +230,7 @@ pub fn run_metadata(ds: &Dataset, s: &SamplerConfig, device: &str) -> Vec<(Strin
         ("betagibbs.warmup", s.warmup.to_string()),
         ("betagibbs.draws", s.draws.to_string()),
         ("betagibbs.thin", s.thin.to_string()),
+        ("betagibbs.hyper_rounds", s.hyper_rounds.to_string()),
         ("betagibbs.device", device.to_string()),
         ("betagibbs.input", ds.source.clone()),
         ("betagibbs.input_sha256", ds.sha256.clone()),
@@ -250,6 +251,8 @@ pub struct BenchRow {
     pub theta_updates_per_second: f64,
     /// Bulk ESS of log(alpha + beta) per wall second, warm-up included.
     pub ess_per_second: f64,
+    /// Share of the wall time spent in the theta stage (the rest: host updates and bookkeeping).
+    pub theta_share: f64,
 }
 
 /// Run the rat model once and measure it.
@@ -279,6 +282,7 @@ pub fn bench_once(gpu: Option<&Gpu>, chains: u32, bench: &BenchConfig) -> anyhow
         wall_seconds: fit.wall_seconds,
         theta_updates_per_second: fit.theta_updates as f64 / fit.wall_seconds,
         ess_per_second: ess / fit.wall_seconds,
+        theta_share: fit.theta_seconds / fit.wall_seconds,
     })
 }
 
@@ -300,8 +304,8 @@ pub fn run_bench(config: &BenchConfig) -> anyhow::Result<Vec<BenchRow>> {
         config.warmup, config.draws, config.hyper_rounds
     );
     println!(
-        "{:<48} {:>7} {:>9} {:>16} {:>14}",
-        "path", "chains", "wall s", "theta-updates/s", "ESS/s log(a+b)"
+        "{:<52} {:>7} {:>9} {:>16} {:>14} {:>7}",
+        "path", "chains", "wall s", "theta-updates/s", "ESS/s log(a+b)", "theta %"
     );
     let mut rows = Vec::new();
     // The CPU path, then the GPU path when there is one, at each chain count.
@@ -312,12 +316,13 @@ pub fn run_bench(config: &BenchConfig) -> anyhow::Result<Vec<BenchRow>> {
         for &g in &paths {
             let row = bench_once(g, chains, config)?;
             println!(
-                "{:<48} {:>7} {:>9.2} {:>16.3e} {:>14.0}",
+                "{:<52} {:>7} {:>9.2} {:>16.3e} {:>14.0} {:>7.0}",
                 row.path,
                 row.chains,
                 row.wall_seconds,
                 row.theta_updates_per_second,
-                row.ess_per_second
+                row.ess_per_second,
+                100.0 * row.theta_share
             );
             rows.push(row);
         }

@@ -4,13 +4,15 @@
 use rayon::prelude::*;
 
 use crate::layout::{Observation, Piece, ThetaParams};
-use crate::variates::{log_beta_variate, DrawSite};
+use crate::lanes::{log_beta_lanes, LANES};
 
 /// Pieces handed to one rayon task: large enough to amortise scheduling, small enough to balance.
 const PIECES_PER_TASK: usize = 256;
 
-/// One invocation of theta_update.wgsl's `main`: draw the piece's thetas, return the log sums.
-#[inline]
+/// One invocation of theta_update.wgsl's `main`: draw the piece's thetas, return the log
+/// sums, added in observation order as the shader adds them. Draws go LANES at a time
+/// (the last group padded with a shape-1 dummy lane whose draw is dropped).
+#[inline(always)]
 fn update_piece(
     params: &ThetaParams,
     observations: &[Observation],
@@ -19,25 +21,26 @@ fn update_piece(
     shapes: [f32; 2],
     mut theta_out: Option<&mut [f32]>,
 ) -> [f32; 2] {
+    let key = [params.seed, params.chain_offset + chain];
+    let unit = params.unit_offset + piece.unit;
     let mut sums = [0.0f32; 2];
-    for k in 0..piece.n_obs {
-        let o = piece.first_obs + k;
-        let obs = observations[o as usize];
-        let site = DrawSite {
-            key: [params.seed, params.chain_offset + chain],
-            index: o - piece.unit_first_obs,
-            unit: params.unit_offset + piece.unit,
-            sweep: params.sweep,
-        };
-        let logs = log_beta_variate(
-            shapes[0] + obs.successes as f32,
-            shapes[1] + (obs.trials - obs.successes) as f32,
-            site,
-        );
-        sums[0] += logs[0];
-        sums[1] += logs[1];
-        if let Some(out) = theta_out.as_deref_mut() {
-            out[k as usize] = logs[0].exp();
+    for first in (0..piece.n_obs).step_by(LANES) {
+        let count = LANES.min((piece.n_obs - first) as usize);
+        let (mut a, mut b, mut index) = ([1.0f32; LANES], [1.0f32; LANES], [0u32; LANES]);
+        for l in 0..count {
+            let o = piece.first_obs + first + l as u32;
+            let obs = observations[o as usize];
+            a[l] = shapes[0] + obs.successes as f32;
+            b[l] = shapes[1] + (obs.trials - obs.successes) as f32;
+            index[l] = o - piece.unit_first_obs;
+        }
+        let logs = log_beta_lanes(a, b, index, unit, params.sweep, key);
+        for l in 0..count {
+            sums[0] += logs[0][l];
+            sums[1] += logs[1][l];
+            if let Some(out) = theta_out.as_deref_mut() {
+                out[first as usize + l] = logs[0][l].exp();
+            }
         }
     }
     sums
@@ -85,23 +88,50 @@ pub fn theta_update(
     }
     tasks
         .into_par_iter()
-        .for_each(|(chain, block, sums_block, mut theta_block)| {
+        .for_each(|(chain, block, sums_block, theta_block)| {
             let hyper_chain = &hyper[chain as usize * n_units..(chain as usize + 1) * n_units];
-            let mut offset = 0;
-            for (piece, sums) in block.iter().zip(sums_block.iter_mut()) {
-                let len = piece.n_obs as usize;
-                let out = theta_block
-                    .as_deref_mut()
-                    .map(|t| &mut t[offset..offset + len]);
-                offset += len;
-                *sums = update_piece(
-                    params,
-                    observations,
-                    piece,
-                    chain,
-                    hyper_chain[piece.unit as usize],
-                    out,
-                );
+            let task = Task { params, observations, hyper_chain, chain };
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2, checked just above.
+                unsafe { task.run_avx2(block, sums_block, theta_block) };
+                return;
             }
+            task.run(block, sums_block, theta_block);
         });
+}
+
+/// One rayon task: a run of pieces of one chain.
+struct Task<'a> {
+    params: &'a ThetaParams,
+    observations: &'a [Observation],
+    hyper_chain: &'a [[f32; 2]],
+    chain: u32,
+}
+
+impl Task<'_> {
+    #[inline(always)]
+    fn run(&self, block: &[Piece], sums_block: &mut [[f32; 2]], mut theta_block: Option<&mut [f32]>) {
+        let mut offset = 0;
+        for (piece, sums) in block.iter().zip(sums_block.iter_mut()) {
+            let len = piece.n_obs as usize;
+            let out = theta_block.as_deref_mut().map(|t| &mut t[offset..offset + len]);
+            offset += len;
+            *sums = update_piece(
+                self.params,
+                self.observations,
+                piece,
+                self.chain,
+                self.hyper_chain[piece.unit as usize],
+                out,
+            );
+        }
+    }
+
+    /// The same code compiled for AVX2, so that the lanes run eight wide.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn run_avx2(&self, block: &[Piece], sums_block: &mut [[f32; 2]], theta_block: Option<&mut [f32]>) {
+        self.run(block, sums_block, theta_block)
+    }
 }

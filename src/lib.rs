@@ -17,6 +17,7 @@ pub mod cpu;
 pub mod data;
 pub mod diagnostics;
 pub mod gpu;
+pub mod lanes;
 pub mod layout;
 pub mod output;
 pub mod prior;
