@@ -3,8 +3,8 @@
 
 use rayon::prelude::*;
 
-use crate::layout::{Observation, Piece, ThetaParams};
 use crate::lanes::{log_beta_lanes, LANES};
+use crate::layout::{Observation, Piece, ThetaParams};
 
 /// Pieces handed to one rayon task: large enough to amortise scheduling, small enough to balance.
 const PIECES_PER_TASK: usize = 256;
@@ -90,7 +90,12 @@ pub fn theta_update(
         .into_par_iter()
         .for_each(|(chain, block, sums_block, theta_block)| {
             let hyper_chain = &hyper[chain as usize * n_units..(chain as usize + 1) * n_units];
-            let task = Task { params, observations, hyper_chain, chain };
+            let task = Task {
+                params,
+                observations,
+                hyper_chain,
+                chain,
+            };
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2, checked just above.
@@ -111,11 +116,18 @@ struct Task<'a> {
 
 impl Task<'_> {
     #[inline(always)]
-    fn run(&self, block: &[Piece], sums_block: &mut [[f32; 2]], mut theta_block: Option<&mut [f32]>) {
+    fn run(
+        &self,
+        block: &[Piece],
+        sums_block: &mut [[f32; 2]],
+        mut theta_block: Option<&mut [f32]>,
+    ) {
         let mut offset = 0;
         for (piece, sums) in block.iter().zip(sums_block.iter_mut()) {
             let len = piece.n_obs as usize;
-            let out = theta_block.as_deref_mut().map(|t| &mut t[offset..offset + len]);
+            let out = theta_block
+                .as_deref_mut()
+                .map(|t| &mut t[offset..offset + len]);
             offset += len;
             *sums = update_piece(
                 self.params,
@@ -131,7 +143,12 @@ impl Task<'_> {
     /// The same code compiled for AVX2, so that the lanes run eight wide.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn run_avx2(&self, block: &[Piece], sums_block: &mut [[f32; 2]], theta_block: Option<&mut [f32]>) {
+    unsafe fn run_avx2(
+        &self,
+        block: &[Piece],
+        sums_block: &mut [[f32; 2]],
+        theta_block: Option<&mut [f32]>,
+    ) {
         self.run(block, sums_block, theta_block)
     }
 }

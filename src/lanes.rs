@@ -87,7 +87,8 @@ fn exp_nonpositive(x: f32) -> f32 {
     let x = x.max(-87.0);
     let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
     let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
-    let p = ((((1.987_569_2e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r + 1.666_666_5e-1)
+    let p = ((((1.987_569_2e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
+        + 1.666_666_5e-1)
         * r
         + 5e-1;
     let y = 1.0 + r + r * r * p;
@@ -106,7 +107,8 @@ fn cos_pi(x: f32) -> f32 {
     // cos(y) = sin(pi/2 - y) on (pi/4, pi/2].
     let z = if upper { FRAC_PI_2 - y } else { y };
     let z2 = z * z;
-    let cos_z = 1.0 - 0.5 * z2 + z2 * z2 * ((2.443_315_7e-5 * z2 - 1.388_731_6e-3) * z2 + 4.166_664_6e-2);
+    let cos_z =
+        1.0 - 0.5 * z2 + z2 * z2 * ((2.443_315_7e-5 * z2 - 1.388_731_6e-3) * z2 + 4.166_664_6e-2);
     let sin_z = z + z * z2 * ((-1.951_529_6e-4 * z2 + 8.332_161e-3) * z2 - 1.666_665_5e-1);
     let c = if upper { sin_z } else { cos_z };
     if far {
@@ -135,12 +137,21 @@ fn log_gamma_lanes(shape: F, index: U, unit: u32, sweep: u32, key: [u32; 2], str
         let x2 = x * x;
         // Squeeze accepted, and t far enough from 0 that d v is a normal float.
         done[l] = t > 1e-3 && u < 1.0 - 0.0331 * x2 * x2;
-        let boost = if boosted { ln(uniform(w[3][l])) / shape[l] } else { 0.0 };
+        let boost = if boosted {
+            ln(uniform(w[3][l])) / shape[l]
+        } else {
+            0.0
+        };
         out[l] = ln(d * v.max(f32::MIN_POSITIVE)) + boost;
     }
     for l in 0..LANES {
         if !done[l] {
-            let site = DrawSite { key, index: index[l], unit, sweep };
+            let site = DrawSite {
+                key,
+                index: index[l],
+                unit,
+                sweep,
+            };
             out[l] = log_gamma_variate(shape[l], site, stream);
         }
     }
@@ -182,13 +193,20 @@ mod tests {
         let mut worst = [0.0f64; 3];
         for i in 1..200_000 {
             let x = i as f32 / 200_000.0;
-            worst[0] = worst[0].max((f64::from(ln(x)) - f64::from(x).ln()).abs() / f64::from(x).ln().abs().max(0.5));
+            worst[0] = worst[0].max(
+                (f64::from(ln(x)) - f64::from(x).ln()).abs() / f64::from(x).ln().abs().max(0.5),
+            );
             let y = -30.0 * x;
-            worst[1] = worst[1].max((f64::from(exp_nonpositive(y)) - f64::from(y).exp()).abs() / f64::from(y).exp());
+            worst[1] = worst[1].max(
+                (f64::from(exp_nonpositive(y)) - f64::from(y).exp()).abs() / f64::from(y).exp(),
+            );
             let z = std::f32::consts::PI * (2.0 * x - 1.0);
             worst[2] = worst[2].max((f64::from(cos_pi(z)) - f64::from(z).cos()).abs());
         }
-        assert!(worst[0] < 2e-7 && worst[1] < 3e-7 && worst[2] < 2e-7, "{worst:?}");
+        assert!(
+            worst[0] < 2e-7 && worst[1] < 3e-7 && worst[2] < 2e-7,
+            "{worst:?}"
+        );
     }
 
     /// Lanes and the scalar twin give the same draws, to f32 rounding.
@@ -201,7 +219,12 @@ mod tests {
             let b = shapes.map(|s| s * 1.7 + 0.3);
             let got = log_beta_lanes(shapes, b, index, 3, sweep, [5, 6]);
             for l in 0..LANES {
-                let site = DrawSite { key: [5, 6], index: index[l], unit: 3, sweep };
+                let site = DrawSite {
+                    key: [5, 6],
+                    index: index[l],
+                    unit: 3,
+                    sweep,
+                };
                 let want = log_beta_variate(shapes[l], b[l], site);
                 for k in 0..2 {
                     let rel = (got[k][l] - want[k]).abs() / want[k].abs().max(1e-6);

@@ -339,20 +339,18 @@ pub fn run(
                     sweep,
                     Stream::Hyper,
                 );
+                // Density at the current point; each update returns it at its new point.
+                let mut log_f_here = prior.log_conditional(state.z, n, sum_log, sum_log1m);
                 for k in (0..2).cycle().take(2 * config.hyper_rounds as usize) {
                     let log_f = |x: f64| {
                         let mut z = state.z;
                         z[k] = x;
                         prior.log_conditional(z, n, sum_log, sum_log1m)
                     };
-                    let (x1, _) = slice_update(
-                        state.z[k],
-                        log_f(state.z[k]),
-                        state.width[k],
-                        log_f,
-                        &mut rng,
-                    );
+                    let (x1, log_f1) =
+                        slice_update(state.z[k], log_f_here, state.width[k], log_f, &mut rng);
                     state.z[k] = x1;
+                    log_f_here = log_f1;
                     if in_warmup {
                         let stats = &mut state.warmup_stats[k];
                         stats.push(x1);
