@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::cli::DeviceChoice;
 use crate::data::{parse_delimited, read_dataset, ColumnSpec, Dataset};
-use crate::diagnostics::{ess_bulk, summarize};
+use crate::diagnostics::{ess_bulk, rhat, summarize};
 use crate::gpu::Gpu;
 use crate::layout::MAX_TRIALS;
 use crate::output::{format_summary_table, write_draws, write_summary, DrawsTable, SummaryRow};
@@ -251,6 +251,8 @@ pub struct BenchRow {
     pub theta_updates_per_second: f64,
     /// Bulk ESS of log(alpha + beta) per wall second, warm-up included.
     pub ess_per_second: f64,
+    /// Rank-normalised split R-hat of log(alpha + beta): the run converged if near 1.
+    pub r_hat: f64,
     /// Share of the wall time spent in the theta stage (the rest: host updates and bookkeeping).
     pub theta_share: f64,
 }
@@ -276,12 +278,14 @@ pub fn bench_once(gpu: Option<&Gpu>, chains: u32, bench: &BenchConfig) -> anyhow
         .collect();
     let refs: Vec<&[f64]> = log_kappa.iter().map(|v| v.as_slice()).collect();
     let ess = ess_bulk(&refs);
+    let r_hat = rhat(&refs);
     Ok(BenchRow {
         path: describe_device(gpu),
         chains,
         wall_seconds: fit.wall_seconds,
         theta_updates_per_second: fit.theta_updates as f64 / fit.wall_seconds,
         ess_per_second: ess / fit.wall_seconds,
+        r_hat,
         theta_share: fit.theta_seconds / fit.wall_seconds,
     })
 }
@@ -304,8 +308,8 @@ pub fn run_bench(config: &BenchConfig) -> anyhow::Result<Vec<BenchRow>> {
         config.warmup, config.draws, config.hyper_rounds
     );
     println!(
-        "{:<52} {:>7} {:>9} {:>16} {:>14} {:>7}",
-        "path", "chains", "wall s", "theta-updates/s", "ESS/s log(a+b)", "theta %"
+        "{:<52} {:>7} {:>9} {:>16} {:>14} {:>7} {:>7}",
+        "path", "chains", "wall s", "theta-updates/s", "ESS/s log(a+b)", "R-hat", "theta %"
     );
     let mut rows = Vec::new();
     // The CPU path, then the GPU path when there is one, at each chain count.
@@ -316,12 +320,13 @@ pub fn run_bench(config: &BenchConfig) -> anyhow::Result<Vec<BenchRow>> {
         for &g in &paths {
             let row = bench_once(g, chains, config)?;
             println!(
-                "{:<52} {:>7} {:>9.2} {:>16.3e} {:>14.0} {:>7.0}",
+                "{:<52} {:>7} {:>9.2} {:>16.3e} {:>14.0} {:>7.3} {:>7.0}",
                 row.path,
                 row.chains,
                 row.wall_seconds,
                 row.theta_updates_per_second,
                 row.ess_per_second,
+                row.r_hat,
                 100.0 * row.theta_share
             );
             rows.push(row);
