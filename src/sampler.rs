@@ -223,6 +223,41 @@ struct HyperState {
     warmup_stats: [RunningVariance; 2],
 }
 
+impl HyperState {
+    /// Slice-sample both coordinates `rounds` times from p(z | thetas), given the unit's
+    /// sufficient statistics `[n, Σ log theta, Σ log(1 - theta)]`; in warm-up, adapt the widths.
+    fn update(
+        &mut self,
+        prior: &HyperPrior,
+        stats: [f64; 3],
+        rounds: u32,
+        in_warmup: bool,
+        rng: &mut UniformStream,
+    ) {
+        let [n, sum_log, sum_log1m] = stats;
+        // Density at the current point; each update returns it at its new point.
+        let mut log_f_here = prior.log_conditional(self.z, n, sum_log, sum_log1m);
+        for k in (0..2).cycle().take(2 * rounds as usize) {
+            let z = self.z;
+            let log_f = |x: f64| {
+                let mut moved = z;
+                moved[k] = x;
+                prior.log_conditional(moved, n, sum_log, sum_log1m)
+            };
+            let (x1, log_f1) = slice_update(z[k], log_f_here, self.width[k], log_f, rng);
+            self.z[k] = x1;
+            log_f_here = log_f1;
+            if in_warmup {
+                let moments = &mut self.warmup_stats[k];
+                moments.push(x1);
+                if moments.count() >= f64::from(ADAPT_AFTER) && moments.sd() > 0.0 {
+                    self.width[k] = WIDTH_PER_SD * moments.sd();
+                }
+            }
+        }
+    }
+}
+
 /// Post-warm-up draws and what the run cost.
 pub struct Fit {
     pub n_chains: usize,
@@ -339,26 +374,13 @@ pub fn run(
                     sweep,
                     Stream::Hyper,
                 );
-                // Density at the current point; each update returns it at its new point.
-                let mut log_f_here = prior.log_conditional(state.z, n, sum_log, sum_log1m);
-                for k in (0..2).cycle().take(2 * config.hyper_rounds as usize) {
-                    let log_f = |x: f64| {
-                        let mut z = state.z;
-                        z[k] = x;
-                        prior.log_conditional(z, n, sum_log, sum_log1m)
-                    };
-                    let (x1, log_f1) =
-                        slice_update(state.z[k], log_f_here, state.width[k], log_f, &mut rng);
-                    state.z[k] = x1;
-                    log_f_here = log_f1;
-                    if in_warmup {
-                        let stats = &mut state.warmup_stats[k];
-                        stats.push(x1);
-                        if stats.count() >= f64::from(ADAPT_AFTER) && stats.sd() > 0.0 {
-                            state.width[k] = WIDTH_PER_SD * stats.sd();
-                        }
-                    }
-                }
+                state.update(
+                    &prior,
+                    [n, sum_log, sum_log1m],
+                    config.hyper_rounds,
+                    in_warmup,
+                    &mut rng,
+                );
             });
 
         if kept {
