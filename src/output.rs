@@ -240,21 +240,23 @@ fn format_ess(x: f64) -> String {
     }
 }
 
+/// Column headings of the printed summary table.
+const TABLE_HEADER: [&str; 10] = [
+    "parameter",
+    "mean",
+    "sd",
+    "2.5%",
+    "50%",
+    "97.5%",
+    "mcse_mean",
+    "ess_bulk",
+    "ess_tail",
+    "r_hat",
+];
+
 /// Aligned plain-text table like CmdStan's stansummary, one line per parameter.
 pub fn format_summary_table(rows: &[SummaryRow]) -> String {
-    const HEADER: [&str; 10] = [
-        "parameter",
-        "mean",
-        "sd",
-        "2.5%",
-        "50%",
-        "97.5%",
-        "mcse_mean",
-        "ess_bulk",
-        "ess_tail",
-        "r_hat",
-    ];
-    let mut cells: Vec<Vec<String>> = vec![HEADER.iter().map(|h| h.to_string()).collect()];
+    let mut cells: Vec<Vec<String>> = vec![TABLE_HEADER.iter().map(|h| h.to_string()).collect()];
     for row in rows {
         let s = &row.summary;
         let mut line = vec![row.parameter.clone()];
@@ -273,7 +275,7 @@ pub fn format_summary_table(rows: &[SummaryRow]) -> String {
         cells.push(line);
     }
     // Widths in chars so non-ASCII parameter names stay aligned.
-    let widths: Vec<usize> = (0..HEADER.len())
+    let widths: Vec<usize> = (0..TABLE_HEADER.len())
         .map(|c| {
             cells
                 .iter()
@@ -577,16 +579,7 @@ mod tests {
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("parameter"));
-        for h in [
-            "mean",
-            "2.5%",
-            "50%",
-            "97.5%",
-            "mcse_mean",
-            "ess_bulk",
-            "ess_tail",
-            "r_hat",
-        ] {
+        for h in TABLE_HEADER {
             assert!(lines[0].contains(h), "{h}");
         }
         let width = lines[0].chars().count();
