@@ -53,8 +53,73 @@ pub struct RunConfig {
     pub source: DataSource,
     pub columns: ColumnSpec,
     pub device: DeviceChoice,
+    pub contrasts: Vec<Contrast>,
     pub out: PathBuf,
     pub quiet: bool,
+}
+
+/// `--contrast 'A - B'`: the posterior of parameter A minus parameter B.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contrast {
+    pub left: String,
+    pub right: String,
+}
+
+impl Contrast {
+    /// Split at the first " - " (spaces around the minus, so that names may hold '-').
+    pub fn parse(expr: &str) -> Result<Contrast, UserError> {
+        match expr.split_once(" - ") {
+            Some((l, r)) if !l.trim().is_empty() && !r.trim().is_empty() => Ok(Contrast {
+                left: l.trim().to_string(),
+                right: r.trim().to_string(),
+            }),
+            _ => Err(UserError(format!(
+                "--contrast {expr:?}: expected 'NAME - NAME', e.g. 'theta[71] - theta[1]'"
+            ))),
+        }
+    }
+
+    /// The name of the contrast's summary row.
+    pub fn label(&self) -> String {
+        format!("{} - {}", self.left, self.right)
+    }
+
+    /// Parameter indices of the two sides, or a message naming what is missing.
+    fn resolve(&self, names: &[String]) -> Result<(usize, usize), UserError> {
+        let find = |name: &str| {
+            names.iter().position(|n| n == name).ok_or_else(|| {
+                UserError(format!(
+                    "--contrast {:?}: no parameter named {name:?} (names look like {:?}, {:?})",
+                    self.label(),
+                    names[0],
+                    names[names.len() - 1]
+                ))
+            })
+        };
+        Ok((find(&self.left)?, find(&self.right)?))
+    }
+}
+
+/// Summary rows of the contrasts: the difference taken draw by draw within each chain.
+fn contrast_rows(fit: &Fit, resolved: &[(String, (usize, usize))]) -> Vec<SummaryRow> {
+    resolved
+        .iter()
+        .map(|(label, (a, b))| {
+            let diffs: Vec<Vec<f64>> = (0..fit.n_chains)
+                .map(|c| {
+                    fit.chain(*a, c)
+                        .iter()
+                        .zip(fit.chain(*b, c))
+                        .map(|(x, y)| x - y)
+                        .collect()
+                })
+                .collect();
+            SummaryRow {
+                parameter: label.clone(),
+                summary: summarize(&diffs.iter().map(|d| d.as_slice()).collect::<Vec<_>>()),
+            }
+        })
+        .collect()
 }
 
 pub struct BenchConfig {
@@ -169,6 +234,12 @@ pub fn run_sample(config: &RunConfig) -> anyhow::Result<()> {
         DataSource::EmbeddedRats => rats_dataset(),
     };
     let batch = batch_of(&dataset)?;
+    let names = parameter_names(&dataset, config.sampler.keep_thetas);
+    let contrasts = config
+        .contrasts
+        .iter()
+        .map(|c| Ok((c.label(), c.resolve(&names)?)))
+        .collect::<Result<Vec<_>, UserError>>()?;
     if config.out.exists() && !config.out.is_dir() {
         return Err(UserError(format!(
             "--out {}: exists and is not a directory",
@@ -188,8 +259,8 @@ pub fn run_sample(config: &RunConfig) -> anyhow::Result<()> {
     let fit = sampler::run(&batch, s, backend, Some(&bar)).context("sampling failed")?;
     bar.finish_and_clear();
 
-    let names = parameter_names(&dataset, s.keep_thetas);
-    let rows = summary_rows(&fit, &names);
+    let mut rows = summary_rows(&fit, &names);
+    rows.extend(contrast_rows(&fit, &contrasts));
     let metadata = run_metadata(&dataset, s, &device);
     std::fs::create_dir_all(&config.out)
         .with_context(|| format!("creating the output directory {}", config.out.display()))?;
@@ -204,6 +275,26 @@ pub fn run_sample(config: &RunConfig) -> anyhow::Result<()> {
     let summary_path = config.out.join("summary.parquet");
     write_summary(&summary_path, &rows, &metadata)?;
     println!("{}", format_summary_table(&rows));
+    let width = contrasts
+        .iter()
+        .map(|(l, _)| l.len())
+        .max()
+        .unwrap_or(0)
+        .max("contrast".len());
+    if !contrasts.is_empty() {
+        println!(
+            "\n{:<width$}  {:>10}  {:>23}  {:>7}",
+            "contrast", "mean", "95% HDI", "P(> 0)"
+        );
+    }
+    for row in &rows[rows.len() - contrasts.len()..] {
+        let s = &row.summary;
+        let hdi = format!("[{:.4}, {:.4}]", s.hdi_low, s.hdi_high);
+        println!(
+            "{:<width$}  {:>10.4}  {:>23}  {:>7.3}",
+            row.parameter, s.mean, hdi, s.p_positive
+        );
+    }
     eprintln!(
         "betagibbs: {} chains x {} draws in {:.2} s on {device}; wrote {} and {}",
         fit.n_chains,

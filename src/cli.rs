@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::app::{BenchConfig, DataSource, RunConfig, UserError};
+use crate::app::{BenchConfig, Contrast, DataSource, RunConfig, UserError};
 use crate::data::ColumnSpec;
 use crate::prior::HyperPrior;
 use crate::sampler::SamplerConfig;
@@ -62,6 +62,10 @@ pub struct ChainArgs {
     /// Where the theta updates run.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
+    /// Difference of two parameters to summarise, as 'NAME - NAME', e.g. 'theta[71] - theta[1]'
+    /// (repeatable): its mean, 95% HDI and P(> 0) go into the summary.
+    #[arg(long = "contrast", value_name = "EXPR")]
+    pub contrasts: Vec<String>,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -148,6 +152,10 @@ fn sampler_config(args: &ChainArgs) -> Result<SamplerConfig, UserError> {
     Ok(config)
 }
 
+fn contrasts(args: &ChainArgs) -> Result<Vec<Contrast>, UserError> {
+    args.contrasts.iter().map(|c| Contrast::parse(c)).collect()
+}
+
 impl SampleArgs {
     pub fn into_config(self) -> Result<RunConfig, UserError> {
         Ok(RunConfig {
@@ -160,6 +168,7 @@ impl SampleArgs {
                 id: self.id,
             },
             device: self.chains.device,
+            contrasts: contrasts(&self.chains)?,
             out: self.out,
             quiet: self.chains.quiet,
         })
@@ -173,6 +182,7 @@ impl DemoArgs {
             source: DataSource::EmbeddedRats,
             columns: crate::app::rats_columns(),
             device: self.chains.device,
+            contrasts: contrasts(&self.chains)?,
             out: self.out,
             quiet: self.chains.quiet,
         })

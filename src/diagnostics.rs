@@ -51,6 +51,8 @@ const TAIL_QUANTILES: (f64, f64) = (0.05, 0.95);
 
 /// Central 95% interval and median reported in [`Summary`].
 const SUMMARY_QUANTILES: (f64, f64, f64) = (0.025, 0.5, 0.975);
+/// Probability mass of the summary's highest-density interval (Kruschke's 95% HDI).
+pub const HDI_PROB: f64 = 0.95;
 
 /// ArviZ's `_ess` treats a chain set whose range is below numpy's
 /// `finfo(float).resolution` as constant and returns its draw count. Exactly constant
@@ -77,6 +79,11 @@ pub struct Summary {
     pub q97_5: f64,
     /// Monte Carlo standard error of the mean: `sd / sqrt(ess_mean)`.
     pub mcse_mean: f64,
+    /// The HDI_PROB highest-density interval of the pooled draws (as `az.hdi`).
+    pub hdi_low: f64,
+    pub hdi_high: f64,
+    /// Fraction of the pooled draws above 0: P(quantity > 0), what a contrast is read for.
+    pub p_positive: f64,
     /// Bulk effective sample size (rank-normalised split chains).
     pub ess_bulk: f64,
     /// Tail effective sample size (5% and 95% quantile indicators).
@@ -106,6 +113,17 @@ pub fn summarize(chains: &[&[f64]]) -> Summary {
             sorted
         }
     };
+    let hdi = if sorted.iter().all(|x| x.is_finite()) {
+        hdi_sorted(&sorted, HDI_PROB)
+    } else {
+        (f64::NAN, f64::NAN)
+    };
+    // Empty when there are no draws or a NaN among them.
+    let p_positive = if sorted.is_empty() {
+        f64::NAN
+    } else {
+        sorted.iter().filter(|&&x| x > 0.0).count() as f64 / sorted.len() as f64
+    };
     let (ess_bulk, ess_tail, ess_mean, r_hat) = match &ranked {
         None => (f64::NAN, f64::NAN, f64::NAN, f64::NAN),
         Some(ranked) => {
@@ -130,6 +148,9 @@ pub fn summarize(chains: &[&[f64]]) -> Summary {
         median: quantile_sorted(&sorted, SUMMARY_QUANTILES.1),
         q97_5: quantile_sorted(&sorted, SUMMARY_QUANTILES.2),
         mcse_mean: sd / ess_mean.sqrt(),
+        hdi_low: hdi.0,
+        hdi_high: hdi.1,
+        p_positive,
         ess_bulk,
         ess_tail,
         r_hat,
@@ -199,6 +220,15 @@ pub fn hdi(draws: &[f64], prob: f64) -> (f64, f64) {
     }
     let mut sorted = draws.to_vec();
     sorted.sort_unstable_by(f64::total_cmp);
+    hdi_sorted(&sorted, prob)
+}
+
+/// `hdi` of draws already sorted and all finite.
+fn hdi_sorted(sorted: &[f64], prob: f64) -> (f64, f64) {
+    let n = sorted.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
     let k = (prob * n as f64).floor() as usize;
     if k >= n {
         return (sorted[0], sorted[n - 1]);
@@ -1385,5 +1415,28 @@ mod tests {
         let s = summarize(&chains);
         assert!(s.ess_bulk > 10.0 && s.ess_bulk < 2000.0, "{s:?}");
         assert!(s.r_hat.is_finite() && s.r_hat > 1.0, "{s:?}");
+    }
+}
+
+#[cfg(test)]
+mod summary_interval_tests {
+    use super::*;
+
+    #[test]
+    fn summary_carries_the_hdi_and_the_probability_above_zero() {
+        let a: Vec<f64> = (0..400)
+            .map(|i| ((i * 37) % 400) as f64 / 100.0 - 1.0)
+            .collect();
+        let b: Vec<f64> = (0..400)
+            .map(|i| ((i * 53) % 400) as f64 / 100.0 - 1.5)
+            .collect();
+        let s = summarize(&[&a, &b]);
+        let pooled: Vec<f64> = a.iter().chain(&b).copied().collect();
+        assert_eq!((s.hdi_low, s.hdi_high), hdi(&pooled, HDI_PROB));
+        let above = pooled.iter().filter(|&&x| x > 0.0).count() as f64 / pooled.len() as f64;
+        assert_eq!(s.p_positive, above);
+        let with_nan = [f64::NAN, 1.0, 2.0, 3.0];
+        let s = summarize(&[&with_nan, &with_nan]);
+        assert!(s.p_positive.is_nan() && s.hdi_low.is_nan());
     }
 }

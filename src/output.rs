@@ -154,26 +154,32 @@ pub fn write_draws(path: &Path, table: &DrawsTable, metadata: &[(String, String)
     })
 }
 
-const SUMMARY_COLUMNS: [&str; 9] = [
+const SUMMARY_COLUMNS: [&str; 12] = [
     "mean",
     "sd",
     "q2_5",
     "median",
     "q97_5",
+    "hdi_low",
+    "hdi_high",
+    "p_positive",
     "mcse_mean",
     "ess_bulk",
     "ess_tail",
     "r_hat",
 ];
 
-/// The nine statistics in SUMMARY_COLUMNS order.
-fn summary_values(s: &Summary) -> [f64; 9] {
+/// The statistics in SUMMARY_COLUMNS order.
+fn summary_values(s: &Summary) -> [f64; 12] {
     [
         s.mean,
         s.sd,
         s.q2_5,
         s.median,
         s.q97_5,
+        s.hdi_low,
+        s.hdi_high,
+        s.p_positive,
         s.mcse_mean,
         s.ess_bulk,
         s.ess_tail,
@@ -181,7 +187,7 @@ fn summary_values(s: &Summary) -> [f64; 9] {
     ]
 }
 
-/// Writes summary.parquet: `parameter` then the nine statistics (NaN where undefined).
+/// Writes summary.parquet: `parameter` then the statistics of SUMMARY_COLUMNS (NaN where undefined).
 pub fn write_summary(
     path: &Path,
     rows: &[SummaryRow],
@@ -520,6 +526,9 @@ mod tests {
             median: mean,
             q97_5: 2.0,
             mcse_mean: 0.001,
+            hdi_low: -0.9,
+            hdi_high: 2.1,
+            p_positive: 0.75,
             ess_bulk: 1234.4,
             ess_tail: f64::NAN,
             r_hat: 1.0012,
@@ -558,9 +567,9 @@ mod tests {
         let b = &batches[0];
         assert_eq!(b.column(0).as_string::<i32>().value(1), "kappa");
         assert_eq!(b.column(1).as_primitive::<Float64Type>().value(1), 12.0);
-        assert!(b.column(8).as_primitive::<Float64Type>().value(0).is_nan());
-        assert_eq!(b.column(9).as_primitive::<Float64Type>().value(0), 1.0012);
-        assert_eq!(b.column(9).null_count(), 0);
+        assert!(b.column(11).as_primitive::<Float64Type>().value(0).is_nan());
+        assert_eq!(b.column(12).as_primitive::<Float64Type>().value(0), 1.0012);
+        assert_eq!(b.column(12).null_count(), 0);
     }
 
     #[test]

@@ -165,3 +165,47 @@ fn device_gpu_runs_on_the_software_driver_or_explains() {
         assert!(stderr.contains("mesa-vulkan-drivers"), "{stderr}");
     }
 }
+
+#[test]
+fn contrasts_are_summarised_and_unknown_names_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let out_dir = out.to_str().unwrap();
+    let run = |contrast: &str| {
+        betagibbs(&[
+            "demo",
+            "--out",
+            out_dir,
+            "--device",
+            "cpu",
+            "--chains",
+            "4",
+            "--warmup",
+            "100",
+            "--draws",
+            "200",
+            "--quiet",
+            "--contrast",
+            contrast,
+        ])
+    };
+    let result = run("theta[72] - theta[1]");
+    assert_eq!(result.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&result.stderr).contains("theta[72]"));
+    assert!(!out.exists());
+    let result = run("theta[71] - theta[1]");
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    // Experiment 71 (4/14) against experiment 1 (0/20): clearly higher, P(> 0) near 0.96.
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("theta[71] - theta[1]"))
+        .expect("contrast line");
+    let p: f64 = line.split_whitespace().last().unwrap().parse().unwrap();
+    assert!(p > 0.85 && p < 1.0, "P(> 0) = {p}: {line}");
+}

@@ -10,6 +10,7 @@ import subprocess
 import duckdb
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 import pytest
 
@@ -23,7 +24,8 @@ def out(tmp_path_factory):
     binary = os.environ.get("BETAGIBBS_BIN", "target/debug/betagibbs")
     subprocess.run(
         [binary, "demo", "--out", str(d), "--device", "cpu", "--quiet",
-         "--chains", str(CHAINS), "--warmup", str(WARMUP), "--draws", str(DRAWS), "--seed", "5"],
+         "--chains", str(CHAINS), "--warmup", str(WARMUP), "--draws", str(DRAWS), "--seed", "5",
+         "--contrast", "theta[71] - theta[1]"],
         check=True, capture_output=True,
     )
     return d
@@ -54,13 +56,16 @@ def test_pyarrow_draws_schema_metadata_and_compression(out):
 def test_pyarrow_summary_schema(out):
     t = pq.read_table(out / "summary.parquet")
     assert t.schema.names == ["parameter", "mean", "sd", "q2_5", "median", "q97_5",
+                              "hdi_low", "hdi_high", "p_positive",
                               "mcse_mean", "ess_bulk", "ess_tail", "r_hat"]
     assert t.schema.field("parameter").type in (pa.string(), pa.large_string())
     for name in t.schema.names[1:]:
         assert t.schema.field(name).type == pa.float64()
     names = t.column("parameter").to_pylist()
     assert names[:2] == ["theta[1]", "theta[2]"] and names[70] == "theta[71]"
-    assert names[71:] == ["alpha", "beta", "mu", "kappa"]
+    assert names[71:] == ["alpha", "beta", "mu", "kappa", "theta[71] - theta[1]"]
+    row = t.filter(pa.compute.equal(t.column("parameter"), "theta[71] - theta[1]")).to_pylist()[0]
+    assert row["hdi_low"] < row["mean"] < row["hdi_high"] and 0.5 < row["p_positive"] <= 1.0
 
 
 def test_pandas_means_match_the_summary(out):
@@ -68,6 +73,9 @@ def test_pandas_means_match_the_summary(out):
     summary = pd_read(out / "summary.parquet").set_index("parameter")
     means = draws.groupby("parameter", observed=True)["value"].mean()
     assert len(means) == N_PARAMS
+    # The contrast is the difference of the two thetas' draws, so of their means.
+    contrast = summary.loc["theta[71] - theta[1]", "mean"]
+    assert abs(contrast - (means["theta[71]"] - means["theta[1]"])) < 1e-9
     for p, m in means.items():
         assert abs(m - summary.loc[p, "mean"]) < 1e-9 * max(1.0, abs(m))
     # Thetas are proportions; the rat data's population mean is near 0.14 (BDA3 §5.3).
@@ -85,7 +93,7 @@ def test_polars_reads_both_files(out):
     assert counts.height == N_PARAMS
     assert counts["len"].to_list() == [CHAINS * DRAWS] * N_PARAMS
     summary = pl.read_parquet(out / "summary.parquet")
-    assert summary.height == N_PARAMS
+    assert summary.height == N_PARAMS + 1  # and the contrast
     assert (summary["r_hat"] < 1.1).all()
 
 
