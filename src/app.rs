@@ -31,6 +31,7 @@ pub fn rats_columns() -> ColumnSpec {
         trials: "rats".into(),
         unit: None,
         id: Some("experiment".into()),
+        aggregate_ids: false,
     }
 }
 

@@ -85,8 +85,12 @@ pub struct SampleArgs {
     #[arg(long)]
     pub unit: Option<String>,
     /// Column whose values name the thetas (default: the 1-based row number).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "aggregate_by")]
     pub id: Option<String>,
+    /// Merge rows with the same value of COL (within a unit) into one observation, summing
+    /// successes and trials; COL's values name the thetas (e.g. players merged by position).
+    #[arg(long, value_name = "COL")]
+    pub aggregate_by: Option<String>,
     /// Output directory for draws.parquet and summary.parquet.
     #[arg(long)]
     pub out: PathBuf,
@@ -165,7 +169,8 @@ impl SampleArgs {
                 successes: self.successes,
                 trials: self.trials,
                 unit: self.unit,
-                id: self.id,
+                aggregate_ids: self.aggregate_by.is_some(),
+                id: self.id.or(self.aggregate_by),
             },
             device: self.chains.device,
             contrasts: contrasts(&self.chains)?,

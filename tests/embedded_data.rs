@@ -25,3 +25,22 @@ fn embedded_rats_are_the_bda3_table() {
         "955c6500fe5bf4de9b082ba17c9ae4db7522f802597aa5591d62f03b8012e681"
     );
 }
+
+#[test]
+fn batting_data_merged_by_position_keeps_the_totals() {
+    use betagibbs::data::{read_dataset, ColumnSpec};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/batting_average.csv");
+    let cols = ColumnSpec {
+        successes: "Hits".into(),
+        trials: "AtBats".into(),
+        unit: None,
+        id: Some("PriPos".into()),
+        aggregate_ids: true,
+    };
+    let ds = read_dataset(&path, &cols).unwrap();
+    // SOURCES.md: 9 positions; 42,000 hits in 164,926 at-bats.
+    assert_eq!(ds.n_obs(), 9);
+    assert_eq!(ds.successes.iter().sum::<u32>(), 42_000);
+    assert_eq!(ds.trials.iter().sum::<u32>(), 164_926);
+    assert!(ds.ids.iter().any(|id| id == "Pitcher"));
+}

@@ -25,6 +25,9 @@ pub struct ColumnSpec {
     pub trials: String,
     pub unit: Option<String>,
     pub id: Option<String>,
+    /// Rows sharing an id (within a unit) are merged into one observation, their counts
+    /// summed, instead of being an error (`--aggregate-by`: e.g. players pooled by position).
+    pub aggregate_ids: bool,
 }
 
 /// A validated batch of binomial observations, grouped by unit.
@@ -163,6 +166,7 @@ struct Layout {
     n: Col,
     unit: Option<Col>,
     id: Option<Col>,
+    aggregate_ids: bool,
 }
 
 /// `prefix` is "file:1" for a header line or "file" for a Parquet schema.
@@ -200,7 +204,42 @@ fn resolve_columns(
         n: find("trials", &cols.trials)?,
         unit: cols.unit.as_deref().map(|u| find("unit", u)).transpose()?,
         id: cols.id.as_deref().map(|i| find("id", i)).transpose()?,
+        aggregate_ids: cols.aggregate_ids,
     })
+}
+
+/// Merge rows with the same (unit, id) into the first of them, summing the counts.
+fn merge_by_id(source: &str, rows: Vec<RawObs>, lay: &Layout) -> Result<Vec<RawObs>, InputError> {
+    let mut position: HashMap<(String, String), usize> = HashMap::new();
+    let mut merged: Vec<RawObs> = Vec::new();
+    for row in rows {
+        let Some(id) = row.id.clone() else {
+            merged.push(row);
+            continue;
+        };
+        match position.get(&(row.unit.clone(), id.clone())) {
+            Some(&k) => {
+                let target = &mut merged[k];
+                match (target.y.checked_add(row.y), target.n.checked_add(row.n)) {
+                    (Some(y), Some(n)) => (target.y, target.n) = (y, n),
+                    _ => {
+                        let col = lay.id.as_ref().expect("ids come from the id column");
+                        return Err(cell_error(
+                            source,
+                            row.loc,
+                            col,
+                            format!("the summed counts of \"{id}\" exceed {}", u32::MAX),
+                        ));
+                    }
+                }
+            }
+            None => {
+                position.insert((row.unit.clone(), id), merged.len());
+                merged.push(row);
+            }
+        }
+    }
+    Ok(merged)
 }
 
 /// Parses a count exactly: digits with an optional fraction and exponent, whole and in u32 range.
@@ -332,6 +371,11 @@ fn assemble(
             u32::MAX
         )));
     }
+    let rows = if lay.aggregate_ids {
+        merge_by_id(&source, rows, lay)?
+    } else {
+        rows
+    };
     let mut unit_index: HashMap<String, usize> = HashMap::new();
     let mut unit_labels: Vec<String> = Vec::new();
     let mut unit_of = Vec::with_capacity(rows.len());
@@ -400,6 +444,7 @@ pub(super) mod test_support {
 
     pub(super) fn spec(unit: Option<&str>, id: Option<&str>) -> ColumnSpec {
         ColumnSpec {
+            aggregate_ids: false,
             successes: "y".into(),
             trials: "n".into(),
             unit: unit.map(str::to_string),
@@ -610,5 +655,29 @@ mod tests {
         );
         // The same id in different units is fine.
         assert!(csv("g,y,n,id\nx,1,2,a\nz,1,2,a\n", &c).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod aggregate_tests {
+    use super::test_support::{csv, spec};
+
+    #[test]
+    fn aggregating_sums_counts_per_id_within_units() {
+        let mut cols = spec(Some("g"), Some("pos"));
+        cols.aggregate_ids = true;
+        let text = "g,pos,y,n\nA,P,1,10\nA,C,2,5\nA,P,3,4\nB,P,0,7\n";
+        let ds = csv(text, &cols).unwrap();
+        assert_eq!(ds.unit_labels, ["A", "B"]);
+        assert_eq!(ds.ids, ["P", "C", "P"]);
+        assert_eq!(ds.successes, [4, 2, 0]);
+        assert_eq!(ds.trials, [14, 5, 7]);
+        assert_eq!(ds.unit_offsets, [0, 2, 3]);
+    }
+
+    #[test]
+    fn without_aggregation_a_repeated_id_is_an_error() {
+        let err = csv("pos,y,n\nP,1,10\nP,3,4\n", &spec(None, Some("pos"))).unwrap_err();
+        assert!(err.0.contains("appears twice"), "{}", err.0);
     }
 }
