@@ -217,26 +217,25 @@ fn aggregate_by_merges_players_into_positions() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/batting_average.csv");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("positions");
-    let result = betagibbs(&[
-        "sample",
-        data.to_str().unwrap(),
-        "--successes",
-        "Hits",
-        "--trials",
-        "AtBats",
-        "--aggregate-by",
-        "PriPos",
-        "--out",
-        out.to_str().unwrap(),
-        "--device",
-        "cpu",
-        "--chains",
-        "2",
-        "--warmup",
-        "50",
-        "--draws",
-        "50",
-        "--quiet",
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "sample",
+            data.to_str().unwrap(),
+            "--successes",
+            "Hits",
+            "--trials",
+            "AtBats",
+            "--aggregate-by",
+            "PriPos",
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        betagibbs(&args)
+    };
+    let result = run(&[
+        "--device", "cpu", "--chains", "2", "--warmup", "50", "--draws", "50",
     ]);
     assert!(
         result.status.success(),
@@ -250,20 +249,7 @@ fn aggregate_by_merges_players_into_positions() {
         stdout.contains("theta[Pitcher]") && stdout.contains("theta[1st Base]"),
         "{stdout}"
     );
-    let both = betagibbs(&[
-        "sample",
-        data.to_str().unwrap(),
-        "--successes",
-        "Hits",
-        "--trials",
-        "AtBats",
-        "--aggregate-by",
-        "PriPos",
-        "--id",
-        "Player",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let both = run(&["--id", "Player"]);
     assert_eq!(
         both.status.code(),
         Some(2),
