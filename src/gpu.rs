@@ -166,34 +166,41 @@ impl Gpu {
         })
     }
 
-    /// Map `buffer` and copy its first `out.len()` elements into `out`.
-    fn read_into<T: bytemuck::Pod>(
-        &self,
-        buffer: &wgpu::Buffer,
-        out: &mut [T],
-    ) -> Result<(), GpuError> {
-        let bytes = std::mem::size_of_val(out) as u64;
-        if bytes == 0 {
-            return Ok(());
-        }
-        let slice = buffer.slice(..bytes);
+    /// Map every buffer, wait for the device once, and copy each buffer's first
+    /// `out.len()` bytes into its `out`.
+    fn read_into(&self, reads: &mut [(&wgpu::Buffer, &mut [u8])]) -> Result<(), GpuError> {
+        let map_error = |e: &dyn std::fmt::Display| GpuError::Map(e.to_string());
         let (tx, rx) = mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
+        let mut pending = 0;
+        for (buffer, out) in reads.iter() {
+            if !out.is_empty() {
+                let tx = tx.clone();
+                buffer
+                    .slice(..out.len() as u64)
+                    .map_async(wgpu::MapMode::Read, move |r| {
+                        let _ = tx.send(r);
+                    });
+                pending += 1;
+            }
+        }
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| GpuError::Map(e.to_string()))?;
-        rx.recv()
-            .map_err(|e| GpuError::Map(e.to_string()))?
-            .map_err(|e| GpuError::Map(e.to_string()))?;
-        {
-            let view = slice
-                .get_mapped_range()
-                .map_err(|e| GpuError::Map(e.to_string()))?;
-            out.copy_from_slice(bytemuck::cast_slice::<u8, T>(&view));
+            .map_err(|e| map_error(&e))?;
+        for _ in 0..pending {
+            rx.recv()
+                .map_err(|e| map_error(&e))?
+                .map_err(|e| map_error(&e))?;
         }
-        buffer.unmap();
+        for (buffer, out) in reads.iter_mut().filter(|(_, out)| !out.is_empty()) {
+            {
+                let view = buffer
+                    .slice(..out.len() as u64)
+                    .get_mapped_range()
+                    .map_err(|e| map_error(&e))?;
+                out.copy_from_slice(&view);
+            }
+            buffer.unmap();
+        }
         Ok(())
     }
 
@@ -265,7 +272,7 @@ impl Gpu {
         encoder.copy_buffer_to_buffer(&output, 0, &readback, 0, size);
         self.queue.submit([encoder.finish()]);
         let mut out = vec![[0u32; 4]; cases.len()];
-        self.read_into(&readback, &mut out)?;
+        self.read_into(&mut [(&readback, bytemuck::cast_slice_mut(&mut out))])?;
         Ok(out)
     }
 }
@@ -428,16 +435,16 @@ impl<'g> ThetaUpdateGpu<'g> {
                 );
             }
             q.submit([encoder.finish()]);
-            self.gpu.read_into(
-                &self.sums_readback,
-                &mut log_sums[first * self.n_pieces..(first + count) * self.n_pieces],
-            )?;
-            if write {
-                self.gpu.read_into(
-                    &self.theta_readback,
-                    &mut theta[first * self.n_obs..(first + count) * self.n_obs],
-                )?;
-            }
+            let sums_out = &mut log_sums[first * self.n_pieces..(first + count) * self.n_pieces];
+            let theta_out: &mut [f32] = if write {
+                &mut theta[first * self.n_obs..(first + count) * self.n_obs]
+            } else {
+                &mut []
+            };
+            self.gpu.read_into(&mut [
+                (&self.sums_readback, bytemuck::cast_slice_mut(sums_out)),
+                (&self.theta_readback, bytemuck::cast_slice_mut(theta_out)),
+            ])?;
             first += count;
         }
         Ok(())

@@ -137,12 +137,15 @@ fn log_gamma_lanes(shape: F, index: U, unit: u32, sweep: u32, key: [u32; 2], str
         let x2 = x * x;
         // Squeeze accepted, and t far enough from 0 that d v is a normal float.
         done[l] = t > 1e-3 && u < 1.0 - 0.0331 * x2 * x2;
-        let boost = if boosted {
-            ln(uniform(w[3][l])) / shape[l]
-        } else {
-            0.0
-        };
-        out[l] = ln(d * v.max(f32::MIN_POSITIVE)) + boost;
+        out[l] = ln(d * v.max(f32::MIN_POSITIVE));
+    }
+    // The shape < 1 boost, log U / shape, only when some lane needs it (rare in practice).
+    if shape.iter().any(|&s| s < 1.0) {
+        for l in 0..LANES {
+            if shape[l] < 1.0 {
+                out[l] += ln(uniform(w[3][l])) / shape[l];
+            }
+        }
     }
     for l in 0..LANES {
         if !done[l] {
