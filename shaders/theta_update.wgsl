@@ -5,35 +5,9 @@
 // are reduced in registers and the host adds a unit's pieces in f64.
 // CPU twin: src/cpu.rs. Shared structs: src/layout.rs (keep in sync).
 
+#import layout
 #import philox
 #import variates
-
-struct ThetaParams {
-    seed: u32,
-    sweep: u32,
-    chain_offset: u32,
-    n_chains: u32,
-    unit_offset: u32,
-    n_units: u32,
-    n_obs: u32,
-    n_pieces: u32,
-    write_theta: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
-
-struct Observation {
-    successes: u32,
-    trials: u32,
-}
-
-struct Piece {
-    unit: u32,
-    first_obs: u32,
-    n_obs: u32,
-    unit_first_obs: u32,
-}
 
 @group(0) @binding(0) var<uniform> params: ThetaParams;
 @group(0) @binding(1) var<storage, read> observations: array<Observation>;

@@ -11,40 +11,77 @@ use crate::cli::DeviceChoice;
 use crate::data::{parse_delimited, read_dataset, ColumnSpec, Dataset};
 use crate::diagnostics::{ess_bulk, rhat, summarize};
 use crate::gpu::Gpu;
-use crate::layout::MAX_TRIALS;
+use crate::model::Model;
 use crate::output::{format_summary_table, write_draws, write_summary, DrawsTable, SummaryRow};
 use crate::prior::HyperPrior;
-use crate::sampler::{self, Backend, Batch, Fit, SamplerConfig, HYPER_NAMES};
+use crate::sampler::{self, Backend, Batch, Fit, SamplerConfig, Update};
 
 /// The rat-tumour table of BDA3 ch. 5 (provenance: data/SOURCES.md).
 pub const RATS_CSV: &[u8] = include_bytes!("../data/rats.csv");
-pub const RATS_SOURCE: &str = "rats.csv (embedded)";
+/// Kruschke's 2012 batting table, DBDA2 ch. 9 (provenance: data/SOURCES.md).
+pub const BATTING_CSV: &[u8] = include_bytes!("../data/batting_average.csv");
 
 /// A problem with what the user asked for or gave: exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UserError(pub String);
 
-pub fn rats_columns() -> ColumnSpec {
-    ColumnSpec {
-        successes: "tumors".into(),
-        trials: "rats".into(),
-        unit: None,
-        id: Some("experiment".into()),
-        aggregate_ids: false,
+/// The data sets built into the binary, for `demo` and `bench`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Embedded {
+    /// 71 rat experiments, one level (BDA3 ch. 5).
+    Rats,
+    /// 948 players in 9 primary positions, two levels (Kruschke DBDA2 ch. 9).
+    Baseball,
+}
+
+impl Embedded {
+    pub fn source(self) -> &'static str {
+        match self {
+            Embedded::Rats => "rats.csv (embedded)",
+            Embedded::Baseball => "batting_average.csv (embedded)",
+        }
     }
+
+    pub fn columns(self) -> ColumnSpec {
+        let (successes, trials, id, groups) = match self {
+            Embedded::Rats => ("tumors", "rats", "experiment", vec![]),
+            Embedded::Baseball => ("Hits", "AtBats", "Player", vec!["PriPos".to_string()]),
+        };
+        ColumnSpec {
+            successes: successes.into(),
+            trials: trials.into(),
+            unit: None,
+            id: Some(id.into()),
+            aggregate_ids: false,
+            groups,
+        }
+    }
+
+    /// The table, parsed and validated like any input.
+    pub fn dataset(self) -> Dataset {
+        let bytes = match self {
+            Embedded::Rats => RATS_CSV,
+            Embedded::Baseball => BATTING_CSV,
+        };
+        parse_delimited(bytes, self.source(), b',', &self.columns())
+            .expect("the embedded tables are valid")
+    }
+}
+
+pub fn rats_columns() -> ColumnSpec {
+    Embedded::Rats.columns()
 }
 
 /// The embedded rat data, parsed and validated like any input.
 pub fn rats_dataset() -> Dataset {
-    parse_delimited(RATS_CSV, RATS_SOURCE, b',', &rats_columns())
-        .expect("the embedded rat table is valid")
+    Embedded::Rats.dataset()
 }
 
 #[derive(Debug, Clone)]
 pub enum DataSource {
     File(PathBuf),
-    EmbeddedRats,
+    Embedded(Embedded),
 }
 
 /// Everything `sample` and `demo` need, validated.
@@ -124,11 +161,14 @@ fn contrast_rows(fit: &Fit, resolved: &[(String, (usize, usize))]) -> Vec<Summar
 }
 
 pub struct BenchConfig {
+    pub model: Embedded,
     pub chains: Vec<u32>,
+    pub updates: Vec<Update>,
     pub warmup: u32,
     pub draws: u32,
     pub seed: u32,
-    pub hyper_rounds: u32,
+    /// None: each update's default.
+    pub hyper_rounds: Option<u32>,
     pub gpu: bool,
 }
 
@@ -157,45 +197,6 @@ pub fn describe_device(gpu: Option<&Gpu>) -> String {
         Some(g) => format!("gpu: {}", g.describe()),
         None => format!("cpu: {} threads", rayon::current_num_threads()),
     }
-}
-
-/// Stan-style names in the order of `Fit`'s parameters: per unit its thetas, then
-/// HYPER_NAMES; with a unit column every name is prefixed by `<unit>/`.
-pub fn parameter_names(ds: &Dataset, keep_thetas: bool) -> Vec<String> {
-    let mut names = Vec::new();
-    for u in 0..ds.n_units() {
-        let prefix = if ds.has_unit_column {
-            format!("{}/", ds.unit_labels[u])
-        } else {
-            String::new()
-        };
-        if keep_thetas {
-            for o in ds.unit_range(u) {
-                names.push(format!("{prefix}theta[{}]", ds.ids[o]));
-            }
-        }
-        for h in HYPER_NAMES {
-            names.push(format!("{prefix}{h}"));
-        }
-    }
-    names
-}
-
-pub fn batch_of(ds: &Dataset) -> Result<Batch, UserError> {
-    if let Some(o) = ds.trials.iter().position(|&n| n > MAX_TRIALS) {
-        return Err(UserError(format!(
-            "{}: observation {} ({}) has {} trials; at most {MAX_TRIALS} are supported (the kernels work in f32)",
-            ds.source,
-            o + 1,
-            ds.ids[o],
-            ds.trials[o]
-        )));
-    }
-    Ok(Batch::new(
-        &ds.successes,
-        &ds.trials,
-        ds.unit_offsets.clone(),
-    ))
 }
 
 /// A progress bar on stderr for `len` steps; hidden when quiet or stderr is not a terminal.
@@ -232,10 +233,9 @@ pub fn run_sample(config: &RunConfig) -> anyhow::Result<()> {
         DataSource::File(path) => {
             read_dataset(path, &config.columns).map_err(|e| UserError(e.to_string()))?
         }
-        DataSource::EmbeddedRats => rats_dataset(),
+        DataSource::Embedded(data) => data.dataset(),
     };
-    let batch = batch_of(&dataset)?;
-    let names = parameter_names(&dataset, config.sampler.keep_thetas);
+    let Model { batch, names } = Model::new(&dataset, config.sampler.keep_thetas)?;
     let contrasts = config
         .contrasts
         .iter()
@@ -262,7 +262,7 @@ pub fn run_sample(config: &RunConfig) -> anyhow::Result<()> {
 
     let mut rows = summary_rows(&fit, &names);
     rows.extend(contrast_rows(&fit, &contrasts));
-    let metadata = run_metadata(&dataset, s, &device);
+    let metadata = run_metadata(&dataset, &batch, s, &device);
     std::fs::create_dir_all(&config.out)
         .with_context(|| format!("creating the output directory {}", config.out.display()))?;
     let draws_path = config.out.join("draws.parquet");
@@ -308,20 +308,33 @@ pub fn run_sample(config: &RunConfig) -> anyhow::Result<()> {
 }
 
 /// Key-value metadata for the Parquet footers.
-pub fn run_metadata(ds: &Dataset, s: &SamplerConfig, device: &str) -> Vec<(String, String)> {
+pub fn run_metadata(
+    ds: &Dataset,
+    batch: &Batch,
+    s: &SamplerConfig,
+    device: &str,
+) -> Vec<(String, String)> {
+    let model = if batch.is_tree() {
+        format!(
+            "y[i] ~ Binomial(n[i], theta[i]); theta[i] ~ Beta(omega[g] (kappa[g] - 2) + 1, (1 - omega[g]) (kappa[g] - 2) + 1) \
+             for i's group g in column '{}'; each group's omega ~ the same Beta of its parent's (omega, kappa), \
+             groups nested as {} -> root; kappa - 2 ~ Gamma(shape, rate) of the prior",
+            ds.group_columns[0],
+            ds.group_columns.join(" -> ")
+        )
+    } else {
+        "y[i] ~ Binomial(n[i], theta[i]); theta[i] ~ Beta(alpha[u], beta[u]) per unit u".to_string()
+    };
     [
         ("betagibbs.version", env!("CARGO_PKG_VERSION").to_string()),
-        (
-            "betagibbs.model",
-            "y[i] ~ Binomial(n[i], theta[i]); theta[i] ~ Beta(alpha[u], beta[u]) per unit u"
-                .to_string(),
-        ),
+        ("betagibbs.model", model),
         ("betagibbs.prior", s.prior.to_string()),
         ("betagibbs.seed", s.seed.to_string()),
         ("betagibbs.chains", s.chains.to_string()),
         ("betagibbs.warmup", s.warmup.to_string()),
         ("betagibbs.draws", s.draws.to_string()),
         ("betagibbs.thin", s.thin.to_string()),
+        ("betagibbs.update", s.update.to_string()),
         ("betagibbs.hyper_rounds", s.hyper_rounds.to_string()),
         ("betagibbs.device", device.to_string()),
         ("betagibbs.input", ds.source.clone()),
@@ -334,55 +347,69 @@ pub fn run_metadata(ds: &Dataset, s: &SamplerConfig, device: &str) -> Vec<(Strin
     .collect()
 }
 
-/// One benchmark measurement: the rat model with `chains` chains on one path.
+/// One benchmark measurement: an embedded model with one update and chain count on one path.
 #[derive(Debug, Clone)]
 pub struct BenchRow {
     pub path: String,
+    pub update: Update,
     pub chains: u32,
     pub wall_seconds: f64,
-    pub theta_updates_per_second: f64,
-    /// Bulk ESS of log(alpha + beta) per wall second, warm-up included.
-    pub ess_per_second: f64,
-    /// Rank-normalised split R-hat of log(alpha + beta): the run converged if near 1.
-    pub r_hat: f64,
-    /// Share of the wall time spent in the theta stage (the rest: host updates and bookkeeping).
-    pub theta_share: f64,
+    /// Per-observation kernel work per second: thetas drawn plus beta-binomial terms.
+    pub observation_updates_per_second: f64,
+    /// The smallest bulk ESS over the hyperparameters (every alpha, beta, mu, kappa, or
+    /// every omega and kappa), per wall second, warm-up included.
+    pub min_ess_per_second: f64,
+    /// Which hyperparameter had that smallest ESS.
+    pub slowest: String,
+    /// The largest rank-normalised split R-hat over the hyperparameters: converged if near 1.
+    pub max_r_hat: f64,
+    /// Share of the wall time in the per-observation stages (the rest: host updates and bookkeeping).
+    pub stage_share: f64,
 }
 
-/// Run the rat model once and measure it.
-pub fn bench_once(gpu: Option<&Gpu>, chains: u32, bench: &BenchConfig) -> anyhow::Result<BenchRow> {
-    let batch = batch_of(&rats_dataset())?;
-    let mut config = SamplerConfig::new(
-        HyperPrior::Bda3,
-        chains,
-        bench.warmup,
-        bench.draws,
-        1,
-        bench.seed,
-    );
+/// Run an embedded model once and measure it.
+pub fn bench_once(
+    gpu: Option<&Gpu>,
+    chains: u32,
+    update: Update,
+    bench: &BenchConfig,
+) -> anyhow::Result<BenchRow> {
+    let dataset = bench.model.dataset();
+    let Model { batch, names } = Model::new(&dataset, false)?;
+    let prior = if batch.is_tree() {
+        HyperPrior::parse("kruschke").expect("valid prior")
+    } else {
+        HyperPrior::Bda3
+    };
+    let mut config = SamplerConfig::new(prior, chains, bench.warmup, bench.draws, 1, bench.seed);
     config.keep_thetas = false;
-    config.hyper_rounds = bench.hyper_rounds;
+    config.update = update;
+    config.hyper_rounds = bench.hyper_rounds.unwrap_or(update.default_rounds());
     let backend = gpu.map_or(Backend::Cpu, Backend::Gpu);
     let fit = sampler::run(&batch, &config, backend, None)?;
-    let kappa = batch.unit_param_start(0, false) + 3;
-    let log_kappa: Vec<Vec<f64>> = (0..fit.n_chains)
-        .map(|c| fit.chain(kappa, c).iter().map(|k| k.ln()).collect())
-        .collect();
-    let refs: Vec<&[f64]> = log_kappa.iter().map(|v| v.as_slice()).collect();
-    let ess = ess_bulk(&refs);
-    let r_hat = rhat(&refs);
+    let (mut min_ess, mut slowest, mut max_r_hat) = (f64::INFINITY, String::new(), 0.0f64);
+    for (p, name) in names.iter().enumerate() {
+        let chains = fit.chains(p);
+        let ess = ess_bulk(&chains);
+        if ess < min_ess {
+            (min_ess, slowest) = (ess, name.clone());
+        }
+        max_r_hat = max_r_hat.max(rhat(&chains));
+    }
     Ok(BenchRow {
         path: describe_device(gpu),
+        update,
         chains,
         wall_seconds: fit.wall_seconds,
-        theta_updates_per_second: fit.theta_updates as f64 / fit.wall_seconds,
-        ess_per_second: ess / fit.wall_seconds,
-        r_hat,
-        theta_share: fit.theta_seconds / fit.wall_seconds,
+        observation_updates_per_second: fit.observation_updates as f64 / fit.wall_seconds,
+        min_ess_per_second: min_ess / fit.wall_seconds,
+        slowest,
+        max_r_hat,
+        stage_share: fit.stage_seconds / fit.wall_seconds,
     })
 }
 
-/// `bench`: both paths side by side for each chain count.
+/// `bench`: both paths and every update side by side for each chain count.
 pub fn run_bench(config: &BenchConfig) -> anyhow::Result<Vec<BenchRow>> {
     let gpu = if config.gpu {
         match Gpu::open(true) {
@@ -395,13 +422,36 @@ pub fn run_bench(config: &BenchConfig) -> anyhow::Result<Vec<BenchRow>> {
     } else {
         None
     };
+    let (model, prior) = match config.model {
+        Embedded::Rats => ("rat model (71 observations, one level)", "bda3"),
+        Embedded::Baseball => (
+            "baseball model (948 players in 9 positions, two levels)",
+            "kruschke",
+        ),
+    };
+    let rounds = match config.hyper_rounds {
+        Some(r) => r.to_string(),
+        None => format!(
+            "gibbs {}, collapsed {}",
+            Update::Gibbs.default_rounds(),
+            Update::Collapsed.default_rounds()
+        ),
+    };
     println!(
-        "rat model (71 observations), bda3 prior, {} warm-up + {} draws per chain, {} hyperparameter round(s) per sweep",
-        config.warmup, config.draws, config.hyper_rounds
+        "{model}, {prior} prior, {} warm-up + {} draws per chain, hyperparameter rounds per sweep: {rounds}",
+        config.warmup, config.draws
     );
     println!(
-        "{:<52} {:>7} {:>9} {:>16} {:>14} {:>7} {:>7}",
-        "path", "chains", "wall s", "theta-updates/s", "ESS/s log(a+b)", "R-hat", "theta %"
+        "{:<44} {:>9} {:>6} {:>8} {:>14} {:>12} {:>16} {:>7} {:>7}",
+        "path",
+        "update",
+        "chains",
+        "wall s",
+        "obs-updates/s",
+        "min ESS/s",
+        "slowest",
+        "R-hat",
+        "stage %"
     );
     let mut rows = Vec::new();
     // The CPU path, then the GPU path when there is one, at each chain count.
@@ -409,32 +459,23 @@ pub fn run_bench(config: &BenchConfig) -> anyhow::Result<Vec<BenchRow>> {
         .chain(gpu.as_ref().map(Some))
         .collect();
     for &chains in &config.chains {
-        for &g in &paths {
-            let row = bench_once(g, chains, config)?;
-            println!(
-                "{:<52} {:>7} {:>9.2} {:>16.3e} {:>14.0} {:>7.3} {:>7.0}",
-                row.path,
-                row.chains,
-                row.wall_seconds,
-                row.theta_updates_per_second,
-                row.ess_per_second,
-                row.r_hat,
-                100.0 * row.theta_share
-            );
-            rows.push(row);
-        }
-    }
-    if gpu.is_some() {
-        // Rows come in (CPU, GPU) pairs per chain count.
-        match rows
-            .chunks(2)
-            .find(|pair| pair[1].theta_updates_per_second > pair[0].theta_updates_per_second)
-        {
-            Some(pair) => println!(
-                "the GPU path overtakes the CPU path at {} chains",
-                pair[0].chains
-            ),
-            None => println!("the GPU path did not overtake the CPU path at any chain count tried"),
+        for &update in &config.updates {
+            for &g in &paths {
+                let row = bench_once(g, chains, update, config)?;
+                println!(
+                    "{:<44} {:>9} {:>6} {:>8.2} {:>14.3e} {:>12.0} {:>16} {:>7.3} {:>7.0}",
+                    row.path,
+                    row.update.to_string(),
+                    row.chains,
+                    row.wall_seconds,
+                    row.observation_updates_per_second,
+                    row.min_ess_per_second,
+                    row.slowest,
+                    row.max_r_hat,
+                    100.0 * row.stage_share
+                );
+                rows.push(row);
+            }
         }
     }
     Ok(rows)

@@ -20,10 +20,16 @@ pub struct Cli {
 pub enum Command {
     /// Fit y ~ Binomial(n, theta), theta ~ Beta(alpha, beta) to a CSV, TSV or Parquet file.
     Sample(SampleArgs),
-    /// Fit the rat-tumour model (BDA3 ch. 5) to the data built into the binary.
+    /// Fit a model to data built into the binary: rats (BDA3 ch. 5) or baseball (DBDA2 ch. 9).
     Demo(DemoArgs),
-    /// Time the GPU and CPU paths side by side on the rat model.
+    /// Time the GPU and CPU paths, and the gibbs and collapsed updates, side by side on an embedded model.
     Bench(BenchArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoData {
+    Rats,
+    Baseball,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -38,9 +44,16 @@ pub enum DeviceChoice {
 
 #[derive(Debug, Args)]
 pub struct ChainArgs {
-    /// Hyperprior: bda3, kruschke or mean-concentration, optionally with parameters, e.g. 'kruschke(a=1,b=1,shape=0.01,rate=0.01)'.
-    #[arg(long, default_value = "bda3")]
-    pub prior: String,
+    /// Hyperprior: bda3, kruschke or mean-concentration, optionally with parameters, e.g.
+    /// 'kruschke(a=1,b=1,shape=0.01,rate=0.01)'. Default: bda3, or kruschke with --group
+    /// (multi-level models need it: its shape and rate are every group's kappa - 2 prior).
+    #[arg(long)]
+    pub prior: Option<String>,
+    /// How the groups directly above the thetas move: collapsed (their (omega, kappa) given
+    /// the data with the thetas integrated out, by Metropolis on the beta-binomial marginal
+    /// computed on the device; then conjugate thetas) or gibbs (given the thetas, as JAGS).
+    #[arg(long, value_enum, default_value_t = crate::sampler::Update::Collapsed)]
+    pub update: crate::sampler::Update,
     /// Independent chains (1 to at least 16,384).
     #[arg(long, default_value_t = 4)]
     pub chains: u32,
@@ -56,10 +69,11 @@ pub struct ChainArgs {
     /// Random seed (32-bit): the Philox key is (seed, chain).
     #[arg(long, default_value_t = 20_131_105)]
     pub seed: u32,
-    /// Slice-sampling rounds over the hyperparameters per sweep (each is O(1): no pass over the data).
-    #[arg(long, default_value_t = crate::sampler::DEFAULT_HYPER_ROUNDS)]
-    pub hyper_rounds: u32,
-    /// Where the theta updates run.
+    /// Hyperparameter rounds per sweep: gibbs, slice-sampling rounds (each O(1), no pass over
+    /// the data; default 1); collapsed, Metropolis steps (each one pass over the data; default 2).
+    #[arg(long)]
+    pub hyper_rounds: Option<u32>,
+    /// Where the per-observation stages run.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
     /// Difference of two parameters to summarise, as 'NAME - NAME', e.g. 'theta[71] - theta[1]'
@@ -91,6 +105,11 @@ pub struct SampleArgs {
     /// successes and trials; COL's values name the thetas (e.g. players merged by position).
     #[arg(long, value_name = "COL")]
     pub aggregate_by: Option<String>,
+    /// Group column of a multi-level model (repeatable, innermost first: --group team
+    /// --group league): theta ~ Beta by group, each group's mode ~ Beta by its parent, up to
+    /// one root. Names: omega[<label>], kappa[<label>]; the root's omega, kappa.
+    #[arg(long = "group", value_name = "COL", conflicts_with_all = ["unit", "aggregate_by"])]
+    pub groups: Vec<String>,
     /// Output directory for draws.parquet and summary.parquet.
     #[arg(long)]
     pub out: PathBuf,
@@ -100,6 +119,10 @@ pub struct SampleArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// Which data: rats (BDA3 ch. 5, one level) or baseball (Kruschke DBDA2 ch. 9:
+    /// 948 players in 9 positions, two levels).
+    #[arg(value_enum, default_value_t = DemoData::Rats)]
+    pub data: DemoData,
     /// Output directory.
     #[arg(long, default_value = "betagibbs-demo")]
     pub out: PathBuf,
@@ -109,29 +132,62 @@ pub struct DemoArgs {
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Chain counts to time, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "4,64,1024,4096")]
+    /// Which embedded model to time: rats (one level) or baseball (two levels).
+    #[arg(long, value_enum, default_value_t = DemoData::Rats)]
+    pub model: DemoData,
+    /// Chain counts to time, comma-separated (default: 4,64,1024,4096 for rats, 4,16,64 for baseball).
+    #[arg(long, value_delimiter = ',')]
     pub chains: Vec<u32>,
+    /// Updates to time, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "gibbs,collapsed"
+    )]
+    pub update: Vec<crate::sampler::Update>,
     #[arg(long, default_value_t = 1000)]
     pub warmup: u32,
     #[arg(long, default_value_t = 1000)]
     pub draws: u32,
     #[arg(long, default_value_t = 1)]
     pub seed: u32,
-    #[arg(long, default_value_t = crate::sampler::DEFAULT_HYPER_ROUNDS)]
-    pub hyper_rounds: u32,
+    /// Hyperparameter rounds per sweep (default: each update's own, as in `sample`).
+    #[arg(long)]
+    pub hyper_rounds: Option<u32>,
     /// Skip the GPU path (e.g. where only a slow software driver exists).
     #[arg(long)]
     pub cpu_only: bool,
 }
 
-fn sampler_config(args: &ChainArgs) -> Result<SamplerConfig, UserError> {
-    let prior = HyperPrior::parse(&args.prior).map_err(UserError)?;
+impl DemoData {
+    fn embedded(self) -> crate::app::Embedded {
+        match self {
+            DemoData::Rats => crate::app::Embedded::Rats,
+            DemoData::Baseball => crate::app::Embedded::Baseball,
+        }
+    }
+}
+
+/// `grouped`: a multi-level model, which needs the kruschke prior's kappa - 2 ~ Gamma(shape, rate).
+fn sampler_config(args: &ChainArgs, grouped: bool) -> Result<SamplerConfig, UserError> {
+    let spec = args
+        .prior
+        .as_deref()
+        .unwrap_or(if grouped { "kruschke" } else { "bda3" });
+    let prior = HyperPrior::parse(spec).map_err(|e| UserError(format!("--prior: {e}")))?;
+    if grouped && !matches!(prior, HyperPrior::Kruschke { .. }) {
+        return Err(UserError(format!(
+            "--prior {spec}: models with --group need the kruschke prior (its shape and rate are \
+             every group's kappa - 2 ~ Gamma(shape, rate)), e.g. 'kruschke(a=1,b=1,shape=0.01,rate=0.01)'"
+        )));
+    }
+    let hyper_rounds = args.hyper_rounds.unwrap_or(args.update.default_rounds());
     for (name, v) in [
         ("--chains", args.chains),
         ("--draws", args.draws),
         ("--thin", args.thin),
-        ("--hyper-rounds", args.hyper_rounds),
+        ("--hyper-rounds", hyper_rounds),
     ] {
         if v == 0 {
             return Err(UserError(format!("{name} must be at least 1")));
@@ -152,7 +208,8 @@ fn sampler_config(args: &ChainArgs) -> Result<SamplerConfig, UserError> {
         args.thin,
         args.seed,
     );
-    config.hyper_rounds = args.hyper_rounds;
+    config.hyper_rounds = hyper_rounds;
+    config.update = args.update;
     Ok(config)
 }
 
@@ -163,7 +220,7 @@ fn contrasts(args: &ChainArgs) -> Result<Vec<Contrast>, UserError> {
 impl SampleArgs {
     pub fn into_config(self) -> Result<RunConfig, UserError> {
         Ok(RunConfig {
-            sampler: sampler_config(&self.chains)?,
+            sampler: sampler_config(&self.chains, !self.groups.is_empty())?,
             source: DataSource::File(self.data),
             columns: ColumnSpec {
                 successes: self.successes,
@@ -171,6 +228,7 @@ impl SampleArgs {
                 unit: self.unit,
                 aggregate_ids: self.aggregate_by.is_some(),
                 id: self.id.or(self.aggregate_by),
+                groups: self.groups,
             },
             device: self.chains.device,
             contrasts: contrasts(&self.chains)?,
@@ -183,9 +241,9 @@ impl SampleArgs {
 impl DemoArgs {
     pub fn into_config(self) -> Result<RunConfig, UserError> {
         Ok(RunConfig {
-            sampler: sampler_config(&self.chains)?,
-            source: DataSource::EmbeddedRats,
-            columns: crate::app::rats_columns(),
+            sampler: sampler_config(&self.chains, self.data == DemoData::Baseball)?,
+            source: DataSource::Embedded(self.data.embedded()),
+            columns: self.data.embedded().columns(),
             device: self.chains.device,
             contrasts: contrasts(&self.chains)?,
             out: self.out,
@@ -196,17 +254,24 @@ impl DemoArgs {
 
 impl BenchArgs {
     pub fn into_config(self) -> Result<BenchConfig, UserError> {
-        if self.chains.is_empty()
-            || self.chains.contains(&0)
-            || self.draws == 0
-            || self.hyper_rounds == 0
-        {
+        let chains = if self.chains.is_empty() {
+            match self.model {
+                DemoData::Rats => vec![4, 64, 1024, 4096],
+                DemoData::Baseball => vec![4, 16, 64],
+            }
+        } else {
+            self.chains
+        };
+        if chains.contains(&0) || self.draws == 0 || self.hyper_rounds == Some(0) {
             return Err(UserError(
-                "--chains must list positive counts and --draws must be at least 1".into(),
+                "--chains must list positive counts, and --draws and --hyper-rounds must be at least 1"
+                    .into(),
             ));
         }
         Ok(BenchConfig {
-            chains: self.chains,
+            model: self.model.embedded(),
+            chains,
+            updates: self.update,
             warmup: self.warmup,
             draws: self.draws,
             seed: self.seed,

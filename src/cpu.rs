@@ -1,8 +1,9 @@
-//! CPU twin of `shaders/theta_update.wgsl`: the same per-invocation arithmetic on
-//! the same bytes (src/layout.rs), run on all cores with rayon.
+//! CPU twins of `shaders/theta_update.wgsl` and `shaders/collapsed_loglik.wgsl`: the
+//! same per-invocation arithmetic on the same bytes (src/layout.rs), on all cores with rayon.
 
 use rayon::prelude::*;
 
+use crate::betabinom::beta_binomial_log_ratio;
 use crate::lanes::{log_beta_lanes, LANES};
 use crate::layout::{Observation, Piece, ThetaParams};
 
@@ -151,4 +152,37 @@ impl Task<'_> {
     ) {
         self.run(block, sums_block, theta_block)
     }
+}
+
+/// Run collapsed_loglik for every (chain, piece) of `params`: `loglik[chain * n_pieces + p]`
+/// is piece p's sum of ln B(y + alpha, n - y + beta) - ln B(alpha, beta) at the chain's
+/// (alpha, beta) for the piece's unit, added in observation order as the shader adds it.
+pub fn collapsed_loglik(
+    params: &ThetaParams,
+    observations: &[Observation],
+    pieces: &[Piece],
+    hyper: &[[f32; 2]],
+    loglik: &mut [f32],
+) {
+    let n_pieces = params.n_pieces as usize;
+    let n_units = params.n_units as usize;
+    assert_eq!(pieces.len(), n_pieces);
+    assert_eq!(loglik.len(), params.n_chains as usize * n_pieces);
+    assert_eq!(hyper.len(), params.n_chains as usize * n_units);
+    loglik
+        .par_chunks_mut(PIECES_PER_TASK)
+        .enumerate()
+        .for_each(|(task, out)| {
+            for (k, sum) in out.iter_mut().enumerate() {
+                let invocation = task * PIECES_PER_TASK + k;
+                let (chain, piece) = (invocation / n_pieces, &pieces[invocation % n_pieces]);
+                let [a, b] = hyper[chain * n_units + piece.unit as usize];
+                let first = piece.first_obs as usize;
+                *sum = observations[first..first + piece.n_obs as usize]
+                    .iter()
+                    .fold(0.0f32, |acc, o| {
+                        acc + beta_binomial_log_ratio(o.successes as f32, o.trials as f32, a, b)
+                    });
+            }
+        });
 }

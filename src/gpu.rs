@@ -1,5 +1,5 @@
-//! The GPU path: a wgpu device and the theta_update stage (shaders/theta_update.wgsl).
-//! The CPU twin of the stage is src/cpu.rs; both read and write the structs of src/layout.rs.
+//! The GPU path: a wgpu device and the per-piece stages (shaders/theta_update.wgsl,
+//! shaders/collapsed_loglik.wgsl). Their CPU twins are in src/cpu.rs; both read and write the structs of src/layout.rs.
 
 use std::sync::mpsc;
 
@@ -9,6 +9,8 @@ use crate::layout::{Observation, Piece, ThetaParams};
 
 /// The expanded, naga-validated shaders (see build.rs).
 pub const THETA_UPDATE_WGSL: &str = include_str!(concat!(env!("OUT_DIR"), "/theta_update.wgsl"));
+pub const COLLAPSED_LOGLIK_WGSL: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/collapsed_loglik.wgsl"));
 pub const PHILOX_KAT_WGSL: &str = include_str!(concat!(env!("OUT_DIR"), "/philox_kat.wgsl"));
 
 /// Invocations per workgroup of theta_update unless a caller asks otherwise: a
@@ -288,17 +290,49 @@ pub fn dispatch_grid(invocations: u64, workgroup_size: u32) -> (u32, u32) {
     }
 }
 
-/// The theta_update stage for one batch, with its buffers resident on the device.
+/// A per-(chain, piece) kernel over a batch: its shader, what it writes per piece, and
+/// whether it also writes a value per observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PieceKernel {
+    /// shaders/theta_update.wgsl: (Σ log theta, Σ log(1 - theta)) per piece, thetas optionally.
+    ThetaUpdate,
+    /// shaders/collapsed_loglik.wgsl: the beta-binomial log marginal per piece.
+    CollapsedLoglik,
+}
+
+impl PieceKernel {
+    fn source(self) -> (&'static str, &'static str) {
+        match self {
+            PieceKernel::ThetaUpdate => ("theta_update", THETA_UPDATE_WGSL),
+            PieceKernel::CollapsedLoglik => ("collapsed_loglik", COLLAPSED_LOGLIK_WGSL),
+        }
+    }
+
+    /// Bytes written per (chain, piece).
+    fn piece_bytes(self) -> usize {
+        match self {
+            PieceKernel::ThetaUpdate => 8,
+            PieceKernel::CollapsedLoglik => 4,
+        }
+    }
+
+    fn writes_theta(self) -> bool {
+        self == PieceKernel::ThetaUpdate
+    }
+}
+
+/// One piece kernel for one batch, with its buffers resident on the device.
 /// Chains are dispatched in chunks small enough for the device's binding limit.
-pub struct ThetaUpdateGpu<'g> {
+pub struct PieceStageGpu<'g> {
     gpu: &'g Gpu,
+    kernel: PieceKernel,
     pipeline: wgpu::ComputePipeline,
     workgroup_size: u32,
     params_buffer: wgpu::Buffer,
     hyper_buffer: wgpu::Buffer,
-    theta_buffer: wgpu::Buffer,
+    theta_buffer: Option<wgpu::Buffer>,
     sums_buffer: wgpu::Buffer,
-    theta_readback: wgpu::Buffer,
+    theta_readback: Option<wgpu::Buffer>,
     sums_readback: wgpu::Buffer,
     bind: wgpu::BindGroup,
     n_units: usize,
@@ -308,10 +342,11 @@ pub struct ThetaUpdateGpu<'g> {
     pub chunk_chains: usize,
 }
 
-impl<'g> ThetaUpdateGpu<'g> {
+impl<'g> PieceStageGpu<'g> {
     /// Upload a batch. `max_chains`: the most chains any later `run` will pass.
     pub fn new(
         gpu: &'g Gpu,
+        kernel: PieceKernel,
         observations: &[Observation],
         pieces: &[Piece],
         n_units: usize,
@@ -320,18 +355,24 @@ impl<'g> ThetaUpdateGpu<'g> {
     ) -> Self {
         let n_obs = observations.len();
         let n_pieces = pieces.len();
+        let piece_bytes = kernel.piece_bytes();
         // Bytes per chain of the largest per-chain binding decides how many chains fit in one dispatch.
-        let per_chain = (n_obs * 4).max(n_pieces * 8).max(n_units * 8).max(1) as u64;
+        let theta_per_chain = if kernel.writes_theta() { n_obs * 4 } else { 0 };
+        let per_chain = theta_per_chain
+            .max(n_pieces * piece_bytes)
+            .max(n_units * 8)
+            .max(1) as u64;
         let by_binding = (gpu.max_binding() / per_chain).max(1) as usize;
         let by_index = (u32::MAX as usize / n_pieces.max(1)).max(1);
         let chunk_chains = max_chains.min(by_binding).min(by_index).max(1);
+        let (label, source) = kernel.source();
         let pipeline = gpu.pipeline(
-            "theta_update",
-            THETA_UPDATE_WGSL,
+            label,
+            source,
             &[("WORKGROUP_SIZE", f64::from(workgroup_size))],
         );
         let params_buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("theta params"),
+            label: Some("piece params"),
             size: std::mem::size_of::<ThetaParams>() as u64,
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
@@ -344,25 +385,25 @@ impl<'g> ThetaUpdateGpu<'g> {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let theta_bytes = (chunk_chains * n_obs * 4) as u64;
-        let sums_bytes = (chunk_chains * n_pieces * 8) as u64;
-        let theta_buffer = gpu.output_buffer("theta", theta_bytes);
-        let sums_buffer = gpu.output_buffer("log sums", sums_bytes);
-        let theta_readback = gpu.readback_buffer("theta readback", theta_bytes);
-        let sums_readback = gpu.readback_buffer("log sums readback", sums_bytes);
-        let bind = gpu.bind_group(
-            &pipeline,
-            &[
-                &params_buffer,
-                &obs_buffer,
-                &pieces_buffer,
-                &hyper_buffer,
-                &theta_buffer,
-                &sums_buffer,
-            ],
-        );
-        ThetaUpdateGpu {
+        let sums_bytes = (chunk_chains * n_pieces * piece_bytes) as u64;
+        let sums_buffer = gpu.output_buffer("piece sums", sums_bytes);
+        let sums_readback = gpu.readback_buffer("piece sums readback", sums_bytes);
+        let (theta_buffer, theta_readback) = if kernel.writes_theta() {
+            let theta_bytes = (chunk_chains * n_obs * 4) as u64;
+            (
+                Some(gpu.output_buffer("theta", theta_bytes)),
+                Some(gpu.readback_buffer("theta readback", theta_bytes)),
+            )
+        } else {
+            (None, None)
+        };
+        let mut bindings = vec![&params_buffer, &obs_buffer, &pieces_buffer, &hyper_buffer];
+        bindings.extend(theta_buffer.as_ref());
+        bindings.push(&sums_buffer);
+        let bind = gpu.bind_group(&pipeline, &bindings);
+        PieceStageGpu {
             gpu,
+            kernel,
             pipeline,
             workgroup_size,
             params_buffer,
@@ -379,18 +420,19 @@ impl<'g> ThetaUpdateGpu<'g> {
         }
     }
 
-    /// Run one sweep's theta stage for chains `params.chain_offset ..+ params.n_chains`,
-    /// writing `log_sums` (n_chains * n_pieces) and, when `params.write_theta != 0`, `theta`
-    /// (n_chains * n_obs): the same contract as `cpu::theta_update`.
+    /// Run the kernel for chains `params.chain_offset ..+ params.n_chains`, writing `sums`
+    /// (n_chains * n_pieces values of the kernel's per-piece type) and, for theta_update when
+    /// `params.write_theta != 0`, `theta` (n_chains * n_obs): the contracts of the CPU twins.
     pub fn run(
         &self,
         params: &ThetaParams,
         hyper: &[[f32; 2]],
         theta: &mut [f32],
-        log_sums: &mut [[f32; 2]],
+        sums: &mut [u8],
     ) -> Result<(), GpuError> {
         let n_chains = params.n_chains as usize;
-        let write = params.write_theta != 0;
+        let write = params.write_theta != 0 && self.kernel.writes_theta();
+        let piece_bytes = self.kernel.piece_bytes();
         let mut first = 0;
         while first < n_chains {
             let count = self.chunk_chains.min(n_chains - first);
@@ -406,7 +448,7 @@ impl<'g> ThetaUpdateGpu<'g> {
                 0,
                 bytemuck::cast_slice(&hyper[first * self.n_units..(first + count) * self.n_units]),
             );
-            let sums_bytes = (count * self.n_pieces * 8) as u64;
+            let sums_bytes = count * self.n_pieces * piece_bytes;
             let theta_bytes = (count * self.n_obs * 4) as u64;
             let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
             {
@@ -422,29 +464,21 @@ impl<'g> ThetaUpdateGpu<'g> {
                     0,
                     &self.sums_readback,
                     0,
-                    sums_bytes,
+                    sums_bytes as u64,
                 );
             }
-            if write && theta_bytes > 0 {
-                encoder.copy_buffer_to_buffer(
-                    &self.theta_buffer,
-                    0,
-                    &self.theta_readback,
-                    0,
-                    theta_bytes,
-                );
+            let theta_pair = self.theta_buffer.as_ref().zip(self.theta_readback.as_ref());
+            if let (true, Some((buffer, readback))) = (write && theta_bytes > 0, theta_pair) {
+                encoder.copy_buffer_to_buffer(buffer, 0, readback, 0, theta_bytes);
             }
             q.submit([encoder.finish()]);
-            let sums_out = &mut log_sums[first * self.n_pieces..(first + count) * self.n_pieces];
-            let theta_out: &mut [f32] = if write {
-                &mut theta[first * self.n_obs..(first + count) * self.n_obs]
-            } else {
-                &mut []
-            };
-            self.gpu.read_into(&mut [
-                (&self.sums_readback, bytemuck::cast_slice_mut(sums_out)),
-                (&self.theta_readback, bytemuck::cast_slice_mut(theta_out)),
-            ])?;
+            let sums_out = &mut sums[first * self.n_pieces * piece_bytes..][..sums_bytes];
+            let mut reads: Vec<(&wgpu::Buffer, &mut [u8])> = vec![(&self.sums_readback, sums_out)];
+            if let (true, Some(readback)) = (write, self.theta_readback.as_ref()) {
+                let out = &mut theta[first * self.n_obs..(first + count) * self.n_obs];
+                reads.push((readback, bytemuck::cast_slice_mut(out)));
+            }
+            self.gpu.read_into(&mut reads)?;
             first += count;
         }
         Ok(())

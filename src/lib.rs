@@ -12,6 +12,7 @@
 //! (observation, unit, sweep, stream), so both paths draw the same numbers.
 
 pub mod app;
+pub mod betabinom;
 pub mod cli;
 pub mod cpu;
 pub mod data;
@@ -19,6 +20,8 @@ pub mod diagnostics;
 pub mod gpu;
 pub mod lanes;
 pub mod layout;
+pub mod metropolis;
+pub mod model;
 pub mod output;
 pub mod prior;
 pub mod rng;

@@ -36,7 +36,7 @@ pub const MEAN_CONCENTRATION_DEFAULT: [f64; 4] = [0.5, 0.5, 0.5, 1e-4];
 
 /// log(1 + e^x) without overflow.
 #[inline]
-fn softplus(x: f64) -> f64 {
+pub fn softplus(x: f64) -> f64 {
     if x > 0.0 {
         x + (-x).exp().ln_1p()
     } else {
@@ -76,8 +76,17 @@ pub fn ln_gamma(x: f64) -> f64 {
     0.5 * (2.0 * std::f64::consts::PI).ln() + (z + 0.5) * t.ln() - t + a.ln()
 }
 
+/// Both shapes inside SHAPE_RANGE (false for NaN).
 #[inline]
-fn sigmoid(x: f64) -> f64 {
+pub fn shapes_in_range(alpha: f64, beta: f64) -> bool {
+    alpha >= SHAPE_RANGE.0
+        && beta >= SHAPE_RANGE.0
+        && alpha <= SHAPE_RANGE.1
+        && beta <= SHAPE_RANGE.1
+}
+
+#[inline]
+pub fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
@@ -185,11 +194,7 @@ impl HyperPrior {
     #[inline]
     pub fn log_conditional(&self, z: [f64; 2], n: f64, sum_log: f64, sum_log1m: f64) -> f64 {
         let (alpha, beta) = self.alpha_beta(z);
-        if !(alpha >= SHAPE_RANGE.0
-            && beta >= SHAPE_RANGE.0
-            && alpha <= SHAPE_RANGE.1
-            && beta <= SHAPE_RANGE.1)
-        {
+        if !shapes_in_range(alpha, beta) {
             return f64::NEG_INFINITY;
         }
         let log_norm = ln_gamma(alpha + beta) - ln_gamma(alpha) - ln_gamma(beta);

@@ -33,6 +33,8 @@ pub enum Stream {
     Hyper = 3,
     /// Starting values of the hyperparameters.
     Init = 4,
+    /// Metropolis proposals and acceptances of the collapsed update.
+    Collapsed = 5,
 }
 
 /// The Philox4x32-10 bijection: four 32-bit words of output per (counter, key).

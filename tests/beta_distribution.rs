@@ -5,7 +5,7 @@
 mod common;
 
 use betagibbs::gpu::{Gpu, DEFAULT_WORKGROUP_SIZE};
-use betagibbs::sampler::{Backend, Batch, ThetaStage};
+use betagibbs::sampler::{Backend, Batch, ThetaStage, Update};
 use statrs::distribution::{Beta, ContinuousCDF};
 use statrs::function::gamma::digamma;
 
@@ -36,7 +36,7 @@ fn draw(gpu: Option<&Gpu>) -> (Vec<Vec<f32>>, Vec<[f64; 2]>) {
     let mut theta = vec![0.0f32; k * N];
     let mut sums = vec![[0.0f32; 2]; batch.pieces.len()];
     let backend = gpu.map_or(Backend::Cpu, Backend::Gpu);
-    ThetaStage::new(backend, &batch, 1, DEFAULT_WORKGROUP_SIZE)
+    ThetaStage::new(backend, &batch, 1, DEFAULT_WORKGROUP_SIZE, Update::Gibbs)
         .run(&batch, &params, &hyper, &mut theta, &mut sums)
         .expect("theta stage");
     let mut unit_sums = vec![[0.0f64; 2]; k];

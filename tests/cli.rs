@@ -256,3 +256,150 @@ fn aggregate_by_merges_players_into_positions() {
         "--id and --aggregate-by together"
     );
 }
+
+/// The `parameter` column of a summary.parquet.
+fn summary_parameters(path: &Path) -> Vec<String> {
+    use arrow::array::{Array, StringArray};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let file = std::fs::File::open(path).unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut names = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let column = batch.column_by_name("parameter").unwrap();
+        let strings = column.as_any().downcast_ref::<StringArray>().unwrap();
+        names.extend((0..strings.len()).map(|i| strings.value(i).to_string()));
+    }
+    names
+}
+
+/// `demo baseball`: the two-level model with the original analysis's contrasts.
+#[test]
+fn demo_baseball_fits_positions_and_contrasts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("baseball");
+    let result = betagibbs(&[
+        "demo",
+        "baseball",
+        "--out",
+        out.to_str().unwrap(),
+        "--device",
+        "cpu",
+        "--chains",
+        "4",
+        "--warmup",
+        "200",
+        "--draws",
+        "200",
+        "--quiet",
+        "--contrast",
+        "omega[Pitcher] - omega[Catcher]",
+        "--contrast",
+        "theta[Mike Leake] - theta[Wandy Rodriguez]",
+    ]);
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let p_above = |label: &str| -> f64 {
+        let line = stdout
+            .lines()
+            .rev()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no line {label}: {stdout}"));
+        line.split_whitespace().last().unwrap().parse().unwrap()
+    };
+    // Pitchers hit far worse than catchers: no posterior mass above 0.
+    assert!(p_above("omega[Pitcher] - omega[Catcher]") < 0.01);
+    // Leake 18/61 and Rodriguez 4/61: the difference is shrunk but stays positive.
+    assert!(p_above("theta[Mike Leake] - theta[Wandy Rodriguez]") > 0.8);
+    let names = summary_parameters(&out.join("summary.parquet"));
+    for name in [
+        "theta[Mike Leake]",
+        "omega[Pitcher]",
+        "kappa[Right Field]",
+        "omega",
+        "kappa",
+    ] {
+        assert!(names.iter().any(|n| n == name), "summary lacks {name}");
+    }
+    assert_eq!(names.len(), 948 + 2 * 9 + 2 + 2);
+}
+
+/// Group labels: empty ones are an error with the line; nesting must hold; a group of one
+/// observation is fine; spaces, commas and brackets survive into the parameter names.
+#[test]
+fn group_columns_validate_and_round_trip_awkward_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, text: &str, extra: &[&str]| {
+        let data = dir.path().join(name);
+        std::fs::write(&data, text).unwrap();
+        let out = dir.path().join(format!("out-{name}"));
+        (sample(&data, &out, extra), out)
+    };
+    let (result, out) = run(
+        "empty_group.csv",
+        "id,y,n,g\na,1,5,G1\nb,2,6,\n",
+        &["--id", "id", "--group", "g"],
+    );
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("empty_group.csv:3:4: column 'g': group label is empty"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+
+    let (result, _) = run(
+        "not_nested.csv",
+        "id,y,n,team,league\na,1,5,T1,L1\nb,2,6,T1,L2\n",
+        &["--id", "id", "--group", "team", "--group", "league"],
+    );
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not_nested.csv:3:5"), "{stderr}");
+    assert!(stderr.contains("groups must nest"), "{stderr}");
+
+    let text = "id,y,n,g\n\"Smith, J. [2nd]\",3,10,\"Pos [A], left\"\nb,2,6,\"Pos [A], left\"\nc,0,4,solo group\n";
+    let (result, _) = run(
+        "bda3.csv",
+        text,
+        &["--id", "id", "--group", "g", "--prior", "bda3"],
+    );
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("kruschke"), "{stderr}");
+
+    let contrast = "omega[Pos [A], left] - omega[solo group]";
+    let (result, out) = run(
+        "awkward.csv",
+        text,
+        &["--id", "id", "--group", "g", "--contrast", contrast],
+    );
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let names = summary_parameters(&out.join("summary.parquet"));
+    for name in [
+        "theta[Smith, J. [2nd]]",
+        "omega[Pos [A], left]",
+        "kappa[solo group]",
+        "omega",
+        contrast,
+    ] {
+        assert!(
+            names.iter().any(|n| n == name),
+            "summary lacks {name}: {names:?}"
+        );
+    }
+
+    let (result, _) = run("unit_and_group.csv", text, &["--unit", "g", "--group", "g"]);
+    assert_eq!(result.status.code(), Some(2), "--unit with --group");
+}

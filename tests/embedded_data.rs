@@ -36,6 +36,7 @@ fn batting_data_merged_by_position_keeps_the_totals() {
         unit: None,
         id: Some("PriPos".into()),
         aggregate_ids: true,
+        groups: Vec::new(),
     };
     let ds = read_dataset(&path, &cols).unwrap();
     // SOURCES.md: 9 positions; 42,000 hits in 164,926 at-bats.

@@ -11,7 +11,7 @@
 mod common;
 
 use betagibbs::cpu;
-use betagibbs::gpu::{Gpu, ThetaUpdateGpu};
+use betagibbs::gpu::{Gpu, PieceKernel, PieceStageGpu};
 use betagibbs::layout::ThetaParams;
 use betagibbs::rng::{philox4x32_10, uniform_f32};
 use betagibbs::sampler::Batch;
@@ -69,8 +69,9 @@ fn gpu_and_cpu_draw_the_same_thetas() {
         return;
     };
     let (batch, hyper) = fixture();
-    let stage = ThetaUpdateGpu::new(
+    let stage = PieceStageGpu::new(
         &gpu,
+        PieceKernel::ThetaUpdate,
         &batch.observations,
         &batch.pieces,
         batch.n_units(),
@@ -87,7 +88,9 @@ fn gpu_and_cpu_draw_the_same_thetas() {
             vec![[0.0; 2]; batch.pieces.len()],
             vec![[0.0; 2]; batch.pieces.len()],
         );
-        stage.run(&p, &hyper, &mut tg, &mut sg).unwrap();
+        stage
+            .run(&p, &hyper, &mut tg, bytemuck::cast_slice_mut(&mut sg))
+            .unwrap();
         cpu::theta_update(
             &p,
             &batch.observations,
@@ -130,8 +133,9 @@ fn gpu_thetas(
     workgroup: u32,
     chunk: Option<usize>,
 ) -> Vec<f32> {
-    let mut stage = ThetaUpdateGpu::new(
+    let mut stage = PieceStageGpu::new(
         gpu,
+        PieceKernel::ThetaUpdate,
         &batch.observations,
         &batch.pieces,
         batch.n_units(),
@@ -144,7 +148,9 @@ fn gpu_thetas(
     let p = params(batch, 3, chains);
     let mut theta = vec![0.0; batch.n_obs() * chains as usize];
     let mut sums = vec![[0.0; 2]; batch.pieces.len() * chains as usize];
-    stage.run(&p, hyper, &mut theta, &mut sums).unwrap();
+    stage
+        .run(&p, hyper, &mut theta, bytemuck::cast_slice_mut(&mut sums))
+        .unwrap();
     theta
 }
 
@@ -194,34 +200,117 @@ fn draws_do_not_depend_on_later_units() {
     assert_eq!(&full[..end], &run(&small, &hyper[..keep])[..]);
 }
 
-/// The whole sampler on both paths: same seed, same chains. The host's slice sampler
-/// sees sums that differ in the last bits, so its draws differ by about as much, and a
-/// flipped rejection step in one theta moves that sweep's sums a little more; the
-/// chains still track each other draw by draw.
+/// The whole sampler on both paths: same seed, same chains, for both updates. The host
+/// sees sums that differ in the last bits, so its draws differ by about as much; a flipped
+/// rejection step in one theta (gibbs) or a flipped Metropolis decision (collapsed, where a
+/// log marginal differs by ~1e-5 and the uniform lands between) moves that sweep's state a
+/// little more; the chains still track each other draw by draw.
 #[test]
 fn whole_sampler_draws_agree_between_gpu_and_cpu() {
-    use betagibbs::app::{batch_of, rats_dataset};
+    use betagibbs::app::Embedded;
+    use betagibbs::model::Model;
     use betagibbs::prior::HyperPrior;
-    use betagibbs::sampler::{run, Backend, SamplerConfig};
+    use betagibbs::sampler::{run, Backend, SamplerConfig, Update};
     let Some(gpu) = common::gpu_or_skip("whole_sampler_gpu_vs_cpu") else {
         return;
     };
-    let batch = batch_of(&rats_dataset()).unwrap();
-    let config = SamplerConfig::new(HyperPrior::Bda3, 4, 10, 30, 1, 11);
-    let cpu_fit = run(&batch, &config, Backend::Cpu, None).unwrap();
-    let gpu_fit = run(&batch, &config, Backend::Gpu(&gpu), None).unwrap();
-    let (mut worst, mut far) = (0.0f64, 0usize);
-    for (c, g) in cpu_fit.values.iter().zip(&gpu_fit.values) {
-        let rel = (c - g).abs() / c.abs().max(g.abs()).max(f64::MIN_POSITIVE);
-        worst = worst.max(rel);
-        far += usize::from(rel > 1e-2);
+    for (data, prior, update) in [
+        (Embedded::Rats, "bda3", Update::Gibbs),
+        (Embedded::Rats, "bda3", Update::Collapsed),
+        (Embedded::Baseball, "kruschke", Update::Collapsed),
+        (Embedded::Baseball, "kruschke", Update::Gibbs),
+    ] {
+        let batch = Model::new(&data.dataset(), true).unwrap().batch;
+        let mut config = SamplerConfig::new(HyperPrior::parse(prior).unwrap(), 4, 10, 30, 1, 11);
+        config.update = update;
+        config.hyper_rounds = update.default_rounds();
+        let cpu_fit = run(&batch, &config, Backend::Cpu, None).unwrap();
+        let gpu_fit = run(&batch, &config, Backend::Gpu(&gpu), None).unwrap();
+        let (mut worst, mut far) = (0.0f64, 0usize);
+        for (c, g) in cpu_fit.values.iter().zip(&gpu_fit.values) {
+            let rel = (c - g).abs() / c.abs().max(g.abs()).max(f64::MIN_POSITIVE);
+            worst = worst.max(rel);
+            far += usize::from(rel > 1e-2);
+        }
+        eprintln!(
+            "whole sampler, {data:?} {update}: worst relative difference {worst:.2e}; {far} of {} draws differ by > 1e-2",
+            cpu_fit.values.len()
+        );
+        assert!(
+            (far as f64) < 0.01 * cpu_fit.values.len() as f64,
+            "{data:?} {update}: {far} draws differ by more than 1e-2"
+        );
+    }
+}
+
+/// The collapsed likelihood kernel against its CPU twin and the f64 ln Γ reference, on the
+/// baseball batch at shapes from 0.05 to 1e5.
+#[test]
+fn gpu_and_cpu_collapsed_likelihoods_agree() {
+    use betagibbs::app::Embedded;
+    use betagibbs::betabinom::beta_binomial_log_ratio_f64;
+    use betagibbs::model::Model;
+    let Some(gpu) = common::gpu_or_skip("gpu_collapsed_loglik") else {
+        return;
+    };
+    let batch = Model::new(&Embedded::Baseball.dataset(), false)
+        .unwrap()
+        .batch;
+    let shapes = [
+        [0.05f32, 0.3],
+        [1.0, 1.0],
+        [13.0, 90.0],
+        [5.5, 7.2],
+        [2e3, 6e3],
+        [1e5, 3e4],
+    ];
+    let chains = shapes.len();
+    let n_units = batch.n_units();
+    let hyper: Vec<[f32; 2]> = shapes
+        .iter()
+        .flat_map(|&s| std::iter::repeat_n(s, n_units))
+        .collect();
+    let p = params(&batch, 0, chains as u32);
+    let stage = PieceStageGpu::new(
+        &gpu,
+        PieceKernel::CollapsedLoglik,
+        &batch.observations,
+        &batch.pieces,
+        n_units,
+        chains,
+        64,
+    );
+    let n_pieces = batch.pieces.len();
+    let mut on_gpu = vec![0.0f32; chains * n_pieces];
+    stage
+        .run(&p, &hyper, &mut [], bytemuck::cast_slice_mut(&mut on_gpu))
+        .unwrap();
+    let mut on_cpu = vec![0.0f32; chains * n_pieces];
+    cpu::collapsed_loglik(&p, &batch.observations, &batch.pieces, &hyper, &mut on_cpu);
+    let (mut worst_twin, mut worst_exact) = (0.0f64, 0.0f64);
+    for (chain, &[a, b]) in shapes.iter().enumerate() {
+        for (k, piece) in batch.pieces.iter().enumerate() {
+            let i = chain * n_pieces + k;
+            let first = piece.first_obs as usize;
+            let exact: f64 = batch.observations[first..first + piece.n_obs as usize]
+                .iter()
+                .map(|o| {
+                    beta_binomial_log_ratio_f64(
+                        f64::from(o.successes),
+                        f64::from(o.trials),
+                        f64::from(a),
+                        f64::from(b),
+                    )
+                })
+                .sum();
+            worst_twin = worst_twin.max(f64::from((on_gpu[i] - on_cpu[i]).abs()));
+            worst_exact = worst_exact.max((f64::from(on_gpu[i]) - exact).abs());
+        }
     }
     eprintln!(
-        "whole sampler: worst relative difference {worst:.2e}; {far} of {} draws differ by > 1e-2",
-        cpu_fit.values.len()
+        "collapsed loglik per piece of 32: GPU vs CPU twin {worst_twin:.2e}, GPU vs f64 reference {worst_exact:.2e}"
     );
-    assert!(
-        (far as f64) < 0.01 * cpu_fit.values.len() as f64,
-        "{far} draws differ by more than 1e-2"
-    );
+    // A piece sums 32 terms of magnitude up to ~1e3 in f32: 0.01 is ~1e-5 relative to the sum.
+    assert!(worst_twin < 0.01, "twin difference {worst_twin}");
+    assert!(worst_exact < 0.02, "reference difference {worst_exact}");
 }

@@ -6,11 +6,12 @@
 
 mod common;
 
-use betagibbs::app::{batch_of, parameter_names, rats_dataset};
+use betagibbs::app::rats_dataset;
 use betagibbs::diagnostics::summarize;
 use betagibbs::gpu::Gpu;
+use betagibbs::model::Model;
 use betagibbs::prior::HyperPrior;
-use betagibbs::sampler::{run, Backend, SamplerConfig};
+use betagibbs::sampler::{run, Backend, SamplerConfig, Update};
 use libm::lgamma;
 
 /// Grid over u = log(alpha / beta) and v = log(alpha + beta): wide enough that the
@@ -64,15 +65,17 @@ fn exact_means(y: &[u32], n: &[u32]) -> (f64, f64, f64) {
     (ev / z, et / z, edge / z)
 }
 
-fn check(path: &str, gpu: Option<&Gpu>, chains: u32, warmup: u32, draws: u32) {
+fn check(path: &str, gpu: Option<&Gpu>, update: Update, chains: u32, warmup: u32, draws: u32) {
     let ds = rats_dataset();
-    let batch = batch_of(&ds).unwrap();
+    let Model { batch, names } = Model::new(&ds, true).unwrap();
     let (exact_v, exact_theta, edge) = exact_means(&ds.successes, &ds.trials);
     assert!(edge < 1e-9, "grid edge mass {edge}");
-    let config = SamplerConfig::new(HyperPrior::Bda3, chains, warmup, draws, 1, 42);
+    let mut config = SamplerConfig::new(HyperPrior::Bda3, chains, warmup, draws, 1, 42);
+    config.update = update;
+    config.hyper_rounds = update.default_rounds();
+    let path = format!("{path}, {update}");
     let backend = gpu.map_or(Backend::Cpu, Backend::Gpu);
     let fit = run(&batch, &config, backend, None).unwrap();
-    let names = parameter_names(&ds, true);
     let find = |name: &str| names.iter().position(|n| n == name).unwrap();
     let kappa = find("kappa");
     let log_kappa: Vec<Vec<f64>> = (0..fit.n_chains)
@@ -101,7 +104,8 @@ fn check(path: &str, gpu: Option<&Gpu>, chains: u32, warmup: u32, draws: u32) {
 
 #[test]
 fn cpu_sampler_matches_the_quadrature_posterior() {
-    check("cpu", None, 8, 500, 4000);
+    check("cpu", None, Update::Gibbs, 8, 500, 4000);
+    check("cpu", None, Update::Collapsed, 8, 500, 4000);
 }
 
 #[test]
@@ -109,5 +113,6 @@ fn gpu_sampler_matches_the_quadrature_posterior() {
     let Some(gpu) = common::gpu_or_skip("gpu_rats_posterior") else {
         return;
     };
-    check("gpu", Some(&gpu), 32, 500, 1500);
+    check("gpu", Some(&gpu), Update::Gibbs, 32, 500, 1500);
+    check("gpu", Some(&gpu), Update::Collapsed, 32, 500, 1500);
 }

@@ -88,8 +88,14 @@ pub fn parse_delimited(
             Some(c) => Some(non_empty(source, loc, c, field(&record, line, c)?, "id")?),
             None => None,
         };
+        let groups = lay
+            .groups
+            .iter()
+            .map(|c| non_empty(source, loc, c, field(&record, line, c)?, "group label"))
+            .collect::<Result<_, _>>()?;
         rows.push(RawObs {
             unit,
+            groups,
             id,
             y,
             n,

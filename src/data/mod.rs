@@ -28,6 +28,9 @@ pub struct ColumnSpec {
     /// Rows sharing an id (within a unit) are merged into one observation, their counts
     /// summed, instead of being an error (`--aggregate-by`: e.g. players pooled by position).
     pub aggregate_ids: bool,
+    /// Group columns of a multi-level model, innermost first (`--group`, repeated): each
+    /// observation's group, that group's group, and so on; the root above them is implicit.
+    pub groups: Vec<String>,
 }
 
 /// A validated batch of binomial observations, grouped by unit.
@@ -48,6 +51,11 @@ pub struct Dataset {
     /// len n_units + 1: unit u's observations are `unit_offsets[u]..unit_offsets[u + 1]`.
     pub unit_offsets: Vec<u32>,
     pub has_unit_column: bool,
+    /// Per group level (innermost first), each observation's group label, in observation
+    /// order; empty without group columns. Nesting is checked: a label has one parent.
+    pub group_labels: Vec<Vec<String>>,
+    /// The group columns' names, innermost first.
+    pub group_columns: Vec<String>,
 }
 
 impl Dataset {
@@ -154,6 +162,8 @@ fn cell_error(source: &str, loc: Loc, col: &Col, msg: impl std::fmt::Display) ->
 /// One observation before grouping.
 struct RawObs {
     unit: String,
+    /// One label per group column, innermost first.
+    groups: Vec<String>,
     id: Option<String>,
     y: u32,
     n: u32,
@@ -166,6 +176,7 @@ struct Layout {
     n: Col,
     unit: Option<Col>,
     id: Option<Col>,
+    groups: Vec<Col>,
     aggregate_ids: bool,
 }
 
@@ -204,6 +215,11 @@ fn resolve_columns(
         n: find("trials", &cols.trials)?,
         unit: cols.unit.as_deref().map(|u| find("unit", u)).transpose()?,
         id: cols.id.as_deref().map(|i| find("id", i)).transpose()?,
+        groups: cols
+            .groups
+            .iter()
+            .map(|g| find("group", g))
+            .collect::<Result<_, _>>()?,
         aggregate_ids: cols.aggregate_ids,
     })
 }
@@ -409,6 +425,7 @@ fn assemble(
         }
     }
 
+    check_nesting(&source, &rows, lay)?;
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by_key(|&i| unit_of[i]); // stable: file order is kept within a unit
     let mut unit_offsets = vec![0u32; unit_labels.len() + 1];
@@ -433,7 +450,58 @@ fn assemble(
         unit_labels,
         unit_offsets,
         has_unit_column: lay.unit.is_some(),
+        group_labels: (0..lay.groups.len())
+            .map(|g| order.iter().map(|&i| rows[i].groups[g].clone()).collect())
+            .collect(),
+        group_columns: lay.groups.iter().map(|c| c.name.clone()).collect(),
     })
+}
+
+/// Every group (within its unit) lies inside one group of the next column out, and labels
+/// of different levels differ, so that `omega[<label>]` names one parameter.
+fn check_nesting(source: &str, rows: &[RawObs], lay: &Layout) -> Result<(), InputError> {
+    let mut level_of_label: HashMap<(&str, &str), usize> = HashMap::new();
+    for (level, col) in lay.groups.iter().enumerate() {
+        let mut parent_of: HashMap<(&str, &str), (&str, Loc)> = HashMap::new();
+        for row in rows {
+            let label = row.groups[level].as_str();
+            if let Some(&other) = level_of_label.get(&(row.unit.as_str(), label)) {
+                if other != level {
+                    return Err(cell_error(
+                        source,
+                        row.loc,
+                        col,
+                        format!(
+                            "group \"{label}\" is also a group of column '{}'; labels must differ between levels",
+                            lay.groups[other].name
+                        ),
+                    ));
+                }
+            }
+            level_of_label.insert((row.unit.as_str(), label), level);
+            let Some(outer) = row.groups.get(level + 1) else {
+                continue;
+            };
+            match parent_of.get(&(row.unit.as_str(), label)) {
+                Some((first_parent, first_loc)) if first_parent != outer => {
+                    return Err(cell_error(
+                        source,
+                        row.loc,
+                        &lay.groups[level + 1],
+                        format!(
+                            "group \"{label}\" lies in \"{outer}\" here but in \"{first_parent}\" on {}; groups must nest",
+                            first_loc.describe()
+                        ),
+                    ))
+                }
+                Some(_) => {}
+                None => {
+                    parent_of.insert((row.unit.as_str(), label), (outer.as_str(), row.loc));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -449,6 +517,7 @@ pub(super) mod test_support {
             trials: "n".into(),
             unit: unit.map(str::to_string),
             id: id.map(str::to_string),
+            groups: Vec::new(),
         }
     }
 
@@ -679,5 +748,57 @@ mod aggregate_tests {
     fn without_aggregation_a_repeated_id_is_an_error() {
         let err = csv("pos,y,n\nP,1,10\nP,3,4\n", &spec(None, Some("pos"))).unwrap_err();
         assert!(err.0.contains("appears twice"), "{}", err.0);
+    }
+}
+
+#[cfg(test)]
+mod group_tests {
+    use super::test_support::{csv, fails, spec};
+
+    fn grouped(groups: &[&str]) -> super::ColumnSpec {
+        let mut cols = spec(None, Some("id"));
+        cols.groups = groups.iter().map(|g| g.to_string()).collect();
+        cols
+    }
+
+    #[test]
+    fn group_labels_travel_with_their_rows() {
+        let ds = csv(
+            "id,y,n,team,league\na,1,2,T1,L1\nb,0,3,T2,L2\nc,2,2,T1,L1\n",
+            &grouped(&["team", "league"]),
+        )
+        .unwrap();
+        assert_eq!(ds.group_columns, ["team", "league"]);
+        assert_eq!(ds.group_labels, [["T1", "T2", "T1"], ["L1", "L2", "L1"]]);
+    }
+
+    #[test]
+    fn bad_groups_name_the_line_and_column() {
+        fails(
+            "id,y,n,g\na,1,2,\n",
+            &grouped(&["g"]),
+            &["data.csv:2:4: column 'g'", "group label is empty"],
+        );
+        fails(
+            "id,y,n,g\na,1,2,P\n",
+            &grouped(&["position"]),
+            &["data.csv:1: group column 'position' not found"],
+        );
+        fails(
+            "id,y,n,t,l\na,1,2,T1,L1\nb,1,2,T2,L1\nc,1,2,T1,L2\n",
+            &grouped(&["t", "l"]),
+            &[
+                "data.csv:4:5: column 'l'",
+                "\"T1\" lies in \"L2\" here but in \"L1\" on line 2; groups must nest",
+            ],
+        );
+        fails(
+            "id,y,n,t,l\na,1,2,X,L1\nb,1,2,L1,L1\n",
+            &grouped(&["t", "l"]),
+            &[
+                "data.csv:2:5: column 'l'",
+                "\"L1\" is also a group of column 't'",
+            ],
+        );
     }
 }

@@ -65,11 +65,11 @@ pub(super) fn parse_parquet(
             ));
         }
     }
-    for col in lay.unit.iter().chain(&lay.id) {
+    for col in lay.unit.iter().chain(&lay.id).chain(&lay.groups) {
         if !is_label_type(schema.field(col.number - 1).data_type()) {
             return Err(type_error(
                 col,
-                "unit and id columns need strings or integers",
+                "unit, id and group columns need strings or integers",
             ));
         }
     }
@@ -83,6 +83,7 @@ pub(super) fn parse_parquet(
     ]
     .into_iter()
     .flatten()
+    .chain(&lay.groups)
     .map(|c| c.number - 1)
     .collect();
     roots.sort_unstable();
@@ -115,11 +116,17 @@ pub(super) fn parse_parquet(
             .as_ref()
             .map(|c| label_values(source, row0, c, &column(c)?, "id"))
             .transpose()?;
+        let groups = lay
+            .groups
+            .iter()
+            .map(|c| label_values(source, row0, c, &column(c)?, "group label"))
+            .collect::<Result<Vec<_>, _>>()?;
         for (i, (&y, &n)) in ys.iter().zip(&ns).enumerate() {
             let loc = Loc::Row(row0 + i as u64 + 1);
             check_pair(source, loc, &lay, y, n)?;
             rows.push(RawObs {
                 unit: units.as_ref().map(|u| u[i].clone()).unwrap_or_default(),
+                groups: groups.iter().map(|g| g[i].clone()).collect(),
                 id: ids.as_ref().map(|d| d[i].clone()),
                 y,
                 n,
