@@ -28,6 +28,8 @@ const ADAPT_DECAY: f64 = 0.6;
 /// Degrees of freedom of the independence proposal: tails heavier than the target's, so
 /// the importance ratio stays bounded (Tierney 1994), and 4 as in Albert's SIR.
 pub const INDEPENDENCE_DF: f64 = 4.0;
+/// Share of independence proposals drawn from the tail component (when the prior has one).
+const TAIL_WEIGHT: f64 = 0.1;
 /// Warm-up draws the independence proposal needs; with fewer, every step is a random walk.
 const MIN_INDEPENDENCE_DRAWS: f64 = 100.0;
 
@@ -66,21 +68,63 @@ impl RunningCovariance {
     }
 }
 
-/// A multivariate t in 2-D: centre and lower Cholesky factor of its scale matrix.
+/// The independence proposal: a bivariate t centred on the warm-up mean with the warm-up
+/// covariance as its scale, mixed, when the prior has one, with a component for the long
+/// left tail of z1 (log concentration): z0 from the t's marginal, z1 = mean1 - Exp(rate).
+/// A vague Gamma(shape, rate) on the concentration gives the posterior of z1 a tail like
+/// e^(shape z1) wherever the data stop constraining it; a proposal with the same tail keeps
+/// the importance ratio bounded, so a chain that strays there returns at once (Tierney 1994).
 #[derive(Debug, Clone, Copy)]
 struct Independence {
     mean: [f64; 2],
     chol: [f64; 3],
+    /// The prior's left-tail rate of z1 (`HyperPrior::left_tail_rate`), if any.
+    tail_rate: Option<f64>,
 }
 
 impl Independence {
-    /// log density up to a constant.
+    /// A draw, with log q(z) - log q(draw). `u`: two uniforms, to choose the component and
+    /// for the tail's exponential.
+    fn step(&self, z: [f64; 2], e: [f64; 2], chi2: f64, u: [f64; 2]) -> ([f64; 2], f64) {
+        let w = (INDEPENDENCE_DF / chi2).sqrt();
+        let [l00, l10, l11] = self.chol;
+        let z0 = self.mean[0] + w * l00 * e[0];
+        let x = match self.tail_rate {
+            Some(rate) if u[0] < TAIL_WEIGHT => [z0, self.mean[1] + u[1].ln() / rate],
+            _ => [z0, self.mean[1] + w * (l10 * e[0] + l11 * e[1])],
+        };
+        (x, self.log_density(z) - self.log_density(x))
+    }
+
+    /// Normalised log density (the mixture needs the constants).
     fn log_density(&self, z: [f64; 2]) -> f64 {
         let [l00, l10, l11] = self.chol;
         let u0 = (z[0] - self.mean[0]) / l00;
         let u1 = (z[1] - self.mean[1] - l10 * u0) / l11;
-        -0.5 * (INDEPENDENCE_DF + 2.0) * (1.0 + (u0 * u0 + u1 * u1) / INDEPENDENCE_DF).ln()
+        // Bivariate t with 4 degrees of freedom: (1 + d^2/4)^-3 / (2 pi |L|).
+        let t2 = -3.0 * (1.0 + (u0 * u0 + u1 * u1) / INDEPENDENCE_DF).ln()
+            - (std::f64::consts::TAU * l00 * l11).ln();
+        let Some(rate) = self.tail_rate else {
+            return t2;
+        };
+        // Univariate t4 of z0: (3/8) (1 + u^2/4)^-2.5 / scale; exponential tail of z1.
+        let below = z[1] - self.mean[1];
+        let tail = if below <= 0.0 {
+            (3.0f64 / 8.0).ln() - 2.5 * (1.0 + u0 * u0 / INDEPENDENCE_DF).ln() - l00.ln()
+                + rate.ln()
+                + rate * below
+        } else {
+            f64::NEG_INFINITY
+        };
+        let (a, b) = ((1.0 - TAIL_WEIGHT).ln() + t2, TAIL_WEIGHT.ln() + tail);
+        let m = a.max(b);
+        m + ((a - m).exp() + (b - m).exp()).ln()
     }
+}
+
+/// A chi-square with 4 degrees of freedom: -2 log of a product of two uniforms.
+fn chi_square_4(rng: &mut UniformStream) -> f64 {
+    -2.0 * (rng.next_f64() * rng.next_f64()).ln()
 }
 
 /// Two standard normals from two uniforms (Box–Muller).
@@ -116,28 +160,33 @@ impl Default for RandomWalk {
 
 impl RandomWalk {
     /// A proposal from z and log q(z | proposal) - log q(proposal | z), the Hastings
-    /// correction (0 for the symmetric random walk). Uses five uniforms of `rng`.
+    /// correction (0 for the symmetric random walk). Uses seven uniforms of `rng`.
     pub fn propose(&self, z: [f64; 2], rng: &mut UniformStream) -> ([f64; 2], f64) {
         let (e0, e1) = normal_pair(rng);
         let choice = rng.next_f64();
-        // A chi-square with 4 degrees of freedom: -2 log of a product of two uniforms.
-        let chi2 = -2.0 * (rng.next_f64() * rng.next_f64()).ln();
+        let chi2 = chi_square_4(rng);
+        let u = [rng.next_f64(), rng.next_f64()];
         match self.independence {
-            Some(t) if choice < 0.5 => {
-                let w = (INDEPENDENCE_DF / chi2).sqrt();
-                let [l00, l10, l11] = t.chol;
-                let x = [
-                    t.mean[0] + w * l00 * e0,
-                    t.mean[1] + w * (l10 * e0 + l11 * e1),
-                ];
-                (x, t.log_density(z) - t.log_density(x))
-            }
+            Some(t) if choice < 0.5 => t.step(z, [e0, e1], chi2, u),
             _ => {
                 let s = self.log_scale.exp();
                 let [l00, l10, l11] = self.chol;
                 ([z[0] + s * l00 * e0, z[1] + s * (l10 * e0 + l11 * e1)], 0.0)
             }
         }
+    }
+
+    /// After warm-up, an independence proposal and its Hastings correction (as `propose`);
+    /// None when warm-up gave too few draws. Uses six uniforms of `rng`.
+    pub fn propose_independent(
+        &self,
+        z: [f64; 2],
+        rng: &mut UniformStream,
+    ) -> Option<([f64; 2], f64)> {
+        let t = self.independence?;
+        let (e0, e1) = normal_pair(rng);
+        let chi2 = chi_square_4(rng);
+        Some(t.step(z, [e0, e1], chi2, [rng.next_f64(), rng.next_f64()]))
     }
 
     /// Metropolis acceptance of a proposal whose log target exceeds the current one by `log_ratio`.
@@ -150,6 +199,11 @@ impl RandomWalk {
         self.steps += 1.0;
         let accepted = if accepted { 1.0 } else { 0.0 };
         self.log_scale += (accepted - TARGET_ACCEPT) / self.steps.powf(ADAPT_DECAY);
+        self.observe(z);
+    }
+
+    /// Warm-up only: record a point of the chain for the covariance and the independence proposal.
+    pub fn observe(&mut self, z: [f64; 2]) {
         self.moments.push(z);
         if self.moments.n >= MIN_COVARIANCE_DRAWS {
             self.chol = self.moments.cholesky();
@@ -157,12 +211,13 @@ impl RandomWalk {
     }
 
     /// End of warm-up: freeze the kernel and, given enough draws, add the independence
-    /// proposal from their mean and covariance.
-    pub fn finish_warmup(&mut self) {
+    /// proposal from their mean and covariance; `tail_rate`: the prior's left-tail rate of z1.
+    pub fn finish_warmup(&mut self, tail_rate: Option<f64>) {
         if self.moments.n >= MIN_INDEPENDENCE_DRAWS {
             self.independence = Some(Independence {
                 mean: self.moments.mean,
                 chol: self.moments.cholesky(),
+                tail_rate,
             });
         }
     }
@@ -199,7 +254,7 @@ mod tests {
                 walk.restart_covariance();
             }
             if step == warmup {
-                walk.finish_warmup();
+                walk.finish_warmup(None);
             }
             let mut rng = UniformStream::new(5, 0, 0, 0, step, Stream::Collapsed);
             let (proposal, hastings) = walk.propose(z, &mut rng);
@@ -227,5 +282,36 @@ mod tests {
         assert!((v0.sqrt() / sd[0] - 1.0).abs() < 0.05, "sd0 {}", v0.sqrt());
         assert!((v1.sqrt() / sd[1] - 1.0).abs() < 0.05, "sd1 {}", v1.sqrt());
         assert!((c / (v0 * v1).sqrt() - rho).abs() < 0.02, "rho");
+    }
+
+    /// The Hastings correction needs the mixture's normalised density: it must integrate
+    /// to 1, tail component included (grid sum over z0 in ±60 scales, z1 down to -3,000).
+    #[test]
+    fn independence_density_integrates_to_one() {
+        for tail_rate in [None, Some(0.01), Some(0.5)] {
+            let q = Independence {
+                mean: [0.3, 4.0],
+                chol: [0.2, 0.1, 0.5],
+                tail_rate,
+            };
+            // z1 steps: fine around the centre, coarse over the smooth exponential tail.
+            let mut z1_cells: Vec<(f64, f64)> = (0..2_000)
+                .map(|j| (24.0 - (f64::from(j) + 0.5) * 0.02, 0.02))
+                .collect();
+            z1_cells.extend((0..6_000).map(|j| (-16.0 - (f64::from(j) + 0.5) * 0.5, 0.5)));
+            let h0 = 0.01;
+            let mut total = 0.0;
+            for i in 0..2_400 {
+                let z0 = 0.3 + (f64::from(i) - 1_200.0 + 0.5) * h0;
+                for &(z1, h1) in &z1_cells {
+                    total += q.log_density([z0, z1]).exp() * h0 * h1;
+                }
+            }
+            // The t4 tails beyond the grid hold about 1e-3 of the mass.
+            assert!(
+                (total - 1.0).abs() < 3e-3,
+                "{tail_rate:?}: integral {total}"
+            );
+        }
     }
 }

@@ -156,6 +156,17 @@ impl HyperPrior {
         }
     }
 
+    /// Rate r of the prior's left tail in z1, density ∝ e^(r z1) as z1 -> -inf, where the
+    /// data stop constraining a concentration near its lower limit: the Gamma shape.
+    pub fn left_tail_rate(&self) -> Option<f64> {
+        match *self {
+            HyperPrior::Bda3 => None,
+            HyperPrior::Kruschke { shape, .. } | HyperPrior::MeanConcentration { shape, .. } => {
+                Some(shape)
+            }
+        }
+    }
+
     /// (alpha, beta) at unconstrained coordinates z.
     #[inline]
     pub fn alpha_beta(&self, z: [f64; 2]) -> (f64, f64) {

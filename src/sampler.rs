@@ -464,6 +464,13 @@ struct Levels<'a> {
     top: HyperPrior,
     n_chains: usize,
     states: Vec<Vec<HyperState>>,
+    /// Per level above the units, per (chain, node): the independence proposal learnt in
+    /// warm-up. After warm-up every sweep adds one independence Metropolis step to the slice
+    /// rounds: the vague Gamma(0.01, 0.01) on kappa - 2 gives the conditional of log(kappa - 2)
+    /// a long, nearly flat left tail (kappa -> 2, a uniform Beta), which the slice sampler's
+    /// fixed width crosses in hundreds of sweeps when a chain strays into it, and from which
+    /// an independence proposal returns in a few.
+    escapes: Vec<Vec<RandomWalk>>,
 }
 
 impl Levels<'_> {
@@ -513,10 +520,18 @@ impl Levels<'_> {
             .map(|i| self.prior(level, i / size, i % size))
             .collect();
         let in_warmup = sweep < config.warmup;
+        let learning = in_warmup && sweep >= config.warmup / 2;
+        if sweep == config.warmup {
+            let tail_rate = self.top.left_tail_rate();
+            self.escapes[level]
+                .iter_mut()
+                .for_each(|e| e.finish_warmup(tail_rate));
+        }
         self.states[level]
             .par_iter_mut()
+            .zip(self.escapes[level].par_iter_mut())
             .enumerate()
-            .for_each(|(i, state)| {
+            .for_each(|(i, (state, escape))| {
                 let (chain, node) = (i / size, i % size);
                 let mut rng = UniformStream::new(
                     config.seed,
@@ -526,13 +541,20 @@ impl Levels<'_> {
                     sweep,
                     Stream::Hyper,
                 );
-                state.update(
-                    &priors[i],
-                    stats[i],
-                    config.hyper_rounds,
-                    in_warmup,
-                    &mut rng,
-                );
+                let prior = &priors[i];
+                state.update(prior, stats[i], config.hyper_rounds, in_warmup, &mut rng);
+                if learning {
+                    escape.observe(state.z);
+                }
+                if let Some((z1, hastings)) = escape.propose_independent(state.z, &mut rng) {
+                    let [n, sum_log, sum_log1m] = stats[i];
+                    let log_ratio = prior.log_conditional(z1, n, sum_log, sum_log1m)
+                        - prior.log_conditional(state.z, n, sum_log, sum_log1m)
+                        + hastings;
+                    if RandomWalk::accept(log_ratio, &mut rng) {
+                        state.z = z1;
+                    }
+                }
             });
     }
 }
@@ -587,6 +609,14 @@ pub fn run(
                 (0..n_chains * size)
                     .map(|i| initial_state(batch, config.seed, (i / size) as u32, level, i % size))
                     .collect()
+            })
+            .collect(),
+        escapes: batch
+            .level_sizes
+            .iter()
+            .enumerate()
+            .map(|(level, &size)| {
+                vec![RandomWalk::default(); if level == 0 { 0 } else { n_chains * size }]
             })
             .collect(),
     };
@@ -679,7 +709,10 @@ pub fn run(
                         .for_each(|c| c.walk.restart_covariance());
                 }
                 if sweep == config.warmup {
-                    collapsed.iter_mut().for_each(|c| c.walk.finish_warmup());
+                    let tail_rate = config.prior.left_tail_rate();
+                    collapsed
+                        .iter_mut()
+                        .for_each(|c| c.walk.finish_warmup(tail_rate));
                 }
                 let priors: Vec<HyperPrior> = (0..n_chains * n_units)
                     .map(|i| levels.prior(0, i / n_units, i % n_units))
