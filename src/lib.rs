@@ -20,6 +20,7 @@ pub mod diagnostics;
 pub mod gpu;
 pub mod lanes;
 pub mod layout;
+pub mod methyl;
 pub mod metropolis;
 pub mod model;
 pub mod output;

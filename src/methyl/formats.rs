@@ -1,0 +1,381 @@
+//! Per-sample bisulphite count files: one line, one C, in the formats people have.
+//! Every format is normalised to a 1-based position of the C (for a CpG: of its C on the +
+//! strand), methylated and total read counts, and the strand when the format has one.
+//!
+//! | format | columns | coordinates |
+//! |---|---|---|
+//! | `dss` | header `chr pos N X`: total N, methylated X | 1-based |
+//! | `bismark-cov` | `chr start end percent methylated unmethylated`, no header | 1-based (start = end) |
+//! | `bismark-report` | `chr pos strand methylated unmethylated context trinucleotide`, no header (CpG/CX report) | 1-based |
+//! | `bedgraph` | `track ...` line, then `chr start end percent methylated unmethylated` (MethylDackel) | 0-based half-open: pos = start + 1 |
+//! | `methylkit` | header `chrBase chr base strand coverage freqC freqT`, percentages | 1-based; methylated = round(coverage × freqC / 100) |
+//!
+//! Fields are separated by tabs (or, for `dss`, any whitespace). Files may be plain, gzip or
+//! bgzip (multi-member gzip); gzip is recognised by its magic bytes, not the name.
+
+use std::fmt;
+
+/// How far coverage × freqC / 100 of a methylKit line may be from a whole number: the
+/// percentages carry two decimals, so at coverage up to 10^4 the true count is within 0.5.
+const METHYLKIT_ROUNDING_TOLERANCE: f64 = 0.1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Dss,
+    BismarkCov,
+    BismarkReport,
+    BedGraph,
+    MethylKit,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [
+        Format::Dss,
+        Format::BismarkCov,
+        Format::BismarkReport,
+        Format::BedGraph,
+        Format::MethylKit,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Dss => "dss",
+            Format::BismarkCov => "bismark-cov",
+            Format::BismarkReport => "bismark-report",
+            Format::BedGraph => "bedgraph",
+            Format::MethylKit => "methylkit",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Format, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == name.trim())
+            .ok_or_else(|| {
+                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+                format!(
+                    "unknown format {name:?}; expected one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+
+    /// Recognise a format from the file's first line.
+    pub fn detect(first_line: &str) -> Option<Format> {
+        let fields: Vec<&str> = first_line.split_whitespace().collect();
+        match fields.as_slice() {
+            ["chr", "pos", "N", "X"] => Some(Format::Dss),
+            ["chrBase", "chr", "base", "strand", "coverage", "freqC", "freqT"] => {
+                Some(Format::MethylKit)
+            }
+            [track, ..] if *track == "track" => Some(Format::BedGraph),
+            [_, _, _, _, _, _] => Some(Format::BismarkCov),
+            [_, _, strand, _, _, _, _] if matches!(*strand, "+" | "-") => {
+                Some(Format::BismarkReport)
+            }
+            _ => None,
+        }
+    }
+
+    /// Does the first line hold column names (or a track line) rather than data?
+    pub fn has_header(self) -> bool {
+        matches!(self, Format::Dss | Format::MethylKit | Format::BedGraph)
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strand {
+    Plus,
+    Minus,
+    Unknown,
+}
+
+/// One line of a count file, normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountRecord {
+    pub chr: String,
+    /// 1-based position of the C.
+    pub pos: u64,
+    pub strand: Strand,
+    pub methylated: u32,
+    pub total: u32,
+}
+
+/// A problem with one line: the column (1-based) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub column: usize,
+    pub message: String,
+}
+
+fn field_error(column: usize, message: impl Into<String>) -> FieldError {
+    FieldError {
+        column,
+        message: message.into(),
+    }
+}
+
+fn count(fields: &[&str], column: usize, what: &str) -> Result<u32, FieldError> {
+    let text = fields[column - 1];
+    text.parse::<u32>().map_err(|_| {
+        field_error(
+            column,
+            format!("{what} {text:?} is not a whole number >= 0 (at most 4294967295)"),
+        )
+    })
+}
+
+fn position(fields: &[&str], column: usize) -> Result<u64, FieldError> {
+    let text = fields[column - 1];
+    text.parse::<u64>().map_err(|_| {
+        field_error(
+            column,
+            format!("position {text:?} is not a whole number >= 0"),
+        )
+    })
+}
+
+fn chromosome(fields: &[&str], column: usize) -> Result<String, FieldError> {
+    match fields[column - 1] {
+        "" => Err(field_error(column, "chromosome is empty")),
+        chr => Ok(chr.to_string()),
+    }
+}
+
+/// Methylated and total from methylated and unmethylated counts.
+fn from_split(fields: &[&str], meth_col: usize) -> Result<(u32, u32), FieldError> {
+    let m = count(fields, meth_col, "methylated count")?;
+    let u = count(fields, meth_col + 1, "unmethylated count")?;
+    let total = m
+        .checked_add(u)
+        .ok_or_else(|| field_error(meth_col, "methylated + unmethylated exceeds 4294967295"))?;
+    Ok((m, total))
+}
+
+impl Format {
+    /// Columns per data line.
+    pub fn columns(self) -> usize {
+        match self {
+            Format::Dss => 4,
+            Format::BismarkCov | Format::BedGraph => 6,
+            Format::BismarkReport | Format::MethylKit => 7,
+        }
+    }
+
+    /// Parse one data line (without its newline).
+    pub fn parse_line(self, line: &str) -> Result<CountRecord, FieldError> {
+        let fields: Vec<&str> = match self {
+            Format::Dss => line.split_whitespace().collect(),
+            _ => line.split('\t').map(str::trim).collect(),
+        };
+        if fields.len() != self.columns() {
+            return Err(field_error(
+                fields.len().min(self.columns()).max(1),
+                format!(
+                    "{} fields, but the {self} format has {}",
+                    fields.len(),
+                    self.columns()
+                ),
+            ));
+        }
+        let (chr, pos, strand, methylated, total) = match self {
+            Format::Dss => {
+                let total = count(&fields, 3, "total count N")?;
+                let methylated = count(&fields, 4, "methylated count X")?;
+                if methylated > total {
+                    return Err(field_error(
+                        4,
+                        format!("methylated count {methylated} exceeds the total {total}"),
+                    ));
+                }
+                (
+                    chromosome(&fields, 1)?,
+                    position(&fields, 2)?,
+                    Strand::Unknown,
+                    methylated,
+                    total,
+                )
+            }
+            Format::BismarkCov | Format::BedGraph => {
+                let (m, total) = from_split(&fields, 5)?;
+                let start = position(&fields, 2)?;
+                let pos = if self == Format::BedGraph {
+                    start + 1
+                } else {
+                    start
+                };
+                (chromosome(&fields, 1)?, pos, Strand::Unknown, m, total)
+            }
+            Format::BismarkReport => {
+                let strand = match fields[2] {
+                    "+" => Strand::Plus,
+                    "-" => Strand::Minus,
+                    other => return Err(field_error(3, format!("strand {other:?} is not + or -"))),
+                };
+                let (m, total) = from_split(&fields, 4)?;
+                (
+                    chromosome(&fields, 1)?,
+                    position(&fields, 2)?,
+                    strand,
+                    m,
+                    total,
+                )
+            }
+            Format::MethylKit => {
+                let strand = match fields[3] {
+                    "F" | "+" => Strand::Plus,
+                    "R" | "-" => Strand::Minus,
+                    other => return Err(field_error(4, format!("strand {other:?} is not F or R"))),
+                };
+                let total = count(&fields, 5, "coverage")?;
+                let freq_c: f64 = fields[5].parse().map_err(|_| {
+                    field_error(6, format!("freqC {:?} is not a number", fields[5]))
+                })?;
+                if !(0.0..=100.0).contains(&freq_c) {
+                    return Err(field_error(
+                        6,
+                        format!("freqC {freq_c} is not a percentage"),
+                    ));
+                }
+                let exact = f64::from(total) * freq_c / 100.0;
+                let methylated = exact.round();
+                if (exact - methylated).abs() > METHYLKIT_ROUNDING_TOLERANCE {
+                    return Err(field_error(
+                        6,
+                        format!(
+                            "coverage {total} x freqC {freq_c}% = {exact:.3} is not close to a whole count"
+                        ),
+                    ));
+                }
+                (
+                    chromosome(&fields, 2)?,
+                    position(&fields, 3)?,
+                    strand,
+                    methylated as u32,
+                    total,
+                )
+            }
+        };
+        if pos == 0 && self != Format::BedGraph {
+            return Err(field_error(2, "position 0: these coordinates are 1-based"));
+        }
+        Ok(CountRecord {
+            chr,
+            pos,
+            strand,
+            methylated,
+            total,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(chr: &str, pos: u64, strand: Strand, methylated: u32, total: u32) -> CountRecord {
+        CountRecord {
+            chr: chr.into(),
+            pos,
+            strand,
+            methylated,
+            total,
+        }
+    }
+
+    #[test]
+    fn every_format_normalises_to_one_based_counts() {
+        let cases = [
+            (
+                Format::Dss,
+                "chr18\t3014904\t26\t2",
+                rec("chr18", 3014904, Strand::Unknown, 2, 26),
+            ),
+            (
+                Format::BismarkCov,
+                "chr1\t910856\t910856\t100\t1\t0",
+                rec("chr1", 910856, Strand::Unknown, 1, 1),
+            ),
+            (
+                Format::BismarkReport,
+                "chr1\t10469\t-\t3\t5\tCG\tCGA",
+                rec("chr1", 10469, Strand::Minus, 3, 8),
+            ),
+            (
+                Format::BedGraph,
+                "chr1\t10468\t10469\t60\t3\t2",
+                rec("chr1", 10469, Strand::Unknown, 3, 5),
+            ),
+            (
+                Format::MethylKit,
+                "chr21.9826907\tchr21\t9826907\tF\t96\t18.75\t81.25",
+                rec("chr21", 9826907, Strand::Plus, 18, 96),
+            ),
+        ];
+        for (format, line, want) in cases {
+            assert_eq!(format.parse_line(line), Ok(want), "{format}");
+        }
+    }
+
+    #[test]
+    fn formats_are_recognised_from_the_first_line() {
+        assert_eq!(Format::detect("chr\tpos\tN\tX"), Some(Format::Dss));
+        assert_eq!(
+            Format::detect("chrBase\tchr\tbase\tstrand\tcoverage\tfreqC\tfreqT"),
+            Some(Format::MethylKit)
+        );
+        assert_eq!(
+            Format::detect("track type=\"bedGraph\" description=\"x\""),
+            Some(Format::BedGraph)
+        );
+        assert_eq!(
+            Format::detect("chr1\t910856\t910856\t100\t1\t0"),
+            Some(Format::BismarkCov)
+        );
+        assert_eq!(
+            Format::detect("chr1\t10469\t+\t3\t5\tCG\tCGA"),
+            Some(Format::BismarkReport)
+        );
+        assert_eq!(Format::detect("hello world"), None);
+    }
+
+    #[test]
+    fn bad_lines_name_the_column() {
+        let bad = [
+            (Format::Dss, "chr1\t5\t3\t4", 4, "exceeds the total"),
+            (Format::Dss, "chr1\t5\t-3\t1", 3, "not a whole number"),
+            (Format::Dss, "chr1\tx\t3\t1", 2, "position"),
+            (Format::Dss, "chr1\t0\t3\t1", 2, "1-based"),
+            (
+                Format::BismarkCov,
+                "chr1\t5\t5\t100\tNaN\t0",
+                5,
+                "methylated count",
+            ),
+            (
+                Format::BismarkReport,
+                "chr1\t5\t*\t1\t0\tCG\tCGA",
+                3,
+                "strand",
+            ),
+            (
+                Format::MethylKit,
+                "c.1\tc\t1\tF\t10\t33.33\t66.67",
+                6,
+                "not close to a whole count",
+            ),
+            (Format::Dss, "chr1\t5\t3", 3, "3 fields"),
+        ];
+        for (format, line, column, fragment) in bad {
+            let e = format.parse_line(line).unwrap_err();
+            assert_eq!(e.column, column, "{line}: {e:?}");
+            assert!(e.message.contains(fragment), "{line}: {e:?}");
+        }
+    }
+}

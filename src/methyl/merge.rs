@@ -1,0 +1,385 @@
+//! Streaming merge of per-sample count files into sites: every file is read once, line by
+//! line, never whole; inputs must be sorted (chromosomes contiguous, positions increasing),
+//! and chromosomes must come in one order across samples. A first, cheap pass over each
+//! file's chromosome column learns that order (and finds a chromosome that reappears).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+
+use crate::data::InputError;
+use crate::methyl::formats::{CountRecord, Format, Strand};
+use crate::methyl::sheet::SampleSheet;
+
+/// gzip's magic bytes (bgzip files are multi-member gzip and read the same way).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// Read buffer per open file: one per sample stays open during the merge.
+const READ_BUFFER: usize = 1 << 16;
+
+fn open_text(path: &Path) -> Result<Box<dyn BufRead>, InputError> {
+    let cannot = |e: std::io::Error| InputError(format!("{}: cannot read: {e}", path.display()));
+    let mut file = File::open(path).map_err(cannot)?;
+    let mut magic = [0u8; 2];
+    let n = file.read(&mut magic).map_err(cannot)?;
+    let file = File::open(path).map_err(cannot)?;
+    Ok(if n == 2 && magic == GZIP_MAGIC {
+        Box::new(BufReader::with_capacity(
+            READ_BUFFER,
+            MultiGzDecoder::new(file),
+        ))
+    } else {
+        Box::new(BufReader::with_capacity(READ_BUFFER, file))
+    })
+}
+
+/// Lines of a count file with their numbers, the format decided from the first line.
+struct Lines {
+    path: PathBuf,
+    reader: Box<dyn BufRead>,
+    buffer: String,
+    line: usize,
+    format: Format,
+    /// The first line, when it is data, waiting to be returned.
+    pending_first: Option<String>,
+}
+
+impl Lines {
+    fn open(path: &Path, format: Option<Format>) -> Result<Lines, InputError> {
+        let mut reader = open_text(path)?;
+        let mut first = String::new();
+        reader
+            .read_line(&mut first)
+            .map_err(|e| InputError(format!("{}:1: cannot read: {e}", path.display())))?;
+        let first = first.trim_end_matches(['\n', '\r']).to_string();
+        if first.is_empty() {
+            return Err(InputError(format!("{}: file is empty", path.display())));
+        }
+        let format = match format.or_else(|| Format::detect(&first)) {
+            Some(f) => f,
+            None => {
+                return Err(InputError(format!(
+                    "{}:1: cannot tell the format from the first line {first:?}; name it in the sample sheet's format column",
+                    path.display()
+                )))
+            }
+        };
+        let header = format.has_header() && format.parse_line(&first).is_err();
+        Ok(Lines {
+            path: path.to_path_buf(),
+            reader,
+            buffer: String::new(),
+            line: 1,
+            format,
+            pending_first: (!header).then_some(first),
+        })
+    }
+
+    /// The next data line and its number.
+    fn next_line(&mut self) -> Result<Option<(usize, &str)>, InputError> {
+        if let Some(first) = self.pending_first.take() {
+            self.buffer = first;
+            return Ok(Some((1, self.buffer.as_str())));
+        }
+        loop {
+            self.buffer.clear();
+            self.line += 1;
+            let n = self.reader.read_line(&mut self.buffer).map_err(|e| {
+                InputError(format!(
+                    "{}:{}: cannot read: {e}",
+                    self.path.display(),
+                    self.line
+                ))
+            })?;
+            if n == 0 {
+                return Ok(None);
+            }
+            let text = self.buffer.trim_end_matches(['\n', '\r']);
+            if !text.trim().is_empty() {
+                let len = text.len();
+                return Ok(Some((self.line, &self.buffer[..len])));
+            }
+        }
+    }
+
+    fn parse(&self, line: usize, text: &str) -> Result<CountRecord, InputError> {
+        self.format.parse_line(text).map_err(|e| {
+            InputError(format!(
+                "{}:{line}:{}: {}",
+                self.path.display(),
+                e.column,
+                e.message
+            ))
+        })
+    }
+}
+
+/// The chromosomes of one file in order of appearance; a chromosome that comes back after
+/// another is an unsorted file.
+pub fn chromosome_order(path: &Path, format: Option<Format>) -> Result<Vec<String>, InputError> {
+    let mut lines = Lines::open(path, format)?;
+    let chr_column = if lines.format == Format::MethylKit {
+        1
+    } else {
+        0
+    };
+    let mut order: Vec<String> = Vec::new();
+    let mut first_line: HashMap<String, usize> = HashMap::new();
+    let path = path.display().to_string();
+    while let Some((line, text)) = lines.next_line()? {
+        let chr = text
+            .split(['\t', ' '])
+            .filter(|f| !f.is_empty())
+            .nth(chr_column)
+            .unwrap_or("");
+        if order.last().is_some_and(|c| c == chr) {
+            continue;
+        }
+        if let Some(first) = first_line.get(chr) {
+            return Err(InputError(format!(
+                "{path}:{line}: unsorted: chromosome {chr} appears again after {} (first on line {first}); sort by chromosome, then position",
+                order.last().map_or("", String::as_str)
+            )));
+        }
+        first_line.insert(chr.to_string(), line);
+        order.push(chr.to_string());
+    }
+    Ok(order)
+}
+
+/// One order of all chromosomes that respects every file's order, or an error naming the
+/// two files that disagree.
+pub fn global_chromosome_order(files: &[(String, Vec<String>)]) -> Result<Vec<String>, InputError> {
+    let mut global: Vec<String> = Vec::new();
+    let mut owner: HashMap<String, usize> = HashMap::new();
+    for (f, (name, order)) in files.iter().enumerate() {
+        let mut last_known: Option<(usize, &str)> = None;
+        for chr in order {
+            if let Some(i) = global.iter().position(|c| c == chr) {
+                if let Some((j, prev)) = last_known {
+                    if i < j {
+                        return Err(InputError(format!(
+                            "{name}: chromosome {prev} comes before {chr}, but {} has them the other way round; sort every file in one chromosome order",
+                            files[owner[chr]].0
+                        )));
+                    }
+                }
+                last_known = Some((i, chr));
+            }
+        }
+        // New chromosomes go right after the file's previous chromosome in the global order.
+        let mut insert_at = 0;
+        for chr in order {
+            match global.iter().position(|c| c == chr) {
+                Some(i) => insert_at = i + 1,
+                None => {
+                    global.insert(insert_at, chr.clone());
+                    owner.insert(chr.clone(), f);
+                    insert_at += 1;
+                }
+            }
+        }
+    }
+    Ok(global)
+}
+
+/// Sorted, strand-merged records of one sample.
+struct SampleStream {
+    lines: Lines,
+    merge_strands: bool,
+    /// Next record (after strand merging), with its line.
+    peeked: Option<(usize, CountRecord)>,
+    /// A record read ahead while looking for its other strand.
+    ahead: Option<(usize, CountRecord)>,
+    last: Option<(String, u64, usize)>,
+}
+
+impl SampleStream {
+    fn raw(&mut self) -> Result<Option<(usize, CountRecord)>, InputError> {
+        if let Some(r) = self.ahead.take() {
+            return Ok(Some(r));
+        }
+        let Some((line, text)) = self.lines.next_line()? else {
+            return Ok(None);
+        };
+        let text = text.to_string();
+        let mut record = self.lines.parse(line, &text)?;
+        if self.merge_strands && record.strand == Strand::Minus {
+            // The C of a CpG's minus strand is one base after the plus strand's C.
+            record.pos -= 1;
+        }
+        Ok(Some((line, record)))
+    }
+
+    fn advance(&mut self) -> Result<(), InputError> {
+        let mut next = self.raw()?;
+        if self.merge_strands {
+            if let Some((line, rec)) = next.as_mut() {
+                if rec.strand == Strand::Plus {
+                    if let Some((l2, other)) = self.raw()? {
+                        if other.chr == rec.chr
+                            && other.pos == rec.pos
+                            && other.strand == Strand::Minus
+                        {
+                            rec.methylated += other.methylated;
+                            rec.total += other.total;
+                            rec.strand = Strand::Unknown;
+                            *line = l2;
+                        } else {
+                            self.ahead = Some((l2, other));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((line, rec)) = &next {
+            if let Some((chr, pos, prev_line)) = &self.last {
+                if *chr == rec.chr && rec.pos <= *pos {
+                    let path = self.lines.path.display();
+                    return Err(InputError(if rec.pos == *pos {
+                        format!(
+                            "{path}:{line}: duplicate position {}:{} (also on line {prev_line})",
+                            rec.chr, rec.pos
+                        )
+                    } else {
+                        format!("{path}:{line}: unsorted: position {}:{} after {pos} on line {prev_line}; sort by chromosome, then position", rec.chr, rec.pos)
+                    }));
+                }
+            }
+            self.last = Some((rec.chr.clone(), rec.pos, *line));
+        }
+        self.peeked = next;
+        Ok(())
+    }
+}
+
+/// Which sites to keep.
+#[derive(Debug, Clone, Copy)]
+pub struct SiteFilter {
+    /// A sample's counts at a site are used only when its total reaches this.
+    pub min_coverage: u32,
+    /// A site is kept only when every group has this many samples with enough coverage.
+    pub min_samples_per_group: u32,
+    /// Add the minus-strand C of a CpG (one base on) to the plus-strand C.
+    pub merge_strands: bool,
+}
+
+/// One site's counts: `(sample, methylated, total)` for every sample that passed the filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub chr: u32,
+    pub pos: u64,
+    pub counts: Vec<(u32, u32, u32)>,
+}
+
+/// The merge of all samples of a sheet, one site at a time.
+pub struct SiteMerger {
+    streams: Vec<SampleStream>,
+    pub chromosomes: Vec<String>,
+    chr: usize,
+    sample_group: Vec<u32>,
+    n_groups: usize,
+    filter: SiteFilter,
+    /// Sites seen (before filtering) and kept.
+    pub sites_seen: u64,
+    pub sites_kept: u64,
+}
+
+impl SiteMerger {
+    pub fn open(sheet: &SampleSheet, filter: SiteFilter) -> Result<SiteMerger, InputError> {
+        let orders = sheet
+            .samples
+            .iter()
+            .map(|s| {
+                Ok((
+                    s.file.display().to_string(),
+                    chromosome_order(&s.file, s.format)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, InputError>>()?;
+        let chromosomes = global_chromosome_order(&orders)?;
+        let mut streams = Vec::new();
+        for s in &sheet.samples {
+            let mut stream = SampleStream {
+                lines: Lines::open(&s.file, s.format)?,
+                merge_strands: filter.merge_strands,
+                peeked: None,
+                ahead: None,
+                last: None,
+            };
+            stream.advance()?;
+            streams.push(stream);
+        }
+        let (groups, sample_group) = sheet.groups();
+        Ok(SiteMerger {
+            streams,
+            chromosomes,
+            chr: 0,
+            sample_group,
+            n_groups: groups.len(),
+            filter,
+            sites_seen: 0,
+            sites_kept: 0,
+        })
+    }
+
+    /// The next site that passes the filter, or None at the end of every file.
+    pub fn next_site(&mut self) -> Result<Option<Site>, InputError> {
+        loop {
+            while self.chr < self.chromosomes.len() {
+                let chr = &self.chromosomes[self.chr];
+                let pos = self
+                    .streams
+                    .iter()
+                    .filter_map(|s| s.peeked.as_ref())
+                    .filter(|(_, r)| &r.chr == chr)
+                    .map(|(_, r)| r.pos)
+                    .min();
+                if pos.is_some() {
+                    break;
+                }
+                self.chr += 1;
+            }
+            if self.chr == self.chromosomes.len() {
+                return Ok(None);
+            }
+            let chr = self.chromosomes[self.chr].clone();
+            let pos = self
+                .streams
+                .iter()
+                .filter_map(|s| s.peeked.as_ref())
+                .filter(|(_, r)| r.chr == chr)
+                .map(|(_, r)| r.pos)
+                .min()
+                .expect("a stream is on this chromosome");
+            let mut counts = Vec::new();
+            let mut per_group = vec![0u32; self.n_groups];
+            for (sample, stream) in self.streams.iter_mut().enumerate() {
+                let here = matches!(&stream.peeked, Some((_, r)) if r.chr == chr && r.pos == pos);
+                if !here {
+                    continue;
+                }
+                let (_, r) = stream.peeked.as_ref().expect("checked");
+                if r.total >= self.filter.min_coverage && r.total > 0 {
+                    counts.push((sample as u32, r.methylated, r.total));
+                    per_group[self.sample_group[sample] as usize] += 1;
+                }
+                stream.advance()?;
+            }
+            self.sites_seen += 1;
+            if per_group
+                .iter()
+                .all(|&k| k >= self.filter.min_samples_per_group)
+            {
+                self.sites_kept += 1;
+                return Ok(Some(Site {
+                    chr: self.chr as u32,
+                    pos,
+                    counts,
+                }));
+            }
+        }
+    }
+}

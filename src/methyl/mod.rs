@@ -1,0 +1,6 @@
+//! Methylation batches: bisulphite counts per sample and CpG site, merged across samples,
+//! fitted site by site with genome-wide priors, and called for differential methylation.
+
+pub mod formats;
+pub mod merge;
+pub mod sheet;

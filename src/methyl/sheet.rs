@@ -1,0 +1,146 @@
+//! The sample sheet: CSV or TSV with columns `sample`, `file`, `group` and optionally
+//! `format` (else detected per file) and any covariates (kept, unused for now). Relative
+//! paths are relative to the sheet's directory.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::data::InputError;
+use crate::methyl::formats::Format;
+
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub name: String,
+    pub file: PathBuf,
+    pub group: String,
+    pub format: Option<Format>,
+    /// Line of the sheet, for messages.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct SampleSheet {
+    pub path: PathBuf,
+    pub samples: Vec<Sample>,
+}
+
+impl SampleSheet {
+    pub fn read(path: &Path) -> Result<SampleSheet, InputError> {
+        let source = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| InputError(format!("{source}: cannot read the sample sheet: {e}")))?;
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
+            .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
+        let (header_line, header) = lines
+            .next()
+            .ok_or_else(|| InputError(format!("{source}: the sample sheet is empty")))?;
+        let delimiter = if header.contains('\t') { '\t' } else { ',' };
+        let names: Vec<&str> = header.split(delimiter).map(str::trim).collect();
+        let column = |want: &str| names.iter().position(|n| *n == want);
+        let required = |want: &str| {
+            column(want).ok_or_else(|| {
+                InputError(format!(
+                    "{source}:{header_line}: column '{want}' not found; the sample sheet needs sample, file and group (and optionally format)"
+                ))
+            })
+        };
+        let (c_sample, c_file, c_group) =
+            (required("sample")?, required("file")?, required("group")?);
+        let c_format = column("format");
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut samples: Vec<Sample> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (line, text) in lines {
+            let fields: Vec<&str> = text.split(delimiter).map(str::trim).collect();
+            if fields.len() != names.len() {
+                return Err(InputError(format!(
+                    "{source}:{line}: {} fields but the header has {}",
+                    fields.len(),
+                    names.len()
+                )));
+            }
+            let at = |c: usize, what: &str| -> Result<String, InputError> {
+                match fields[c] {
+                    "" => Err(InputError(format!(
+                        "{source}:{line}:{}: column '{}': {what} is empty",
+                        c + 1,
+                        names[c]
+                    ))),
+                    v => Ok(v.to_string()),
+                }
+            };
+            let name = at(c_sample, "sample name")?;
+            if let Some(first) = seen.insert(name.clone(), line) {
+                return Err(InputError(format!(
+                    "{source}:{line}:{}: sample {name:?} appears twice (first on line {first})",
+                    c_sample + 1
+                )));
+            }
+            let file = base.join(at(c_file, "file")?);
+            if !file.is_file() {
+                return Err(InputError(format!(
+                    "{source}:{line}:{}: sample {name:?}: file {} not found",
+                    c_file + 1,
+                    file.display()
+                )));
+            }
+            let format = match c_format.map(|c| fields[c]) {
+                None | Some("") => None,
+                Some(f) => Some(Format::parse(f).map_err(|e| {
+                    InputError(format!(
+                        "{source}:{line}:{}: {e}",
+                        c_format.unwrap_or(0) + 1
+                    ))
+                })?),
+            };
+            samples.push(Sample {
+                group: at(c_group, "group")?,
+                name,
+                file,
+                format,
+                line,
+            });
+        }
+        if samples.is_empty() {
+            return Err(InputError(format!(
+                "{source}: the sample sheet lists no samples"
+            )));
+        }
+        Ok(SampleSheet {
+            path: path.to_path_buf(),
+            samples,
+        })
+    }
+
+    /// The groups in order of first appearance, and each sample's group index.
+    pub fn groups(&self) -> (Vec<String>, Vec<u32>) {
+        let mut names: Vec<String> = Vec::new();
+        let of = self
+            .samples
+            .iter()
+            .map(|s| match names.iter().position(|g| *g == s.group) {
+                Some(g) => g as u32,
+                None => {
+                    names.push(s.group.clone());
+                    names.len() as u32 - 1
+                }
+            })
+            .collect();
+        (names, of)
+    }
+
+    /// Index of a group named on the command line; an error lists the sheet's groups.
+    pub fn group_index(&self, name: &str) -> Result<usize, InputError> {
+        let (names, _) = self.groups();
+        names.iter().position(|g| g == name).ok_or_else(|| {
+            InputError(format!(
+                "{}: no sample is in group {name:?}; the sheet's groups are {}",
+                self.path.display(),
+                names.join(", ")
+            ))
+        })
+    }
+}

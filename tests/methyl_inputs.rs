@@ -1,0 +1,247 @@
+//! Methylation inputs end to end: real example files through the sample sheet and the
+//! streaming merge, and every kind of bad input named by file and line.
+
+mod common;
+
+use std::path::Path;
+
+use betagibbs::methyl::merge::{SiteFilter, SiteMerger};
+use betagibbs::methyl::sheet::SampleSheet;
+
+const ALL_SITES: SiteFilter = SiteFilter {
+    min_coverage: 1,
+    min_samples_per_group: 1,
+    merge_strands: false,
+};
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn merge_all(sheet: &Path, filter: SiteFilter) -> Result<(u64, u64), String> {
+    let sheet = SampleSheet::read(sheet).map_err(|e| e.0)?;
+    let mut merger = SiteMerger::open(&sheet, filter).map_err(|e| e.0)?;
+    while merger.next_site().map_err(|e| e.0)?.is_some() {}
+    Ok((merger.sites_seen, merger.sites_kept))
+}
+
+/// DSS's 2 × 2 example: 7,700 CpGs are in all four files (SOURCES.md).
+#[test]
+fn dss_example_merges_to_the_documented_shared_sites() {
+    let Some(data) = common::shared_data("dss_example_merge", "cond1_1.txt.gz") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = data.parent().unwrap().display().to_string();
+    let sheet = format!(
+        "sample\tfile\tgroup\nC1\t{d}/cond1_1.txt.gz\tcond1\nC2\t{d}/cond1_2.txt.gz\tcond1\nN1\t{d}/cond2_1.txt.gz\tcond2\nN2\t{d}/cond2_2.txt.gz\tcond2\n"
+    );
+    write(dir.path(), "sheet.tsv", &sheet);
+    let every = SiteFilter {
+        min_samples_per_group: 2,
+        ..ALL_SITES
+    };
+    let (seen, kept) = merge_all(&dir.path().join("sheet.tsv"), every).unwrap();
+    assert_eq!(kept, 7_700, "sites in all four files (of {seen})");
+}
+
+/// methylKit's example files are not sorted by position: the merge must say so, naming the
+/// line; sorted (as `sort -k2,2 -k3,3n` would), 963 CpGs are in all four (SOURCES.md), with
+/// the percentages turned back into counts.
+#[test]
+fn methylkit_example_is_refused_unsorted_and_merges_sorted() {
+    use std::io::Read;
+    let Some(data) = common::shared_data("methylkit_example_merge", "test1.myCpG.txt.gz") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = data.parent().unwrap();
+    let names = ["test1", "test2", "control1", "control2"];
+    let mut sheet = String::from("sample,file,group\n");
+    for name in names {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(
+            std::fs::File::open(d.join(format!("{name}.myCpG.txt.gz"))).unwrap(),
+        )
+        .read_to_string(&mut text)
+        .unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        let header = lines.remove(0);
+        lines.sort_by_key(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[1].to_string(), f[2].parse::<u64>().unwrap())
+        });
+        write(
+            dir.path(),
+            &format!("{name}.txt"),
+            &format!("{header}\n{}\n", lines.join("\n")),
+        );
+        let group = if name.starts_with("test") {
+            "test"
+        } else {
+            "control"
+        };
+        sheet.push_str(&format!("{name},{name}.txt,{group}\n"));
+    }
+    write(dir.path(), "sheet.csv", &sheet);
+    let every = SiteFilter {
+        min_samples_per_group: 2,
+        ..ALL_SITES
+    };
+    let (_, kept) = merge_all(&dir.path().join("sheet.csv"), every).unwrap();
+    assert_eq!(kept, 963);
+
+    write(
+        dir.path(),
+        "unsorted.csv",
+        &format!(
+            "sample,file,group\nt1,{}/test1.myCpG.txt.gz,test\n",
+            d.display()
+        ),
+    );
+    let err = merge_all(&dir.path().join("unsorted.csv"), ALL_SITES).unwrap_err();
+    assert!(err.contains("test1.myCpG.txt.gz:3: unsorted"), "{err}");
+}
+
+/// Bismark's coverage format, gzipped, read as one sample.
+#[test]
+fn bismark_coverage_file_reads() {
+    let Some(data) = common::shared_data("bismark_cov", "test_data.fastq_bismark.bismark.cov.gz")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "sheet.csv",
+        &format!("sample,file,group\ns,{},g\n", data.display()),
+    );
+    let (seen, kept) = merge_all(&dir.path().join("sheet.csv"), ALL_SITES).unwrap();
+    assert_eq!((seen, kept), (2013, 2013));
+}
+
+#[test]
+fn strands_merge_into_one_cpg() {
+    let dir = tempfile::tempdir().unwrap();
+    let report =
+        "chr1\t100\t+\t3\t1\tCG\tCGA\nchr1\t101\t-\t2\t2\tCG\tCGT\nchr1\t200\t-\t1\t0\tCG\tCGT\n";
+    write(dir.path(), "a.txt", report);
+    write(dir.path(), "sheet.csv", "sample,file,group\na,a.txt,g\n");
+    let sheet = SampleSheet::read(&dir.path().join("sheet.csv")).unwrap();
+    let merged = SiteFilter {
+        merge_strands: true,
+        ..ALL_SITES
+    };
+    let mut m = SiteMerger::open(&sheet, merged).unwrap();
+    let a = m.next_site().unwrap().unwrap();
+    assert_eq!((a.pos, a.counts.clone()), (100, vec![(0, 5, 8)]));
+    let b = m.next_site().unwrap().unwrap();
+    assert_eq!((b.pos, b.counts), (199, vec![(0, 1, 1)]));
+    assert!(m.next_site().unwrap().is_none());
+}
+
+/// What is wrong, the files (name, contents), and what the error must say.
+type BadCase = (
+    &'static str,
+    Vec<(&'static str, String)>,
+    &'static [&'static str],
+);
+
+/// Each case: files, and what the error must say.
+#[test]
+fn bad_inputs_are_named_by_file_and_line() {
+    let dss = |rows: &str| format!("chr\tpos\tN\tX\n{rows}");
+    let cases: Vec<BadCase> = vec![
+        (
+            "methylated above total",
+            vec![("a.txt", dss("chr1\t5\t10\t3\nchr1\t9\t3\t4\n"))],
+            &["a.txt:3:4", "exceeds the total"],
+        ),
+        (
+            "negative count",
+            vec![("a.txt", dss("chr1\t5\t-1\t0\n"))],
+            &["a.txt:2:3", "not a whole number"],
+        ),
+        (
+            "non-numeric",
+            vec![("a.txt", dss("chr1\tfive\t1\t0\n"))],
+            &["a.txt:2:2", "position"],
+        ),
+        (
+            "unsorted positions",
+            vec![("a.txt", dss("chr1\t9\t1\t0\nchr1\t5\t1\t0\n"))],
+            &["a.txt:3", "unsorted", "chr1:5"],
+        ),
+        (
+            "duplicate position",
+            vec![("a.txt", dss("chr1\t9\t1\t0\nchr1\t9\t2\t0\n"))],
+            &["a.txt:3", "duplicate position chr1:9", "line 2"],
+        ),
+        (
+            "chromosome comes back",
+            vec![(
+                "a.txt",
+                dss("chr1\t9\t1\t0\nchr2\t5\t1\t0\nchr1\t20\t1\t0\n"),
+            )],
+            &["a.txt:4", "chromosome chr1 appears again"],
+        ),
+        (
+            "chromosome orders differ",
+            vec![
+                ("a.txt", dss("chr1\t9\t1\t0\nchr2\t5\t1\t0\n")),
+                ("b.txt", dss("chr2\t5\t1\t0\nchr1\t9\t1\t0\n")),
+            ],
+            &["b.txt", "chr2 comes before chr1", "a.txt"],
+        ),
+    ];
+    for (what, files, fragments) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sheet = String::from("sample,file,group\n");
+        for (k, (name, text)) in files.iter().enumerate() {
+            write(dir.path(), name, text);
+            sheet.push_str(&format!("s{k},{name},g{k}\n"));
+        }
+        write(dir.path(), "sheet.csv", &sheet);
+        let err = merge_all(&dir.path().join("sheet.csv"), ALL_SITES).unwrap_err();
+        for f in fragments {
+            assert!(err.contains(f), "{what}: {err:?} lacks {f:?}");
+        }
+    }
+}
+
+#[test]
+fn bad_sample_sheets_are_named_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.txt", "chr\tpos\tN\tX\nchr1\t5\t1\t0\n");
+    let cases: [(&str, &[&str]); 4] = [
+        (
+            "sample,file,group\na,missing.txt,g\n",
+            &["sheet.csv:2:2", "missing.txt not found"],
+        ),
+        (
+            "sample,file,group\na,a.txt,g\na,a.txt,h\n",
+            &["sheet.csv:3:1", "appears twice"],
+        ),
+        (
+            "sample,file\na,a.txt\n",
+            &["sheet.csv:1", "column 'group' not found"],
+        ),
+        (
+            "sample,file,group,format\na,a.txt,g,bam\n",
+            &["sheet.csv:2:4", "unknown format"],
+        ),
+    ];
+    for (text, fragments) in cases {
+        write(dir.path(), "sheet.csv", text);
+        let err = SampleSheet::read(&dir.path().join("sheet.csv"))
+            .unwrap_err()
+            .0;
+        for f in fragments {
+            assert!(err.contains(f), "{text:?}: {err:?} lacks {f:?}");
+        }
+    }
+    write(dir.path(), "sheet.csv", "sample,file,group\na,a.txt,g\n");
+    let sheet = SampleSheet::read(&dir.path().join("sheet.csv")).unwrap();
+    let err = sheet.group_index("treated").unwrap_err().0;
+    assert!(err.contains("no sample is in group \"treated\""), "{err}");
+}
