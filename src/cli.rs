@@ -24,6 +24,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Time the GPU and CPU paths, and the gibbs and collapsed updates, side by side on an embedded model.
     Bench(BenchArgs),
+    /// Fit every CpG site of a bisulphite-sequencing study and call differential methylation.
+    Methyl(MethylArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -277,6 +279,135 @@ impl BenchArgs {
             seed: self.seed,
             hyper_rounds: self.hyper_rounds,
             gpu: !self.cpu_only,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct MethylArgs {
+    /// Sample sheet (CSV or TSV): columns sample, file, group, and optionally format.
+    pub sheet: PathBuf,
+    /// The two groups to compare, 'A,B': delta = mu_B - mu_A.
+    #[arg(long, value_name = "A,B")]
+    pub compare: String,
+    /// d of the posterior probabilities P(delta > d) and P(delta < -d).
+    #[arg(long, default_value_t = 0.1)]
+    pub threshold: f64,
+    /// Target Bayesian false discovery rate of the DML calls.
+    #[arg(long, default_value_t = 0.05)]
+    pub fdr: f64,
+    /// A sample's counts at a site are used only when its coverage reaches this.
+    #[arg(long, default_value_t = 1)]
+    pub min_coverage: u32,
+    /// A site is kept only when every group has this many samples with enough coverage.
+    #[arg(long, default_value_t = 1)]
+    pub min_samples_per_group: u32,
+    /// Add each CpG's minus-strand counts (one base on) to its plus-strand counts.
+    #[arg(long)]
+    pub merge_strands: bool,
+    /// Chains per site.
+    #[arg(long, default_value_t = 4)]
+    pub chains: u32,
+    /// Warm-up steps per chain and site.
+    #[arg(long, default_value_t = 10)]
+    pub warmup: u32,
+    /// Kept draws per chain and site.
+    #[arg(long, default_value_t = 50)]
+    pub draws: u32,
+    #[arg(long, default_value_t = 20_131_105)]
+    pub seed: u32,
+    /// Sites that learn the genome-wide priors (the first ones that pass the filters).
+    #[arg(long, default_value_t = 2_000)]
+    pub hyper_sites: usize,
+    /// Warm-up and kept sweeps of that joint fit.
+    #[arg(long, default_value_t = 200)]
+    pub hyper_warmup: u32,
+    #[arg(long, default_value_t = 50)]
+    pub hyper_draws: u32,
+    /// Sites per chunk: bounds host and device memory whatever the genome size.
+    #[arg(long, default_value_t = 65_536)]
+    pub chunk_sites: usize,
+    /// Fewest loci in a DMR.
+    #[arg(long, default_value_t = 3)]
+    pub dmr_min_cpgs: u32,
+    /// Largest gap in bases between neighbouring loci of a DMR.
+    #[arg(long, default_value_t = 50)]
+    pub dmr_max_gap: u64,
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+    /// Output directory for sites.parquet, dml.parquet and dmr.parquet.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl MethylArgs {
+    pub fn into_config(self) -> Result<crate::methyl::run::MethylConfig, UserError> {
+        let (a, b) = self
+            .compare
+            .split_once(',')
+            .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+            .filter(|(a, b)| !a.is_empty() && !b.is_empty() && a != b)
+            .ok_or_else(|| {
+                UserError(format!(
+                    "--compare {:?}: expected two different groups 'A,B' (delta = mu_B - mu_A)",
+                    self.compare
+                ))
+            })?;
+        if !(self.threshold >= 0.0 && self.threshold < 1.0) {
+            return Err(UserError(format!(
+                "--threshold {}: must be in [0, 1)",
+                self.threshold
+            )));
+        }
+        if !(self.fdr > 0.0 && self.fdr < 1.0) {
+            return Err(UserError(format!("--fdr {}: must be in (0, 1)", self.fdr)));
+        }
+        for (name, v) in [
+            ("--chains", self.chains),
+            ("--draws", self.draws),
+            ("--hyper-draws", self.hyper_draws),
+            ("--min-samples-per-group", self.min_samples_per_group),
+            ("--dmr-min-cpgs", self.dmr_min_cpgs),
+        ] {
+            if v == 0 {
+                return Err(UserError(format!("{name} must be at least 1")));
+            }
+        }
+        if self.hyper_sites == 0 || self.chunk_sites == 0 {
+            return Err(UserError(
+                "--hyper-sites and --chunk-sites must be at least 1".into(),
+            ));
+        }
+        Ok(crate::methyl::run::MethylConfig {
+            sheet: self.sheet,
+            compare: (a, b),
+            filter: crate::methyl::merge::SiteFilter {
+                min_coverage: self.min_coverage,
+                min_samples_per_group: self.min_samples_per_group,
+                merge_strands: self.merge_strands,
+            },
+            threshold: self.threshold,
+            fdr: self.fdr,
+            dmr: crate::methyl::output::DmrRule {
+                min_cpgs: self.dmr_min_cpgs,
+                max_gap: self.dmr_max_gap,
+            },
+            fit: crate::methyl::fit::FitConfig {
+                chains: self.chains,
+                warmup: self.warmup,
+                draws: self.draws,
+                seed: self.seed,
+                hyper_sites: self.hyper_sites,
+                hyper_warmup: self.hyper_warmup,
+                hyper_draws: self.hyper_draws,
+                chunk_sites: self.chunk_sites,
+                workgroup_size: crate::gpu::DEFAULT_WORKGROUP_SIZE,
+            },
+            device: self.device,
+            out: self.out,
+            quiet: self.quiet,
         })
     }
 }

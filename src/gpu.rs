@@ -159,7 +159,7 @@ impl Gpu {
         })
     }
 
-    fn readback_buffer(&self, label: &str, size: u64) -> wgpu::Buffer {
+    pub(crate) fn readback_buffer(&self, label: &str, size: u64) -> wgpu::Buffer {
         self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
             size: size.max(16),
@@ -170,7 +170,10 @@ impl Gpu {
 
     /// Map every buffer, wait for the device once, and copy each buffer's first
     /// `out.len()` bytes into its `out`.
-    fn read_into(&self, reads: &mut [(&wgpu::Buffer, &mut [u8])]) -> Result<(), GpuError> {
+    pub(crate) fn read_into(
+        &self,
+        reads: &mut [(&wgpu::Buffer, &mut [u8])],
+    ) -> Result<(), GpuError> {
         let map_error = |e: &dyn std::fmt::Display| GpuError::Map(e.to_string());
         let (tx, rx) = mpsc::channel();
         let mut pending = 0;
@@ -206,7 +209,7 @@ impl Gpu {
         Ok(())
     }
 
-    fn pipeline(
+    pub(crate) fn pipeline(
         &self,
         label: &str,
         source: &str,
@@ -232,7 +235,7 @@ impl Gpu {
             })
     }
 
-    fn bind_group(
+    pub(crate) fn bind_group(
         &self,
         pipeline: &wgpu::ComputePipeline,
         buffers: &[&wgpu::Buffer],

@@ -18,6 +18,7 @@ pub mod cpu;
 pub mod data;
 pub mod diagnostics;
 pub mod gpu;
+pub mod host_variates;
 pub mod lanes;
 pub mod layout;
 pub mod methyl;

@@ -24,6 +24,10 @@ fn main() -> ExitCode {
             .into_config()
             .map_err(anyhow::Error::from)
             .and_then(|c| run_bench(&c).map(|_| ())),
+        Command::Methyl(args) => args
+            .into_config()
+            .map_err(anyhow::Error::from)
+            .and_then(|c| betagibbs::methyl::run::run_methyl(&c).map(|_| ())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

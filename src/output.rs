@@ -47,7 +47,7 @@ pub struct SummaryRow {
 }
 
 /// ZSTD, page statistics, dictionary encoding only where it pays, and the footer metadata.
-fn writer_properties(
+pub(crate) fn writer_properties(
     schema_version: &str,
     dictionary_columns: &[&str],
     max_row_group_rows: Option<usize>,

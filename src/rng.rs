@@ -35,6 +35,9 @@ pub enum Stream {
     Init = 4,
     /// Metropolis proposals and acceptances of the collapsed update.
     Collapsed = 5,
+    /// The methylation site update's proposal normal and acceptance uniform (keep in sync
+    /// with STREAM_SITE in site_update.wgsl).
+    Site = 6,
 }
 
 /// The Philox4x32-10 bijection: four 32-bit words of output per (counter, key).

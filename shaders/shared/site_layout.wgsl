@@ -1,0 +1,27 @@
+// Structs of site_update.wgsl shared byte for byte with the host: keep in sync with
+// src/methyl/site.rs (field order, types and padding).
+
+struct SiteParams {
+    seed: u32,
+    n_sites: u32,
+    n_chains: u32,
+    n_groups: u32,
+    // Global number of this dispatch's first site: counter word 1 of its random numbers.
+    site_offset: u32,
+    first_sweep: u32,
+    // Sweeps run in this dispatch: `warmup` unrecorded, then `n_draws` recorded.
+    warmup: u32,
+    n_draws: u32,
+    // Nonzero: start from the proposal (the first step always accepts), not from `state`.
+    init: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+struct SiteSample {
+    group: u32,
+    methylated: u32,
+    total: u32,
+    _pad: u32,
+}

@@ -1,0 +1,203 @@
+// The per-site update of the methylation model, for every (site, chain) at once:
+//   m_j ~ BetaBinomial(n_j, mu_g phi, (1 - mu_g) phi) for sample j of group g,
+//   mu_g ~ Beta(a, b), log phi ~ Normal(m0, s0^2), hyperparameters (a, b, m0, s0) per chain.
+// The thetas are integrated out. Each sweep is three Metropolis–Hastings moves:
+// 1. an independence proposal of (log phi, mu_1..G): log phi from its genome-wide prior,
+//    then each mu_g from Beta(a + Σ m_j c_j, b + Σ (n_j - m_j) c_j), c_j = (phi + 1) / (phi + n_j):
+//    the binomial posterior with each sample's reads discounted by the beta-binomial design
+//    effect at that phi. It makes large, fresh moves where it fits (most sites);
+// 2. a random walk on log phi (RW_LOG_PHI) and 3. one on each logit mu_g (RW_LOGIT_MU): they
+//    keep a chain moving at sites where the independence proposal fits badly.
+// One invocation runs all the dispatch's sweeps of one (site, chain).
+// CPU twin: src/methyl/site.rs. Shared structs: shaders/shared/site_layout.wgsl.
+
+#import site_layout
+#import philox
+#import variates
+#import betabinom
+
+// Most groups a design may have (keep in sync with MAX_GROUPS in src/methyl/site.rs).
+const MAX_GROUPS: u32 = 8u;
+// Floats of state per (site, chain): logit mu per group, then log phi.
+const STATE_STRIDE: u32 = 9u;
+// Stream tag of the proposals' normals and the acceptance uniforms (rng::Stream::Site).
+const STREAM_SITE: u32 = 6u;
+// Random-walk step sds of log phi and of each logit mu (keep in sync with src/methyl/site.rs).
+const RW_LOG_PHI: f32 = 1.0;
+const RW_LOGIT_MU: f32 = 0.5;
+
+@group(0) @binding(0) var<uniform> params: SiteParams;
+@group(0) @binding(1) var<storage, read> samples: array<SiteSample>;
+// Samples of site s: site_offsets[s] .. site_offsets[s + 1].
+@group(0) @binding(2) var<storage, read> site_offsets: array<u32>;
+// (a, b, m0, s0) per chain.
+@group(0) @binding(3) var<storage, read> hyper: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> state: array<f32>;
+// mu per (site, chain, draw, group).
+@group(0) @binding(5) var<storage, read_write> draws: array<f32>;
+// (Σ_g log mu_g, Σ_g log(1 - mu_g), log phi, accepted steps) per (site, chain).
+@group(0) @binding(6) var<storage, read_write> stats: array<vec4<f32>>;
+
+override WORKGROUP_SIZE: u32 = 64u;
+
+struct Point {
+    log_mu: array<f32, 8>,
+    log_1m: array<f32, 8>,
+    z: f32,
+}
+
+// Proposal shapes of every group at log phi = z.
+fn proposal_shapes(first: u32, last: u32, z: f32, h: vec4<f32>) -> array<vec2<f32>, 8> {
+    var shapes: array<vec2<f32>, 8>;
+    for (var g = 0u; g < params.n_groups; g++) {
+        shapes[g] = vec2<f32>(h.x, h.y);
+    }
+    let phi = exp(z);
+    for (var j = first; j < last; j++) {
+        let s = samples[j];
+        let c = (phi + 1.0) / (phi + f32(s.total));
+        shapes[s.group] += c * vec2<f32>(f32(s.methylated), f32(s.total - s.methylated));
+    }
+    return shapes;
+}
+
+// log of the posterior density at p, up to a constant, in (log phi, mu) coordinates.
+// With `only_group` < MAX_GROUPS, just the terms that involve mu of that group.
+fn log_target(first: u32, last: u32, p: Point, h: vec4<f32>, only_group: u32) -> f32 {
+    let phi = exp(p.z);
+    var lp = 0.0;
+    for (var j = first; j < last; j++) {
+        let s = samples[j];
+        if (only_group < MAX_GROUPS && s.group != only_group) {
+            continue;
+        }
+        lp += beta_binomial_log_ratio(
+            f32(s.methylated),
+            f32(s.total),
+            exp(p.log_mu[s.group]) * phi,
+            exp(p.log_1m[s.group]) * phi,
+        );
+    }
+    for (var g = 0u; g < params.n_groups; g++) {
+        if (only_group >= MAX_GROUPS || g == only_group) {
+            lp += (h.x - 1.0) * p.log_mu[g] + (h.y - 1.0) * p.log_1m[g];
+        }
+    }
+    if (only_group >= MAX_GROUPS) {
+        let u = (p.z - h.z) / h.w;
+        lp -= 0.5 * u * u;
+    }
+    return lp;
+}
+
+// log density of the independence proposal at p, up to the same constant at every p.
+fn log_proposal(p: Point, shapes: array<vec2<f32>, 8>, h: vec4<f32>) -> f32 {
+    let u = (p.z - h.z) / h.w;
+    var lq = -0.5 * u * u;
+    for (var g = 0u; g < params.n_groups; g++) {
+        let q = shapes[g];
+        lq += (q.x - 1.0) * p.log_mu[g] + (q.y - 1.0) * p.log_1m[g] - ln_beta(q.x, q.y);
+    }
+    return lq;
+}
+
+fn softplus(x: f32) -> f32 {
+    return max(x, 0.0) + log(1.0 + exp(-abs(x)));
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let invocation = gid.x + gid.y * groups.x * WORKGROUP_SIZE;
+    if (invocation >= params.n_sites * params.n_chains) {
+        return;
+    }
+    let site = invocation / params.n_chains;
+    let chain = invocation % params.n_chains;
+    let global_site = params.site_offset + site;
+    let key = vec2<u32>(params.seed, chain);
+    let first = site_offsets[site];
+    let last = site_offsets[site + 1u];
+    let h = hyper[chain];
+    let base = invocation * STATE_STRIDE;
+
+    var here: Point;
+    var lp_here = -3.0e38;
+    let fresh = params.init != 0u;
+    if (!fresh) {
+        for (var g = 0u; g < params.n_groups; g++) {
+            let u = state[base + g];
+            here.log_mu[g] = -softplus(-u);
+            here.log_1m[g] = -softplus(u);
+        }
+        here.z = state[base + MAX_GROUPS];
+        lp_here = log_target(first, last, here, h, MAX_GROUPS);
+    }
+    var accepted = 0.0;
+    let n_sweeps = params.warmup + params.n_draws;
+    for (var k = 0u; k < n_sweeps; k++) {
+        let sweep = params.first_sweep + k;
+        let first_sweep_fresh = fresh && k == 0u;
+        // 1. Independence proposal.
+        let words = philox4x32_10(vec4<u32>(0u, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
+        var there: Point;
+        there.z = h.z + h.w * standard_normal(words.x, words.y);
+        let shapes_there = proposal_shapes(first, last, there.z, h);
+        for (var g = 0u; g < params.n_groups; g++) {
+            let logs = log_beta_variate(shapes_there[g].x, shapes_there[g].y, key, g, global_site, sweep);
+            there.log_mu[g] = logs.x;
+            there.log_1m[g] = logs.y;
+        }
+        let lp_there = log_target(first, last, there, h, MAX_GROUPS);
+        var log_ratio = 3.0e38;
+        if (!first_sweep_fresh) {
+            let shapes_here = proposal_shapes(first, last, here.z, h);
+            log_ratio = (lp_there - log_proposal(there, shapes_there, h))
+                - (lp_here - log_proposal(here, shapes_here, h));
+        }
+        if (log(uniform_from_word(words.z)) < log_ratio) {
+            here = there;
+            lp_here = lp_there;
+            accepted += 1.0;
+        }
+        // 2. Random walk on log phi.
+        let wz = philox4x32_10(vec4<u32>(1u, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
+        var moved = here;
+        moved.z = here.z + RW_LOG_PHI * standard_normal(wz.x, wz.y);
+        let lp_moved = log_target(first, last, moved, h, MAX_GROUPS);
+        if (log(uniform_from_word(wz.z)) < lp_moved - lp_here) {
+            here = moved;
+            lp_here = lp_moved;
+        }
+        // 3. Random walk on each logit mu; its target gains the Jacobian mu (1 - mu).
+        for (var g = 0u; g < params.n_groups; g++) {
+            let wg = philox4x32_10(vec4<u32>(2u + g, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
+            let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg.x, wg.y);
+            var step = here;
+            step.log_mu[g] = -softplus(-u1);
+            step.log_1m[g] = -softplus(u1);
+            let before = log_target(first, last, here, h, g);
+            let after = log_target(first, last, step, h, g);
+            let jacobian = step.log_mu[g] + step.log_1m[g] - here.log_mu[g] - here.log_1m[g];
+            if (log(uniform_from_word(wg.z)) < after - before + jacobian) {
+                lp_here += after - before;
+                here = step;
+            }
+        }
+        if (k >= params.warmup) {
+            let d = k - params.warmup;
+            let out = (invocation * params.n_draws + d) * params.n_groups;
+            for (var g = 0u; g < params.n_groups; g++) {
+                draws[out + g] = exp(here.log_mu[g]);
+            }
+        }
+    }
+    var sum_log = 0.0;
+    var sum_log1m = 0.0;
+    for (var g = 0u; g < params.n_groups; g++) {
+        state[base + g] = here.log_mu[g] - here.log_1m[g];
+        sum_log += here.log_mu[g];
+        sum_log1m += here.log_1m[g];
+    }
+    state[base + MAX_GROUPS] = here.z;
+    stats[invocation] = vec4<f32>(sum_log, sum_log1m, here.z, accepted);
+}

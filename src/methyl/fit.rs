@@ -1,0 +1,403 @@
+//! The methylation run: genome-wide hyperparameters from the first sites, then every site,
+//! chunk by chunk, with bounded memory; per-site summaries streamed to Parquet.
+//!
+//! Two stages. (1) The first `hyper_sites` sites run the joint Gibbs sampler: each sweep, the
+//! device updates every site given the hyperparameters, reduces the site parameters'
+//! sufficient statistics, and the host draws the hyperparameters (a, b) of the Beta of mu and
+//! (m0, s0) of the Normal of log phi from them. (2) Every site of the genome, chunk by chunk,
+//! runs its own chains with the hyperparameters fixed at one stage-1 draw per chain. The
+//! hyperparameters' posterior from thousands of sites is so narrow that the sites after
+//! them would not move it (its sd shrinks as one over the root of the sites), so the
+//! two-stage run is the joint posterior up to that width, which the chains still carry.
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::diagnostics::{ess_bulk, quantile_sorted, rhat};
+use crate::gpu::{Gpu, GpuError};
+use crate::host_variates::{gamma, normal};
+use crate::methyl::merge::{Site, SiteMerger};
+use crate::methyl::site::{
+    site_update, SiteBatch, SiteOutputs, SiteParams, SiteSample, SiteStageGpu,
+};
+use crate::prior::HyperPrior;
+use crate::rng::{Stream, UniformStream};
+use crate::slice::slice_update;
+
+/// Prior of the Beta(a, b) of every mu, in mean/concentration form: mean ~ Beta(1, 1),
+/// a + b ~ Gamma(1, 0.01) (mean 100): vague against thousands of sites.
+pub const MU_HYPERPRIOR: HyperPrior = HyperPrior::MeanConcentration {
+    a: 1.0,
+    b: 1.0,
+    shape: 1.0,
+    rate: 0.01,
+};
+/// Inverse-Gamma(shape, scale) prior of s0^2, the variance of log phi across sites; m0 is flat.
+const LOG_PHI_VARIANCE_PRIOR: (f64, f64) = (1.0, 0.1);
+/// Starting hyperparameters: a uniform Beta for mu, phi around 10 with a wide spread.
+const INITIAL_HYPER: [f64; 4] = [1.0, 1.0, 2.3, 1.0];
+/// Slice width of the (a, b) update in its unconstrained coordinates.
+const HYPER_SLICE_WIDTH: f64 = 0.5;
+
+/// How a run samples.
+#[derive(Debug, Clone)]
+pub struct FitConfig {
+    pub chains: u32,
+    pub warmup: u32,
+    pub draws: u32,
+    pub seed: u32,
+    /// Sites of stage 1 and its sweeps.
+    pub hyper_sites: usize,
+    pub hyper_warmup: u32,
+    pub hyper_draws: u32,
+    /// Sites per chunk of stage 2.
+    pub chunk_sites: usize,
+    pub workgroup_size: u32,
+}
+
+/// Where the site update runs.
+pub enum SiteDevice<'g> {
+    Cpu,
+    Gpu(&'g Gpu),
+}
+
+/// Stage 1's result: one hyperparameter draw (a, b, m0, s0) per chain, and their posterior
+/// means and sds over the kept sweeps, for the record.
+#[derive(Debug, Clone)]
+pub struct Hyper {
+    pub per_chain: Vec<[f32; 4]>,
+    pub mean: [f64; 4],
+    pub sd: [f64; 4],
+    pub sites: usize,
+}
+
+pub fn site_batch(sites: &[Site], sample_group: &[u32]) -> SiteBatch {
+    let mut batch = SiteBatch {
+        samples: Vec::new(),
+        offsets: vec![0],
+    };
+    for site in sites {
+        for &(sample, m, n) in &site.counts {
+            batch.samples.push(SiteSample {
+                group: sample_group[sample as usize],
+                methylated: m,
+                total: n,
+                _pad: 0,
+            });
+        }
+        batch.offsets.push(batch.samples.len() as u32);
+    }
+    batch
+}
+
+/// The stage on the chosen device.
+pub struct SiteRunner<'g> {
+    gpu: Option<SiteStageGpu<'g>>,
+}
+
+impl<'g> SiteRunner<'g> {
+    pub fn new(
+        device: &SiteDevice<'g>,
+        config: &FitConfig,
+        max_samples: usize,
+        n_groups: usize,
+    ) -> Self {
+        SiteRunner {
+            gpu: match device {
+                SiteDevice::Cpu => None,
+                SiteDevice::Gpu(gpu) => Some(SiteStageGpu::new(
+                    gpu,
+                    config.chunk_sites.max(config.hyper_sites),
+                    max_samples,
+                    config.chains as usize,
+                    config.draws as usize,
+                    n_groups,
+                    config.workgroup_size,
+                )),
+            },
+        }
+    }
+
+    pub fn run(
+        &self,
+        params: &SiteParams,
+        batch: &SiteBatch,
+        hyper: &[[f32; 4]],
+        out: &mut SiteOutputs,
+    ) -> Result<(), GpuError> {
+        match &self.gpu {
+            Some(stage) => stage.run(params, batch, hyper, out),
+            None => {
+                site_update(params, batch, hyper, out);
+                Ok(())
+            }
+        }
+    }
+
+    pub fn bytes_per_site(&self) -> Option<f64> {
+        self.gpu.as_ref().map(SiteStageGpu::bytes_per_site)
+    }
+}
+
+/// Draw one chain's hyperparameters given its sites' sufficient statistics:
+/// `[count of mus, Σ log mu, Σ log(1 - mu), sites, Σ log phi, Σ (log phi)^2]`.
+fn update_hyper(h: &mut [f64; 4], ab_z: &mut [f64; 2], stats: [f64; 6], rng: &mut UniformStream) {
+    let [n_mu, sum_log, sum_log1m, n_sites, sum_z, sum_z2] = stats;
+    let log_f = |z: [f64; 2]| MU_HYPERPRIOR.log_conditional(z, n_mu, sum_log, sum_log1m);
+    let mut here = log_f(*ab_z);
+    for k in 0..2 {
+        let z = *ab_z;
+        let f = |x: f64| {
+            let mut moved = z;
+            moved[k] = x;
+            log_f(moved)
+        };
+        let (x1, f1) = slice_update(z[k], here, HYPER_SLICE_WIDTH, f, rng);
+        ab_z[k] = x1;
+        here = f1;
+    }
+    let (a, b) = MU_HYPERPRIOR.alpha_beta(*ab_z);
+    // Normal-Inverse-Gamma: s0^2 | z ~ InvGamma, then m0 | s0^2, z ~ Normal (m0 flat).
+    let mean = sum_z / n_sites;
+    let ss = (sum_z2 - n_sites * mean * mean).max(0.0);
+    let (shape, scale) = LOG_PHI_VARIANCE_PRIOR;
+    let variance = (scale + 0.5 * ss) / gamma(shape + 0.5 * (n_sites - 1.0), rng);
+    let m0 = mean + (variance / n_sites).sqrt() * normal(rng);
+    *h = [a, b, m0, variance.sqrt()];
+}
+
+/// Stage 1: the joint sampler on `batch` (the first sites), hyperparameters updated every sweep.
+pub fn learn_hyper(
+    runner: &SiteRunner,
+    batch: &SiteBatch,
+    n_groups: usize,
+    config: &FitConfig,
+) -> Result<Hyper, GpuError> {
+    let n_chains = config.chains as usize;
+    let mut h = vec![INITIAL_HYPER; n_chains];
+    let mut ab_z: Vec<[f64; 2]> = h
+        .iter()
+        .map(|h| [(h[0] / h[1]).ln(), (h[0] + h[1]).ln()])
+        .collect();
+    let mut params = SiteParams {
+        seed: config.seed,
+        n_sites: batch.n_sites() as u32,
+        n_chains: config.chains,
+        n_groups: n_groups as u32,
+        site_offset: 0,
+        first_sweep: 0,
+        warmup: 1,
+        n_draws: 0,
+        init: 1,
+        _pad: [0; 3],
+    };
+    let mut out = SiteOutputs::new(&params);
+    let mut kept: Vec<[f64; 4]> = Vec::new();
+    let sweeps = config.hyper_warmup + config.hyper_draws;
+    for sweep in 0..sweeps {
+        params.first_sweep = sweep;
+        params.init = u32::from(sweep == 0);
+        let hyper32: Vec<[f32; 4]> = h.iter().map(|v| v.map(|x| x as f32)).collect();
+        runner.run(&params, batch, &hyper32, &mut out)?;
+        for chain in 0..n_chains {
+            let mut s = [0.0f64; 6];
+            for site in 0..batch.n_sites() {
+                let [l, l1m, z, _] = out.stats[site * n_chains + chain].map(f64::from);
+                s[1] += l;
+                s[2] += l1m;
+                s[4] += z;
+                s[5] += z * z;
+            }
+            s[0] = (batch.n_sites() * n_groups) as f64;
+            s[3] = batch.n_sites() as f64;
+            // Hyperparameter streams: unit u32::MAX is no site's.
+            let mut rng =
+                UniformStream::new(config.seed, chain as u32, 1, u32::MAX, sweep, Stream::Hyper);
+            update_hyper(&mut h[chain], &mut ab_z[chain], s, &mut rng);
+            if sweep >= config.hyper_warmup {
+                kept.push(h[chain]);
+            }
+        }
+    }
+    let mut mean = [0.0; 4];
+    let mut sd = [0.0; 4];
+    for k in 0..4 {
+        let values: Vec<f64> = kept.iter().map(|v| v[k]).collect();
+        let m = values.iter().sum::<f64>() / values.len().max(1) as f64;
+        let var =
+            values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (values.len().max(2) - 1) as f64;
+        (mean[k], sd[k]) = (m, var.sqrt());
+    }
+    Ok(Hyper {
+        per_chain: h.iter().map(|v| v.map(|x| x as f32)).collect(),
+        mean,
+        sd,
+        sites: batch.n_sites(),
+    })
+}
+
+/// One site's posterior summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteSummary {
+    pub chr: u32,
+    pub pos: u64,
+    pub n_samples: u32,
+    pub coverage_total: u64,
+    pub coverage_min: u32,
+    /// Per group: mean, sd, 2.5% and 97.5% quantiles of mu.
+    pub mu: Vec<[f64; 4]>,
+    /// delta = mu[second] - mu[first]: mean, sd, 2.5%, 97.5%.
+    pub delta: [f64; 4],
+    /// P(delta > d) and P(delta < -d).
+    pub p_above: f64,
+    pub p_below: f64,
+    /// Largest R-hat and smallest bulk ESS over the mus and delta.
+    pub r_hat: f64,
+    pub ess_bulk: f64,
+}
+
+fn moments_and_interval(draws: &mut [f64]) -> [f64; 4] {
+    let n = draws.len() as f64;
+    let mean = draws.iter().sum::<f64>() / n;
+    let sd = (draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    draws.sort_unstable_by(f64::total_cmp);
+    [
+        mean,
+        sd,
+        quantile_sorted(draws, 0.025),
+        quantile_sorted(draws, 0.975),
+    ]
+}
+
+/// Summaries of one chunk's sites from their draws: mu per (site, chain, draw, group).
+pub fn summarize_sites(
+    sites: &[Site],
+    draws: &[f32],
+    n_chains: usize,
+    n_draws: usize,
+    n_groups: usize,
+    compare: (usize, usize),
+    threshold: f64,
+) -> Vec<SiteSummary> {
+    sites
+        .par_iter()
+        .enumerate()
+        .with_min_len(64)
+        .map(|(s, site)| {
+            let value = |chain: usize, draw: usize, g: usize| {
+                f64::from(draws[((s * n_chains + chain) * n_draws + draw) * n_groups + g])
+            };
+            let chains_of = |f: &dyn Fn(usize, usize) -> f64| -> Vec<Vec<f64>> {
+                (0..n_chains)
+                    .map(|c| (0..n_draws).map(|d| f(c, d)).collect())
+                    .collect()
+            };
+            let mut r_hat = f64::NEG_INFINITY;
+            let mut ess = f64::INFINITY;
+            let mut diagnose = |chains: &[Vec<f64>]| {
+                let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+                r_hat = r_hat.max(rhat(&refs));
+                ess = ess.min(ess_bulk(&refs));
+            };
+            let mu: Vec<[f64; 4]> = (0..n_groups)
+                .map(|g| {
+                    let chains = chains_of(&|c, d| value(c, d, g));
+                    diagnose(&chains);
+                    moments_and_interval(&mut chains.concat())
+                })
+                .collect();
+            let (g1, g2) = compare;
+            let delta_chains = chains_of(&|c, d| value(c, d, g2) - value(c, d, g1));
+            diagnose(&delta_chains);
+            let mut pooled = delta_chains.concat();
+            let n = pooled.len() as f64;
+            let p_above = pooled.iter().filter(|&&x| x > threshold).count() as f64 / n;
+            let p_below = pooled.iter().filter(|&&x| x < -threshold).count() as f64 / n;
+            let delta = moments_and_interval(&mut pooled);
+            SiteSummary {
+                chr: site.chr,
+                pos: site.pos,
+                n_samples: site.counts.len() as u32,
+                coverage_total: site.counts.iter().map(|c| u64::from(c.2)).sum(),
+                coverage_min: site.counts.iter().map(|c| c.2).min().unwrap_or(0),
+                mu,
+                delta,
+                p_above,
+                p_below,
+                r_hat,
+                ess_bulk: ess,
+            }
+        })
+        .collect()
+}
+
+/// Pulls up to `n` sites from the merge.
+pub fn next_sites(merger: &mut SiteMerger, n: usize) -> Result<Vec<Site>, crate::data::InputError> {
+    let mut sites = Vec::with_capacity(n.min(1 << 20));
+    while sites.len() < n {
+        match merger.next_site()? {
+            Some(site) => sites.push(site),
+            None => break,
+        }
+    }
+    Ok(sites)
+}
+
+/// Stage 2 on one chunk: every site's chains with the stage-1 hyperparameters.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_chunk(
+    runner: &SiteRunner,
+    sites: &[Site],
+    sample_group: &[u32],
+    n_groups: usize,
+    site_offset: u32,
+    hyper: &Hyper,
+    config: &FitConfig,
+    compare: (usize, usize),
+    threshold: f64,
+) -> Result<ChunkResult, GpuError> {
+    let batch = site_batch(sites, sample_group);
+    let params = SiteParams {
+        seed: config.seed,
+        n_sites: sites.len() as u32,
+        n_chains: config.chains,
+        n_groups: n_groups as u32,
+        site_offset,
+        // Stage 2's sweeps are numbered after stage 1's, so the two never share random numbers.
+        first_sweep: config.hyper_warmup + config.hyper_draws,
+        warmup: config.warmup,
+        n_draws: config.draws,
+        init: 1,
+        _pad: [0; 3],
+    };
+    let mut out = SiteOutputs::new(&params);
+    let t0 = Instant::now();
+    runner.run(&params, &batch, &hyper.per_chain, &mut out)?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let summaries = summarize_sites(
+        sites,
+        &out.draws,
+        config.chains as usize,
+        config.draws as usize,
+        n_groups,
+        compare,
+        threshold,
+    );
+    let accepted: f64 = out.stats.iter().map(|s| f64::from(s[3])).sum();
+    let steps = out.stats.len() as f64 * f64::from(config.warmup + config.draws);
+    Ok(ChunkResult {
+        summaries,
+        device_seconds: seconds,
+        acceptance: accepted / steps.max(1.0),
+    })
+}
+
+/// What one chunk gave.
+pub struct ChunkResult {
+    pub summaries: Vec<SiteSummary>,
+    /// Seconds in the site update (kernel, transfers and waits).
+    pub device_seconds: f64,
+    /// Share of the Metropolis proposals accepted.
+    pub acceptance: f64,
+}

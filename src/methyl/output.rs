@@ -1,0 +1,399 @@
+//! The methylation outputs: `sites.parquet` (one row per site, written chunk by chunk),
+//! then the calls: `dml.parquet` (differentially methylated loci at a Bayesian FDR) and
+//! `dmr.parquet` (regions merged from neighbouring loci).
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+
+use crate::methyl::fit::SiteSummary;
+use crate::output::{atomic_write, writer_properties};
+
+/// Schema versions in the footer's `betagibbs.schema`.
+pub const SITES_SCHEMA: &str = "methylation-sites/1";
+pub const DML_SCHEMA: &str = "methylation-dml/1";
+pub const DMR_SCHEMA: &str = "methylation-dmr/1";
+
+/// Columns per group: `mu_<group>_mean`, `_sd`, `_q2_5`, `_q97_5`.
+const MU_COLUMNS: [&str; 4] = ["mean", "sd", "q2_5", "q97_5"];
+
+pub fn sites_schema(groups: &[String]) -> SchemaRef {
+    let mut fields = vec![
+        Field::new("chr", DataType::Utf8, false),
+        Field::new("pos", DataType::Int64, false),
+        Field::new("n_samples", DataType::Int32, false),
+        Field::new("coverage_total", DataType::Int64, false),
+        Field::new("coverage_min", DataType::Int32, false),
+    ];
+    for g in groups {
+        for c in MU_COLUMNS {
+            fields.push(Field::new(format!("mu_{g}_{c}"), DataType::Float64, false));
+        }
+    }
+    for c in [
+        "delta_mean",
+        "delta_sd",
+        "delta_q2_5",
+        "delta_q97_5",
+        "p_delta_above",
+        "p_delta_below",
+        "p_dm",
+    ] {
+        fields.push(Field::new(c, DataType::Float64, false));
+    }
+    fields.push(Field::new("r_hat", DataType::Float64, true));
+    fields.push(Field::new("ess_bulk", DataType::Float64, true));
+    Arc::new(Schema::new(fields))
+}
+
+/// One chunk's rows as a record batch.
+pub fn sites_batch(
+    schema: &SchemaRef,
+    chromosomes: &[String],
+    rows: &[SiteSummary],
+) -> Result<RecordBatch> {
+    let f64_col = |f: &dyn Fn(&SiteSummary) -> f64| -> ArrayRef {
+        Arc::new(Float64Array::from_iter_values(rows.iter().map(f)))
+    };
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| chromosomes[r.chr as usize].as_str()),
+        )),
+        Arc::new(Int64Array::from_iter_values(
+            rows.iter().map(|r| r.pos as i64),
+        )),
+        Arc::new(Int32Array::from_iter_values(
+            rows.iter().map(|r| r.n_samples as i32),
+        )),
+        Arc::new(Int64Array::from_iter_values(
+            rows.iter().map(|r| r.coverage_total as i64),
+        )),
+        Arc::new(Int32Array::from_iter_values(
+            rows.iter().map(|r| r.coverage_min as i32),
+        )),
+    ];
+    let n_groups = rows.first().map_or(0, |r| r.mu.len());
+    for g in 0..n_groups {
+        for k in 0..4 {
+            columns.push(f64_col(&|r| r.mu[g][k]));
+        }
+    }
+    for k in 0..4 {
+        columns.push(f64_col(&|r| r.delta[k]));
+    }
+    columns.push(f64_col(&|r| r.p_above));
+    columns.push(f64_col(&|r| r.p_below));
+    columns.push(f64_col(&|r| r.p_above + r.p_below));
+    columns.push(f64_col(&|r| r.r_hat));
+    columns.push(f64_col(&|r| r.ess_bulk));
+    if rows.is_empty() {
+        return Ok(RecordBatch::new_empty(schema.clone()));
+    }
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
+}
+
+/// Streams chunks of rows into a Parquet file, one row group per chunk.
+pub struct SitesWriter<'f> {
+    writer: ArrowWriter<&'f mut File>,
+    schema: SchemaRef,
+}
+
+impl<'f> SitesWriter<'f> {
+    pub fn new(
+        file: &'f mut File,
+        groups: &[String],
+        metadata: &[(String, String)],
+    ) -> Result<Self> {
+        let schema = sites_schema(groups);
+        let props = writer_properties(SITES_SCHEMA, &["chr"], None, metadata)?;
+        Ok(SitesWriter {
+            writer: ArrowWriter::try_new(file, schema.clone(), Some(props))?,
+            schema,
+        })
+    }
+
+    pub fn write(&mut self, chromosomes: &[String], rows: &[SiteSummary]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.writer
+            .write(&sites_batch(&self.schema, chromosomes, rows)?)?;
+        self.writer.flush()?;
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<()> {
+        self.writer.close()?;
+        Ok(())
+    }
+}
+
+/// Bins of the histogram of P(DM) that sets the Bayesian FDR threshold in bounded memory.
+const FDR_BINS: usize = 10_000;
+
+/// Posterior probabilities of differential methylation, binned: enough to choose the
+/// Bayesian FDR threshold (Müller, Parmigiani & Rice 2006) for any number of sites.
+pub struct FdrHistogram {
+    count: Vec<u64>,
+    /// Σ (1 - p) per bin: the expected false discoveries if the bin is called.
+    false_mass: Vec<f64>,
+}
+
+impl Default for FdrHistogram {
+    fn default() -> Self {
+        FdrHistogram {
+            count: vec![0; FDR_BINS],
+            false_mass: vec![0.0; FDR_BINS],
+        }
+    }
+}
+
+impl FdrHistogram {
+    pub fn add(&mut self, p: f64) {
+        let bin = ((p * FDR_BINS as f64) as usize).min(FDR_BINS - 1);
+        self.count[bin] += 1;
+        self.false_mass[bin] += 1.0 - p;
+    }
+
+    /// The smallest threshold t (a bin edge) such that calling every site with P(DM) >= t
+    /// has expected FDR = mean(1 - p) <= `fdr`; with it the number called and that FDR.
+    pub fn threshold(&self, fdr: f64) -> (f64, u64, f64) {
+        let (mut n, mut mass) = (0u64, 0.0);
+        let mut best = (1.0 + f64::EPSILON, 0, 0.0);
+        for bin in (0..FDR_BINS).rev() {
+            n += self.count[bin];
+            mass += self.false_mass[bin];
+            if n > 0 && mass / n as f64 <= fdr {
+                best = (bin as f64 / FDR_BINS as f64, n, mass / n as f64);
+            } else if n > 0 {
+                break;
+            }
+        }
+        best
+    }
+}
+
+/// Rules for merging loci into regions (as DSS's callDMR: minimum loci, largest gap).
+#[derive(Debug, Clone, Copy)]
+pub struct DmrRule {
+    pub min_cpgs: u32,
+    pub max_gap: u64,
+}
+
+/// Second pass: read sites.parquet, keep the loci at or above `threshold`, write them to
+/// `dml`, and merge neighbours with the same sign of delta into regions in `dmr`.
+pub fn write_calls(
+    sites: &Path,
+    dml: &Path,
+    dmr: &Path,
+    threshold: f64,
+    rule: DmrRule,
+    metadata: &[(String, String)],
+) -> Result<(u64, u64)> {
+    let open = || -> Result<_> {
+        let file = File::open(sites).with_context(|| format!("reading {}", sites.display()))?;
+        Ok(ParquetRecordBatchReaderBuilder::try_new(file)?.build()?)
+    };
+    let schema = ParquetRecordBatchReaderBuilder::try_new(File::open(sites)?)?
+        .schema()
+        .clone();
+    let mut n_dml = 0u64;
+    let mut regions = RegionBuilder::new(rule);
+    atomic_write(dml, |file| {
+        let props = writer_properties(DML_SCHEMA, &["chr"], None, metadata)?;
+        let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+        for batch in open()? {
+            let batch = batch?;
+            let p = column::<Float64Array>(&batch, "p_dm")?;
+            let keep = BooleanArray::from_iter((0..p.len()).map(|i| Some(p.value(i) >= threshold)));
+            let kept = arrow::compute::filter_record_batch(&batch, &keep)?;
+            n_dml += kept.num_rows() as u64;
+            let chr = column::<StringArray>(&kept, "chr")?;
+            let pos = column::<Int64Array>(&kept, "pos")?;
+            let delta = column::<Float64Array>(&kept, "delta_mean")?;
+            let pdm = column::<Float64Array>(&kept, "p_dm")?;
+            for i in 0..kept.num_rows() {
+                regions.push(
+                    chr.value(i),
+                    pos.value(i) as u64,
+                    delta.value(i),
+                    pdm.value(i),
+                );
+            }
+            if kept.num_rows() > 0 {
+                writer.write(&kept)?;
+            }
+        }
+        writer.close()?;
+        Ok(())
+    })?;
+    let rows = regions.finish();
+    let n_dmr = rows.len() as u64;
+    atomic_write(dmr, |file| {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("chr", DataType::Utf8, false),
+            Field::new("start", DataType::Int64, false),
+            Field::new("end", DataType::Int64, false),
+            Field::new("n_cpgs", DataType::Int32, false),
+            Field::new("delta_mean", DataType::Float64, false),
+            Field::new("p_dm_mean", DataType::Float64, false),
+        ]));
+        let props = writer_properties(DMR_SCHEMA, &["chr"], None, metadata)?;
+        let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|r| r.chr.as_str()),
+                )),
+                Arc::new(Int64Array::from_iter_values(
+                    rows.iter().map(|r| r.start as i64),
+                )),
+                Arc::new(Int64Array::from_iter_values(
+                    rows.iter().map(|r| r.end as i64),
+                )),
+                Arc::new(Int32Array::from_iter_values(
+                    rows.iter().map(|r| r.n_cpgs as i32),
+                )),
+                Arc::new(Float64Array::from_iter_values(
+                    rows.iter().map(|r| r.delta_sum / f64::from(r.n_cpgs)),
+                )),
+                Arc::new(Float64Array::from_iter_values(
+                    rows.iter().map(|r| r.p_sum / f64::from(r.n_cpgs)),
+                )),
+            ],
+        )?;
+        writer.write(&batch)?;
+        writer.close()?;
+        Ok(())
+    })?;
+    Ok((n_dml, n_dmr))
+}
+
+fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {
+    batch
+        .column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .with_context(|| format!("column {name} missing or of the wrong type"))
+}
+
+/// A region being grown from consecutive loci.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Region {
+    pub chr: String,
+    pub start: u64,
+    pub end: u64,
+    pub n_cpgs: u32,
+    pub delta_sum: f64,
+    pub p_sum: f64,
+}
+
+/// Merges called loci, in genome order, into regions: same chromosome, gap at most
+/// `max_gap`, same sign of delta; regions with fewer than `min_cpgs` loci are dropped.
+pub struct RegionBuilder {
+    rule: DmrRule,
+    open: Option<Region>,
+    done: Vec<Region>,
+}
+
+impl RegionBuilder {
+    pub fn new(rule: DmrRule) -> Self {
+        RegionBuilder {
+            rule,
+            open: None,
+            done: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, chr: &str, pos: u64, delta: f64, p: f64) {
+        if let Some(r) = &mut self.open {
+            let joins = r.chr == chr
+                && pos.saturating_sub(r.end) <= self.rule.max_gap
+                && (r.delta_sum > 0.0) == (delta > 0.0);
+            if joins {
+                r.end = pos;
+                r.n_cpgs += 1;
+                r.delta_sum += delta;
+                r.p_sum += p;
+                return;
+            }
+        }
+        self.close();
+        self.open = Some(Region {
+            chr: chr.to_string(),
+            start: pos,
+            end: pos,
+            n_cpgs: 1,
+            delta_sum: delta,
+            p_sum: p,
+        });
+    }
+
+    fn close(&mut self) {
+        if let Some(r) = self.open.take() {
+            if r.n_cpgs >= self.rule.min_cpgs {
+                self.done.push(r);
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> Vec<Region> {
+        self.close();
+        self.done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fdr_threshold_calls_the_largest_set_within_the_target() {
+        let mut h = FdrHistogram::default();
+        for p in [0.999, 0.99, 0.98, 0.9, 0.5, 0.1] {
+            h.add(p);
+        }
+        // Called in decreasing p: mean(1 - p) = 0.001, 0.0055, 0.0103, 0.0328, 0.1262, ...
+        let (t, n, fdr) = h.threshold(0.05);
+        assert_eq!(n, 4);
+        assert!(
+            (t - 0.9).abs() < 1e-3 && (fdr - 0.0328).abs() < 1e-3,
+            "{t} {fdr}"
+        );
+        assert_eq!(h.threshold(0.0001).1, 0);
+    }
+
+    #[test]
+    fn regions_merge_close_loci_of_one_sign() {
+        let mut b = RegionBuilder::new(DmrRule {
+            min_cpgs: 3,
+            max_gap: 50,
+        });
+        for (chr, pos, delta) in [
+            ("chr1", 100, 0.3),
+            ("chr1", 120, 0.4),
+            ("chr1", 160, 0.2), // a region of 3
+            ("chr1", 400, 0.3),
+            ("chr1", 420, 0.3), // too few
+            ("chr1", 440, -0.3),
+            ("chr1", 450, -0.2),
+            ("chr1", 460, -0.5), // sign change: new region
+            ("chr2", 470, -0.4), // new chromosome
+        ] {
+            b.push(chr, pos, delta, 0.99);
+        }
+        let r = b.finish();
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[0].start, r[0].end, r[0].n_cpgs), (100, 160, 3));
+        assert_eq!((r[1].start, r[1].end, r[1].n_cpgs), (440, 460, 3));
+        assert!(r[1].delta_sum < 0.0);
+    }
+}

@@ -1,0 +1,218 @@
+//! `betagibbs methyl`: read a sample sheet, fit every site, call DMLs and DMRs.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::app::{describe_device, open_device, UserError};
+use crate::cli::DeviceChoice;
+use crate::methyl::fit::{fit_chunk, learn_hyper, next_sites, FitConfig, SiteDevice, SiteRunner};
+use crate::methyl::merge::{SiteFilter, SiteMerger};
+use crate::methyl::output::{write_calls, DmrRule, FdrHistogram, SitesWriter};
+use crate::methyl::sheet::SampleSheet;
+use crate::methyl::site::MAX_GROUPS;
+use crate::output::atomic_write;
+
+/// Everything `methyl` needs, validated.
+#[derive(Debug, Clone)]
+pub struct MethylConfig {
+    pub sheet: PathBuf,
+    /// delta = mu[second] - mu[first].
+    pub compare: (String, String),
+    pub filter: SiteFilter,
+    /// d of P(delta > d) and P(delta < -d).
+    pub threshold: f64,
+    /// Target Bayesian FDR of the DML calls.
+    pub fdr: f64,
+    pub dmr: DmrRule,
+    pub fit: FitConfig,
+    pub device: DeviceChoice,
+    pub out: PathBuf,
+    pub quiet: bool,
+}
+
+/// What a run did, for the caller and the benchmark.
+#[derive(Debug, Clone)]
+pub struct MethylReport {
+    pub sites: u64,
+    pub seconds: f64,
+    pub device_seconds: f64,
+    pub acceptance: f64,
+    pub dml: u64,
+    pub dmr: u64,
+    pub bytes_per_site: Option<f64>,
+    pub device: String,
+}
+
+pub fn run_methyl(config: &MethylConfig) -> anyhow::Result<MethylReport> {
+    let start = Instant::now();
+    let user = |e: crate::data::InputError| UserError(e.0);
+    let sheet = SampleSheet::read(&config.sheet).map_err(user)?;
+    let (groups, sample_group) = sheet.groups();
+    if groups.len() > MAX_GROUPS {
+        return Err(UserError(format!(
+            "{}: {} groups; at most {MAX_GROUPS} are supported",
+            config.sheet.display(),
+            groups.len()
+        ))
+        .into());
+    }
+    let compare = (
+        sheet.group_index(&config.compare.0).map_err(user)?,
+        sheet.group_index(&config.compare.1).map_err(user)?,
+    );
+    if config.out.exists() && !config.out.is_dir() {
+        return Err(UserError(format!(
+            "--out {}: exists and is not a directory",
+            config.out.display()
+        ))
+        .into());
+    }
+    let mut merger = SiteMerger::open(&sheet, config.filter).map_err(user)?;
+    let gpu = open_device(config.device)?;
+    let device_name = describe_device(gpu.as_ref());
+    let device = gpu.as_ref().map_or(SiteDevice::Cpu, SiteDevice::Gpu);
+    let n_samples = sheet.samples.len();
+    let max_samples = config.fit.chunk_sites.max(config.fit.hyper_sites) * n_samples;
+    let runner = SiteRunner::new(&device, &config.fit, max_samples, groups.len());
+
+    let bar = if config.quiet {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {msg} [{elapsed_precise}] {human_pos} sites ({per_sec})",
+            )
+            .expect("valid template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    };
+    bar.set_message(format!("learning the genome-wide priors on {device_name}"));
+    // Stage 1 on the first sites; they also open stage 2's first chunk.
+    let mut pending = next_sites(&mut merger, config.fit.hyper_sites).map_err(user)?;
+    if pending.is_empty() {
+        return Err(UserError(format!(
+            "{}: no site passes the filters (min coverage {}, min samples per group {})",
+            config.sheet.display(),
+            config.filter.min_coverage,
+            config.filter.min_samples_per_group
+        ))
+        .into());
+    }
+    let hyper_batch = crate::methyl::fit::site_batch(&pending, &sample_group);
+    let hyper = learn_hyper(&runner, &hyper_batch, groups.len(), &config.fit).context("stage 1")?;
+    drop(hyper_batch);
+
+    let mut metadata = vec![
+        ("betagibbs.version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+        (
+            "betagibbs.model".to_string(),
+            "m[j] ~ BetaBinomial(n[j], mu[g] phi, (1 - mu[g]) phi) per site; mu[g] ~ Beta(a, b); log phi ~ Normal(m0, s0^2)"
+                .to_string(),
+        ),
+        ("betagibbs.sample_sheet".to_string(), config.sheet.display().to_string()),
+        ("betagibbs.groups".to_string(), groups.join(",")),
+        ("betagibbs.delta".to_string(), format!("mu_{} - mu_{}", config.compare.1, config.compare.0)),
+        ("betagibbs.threshold".to_string(), config.threshold.to_string()),
+        ("betagibbs.chains".to_string(), config.fit.chains.to_string()),
+        ("betagibbs.warmup".to_string(), config.fit.warmup.to_string()),
+        ("betagibbs.draws".to_string(), config.fit.draws.to_string()),
+        ("betagibbs.seed".to_string(), config.fit.seed.to_string()),
+        ("betagibbs.device".to_string(), device_name.clone()),
+        (
+            "betagibbs.hyper".to_string(),
+            format!(
+                "from the first {} sites: a = {:.4} ± {:.4}, b = {:.4} ± {:.4}, m0 = {:.4} ± {:.4}, s0 = {:.4} ± {:.4}",
+                hyper.sites, hyper.mean[0], hyper.sd[0], hyper.mean[1], hyper.sd[1], hyper.mean[2], hyper.sd[2], hyper.mean[3], hyper.sd[3]
+            ),
+        ),
+    ];
+    std::fs::create_dir_all(&config.out)
+        .with_context(|| format!("creating {}", config.out.display()))?;
+    let sites_path = config.out.join("sites.parquet");
+    let mut histogram = FdrHistogram::default();
+    let (mut n_sites, mut device_seconds, mut accepted_weighted) = (0u64, 0.0, 0.0);
+    bar.set_message(format!("fitting sites on {device_name}"));
+    atomic_write(&sites_path, |file| {
+        let mut writer = SitesWriter::new(file, &groups, &metadata)?;
+        loop {
+            let want = config.fit.chunk_sites.saturating_sub(pending.len());
+            pending.extend(next_sites(&mut merger, want).map_err(user)?);
+            if pending.is_empty() {
+                break;
+            }
+            let chunk = fit_chunk(
+                &runner,
+                &pending,
+                &sample_group,
+                groups.len(),
+                n_sites as u32,
+                &hyper,
+                &config.fit,
+                compare,
+                config.threshold,
+            )?;
+            for s in &chunk.summaries {
+                histogram.add(s.p_above + s.p_below);
+            }
+            writer.write(&merger.chromosomes, &chunk.summaries)?;
+            n_sites += pending.len() as u64;
+            device_seconds += chunk.device_seconds;
+            accepted_weighted += chunk.acceptance * pending.len() as f64;
+            bar.inc(pending.len() as u64);
+            pending.clear();
+        }
+        writer.finish()
+    })?;
+    let (threshold, called, expected_fdr) = histogram.threshold(config.fdr);
+    metadata.push(("betagibbs.fdr".to_string(), config.fdr.to_string()));
+    metadata.push((
+        "betagibbs.p_dm_threshold".to_string(),
+        threshold.to_string(),
+    ));
+    let (n_dml, n_dmr) = write_calls(
+        &sites_path,
+        &config.out.join("dml.parquet"),
+        &config.out.join("dmr.parquet"),
+        threshold,
+        config.dmr,
+        &metadata,
+    )?;
+    debug_assert_eq!(n_dml, called);
+    bar.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    let report = MethylReport {
+        sites: n_sites,
+        seconds,
+        device_seconds,
+        acceptance: accepted_weighted / n_sites.max(1) as f64,
+        dml: n_dml,
+        dmr: n_dmr,
+        bytes_per_site: runner.bytes_per_site(),
+        device: device_name,
+    };
+    eprintln!(
+        "betagibbs: {} of {} sites passed the filters; priors from the first {}: mu ~ Beta({:.3}, {:.3}), log phi ~ Normal({:.3}, {:.3}^2)",
+        merger.sites_kept, merger.sites_seen, hyper.sites, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3]
+    );
+    eprintln!(
+        "betagibbs: {} sites in {:.2} s ({:.0} sites/s, {:.0}% in the site update, acceptance {:.2}) on {}",
+        n_sites,
+        seconds,
+        n_sites as f64 / seconds,
+        100.0 * device_seconds / seconds,
+        report.acceptance,
+        report.device
+    );
+    eprintln!(
+        "betagibbs: {n_dml} DMLs at P(|delta| > {}) >= {threshold:.4} (expected FDR {expected_fdr:.4} <= {}), {n_dmr} DMRs; wrote {}",
+        config.threshold,
+        config.fdr,
+        config.out.display()
+    );
+    Ok(report)
+}

@@ -1,0 +1,461 @@
+//! The per-site update of the methylation model: CPU twin of `shaders/site_update.wgsl`
+//! (same operations, same order, same random stream), the structs it shares with the
+//! shader, and the GPU stage that runs it.
+
+use bytemuck::{Pod, Zeroable};
+use rayon::prelude::*;
+
+use crate::betabinom::{beta_binomial_log_ratio, ln_beta_f32};
+use crate::gpu::{dispatch_grid, Gpu, GpuError};
+use crate::rng::{counter, philox4x32_10, uniform_f32, Stream};
+use crate::variates::{log_beta_variate, standard_normal, DrawSite};
+
+/// Most groups a design may have (keep in sync with MAX_GROUPS in site_update.wgsl).
+pub const MAX_GROUPS: usize = 8;
+/// Floats of state per (site, chain): logit mu per group, then log phi (keep in sync).
+pub const STATE_STRIDE: usize = MAX_GROUPS + 1;
+/// Random-walk step sds of log phi and of each logit mu (keep in sync with site_update.wgsl).
+const RW_LOG_PHI: f32 = 1.0;
+const RW_LOGIT_MU: f32 = 0.5;
+/// `only_group` value meaning every group.
+const ALL_GROUPS: usize = MAX_GROUPS;
+
+/// Uniform parameters of one site_update dispatch (keep in sync with SiteParams in
+/// shaders/shared/site_layout.wgsl).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct SiteParams {
+    pub seed: u32,
+    pub n_sites: u32,
+    pub n_chains: u32,
+    pub n_groups: u32,
+    /// Global number of the dispatch's first site: counter word 1 of its random numbers.
+    pub site_offset: u32,
+    pub first_sweep: u32,
+    /// Sweeps run: `warmup` unrecorded, then `n_draws` recorded.
+    pub warmup: u32,
+    pub n_draws: u32,
+    /// Nonzero: start from the proposal, not from the state.
+    pub init: u32,
+    pub _pad: [u32; 3],
+}
+
+/// One sample's counts at a site (keep in sync with SiteSample in site_layout.wgsl).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq, Eq)]
+pub struct SiteSample {
+    pub group: u32,
+    pub methylated: u32,
+    pub total: u32,
+    pub _pad: u32,
+}
+
+/// The sites of one dispatch: samples in CSR form.
+#[derive(Debug, Clone, Default)]
+pub struct SiteBatch {
+    pub samples: Vec<SiteSample>,
+    /// len n_sites + 1.
+    pub offsets: Vec<u32>,
+}
+
+impl SiteBatch {
+    pub fn n_sites(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+}
+
+/// Outputs of one dispatch, sized by `SiteOutputs::new`.
+pub struct SiteOutputs {
+    /// Per (site, chain): STATE_STRIDE floats.
+    pub state: Vec<f32>,
+    /// mu per (site, chain, draw, group).
+    pub draws: Vec<f32>,
+    /// (Σ log mu, Σ log(1 - mu), log phi, accepted steps) per (site, chain).
+    pub stats: Vec<[f32; 4]>,
+}
+
+impl SiteOutputs {
+    pub fn new(params: &SiteParams) -> SiteOutputs {
+        let n = params.n_sites as usize * params.n_chains as usize;
+        SiteOutputs {
+            state: vec![0.0; n * STATE_STRIDE],
+            draws: vec![0.0; n * params.n_draws as usize * params.n_groups as usize],
+            stats: vec![[0.0; 4]; n],
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Point {
+    log_mu: [f32; MAX_GROUPS],
+    log_1m: [f32; MAX_GROUPS],
+    z: f32,
+}
+
+#[inline]
+fn softplus(x: f32) -> f32 {
+    x.max(0.0) + (1.0 + (-x.abs()).exp()).ln()
+}
+
+struct Site<'a> {
+    samples: &'a [SiteSample],
+    n_groups: usize,
+    h: [f32; 4],
+}
+
+impl Site<'_> {
+    fn proposal_shapes(&self, z: f32) -> [[f32; 2]; MAX_GROUPS] {
+        let mut shapes = [[0.0f32; 2]; MAX_GROUPS];
+        for s in shapes.iter_mut().take(self.n_groups) {
+            *s = [self.h[0], self.h[1]];
+        }
+        let phi = z.exp();
+        for s in self.samples {
+            let c = (phi + 1.0) / (phi + s.total as f32);
+            let g = &mut shapes[s.group as usize];
+            g[0] += c * s.methylated as f32;
+            g[1] += c * (s.total - s.methylated) as f32;
+        }
+        shapes
+    }
+
+    /// log posterior density at p up to a constant; with `only_group` < MAX_GROUPS, just
+    /// the terms that involve that group's mu.
+    fn log_target(&self, p: &Point, only_group: usize) -> f32 {
+        let phi = p.z.exp();
+        let mut lp = 0.0f32;
+        for s in self.samples {
+            let g = s.group as usize;
+            if only_group < MAX_GROUPS && g != only_group {
+                continue;
+            }
+            lp += beta_binomial_log_ratio(
+                s.methylated as f32,
+                s.total as f32,
+                p.log_mu[g].exp() * phi,
+                p.log_1m[g].exp() * phi,
+            );
+        }
+        for g in 0..self.n_groups {
+            if only_group >= MAX_GROUPS || g == only_group {
+                lp += (self.h[0] - 1.0) * p.log_mu[g] + (self.h[1] - 1.0) * p.log_1m[g];
+            }
+        }
+        if only_group >= MAX_GROUPS {
+            let u = (p.z - self.h[2]) / self.h[3];
+            lp -= 0.5 * u * u;
+        }
+        lp
+    }
+
+    fn log_proposal(&self, p: &Point, shapes: &[[f32; 2]; MAX_GROUPS]) -> f32 {
+        let u = (p.z - self.h[2]) / self.h[3];
+        let mut lq = -0.5 * u * u;
+        for (g, q) in shapes.iter().enumerate().take(self.n_groups) {
+            lq += (q[0] - 1.0) * p.log_mu[g] + (q[1] - 1.0) * p.log_1m[g] - ln_beta_f32(q[0], q[1]);
+        }
+        lq
+    }
+}
+
+fn site_words(index: u32, site: u32, sweep: u32, key: [u32; 2]) -> [u32; 4] {
+    philox4x32_10(counter(index, site, sweep, Stream::Site, 0), key)
+}
+
+/// One invocation of site_update.wgsl's `main`.
+#[allow(clippy::needless_range_loop)] // indexed as the shader indexes
+fn run_one(
+    params: &SiteParams,
+    batch: &SiteBatch,
+    hyper: &[[f32; 4]],
+    invocation: usize,
+    state: &mut [f32],
+    draws: &mut [f32],
+) -> [f32; 4] {
+    let n_chains = params.n_chains as usize;
+    let (site, chain) = (invocation / n_chains, invocation % n_chains);
+    let global_site = params.site_offset + site as u32;
+    let key = [params.seed, chain as u32];
+    let range = batch.offsets[site] as usize..batch.offsets[site + 1] as usize;
+    let n_groups = params.n_groups as usize;
+    let h = hyper[chain];
+    let ctx = Site {
+        samples: &batch.samples[range],
+        n_groups,
+        h,
+    };
+    let mut here = Point {
+        log_mu: [0.0; MAX_GROUPS],
+        log_1m: [0.0; MAX_GROUPS],
+        z: 0.0,
+    };
+    let fresh = params.init != 0;
+    let mut lp_here = f32::NEG_INFINITY;
+    if !fresh {
+        for g in 0..n_groups {
+            let u = state[g];
+            here.log_mu[g] = -softplus(-u);
+            here.log_1m[g] = -softplus(u);
+        }
+        here.z = state[MAX_GROUPS];
+        lp_here = ctx.log_target(&here, ALL_GROUPS);
+    }
+    let mut accepted = 0.0f32;
+    for k in 0..params.warmup + params.n_draws {
+        let sweep = params.first_sweep + k;
+        // 1. Independence proposal.
+        let words = site_words(0, global_site, sweep, key);
+        let mut there = here;
+        there.z = h[2] + h[3] * standard_normal(words[0], words[1]);
+        let shapes_there = ctx.proposal_shapes(there.z);
+        for (g, q) in shapes_there.iter().enumerate().take(n_groups) {
+            let draw = DrawSite {
+                key,
+                index: g as u32,
+                unit: global_site,
+                sweep,
+            };
+            [there.log_mu[g], there.log_1m[g]] = log_beta_variate(q[0], q[1], draw);
+        }
+        let lp_there = ctx.log_target(&there, ALL_GROUPS);
+        let log_ratio = if fresh && k == 0 {
+            3.0e38
+        } else {
+            let shapes_here = ctx.proposal_shapes(here.z);
+            (lp_there - ctx.log_proposal(&there, &shapes_there))
+                - (lp_here - ctx.log_proposal(&here, &shapes_here))
+        };
+        if uniform_f32(words[2]).ln() < log_ratio {
+            here = there;
+            lp_here = lp_there;
+            accepted += 1.0;
+        }
+        // 2. Random walk on log phi.
+        let wz = site_words(1, global_site, sweep, key);
+        let mut moved = here;
+        moved.z = here.z + RW_LOG_PHI * standard_normal(wz[0], wz[1]);
+        let lp_moved = ctx.log_target(&moved, ALL_GROUPS);
+        if uniform_f32(wz[2]).ln() < lp_moved - lp_here {
+            here = moved;
+            lp_here = lp_moved;
+        }
+        // 3. Random walk on each logit mu; its target gains the Jacobian mu (1 - mu).
+        for g in 0..n_groups {
+            let wg = site_words(2 + g as u32, global_site, sweep, key);
+            let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg[0], wg[1]);
+            let mut step = here;
+            step.log_mu[g] = -softplus(-u1);
+            step.log_1m[g] = -softplus(u1);
+            let before = ctx.log_target(&here, g);
+            let after = ctx.log_target(&step, g);
+            let jacobian = step.log_mu[g] + step.log_1m[g] - here.log_mu[g] - here.log_1m[g];
+            if uniform_f32(wg[2]).ln() < after - before + jacobian {
+                lp_here += after - before;
+                here = step;
+            }
+        }
+        if k >= params.warmup {
+            let d = (k - params.warmup) as usize;
+            for g in 0..n_groups {
+                draws[d * n_groups + g] = here.log_mu[g].exp();
+            }
+        }
+    }
+    let (mut sum_log, mut sum_log1m) = (0.0f32, 0.0f32);
+    for g in 0..n_groups {
+        state[g] = here.log_mu[g] - here.log_1m[g];
+        sum_log += here.log_mu[g];
+        sum_log1m += here.log_1m[g];
+    }
+    state[MAX_GROUPS] = here.z;
+    [sum_log, sum_log1m, here.z, accepted]
+}
+
+/// Run site_update for every (site, chain) of `params` on all cores: the shader's contract.
+pub fn site_update(
+    params: &SiteParams,
+    batch: &SiteBatch,
+    hyper: &[[f32; 4]],
+    out: &mut SiteOutputs,
+) {
+    assert!(params.n_groups as usize <= MAX_GROUPS);
+    assert_eq!(batch.n_sites(), params.n_sites as usize);
+    let per_draws = params.n_draws as usize * params.n_groups as usize;
+    let work = out
+        .state
+        .par_chunks_mut(STATE_STRIDE)
+        .zip(out.stats.par_iter_mut());
+    if per_draws == 0 {
+        // No recorded draws (hyperparameter sweeps): nothing to pair the invocations with.
+        work.enumerate()
+            .with_min_len(16)
+            .for_each(|(i, (state, stats))| {
+                *stats = run_one(params, batch, hyper, i, state, &mut []);
+            });
+    } else {
+        work.zip(out.draws.par_chunks_mut(per_draws))
+            .enumerate()
+            .with_min_len(16)
+            .for_each(|(i, ((state, stats), draws))| {
+                *stats = run_one(params, batch, hyper, i, state, draws);
+            });
+    }
+}
+
+/// The site_update shader on a GPU, with buffers for up to `max_sites` sites per dispatch.
+pub struct SiteStageGpu<'g> {
+    gpu: &'g Gpu,
+    pipeline: wgpu::ComputePipeline,
+    workgroup_size: u32,
+    max_sites: usize,
+    max_samples: usize,
+    n_chains: usize,
+    max_draw_floats: usize,
+    params: wgpu::Buffer,
+    samples: wgpu::Buffer,
+    offsets: wgpu::Buffer,
+    hyper: wgpu::Buffer,
+    state: wgpu::Buffer,
+    draws: wgpu::Buffer,
+    stats: wgpu::Buffer,
+    state_back: wgpu::Buffer,
+    draws_back: wgpu::Buffer,
+    stats_back: wgpu::Buffer,
+    bind: wgpu::BindGroup,
+}
+
+/// The expanded, naga-validated shader (see build.rs).
+pub const SITE_UPDATE_WGSL: &str = include_str!(concat!(env!("OUT_DIR"), "/site_update.wgsl"));
+
+impl<'g> SiteStageGpu<'g> {
+    /// Buffers for dispatches of up to `max_sites` sites holding up to `max_samples`
+    /// samples, `n_chains` chains and `max_draws × n_groups` recorded values per (site, chain).
+    pub fn new(
+        gpu: &'g Gpu,
+        max_sites: usize,
+        max_samples: usize,
+        n_chains: usize,
+        max_draws: usize,
+        n_groups: usize,
+        workgroup_size: u32,
+    ) -> Self {
+        let pipeline = gpu.pipeline(
+            "site_update",
+            SITE_UPDATE_WGSL,
+            &[("WORKGROUP_SIZE", f64::from(workgroup_size))],
+        );
+        let inv = max_sites * n_chains;
+        let max_draw_floats = inv * max_draws * n_groups;
+        let storage = |label, size: usize, extra: wgpu::BufferUsages| {
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: (size as u64).max(16),
+                usage: wgpu::BufferUsages::STORAGE | extra,
+                mapped_at_creation: false,
+            })
+        };
+        let input = wgpu::BufferUsages::COPY_DST;
+        let output = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        let params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("site params"),
+            size: std::mem::size_of::<SiteParams>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let samples = storage("site samples", max_samples * 16, input);
+        let offsets = storage("site offsets", (max_sites + 1) * 4, input);
+        let hyper = storage("site hyper", n_chains * 16, input);
+        let state = storage("site state", inv * STATE_STRIDE * 4, output);
+        let draws = storage("site draws", max_draw_floats * 4, output);
+        let stats = storage("site stats", inv * 16, output);
+        let back = |label, size: usize| gpu.readback_buffer(label, size as u64);
+        let state_back = back("site state readback", inv * STATE_STRIDE * 4);
+        let draws_back = back("site draws readback", max_draw_floats * 4);
+        let stats_back = back("site stats readback", inv * 16);
+        let bind = gpu.bind_group(
+            &pipeline,
+            &[&params, &samples, &offsets, &hyper, &state, &draws, &stats],
+        );
+        SiteStageGpu {
+            gpu,
+            pipeline,
+            workgroup_size,
+            max_sites,
+            max_samples,
+            n_chains,
+            max_draw_floats,
+            params,
+            samples,
+            offsets,
+            hyper,
+            state,
+            draws,
+            stats,
+            state_back,
+            draws_back,
+            stats_back,
+            bind,
+        }
+    }
+
+    /// Bytes of device memory per site at this configuration.
+    pub fn bytes_per_site(&self) -> f64 {
+        let inv = (self.max_sites * self.n_chains) as f64;
+        let total = self.max_samples as f64 * 16.0
+            + (self.max_sites as f64 + 1.0) * 4.0
+            + inv * (STATE_STRIDE as f64 * 4.0 + 16.0) * 2.0
+            + self.max_draw_floats as f64 * 4.0 * 2.0;
+        total / self.max_sites as f64
+    }
+
+    /// One dispatch: the contract of `site_update` (the state is uploaded unless `params.init`).
+    pub fn run(
+        &self,
+        params: &SiteParams,
+        batch: &SiteBatch,
+        hyper: &[[f32; 4]],
+        out: &mut SiteOutputs,
+    ) -> Result<(), GpuError> {
+        assert!(batch.n_sites() <= self.max_sites && batch.samples.len() <= self.max_samples);
+        assert!(
+            out.draws.len() <= self.max_draw_floats && params.n_chains as usize == self.n_chains
+        );
+        let q = &self.gpu.queue;
+        q.write_buffer(&self.params, 0, bytemuck::bytes_of(params));
+        if !batch.samples.is_empty() {
+            q.write_buffer(&self.samples, 0, bytemuck::cast_slice(&batch.samples));
+        }
+        q.write_buffer(&self.offsets, 0, bytemuck::cast_slice(&batch.offsets));
+        q.write_buffer(&self.hyper, 0, bytemuck::cast_slice(hyper));
+        if params.init == 0 && !out.state.is_empty() {
+            q.write_buffer(&self.state, 0, bytemuck::cast_slice(&out.state));
+        }
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &self.bind, &[]);
+            let n = u64::from(params.n_sites) * u64::from(params.n_chains);
+            let (x, y) = dispatch_grid(n, self.workgroup_size);
+            pass.dispatch_workgroups(x, y, 1);
+        }
+        let state_bytes = (out.state.len() * 4) as u64;
+        let draws_bytes = (out.draws.len() * 4) as u64;
+        let stats_bytes = (out.stats.len() * 16) as u64;
+        for (src, dst, n) in [
+            (&self.state, &self.state_back, state_bytes),
+            (&self.draws, &self.draws_back, draws_bytes),
+            (&self.stats, &self.stats_back, stats_bytes),
+        ] {
+            if n > 0 {
+                encoder.copy_buffer_to_buffer(src, 0, dst, 0, n);
+            }
+        }
+        q.submit([encoder.finish()]);
+        self.gpu.read_into(&mut [
+            (&self.state_back, bytemuck::cast_slice_mut(&mut out.state)),
+            (&self.draws_back, bytemuck::cast_slice_mut(&mut out.draws)),
+            (&self.stats_back, bytemuck::cast_slice_mut(&mut out.stats)),
+        ])
+    }
+}
