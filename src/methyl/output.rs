@@ -169,11 +169,14 @@ impl FdrHistogram {
         let (mut n, mut mass) = (0u64, 0.0);
         let mut best = (1.0 + f64::EPSILON, 0, 0.0);
         for bin in (0..FDR_BINS).rev() {
+            if self.count[bin] == 0 {
+                continue; // the threshold sits at the lowest called bin, not in a gap
+            }
             n += self.count[bin];
             mass += self.false_mass[bin];
-            if n > 0 && mass / n as f64 <= fdr {
+            if mass / n as f64 <= fdr {
                 best = (bin as f64 / FDR_BINS as f64, n, mass / n as f64);
-            } else if n > 0 {
+            } else {
                 break;
             }
         }
