@@ -26,6 +26,8 @@ pub enum Command {
     Bench(BenchArgs),
     /// Fit every CpG site of a bisulphite-sequencing study and call differential methylation.
     Methyl(MethylArgs),
+    /// Write a synthetic two-group methylation study drawn from the model, with its truth.
+    Simulate(SimulateArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -408,6 +410,53 @@ impl MethylArgs {
             device: self.device,
             out: self.out,
             quiet: self.quiet,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// CpG sites.
+    #[arg(long, default_value_t = 10_000)]
+    pub sites: u32,
+    /// Samples per group (groups A and B).
+    #[arg(long, default_value_t = 2)]
+    pub replicates: u32,
+    /// Smallest and largest coverage per sample and site, 'LO,HI'.
+    #[arg(long, default_value = "10,40")]
+    pub coverage: String,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u32,
+    /// Output directory: A1.txt ... (DSS format), sheet.tsv, truth.tsv.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+impl SimulateArgs {
+    pub fn into_config(self) -> Result<crate::methyl::simulate::SimulateConfig, UserError> {
+        let coverage = self
+            .coverage
+            .split_once(',')
+            .and_then(|(a, b)| Some((a.trim().parse::<u32>().ok()?, b.trim().parse::<u32>().ok()?)))
+            .filter(|&(a, b)| a >= 1 && a <= b)
+            .ok_or_else(|| {
+                UserError(format!(
+                    "--coverage {:?}: expected 'LO,HI' with 1 <= LO <= HI",
+                    self.coverage
+                ))
+            })?;
+        if self.sites == 0 || self.replicates == 0 {
+            return Err(UserError(
+                "--sites and --replicates must be at least 1".into(),
+            ));
+        }
+        Ok(crate::methyl::simulate::SimulateConfig {
+            sites: self.sites,
+            replicates: self.replicates,
+            coverage,
+            hyper: crate::methyl::simulate::DEFAULT_HYPER,
+            seed: self.seed,
+            out: self.out,
         })
     }
 }

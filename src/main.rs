@@ -28,6 +28,10 @@ fn main() -> ExitCode {
             .into_config()
             .map_err(anyhow::Error::from)
             .and_then(|c| betagibbs::methyl::run::run_methyl(&c).map(|_| ())),
+        Command::Simulate(args) => args
+            .into_config()
+            .map_err(anyhow::Error::from)
+            .and_then(|c| betagibbs::methyl::simulate::simulate(&c)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -403,3 +403,88 @@ fn group_columns_validate_and_round_trip_awkward_labels() {
     let (result, _) = run("unit_and_group.csv", text, &["--unit", "g", "--group", "g"]);
     assert_eq!(result.status.code(), Some(2), "--unit with --group");
 }
+
+/// `simulate` then `methyl` end to end; then methyl's bad inputs exit 2 and leave nothing.
+#[test]
+fn methyl_runs_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    let result = betagibbs(&[
+        "simulate",
+        "--sites",
+        "300",
+        "--out",
+        study.to_str().unwrap(),
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let sheet = study.join("sheet.tsv");
+    let methyl = |sheet: &Path, out: &Path, compare: &str| {
+        betagibbs(&[
+            "methyl",
+            sheet.to_str().unwrap(),
+            "--compare",
+            compare,
+            "--device",
+            "cpu",
+            "--hyper-sites",
+            "200",
+            "--hyper-warmup",
+            "50",
+            "--hyper-draws",
+            "10",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let out = dir.path().join("fit");
+    let result = methyl(&sheet, &out, "A,B");
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    for file in ["sites.parquet", "dml.parquet", "dmr.parquet"] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+
+    // A group no sample is in.
+    let out = dir.path().join("bad-group");
+    let result = methyl(&sheet, &out, "A,C");
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no sample is in group \"C\""), "{stderr}");
+    assert!(!out.exists());
+
+    // An unsorted file, its bad line far into the file.
+    let a1 = study.join("A1.txt");
+    let mut lines: Vec<String> = std::fs::read_to_string(&a1)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.swap(250, 251);
+    std::fs::write(&a1, lines.join("\n") + "\n").unwrap();
+    let out = dir.path().join("unsorted");
+    let result = methyl(&sheet, &out, "A,B");
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("A1.txt:252: unsorted"), "{stderr}");
+    assert!(!out.exists(), "partial output left behind");
+
+    // methylated > total.
+    lines.swap(250, 251);
+    lines[10] = "chrSim\t1360\t5\t9".to_string();
+    std::fs::write(&a1, lines.join("\n") + "\n").unwrap();
+    let result = methyl(&sheet, &dir.path().join("bad-count"), "A,B");
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("A1.txt:11:4: methylated count 9 exceeds the total 5"),
+        "{stderr}"
+    );
+}

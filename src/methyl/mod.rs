@@ -7,4 +7,5 @@ pub mod merge;
 pub mod output;
 pub mod run;
 pub mod sheet;
+pub mod simulate;
 pub mod site;

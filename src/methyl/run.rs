@@ -46,7 +46,18 @@ pub struct MethylReport {
     pub device: String,
 }
 
+/// Runs `methyl`; on failure removes the output directory if this run created it (it is
+/// then empty: every file is written atomically), so bad input leaves nothing behind.
 pub fn run_methyl(config: &MethylConfig) -> anyhow::Result<MethylReport> {
+    let created = !config.out.exists();
+    let result = fit_and_call(config);
+    if result.is_err() && created {
+        let _ = std::fs::remove_dir(&config.out);
+    }
+    result
+}
+
+fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let start = Instant::now();
     let user = |e: crate::data::InputError| UserError(e.0);
     let sheet = SampleSheet::read(&config.sheet).map_err(user)?;
