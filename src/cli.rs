@@ -162,6 +162,12 @@ pub struct BenchArgs {
     /// Skip the GPU path (e.g. where only a slow software driver exists).
     #[arg(long)]
     pub cpu_only: bool,
+    /// Time `methyl` on this sample sheet instead of an embedded model (with --compare).
+    #[arg(long, requires = "compare")]
+    pub sheet: Option<PathBuf>,
+    /// The groups of --sheet to compare, 'A,B'.
+    #[arg(long)]
+    pub compare: Option<String>,
 }
 
 impl DemoData {
@@ -257,6 +263,24 @@ impl DemoArgs {
 }
 
 impl BenchArgs {
+    /// `bench --sheet`: the methylation benchmark's config, with `methyl`'s defaults.
+    pub fn methyl_config(&self) -> Result<Option<crate::methyl::run::MethylConfig>, UserError> {
+        let (Some(sheet), Some(compare)) = (&self.sheet, &self.compare) else {
+            return Ok(None);
+        };
+        let args = MethylOnly::parse_from([
+            "methyl",
+            &sheet.display().to_string(),
+            "--compare",
+            compare,
+            "--out",
+            "unused",
+            "--quiet",
+        ])
+        .args;
+        args.into_config().map(Some)
+    }
+
     pub fn into_config(self) -> Result<BenchConfig, UserError> {
         let chains = if self.chains.is_empty() {
             match self.model {
@@ -283,6 +307,13 @@ impl BenchArgs {
             gpu: !self.cpu_only,
         })
     }
+}
+
+/// `methyl`'s flags alone, to give `bench --sheet` the same defaults.
+#[derive(Debug, Parser)]
+struct MethylOnly {
+    #[command(flatten)]
+    args: MethylArgs,
 }
 
 #[derive(Debug, Args)]

@@ -20,10 +20,14 @@ fn main() -> ExitCode {
             .into_config()
             .map_err(anyhow::Error::from)
             .and_then(|c| run_sample(&c)),
-        Command::Bench(args) => args
-            .into_config()
-            .map_err(anyhow::Error::from)
-            .and_then(|c| run_bench(&c).map(|_| ())),
+        Command::Bench(args) => match args.methyl_config() {
+            Ok(Some(methyl)) => betagibbs::methyl::run::run_methyl_bench(&methyl, !args.cpu_only),
+            Ok(None) => args
+                .into_config()
+                .map_err(anyhow::Error::from)
+                .and_then(|c| run_bench(&c).map(|_| ())),
+            Err(e) => Err(e.into()),
+        },
         Command::Methyl(args) => args
             .into_config()
             .map_err(anyhow::Error::from)

@@ -227,3 +227,78 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     );
     Ok(report)
 }
+
+/// `bench --sheet`: `methyl` on the CPU path, then the GPU path when there is one, side by
+/// side in one run, into a temporary directory. Prints sites per second, acceptance, the
+/// sites' median R-hat and bulk ESS, and the GPU's bytes per site.
+pub fn run_methyl_bench(config: &MethylConfig, gpu: bool) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("betagibbs-bench-{}", std::process::id()));
+    let mut devices = vec![DeviceChoice::Cpu];
+    if gpu {
+        match crate::gpu::Gpu::open(true) {
+            Ok(_) => devices.push(DeviceChoice::Gpu),
+            Err(e) => eprintln!("betagibbs: {e}; timing the CPU path only"),
+        }
+    }
+    println!(
+        "methyl on {}: {} chains x ({} warm-up + {} draws) per site; priors from the first {} sites ({} + {} sweeps)",
+        config.sheet.display(),
+        config.fit.chains,
+        config.fit.warmup,
+        config.fit.draws,
+        config.fit.hyper_sites,
+        config.fit.hyper_warmup,
+        config.fit.hyper_draws
+    );
+    println!(
+        "{:<52} {:>8} {:>8} {:>10} {:>10} {:>9} {:>9} {:>12}",
+        "path", "sites", "wall s", "sites/s", "acceptance", "R-hat p50", "ESS p50", "GPU B/site"
+    );
+    for device in devices {
+        let out = dir.join(format!("{device:?}"));
+        let run = MethylConfig {
+            device,
+            out: out.clone(),
+            quiet: true,
+            ..config.clone()
+        };
+        let report = run_methyl(&run)?;
+        let (r_hat, ess) = median_diagnostics(&out.join("sites.parquet"))?;
+        println!(
+            "{:<52} {:>8} {:>8.2} {:>10.0} {:>10.3} {:>9.3} {:>9.0} {:>12}",
+            report.device,
+            report.sites,
+            report.seconds,
+            report.sites as f64 / report.seconds,
+            report.acceptance,
+            r_hat,
+            ess,
+            report.bytes_per_site.map_or("-".to_string(), |b| format!("{b:.0}"))
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Median R-hat and bulk ESS over the sites of a sites.parquet.
+fn median_diagnostics(path: &std::path::Path) -> anyhow::Result<(f64, f64)> {
+    use arrow::array::{Array, Float64Array};
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path)?)?
+        .build()?;
+    let (mut r, mut e) = (Vec::new(), Vec::new());
+    for batch in reader {
+        let batch = batch?;
+        for (name, out) in [("r_hat", &mut r), ("ess_bulk", &mut e)] {
+            let col = batch
+                .column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<Float64Array>().cloned())
+                .context("sites.parquet lacks r_hat or ess_bulk")?;
+            out.extend(col.values().iter().copied());
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    Ok((median(&mut r), median(&mut e)))
+}
