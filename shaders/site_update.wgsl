@@ -61,33 +61,53 @@ fn proposal_shapes(first: u32, last: u32, z: f32, h: vec4<f32>) -> array<vec2<f3
     return shapes;
 }
 
-// log of the posterior density at p, up to a constant, in (log phi, mu) coordinates.
-// With `only_group` < MAX_GROUPS, just the terms that involve mu of that group.
-fn log_target(first: u32, last: u32, p: Point, h: vec4<f32>, only_group: u32) -> f32 {
+// log of the posterior density at p, up to a constant, in (log phi, mu) coordinates, and its
+// part that involves each group's mu (that group's samples and its Beta prior): a random
+// walk on one mu then needs only that group's terms at the new point.
+struct Target {
+    total: f32,
+    parts: array<f32, 8>,
+}
+
+fn log_target(first: u32, last: u32, p: Point, h: vec4<f32>) -> Target {
     let phi = exp(p.z);
-    var lp = 0.0;
+    var t: Target;
+    for (var g = 0u; g < params.n_groups; g++) {
+        t.parts[g] = (h.x - 1.0) * p.log_mu[g] + (h.y - 1.0) * p.log_1m[g];
+    }
     for (var j = first; j < last; j++) {
         let s = samples[j];
-        if (only_group < MAX_GROUPS && s.group != only_group) {
-            continue;
-        }
-        lp += beta_binomial_log_ratio(
+        t.parts[s.group] += beta_binomial_log_ratio(
             f32(s.methylated),
             f32(s.total),
             exp(p.log_mu[s.group]) * phi,
             exp(p.log_1m[s.group]) * phi,
         );
     }
+    let u = (p.z - h.z) / h.w;
+    t.total = -0.5 * u * u;
     for (var g = 0u; g < params.n_groups; g++) {
-        if (only_group >= MAX_GROUPS || g == only_group) {
-            lp += (h.x - 1.0) * p.log_mu[g] + (h.y - 1.0) * p.log_1m[g];
+        t.total += t.parts[g];
+    }
+    return t;
+}
+
+// The part of log_target for group g alone.
+fn group_target(first: u32, last: u32, p: Point, h: vec4<f32>, g: u32) -> f32 {
+    let phi = exp(p.z);
+    var part = (h.x - 1.0) * p.log_mu[g] + (h.y - 1.0) * p.log_1m[g];
+    for (var j = first; j < last; j++) {
+        let s = samples[j];
+        if (s.group == g) {
+            part += beta_binomial_log_ratio(
+                f32(s.methylated),
+                f32(s.total),
+                exp(p.log_mu[g]) * phi,
+                exp(p.log_1m[g]) * phi,
+            );
         }
     }
-    if (only_group >= MAX_GROUPS) {
-        let u = (p.z - h.z) / h.w;
-        lp -= 0.5 * u * u;
-    }
-    return lp;
+    return part;
 }
 
 // log density of the independence proposal at p, up to the same constant at every p.
@@ -121,7 +141,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let base = invocation * STATE_STRIDE;
 
     var here: Point;
-    var lp_here = -3.0e38;
+    var lp_here: Target;
     let fresh = params.init != 0u;
     if (!fresh) {
         for (var g = 0u; g < params.n_groups; g++) {
@@ -130,7 +150,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             here.log_1m[g] = -softplus(u);
         }
         here.z = state[base + MAX_GROUPS];
-        lp_here = log_target(first, last, here, h, MAX_GROUPS);
+        lp_here = log_target(first, last, here, h);
     }
     var accepted = 0.0;
     let n_sweeps = params.warmup + params.n_draws;
@@ -147,12 +167,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             there.log_mu[g] = logs.x;
             there.log_1m[g] = logs.y;
         }
-        let lp_there = log_target(first, last, there, h, MAX_GROUPS);
+        let lp_there = log_target(first, last, there, h);
         var log_ratio = 3.0e38;
         if (!first_sweep_fresh) {
             let shapes_here = proposal_shapes(first, last, here.z, h);
-            log_ratio = (lp_there - log_proposal(there, shapes_there, h))
-                - (lp_here - log_proposal(here, shapes_here, h));
+            log_ratio = (lp_there.total - log_proposal(there, shapes_there, h))
+                - (lp_here.total - log_proposal(here, shapes_here, h));
         }
         if (log(uniform_from_word(words.z)) < log_ratio) {
             here = there;
@@ -163,8 +183,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         let wz = philox4x32_10(vec4<u32>(1u, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
         var moved = here;
         moved.z = here.z + RW_LOG_PHI * standard_normal(wz.x, wz.y);
-        let lp_moved = log_target(first, last, moved, h, MAX_GROUPS);
-        if (log(uniform_from_word(wz.z)) < lp_moved - lp_here) {
+        let lp_moved = log_target(first, last, moved, h);
+        if (log(uniform_from_word(wz.z)) < lp_moved.total - lp_here.total) {
             here = moved;
             lp_here = lp_moved;
         }
@@ -175,11 +195,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             var step = here;
             step.log_mu[g] = -softplus(-u1);
             step.log_1m[g] = -softplus(u1);
-            let before = log_target(first, last, here, h, g);
-            let after = log_target(first, last, step, h, g);
+            let before = lp_here.parts[g];
+            let after = group_target(first, last, step, h, g);
             let jacobian = step.log_mu[g] + step.log_1m[g] - here.log_mu[g] - here.log_1m[g];
             if (log(uniform_from_word(wg.z)) < after - before + jacobian) {
-                lp_here += after - before;
+                lp_here.total += after - before;
+                lp_here.parts[g] = after;
                 here = step;
             }
         }

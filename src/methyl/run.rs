@@ -273,7 +273,9 @@ pub fn run_methyl_bench(config: &MethylConfig, gpu: bool) -> anyhow::Result<()> 
             report.acceptance,
             r_hat,
             ess,
-            report.bytes_per_site.map_or("-".to_string(), |b| format!("{b:.0}"))
+            report
+                .bytes_per_site
+                .map_or("-".to_string(), |b| format!("{b:.0}"))
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -283,8 +285,10 @@ pub fn run_methyl_bench(config: &MethylConfig, gpu: bool) -> anyhow::Result<()> 
 /// Median R-hat and bulk ESS over the sites of a sites.parquet.
 fn median_diagnostics(path: &std::path::Path) -> anyhow::Result<(f64, f64)> {
     use arrow::array::{Array, Float64Array};
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path)?)?
-        .build()?;
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(path)?,
+    )?
+    .build()?;
     let (mut r, mut e) = (Vec::new(), Vec::new());
     for batch in reader {
         let batch = batch?;

@@ -17,8 +17,12 @@ pub const STATE_STRIDE: usize = MAX_GROUPS + 1;
 /// Random-walk step sds of log phi and of each logit mu (keep in sync with site_update.wgsl).
 const RW_LOG_PHI: f32 = 1.0;
 const RW_LOGIT_MU: f32 = 0.5;
-/// `only_group` value meaning every group.
-const ALL_GROUPS: usize = MAX_GROUPS;
+/// A log target and its part per group (keep in sync with Target in site_update.wgsl).
+#[derive(Clone, Copy)]
+struct Target {
+    total: f32,
+    parts: [f32; MAX_GROUPS],
+}
 
 /// Uniform parameters of one site_update dispatch (keep in sync with SiteParams in
 /// shaders/shared/site_layout.wgsl).
@@ -119,33 +123,47 @@ impl Site<'_> {
         shapes
     }
 
-    /// log posterior density at p up to a constant; with `only_group` < MAX_GROUPS, just
-    /// the terms that involve that group's mu.
-    fn log_target(&self, p: &Point, only_group: usize) -> f32 {
+    /// log posterior density at p up to a constant, and its part per group (that group's
+    /// samples and Beta prior), as log_target in the shader.
+    fn log_target(&self, p: &Point) -> Target {
         let phi = p.z.exp();
-        let mut lp = 0.0f32;
+        let mut t = Target {
+            total: 0.0,
+            parts: [0.0; MAX_GROUPS],
+        };
+        for g in 0..self.n_groups {
+            t.parts[g] = (self.h[0] - 1.0) * p.log_mu[g] + (self.h[1] - 1.0) * p.log_1m[g];
+        }
         for s in self.samples {
             let g = s.group as usize;
-            if only_group < MAX_GROUPS && g != only_group {
-                continue;
-            }
-            lp += beta_binomial_log_ratio(
+            t.parts[g] += beta_binomial_log_ratio(
                 s.methylated as f32,
                 s.total as f32,
                 p.log_mu[g].exp() * phi,
                 p.log_1m[g].exp() * phi,
             );
         }
+        let u = (p.z - self.h[2]) / self.h[3];
+        t.total = -0.5 * u * u;
         for g in 0..self.n_groups {
-            if only_group >= MAX_GROUPS || g == only_group {
-                lp += (self.h[0] - 1.0) * p.log_mu[g] + (self.h[1] - 1.0) * p.log_1m[g];
-            }
+            t.total += t.parts[g];
         }
-        if only_group >= MAX_GROUPS {
-            let u = (p.z - self.h[2]) / self.h[3];
-            lp -= 0.5 * u * u;
+        t
+    }
+
+    /// The part of log_target for group g alone.
+    fn group_target(&self, p: &Point, g: usize) -> f32 {
+        let phi = p.z.exp();
+        let mut part = (self.h[0] - 1.0) * p.log_mu[g] + (self.h[1] - 1.0) * p.log_1m[g];
+        for s in self.samples.iter().filter(|s| s.group as usize == g) {
+            part += beta_binomial_log_ratio(
+                s.methylated as f32,
+                s.total as f32,
+                p.log_mu[g].exp() * phi,
+                p.log_1m[g].exp() * phi,
+            );
         }
-        lp
+        part
     }
 
     fn log_proposal(&self, p: &Point, shapes: &[[f32; 2]; MAX_GROUPS]) -> f32 {
@@ -190,7 +208,10 @@ fn run_one(
         z: 0.0,
     };
     let fresh = params.init != 0;
-    let mut lp_here = f32::NEG_INFINITY;
+    let mut lp_here = Target {
+        total: f32::NEG_INFINITY,
+        parts: [0.0; MAX_GROUPS],
+    };
     if !fresh {
         for g in 0..n_groups {
             let u = state[g];
@@ -198,7 +219,7 @@ fn run_one(
             here.log_1m[g] = -softplus(u);
         }
         here.z = state[MAX_GROUPS];
-        lp_here = ctx.log_target(&here, ALL_GROUPS);
+        lp_here = ctx.log_target(&here);
     }
     let mut accepted = 0.0f32;
     for k in 0..params.warmup + params.n_draws {
@@ -217,13 +238,13 @@ fn run_one(
             };
             [there.log_mu[g], there.log_1m[g]] = log_beta_variate(q[0], q[1], draw);
         }
-        let lp_there = ctx.log_target(&there, ALL_GROUPS);
+        let lp_there = ctx.log_target(&there);
         let log_ratio = if fresh && k == 0 {
             3.0e38
         } else {
             let shapes_here = ctx.proposal_shapes(here.z);
-            (lp_there - ctx.log_proposal(&there, &shapes_there))
-                - (lp_here - ctx.log_proposal(&here, &shapes_here))
+            (lp_there.total - ctx.log_proposal(&there, &shapes_there))
+                - (lp_here.total - ctx.log_proposal(&here, &shapes_here))
         };
         if uniform_f32(words[2]).ln() < log_ratio {
             here = there;
@@ -234,8 +255,8 @@ fn run_one(
         let wz = site_words(1, global_site, sweep, key);
         let mut moved = here;
         moved.z = here.z + RW_LOG_PHI * standard_normal(wz[0], wz[1]);
-        let lp_moved = ctx.log_target(&moved, ALL_GROUPS);
-        if uniform_f32(wz[2]).ln() < lp_moved - lp_here {
+        let lp_moved = ctx.log_target(&moved);
+        if uniform_f32(wz[2]).ln() < lp_moved.total - lp_here.total {
             here = moved;
             lp_here = lp_moved;
         }
@@ -246,11 +267,12 @@ fn run_one(
             let mut step = here;
             step.log_mu[g] = -softplus(-u1);
             step.log_1m[g] = -softplus(u1);
-            let before = ctx.log_target(&here, g);
-            let after = ctx.log_target(&step, g);
+            let before = lp_here.parts[g];
+            let after = ctx.group_target(&step, g);
             let jacobian = step.log_mu[g] + step.log_1m[g] - here.log_mu[g] - here.log_1m[g];
             if uniform_f32(wg[2]).ln() < after - before + jacobian {
-                lp_here += after - before;
+                lp_here.total += after - before;
+                lp_here.parts[g] = after;
                 here = step;
             }
         }
