@@ -1,7 +1,7 @@
 //! The methylation run: genome-wide hyperparameters from the first sites, then every site,
 //! chunk by chunk, with bounded memory; per-site summaries streamed to Parquet.
 //!
-//! Two stages. (1) The first `hyper_sites` sites run the joint Gibbs sampler: each sweep, the
+//! Two stages. (1) A uniform sample of `hyper_sites` sites runs the joint Gibbs sampler: each sweep, the
 //! device updates every site given the hyperparameters, reduces the site parameters'
 //! sufficient statistics, and the host draws the hyperparameters (a, b) of the Beta of mu and
 //! (m0, s0) of the Normal of log phi from them. (2) Every site of the genome, chunk by chunk,
@@ -70,6 +70,8 @@ pub struct Hyper {
     pub mean: [f64; 4],
     pub sd: [f64; 4],
     pub sites: usize,
+    /// The largest R-hat of the four across the chains' kept sweeps.
+    pub max_r_hat: f64,
 }
 
 pub fn site_batch(sites: &[Site], sample_group: &[u32]) -> SiteBatch {
@@ -222,18 +224,26 @@ pub fn learn_hyper(
     }
     let mut mean = [0.0; 4];
     let mut sd = [0.0; 4];
+    let mut max_r_hat = f64::NEG_INFINITY;
     for k in 0..4 {
         let values: Vec<f64> = kept.iter().map(|v| v[k]).collect();
         let m = values.iter().sum::<f64>() / values.len().max(1) as f64;
         let var =
             values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (values.len().max(2) - 1) as f64;
         (mean[k], sd[k]) = (m, var.sqrt());
+        // `kept` is sweep-major: chain c's draws are every n_chains-th value.
+        let chains: Vec<Vec<f64>> = (0..n_chains)
+            .map(|c| values.iter().skip(c).step_by(n_chains).copied().collect())
+            .collect();
+        let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+        max_r_hat = max_r_hat.max(rhat(&refs));
     }
     Ok(Hyper {
         per_chain: h.iter().map(|v| v.map(|x| x as f32)).collect(),
         mean,
         sd,
         sites: batch.n_sites(),
+        max_r_hat,
     })
 }
 
@@ -330,6 +340,31 @@ pub fn summarize_sites(
             }
         })
         .collect()
+}
+
+/// A uniform random sample of `k` sites of the whole merge, in one pass with memory for `k`
+/// sites (reservoir sampling, Vitter's algorithm R): stage 1's sites must represent the
+/// genome, and the first sites of a chromosome do not (neighbouring CpGs are alike).
+pub fn reservoir_sample(
+    merger: &mut SiteMerger,
+    k: usize,
+    seed: u32,
+) -> Result<Vec<Site>, crate::data::InputError> {
+    let mut sample = Vec::with_capacity(k);
+    let mut rng = UniformStream::new(seed, u32::MAX, 0, 0, 0, Stream::Init);
+    let mut seen = 0u64;
+    while let Some(site) = merger.next_site()? {
+        if sample.len() < k {
+            sample.push(site);
+        } else {
+            let j = (rng.next_f64() * (seen + 1) as f64) as u64;
+            if (j as usize) < k {
+                sample[j as usize] = site;
+            }
+        }
+        seen += 1;
+    }
+    Ok(sample)
 }
 
 /// Pulls up to `n` sites from the merge.

@@ -8,12 +8,17 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::app::{describe_device, open_device, UserError};
 use crate::cli::DeviceChoice;
-use crate::methyl::fit::{fit_chunk, learn_hyper, next_sites, FitConfig, SiteDevice, SiteRunner};
+use crate::methyl::fit::{
+    fit_chunk, learn_hyper, next_sites, reservoir_sample, FitConfig, SiteDevice, SiteRunner,
+};
 use crate::methyl::merge::{SiteFilter, SiteMerger};
 use crate::methyl::output::{write_calls, DmrRule, FdrHistogram, SitesWriter};
 use crate::methyl::sheet::SampleSheet;
 use crate::methyl::site::MAX_GROUPS;
 use crate::output::atomic_write;
+
+/// Above this R-hat across chains, stage 1's hyperparameters have not converged: say so.
+const HYPER_R_HAT_WARNING: f64 = 1.05;
 
 /// Everything `methyl` needs, validated.
 #[derive(Debug, Clone)]
@@ -103,9 +108,10 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         bar
     };
     bar.set_message(format!("learning the genome-wide priors on {device_name}"));
-    // Stage 1 on the first sites; they also open stage 2's first chunk.
-    let mut pending = next_sites(&mut merger, config.fit.hyper_sites).map_err(user)?;
-    if pending.is_empty() {
+    // Stage 1 on a uniform sample of all sites (one pass of the merge), then stage 2 from the start.
+    let stage1_sites =
+        reservoir_sample(&mut merger, config.fit.hyper_sites, config.fit.seed).map_err(user)?;
+    if stage1_sites.is_empty() {
         return Err(UserError(format!(
             "{}: no site passes the filters (min coverage {}, min samples per group {})",
             config.sheet.display(),
@@ -114,9 +120,19 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         ))
         .into());
     }
-    let hyper_batch = crate::methyl::fit::site_batch(&pending, &sample_group);
+    let hyper_batch = crate::methyl::fit::site_batch(&stage1_sites, &sample_group);
+    drop(stage1_sites);
     let hyper = learn_hyper(&runner, &hyper_batch, groups.len(), &config.fit).context("stage 1")?;
     drop(hyper_batch);
+    if hyper.max_r_hat > HYPER_R_HAT_WARNING {
+        eprintln!(
+            "betagibbs: warning: the genome-wide priors' chains disagree (R-hat {:.3}); raise --hyper-warmup or --hyper-sites",
+            hyper.max_r_hat
+        );
+    }
+    let (sites_seen, sites_kept) = (merger.sites_seen, merger.sites_kept);
+    let mut merger = SiteMerger::open(&sheet, config.filter).map_err(user)?;
+    let mut pending = Vec::new();
 
     let mut metadata = vec![
         ("betagibbs.version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
@@ -137,7 +153,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         (
             "betagibbs.hyper".to_string(),
             format!(
-                "from the first {} sites: a = {:.4} ± {:.4}, b = {:.4} ± {:.4}, m0 = {:.4} ± {:.4}, s0 = {:.4} ± {:.4}",
+                "from a uniform sample of {} sites: a = {:.4} ± {:.4}, b = {:.4} ± {:.4}, m0 = {:.4} ± {:.4}, s0 = {:.4} ± {:.4}",
                 hyper.sites, hyper.mean[0], hyper.sd[0], hyper.mean[1], hyper.sd[1], hyper.mean[2], hyper.sd[2], hyper.mean[3], hyper.sd[3]
             ),
         ),
@@ -207,8 +223,8 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         device: device_name,
     };
     eprintln!(
-        "betagibbs: {} of {} sites passed the filters; priors from the first {}: mu ~ Beta({:.3}, {:.3}), log phi ~ Normal({:.3}, {:.3}^2)",
-        merger.sites_kept, merger.sites_seen, hyper.sites, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3]
+        "betagibbs: {} of {} sites passed the filters; priors from a sample of {}: mu ~ Beta({:.3}, {:.3}), log phi ~ Normal({:.3}, {:.3}^2)",
+        sites_kept, sites_seen, hyper.sites, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3]
     );
     eprintln!(
         "betagibbs: {} sites in {:.2} s ({:.0} sites/s, {:.0}% in the site update, acceptance {:.2}) on {}",
