@@ -349,7 +349,7 @@ pub struct MethylArgs {
     pub draws: u32,
     #[arg(long, default_value_t = 20_131_105)]
     pub seed: u32,
-    /// Sites that learn the genome-wide priors (the first ones that pass the filters).
+    /// Sites that learn the genome-wide priors: a uniform sample of those that pass the filters.
     #[arg(long, default_value_t = 2_000)]
     pub hyper_sites: usize,
     /// Warm-up and kept sweeps of that joint fit.

@@ -257,7 +257,7 @@ pub fn run_methyl_bench(config: &MethylConfig, gpu: bool) -> anyhow::Result<()> 
         }
     }
     println!(
-        "methyl on {}: {} chains x ({} warm-up + {} draws) per site; priors from the first {} sites ({} + {} sweeps)",
+        "methyl on {}: {} chains x ({} warm-up + {} draws) per site; priors from a sample of {} sites ({} + {} sweeps)",
         config.sheet.display(),
         config.fit.chains,
         config.fit.warmup,
