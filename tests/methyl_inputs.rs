@@ -245,3 +245,89 @@ fn bad_sample_sheets_are_named_by_line() {
     let err = sheet.group_index("treated").unwrap_err().0;
     assert!(err.contains("no sample is in group \"treated\""), "{err}");
 }
+
+/// The long table (all samples in one file), as CSV and as Parquet, gives the same sites as
+/// the four DSS files.
+#[test]
+fn long_table_merges_like_the_per_sample_files() {
+    use std::io::Read;
+    let Some(data) = common::shared_data("long_table", "cond1_1.txt.gz") else {
+        return;
+    };
+    let d = data.parent().unwrap();
+    let names = ["cond1_1", "cond1_2", "cond2_1", "cond2_2"];
+    let mut rows: Vec<(u64, String)> = Vec::new();
+    for name in names {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(
+            std::fs::File::open(d.join(format!("{name}.txt.gz"))).unwrap(),
+        )
+        .read_to_string(&mut text)
+        .unwrap();
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            rows.push((
+                f[1].parse().unwrap(),
+                format!("{}:{},{name},{},{}", f[0], f[1], f[3], f[2]),
+            ));
+        }
+    }
+    rows.sort_by_key(|r| r.0);
+    let dir = tempfile::tempdir().unwrap();
+    let body: Vec<String> = rows.into_iter().map(|r| r.1).collect();
+    write(
+        dir.path(),
+        "long.csv",
+        &format!("site,sample,methylated,total\n{}\n", body.join("\n")),
+    );
+    let mut sheet = String::from("sample,file,group\n");
+    for name in names {
+        sheet.push_str(&format!("{name},long.csv,{}\n", &name[..5]));
+    }
+    write(dir.path(), "sheet.csv", &sheet);
+    let every = SiteFilter {
+        min_samples_per_group: 2,
+        ..ALL_SITES
+    };
+    let (_, kept) = merge_all(&dir.path().join("sheet.csv"), every).unwrap();
+    assert_eq!(kept, 7_700);
+
+    // The same table as Parquet.
+    use arrow::array::{ArrayRef, Int32Array, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let fields: Vec<Vec<&str>> = body.iter().map(|r| r.split(',').collect()).collect();
+    let batch = RecordBatch::try_from_iter([
+        (
+            "site",
+            Arc::new(StringArray::from_iter_values(fields.iter().map(|f| f[0]))) as ArrayRef,
+        ),
+        (
+            "sample",
+            Arc::new(StringArray::from_iter_values(fields.iter().map(|f| f[1]))) as ArrayRef,
+        ),
+        (
+            "methylated",
+            Arc::new(Int32Array::from_iter_values(
+                fields.iter().map(|f| f[2].parse().unwrap()),
+            )) as ArrayRef,
+        ),
+        (
+            "total",
+            Arc::new(Int32Array::from_iter_values(
+                fields.iter().map(|f| f[3].parse().unwrap()),
+            )) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let file = std::fs::File::create(dir.path().join("long.parquet")).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    write(
+        dir.path(),
+        "sheet.csv",
+        &sheet.replace("long.csv", "long.parquet"),
+    );
+    let (_, kept) = merge_all(&dir.path().join("sheet.csv"), every).unwrap();
+    assert_eq!(kept, 7_700);
+}

@@ -9,6 +9,7 @@
 //! | `bismark-report` | `chr pos strand methylated unmethylated context trinucleotide`, no header (CpG/CX report) | 1-based |
 //! | `bedgraph` | `track ...` line, then `chr start end percent methylated unmethylated` (MethylDackel) | 0-based half-open: pos = start + 1 |
 //! | `methylkit` | header `chrBase chr base strand coverage freqC freqT`, percentages | 1-based; methylated = round(coverage × freqC / 100) |
+//! | `long` | header naming `sample`, `methylated`, `total` and `site` (`chr:pos`) or `chr` and `pos`; all samples in one file, CSV or TSV | 1-based |
 //!
 //! Fields are separated by tabs (or, for `dss`, any whitespace). Files may be plain, gzip or
 //! bgzip (multi-member gzip); gzip is recognised by its magic bytes, not the name.
@@ -26,15 +27,18 @@ pub enum Format {
     BismarkReport,
     BedGraph,
     MethylKit,
+    /// All samples in one table; its columns come from the header (`LongColumns`).
+    Long,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Dss,
         Format::BismarkCov,
         Format::BismarkReport,
         Format::BedGraph,
         Format::MethylKit,
+        Format::Long,
     ];
 
     pub fn name(self) -> &'static str {
@@ -44,6 +48,7 @@ impl Format {
             Format::BismarkReport => "bismark-report",
             Format::BedGraph => "bedgraph",
             Format::MethylKit => "methylkit",
+            Format::Long => "long",
         }
     }
 
@@ -69,6 +74,7 @@ impl Format {
                 Some(Format::MethylKit)
             }
             [track, ..] if *track == "track" => Some(Format::BedGraph),
+            _ if LongColumns::from_header(first_line).is_some() => Some(Format::Long),
             [_, _, _, _, _, _] => Some(Format::BismarkCov),
             [_, _, strand, _, _, _, _] if matches!(*strand, "+" | "-") => {
                 Some(Format::BismarkReport)
@@ -79,7 +85,10 @@ impl Format {
 
     /// Does the first line hold column names (or a track line) rather than data?
     pub fn has_header(self) -> bool {
-        matches!(self, Format::Dss | Format::MethylKit | Format::BedGraph)
+        matches!(
+            self,
+            Format::Dss | Format::MethylKit | Format::BedGraph | Format::Long
+        )
     }
 }
 
@@ -165,6 +174,7 @@ impl Format {
             Format::Dss => 4,
             Format::BismarkCov | Format::BedGraph => 6,
             Format::BismarkReport | Format::MethylKit => 7,
+            Format::Long => 0,
         }
     }
 
@@ -185,6 +195,7 @@ impl Format {
             ));
         }
         let (chr, pos, strand, methylated, total) = match self {
+            Format::Long => unreachable!("long tables are parsed by LongColumns"),
             Format::Dss => {
                 let total = count(&fields, 3, "total count N")?;
                 let methylated = count(&fields, 4, "methylated count X")?;
@@ -275,6 +286,104 @@ impl Format {
     }
 }
 
+/// Where a long table keeps its fields, from its header.
+#[derive(Debug, Clone)]
+pub struct LongColumns {
+    delimiter: char,
+    /// `site` as `chr:pos`, else separate `chr` and `pos` columns (0-based indices).
+    site: Option<usize>,
+    chr: usize,
+    pos: usize,
+    sample: usize,
+    methylated: usize,
+    total: usize,
+    n_columns: usize,
+}
+
+impl LongColumns {
+    pub fn from_header(header: &str) -> Option<LongColumns> {
+        let delimiter = if header.contains('\t') { '\t' } else { ',' };
+        let names: Vec<&str> = header.split(delimiter).map(str::trim).collect();
+        let find = |n: &str| names.iter().position(|c| *c == n);
+        let site = find("site");
+        let (chr, pos) = match (find("chr"), find("pos")) {
+            (Some(c), Some(p)) => (c, p),
+            _ => (site?, site?),
+        };
+        Some(LongColumns {
+            delimiter,
+            site: if find("chr").is_some() && find("pos").is_some() {
+                None
+            } else {
+                site
+            },
+            chr,
+            pos,
+            sample: find("sample")?,
+            methylated: find("methylated")?,
+            total: find("total")?,
+            n_columns: names.len(),
+        })
+    }
+
+    /// The record of one line when it belongs to `sample`, else None.
+    pub fn parse(&self, line: &str, sample: &str) -> Result<Option<CountRecord>, FieldError> {
+        let fields: Vec<&str> = line.split(self.delimiter).map(str::trim).collect();
+        if fields.len() != self.n_columns {
+            return Err(field_error(
+                fields.len().min(self.n_columns).max(1),
+                format!(
+                    "{} fields, but the header has {}",
+                    fields.len(),
+                    self.n_columns
+                ),
+            ));
+        }
+        if fields[self.sample] != sample {
+            return Ok(None);
+        }
+        let (chr, pos) = match self.site {
+            Some(c) => {
+                let (chr, pos) = fields[c].rsplit_once(':').ok_or_else(|| {
+                    field_error(c + 1, format!("site {:?} is not chr:pos", fields[c]))
+                })?;
+                let pos = pos.parse::<u64>().map_err(|_| {
+                    field_error(
+                        c + 1,
+                        format!("site {:?}: position is not a whole number", fields[c]),
+                    )
+                })?;
+                (chr.to_string(), pos)
+            }
+            None => (
+                chromosome(&fields, self.chr + 1)?,
+                position(&fields, self.pos + 1)?,
+            ),
+        };
+        let total = count(&fields, self.total + 1, "total count")?;
+        let methylated = count(&fields, self.methylated + 1, "methylated count")?;
+        if methylated > total {
+            return Err(field_error(
+                self.methylated + 1,
+                format!("methylated count {methylated} exceeds the total {total}"),
+            ));
+        }
+        if chr.is_empty() || pos == 0 {
+            return Err(field_error(
+                self.pos + 1,
+                "site needs a chromosome and a 1-based position",
+            ));
+        }
+        Ok(Some(CountRecord {
+            chr,
+            pos,
+            strand: Strand::Unknown,
+            methylated,
+            total,
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,6 +452,27 @@ mod tests {
             Some(Format::BismarkReport)
         );
         assert_eq!(Format::detect("hello world"), None);
+    }
+
+    #[test]
+    fn long_tables_keep_one_sample_and_find_columns_by_name() {
+        let cols = LongColumns::from_header("site,sample,methylated,total").unwrap();
+        assert_eq!(cols.parse("chr1:5,s2,1,3", "s1"), Ok(None));
+        assert_eq!(
+            cols.parse("chr1:5,s1,1,3", "s1"),
+            Ok(Some(rec("chr1", 5, Strand::Unknown, 1, 3)))
+        );
+        let cols = LongColumns::from_header("total\tmethylated\tpos\tchr\tsample").unwrap();
+        assert_eq!(
+            cols.parse("3\t1\t5\tchr2\ts1", "s1"),
+            Ok(Some(rec("chr2", 5, Strand::Unknown, 1, 3)))
+        );
+        assert_eq!(cols.parse("3\t4\t5\tchr2\ts1", "s1").unwrap_err().column, 2);
+        assert_eq!(
+            Format::detect("site,sample,methylated,total"),
+            Some(Format::Long)
+        );
+        assert!(LongColumns::from_header("site,sample,total").is_none());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use flate2::read::MultiGzDecoder;
 
 use crate::data::InputError;
-use crate::methyl::formats::{CountRecord, Format, Strand};
+use crate::methyl::formats::{CountRecord, Format, LongColumns, Strand};
 use crate::methyl::sheet::SampleSheet;
 
 /// gzip's magic bytes (bgzip files are multi-member gzip and read the same way).
@@ -19,13 +19,99 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Read buffer per open file: one per sample stays open during the merge.
 const READ_BUFFER: usize = 1 << 16;
 
+/// Parquet's magic bytes: a long table may be Parquet.
+const PARQUET_MAGIC: [u8; 4] = *b"PAR1";
+
+/// A Parquet table read as tab-separated text, a record batch at a time: a header line of
+/// the column names, then one line per row (so row r is line r + 1 in messages).
+struct ParquetText {
+    reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    pending: Vec<u8>,
+    pos: usize,
+}
+
+impl ParquetText {
+    fn open(file: File) -> Result<ParquetText, String> {
+        let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(|e| e.to_string())?;
+        let names: Vec<String> = builder
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let reader = builder.build().map_err(|e| e.to_string())?;
+        Ok(ParquetText {
+            reader,
+            pending: format!("{}\n", names.join("\t")).into_bytes(),
+            pos: 0,
+        })
+    }
+}
+
+impl Read for ParquetText {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for ParquetText {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        use arrow::util::display::{ArrayFormatter, FormatOptions};
+        use std::fmt::Write as _;
+        while self.pos == self.pending.len() {
+            let Some(batch) = self.reader.next() else {
+                break;
+            };
+            let batch = batch.map_err(std::io::Error::other)?;
+            let options = FormatOptions::default();
+            let formatters = batch
+                .columns()
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(std::io::Error::other)?;
+            let mut text = String::new();
+            for row in 0..batch.num_rows() {
+                for (k, f) in formatters.iter().enumerate() {
+                    if k > 0 {
+                        text.push('\t');
+                    }
+                    let _ = write!(text, "{}", f.value(row));
+                }
+                text.push('\n');
+            }
+            self.pending = text.into_bytes();
+            self.pos = 0;
+        }
+        Ok(&self.pending[self.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos += n;
+    }
+}
+
 fn open_text(path: &Path) -> Result<Box<dyn BufRead>, InputError> {
     let cannot = |e: std::io::Error| InputError(format!("{}: cannot read: {e}", path.display()));
     let mut file = File::open(path).map_err(cannot)?;
-    let mut magic = [0u8; 2];
+    let mut magic = [0u8; 4];
     let n = file.read(&mut magic).map_err(cannot)?;
     let file = File::open(path).map_err(cannot)?;
-    Ok(if n == 2 && magic == GZIP_MAGIC {
+    if n == 4 && magic == PARQUET_MAGIC {
+        let text = ParquetText::open(file).map_err(|e| {
+            InputError(format!(
+                "{}: not a readable Parquet file: {e}",
+                path.display()
+            ))
+        })?;
+        return Ok(Box::new(text));
+    }
+    Ok(if n >= 2 && magic[..2] == GZIP_MAGIC {
         Box::new(BufReader::with_capacity(
             READ_BUFFER,
             MultiGzDecoder::new(file),
@@ -44,10 +130,12 @@ struct Lines {
     format: Format,
     /// The first line, when it is data, waiting to be returned.
     pending_first: Option<String>,
+    /// A long table's columns, and the sample whose rows this reader keeps.
+    long: Option<(LongColumns, String)>,
 }
 
 impl Lines {
-    fn open(path: &Path, format: Option<Format>) -> Result<Lines, InputError> {
+    fn open(path: &Path, format: Option<Format>, sample: &str) -> Result<Lines, InputError> {
         let mut reader = open_text(path)?;
         let mut first = String::new();
         reader
@@ -66,8 +154,22 @@ impl Lines {
                 )))
             }
         };
-        let header = format.has_header() && format.parse_line(&first).is_err();
+        let long = match format {
+            Format::Long => Some((
+                LongColumns::from_header(&first).ok_or_else(|| {
+                    InputError(format!(
+                        "{}:1: a long table needs columns sample, methylated, total and site (chr:pos) or chr and pos",
+                        path.display()
+                    ))
+                })?,
+                sample.to_string(),
+            )),
+            _ => None,
+        };
+        let header =
+            format == Format::Long || (format.has_header() && format.parse_line(&first).is_err());
         Ok(Lines {
+            long,
             path: path.to_path_buf(),
             reader,
             buffer: String::new(),
@@ -77,11 +179,11 @@ impl Lines {
         })
     }
 
-    /// The next data line and its number.
-    fn next_line(&mut self) -> Result<Option<(usize, &str)>, InputError> {
+    /// Reads the next data line into `buffer`: its number and length, or None at the end.
+    fn next_line(&mut self) -> Result<Option<(usize, usize)>, InputError> {
         if let Some(first) = self.pending_first.take() {
             self.buffer = first;
-            return Ok(Some((1, self.buffer.as_str())));
+            return Ok(Some((1, self.buffer.len())));
         }
         loop {
             self.buffer.clear();
@@ -98,53 +200,62 @@ impl Lines {
             }
             let text = self.buffer.trim_end_matches(['\n', '\r']);
             if !text.trim().is_empty() {
-                let len = text.len();
-                return Ok(Some((self.line, &self.buffer[..len])));
+                return Ok(Some((self.line, text.len())));
             }
         }
     }
 
-    fn parse(&self, line: usize, text: &str) -> Result<CountRecord, InputError> {
-        self.format.parse_line(text).map_err(|e| {
-            InputError(format!(
-                "{}:{line}:{}: {}",
-                self.path.display(),
-                e.column,
-                e.message
-            ))
-        })
+    /// The next record of this reader's sample, with its line.
+    fn next_record(&mut self) -> Result<Option<(usize, CountRecord)>, InputError> {
+        loop {
+            let Some((line, len)) = self.next_line()? else {
+                return Ok(None);
+            };
+            let text = &self.buffer[..len];
+            let parsed = match &self.long {
+                Some((cols, sample)) => cols.parse(text, sample),
+                None => self.format.parse_line(text).map(Some),
+            };
+            match parsed {
+                Ok(Some(record)) => return Ok(Some((line, record))),
+                Ok(None) => continue,
+                Err(e) => {
+                    return Err(InputError(format!(
+                        "{}:{line}:{}: {}",
+                        self.path.display(),
+                        e.column,
+                        e.message
+                    )))
+                }
+            }
+        }
     }
 }
 
 /// The chromosomes of one file in order of appearance; a chromosome that comes back after
 /// another is an unsorted file.
-pub fn chromosome_order(path: &Path, format: Option<Format>) -> Result<Vec<String>, InputError> {
-    let mut lines = Lines::open(path, format)?;
-    let chr_column = if lines.format == Format::MethylKit {
-        1
-    } else {
-        0
-    };
+pub fn chromosome_order(
+    path: &Path,
+    format: Option<Format>,
+    sample: &str,
+) -> Result<Vec<String>, InputError> {
+    let mut lines = Lines::open(path, format, sample)?;
     let mut order: Vec<String> = Vec::new();
     let mut first_line: HashMap<String, usize> = HashMap::new();
     let path = path.display().to_string();
-    while let Some((line, text)) = lines.next_line()? {
-        let chr = text
-            .split(['\t', ' '])
-            .filter(|f| !f.is_empty())
-            .nth(chr_column)
-            .unwrap_or("");
-        if order.last().is_some_and(|c| c == chr) {
+    while let Some((line, record)) = lines.next_record()? {
+        let chr = record.chr;
+        if order.last().is_some_and(|c| *c == chr) {
             continue;
         }
-        if let Some(first) = first_line.get(chr) {
+        if let Some(first) = first_line.get(&chr) {
             return Err(InputError(format!(
                 "{path}:{line}: unsorted: chromosome {chr} appears again after {} (first on line {first}); sort by chromosome, then position",
                 order.last().map_or("", String::as_str)
             )));
         }
-        first_line.insert(chr.to_string(), line);
-        order.push(chr.to_string());
+        first_line.insert(chr.clone(), line);
+        order.push(chr);
     }
     Ok(order)
 }
@@ -201,11 +312,9 @@ impl SampleStream {
         if let Some(r) = self.ahead.take() {
             return Ok(Some(r));
         }
-        let Some((line, text)) = self.lines.next_line()? else {
+        let Some((line, mut record)) = self.lines.next_record()? else {
             return Ok(None);
         };
-        let text = text.to_string();
-        let mut record = self.lines.parse(line, &text)?;
         if self.merge_strands && record.strand == Strand::Minus {
             // The C of a CpG's minus strand is one base after the plus strand's C.
             record.pos -= 1;
@@ -295,7 +404,7 @@ impl SiteMerger {
             .map(|s| {
                 Ok((
                     s.file.display().to_string(),
-                    chromosome_order(&s.file, s.format)?,
+                    chromosome_order(&s.file, s.format, &s.name)?,
                 ))
             })
             .collect::<Result<Vec<_>, InputError>>()?;
@@ -303,7 +412,7 @@ impl SiteMerger {
         let mut streams = Vec::new();
         for s in &sheet.samples {
             let mut stream = SampleStream {
-                lines: Lines::open(&s.file, s.format)?,
+                lines: Lines::open(&s.file, s.format, &s.name)?,
                 merge_strands: filter.merge_strands,
                 peeked: None,
                 ahead: None,
