@@ -368,6 +368,10 @@ pub struct MethylArgs {
     pub dmr_max_gap: u64,
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
+    /// Also write every draw of the sites in this region, chr:start-end (1-based, inclusive;
+    /// repeatable), to draws.parquet as `<chr>:<pos>/mu[<group>]` and `<chr>:<pos>/delta`.
+    #[arg(long = "draws-region", value_name = "CHR:START-END")]
+    pub draws_regions: Vec<String>,
     /// Output directory for sites.parquet, dml.parquet and dmr.parquet.
     #[arg(long)]
     pub out: PathBuf,
@@ -441,6 +445,11 @@ impl MethylArgs {
             device: self.device,
             out: self.out,
             quiet: self.quiet,
+            draws_regions: self
+                .draws_regions
+                .iter()
+                .map(|r| crate::methyl::run::Region::parse(r))
+                .collect::<Result<_, _>>()?,
         })
     }
 }

@@ -60,6 +60,7 @@ fn config(dir: &std::path::Path, device: DeviceChoice, draws: u32) -> MethylConf
         device,
         out: dir.join("fit"),
         quiet: true,
+        draws_regions: Vec::new(),
     }
 }
 

@@ -391,6 +391,7 @@ pub fn fit_chunk(
     config: &FitConfig,
     compare: (usize, usize),
     threshold: f64,
+    keep_draws: &dyn Fn(&Site) -> bool,
 ) -> Result<ChunkResult, GpuError> {
     let batch = site_batch(sites, sample_group);
     let params = SiteParams {
@@ -419,10 +420,18 @@ pub fn fit_chunk(
         compare,
         threshold,
     );
+    let per_site = config.chains as usize * config.draws as usize * n_groups;
+    let kept_draws = sites
+        .iter()
+        .enumerate()
+        .filter(|(_, site)| keep_draws(site))
+        .map(|(s, _)| (s, out.draws[s * per_site..(s + 1) * per_site].to_vec()))
+        .collect();
     let accepted: f64 = out.stats.iter().map(|s| f64::from(s[3])).sum();
     let steps = out.stats.len() as f64 * f64::from(config.warmup + config.draws);
     Ok(ChunkResult {
         summaries,
+        kept_draws,
         device_seconds: seconds,
         acceptance: accepted / steps.max(1.0),
     })
@@ -431,6 +440,8 @@ pub fn fit_chunk(
 /// What one chunk gave.
 pub struct ChunkResult {
     pub summaries: Vec<SiteSummary>,
+    /// For the sites `keep_draws` chose: index in the chunk, and mu per (chain, draw, group).
+    pub kept_draws: Vec<(usize, Vec<f32>)>,
     /// Seconds in the site update (kernel, transfers and waits).
     pub device_seconds: f64,
     /// Share of the Metropolis proposals accepted.

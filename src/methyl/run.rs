@@ -36,6 +36,42 @@ pub struct MethylConfig {
     pub device: DeviceChoice,
     pub out: PathBuf,
     pub quiet: bool,
+    /// `--draws-region`: sites whose draws go to draws.parquet.
+    pub draws_regions: Vec<Region>,
+}
+
+/// A genomic interval `chr:start-end`, 1-based and inclusive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub chr: String,
+    pub start: u64,
+    pub end: u64,
+}
+
+impl Region {
+    pub fn parse(text: &str) -> Result<Region, UserError> {
+        let bad = || {
+            UserError(format!(
+                "--draws-region {text:?}: expected chr:start-end, e.g. chr18:3014000-3016000"
+            ))
+        };
+        let (chr, range) = text.rsplit_once(':').ok_or_else(bad)?;
+        let (start, end) = range.split_once('-').ok_or_else(bad)?;
+        let parse = |v: &str| v.trim().replace(',', "").parse::<u64>().map_err(|_| bad());
+        let (start, end) = (parse(start)?, parse(end)?);
+        if chr.is_empty() || start == 0 || end < start {
+            return Err(bad());
+        }
+        Ok(Region {
+            chr: chr.to_string(),
+            start,
+            end,
+        })
+    }
+
+    fn contains(&self, chr: &str, pos: u64) -> bool {
+        self.chr == chr && (self.start..=self.end).contains(&pos)
+    }
 }
 
 /// What a run did, for the caller and the benchmark.
@@ -162,6 +198,8 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         .with_context(|| format!("creating {}", config.out.display()))?;
     let sites_path = config.out.join("sites.parquet");
     let mut histogram = FdrHistogram::default();
+    // Draws of the --draws-region sites: name and mu per (chain, draw, group).
+    let mut region_sites: Vec<(String, Vec<f32>)> = Vec::new();
     let (mut n_sites, mut device_seconds, mut accepted_weighted) = (0u64, 0.0, 0.0);
     bar.set_message(format!("fitting sites on {device_name}"));
     atomic_write(&sites_path, |file| {
@@ -172,6 +210,14 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
             if pending.is_empty() {
                 break;
             }
+            let chromosomes = &merger.chromosomes;
+            let in_region = |site: &crate::methyl::merge::Site| {
+                let chr = &chromosomes[site.chr as usize];
+                config
+                    .draws_regions
+                    .iter()
+                    .any(|r| r.contains(chr, site.pos))
+            };
             let chunk = fit_chunk(
                 &runner,
                 &pending,
@@ -182,7 +228,15 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
                 &config.fit,
                 compare,
                 config.threshold,
+                &in_region,
             )?;
+            for (s, draws) in chunk.kept_draws {
+                let site = &pending[s];
+                region_sites.push((
+                    format!("{}:{}", chromosomes[site.chr as usize], site.pos),
+                    draws,
+                ));
+            }
             for s in &chunk.summaries {
                 histogram.add(s.p_above + s.p_below);
             }
@@ -210,6 +264,9 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         &metadata,
     )?;
     debug_assert_eq!(n_dml, called);
+    if !config.draws_regions.is_empty() {
+        write_region_draws(config, &groups, compare, &region_sites, &metadata)?;
+    }
     bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
     let report = MethylReport {
@@ -321,4 +378,50 @@ fn median_diagnostics(path: &std::path::Path) -> anyhow::Result<(f64, f64)> {
         v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
     };
     Ok((median(&mut r), median(&mut e)))
+}
+
+/// draws.parquet in the core draws schema: per site `<chr>:<pos>/mu[<group>]` for every group
+/// and `<chr>:<pos>/delta`.
+fn write_region_draws(
+    config: &MethylConfig,
+    groups: &[String],
+    compare: (usize, usize),
+    sites: &[(String, Vec<f32>)],
+    metadata: &[(String, String)],
+) -> anyhow::Result<()> {
+    let (n_chains, n_draws, n_groups) = (
+        config.fit.chains as usize,
+        config.fit.draws as usize,
+        groups.len(),
+    );
+    let mut names = Vec::new();
+    let mut values = Vec::new();
+    for (site, draws) in sites {
+        let mu = |chain: usize, draw: usize, g: usize| {
+            f64::from(draws[(chain * n_draws + draw) * n_groups + g])
+        };
+        for (g, group) in groups.iter().enumerate() {
+            names.push(format!("{site}/mu[{group}]"));
+            for chain in 0..n_chains {
+                values.extend((0..n_draws).map(|d| mu(chain, d, g)));
+            }
+        }
+        names.push(format!("{site}/delta"));
+        for chain in 0..n_chains {
+            values.extend((0..n_draws).map(|d| mu(chain, d, compare.1) - mu(chain, d, compare.0)));
+        }
+    }
+    let table = crate::output::DrawsTable {
+        parameter_names: &names,
+        n_chains,
+        n_draws,
+        values: &values,
+    };
+    crate::output::write_draws(&config.out.join("draws.parquet"), &table, metadata)?;
+    eprintln!(
+        "betagibbs: draws of {} sites in --draws-region written to {}",
+        sites.len(),
+        config.out.join("draws.parquet").display()
+    );
+    Ok(())
 }
