@@ -110,3 +110,41 @@ def test_duckdb_queries_match_the_summary(out):
     assert worst < 1e-9
     n = con.execute(f"SELECT count(DISTINCT parameter) FROM '{out / 'draws.parquet'}'").fetchone()[0]
     assert n == N_PARAMS
+
+
+@pytest.fixture(scope="module")
+def methyl_out(tmp_path_factory):
+    """A small simulated study fitted by `methyl`: sites, calls and region draws."""
+    d = tmp_path_factory.mktemp("methyl")
+    binary = os.environ.get("BETAGIBBS_BIN", "target/debug/betagibbs")
+    subprocess.run([binary, "simulate", "--sites", "400", "--out", str(d / "study")],
+                   check=True, capture_output=True)
+    subprocess.run(
+        [binary, "methyl", str(d / "study" / "sheet.tsv"), "--compare", "A,B", "--device", "cpu",
+         "--quiet", "--hyper-sites", "300", "--hyper-warmup", "100", "--hyper-draws", "20",
+         "--draws-region", "chrSim:1000-1200", "--out", str(d / "fit")],
+        check=True, capture_output=True,
+    )
+    return d / "fit"
+
+
+def test_methyl_outputs_read_in_every_tool(methyl_out):
+    sites = pq.read_table(methyl_out / "sites.parquet")
+    assert sites.num_rows == 400
+    assert sites.schema.field("chr").type in (pa.string(), pa.large_string())
+    assert sites.schema.field("pos").type == pa.int64()
+    meta = {k.decode(): v.decode() for k, v in pq.ParquetFile(methyl_out / "sites.parquet").metadata.metadata.items()}
+    assert meta["betagibbs.schema"] == "methylation-sites/1"
+    assert meta["betagibbs.delta"] == "mu_B - mu_A"
+    df = sites.to_pandas()
+    assert ((df.delta_q2_5 <= df.delta_mean) & (df.delta_mean <= df.delta_q97_5)).all()
+    assert ((df.p_dm >= 0) & (df.p_dm <= 1)).all()
+    dml = pl.read_parquet(methyl_out / "dml.parquet")
+    threshold = float(pq.ParquetFile(methyl_out / "dml.parquet").metadata.metadata[b"betagibbs.p_dm_threshold"])
+    assert (dml["p_dm"] >= threshold).all()
+    con = duckdb.connect()
+    n_dmr = con.execute(f"SELECT count(*) FROM '{methyl_out / 'dmr.parquet'}' WHERE n_cpgs >= 3").fetchone()[0]
+    assert n_dmr == pq.read_table(methyl_out / "dmr.parquet").num_rows
+    # Region draws: 6 sites (positions 1000, 1040, ..., 1200) x (mu[A], mu[B], delta).
+    n = con.execute(f"SELECT count(DISTINCT parameter) FROM '{methyl_out / 'draws.parquet'}'").fetchone()[0]
+    assert n == 6 * 3
