@@ -33,7 +33,7 @@ const RW_LOGIT_MU: f32 = 0.5;
 // (a, b, m0, s0) per chain.
 @group(0) @binding(3) var<storage, read> hyper: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> state: array<f32>;
-// mu per (site, chain, draw, group).
+// mu per (site, chain, draw of the whole run, group).
 @group(0) @binding(5) var<storage, read_write> draws: array<f32>;
 // (Σ_g log mu_g, Σ_g log(1 - mu_g), log phi, accepted steps) per (site, chain).
 @group(0) @binding(6) var<storage, read_write> stats: array<vec4<f32>>;
@@ -206,7 +206,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         }
         if (k >= params.warmup) {
             let d = k - params.warmup;
-            let out = (invocation * params.n_draws + d) * params.n_groups;
+            let out = (invocation * params.draws_total + params.draw_offset + d) * params.n_groups;
             for (var g = 0u; g < params.n_groups; g++) {
                 draws[out + g] = exp(here.log_mu[g]);
             }

@@ -203,7 +203,9 @@ fn gpu_and_cpu_site_updates_agree() {
         warmup: 5,
         n_draws: 40,
         init: 1,
-        _pad: [0; 3],
+        draws_total: 40,
+        draw_offset: 0,
+        _pad: 0,
     };
     let mut on_cpu = SiteOutputs::new(&params);
     site_update(&params, &batch, &hyper, &mut on_cpu);
@@ -226,4 +228,49 @@ fn gpu_and_cpu_site_updates_agree() {
         stage.bytes_per_site()
     );
     assert!(same as f64 >= 0.97 * chains as f64, "{same} of {chains}");
+
+    // A long run goes in several dispatches, the chains carried in the state: both devices
+    // still agree (a single dispatch of 400 sweeps lost its draws on lavapipe).
+    use betagibbs::methyl::fit::{fit_chunk, Hyper, SiteDevice, SiteRunner};
+    let mut fit = config(dir.path(), DeviceChoice::Cpu, 400).fit;
+    fit.chunk_sites = sites.len();
+    let hyper = Hyper {
+        per_chain: hyper,
+        mean: [0.0; 4],
+        sd: [0.0; 4],
+        sites: 0,
+        max_r_hat: 1.0,
+    };
+    let run = |device: SiteDevice| {
+        let runner = SiteRunner::new(&device, &fit, batch.samples.len(), 2);
+        fit_chunk(
+            &runner,
+            &sites,
+            &sample_group,
+            2,
+            0,
+            &hyper,
+            &fit,
+            (0, 1),
+            0.1,
+            &|_| false,
+        )
+        .unwrap()
+        .summaries
+    };
+    let (cpu, gpu) = (run(SiteDevice::Cpu), run(SiteDevice::Gpu(&gpu)));
+    let agree = cpu
+        .iter()
+        .zip(&gpu)
+        .filter(|(a, b)| (a.delta[0] - b.delta[0]).abs() < 1e-4)
+        .count();
+    eprintln!(
+        "410 sweeps in dispatches of 64: {agree} of {} site means agree to 1e-4",
+        cpu.len()
+    );
+    assert!(
+        agree as f64 >= 0.97 * cpu.len() as f64,
+        "{agree} of {}",
+        cpu.len()
+    );
 }

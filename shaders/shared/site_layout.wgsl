@@ -14,9 +14,10 @@ struct SiteParams {
     n_draws: u32,
     // Nonzero: start from the proposal (the first step always accepts), not from `state`.
     init: u32,
+    // Draws recorded per (site, chain) over the whole run, and how many came before this dispatch.
+    draws_total: u32,
+    draw_offset: u32,
     _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 struct SiteSample {

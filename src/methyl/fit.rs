@@ -19,7 +19,7 @@ use crate::gpu::{Gpu, GpuError};
 use crate::host_variates::{gamma, normal};
 use crate::methyl::merge::{Site, SiteMerger};
 use crate::methyl::site::{
-    site_update, SiteBatch, SiteOutputs, SiteParams, SiteSample, SiteStageGpu,
+    site_update, SiteBatch, SiteOutputs, SiteParams, SiteSample, SiteStageGpu, STATE_STRIDE,
 };
 use crate::prior::HyperPrior;
 use crate::rng::{Stream, UniformStream};
@@ -37,6 +37,10 @@ pub const MU_HYPERPRIOR: HyperPrior = HyperPrior::MeanConcentration {
 const LOG_PHI_VARIANCE_PRIOR: (f64, f64) = (1.0, 0.1);
 /// Starting hyperparameters: a uniform Beta for mu, phi around 10 with a wide spread.
 const INITIAL_HYPER: [f64; 4] = [1.0, 1.0, 2.3, 1.0];
+/// Sweeps per site-update dispatch: long single dispatches are cut off (lavapipe stopped
+/// returning correct draws past ~300 sweeps of 12,000 chains; GPU drivers have watchdogs),
+/// so longer runs go in several, the chains carried over in `state`.
+pub const SWEEPS_PER_DISPATCH: u32 = 64;
 /// Slice width of the (a, b) update in its unconstrained coordinates.
 const HYPER_SLICE_WIDTH: f64 = 0.5;
 
@@ -96,6 +100,24 @@ pub fn site_batch(sites: &[Site], sample_group: &[u32]) -> SiteBatch {
 /// The stage on the chosen device.
 pub struct SiteRunner<'g> {
     gpu: Option<SiteStageGpu<'g>>,
+}
+
+/// The most sites one GPU dispatch can hold within the device's largest storage binding:
+/// the recorded draws, the state and the samples (`samples_per_site` at most) per site.
+pub fn gpu_site_capacity(
+    gpu: &Gpu,
+    config: &FitConfig,
+    n_groups: usize,
+    samples_per_site: usize,
+) -> usize {
+    let chains = config.chains as usize;
+    let per_site = [
+        chains * config.draws as usize * n_groups * 4,
+        chains * STATE_STRIDE * 4,
+        samples_per_site * std::mem::size_of::<SiteSample>(),
+    ];
+    let largest = per_site.into_iter().max().unwrap_or(1).max(1) as u64;
+    (gpu.max_binding() / largest).max(1) as usize
 }
 
 impl<'g> SiteRunner<'g> {
@@ -192,7 +214,9 @@ pub fn learn_hyper(
         warmup: 1,
         n_draws: 0,
         init: 1,
-        _pad: [0; 3],
+        draws_total: 0,
+        draw_offset: 0,
+        _pad: 0,
     };
     let mut out = SiteOutputs::new(&params);
     let mut kept: Vec<[f64; 4]> = Vec::new();
@@ -394,7 +418,7 @@ pub fn fit_chunk(
     keep_draws: &dyn Fn(&Site) -> bool,
 ) -> Result<ChunkResult, GpuError> {
     let batch = site_batch(sites, sample_group);
-    let params = SiteParams {
+    let first = SiteParams {
         seed: config.seed,
         n_sites: sites.len() as u32,
         n_chains: config.chains,
@@ -402,14 +426,32 @@ pub fn fit_chunk(
         site_offset,
         // Stage 2's sweeps are numbered after stage 1's, so the two never share random numbers.
         first_sweep: config.hyper_warmup + config.hyper_draws,
-        warmup: config.warmup,
-        n_draws: config.draws,
+        warmup: 0,
+        n_draws: 0,
         init: 1,
-        _pad: [0; 3],
+        draws_total: config.draws,
+        draw_offset: 0,
+        _pad: 0,
     };
-    let mut out = SiteOutputs::new(&params);
+    let mut out = SiteOutputs::new(&first);
     let t0 = Instant::now();
-    runner.run(&params, &batch, &hyper.per_chain, &mut out)?;
+    // Dispatches of at most SWEEPS_PER_DISPATCH sweeps, the chains carried in `state`.
+    let total = config.warmup + config.draws;
+    let mut done = 0;
+    while done < total {
+        let n = SWEEPS_PER_DISPATCH.min(total - done);
+        let warmup = config.warmup.saturating_sub(done).min(n);
+        let params = SiteParams {
+            first_sweep: first.first_sweep + done,
+            warmup,
+            n_draws: n - warmup,
+            init: u32::from(done == 0),
+            draw_offset: done.saturating_sub(config.warmup),
+            ..first
+        };
+        runner.run(&params, &batch, &hyper.per_chain, &mut out)?;
+        done += n;
+    }
     let seconds = t0.elapsed().as_secs_f64();
     let summaries = summarize_sites(
         sites,
@@ -427,8 +469,10 @@ pub fn fit_chunk(
         .filter(|(_, site)| keep_draws(site))
         .map(|(s, _)| (s, out.draws[s * per_site..(s + 1) * per_site].to_vec()))
         .collect();
+    // `stats` holds the last dispatch's acceptances.
     let accepted: f64 = out.stats.iter().map(|s| f64::from(s[3])).sum();
-    let steps = out.stats.len() as f64 * f64::from(config.warmup + config.draws);
+    let steps = out.stats.len() as f64
+        * f64::from(total - (total - 1) / SWEEPS_PER_DISPATCH * SWEEPS_PER_DISPATCH);
     Ok(ChunkResult {
         summaries,
         kept_draws,

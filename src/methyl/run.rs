@@ -9,7 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::app::{describe_device, open_device, UserError};
 use crate::cli::DeviceChoice;
 use crate::methyl::fit::{
-    fit_chunk, learn_hyper, next_sites, reservoir_sample, FitConfig, SiteDevice, SiteRunner,
+    fit_chunk, gpu_site_capacity, learn_hyper, next_sites, reservoir_sample, FitConfig, SiteDevice,
+    SiteRunner,
 };
 use crate::methyl::merge::{SiteFilter, SiteMerger};
 use crate::methyl::output::{write_calls, DmrRule, FdrHistogram, SitesWriter};
@@ -127,6 +128,20 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let device_name = describe_device(gpu.as_ref());
     let device = gpu.as_ref().map_or(SiteDevice::Cpu, SiteDevice::Gpu);
     let n_samples = sheet.samples.len();
+    // On a GPU, chunks (and stage 1's sample) must fit the device's largest binding.
+    let mut fit = config.fit.clone();
+    if let Some(gpu) = gpu.as_ref() {
+        let capacity = gpu_site_capacity(gpu, &fit, groups.len(), n_samples);
+        if capacity < fit.chunk_sites.max(fit.hyper_sites) {
+            eprintln!("betagibbs: {capacity} sites per dispatch fit the GPU's binding limit; using chunks of that size");
+            fit.chunk_sites = fit.chunk_sites.min(capacity);
+            fit.hyper_sites = fit.hyper_sites.min(capacity);
+        }
+    }
+    let config = &MethylConfig {
+        fit,
+        ..config.clone()
+    };
     let max_samples = config.fit.chunk_sites.max(config.fit.hyper_sites) * n_samples;
     let runner = SiteRunner::new(&device, &config.fit, max_samples, groups.len());
 

@@ -41,7 +41,10 @@ pub struct SiteParams {
     pub n_draws: u32,
     /// Nonzero: start from the proposal, not from the state.
     pub init: u32,
-    pub _pad: [u32; 3],
+    /// Draws recorded per (site, chain) over the whole run, and how many came before this dispatch.
+    pub draws_total: u32,
+    pub draw_offset: u32,
+    pub _pad: u32,
 }
 
 /// One sample's counts at a site (keep in sync with SiteSample in site_layout.wgsl).
@@ -72,7 +75,7 @@ impl SiteBatch {
 pub struct SiteOutputs {
     /// Per (site, chain): STATE_STRIDE floats.
     pub state: Vec<f32>,
-    /// mu per (site, chain, draw, group).
+    /// mu per (site, chain, draw of the whole run, group).
     pub draws: Vec<f32>,
     /// (Σ log mu, Σ log(1 - mu), log phi, accepted steps) per (site, chain).
     pub stats: Vec<[f32; 4]>,
@@ -83,7 +86,7 @@ impl SiteOutputs {
         let n = params.n_sites as usize * params.n_chains as usize;
         SiteOutputs {
             state: vec![0.0; n * STATE_STRIDE],
-            draws: vec![0.0; n * params.n_draws as usize * params.n_groups as usize],
+            draws: vec![0.0; n * params.draws_total as usize * params.n_groups as usize],
             stats: vec![[0.0; 4]; n],
         }
     }
@@ -277,7 +280,7 @@ fn run_one(
             }
         }
         if k >= params.warmup {
-            let d = (k - params.warmup) as usize;
+            let d = (params.draw_offset + k - params.warmup) as usize;
             for g in 0..n_groups {
                 draws[d * n_groups + g] = here.log_mu[g].exp();
             }
@@ -302,7 +305,7 @@ pub fn site_update(
 ) {
     assert!(params.n_groups as usize <= MAX_GROUPS);
     assert_eq!(batch.n_sites(), params.n_sites as usize);
-    let per_draws = params.n_draws as usize * params.n_groups as usize;
+    let per_draws = params.draws_total as usize * params.n_groups as usize;
     let work = out
         .state
         .par_chunks_mut(STATE_STRIDE)
