@@ -12,6 +12,7 @@
 //! (observation, unit, sweep, stream), so both paths draw the same numbers.
 
 pub mod app;
+pub mod batch;
 pub mod betabinom;
 pub mod cli;
 pub mod cpu;
