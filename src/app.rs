@@ -27,7 +27,7 @@ pub const BATTING_CSV: &[u8] = include_bytes!("../data/batting_average.csv");
 pub struct UserError(pub String);
 
 /// The data sets built into the binary, for `demo` and `bench`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Embedded {
     /// 71 rat experiments, one level (BDA3 ch. 5).
     Rats,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::app::{BenchConfig, Contrast, DataSource, RunConfig, UserError};
+use crate::app::{BenchConfig, Contrast, DataSource, Embedded, RunConfig, UserError};
 use crate::data::ColumnSpec;
 use crate::prior::HyperPrior;
 use crate::sampler::SamplerConfig;
@@ -28,12 +28,6 @@ pub enum Command {
     Methyl(MethylArgs),
     /// Write a synthetic two-group methylation study drawn from the model, with its truth.
     Simulate(SimulateArgs),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DemoData {
-    Rats,
-    Baseball,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -125,8 +119,8 @@ pub struct SampleArgs {
 pub struct DemoArgs {
     /// Which data: rats (BDA3 ch. 5, one level) or baseball (Kruschke DBDA2 ch. 9:
     /// 948 players in 9 positions, two levels).
-    #[arg(value_enum, default_value_t = DemoData::Rats)]
-    pub data: DemoData,
+    #[arg(value_enum, default_value_t = Embedded::Rats)]
+    pub data: Embedded,
     /// Output directory.
     #[arg(long, default_value = "betagibbs-demo")]
     pub out: PathBuf,
@@ -137,8 +131,8 @@ pub struct DemoArgs {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Which embedded model to time: rats (one level) or baseball (two levels).
-    #[arg(long, value_enum, default_value_t = DemoData::Rats)]
-    pub model: DemoData,
+    #[arg(long, value_enum, default_value_t = Embedded::Rats)]
+    pub model: Embedded,
     /// Chain counts to time, comma-separated (default: 4,64,1024,4096 for rats, 4,16,64 for baseball).
     #[arg(long, value_delimiter = ',')]
     pub chains: Vec<u32>,
@@ -168,15 +162,6 @@ pub struct BenchArgs {
     /// The groups of --sheet to compare, 'A,B'.
     #[arg(long)]
     pub compare: Option<String>,
-}
-
-impl DemoData {
-    fn embedded(self) -> crate::app::Embedded {
-        match self {
-            DemoData::Rats => crate::app::Embedded::Rats,
-            DemoData::Baseball => crate::app::Embedded::Baseball,
-        }
-    }
 }
 
 /// `grouped`: a multi-level model, which needs the kruschke prior's kappa - 2 ~ Gamma(shape, rate).
@@ -251,9 +236,9 @@ impl SampleArgs {
 impl DemoArgs {
     pub fn into_config(self) -> Result<RunConfig, UserError> {
         Ok(RunConfig {
-            sampler: sampler_config(&self.chains, self.data == DemoData::Baseball)?,
-            source: DataSource::Embedded(self.data.embedded()),
-            columns: self.data.embedded().columns(),
+            sampler: sampler_config(&self.chains, self.data == Embedded::Baseball)?,
+            source: DataSource::Embedded(self.data),
+            columns: self.data.columns(),
             device: self.chains.device,
             contrasts: contrasts(&self.chains)?,
             out: self.out,
@@ -284,8 +269,8 @@ impl BenchArgs {
     pub fn into_config(self) -> Result<BenchConfig, UserError> {
         let chains = if self.chains.is_empty() {
             match self.model {
-                DemoData::Rats => vec![4, 64, 1024, 4096],
-                DemoData::Baseball => vec![4, 16, 64],
+                Embedded::Rats => vec![4, 64, 1024, 4096],
+                Embedded::Baseball => vec![4, 16, 64],
             }
         } else {
             self.chains
@@ -297,7 +282,7 @@ impl BenchArgs {
             ));
         }
         Ok(BenchConfig {
-            model: self.model.embedded(),
+            model: self.model,
             chains,
             updates: self.update,
             warmup: self.warmup,

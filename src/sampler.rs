@@ -520,6 +520,10 @@ pub fn run(
         let write_theta = kept && config.keep_thetas;
         let in_warmup = sweep < config.warmup;
         let params = batch.theta_params(config.seed, sweep, n_chains as u32, write_theta);
+        // The units' priors given their parents' current values, for either update.
+        let priors: Vec<HyperPrior> = (0..n_chains * n_units)
+            .map(|i| levels.prior(0, i / n_units, i % n_units))
+            .collect();
         match config.update {
             Update::Gibbs => {
                 levels.unit_shapes(&mut hyper);
@@ -527,9 +531,6 @@ pub fn run(
                 stage.run(batch, &params, &hyper, &mut theta, &mut log_sums)?;
                 stage_seconds += t0.elapsed().as_secs_f64();
                 observation_updates += per_pass;
-                let priors: Vec<HyperPrior> = (0..n_chains * n_units)
-                    .map(|i| levels.prior(0, i / n_units, i % n_units))
-                    .collect();
                 levels.states[0]
                     .par_iter_mut()
                     .enumerate()
@@ -571,9 +572,6 @@ pub fn run(
                         .iter_mut()
                         .for_each(|c| c.walk.finish_warmup(tail_rate));
                 }
-                let priors: Vec<HyperPrior> = (0..n_chains * n_units)
-                    .map(|i| levels.prior(0, i / n_units, i % n_units))
-                    .collect();
                 let mut rngs: Vec<UniformStream> = (0..n_chains * n_units)
                     .map(|i| {
                         let (chain, unit) = (i / n_units, i % n_units);

@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::diagnostics::{ess_bulk, quantile_sorted, rhat};
+use crate::diagnostics::{quantile_sorted, rhat, rhat_and_ess_bulk};
 use crate::gpu::{Gpu, GpuError};
 use crate::host_variates::{gamma, normal};
 use crate::methyl::merge::{Site, SiteMerger};
@@ -331,8 +331,9 @@ pub fn summarize_sites(
             let mut ess = f64::INFINITY;
             let mut diagnose = |chains: &[Vec<f64>]| {
                 let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
-                r_hat = r_hat.max(rhat(&refs));
-                ess = ess.min(ess_bulk(&refs));
+                let (r, e) = rhat_and_ess_bulk(&refs);
+                r_hat = r_hat.max(r);
+                ess = ess.min(e);
             };
             let mu: Vec<[f64; 4]> = (0..n_groups)
                 .map(|g| {

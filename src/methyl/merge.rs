@@ -437,32 +437,24 @@ impl SiteMerger {
     /// The next site that passes the filter, or None at the end of every file.
     pub fn next_site(&mut self) -> Result<Option<Site>, InputError> {
         loop {
-            while self.chr < self.chromosomes.len() {
-                let chr = &self.chromosomes[self.chr];
-                let pos = self
+            // The smallest position on the current chromosome; past its end, the next one.
+            let pos = loop {
+                let Some(chr) = self.chromosomes.get(self.chr) else {
+                    return Ok(None);
+                };
+                let next = self
                     .streams
                     .iter()
                     .filter_map(|s| s.peeked.as_ref())
                     .filter(|(_, r)| &r.chr == chr)
                     .map(|(_, r)| r.pos)
                     .min();
-                if pos.is_some() {
-                    break;
+                match next {
+                    Some(pos) => break pos,
+                    None => self.chr += 1,
                 }
-                self.chr += 1;
-            }
-            if self.chr == self.chromosomes.len() {
-                return Ok(None);
-            }
+            };
             let chr = self.chromosomes[self.chr].clone();
-            let pos = self
-                .streams
-                .iter()
-                .filter_map(|s| s.peeked.as_ref())
-                .filter(|(_, r)| r.chr == chr)
-                .map(|(_, r)| r.pos)
-                .min()
-                .expect("a stream is on this chromosome");
             let mut counts = Vec::new();
             let mut per_group = vec![0u32; self.n_groups];
             for (sample, stream) in self.streams.iter_mut().enumerate() {
