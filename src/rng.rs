@@ -38,6 +38,9 @@ pub enum Stream {
     /// The methylation site update's proposal normal and acceptance uniform (keep in sync
     /// with STREAM_SITE in site_update.wgsl).
     Site = 6,
+    /// Host-only draws of the estimation ladder (`ladder`) and of posterior predictive checks (`ppc`).
+    Ladder = 7,
+    Predictive = 8,
 }
 
 /// The Philox4x32-10 bijection: four 32-bit words of output per (counter, key).

@@ -1,0 +1,1 @@
+//! Figures (plotters, SVG or PNG). (Being written.)
