@@ -94,6 +94,10 @@ pub struct RunConfig {
     pub contrasts: Vec<Contrast>,
     pub out: PathBuf,
     pub quiet: bool,
+    /// Posterior predictive checks to predictive.parquet.
+    pub ppc: bool,
+    /// Default figures into out/figures.
+    pub plot: Option<crate::figures::ImageFormat>,
 }
 
 /// `--contrast 'A - B'`: the posterior of parameter A minus parameter B.
@@ -275,7 +279,36 @@ pub fn run_sample(config: &RunConfig) -> anyhow::Result<()> {
     write_draws(&draws_path, &table, &metadata)?;
     let summary_path = config.out.join("summary.parquet");
     write_summary(&summary_path, &rows, &metadata)?;
+    if s.keep_thetas {
+        write_observations(&config.out, &batch, &names, &metadata)?;
+    }
     println!("{}", format_summary_table(&rows));
+    if config.ppc {
+        let predictive = crate::ppc::predictive(&batch, &names, &fit, s.seed);
+        let (ppc_names, values) = predictive.draws();
+        let mut ppc_metadata = metadata.clone();
+        ppc_metadata.extend(predictive.metadata());
+        let table = DrawsTable {
+            parameter_names: &ppc_names,
+            n_chains: fit.n_chains,
+            n_draws: fit.n_draws,
+            values: &values,
+        };
+        write_draws(
+            &config.out.join("predictive.parquet"),
+            &table,
+            &ppc_metadata,
+        )?;
+        println!("\nposterior predictive check   T(y)        p = P(T(y_rep) >= T(y))");
+        for c in &predictive.checks {
+            println!(
+                "{:<28} {:<11.4} {:.3}",
+                c.statistic.name(),
+                c.observed,
+                c.p_value
+            );
+        }
+    }
     let width = contrasts
         .iter()
         .map(|(l, _)| l.len())
@@ -304,7 +337,65 @@ pub fn run_sample(config: &RunConfig) -> anyhow::Result<()> {
         draws_path.display(),
         summary_path.display()
     );
+    if let Some(format) = config.plot {
+        let plot = crate::figures::PlotConfig {
+            dir: config.out.clone(),
+            out: config.out.join("figures"),
+            figures: Vec::new(),
+            params: Vec::new(),
+            contrasts: config.contrasts.clone(),
+            format,
+        };
+        for path in crate::figures::draw(&plot)? {
+            eprintln!("betagibbs: drew {}", path.display());
+        }
+    }
     Ok(())
+}
+
+/// observations.parquet (observations/1): each theta's name with its y and n, what the
+/// shrinkage figure needs beyond the draws.
+pub fn write_observations(
+    dir: &std::path::Path,
+    batch: &crate::batch::Batch,
+    names: &[String],
+    metadata: &[(String, String)],
+) -> anyhow::Result<()> {
+    let theta_names: Vec<String> = if batch.is_tree() {
+        names[..batch.n_obs()].to_vec()
+    } else {
+        (0..batch.n_units())
+            .flat_map(|u| {
+                let start = batch.unit_param_start(u, true);
+                let len = (batch.unit_offsets[u + 1] - batch.unit_offsets[u]) as usize;
+                names[start..start + len].to_vec()
+            })
+            .collect()
+    };
+    let table = crate::output::SmallTable {
+        schema_version: crate::figures::OBSERVATIONS_SCHEMA,
+        text: vec![("parameter", theta_names)],
+        integers: vec![
+            (
+                "successes",
+                batch
+                    .observations
+                    .iter()
+                    .map(|o| i64::from(o.successes))
+                    .collect(),
+            ),
+            (
+                "trials",
+                batch
+                    .observations
+                    .iter()
+                    .map(|o| i64::from(o.trials))
+                    .collect(),
+            ),
+        ],
+        floats: Vec::new(),
+    };
+    crate::output::write_small_table(&dir.join("observations.parquet"), &table, metadata)
 }
 
 /// Key-value metadata for the Parquet footers.

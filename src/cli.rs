@@ -28,6 +28,132 @@ pub enum Command {
     Methyl(MethylArgs),
     /// Write a synthetic two-group methylation study drawn from the model, with its truth.
     Simulate(SimulateArgs),
+    /// Estimate the same thetas by complete and no pooling, empirical Bayes (moments and
+    /// marginal likelihood), Laplace + SIR and the Gibbs sampler; one table and one figure.
+    Compare(CompareArgs),
+    /// Draw figures from a run's Parquet outputs (sample, demo or compare).
+    Plot(PlotArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Input table (.csv, .tsv or .parquet); or use --demo.
+    #[arg(required_unless_present = "demo", conflicts_with = "demo")]
+    pub data: Option<PathBuf>,
+    /// Embedded data instead of a file (baseball's players as one population).
+    #[arg(long, value_enum)]
+    pub demo: Option<Embedded>,
+    /// Column of successes y.
+    #[arg(long, required_unless_present = "demo")]
+    pub successes: Option<String>,
+    /// Column of trials n.
+    #[arg(long, required_unless_present = "demo")]
+    pub trials: Option<String>,
+    /// Column whose values name the thetas (default: the 1-based row number).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Draws per estimator (the Gibbs sampler's are split over its chains).
+    #[arg(long, default_value_t = 4000)]
+    pub draws: u32,
+    /// Proposals of the sampling importance resampling step.
+    #[arg(long, default_value_t = 20_000)]
+    pub sir_proposals: usize,
+    /// Hyperprior of the Laplace and Gibbs fits (as `sample --prior`).
+    #[arg(long, default_value = "bda3")]
+    pub prior: String,
+    #[arg(long, default_value_t = 20_131_105)]
+    pub seed: u32,
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+    /// Figure format.
+    #[arg(long, value_enum, default_value_t = crate::figures::ImageFormat::Svg)]
+    pub format: crate::figures::ImageFormat,
+    /// Output directory: comparison.parquet, observations.parquet, comparison.svg.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// A run's output directory (with draws.parquet, and predictive.parquet or comparison.parquet).
+    pub dir: PathBuf,
+    /// Figures to draw (repeatable; default: every one the directory's files allow).
+    #[arg(long = "figure", value_enum)]
+    pub figures: Vec<crate::figures::Figure>,
+    /// Parameters of the density and trace figures (repeatable), e.g. 'omega[Pitcher]'.
+    #[arg(long = "param", value_name = "NAME")]
+    pub params: Vec<String>,
+    /// Differences for the density and trace figures, 'NAME - NAME' (repeatable).
+    #[arg(long = "contrast", value_name = "EXPR")]
+    pub contrasts: Vec<String>,
+    #[arg(long, value_enum, default_value_t = crate::figures::ImageFormat::Svg)]
+    pub format: crate::figures::ImageFormat,
+    /// Where the figures go (default: DIR/figures).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+impl PlotArgs {
+    pub fn into_config(self) -> Result<crate::figures::PlotConfig, UserError> {
+        Ok(crate::figures::PlotConfig {
+            out: self.out.unwrap_or_else(|| self.dir.join("figures")),
+            dir: self.dir,
+            figures: self.figures,
+            params: self.params,
+            contrasts: self
+                .contrasts
+                .iter()
+                .map(|c| Contrast::parse(c))
+                .collect::<Result<_, _>>()?,
+            format: self.format,
+        })
+    }
+}
+
+impl CompareArgs {
+    pub fn into_config(self) -> Result<crate::compare::CompareConfig, UserError> {
+        let prior =
+            HyperPrior::parse(&self.prior).map_err(|e| UserError(format!("--prior: {e}")))?;
+        if self.draws < 4 || self.sir_proposals == 0 {
+            return Err(UserError(
+                "--draws must be at least 4 and --sir-proposals at least 1".into(),
+            ));
+        }
+        let (source, columns) = match (self.data, self.demo) {
+            (_, Some(demo)) => {
+                let mut columns = demo.columns();
+                // One population: the ladder's estimators have no levels.
+                columns.groups.clear();
+                (DataSource::Embedded(demo), columns)
+            }
+            (Some(path), None) => (
+                DataSource::File(path),
+                ColumnSpec {
+                    successes: self.successes.unwrap_or_default(),
+                    trials: self.trials.unwrap_or_default(),
+                    unit: None,
+                    aggregate_ids: false,
+                    id: self.id,
+                    groups: Vec::new(),
+                },
+            ),
+            (None, None) => return Err(UserError("give DATA or --demo".into())),
+        };
+        Ok(crate::compare::CompareConfig {
+            source,
+            columns,
+            draws: self.draws,
+            sir_proposals: self.sir_proposals,
+            prior,
+            seed: self.seed,
+            device: self.device,
+            format: self.format,
+            out: self.out,
+            quiet: self.quiet,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -78,6 +204,13 @@ pub struct ChainArgs {
     /// (repeatable): its mean, 95% HDI and P(> 0) go into the summary.
     #[arg(long = "contrast", value_name = "EXPR")]
     pub contrasts: Vec<String>,
+    /// Posterior predictive checks: replicated data for every observation and a new member
+    /// of every unit or group, to predictive.parquet, and p-values of a few test statistics.
+    #[arg(long)]
+    pub ppc: bool,
+    /// Draw the default figures into OUT/figures (svg, or png).
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "svg", value_name = "FORMAT")]
+    pub plot: Option<crate::figures::ImageFormat>,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -229,6 +362,8 @@ impl SampleArgs {
             contrasts: contrasts(&self.chains)?,
             out: self.out,
             quiet: self.chains.quiet,
+            ppc: self.chains.ppc,
+            plot: self.chains.plot,
         })
     }
 }
@@ -243,6 +378,8 @@ impl DemoArgs {
             contrasts: contrasts(&self.chains)?,
             out: self.out,
             quiet: self.chains.quiet,
+            ppc: self.chains.ppc,
+            plot: self.chains.plot,
         })
     }
 }

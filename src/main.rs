@@ -36,6 +36,19 @@ fn main() -> ExitCode {
             .into_config()
             .map_err(anyhow::Error::from)
             .and_then(|c| betagibbs::methyl::simulate::simulate(&c)),
+        Command::Compare(args) => args
+            .into_config()
+            .map_err(anyhow::Error::from)
+            .and_then(|c| betagibbs::compare::run_compare(&c)),
+        Command::Plot(args) => args
+            .into_config()
+            .map_err(anyhow::Error::from)
+            .and_then(|c| {
+                for path in betagibbs::figures::draw(&c)? {
+                    println!("{}", path.display());
+                }
+                Ok(())
+            }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

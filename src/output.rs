@@ -218,6 +218,49 @@ pub fn write_summary(
     })
 }
 
+/// A small table (one RecordBatch): text columns, then integer columns, then float
+/// columns, under the footer key SCHEMA_KEY = `schema_version` (observations/1, comparison/1, ...).
+pub struct SmallTable<'a> {
+    pub schema_version: &'a str,
+    pub text: Vec<(&'a str, Vec<String>)>,
+    pub integers: Vec<(&'a str, Vec<i64>)>,
+    pub floats: Vec<(&'a str, Vec<f64>)>,
+}
+
+/// Writes a `SmallTable`, text columns dictionary-encoded, atomically.
+pub fn write_small_table(
+    path: &Path,
+    table: &SmallTable,
+    metadata: &[(String, String)],
+) -> Result<()> {
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for (name, values) in &table.text {
+        fields.push(Field::new(*name, DataType::Utf8, false));
+        columns.push(Arc::new(StringArray::from_iter_values(values)));
+    }
+    for (name, values) in &table.integers {
+        fields.push(Field::new(*name, DataType::Int64, false));
+        columns.push(Arc::new(arrow::array::Int64Array::from(values.clone())));
+    }
+    for (name, values) in &table.floats {
+        fields.push(Field::new(*name, DataType::Float64, true));
+        columns.push(Arc::new(Float64Array::from_iter(
+            values.iter().map(|v| (!v.is_nan()).then_some(*v)),
+        )));
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    let text_names: Vec<&str> = table.text.iter().map(|(n, _)| *n).collect();
+    let props = writer_properties(table.schema_version, &text_names, None, metadata)?;
+    atomic_write(path, |file| {
+        let mut writer = ArrowWriter::try_new(file, schema, Some(props))?;
+        writer.write(&batch)?;
+        writer.close()?;
+        Ok(())
+    })
+}
+
 /// `x` with about `sig` significant digits; scientific notation when very large or small.
 fn format_sig(x: f64, sig: usize) -> String {
     if x.is_nan() {

@@ -133,7 +133,9 @@ fn a_good_run_writes_draws_and_summary() {
     let leftovers: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n != "draws.parquet" && n != "summary.parquet")
+        .filter(|n| {
+            !["draws.parquet", "summary.parquet", "observations.parquet"].contains(&n.as_str())
+        })
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
@@ -487,4 +489,154 @@ fn methyl_runs_and_refuses_bad_input() {
         stderr.contains("A1.txt:11:4: methylated count 9 exceeds the total 5"),
         "{stderr}"
     );
+}
+
+/// `demo --ppc --plot` writes the predictive draws and the default figures; `plot` redraws
+/// them from the Parquet files alone, as PNG too.
+#[test]
+fn ppc_and_figures_from_a_run_and_from_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rats");
+    let o = betagibbs(&[
+        "demo",
+        "rats",
+        "--out",
+        out.to_str().unwrap(),
+        "--chains",
+        "2",
+        "--warmup",
+        "100",
+        "--draws",
+        "200",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--ppc",
+        "--plot",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("zero counts") && stdout.contains("sd of rates"),
+        "{stdout}"
+    );
+    for f in ["observations.parquet", "predictive.parquet"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    for f in ["shrinkage", "densities", "traces", "predictive"] {
+        let svg = std::fs::read_to_string(out.join("figures").join(format!("{f}.svg"))).unwrap();
+        assert!(svg.len() > 2000 && svg.contains("<text"), "{f}.svg");
+    }
+    let png = dir.path().join("png");
+    let o = betagibbs(&[
+        "plot",
+        out.to_str().unwrap(),
+        "--format",
+        "png",
+        "--out",
+        png.to_str().unwrap(),
+        "--figure",
+        "densities",
+        "--param",
+        "alpha",
+        "--contrast",
+        "theta[71] - theta[1]",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::read(png.join("densities.png")).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 5000);
+}
+
+#[test]
+fn plot_refuses_what_the_directory_cannot_give() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = betagibbs(&["plot", dir.path().join("none").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let out = dir.path().join("run");
+    let o = sample(
+        &write(dir.path(), "d.csv", "y,n\n1,5\n2,6\n0,4\n"),
+        &out,
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for (args, says) in [
+        (&["--figure", "predictive"][..], "predictive.parquet"),
+        (&["--figure", "comparison"][..], "comparison.parquet"),
+        (&["--param", "nope"][..], "\"nope\""),
+    ] {
+        let mut all = vec!["plot", out.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let o = betagibbs(&all);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}
+
+/// `compare` runs every estimator and the sampler: one row per (estimator, theta), and the figure.
+#[test]
+fn compare_writes_every_estimator_and_the_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cmp");
+    let o = betagibbs(&[
+        "compare",
+        "--demo",
+        "rats",
+        "--out",
+        out.to_str().unwrap(),
+        "--draws",
+        "400",
+        "--sir-proposals",
+        "4000",
+        "--device",
+        "cpu",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for name in [
+        "complete-pooling",
+        "no-pooling",
+        "eb-moments",
+        "eb-ml",
+        "laplace-sir",
+        "gibbs",
+    ] {
+        assert!(stdout.contains(name), "{name}: {stdout}");
+    }
+    let svg = std::fs::read_to_string(out.join("comparison.svg")).unwrap();
+    assert!(svg.len() > 2000 && svg.contains("laplace-sir"));
+    let table = betagibbs::readback::read_table(
+        &out.join("comparison.parquet"),
+        betagibbs::figures::COMPARISON_SCHEMA,
+    )
+    .unwrap();
+    let estimators = &table.text["estimator"];
+    // 71 thetas for all six, plus alpha, beta, mu for the four with a population.
+    assert_eq!(estimators.len(), 6 * 71 + 4 * 3);
+    // Bad input is a user error naming file and line, as for `sample`.
+    let o = betagibbs(&[
+        "compare",
+        write(dir.path(), "bad.csv", "y,n\n1,5\n7,6\n")
+            .to_str()
+            .unwrap(),
+        "--successes",
+        "y",
+        "--trials",
+        "n",
+        "--out",
+        dir.path().join("x").to_str().unwrap(),
+        "--quiet",
+        "--device",
+        "cpu",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.csv:3"));
+    assert!(!dir.path().join("x").exists());
+}
+
+fn write(dir: &Path, name: &str, contents: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
 }

@@ -148,3 +148,45 @@ def test_methyl_outputs_read_in_every_tool(methyl_out):
     # Region draws: 6 sites (positions 1000, 1040, ..., 1200) x (mu[A], mu[B], delta).
     n = con.execute(f"SELECT count(DISTINCT parameter) FROM '{methyl_out / 'draws.parquet'}'").fetchone()[0]
     assert n == 6 * 3
+
+
+@pytest.fixture(scope="module")
+def ladder_out(tmp_path_factory):
+    """`demo --ppc` and `compare` on the rats: predictive draws, observations, the comparison table."""
+    d = tmp_path_factory.mktemp("ladder")
+    binary = os.environ.get("BETAGIBBS_BIN", "target/debug/betagibbs")
+    subprocess.run(
+        [binary, "demo", "--out", str(d / "run"), "--device", "cpu", "--quiet", "--chains", "2",
+         "--warmup", "100", "--draws", "100", "--ppc"],
+        check=True, capture_output=True,
+    )
+    subprocess.run(
+        [binary, "compare", "--demo", "rats", "--out", str(d / "cmp"), "--device", "cpu", "--quiet",
+         "--draws", "200", "--sir-proposals", "2000"],
+        check=True, capture_output=True,
+    )
+    return d
+
+
+def test_predictive_observations_and_comparison_read_in_every_tool(ladder_out):
+    run, cmp = ladder_out / "run", ladder_out / "cmp"
+    f = pq.ParquetFile(run / "predictive.parquet")
+    meta = {k.decode(): v.decode() for k, v in f.metadata.metadata.items()}
+    assert meta["betagibbs.schema"] == "draws/1"
+    assert meta["betagibbs.ppc.zero_counts"].startswith("observed=14;p=")
+    con = duckdb.connect()
+    # 71 y_rep, one y_new, three statistics' replicates; 2 chains x 100 draws each.
+    n = con.execute(f"SELECT count(DISTINCT parameter), count(*) FROM '{run / 'predictive.parquet'}'").fetchone()
+    assert n == (71 + 1 + 3, 75 * 200)
+    obs = pl.read_parquet(run / "observations.parquet")
+    assert obs.columns == ["parameter", "successes", "trials"]
+    assert obs.height == 71 and obs["successes"].sum() == 267
+    t = pq.read_table(cmp / "comparison.parquet")
+    assert t.schema.names == ["estimator", "parameter", "mean", "q2_5", "q97_5"]
+    df = t.to_pandas()
+    assert set(df.estimator) == {"complete-pooling", "no-pooling", "eb-moments", "eb-ml", "laplace-sir", "gibbs"}
+    # EB point estimates of alpha and beta have no interval: null, not NaN.
+    eb = df[(df.estimator == "eb-ml") & (df.parameter == "alpha")]
+    assert len(eb) == 1 and eb.q2_5.isna().all()
+    thetas = df[df.parameter.str.startswith("theta[")]
+    assert ((thetas.q2_5 <= thetas["mean"]) & (thetas["mean"] <= thetas.q97_5)).all()
