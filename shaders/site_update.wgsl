@@ -72,16 +72,18 @@ struct Target {
 fn log_target(first: u32, last: u32, p: Point, h: vec4<f32>) -> Target {
     let phi = exp(p.z);
     var t: Target;
+    var shapes: array<vec2<f32>, 8>;
     for (var g = 0u; g < params.n_groups; g++) {
         t.parts[g] = (h.x - 1.0) * p.log_mu[g] + (h.y - 1.0) * p.log_1m[g];
+        shapes[g] = vec2<f32>(exp(p.log_mu[g]) * phi, exp(p.log_1m[g]) * phi);
     }
     for (var j = first; j < last; j++) {
         let s = samples[j];
         t.parts[s.group] += beta_binomial_log_ratio(
             f32(s.methylated),
             f32(s.total),
-            exp(p.log_mu[s.group]) * phi,
-            exp(p.log_1m[s.group]) * phi,
+            shapes[s.group].x,
+            shapes[s.group].y,
         );
     }
     let u = (p.z - h.z) / h.w;
@@ -96,15 +98,12 @@ fn log_target(first: u32, last: u32, p: Point, h: vec4<f32>) -> Target {
 fn group_target(first: u32, last: u32, p: Point, h: vec4<f32>, g: u32) -> f32 {
     let phi = exp(p.z);
     var part = (h.x - 1.0) * p.log_mu[g] + (h.y - 1.0) * p.log_1m[g];
+    let a = exp(p.log_mu[g]) * phi;
+    let b = exp(p.log_1m[g]) * phi;
     for (var j = first; j < last; j++) {
         let s = samples[j];
         if (s.group == g) {
-            part += beta_binomial_log_ratio(
-                f32(s.methylated),
-                f32(s.total),
-                exp(p.log_mu[g]) * phi,
-                exp(p.log_1m[g]) * phi,
-            );
+            part += beta_binomial_log_ratio(f32(s.methylated), f32(s.total), a, b);
         }
     }
     return part;
@@ -121,8 +120,10 @@ fn log_proposal(p: Point, shapes: array<vec2<f32>, 8>, h: vec4<f32>) -> f32 {
     return lq;
 }
 
-fn softplus(x: f32) -> f32 {
-    return max(x, 0.0) + log(1.0 + exp(-abs(x)));
+// (log mu, log(1 - mu)) of logit u: -softplus(-u) and -softplus(u), which share their log term.
+fn log_mu_pair(u: f32) -> vec2<f32> {
+    let log_term = log(1.0 + exp(-abs(u)));
+    return vec2<f32>(-(max(-u, 0.0) + log_term), -(max(u, 0.0) + log_term));
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -145,9 +146,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let fresh = params.init != 0u;
     if (!fresh) {
         for (var g = 0u; g < params.n_groups; g++) {
-            let u = state[base + g];
-            here.log_mu[g] = -softplus(-u);
-            here.log_1m[g] = -softplus(u);
+            let pair = log_mu_pair(state[base + g]);
+            here.log_mu[g] = pair.x;
+            here.log_1m[g] = pair.y;
         }
         here.z = state[base + MAX_GROUPS];
         lp_here = log_target(first, last, here, h);
@@ -193,8 +194,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             let wg = philox4x32_10(vec4<u32>(2u + g, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
             let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg.x, wg.y);
             var step = here;
-            step.log_mu[g] = -softplus(-u1);
-            step.log_1m[g] = -softplus(u1);
+            let pair = log_mu_pair(u1);
+            step.log_mu[g] = pair.x;
+            step.log_1m[g] = pair.y;
             let before = lp_here.parts[g];
             let after = group_target(first, last, step, h, g);
             let jacobian = step.log_mu[g] + step.log_1m[g] - here.log_mu[g] - here.log_1m[g];

@@ -51,9 +51,26 @@ fn stirling_tail(x: f32) -> f32 {
     r * (1.0 / 12.0 - r2 * (1.0 / 360.0 - r2 * (1.0 / 1260.0 - r2 * (1.0 / 1680.0))))
 }
 
+/// Largest quotient of the shift products taken as one log: far below f32's 3.4e38
+/// (keep in sync with QUOTIENT_MAX in betabinom.wgsl).
+const QUOTIENT_MAX: f32 = 1.0e30;
+
+/// ceil(STIRLING_MIN - x) clamped at 0, by comparisons, without a libm call on CPUs whose
+/// baseline has no rounding instruction. The shader's `ceil` gives the same shift except
+/// within an ulp of an integer x, where f32 rounds 3 - x to an integer; both are accurate.
 #[inline(always)]
 fn stirling_shift(x: f32) -> f32 {
-    (STIRLING_MIN - x).ceil().max(0.0)
+    if x >= STIRLING_MIN {
+        0.0
+    } else if x >= STIRLING_MIN - 1.0 {
+        1.0
+    } else if x >= STIRLING_MIN - 2.0 {
+        2.0
+    } else if x > 0.0 {
+        3.0
+    } else {
+        (STIRLING_MIN - x).ceil().max(0.0)
+    }
 }
 
 #[inline(always)]
@@ -69,7 +86,13 @@ fn log_gamma_ratio_rest(x: f32, k: f32) -> f32 {
             below *= x + j;
             j += 1.0;
         }
-        rest -= above.ln() - below.ln();
+        // One log of the quotient where it stays finite, else the difference of two logs.
+        let quotient = above / below;
+        if quotient < QUOTIENT_MAX {
+            rest -= quotient.ln();
+        } else {
+            rest -= above.ln() - below.ln();
+        }
     }
     rest
 }

@@ -48,6 +48,10 @@ fn stirling_tail(x: f32) -> f32 {
 }
 
 // Shift that brings x to at least STIRLING_MIN.
+// Largest quotient of the shift products taken as one log: far below f32's 3.4e38
+// (keep in sync with QUOTIENT_MAX in src/betabinom.rs).
+const QUOTIENT_MAX: f32 = 1.0e30;
+
 fn stirling_shift(x: f32) -> f32 {
     return max(0.0, ceil(STIRLING_MIN - x));
 }
@@ -66,7 +70,13 @@ fn log_gamma_ratio_rest(x: f32, k: f32) -> f32 {
             above *= x + j + k;
             below *= x + j;
         }
-        rest -= log(above) - log(below);
+        // One log of the quotient where it stays finite, else the difference of two logs.
+        let quotient = above / below;
+        if (quotient < QUOTIENT_MAX) {
+            rest -= log(quotient);
+        } else {
+            rest -= log(above) - log(below);
+        }
     }
     return rest;
 }

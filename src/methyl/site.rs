@@ -99,9 +99,11 @@ struct Point {
     z: f32,
 }
 
+/// (log mu, log(1 - mu)) of logit u: -softplus(-u) and -softplus(u), which share their log term.
 #[inline]
-fn softplus(x: f32) -> f32 {
-    x.max(0.0) + (1.0 + (-x.abs()).exp()).ln()
+fn log_mu_pair(u: f32) -> [f32; 2] {
+    let shared = (1.0 + (-u.abs()).exp()).ln();
+    [-((-u).max(0.0) + shared), -(u.max(0.0) + shared)]
 }
 
 struct Site<'a> {
@@ -134,16 +136,18 @@ impl Site<'_> {
             total: 0.0,
             parts: [0.0; MAX_GROUPS],
         };
+        let mut shapes = [[0.0f32; 2]; MAX_GROUPS];
         for g in 0..self.n_groups {
             t.parts[g] = (self.h[0] - 1.0) * p.log_mu[g] + (self.h[1] - 1.0) * p.log_1m[g];
+            shapes[g] = [p.log_mu[g].exp() * phi, p.log_1m[g].exp() * phi];
         }
         for s in self.samples {
             let g = s.group as usize;
             t.parts[g] += beta_binomial_log_ratio(
                 s.methylated as f32,
                 s.total as f32,
-                p.log_mu[g].exp() * phi,
-                p.log_1m[g].exp() * phi,
+                shapes[g][0],
+                shapes[g][1],
             );
         }
         let u = (p.z - self.h[2]) / self.h[3];
@@ -158,13 +162,9 @@ impl Site<'_> {
     fn group_target(&self, p: &Point, g: usize) -> f32 {
         let phi = p.z.exp();
         let mut part = (self.h[0] - 1.0) * p.log_mu[g] + (self.h[1] - 1.0) * p.log_1m[g];
+        let (a, b) = (p.log_mu[g].exp() * phi, p.log_1m[g].exp() * phi);
         for s in self.samples.iter().filter(|s| s.group as usize == g) {
-            part += beta_binomial_log_ratio(
-                s.methylated as f32,
-                s.total as f32,
-                p.log_mu[g].exp() * phi,
-                p.log_1m[g].exp() * phi,
-            );
+            part += beta_binomial_log_ratio(s.methylated as f32, s.total as f32, a, b);
         }
         part
     }
@@ -217,9 +217,7 @@ fn run_one(
     };
     if !fresh {
         for g in 0..n_groups {
-            let u = state[g];
-            here.log_mu[g] = -softplus(-u);
-            here.log_1m[g] = -softplus(u);
+            [here.log_mu[g], here.log_1m[g]] = log_mu_pair(state[g]);
         }
         here.z = state[MAX_GROUPS];
         lp_here = ctx.log_target(&here);
@@ -268,8 +266,7 @@ fn run_one(
             let wg = site_words(2 + g as u32, global_site, sweep, key);
             let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg[0], wg[1]);
             let mut step = here;
-            step.log_mu[g] = -softplus(-u1);
-            step.log_1m[g] = -softplus(u1);
+            [step.log_mu[g], step.log_1m[g]] = log_mu_pair(u1);
             let before = lp_here.parts[g];
             let after = ctx.group_target(&step, g);
             let jacobian = step.log_mu[g] + step.log_1m[g] - here.log_mu[g] - here.log_1m[g];
