@@ -283,6 +283,12 @@ pub fn run_sample(config: &RunConfig) -> anyhow::Result<()> {
         write_observations(&config.out, &batch, &names, &metadata)?;
     }
     println!("{}", format_summary_table(&rows));
+    let predictive_path = config.out.join("predictive.parquet");
+    if !config.ppc && predictive_path.is_file() {
+        // An earlier run's replicates would not match these draws.
+        std::fs::remove_file(&predictive_path)
+            .with_context(|| format!("removing the stale {}", predictive_path.display()))?;
+    }
     if config.ppc {
         let predictive = crate::ppc::predictive(&batch, &names, &fit, s.seed);
         let (ppc_names, values) = predictive.draws();
@@ -338,10 +344,20 @@ pub fn run_sample(config: &RunConfig) -> anyhow::Result<()> {
         summary_path.display()
     );
     if let Some(format) = config.plot {
+        use crate::figures::Figure;
         let plot = crate::figures::PlotConfig {
             dir: config.out.clone(),
             out: config.out.join("figures"),
-            figures: Vec::new(),
+            // This run's figures only, whatever else lies in the directory.
+            figures: [
+                (s.keep_thetas, Figure::Shrinkage),
+                (true, Figure::Densities),
+                (true, Figure::Traces),
+                (config.ppc, Figure::Predictive),
+            ]
+            .into_iter()
+            .filter_map(|(wanted, f)| wanted.then_some(f))
+            .collect(),
             params: Vec::new(),
             contrasts: config.contrasts.clone(),
             format,

@@ -116,9 +116,9 @@ impl CompareArgs {
     pub fn into_config(self) -> Result<crate::compare::CompareConfig, UserError> {
         let prior =
             HyperPrior::parse(&self.prior).map_err(|e| UserError(format!("--prior: {e}")))?;
-        if self.draws < 4 || self.sir_proposals == 0 {
+        if self.draws < 4 || self.sir_proposals < 2 {
             return Err(UserError(
-                "--draws must be at least 4 and --sir-proposals at least 1".into(),
+                "--draws must be at least 4 and --sir-proposals at least 2".into(),
             ));
         }
         let (source, columns) = match (self.data, self.demo) {
@@ -208,8 +208,8 @@ pub struct ChainArgs {
     /// of every unit or group, to predictive.parquet, and p-values of a few test statistics.
     #[arg(long)]
     pub ppc: bool,
-    /// Draw the default figures into OUT/figures (svg, or png).
-    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "svg", value_name = "FORMAT")]
+    /// Draw the default figures into OUT/figures: svg, or --plot=png.
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "svg", value_name = "FORMAT")]
     pub plot: Option<crate::figures::ImageFormat>,
     /// No progress bar.
     #[arg(long)]

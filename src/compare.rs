@@ -21,11 +21,13 @@ use crate::ladder::{estimate, Estimator, LadderConfig};
 use crate::model::Model;
 use crate::output::{write_small_table, SmallTable};
 use crate::prior::HyperPrior;
-use crate::sampler::{self, Backend, SamplerConfig};
+use crate::sampler::{self, Backend, SamplerConfig, Update};
 
 /// The Gibbs sampler's chains and warm-up in `compare`: `sample`'s defaults.
 const GIBBS_CHAINS: u32 = 4;
 const GIBBS_WARMUP: u32 = 1000;
+/// Above this R-hat of alpha or beta the sampler's rung is flagged (Vehtari et al. 2021).
+const GIBBS_R_HAT_WARNING: f64 = 1.01;
 /// The estimator name of the full sampler in the table.
 const GIBBS_NAME: &str = "gibbs";
 
@@ -174,7 +176,8 @@ pub fn run_compare(config: &CompareConfig) -> anyhow::Result<()> {
                     rows.push(name, "mu", &mu);
                 }
                 lines.push(line(name, &e.theta, &e.alpha_beta));
-                if let Some((ess, proposals)) = e.importance_ess {
+                let warned = e.notes.iter().any(|n| n.contains("ESS"));
+                if let (Some((ess, proposals)), false) = (e.importance_ess, warned) {
                     notes.push((
                         name.to_string(),
                         format!(
@@ -197,7 +200,8 @@ pub fn run_compare(config: &CompareConfig) -> anyhow::Result<()> {
     let device = describe_device(gpu.as_ref());
     let backend = gpu.as_ref().map_or(Backend::Cpu, Backend::Gpu);
     let per_chain = config.draws.div_ceil(GIBBS_CHAINS);
-    let sampler_config = SamplerConfig::new(
+    // `sample`'s default update: the collapsed one, with its default rounds.
+    let mut sampler_config = SamplerConfig::new(
         config.prior,
         GIBBS_CHAINS,
         GIBBS_WARMUP,
@@ -205,6 +209,8 @@ pub fn run_compare(config: &CompareConfig) -> anyhow::Result<()> {
         1,
         config.seed,
     );
+    sampler_config.update = Update::Collapsed;
+    sampler_config.hyper_rounds = Update::Collapsed.default_rounds();
     let bar = progress_bar(
         u64::from(sampler_config.sweeps()),
         &format!("sampling on {device}"),
@@ -224,6 +230,25 @@ pub fn run_compare(config: &CompareConfig) -> anyhow::Result<()> {
     rows.push(GIBBS_NAME, "beta", &beta);
     rows.push(GIBBS_NAME, "mu", &mu);
     let alpha_beta: Vec<[f64; 2]> = alpha.iter().zip(&beta).map(|(a, b)| [*a, *b]).collect();
+    // The sampler's own check: its hyperparameters' R-hat and bulk ESS.
+    let (mut worst_r_hat, mut least_ess) = (f64::NEG_INFINITY, f64::INFINITY);
+    for p in [hyper_at, hyper_at + 1] {
+        let (r, e) = crate::diagnostics::rhat_and_ess_bulk(&fit.chains(p));
+        worst_r_hat = worst_r_hat.max(r);
+        least_ess = least_ess.min(e);
+    }
+    notes.push((
+        GIBBS_NAME.to_string(),
+        format!("alpha, beta: largest R-hat {worst_r_hat:.3}, smallest bulk ESS {least_ess:.0}"),
+    ));
+    if !(worst_r_hat <= GIBBS_R_HAT_WARNING) {
+        notes.push((
+            GIBBS_NAME.to_string(),
+            format!(
+                "warning: R-hat above {GIBBS_R_HAT_WARNING}: the chains disagree; raise --draws"
+            ),
+        ));
+    }
     lines.push(line(GIBBS_NAME, &theta, &alpha_beta));
 
     let mut metadata = vec![

@@ -19,6 +19,9 @@ pub const COMPARISON_SCHEMA: &str = "comparison/1";
 const DEFAULT_DENSITY_GROUPS: usize = 4;
 /// Most units (one-level models with --unit) given their own shrinkage figure.
 const MAX_SHRINKAGE_UNITS: usize = 12;
+/// Most thetas drawn in one shrinkage figure: beyond, every k-th (by raw rate) keeps the
+/// picture readable and the SVG small.
+const MAX_SHRINKAGE_POINTS: usize = 5000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Figure {
@@ -138,22 +141,30 @@ fn shrinkage(
             .collect()
     };
     let mut written = Vec::new();
-    for (prefix, population_mean) in populations {
+    let n_units = unit_prefixes(draws).len();
+    if n_units > MAX_SHRINKAGE_UNITS {
+        eprintln!(
+            "betagibbs: shrinkage figures for the first {MAX_SHRINKAGE_UNITS} of {n_units} units"
+        );
+    }
+    for (u, (prefix, population_mean)) in populations.into_iter().enumerate() {
+        // This unit's thetas: "<prefix>theta[...]" exactly (a unit "A/B" is not unit "A").
+        let mine: Vec<(usize, f64)> = rates
+            .iter()
+            .filter(|(name, _)| {
+                name.strip_prefix(prefix.as_str())
+                    .is_some_and(|rest| rest.starts_with("theta["))
+            })
+            .filter_map(|(name, rate)| Some((draws.index(name)?, *rate)))
+            .collect();
+        let step = mine.len().div_ceil(MAX_SHRINKAGE_POINTS).max(1);
         let mut fig = crate::plot::Shrinkage {
-            title: String::new(),
-            raw: Vec::new(),
-            median: Vec::new(),
-            lo: Vec::new(),
-            hi: Vec::new(),
             population_mean,
+            ..Default::default()
         };
-        for (name, rate) in &rates {
-            if !prefix.is_empty() && !name.starts_with(&prefix) {
-                continue;
-            }
-            let Some(p) = draws.index(name) else { continue };
+        for &(p, rate) in mine.iter().step_by(step) {
             let sorted = pooled_sorted(draws, p);
-            fig.raw.push(*rate);
+            fig.raw.push(rate);
             fig.median
                 .push(crate::diagnostics::quantile_sorted(&sorted, 0.5));
             fig.lo
@@ -165,22 +176,37 @@ fn shrinkage(
             continue;
         }
         let unit = prefix.trim_end_matches('/');
-        fig.title = if unit.is_empty() {
-            format!(
-                "Shrinkage: {} thetas, posterior median and 95% interval",
-                fig.raw.len()
-            )
+        let shown = if step > 1 {
+            format!("every {step}th of {} thetas", mine.len())
         } else {
-            format!("Shrinkage in {unit}: {} thetas", fig.raw.len())
+            format!("{} thetas", mine.len())
         };
+        fig.title = if unit.is_empty() {
+            format!("Shrinkage: {shown}, posterior median and 95% interval")
+        } else {
+            format!("Shrinkage in {unit}: {shown}")
+        };
+        // The unit's number keeps two labels that sanitise alike apart.
         let file = if unit.is_empty() {
             format!("shrinkage.{}", format.extension())
         } else {
-            format!("shrinkage-{}.{}", sanitize(unit), format.extension())
+            format!(
+                "shrinkage-{}-{}.{}",
+                u + 1,
+                sanitize(unit),
+                format.extension()
+            )
         };
         let path = out.join(file);
         crate::plot::shrinkage(&path, &fig)?;
         written.push(path);
+    }
+    if written.is_empty() {
+        return Err(UserError(format!(
+            "{}: no theta of observations.parquet is in draws.parquet: nothing to draw",
+            dir.display()
+        ))
+        .into());
     }
     Ok(written)
 }
@@ -244,11 +270,21 @@ fn densities_and_traces(
     config: &PlotConfig,
     figure: Figure,
 ) -> anyhow::Result<PathBuf> {
-    let (params, contrasts) = if config.params.is_empty() && config.contrasts.is_empty() {
+    // Defaults unless parameters are named; the contrasts asked for come on top.
+    let (params, mut contrasts) = if config.params.is_empty() {
         default_choice(draws)
     } else {
-        (config.params.clone(), config.contrasts.clone())
+        (config.params.clone(), Vec::new())
     };
+    contrasts.extend(config.contrasts.iter().cloned());
+    if params.len() + contrasts.len() > crate::plot::MAX_PANELS {
+        return Err(UserError(format!(
+            "{} parameters and contrasts: at most {} per figure",
+            params.len() + contrasts.len(),
+            crate::plot::MAX_PANELS
+        ))
+        .into());
+    }
     let path = config
         .out
         .join(format!("{}.{}", figure.stem(), config.format.extension()));
@@ -320,7 +356,11 @@ fn predictive(dir: &Path, out: &Path, format: ImageFormat) -> anyhow::Result<Pat
         });
     }
     if stats.is_empty() {
-        anyhow::bail!("{}: no posterior predictive checks in it", file.display());
+        return Err(UserError(format!(
+            "{}: no posterior predictive checks in it",
+            file.display()
+        ))
+        .into());
     }
     let path = out.join(format!("predictive.{}", format.extension()));
     crate::plot::predictive_checks(&path, "Posterior predictive checks", &stats)?;
@@ -339,9 +379,14 @@ fn comparison(dir: &Path, out: &Path, format: ImageFormat) -> anyhow::Result<Pat
     );
     let rates = raw_rates(dir)?;
     let raw: Vec<f64> = rates.iter().map(|r| r.1).collect();
+    let unit_of: std::collections::HashMap<&str, usize> = rates
+        .iter()
+        .enumerate()
+        .map(|(u, r)| (r.0.as_str(), u))
+        .collect();
     let mut estimators: Vec<crate::plot::EstimatorIntervals> = Vec::new();
     for (i, name) in estimator.iter().enumerate() {
-        let Some(unit) = rates.iter().position(|r| r.0 == parameter[i]) else {
+        let Some(&unit) = unit_of.get(parameter[i].as_str()) else {
             continue;
         };
         let at = match estimators.iter().position(|e| &e.estimator == name) {
@@ -430,6 +475,13 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
                 needs(figure, "observations.parquet")?
             }
         }
+    }
+    if config.out.exists() && !config.out.is_dir() {
+        return Err(UserError(format!(
+            "--out {}: exists and is not a directory",
+            config.out.display()
+        ))
+        .into());
     }
     std::fs::create_dir_all(&config.out)
         .map_err(|e| anyhow::anyhow!("creating {}: {e}", config.out.display()))?;

@@ -158,21 +158,39 @@ fn layout(batch: &Batch) -> Layout {
 }
 
 /// The names of the predictive quantities from the model's parameter names (`names` as
-/// `Model::new(_, true)` gives them).
-fn predictive_names(layout: &Layout, names: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = layout
-        .theta
-        .iter()
-        .map(|&p| names[p].replacen("theta[", "y_rep[", 1))
-        .collect();
-    for &p in &layout.population {
-        out.push(if layout.tree {
-            names[p].replacen("omega[", "y_new[", 1)
-        } else {
-            // "alpha" or "<unit>/alpha".
-            names[p].replacen("alpha", "y_new", 1)
-        });
+/// `Model::new(_, true)` gives them). Labels and ids are kept whole (they may hold '/',
+/// "alpha" or "theta["): only the parameter word after the unit's prefix changes.
+fn predictive_names(batch: &Batch, layout: &Layout, names: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(layout.theta.len() + layout.population.len());
+    if layout.tree {
+        for &p in &layout.theta {
+            out.push(format!(
+                "y_rep{}",
+                names[p].strip_prefix("theta").unwrap_or(&names[p])
+            ));
+        }
+        for &p in &layout.population {
+            out.push(format!(
+                "y_new{}",
+                names[p].strip_prefix("omega").unwrap_or(&names[p])
+            ));
+        }
+        return out;
     }
+    // One level: unit u's names are "<prefix>theta[<id>]" ... "<prefix>alpha", prefix "" or "U/".
+    let prefixes: Vec<&str> = layout
+        .population
+        .iter()
+        .map(|&p| names[p].strip_suffix("alpha").unwrap_or(""))
+        .collect();
+    for (u, prefix) in prefixes.iter().enumerate() {
+        for o in batch.unit_offsets[u] as usize..batch.unit_offsets[u + 1] as usize {
+            let name = &names[layout.theta[o]];
+            let id = name[prefix.len()..].strip_prefix("theta").unwrap_or(name);
+            out.push(format!("{prefix}y_rep{id}"));
+        }
+    }
+    out.extend(prefixes.iter().map(|prefix| format!("{prefix}y_new")));
     out
 }
 
@@ -189,7 +207,13 @@ pub fn predictive(batch: &Batch, names: &[String], fit: &Fit, seed: u32) -> Pred
             let mut n =
                 trials[batch.unit_offsets[u] as usize..batch.unit_offsets[u + 1] as usize].to_vec();
             n.sort_unstable();
-            n[n.len() / 2]
+            // The median, the two middle values' mean rounded for an even count.
+            let k = n.len();
+            if k % 2 == 1 {
+                n[k / 2]
+            } else {
+                ((u64::from(n[k / 2 - 1]) + u64::from(n[k / 2]) + 1) / 2) as u32
+            }
         })
         .collect();
     let mut values = vec![0.0; (n_obs + n_new) * n_chains * n_draws];
@@ -245,7 +269,7 @@ pub fn predictive(batch: &Batch, names: &[String], fit: &Fit, seed: u32) -> Pred
         })
         .collect();
     Predictive {
-        names: predictive_names(&layout, names),
+        names: predictive_names(batch, &layout, names),
         n_chains,
         n_draws,
         values,
@@ -295,7 +319,8 @@ mod tests {
         let fit = constant_fit(&[0.3, 0.6, 2.0, 6.0, 0.25, 8.0], 4, 5000);
         let p = predictive(&batch, &names, &fit, 11);
         assert_eq!(p.names, ["y_rep[a]", "y_rep[b]", "y_new"]);
-        assert_eq!(p.new_trials, [40]);
+        // The median trials of (20, 40).
+        assert_eq!(p.new_trials, [30]);
         let per = p.n_chains * p.n_draws;
         let check = |param: usize, mean: f64, var: f64| {
             let (m, v, n) = mean_var(p.values[param * per..(param + 1) * per].iter().copied());
@@ -311,8 +336,38 @@ mod tests {
         };
         check(0, 20.0 * 0.3, 20.0 * 0.3 * 0.7);
         check(1, 40.0 * 0.6, 40.0 * 0.6 * 0.4);
-        // Beta-binomial(40, 2, 6): mean n a/(a+b), variance n a b (a+b+n) / ((a+b)^2 (a+b+1)).
-        check(2, 40.0 * 0.25, 40.0 * 2.0 * 6.0 * 48.0 / (64.0 * 9.0));
+        // Beta-binomial(30, 2, 6): mean n a/(a+b), variance n a b (a+b+n) / ((a+b)^2 (a+b+1)).
+        check(2, 30.0 * 0.25, 30.0 * 2.0 * 6.0 * 38.0 / (64.0 * 9.0));
+    }
+
+    #[test]
+    fn names_keep_awkward_unit_labels_and_ids() {
+        let batch = Batch::new(&[1, 2], &[5, 6], vec![0, 1, 2]);
+        let names: Vec<String> = [
+            "alpha1/theta[a/theta[b]",
+            "alpha1/alpha",
+            "alpha1/beta",
+            "alpha1/mu",
+            "alpha1/kappa",
+            "x/y/theta[2]",
+            "x/y/alpha",
+            "x/y/beta",
+            "x/y/mu",
+            "x/y/kappa",
+        ]
+        .map(String::from)
+        .to_vec();
+        let fit = constant_fit(&[0.2, 1.0, 1.0, 0.5, 2.0, 0.3, 1.0, 1.0, 0.5, 2.0], 1, 2);
+        let p = predictive(&batch, &names, &fit, 1);
+        assert_eq!(
+            p.names,
+            [
+                "alpha1/y_rep[a/theta[b]",
+                "x/y/y_rep[2]",
+                "alpha1/y_new",
+                "x/y/y_new"
+            ]
+        );
     }
 
     #[test]

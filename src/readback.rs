@@ -11,7 +11,13 @@ use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use crate::app::UserError;
 use crate::output::{DRAWS_SCHEMA, SCHEMA_KEY};
+
+/// A file the user pointed at that is missing, not ours or damaged: a user error (exit 2).
+fn refuse(message: String) -> anyhow::Error {
+    UserError(message).into()
+}
 
 /// Draws in a `Fit`'s layout: `values[(param * n_chains + chain) * n_draws + draw]`.
 #[derive(Debug, Clone)]
@@ -22,11 +28,13 @@ pub struct Draws {
     pub values: Vec<f64>,
     /// The footer's key-value metadata.
     pub metadata: HashMap<String, String>,
+    /// Parameter index by name.
+    by_name: HashMap<String, usize>,
 }
 
 impl Draws {
     pub fn index(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| n == name)
+        self.by_name.get(name).copied()
     }
 
     pub fn chain(&self, param: usize, chain: usize) -> &[f64] {
@@ -61,22 +69,26 @@ impl Table {
         self.text
             .get(column)
             .map(Vec::as_slice)
-            .ok_or_else(|| anyhow::anyhow!("{}: no text column {column:?}", path.display()))
+            .ok_or_else(|| refuse(format!("{}: no text column {column:?}", path.display())))
     }
 
     pub fn numbers(&self, path: &Path, column: &str) -> anyhow::Result<&[f64]> {
         self.numbers
             .get(column)
             .map(Vec::as_slice)
-            .ok_or_else(|| anyhow::anyhow!("{}: no numeric column {column:?}", path.display()))
+            .ok_or_else(|| refuse(format!("{}: no numeric column {column:?}", path.display())))
     }
 }
 
 /// Reads a whole Parquet file written by betagibbs, checking its schema tag is `expected`.
 pub fn read_table(path: &Path, expected: &str) -> anyhow::Result<Table> {
-    let file = File::open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| anyhow::anyhow!("{}: not a readable Parquet file: {e}", path.display()))?;
+    let file = File::open(path).map_err(|e| refuse(format!("{}: {e}", path.display())))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+        refuse(format!(
+            "{}: not a readable Parquet file: {e}",
+            path.display()
+        ))
+    })?;
     let mut table = Table::default();
     if let Some(kv) = builder.metadata().file_metadata().key_value_metadata() {
         for entry in kv {
@@ -87,23 +99,26 @@ pub fn read_table(path: &Path, expected: &str) -> anyhow::Result<Table> {
     }
     match table.metadata.get(SCHEMA_KEY) {
         Some(v) if v == expected => {}
-        found => anyhow::bail!(
-            "{}: expected a betagibbs {expected} file, found schema {:?}",
-            path.display(),
-            found.map_or("(none)", String::as_str)
-        ),
+        found => {
+            return Err(refuse(format!(
+                "{}: expected a betagibbs {expected} file, found schema {:?}",
+                path.display(),
+                found.map_or("(none)", String::as_str)
+            )))
+        }
     }
     let schema = builder.schema().clone();
     let reader = builder
         .build()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        .map_err(|e| refuse(format!("{}: {e}", path.display())))?;
     for batch in reader {
-        let batch = batch.map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let batch = batch.map_err(|e| refuse(format!("{}: damaged: {e}", path.display())))?;
         for (field, column) in schema.fields().iter().zip(batch.columns()) {
             let name = field.name().clone();
             match field.data_type() {
                 DataType::Utf8 | DataType::Dictionary(_, _) | DataType::LargeUtf8 => {
-                    let text = cast(column, &DataType::Utf8)?;
+                    let text = cast(column, &DataType::Utf8)
+                        .map_err(|e| refuse(format!("{}: column {name:?}: {e}", path.display())))?;
                     let text = text.as_any().downcast_ref::<StringArray>().expect("Utf8");
                     table
                         .text
@@ -113,7 +128,7 @@ pub fn read_table(path: &Path, expected: &str) -> anyhow::Result<Table> {
                 }
                 _ => {
                     let numbers = cast(column, &DataType::Float64)
-                        .map_err(|e| anyhow::anyhow!("{}: column {name:?}: {e}", path.display()))?;
+                        .map_err(|e| refuse(format!("{}: column {name:?}: {e}", path.display())))?;
                     let numbers = numbers
                         .as_any()
                         .downcast_ref::<Float64Array>()
@@ -148,37 +163,45 @@ pub fn read_draws(path: &Path) -> anyhow::Result<Draws> {
     }
     let n_chains = chain.iter().fold(0.0f64, |a, &b| a.max(b)) as usize;
     let n_draws = draw.iter().fold(0.0f64, |a, &b| a.max(b)) as usize;
-    let expected = names.len() * n_chains * n_draws;
-    if value.len() != expected {
-        anyhow::bail!(
-            "{}: {} rows, but {} parameters x {n_chains} chains x {n_draws} draws need {expected}",
+    let expected = names
+        .len()
+        .checked_mul(n_chains)
+        .and_then(|x| x.checked_mul(n_draws));
+    if expected != Some(value.len()) {
+        return Err(refuse(format!(
+            "{}: {} rows, but {} parameters x {n_chains} chains x {n_draws} draws",
             path.display(),
             value.len(),
             names.len()
-        );
+        )));
     }
+    let expected = value.len();
     let mut values = vec![f64::NAN; expected];
     let mut seen = vec![false; expected];
     for r in 0..value.len() {
         let (c, d) = (chain[r] as usize, draw[r] as usize);
         if c == 0 || d == 0 {
-            anyhow::bail!("{}: row {r}: chain and draw count from 1", path.display());
+            return Err(refuse(format!(
+                "{}: row {r}: chain and draw count from 1",
+                path.display()
+            )));
         }
         let at = (index[parameter[r].as_str()] * n_chains + c - 1) * n_draws + d - 1;
         if std::mem::replace(&mut seen[at], true) {
-            anyhow::bail!(
+            return Err(refuse(format!(
                 "{}: row {r}: {} chain {c} draw {d} appears twice",
                 path.display(),
                 parameter[r]
-            );
+            )));
         }
         values[at] = value[r];
     }
     Ok(Draws {
-        names,
         n_chains,
         n_draws,
         values,
         metadata: table.metadata.clone(),
+        by_name: names.iter().cloned().zip(0..).collect(),
+        names,
     })
 }

@@ -545,6 +545,29 @@ fn ppc_and_figures_from_a_run_and_from_its_files() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let bytes = std::fs::read(png.join("densities.png")).unwrap();
     assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 5000);
+    // A later run without --ppc into the same directory removes the stale replicates, and
+    // --plot=png draws only this run's figures.
+    let o = betagibbs(&[
+        "demo",
+        "rats",
+        "--out",
+        out.to_str().unwrap(),
+        "--chains",
+        "2",
+        "--warmup",
+        "50",
+        "--draws",
+        "50",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--plot=png",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!out.join("predictive.parquet").exists());
+    assert!(
+        out.join("figures/traces.png").is_file() && !out.join("figures/predictive.png").exists()
+    );
 }
 
 #[test]
@@ -559,6 +582,26 @@ fn plot_refuses_what_the_directory_cannot_give() {
         &[],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // A file that is not ours under an expected name: a user error, not a crash.
+    let foreign = dir.path().join("foreign");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("draws.parquet"), "hello").unwrap();
+    std::fs::copy(out.join("summary.parquet"), foreign.join("summary.parquet")).unwrap();
+    let o = betagibbs(&["plot", foreign.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::copy(out.join("summary.parquet"), foreign.join("draws.parquet")).unwrap();
+    let o = betagibbs(&["plot", foreign.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("expected a betagibbs draws/1 file"),
+        "{stderr}"
+    );
     for (args, says) in [
         (&["--figure", "predictive"][..], "predictive.parquet"),
         (&["--figure", "comparison"][..], "comparison.parquet"),
