@@ -241,7 +241,7 @@ pub fn run_compare(config: &CompareConfig) -> anyhow::Result<()> {
         GIBBS_NAME.to_string(),
         format!("alpha, beta: largest R-hat {worst_r_hat:.3}, smallest bulk ESS {least_ess:.0}"),
     ));
-    if !(worst_r_hat <= GIBBS_R_HAT_WARNING) {
+    if worst_r_hat.is_nan() || worst_r_hat > GIBBS_R_HAT_WARNING {
         notes.push((
             GIBBS_NAME.to_string(),
             format!(

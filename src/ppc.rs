@@ -212,7 +212,7 @@ pub fn predictive(batch: &Batch, names: &[String], fit: &Fit, seed: u32) -> Pred
             if k % 2 == 1 {
                 n[k / 2]
             } else {
-                ((u64::from(n[k / 2 - 1]) + u64::from(n[k / 2]) + 1) / 2) as u32
+                (u64::from(n[k / 2 - 1]) + u64::from(n[k / 2])).div_ceil(2) as u32
             }
         })
         .collect();

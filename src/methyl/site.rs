@@ -130,6 +130,7 @@ impl Site<'_> {
 
     /// log posterior density at p up to a constant, and its part per group (that group's
     /// samples and Beta prior), as log_target in the shader.
+    #[allow(clippy::needless_range_loop)] // indexed as the shader indexes
     fn log_target(&self, p: &Point) -> Target {
         let phi = p.z.exp();
         let mut t = Target {
