@@ -173,7 +173,9 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     }
     let hyper_batch = crate::methyl::fit::site_batch(&stage1_sites, &sample_group);
     drop(stage1_sites);
+    let stage1_start = Instant::now();
     let hyper = learn_hyper(&runner, &hyper_batch, groups.len(), &config.fit).context("stage 1")?;
+    let stage1_seconds = stage1_start.elapsed().as_secs_f64();
     drop(hyper_batch);
     if hyper.max_r_hat > HYPER_R_HAT_WARNING {
         eprintln!(
@@ -295,8 +297,8 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         device: device_name,
     };
     eprintln!(
-        "betagibbs: {} of {} sites passed the filters; priors from a sample of {}: mu ~ Beta({:.3}, {:.3}), log phi ~ Normal({:.3}, {:.3}^2)",
-        sites_kept, sites_seen, hyper.sites, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3]
+        "betagibbs: {} of {} sites passed the filters; priors from a sample of {} in {:.2} s: mu ~ Beta({:.3}, {:.3}), log phi ~ Normal({:.3}, {:.3}^2)",
+        sites_kept, sites_seen, hyper.sites, stage1_seconds, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3]
     );
     eprintln!(
         "betagibbs: {} sites in {:.2} s ({:.0} sites/s, {:.0}% in the site update, acceptance {:.2}) on {}",
