@@ -76,6 +76,30 @@ pub struct Hyper {
     pub sites: usize,
     /// The largest R-hat of the four across the chains' kept sweeps.
     pub max_r_hat: f64,
+    /// How far apart the chains' priors are: the largest difference between two chains'
+    /// kept-sweep means of the prior's centre or spread (mean and sd of mu's Beta; m0 and s0
+    /// of log phi's Normal), in units of that prior's sd. What the sites' posteriors feel.
+    pub prior_spread: f64,
+}
+
+/// The prior-scale difference between two chains' mean hyperparameters (see `Hyper::prior_spread`).
+fn prior_difference(x: [f64; 4], y: [f64; 4]) -> f64 {
+    let beta_moments = |h: [f64; 4]| {
+        let (a, b) = (h[0], h[1]);
+        let mean = a / (a + b);
+        (mean, (mean * (1.0 - mean) / (a + b + 1.0)).sqrt())
+    };
+    let ((mx, sx), (my, sy)) = (beta_moments(x), beta_moments(y));
+    let sd_mu = 0.5 * (sx + sy);
+    let sd_z = 0.5 * (x[3] + y[3]);
+    [
+        (mx - my).abs() / sd_mu,
+        (sx - sy).abs() / sd_mu,
+        (x[2] - y[2]).abs() / sd_z,
+        (x[3] - y[3]).abs() / sd_z,
+    ]
+    .into_iter()
+    .fold(0.0, f64::max)
 }
 
 pub fn site_batch(sites: &[Site], sample_group: &[u32]) -> SiteBatch {
@@ -262,7 +286,27 @@ pub fn learn_hyper(
         let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
         max_r_hat = max_r_hat.max(rhat(&refs));
     }
+    // Each chain's mean hyperparameters over its kept sweeps (`kept` is sweep-major).
+    let chain_means: Vec<[f64; 4]> = (0..n_chains)
+        .map(|c| {
+            let mine: Vec<&[f64; 4]> = kept.iter().skip(c).step_by(n_chains).collect();
+            let mut m = [0.0; 4];
+            for v in &mine {
+                for k in 0..4 {
+                    m[k] += v[k] / mine.len() as f64;
+                }
+            }
+            m
+        })
+        .collect();
+    let mut prior_spread: f64 = 0.0;
+    for (i, x) in chain_means.iter().enumerate() {
+        for y in &chain_means[i + 1..] {
+            prior_spread = prior_spread.max(prior_difference(*x, *y));
+        }
+    }
     Ok(Hyper {
+        prior_spread,
         per_chain: h.iter().map(|v| v.map(|x| x as f32)).collect(),
         mean,
         sd,
@@ -491,4 +535,21 @@ pub struct ChunkResult {
     pub device_seconds: f64,
     /// Share of the Metropolis proposals accepted.
     pub acceptance: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prior_difference_is_in_prior_sds() {
+        let h = [2.0, 6.0, 1.0, 0.5];
+        assert_eq!(prior_difference(h, h), 0.0);
+        // m0 moved by half of s0: half a prior sd of log phi.
+        assert!((prior_difference(h, [2.0, 6.0, 1.25, 0.5]) - 0.5).abs() < 1e-12);
+        // The Beta's mean moved from 0.25 to 0.3 at the same concentration: sd ~0.145 -> 0.33.
+        let d = prior_difference(h, [2.4, 5.6, 1.0, 0.5]);
+        let (s1, s2) = ((0.25f64 * 0.75 / 9.0).sqrt(), (0.3f64 * 0.7 / 9.0).sqrt());
+        assert!((d - 0.05 / (0.5 * (s1 + s2))).abs() < 1e-12, "{d}");
+    }
 }

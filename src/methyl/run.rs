@@ -18,8 +18,11 @@ use crate::methyl::sheet::SampleSheet;
 use crate::methyl::site::MAX_GROUPS;
 use crate::output::atomic_write;
 
-/// Above this R-hat across chains, stage 1's hyperparameters have not converged: say so.
-const HYPER_R_HAT_WARNING: f64 = 1.05;
+/// Above this, stage 1's chains hand the sites priors whose centres or spreads differ by more
+/// than half a prior sd: say so. (Their R-hat over-warns: the hyperparameters crawl within a
+/// region far narrower than the priors they define. At 0.37, the simulated study of the
+/// calibration test, the 95% intervals still cover 94-95%; see README.)
+const HYPER_SPREAD_WARNING: f64 = 0.5;
 
 /// Everything `methyl` needs, validated.
 #[derive(Debug, Clone)]
@@ -177,10 +180,10 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let hyper = learn_hyper(&runner, &hyper_batch, groups.len(), &config.fit).context("stage 1")?;
     let stage1_seconds = stage1_start.elapsed().as_secs_f64();
     drop(hyper_batch);
-    if hyper.max_r_hat > HYPER_R_HAT_WARNING {
+    if hyper.prior_spread.is_nan() || hyper.prior_spread > HYPER_SPREAD_WARNING {
         eprintln!(
-            "betagibbs: warning: the genome-wide priors' chains disagree (R-hat {:.3}); raise --hyper-warmup or --hyper-sites",
-            hyper.max_r_hat
+            "betagibbs: warning: the chains' genome-wide priors differ by {:.2} prior sds (hyperparameter R-hat {:.2}); raise --hyper-warmup",
+            hyper.prior_spread, hyper.max_r_hat
         );
     }
     let (sites_seen, sites_kept) = (merger.sites_seen, merger.sites_kept);
@@ -208,6 +211,13 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
             format!(
                 "from a uniform sample of {} sites: a = {:.4} ± {:.4}, b = {:.4} ± {:.4}, m0 = {:.4} ± {:.4}, s0 = {:.4} ± {:.4}",
                 hyper.sites, hyper.mean[0], hyper.sd[0], hyper.mean[1], hyper.sd[1], hyper.mean[2], hyper.sd[2], hyper.mean[3], hyper.sd[3]
+            ),
+        ),
+        (
+            "betagibbs.hyper_agreement".to_string(),
+            format!(
+                "chains' priors differ by at most {:.3} prior sds; hyperparameter R-hat {:.3}",
+                hyper.prior_spread, hyper.max_r_hat
             ),
         ),
     ];
