@@ -1,13 +1,13 @@
 // The per-site update of the methylation model, for every (site, chain) at once:
 //   m_j ~ BetaBinomial(n_j, mu_g phi, (1 - mu_g) phi) for sample j of group g,
 //   mu_g ~ Beta(a, b), log phi ~ Normal(m0, s0^2), hyperparameters (a, b, m0, s0) per chain.
-// The thetas are integrated out. Each sweep is three Metropolis–Hastings moves:
+// The thetas are integrated out. Each sweep is 1 + G Metropolis–Hastings moves:
 // 1. an independence proposal of (log phi, mu_1..G): log phi from its genome-wide prior,
 //    then each mu_g from Beta(a + Σ m_j c_j, b + Σ (n_j - m_j) c_j), c_j = (phi + 1) / (phi + n_j):
 //    the binomial posterior with each sample's reads discounted by the beta-binomial design
 //    effect at that phi. It makes large, fresh moves where it fits (most sites);
-// 2. a random walk on log phi (RW_LOG_PHI) and 3. one on each logit mu_g (RW_LOGIT_MU): they
-//    keep a chain moving at sites where the independence proposal fits badly.
+// 2. a random walk on each logit mu_g (RW_LOGIT_MU): it keeps a chain moving at sites where
+//    the independence proposal fits badly. (A random walk on log phi added no ESS: gone.)
 // One invocation runs all the dispatch's sweeps of one (site, chain).
 // CPU twin: src/methyl/site.rs. Shared structs: shaders/shared/site_layout.wgsl.
 
@@ -22,8 +22,7 @@ const MAX_GROUPS: u32 = 8u;
 const STATE_STRIDE: u32 = 9u;
 // Stream tag of the proposals' normals and the acceptance uniforms (rng::Stream::Site).
 const STREAM_SITE: u32 = 6u;
-// Random-walk step sds of log phi and of each logit mu (keep in sync with src/methyl/site.rs).
-const RW_LOG_PHI: f32 = 1.0;
+// Random-walk step sd of each logit mu (keep in sync with src/methyl/site.rs).
 const RW_LOGIT_MU: f32 = 0.5;
 
 @group(0) @binding(0) var<uniform> params: SiteParams;
@@ -109,13 +108,30 @@ fn group_target(first: u32, last: u32, p: Point, h: vec4<f32>, g: u32) -> f32 {
     return part;
 }
 
-// log density of the independence proposal at p, up to the same constant at every p.
-fn log_proposal(p: Point, shapes: array<vec2<f32>, 8>, h: vec4<f32>) -> f32 {
+// The independence proposal at one log phi: each group's Beta shapes and their ln B, kept
+// with the chain's point so that only a new log phi costs them again.
+struct Proposal {
+    shapes: array<vec2<f32>, 8>,
+    ln_beta: array<f32, 8>,
+}
+
+fn proposal(first: u32, last: u32, z: f32, h: vec4<f32>) -> Proposal {
+    var q: Proposal;
+    q.shapes = proposal_shapes(first, last, z, h);
+    for (var g = 0u; g < params.n_groups; g++) {
+        q.ln_beta[g] = ln_beta(q.shapes[g].x, q.shapes[g].y);
+    }
+    return q;
+}
+
+// log density of the independence proposal at p, whose log phi `q` was built at, up to the
+// same constant at every p.
+fn log_proposal(p: Point, q: Proposal, h: vec4<f32>) -> f32 {
     let u = (p.z - h.z) / h.w;
     var lq = -0.5 * u * u;
     for (var g = 0u; g < params.n_groups; g++) {
-        let q = shapes[g];
-        lq += (q.x - 1.0) * p.log_mu[g] + (q.y - 1.0) * p.log_1m[g] - ln_beta(q.x, q.y);
+        let s = q.shapes[g];
+        lq += (s.x - 1.0) * p.log_mu[g] + (s.y - 1.0) * p.log_1m[g] - q.ln_beta[g];
     }
     return lq;
 }
@@ -153,6 +169,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         here.z = state[base + MAX_GROUPS];
         lp_here = log_target(first, last, here, h);
     }
+    // The proposal at here's log phi (only an accepted independence step moves log phi).
+    var q_here = proposal(first, last, here.z, h);
     var accepted = 0.0;
     let n_sweeps = params.warmup + params.n_draws;
     for (var k = 0u; k < n_sweeps; k++) {
@@ -162,36 +180,27 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         let words = philox4x32_10(vec4<u32>(0u, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
         var there: Point;
         there.z = h.z + h.w * standard_normal(words.x, words.y);
-        let shapes_there = proposal_shapes(first, last, there.z, h);
+        let q_there = proposal(first, last, there.z, h);
         for (var g = 0u; g < params.n_groups; g++) {
-            let logs = log_beta_variate(shapes_there[g].x, shapes_there[g].y, key, g, global_site, sweep);
+            let logs = log_beta_variate(q_there.shapes[g].x, q_there.shapes[g].y, key, g, global_site, sweep);
             there.log_mu[g] = logs.x;
             there.log_1m[g] = logs.y;
         }
         let lp_there = log_target(first, last, there, h);
         var log_ratio = 3.0e38;
         if (!first_sweep_fresh) {
-            let shapes_here = proposal_shapes(first, last, here.z, h);
-            log_ratio = (lp_there.total - log_proposal(there, shapes_there, h))
-                - (lp_here.total - log_proposal(here, shapes_here, h));
+            log_ratio = (lp_there.total - log_proposal(there, q_there, h))
+                - (lp_here.total - log_proposal(here, q_here, h));
         }
         if (log(uniform_from_word(words.z)) < log_ratio) {
             here = there;
             lp_here = lp_there;
+            q_here = q_there;
             accepted += 1.0;
         }
-        // 2. Random walk on log phi.
-        let wz = philox4x32_10(vec4<u32>(1u, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
-        var moved = here;
-        moved.z = here.z + RW_LOG_PHI * standard_normal(wz.x, wz.y);
-        let lp_moved = log_target(first, last, moved, h);
-        if (log(uniform_from_word(wz.z)) < lp_moved.total - lp_here.total) {
-            here = moved;
-            lp_here = lp_moved;
-        }
-        // 3. Random walk on each logit mu; its target gains the Jacobian mu (1 - mu).
+        // 2. Random walk on each logit mu; its target gains the Jacobian mu (1 - mu).
         for (var g = 0u; g < params.n_groups; g++) {
-            let wg = philox4x32_10(vec4<u32>(2u + g, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
+            let wg = philox4x32_10(vec4<u32>(1u + g, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
             let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg.x, wg.y);
             var step = here;
             let pair = log_mu_pair(u1);

@@ -14,8 +14,7 @@ use crate::variates::{log_beta_variate, standard_normal, DrawSite};
 pub const MAX_GROUPS: usize = 8;
 /// Floats of state per (site, chain): logit mu per group, then log phi (keep in sync).
 pub const STATE_STRIDE: usize = MAX_GROUPS + 1;
-/// Random-walk step sds of log phi and of each logit mu (keep in sync with site_update.wgsl).
-const RW_LOG_PHI: f32 = 1.0;
+/// Random-walk step sd of each logit mu (keep in sync with site_update.wgsl).
 const RW_LOGIT_MU: f32 = 0.5;
 /// A log target and its part per group (keep in sync with Target in site_update.wgsl).
 #[derive(Clone, Copy)]
@@ -92,6 +91,14 @@ impl SiteOutputs {
     }
 }
 
+/// The independence proposal at one log phi: each group's Beta shapes and their ln B, kept
+/// with the chain's point so that only a new log phi costs them again.
+#[derive(Clone, Copy)]
+struct Proposal {
+    shapes: [[f32; 2]; MAX_GROUPS],
+    ln_beta: [f32; MAX_GROUPS],
+}
+
 #[derive(Clone, Copy)]
 struct Point {
     log_mu: [f32; MAX_GROUPS],
@@ -113,6 +120,16 @@ struct Site<'a> {
 }
 
 impl Site<'_> {
+    /// The independence proposal's Beta shapes at log phi = z, and their ln B.
+    fn proposal(&self, z: f32) -> Proposal {
+        let shapes = self.proposal_shapes(z);
+        let mut ln_beta = [0.0f32; MAX_GROUPS];
+        for (g, q) in shapes.iter().enumerate().take(self.n_groups) {
+            ln_beta[g] = ln_beta_f32(q[0], q[1]);
+        }
+        Proposal { shapes, ln_beta }
+    }
+
     fn proposal_shapes(&self, z: f32) -> [[f32; 2]; MAX_GROUPS] {
         let mut shapes = [[0.0f32; 2]; MAX_GROUPS];
         for s in shapes.iter_mut().take(self.n_groups) {
@@ -170,11 +187,13 @@ impl Site<'_> {
         part
     }
 
-    fn log_proposal(&self, p: &Point, shapes: &[[f32; 2]; MAX_GROUPS]) -> f32 {
+    /// log density of the independence proposal at p, whose log phi `q` was built at.
+    fn log_proposal(&self, p: &Point, q: &Proposal) -> f32 {
         let u = (p.z - self.h[2]) / self.h[3];
         let mut lq = -0.5 * u * u;
-        for (g, q) in shapes.iter().enumerate().take(self.n_groups) {
-            lq += (q[0] - 1.0) * p.log_mu[g] + (q[1] - 1.0) * p.log_1m[g] - ln_beta_f32(q[0], q[1]);
+        for g in 0..self.n_groups {
+            let [a, b] = q.shapes[g];
+            lq += (a - 1.0) * p.log_mu[g] + (b - 1.0) * p.log_1m[g] - q.ln_beta[g];
         }
         lq
     }
@@ -223,6 +242,8 @@ fn run_one(
         here.z = state[MAX_GROUPS];
         lp_here = ctx.log_target(&here);
     }
+    // The proposal at here's log phi (only an accepted independence step moves log phi).
+    let mut q_here = ctx.proposal(here.z);
     let mut accepted = 0.0f32;
     for k in 0..params.warmup + params.n_draws {
         let sweep = params.first_sweep + k;
@@ -230,8 +251,8 @@ fn run_one(
         let words = site_words(0, global_site, sweep, key);
         let mut there = here;
         there.z = h[2] + h[3] * standard_normal(words[0], words[1]);
-        let shapes_there = ctx.proposal_shapes(there.z);
-        for (g, q) in shapes_there.iter().enumerate().take(n_groups) {
+        let q_there = ctx.proposal(there.z);
+        for (g, q) in q_there.shapes.iter().enumerate().take(n_groups) {
             let draw = DrawSite {
                 key,
                 index: g as u32,
@@ -244,27 +265,18 @@ fn run_one(
         let log_ratio = if fresh && k == 0 {
             3.0e38
         } else {
-            let shapes_here = ctx.proposal_shapes(here.z);
-            (lp_there.total - ctx.log_proposal(&there, &shapes_there))
-                - (lp_here.total - ctx.log_proposal(&here, &shapes_here))
+            (lp_there.total - ctx.log_proposal(&there, &q_there))
+                - (lp_here.total - ctx.log_proposal(&here, &q_here))
         };
         if uniform_f32(words[2]).ln() < log_ratio {
             here = there;
             lp_here = lp_there;
+            q_here = q_there;
             accepted += 1.0;
         }
-        // 2. Random walk on log phi.
-        let wz = site_words(1, global_site, sweep, key);
-        let mut moved = here;
-        moved.z = here.z + RW_LOG_PHI * standard_normal(wz[0], wz[1]);
-        let lp_moved = ctx.log_target(&moved);
-        if uniform_f32(wz[2]).ln() < lp_moved.total - lp_here.total {
-            here = moved;
-            lp_here = lp_moved;
-        }
-        // 3. Random walk on each logit mu; its target gains the Jacobian mu (1 - mu).
+        // 2. Random walk on each logit mu; its target gains the Jacobian mu (1 - mu).
         for g in 0..n_groups {
-            let wg = site_words(2 + g as u32, global_site, sweep, key);
+            let wg = site_words(1 + g as u32, global_site, sweep, key);
             let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg[0], wg[1]);
             let mut step = here;
             [step.log_mu[g], step.log_1m[g]] = log_mu_pair(u1);
