@@ -35,8 +35,19 @@ pub const MU_HYPERPRIOR: HyperPrior = HyperPrior::MeanConcentration {
 };
 /// Inverse-Gamma(shape, scale) prior of s0^2, the variance of log phi across sites; m0 is flat.
 const LOG_PHI_VARIANCE_PRIOR: (f64, f64) = (1.0, 0.1);
-/// Starting hyperparameters: a uniform Beta for mu, phi around 10 with a wide spread.
-const INITIAL_HYPER: [f64; 4] = [1.0, 1.0, 2.3, 1.0];
+/// Overdispersed starting hyperparameters, chain c of C at t = (c + 1/2) / C: mu's Beta with
+/// mean 1/2 and concentration 0.5 to 10, m0 from 0 to 5 (phi 1 to 150) and s0 from 0.5 to 4:
+/// chains that start apart and still agree have forgotten where they started (Gelman–Rubin).
+fn initial_hyper(chain: usize, n_chains: usize) -> [f64; 4] {
+    let t = (chain as f64 + 0.5) / n_chains as f64;
+    let concentration = 0.5 * 20f64.powf(t);
+    [
+        0.5 * concentration,
+        0.5 * concentration,
+        5.0 * t,
+        0.5 * 8f64.powf(1.0 - t),
+    ]
+}
 /// Sweeps per site-update dispatch: long single dispatches are cut off (lavapipe stopped
 /// returning correct draws past ~300 sweeps of 12,000 chains; GPU drivers have watchdogs),
 /// so longer runs go in several, the chains carried over in `state`.
@@ -223,7 +234,7 @@ pub fn learn_hyper(
     config: &FitConfig,
 ) -> Result<Hyper, GpuError> {
     let n_chains = config.chains as usize;
-    let mut h = vec![INITIAL_HYPER; n_chains];
+    let mut h: Vec<[f64; 4]> = (0..n_chains).map(|c| initial_hyper(c, n_chains)).collect();
     let mut ab_z: Vec<[f64; 2]> = h
         .iter()
         .map(|h| [(h[0] / h[1]).ln(), (h[0] + h[1]).ln()])
