@@ -31,8 +31,9 @@
 //! ArviZ does. The folded R-hat uses the median of the split draws (as `az.rhat`; note
 //! `az.summary` folds around the median of all draws, which differs only for odd draws).
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::f64::consts::PI;
+use std::rc::Rc;
 
 /// Fewest draws per chain for which diagnostics are defined: each split half needs
 /// at least two draws to have a variance (ArviZ and `posterior` use the same floor).
@@ -179,6 +180,21 @@ pub fn rhat_and_ess_bulk(chains: &[&[f64]]) -> (f64, f64) {
         ranked.rhat(Some(&z))
     };
     (r_hat, ess_of(&z))
+}
+
+/// `rhat_and_ess_bulk`, and all draws pooled in ascending order from the same ranking (for
+/// quantiles without sorting again). The sorted draws are empty where the ranking fails.
+pub fn rhat_ess_bulk_and_sorted(chains: &[&[f64]]) -> (f64, f64, Vec<f64>) {
+    let Some(ranked) = Ranked::new(chains) else {
+        return (f64::NAN, f64::NAN, Vec::new());
+    };
+    let z = ranked.z_bulk();
+    let r_hat = if chains.len() < MIN_CHAINS_FOR_RHAT {
+        f64::NAN
+    } else {
+        ranked.rhat(Some(&z))
+    };
+    (r_hat, ess_of(&z), ranked.pooled_sorted(chains))
 }
 
 /// Bulk ESS: ESS of the rank-normalised split chains.
@@ -483,7 +499,13 @@ struct Ranked {
     /// Split draws ascending (`f64::total_cmp`), each with its index in `split.data`.
     order: Vec<(f64, usize)>,
     /// Normal scores of the untied ranks 1..=S, shared by bulk and folded ranks.
-    scores: OnceCell<Vec<f64>>,
+    scores: OnceCell<Rc<Vec<f64>>>,
+}
+
+thread_local! {
+    /// The normal scores of ranks 1..=S for the last S ranked on this thread: summaries of
+    /// many sites with the same number of draws compute them once, not once per quantity.
+    static SCORE_TABLE: RefCell<Rc<Vec<f64>>> = RefCell::new(Rc::new(Vec::new()));
 }
 
 impl Ranked {
@@ -505,9 +527,15 @@ impl Ranked {
         let s = sorted.len();
         let score =
             |rank: f64| inv_normal_cdf((rank - BLOM_OFFSET) / (s as f64 - 2.0 * BLOM_OFFSET + 1.0));
-        let table = self
-            .scores
-            .get_or_init(|| (1..=s).map(|r| score(r as f64)).collect());
+        let table = self.scores.get_or_init(|| {
+            SCORE_TABLE.with(|cached| {
+                let mut cached = cached.borrow_mut();
+                if cached.len() != s {
+                    *cached = Rc::new((1..=s).map(|r| score(r as f64)).collect());
+                }
+                Rc::clone(&cached)
+            })
+        });
         let mut z = vec![0.0; s];
         let mut start = 0;
         while start < s {

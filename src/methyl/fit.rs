@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::diagnostics::{quantile_sorted, rhat, rhat_and_ess_bulk};
+use crate::diagnostics::{quantile_sorted, rhat, rhat_ess_bulk_and_sorted};
 use crate::gpu::{Gpu, GpuError};
 use crate::host_variates::{gamma, normal};
 use crate::methyl::merge::{Site, SiteMerger};
@@ -346,16 +346,16 @@ pub struct SiteSummary {
     pub ess_bulk: f64,
 }
 
-fn moments_and_interval(draws: &mut [f64]) -> [f64; 4] {
-    let n = draws.len() as f64;
-    let mean = draws.iter().sum::<f64>() / n;
-    let sd = (draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    draws.sort_unstable_by(f64::total_cmp);
+/// Mean, sd, 2.5% and 97.5% quantiles of draws in ascending order.
+fn moments_and_interval(sorted: &[f64]) -> [f64; 4] {
+    let n = sorted.len() as f64;
+    let mean = sorted.iter().sum::<f64>() / n;
+    let sd = (sorted.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
     [
         mean,
         sd,
-        quantile_sorted(draws, 0.025),
-        quantile_sorted(draws, 0.975),
+        quantile_sorted(sorted, 0.025),
+        quantile_sorted(sorted, 0.975),
     ]
 }
 
@@ -384,27 +384,28 @@ pub fn summarize_sites(
             };
             let mut r_hat = f64::NEG_INFINITY;
             let mut ess = f64::INFINITY;
-            let mut diagnose = |chains: &[Vec<f64>]| {
+            // R-hat and bulk ESS, and the pooled draws sorted by the same ranking.
+            let mut diagnose = |chains: &[Vec<f64>]| -> Vec<f64> {
                 let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
-                let (r, e) = rhat_and_ess_bulk(&refs);
+                let (r, e, mut sorted) = rhat_ess_bulk_and_sorted(&refs);
                 r_hat = r_hat.max(r);
                 ess = ess.min(e);
+                if sorted.len() != n_chains * n_draws {
+                    // No ranking (e.g. too few draws to split): sort here.
+                    sorted = chains.concat();
+                    sorted.sort_unstable_by(f64::total_cmp);
+                }
+                sorted
             };
             let mu: Vec<[f64; 4]> = (0..n_groups)
-                .map(|g| {
-                    let chains = chains_of(&|c, d| value(c, d, g));
-                    diagnose(&chains);
-                    moments_and_interval(&mut chains.concat())
-                })
+                .map(|g| moments_and_interval(&diagnose(&chains_of(&|c, d| value(c, d, g)))))
                 .collect();
             let (g1, g2) = compare;
-            let delta_chains = chains_of(&|c, d| value(c, d, g2) - value(c, d, g1));
-            diagnose(&delta_chains);
-            let mut pooled = delta_chains.concat();
+            let pooled = diagnose(&chains_of(&|c, d| value(c, d, g2) - value(c, d, g1)));
             let n = pooled.len() as f64;
             let p_above = pooled.iter().filter(|&&x| x > threshold).count() as f64 / n;
             let p_below = pooled.iter().filter(|&&x| x < -threshold).count() as f64 / n;
-            let delta = moments_and_interval(&mut pooled);
+            let delta = moments_and_interval(&pooled);
             SiteSummary {
                 chr: site.chr,
                 pos: site.pos,
