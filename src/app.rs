@@ -377,17 +377,11 @@ pub fn write_observations(
     names: &[String],
     metadata: &[(String, String)],
 ) -> anyhow::Result<()> {
-    let theta_names: Vec<String> = if batch.is_tree() {
-        names[..batch.n_obs()].to_vec()
-    } else {
-        (0..batch.n_units())
-            .flat_map(|u| {
-                let start = batch.unit_param_start(u, true);
-                let len = (batch.unit_offsets[u + 1] - batch.unit_offsets[u]) as usize;
-                names[start..start + len].to_vec()
-            })
-            .collect()
-    };
+    let theta_names: Vec<String> = batch
+        .theta_param_indices()
+        .into_iter()
+        .map(|p| names[p].clone())
+        .collect();
     let table = crate::output::SmallTable {
         schema_version: crate::figures::OBSERVATIONS_SCHEMA,
         text: vec![("parameter", theta_names)],

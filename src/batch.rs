@@ -129,6 +129,21 @@ impl Batch {
             }
     }
 
+    /// Each observation's theta's parameter index, thetas kept (one level: each unit's thetas
+    /// precede its HYPER_NAMES; multi-level: all thetas come first).
+    pub fn theta_param_indices(&self) -> Vec<usize> {
+        if self.is_tree() {
+            return (0..self.n_obs()).collect();
+        }
+        (0..self.n_units())
+            .flat_map(|u| {
+                let start = self.unit_param_start(u, true);
+                let len = (self.unit_offsets[u + 1] - self.unit_offsets[u]) as usize;
+                start..start + len
+            })
+            .collect()
+    }
+
     /// Multi-level: index of node v of `level`'s omega (its kappa follows); thetas come first.
     pub fn node_param_start(&self, level: usize, node: usize, keep_thetas: bool) -> usize {
         assert!(self.is_tree(), "one-level models use unit_param_start");

@@ -89,24 +89,19 @@ struct Line {
     width: f64,
 }
 
-fn line(estimator: &str, theta: &[Vec<f64>], alpha_beta: &[[f64; 2]]) -> Line {
-    let means: Vec<f64> = theta
-        .iter()
-        .map(|t| t.iter().sum::<f64>() / t.len() as f64)
-        .collect();
+/// The printed line of an estimator whose theta rows are `rows`'s rows `thetas`.
+fn line(
+    estimator: &str,
+    rows: &Rows,
+    thetas: std::ops::Range<usize>,
+    alpha_beta: &[[f64; 2]],
+) -> Line {
+    let means = &rows.mean[thetas.clone()];
     let m = means.iter().sum::<f64>() / means.len() as f64;
     let spread = (means.iter().map(|x| (x - m).powi(2)).sum::<f64>()
         / (means.len().max(2) - 1) as f64)
         .sqrt();
-    let width = theta
-        .iter()
-        .map(|t| {
-            let mut s = t.clone();
-            s.sort_unstable_by(f64::total_cmp);
-            quantile_sorted(&s, 0.975) - quantile_sorted(&s, 0.025)
-        })
-        .sum::<f64>()
-        / theta.len() as f64;
+    let width = thetas.clone().map(|r| rows.hi[r] - rows.lo[r]).sum::<f64>() / thetas.len() as f64;
     let avg = |k: usize| {
         if alpha_beta.is_empty() {
             f64::NAN
@@ -160,9 +155,11 @@ pub fn run_compare(config: &CompareConfig) -> anyhow::Result<()> {
         let name = estimator.name();
         match estimate(estimator, y, n, &ladder) {
             Ok(e) => {
+                let first = rows.mean.len();
                 for (theta, label) in e.theta.iter().zip(&theta_names) {
                     rows.push(name, label, theta);
                 }
+                let thetas = first..rows.mean.len();
                 if !e.alpha_beta.is_empty() {
                     let alpha: Vec<f64> = e.alpha_beta.iter().map(|ab| ab[0]).collect();
                     let beta: Vec<f64> = e.alpha_beta.iter().map(|ab| ab[1]).collect();
@@ -175,7 +172,7 @@ pub fn run_compare(config: &CompareConfig) -> anyhow::Result<()> {
                     rows.push(name, "beta", &beta);
                     rows.push(name, "mu", &mu);
                 }
-                lines.push(line(name, &e.theta, &e.alpha_beta));
+                lines.push(line(name, &rows, thetas, &e.alpha_beta));
                 let warned = e.notes.iter().any(|n| n.contains("ESS"));
                 if let (Some((ess, proposals)), false) = (e.importance_ess, warned) {
                     notes.push((
@@ -221,9 +218,11 @@ pub fn run_compare(config: &CompareConfig) -> anyhow::Result<()> {
     bar.finish_and_clear();
     let pooled = |p: usize| fit.chains(p).concat();
     let theta: Vec<Vec<f64>> = (0..dataset.n_obs()).map(pooled).collect();
+    let first = rows.mean.len();
     for (t, label) in theta.iter().zip(&theta_names) {
         rows.push(GIBBS_NAME, label, t);
     }
+    let thetas = first..rows.mean.len();
     let hyper_at = model.batch.unit_param_start(0, true) + dataset.n_obs();
     let (alpha, beta, mu) = (pooled(hyper_at), pooled(hyper_at + 1), pooled(hyper_at + 2));
     rows.push(GIBBS_NAME, "alpha", &alpha);
@@ -249,7 +248,7 @@ pub fn run_compare(config: &CompareConfig) -> anyhow::Result<()> {
             ),
         ));
     }
-    lines.push(line(GIBBS_NAME, &theta, &alpha_beta));
+    lines.push(line(GIBBS_NAME, &rows, thetas, &alpha_beta));
 
     let mut metadata = vec![
         (

@@ -170,16 +170,7 @@ pub fn rhat(chains: &[&[f64]]) -> f64 {
 
 /// `rhat` and `ess_bulk` from one ranking of the draws (what both compute first).
 pub fn rhat_and_ess_bulk(chains: &[&[f64]]) -> (f64, f64) {
-    let Some(ranked) = Ranked::new(chains) else {
-        return (f64::NAN, f64::NAN);
-    };
-    let z = ranked.z_bulk();
-    let r_hat = if chains.len() < MIN_CHAINS_FOR_RHAT {
-        f64::NAN
-    } else {
-        ranked.rhat(Some(&z))
-    };
-    (r_hat, ess_of(&z))
+    Ranked::new(chains).map_or((f64::NAN, f64::NAN), |r| r.rhat_and_ess_bulk(chains.len()))
 }
 
 /// `rhat_and_ess_bulk`, and all draws pooled in ascending order from the same ranking (for
@@ -188,13 +179,8 @@ pub fn rhat_ess_bulk_and_sorted(chains: &[&[f64]]) -> (f64, f64, Vec<f64>) {
     let Some(ranked) = Ranked::new(chains) else {
         return (f64::NAN, f64::NAN, Vec::new());
     };
-    let z = ranked.z_bulk();
-    let r_hat = if chains.len() < MIN_CHAINS_FOR_RHAT {
-        f64::NAN
-    } else {
-        ranked.rhat(Some(&z))
-    };
-    (r_hat, ess_of(&z), ranked.pooled_sorted(chains))
+    let (r_hat, ess) = ranked.rhat_and_ess_bulk(chains.len());
+    (r_hat, ess, ranked.pooled_sorted(chains))
 }
 
 /// Bulk ESS: ESS of the rank-normalised split chains.
@@ -555,6 +541,17 @@ impl Ranked {
             start = end;
         }
         self.split.map_all(z)
+    }
+
+    /// R-hat (NaN with too few chains) and bulk ESS from one rank normalisation.
+    fn rhat_and_ess_bulk(&self, n_chains: usize) -> (f64, f64) {
+        let z = self.z_bulk();
+        let r_hat = if n_chains < MIN_CHAINS_FOR_RHAT {
+            f64::NAN
+        } else {
+            self.rhat(Some(&z))
+        };
+        (r_hat, ess_of(&z))
     }
 
     fn z_bulk(&self) -> Split {

@@ -127,21 +127,22 @@ fn shrinkage(
 ) -> anyhow::Result<Vec<PathBuf>> {
     let rates = raw_rates(dir)?;
     // Population lines: the root omega (a tree's grand mode) or each unit's mu.
+    let prefixes = unit_prefixes(draws);
     let populations: Vec<(String, f64)> = if is_tree(draws) {
         let root = draws.index("omega").expect("tree");
         vec![(String::new(), mean(&draws.pooled(root)))]
     } else {
-        unit_prefixes(draws)
-            .into_iter()
+        prefixes
+            .iter()
             .take(MAX_SHRINKAGE_UNITS)
             .filter_map(|prefix| {
                 let p = draws.index(&format!("{prefix}mu"))?;
-                Some((prefix, mean(&draws.pooled(p))))
+                Some((prefix.clone(), mean(&draws.pooled(p))))
             })
             .collect()
     };
     let mut written = Vec::new();
-    let n_units = unit_prefixes(draws).len();
+    let n_units = prefixes.len();
     if n_units > MAX_SHRINKAGE_UNITS {
         eprintln!(
             "betagibbs: shrinkage figures for the first {MAX_SHRINKAGE_UNITS} of {n_units} units"

@@ -520,20 +520,13 @@ pub fn newton_maximise(
     }
     let mut z = start;
     for iterations in 0..NEWTON_MAX_ITER {
-        if g[0].abs().max(g[1].abs()) < NEWTON_GRAD_TOL {
-            return Ok(NewtonFit {
-                z,
-                value,
-                gradient: g,
-                hessian: h,
-                iterations,
-                converged: true,
-            });
-        }
         let (mut d, definite) = ascent_direction(g, h);
-        // At a maximum whose remaining rise is below rounding, no step can be verified.
+        // Converged: a flat gradient, or a maximum whose remaining rise is below rounding
+        // (where no step can be verified).
         let rounding = ROUNDING_GAIN_ULPS * f64::EPSILON * value.abs().max(1.0);
-        if definite && 0.5 * (g[0] * d[0] + g[1] * d[1]) < rounding {
+        if g[0].abs().max(g[1].abs()) < NEWTON_GRAD_TOL
+            || (definite && 0.5 * (g[0] * d[0] + g[1] * d[1]) < rounding)
+        {
             return Ok(NewtonFit {
                 z,
                 value,

@@ -628,6 +628,23 @@ struct Axes<'a> {
     font: f64,
 }
 
+impl<'a> Axes<'a> {
+    /// The per-unit scatter figures' axes (shrinkage, estimator comparison).
+    fn scatter(x_desc: &'a str, y_desc: &'a str) -> Self {
+        Axes {
+            x_desc,
+            y_desc,
+            x_ticks: 8,
+            y_ticks: 8,
+            x_area: SCATTER_X_AREA,
+            y_area: SCATTER_Y_AREA,
+            grid: true,
+            font: 13.0,
+            ..Axes::default()
+        }
+    }
+}
+
 impl Default for Axes<'_> {
     fn default() -> Self {
         Axes {
@@ -1053,17 +1070,7 @@ where
         .x_label_area_size(SCATTER_X_AREA)
         .y_label_area_size(SCATTER_Y_AREA)
         .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)?;
-    let axes = Axes {
-        x_desc: "raw rate y/n",
-        y_desc: "posterior median of θ (95% interval)",
-        x_ticks: 8,
-        y_ticks: 8,
-        x_area: SCATTER_X_AREA,
-        y_area: SCATTER_Y_AREA,
-        grid: true,
-        font: 13.0,
-        ..Axes::default()
-    };
+    let axes = Axes::scatter("raw rate y/n", "posterior median of θ (95% interval)");
     draw_axes(&mut chart, &plot, &axes)?;
     let (radius, alpha) = marker_style(units.len());
     chart.draw_series(
@@ -1138,20 +1145,13 @@ where
         .x_label_area_size(SCATTER_X_AREA)
         .y_label_area_size(SCATTER_Y_AREA)
         .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)?;
-    let axes = Axes {
-        x_desc: match axis {
+    let axes = Axes::scatter(
+        match axis {
             UnitAxis::RawRate(_) => "raw rate y/n",
             UnitAxis::Index => "unit (index)",
         },
-        y_desc: "estimate of θ (mean, 95% interval)",
-        x_ticks: 8,
-        y_ticks: 8,
-        x_area: SCATTER_X_AREA,
-        y_area: SCATTER_Y_AREA,
-        grid: true,
-        font: 13.0,
-        ..Axes::default()
-    };
+        "estimate of θ (mean, 95% interval)",
+    );
     draw_axes(&mut chart, &plot, &axes)?;
     if let (UnitAxis::RawRate(_), Some(seg)) = (axis, diagonal(xr, yr)) {
         chart.draw_series(DashedLineSeries::new(seg, 6, 5, REF_GREY.stroke_width(1)))?;

@@ -133,27 +133,22 @@ struct Layout {
 }
 
 fn layout(batch: &Batch) -> Layout {
-    let units = 0..batch.n_units();
-    if batch.is_tree() {
-        Layout {
-            theta: (0..batch.n_obs()).collect(),
-            population: units.map(|u| batch.node_param_start(0, u, true)).collect(),
-            tree: true,
-        }
-    } else {
-        let mut theta = Vec::with_capacity(batch.n_obs());
-        let mut population = Vec::new();
-        for u in units {
-            let start = batch.unit_param_start(u, true);
-            let len = (batch.unit_offsets[u + 1] - batch.unit_offsets[u]) as usize;
-            theta.extend(start..start + len);
-            population.push(start + len);
-        }
-        Layout {
-            theta,
-            population,
-            tree: false,
-        }
+    let tree = batch.is_tree();
+    // A unit's population follows its thetas in one level; a tree's level-0 nodes come after all thetas.
+    let population = (0..batch.n_units())
+        .map(|u| {
+            if tree {
+                batch.node_param_start(0, u, true)
+            } else {
+                batch.unit_param_start(u, true)
+                    + (batch.unit_offsets[u + 1] - batch.unit_offsets[u]) as usize
+            }
+        })
+        .collect();
+    Layout {
+        theta: batch.theta_param_indices(),
+        population,
+        tree,
     }
 }
 
