@@ -145,6 +145,9 @@ pub struct FdrHistogram {
     count: Vec<u64>,
     /// Σ (1 - p) per bin: the expected false discoveries if the bin is called.
     false_mass: Vec<f64>,
+    /// The smallest p per bin: the threshold that calls exactly the bins above it, as the
+    /// binning is monotone in p (a bin edge could fall between a p and its rounded bin).
+    min_p: Vec<f64>,
 }
 
 impl Default for FdrHistogram {
@@ -152,6 +155,7 @@ impl Default for FdrHistogram {
         FdrHistogram {
             count: vec![0; FDR_BINS],
             false_mass: vec![0.0; FDR_BINS],
+            min_p: vec![f64::INFINITY; FDR_BINS],
         }
     }
 }
@@ -161,10 +165,11 @@ impl FdrHistogram {
         let bin = ((p * FDR_BINS as f64) as usize).min(FDR_BINS - 1);
         self.count[bin] += 1;
         self.false_mass[bin] += 1.0 - p;
+        self.min_p[bin] = self.min_p[bin].min(p);
     }
 
-    /// The smallest threshold t (a bin edge) such that calling every site with P(DM) >= t
-    /// has expected FDR = mean(1 - p) <= `fdr`; with it the number called and that FDR.
+    /// The smallest threshold t (a P(DM) that occurs) such that calling every site with
+    /// P(DM) >= t has expected FDR = mean(1 - p) <= `fdr`; with it the number called and that FDR.
     pub fn threshold(&self, fdr: f64) -> (f64, u64, f64) {
         let (mut n, mut mass) = (0u64, 0.0);
         let mut best = (1.0 + f64::EPSILON, 0, 0.0);
@@ -175,7 +180,7 @@ impl FdrHistogram {
             n += self.count[bin];
             mass += self.false_mass[bin];
             if mass / n as f64 <= fdr {
-                best = (bin as f64 / FDR_BINS as f64, n, mass / n as f64);
+                best = (self.min_p[bin], n, mass / n as f64);
             } else {
                 break;
             }
@@ -372,6 +377,37 @@ mod tests {
             "{t} {fdr}"
         );
         assert_eq!(h.threshold(0.0001).1, 0);
+    }
+
+    /// P(DM) from 200 draws sits on multiples of 1/200, some a rounding below a bin edge
+    /// (0.69 * 10,000 = 6899.999...): calling p >= threshold calls exactly the counted sites.
+    #[test]
+    fn fdr_threshold_calls_what_the_histogram_counted() {
+        let mut ps: Vec<f64> = (0..4000)
+            .map(|i| ((i * 37) % 201) as f64 / 400.0 + ((i * 11) % 201) as f64 / 400.0)
+            .collect();
+        // The edge case itself: bin 6900 called, and 0.69 (in bin 6899) must not be.
+        ps.extend(
+            [1.0; 3000]
+                .iter()
+                .chain(&[0.690_05; 40])
+                .chain(&[0.69; 400]),
+        );
+        for target in [0.01, 0.05, 0.1, 0.2] {
+            let mut h = FdrHistogram::default();
+            ps.iter().for_each(|&p| h.add(p));
+            let (t, n, fdr) = h.threshold(target);
+            let called: Vec<f64> = ps.iter().copied().filter(|&p| p >= t).collect();
+            assert_eq!(called.len() as u64, n, "target {target}");
+            if n == 0 {
+                continue;
+            }
+            let mean = called.iter().map(|p| 1.0 - p).sum::<f64>() / called.len() as f64;
+            assert!(
+                (mean - fdr).abs() < 1e-9 && mean <= target + 1e-12,
+                "{mean} {fdr}"
+            );
+        }
     }
 
     #[test]
