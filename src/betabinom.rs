@@ -11,7 +11,7 @@ use crate::prior::ln_gamma;
 
 /// Stirling's series (four terms) from here on: its first omitted term, 1/(1188 x^9), is
 /// below 5e-8. At most 3 shifts then, whose products stay in f32's range for counts to 2^24.
-const STIRLING_MIN: f32 = 3.0;
+pub(crate) const STIRLING_MIN: f32 = 3.0;
 
 /// ln(1 + u) for u > -1, accurate near 0 (see betabinom.wgsl: 2 atanh(u / (2 + u)) by series).
 #[inline(always)]
@@ -53,7 +53,7 @@ fn stirling_tail(x: f32) -> f32 {
 
 /// Largest quotient of the shift products taken as one log: far below f32's 3.4e38
 /// (keep in sync with QUOTIENT_MAX in betabinom.wgsl).
-const QUOTIENT_MAX: f32 = 1.0e30;
+pub(crate) const QUOTIENT_MAX: f32 = 1.0e30;
 
 /// ceil(STIRLING_MIN - x) clamped at 0, by comparisons, without a libm call on CPUs whose
 /// baseline has no rounding instruction. The shader's `ceil` gives the same shift except
@@ -148,6 +148,21 @@ pub fn beta_binomial_log_ratio_f64(y: f64, n: f64, a: f64, b: f64) -> f64 {
         + ln_gamma(a + b)
 }
 
+/// Shapes and (successes, trials) that the f32 beta-binomials are tested at, here and in site_lanes.
+#[cfg(test)]
+pub(crate) const TEST_SHAPES: [f64; 10] = [0.01, 0.3, 1.0, 2.5, 5.9, 6.0, 24.0, 310.0, 1e4, 1e6];
+#[cfg(test)]
+pub(crate) const TEST_COUNTS: [(u32, u32); 8] = [
+    (0, 1),
+    (1, 1),
+    (0, 7),
+    (3, 7),
+    (53, 219),
+    (137, 607),
+    (1, 600),
+    (5_000, 100_000),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,21 +196,10 @@ mod tests {
     /// n near 600 turns into a summed error below 0.05 in the worst case, 0.003 typical.
     #[test]
     fn matches_the_f64_log_gamma_reference() {
-        let shapes = [0.01, 0.3, 1.0, 2.5, 5.9, 6.0, 24.0, 310.0, 1e4, 1e6];
-        let counts = [
-            (0, 1),
-            (1, 1),
-            (0, 7),
-            (3, 7),
-            (53, 219),
-            (137, 607),
-            (1, 600),
-            (5_000, 100_000),
-        ];
         let mut worst = 0.0f64;
-        for &a in &shapes {
-            for &b in &shapes {
-                for &(y, n) in &counts {
+        for &a in &TEST_SHAPES {
+            for &b in &TEST_SHAPES {
+                for &(y, n) in &TEST_COUNTS {
                     let exact = beta_binomial_log_ratio_f64(y as f64, n as f64, a, b);
                     let got = beta_binomial_log_ratio(y as f32, n as f32, a as f32, b as f32);
                     // Compare at the f32 shapes actually used.

@@ -22,21 +22,30 @@ const PHILOX_M1: u64 = 0xCD9E_8D57;
 const PHILOX_W0: u32 = 0x9E37_79B9;
 const PHILOX_W1: u32 = 0xBB67_AE85;
 
-/// Philox4x32-10 of counters (index[l], unit, sweep, tag) under one key: rng::philox4x32_10 lane by lane.
+/// Philox4x32-10 of counters (index[l], unit, sweep, tag) under keys (key[0][l], key[1][l]):
+/// rng::philox4x32_10 lane by lane, for N lanes.
 #[inline(always)]
-fn philox_lanes(index: U, unit: u32, sweep: u32, tag: u32, key: [u32; 2]) -> [U; 4] {
-    let (mut c0, mut c1, mut c2, mut c3) = (index, [unit; LANES], [sweep; LANES], [tag; LANES]);
-    let (mut k0, mut k1) = (key[0], key[1]);
+pub(crate) fn philox_lanes<const N: usize>(
+    index: [u32; N],
+    unit: u32,
+    sweep: u32,
+    tag: u32,
+    key: [[u32; N]; 2],
+) -> [[u32; N]; 4] {
+    let (mut c0, mut c1, mut c2, mut c3) = (index, [unit; N], [sweep; N], [tag; N]);
+    let [mut k0, mut k1] = key;
     for round in 0..10 {
         if round > 0 {
-            k0 = k0.wrapping_add(PHILOX_W0);
-            k1 = k1.wrapping_add(PHILOX_W1);
+            for l in 0..N {
+                k0[l] = k0[l].wrapping_add(PHILOX_W0);
+                k1[l] = k1[l].wrapping_add(PHILOX_W1);
+            }
         }
-        for l in 0..LANES {
+        for l in 0..N {
             let p0 = PHILOX_M0 * u64::from(c0[l]);
             let p1 = PHILOX_M1 * u64::from(c2[l]);
-            let n0 = (p1 >> 32) as u32 ^ c1[l] ^ k0;
-            let n2 = (p0 >> 32) as u32 ^ c3[l] ^ k1;
+            let n0 = (p1 >> 32) as u32 ^ c1[l] ^ k0[l];
+            let n2 = (p0 >> 32) as u32 ^ c3[l] ^ k1[l];
             c0[l] = n0;
             c1[l] = p1 as u32;
             c2[l] = n2;
@@ -51,20 +60,23 @@ fn uniform(w: u32) -> f32 {
     crate::rng::uniform_f32(w)
 }
 
+/// Cephes logf's polynomial in the reduced mantissa, highest power first (also site_lanes').
+pub(crate) const LN_POLYNOMIAL: [f32; 9] = [
+    7.037_683_6e-2,
+    -1.151_461_1e-1,
+    1.167_699_9e-1,
+    -1.242_014_1e-1,
+    1.424_932_3e-1,
+    -1.666_805_8e-1,
+    2.000_071_5e-1,
+    -2.499_999_4e-1,
+    3.333_333e-1,
+];
+
 /// ln of a positive normal f32 (Cephes logf: relative error < 1.5e-7), branch-free.
 #[inline(always)]
 fn ln(x: f32) -> f32 {
-    const C: [f32; 9] = [
-        7.037_683_6e-2,
-        -1.151_461_1e-1,
-        1.167_699_9e-1,
-        -1.242_014_1e-1,
-        1.424_932_3e-1,
-        -1.666_805_8e-1,
-        2.000_071_5e-1,
-        -2.499_999_4e-1,
-        3.333_333e-1,
-    ];
+    const C: [f32; 9] = LN_POLYNOMIAL;
     let bits = x.to_bits();
     let e = (bits >> 23) as i32 - 126;
     let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f00_0000);
@@ -85,7 +97,10 @@ fn ln(x: f32) -> f32 {
 #[inline(always)]
 fn exp_nonpositive(x: f32) -> f32 {
     let x = x.max(-87.0);
-    let n = (x * std::f32::consts::LOG2_E + 0.5).floor();
+    // n = round(x log2 e) by the 1.5 * 2^23 shifter: no libm floor, which baseline x86-64
+    // (no SSE4.1 rounding) calls per lane, stopping vectorisation.
+    const SHIFTER: f32 = 12_582_912.0;
+    let n = (x * std::f32::consts::LOG2_E + SHIFTER) - SHIFTER;
     let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
     let p = ((((1.987_569_2e-4 * r + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
@@ -121,7 +136,8 @@ fn cos_pi(x: f32) -> f32 {
 /// log Gamma(shape[l], 1) for eight lanes at counters (index[l], unit, sweep, stream).
 #[inline(always)]
 fn log_gamma_lanes(shape: F, index: U, unit: u32, sweep: u32, key: [u32; 2], stream: Stream) -> F {
-    let w = philox_lanes(index, unit, sweep, (stream as u32) << STREAM_SHIFT, key);
+    let keys = [[key[0]; LANES], [key[1]; LANES]];
+    let w = philox_lanes(index, unit, sweep, (stream as u32) << STREAM_SHIFT, keys);
     let mut out = [0.0f32; LANES];
     let mut done = [false; LANES];
     for l in 0..LANES {
@@ -184,7 +200,7 @@ mod tests {
     #[test]
     fn philox_lanes_equal_the_scalar_generator() {
         let index = [0, 1, 2, 3, 1000, 77_777, u32::MAX - 1, u32::MAX];
-        let w = philox_lanes(index, 12, 345, 2 << STREAM_SHIFT, [9, 8]);
+        let w = philox_lanes(index, 12, 345, 2 << STREAM_SHIFT, [[9; LANES], [8; LANES]]);
         for l in 0..LANES {
             let s = philox4x32_10([index[l], 12, 345, 2 << STREAM_SHIFT], [9, 8]);
             assert_eq!([w[0][l], w[1][l], w[2][l], w[3][l]], s);

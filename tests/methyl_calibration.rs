@@ -177,7 +177,7 @@ fn gpu_and_cpu_site_updates_agree() {
     use betagibbs::methyl::fit::site_batch;
     use betagibbs::methyl::merge::SiteMerger;
     use betagibbs::methyl::sheet::SampleSheet;
-    use betagibbs::methyl::site::{site_update, SiteOutputs, SiteParams, SiteStageGpu};
+    use betagibbs::methyl::site::{site_update_twin, SiteOutputs, SiteParams, SiteStageGpu};
     let Some(gpu) = common::gpu_or_skip("methyl_gpu_vs_cpu") else {
         return;
     };
@@ -208,7 +208,8 @@ fn gpu_and_cpu_site_updates_agree() {
         _pad: 0,
     };
     let mut on_cpu = SiteOutputs::new(&params);
-    site_update(&params, &batch, &hyper, &mut on_cpu);
+    // The shader against its scalar twin (the CPU path's lanes are held to the twin in site_lanes).
+    site_update_twin(&params, &batch, &hyper, &mut on_cpu);
     let stage = SiteStageGpu::new(&gpu, sites.len(), batch.samples.len(), 4, 40, 2, 64);
     let mut on_gpu = SiteOutputs::new(&params);
     stage.run(&params, &batch, &hyper, &mut on_gpu).unwrap();

@@ -9,3 +9,4 @@ pub mod run;
 pub mod sheet;
 pub mod simulate;
 pub mod site;
+pub mod site_lanes;

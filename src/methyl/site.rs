@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use crate::betabinom::{beta_binomial_log_ratio, ln_beta_f32};
 use crate::gpu::{dispatch_grid, Gpu, GpuError};
+use crate::methyl::site_lanes::{run_lanes, CHAIN_LANES};
 use crate::rng::{counter, philox4x32_10, uniform_f32, Stream};
 use crate::variates::{log_beta_variate, standard_normal, DrawSite};
 
@@ -15,7 +16,7 @@ pub const MAX_GROUPS: usize = 8;
 /// Floats of state per (site, chain): logit mu per group, then log phi (keep in sync).
 pub const STATE_STRIDE: usize = MAX_GROUPS + 1;
 /// Random-walk step sd of each logit mu (keep in sync with site_update.wgsl).
-const RW_LOGIT_MU: f32 = 0.5;
+pub(crate) const RW_LOGIT_MU: f32 = 0.5;
 /// A log target and its part per group (keep in sync with Target in site_update.wgsl).
 #[derive(Clone, Copy)]
 struct Target {
@@ -313,35 +314,81 @@ fn run_one(
     [sum_log, sum_log1m, here.z, accepted]
 }
 
-/// Run site_update for every (site, chain) of `params` on all cores: the shader's contract.
+/// Run site_update for every (site, chain) of `params` on all cores: the shader's contract,
+/// CHAIN_LANES chains of a site at a time (`site_lanes`), the scalar twin for the rest.
 pub fn site_update(
     params: &SiteParams,
     batch: &SiteBatch,
     hyper: &[[f32; 4]],
     out: &mut SiteOutputs,
 ) {
+    run_sites(params, batch, hyper, out, true);
+}
+
+/// `site_update` by the scalar twin alone: the shader's operations one invocation at a time.
+pub fn site_update_twin(
+    params: &SiteParams,
+    batch: &SiteBatch,
+    hyper: &[[f32; 4]],
+    out: &mut SiteOutputs,
+) {
+    run_sites(params, batch, hyper, out, false);
+}
+
+fn run_sites(
+    params: &SiteParams,
+    batch: &SiteBatch,
+    hyper: &[[f32; 4]],
+    out: &mut SiteOutputs,
+    lanes: bool,
+) {
     assert!(params.n_groups as usize <= MAX_GROUPS);
     assert_eq!(batch.n_sites(), params.n_sites as usize);
+    let n_chains = params.n_chains as usize;
     let per_draws = params.draws_total as usize * params.n_groups as usize;
-    let work = out
-        .state
-        .par_chunks_mut(STATE_STRIDE)
-        .zip(out.stats.par_iter_mut());
-    if per_draws == 0 {
-        // No recorded draws (hyperparameter sweeps): nothing to pair the invocations with.
-        work.enumerate()
-            .with_min_len(16)
-            .for_each(|(i, (state, stats))| {
-                *stats = run_one(params, batch, hyper, i, state, &mut []);
-            });
-    } else {
-        work.zip(out.draws.par_chunks_mut(per_draws))
-            .enumerate()
-            .with_min_len(16)
-            .for_each(|(i, ((state, stats), draws))| {
-                *stats = run_one(params, batch, hyper, i, state, draws);
-            });
+    if n_chains == 0 {
+        return;
     }
+    // One site's chains per task; without recorded draws each site gets an empty slice.
+    let draws: Vec<&mut [f32]> = if per_draws == 0 {
+        (0..params.n_sites).map(|_| Default::default()).collect()
+    } else {
+        out.draws.chunks_mut(n_chains * per_draws).collect()
+    };
+    out.state
+        .par_chunks_mut(n_chains * STATE_STRIDE)
+        .zip(out.stats.par_chunks_mut(n_chains))
+        .zip(draws)
+        .enumerate()
+        .with_min_len(4)
+        .for_each(|(site, ((state, stats), draws))| {
+            let range = batch.offsets[site] as usize..batch.offsets[site + 1] as usize;
+            let mut chain = 0;
+            while lanes && chain + CHAIN_LANES <= n_chains {
+                let d = &mut draws[chain * per_draws..(chain + CHAIN_LANES) * per_draws];
+                run_lanes(
+                    params,
+                    &batch.samples[range.clone()],
+                    hyper,
+                    site,
+                    chain,
+                    &mut state[chain * STATE_STRIDE..(chain + CHAIN_LANES) * STATE_STRIDE],
+                    d,
+                    &mut stats[chain..chain + CHAIN_LANES],
+                );
+                chain += CHAIN_LANES;
+            }
+            for c in chain..n_chains {
+                stats[c] = run_one(
+                    params,
+                    batch,
+                    hyper,
+                    site * n_chains + c,
+                    &mut state[c * STATE_STRIDE..(c + 1) * STATE_STRIDE],
+                    &mut draws[c * per_draws..(c + 1) * per_draws],
+                );
+            }
+        });
 }
 
 /// The site_update shader on a GPU, with buffers for up to `max_sites` sites per dispatch.

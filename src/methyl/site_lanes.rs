@@ -1,0 +1,643 @@
+//! The site update for CHAIN_LANES chains of one site at once, in `wide`'s f32x4 (SSE2 on
+//! x86-64, NEON on arm64, plain arrays elsewhere): the chains of a site share its samples, so
+//! every loop and every branch on the counts is the same in all lanes, and what differs
+//! (shapes, accept decisions, the Stirling shifts) is computed branch-free and selected.
+//!
+//! Same random stream and same operations as the scalar twin `site::run_one` (itself the twin
+//! of site_update.wgsl), with Cephes' `ln`, `exp` and `cos` (as in `lanes`) in place of libm's:
+//! results differ from the twin's in the last bits, as the GPU's do, and the tests hold the
+//! three together. The scalar twin stays the reference and runs where chains don't fill lanes.
+
+use wide::{f32x4, i32x4, u32x4};
+
+use crate::betabinom::{beta_binomial_log_ratio, QUOTIENT_MAX, STIRLING_MIN};
+use crate::lanes::{philox_lanes, LN_POLYNOMIAL};
+use crate::methyl::site::{SiteParams, SiteSample, MAX_GROUPS, RW_LOGIT_MU, STATE_STRIDE};
+use crate::rng::{Stream, STREAM_SHIFT};
+use crate::variates::{log_gamma_variate, DrawSite};
+
+/// Chains per call: one SSE register of f32 (and the default chain count).
+pub const CHAIN_LANES: usize = 4;
+
+type F = f32x4;
+type U = [u32; CHAIN_LANES];
+
+const HALF_LN_TWO_PI: f32 = 0.918_938_5;
+
+#[inline(always)]
+fn sp(x: f32) -> F {
+    F::splat(x)
+}
+
+/// 1 where `mask`, else 0.
+#[inline(always)]
+fn one_if(mask: F) -> F {
+    mask & sp(1.0)
+}
+
+/// lanes::ln in every lane (Cephes logf) for positive normal x.
+#[inline(always)]
+fn ln(x: F) -> F {
+    const C: [f32; 9] = LN_POLYNOMIAL;
+    let bits: u32x4 = bytemuck::cast(x);
+    let e: i32x4 = bytemuck::cast(bits >> 23);
+    let m: F = bytemuck::cast((bits & u32x4::splat(0x007f_ffff)) | u32x4::splat(0x3f00_0000));
+    let small = m.simd_lt(sp(std::f32::consts::FRAC_1_SQRT_2));
+    let e = F::from_i32x4(e - i32x4::splat(126)) - one_if(small);
+    let m = small.select(m + m - 1.0, m - 1.0);
+    let z = m * m;
+    let mut p = sp(C[0]);
+    for c in &C[1..] {
+        p = p * m + *c;
+    }
+    m + (m * z * p - e * 2.121_944_4e-4 - z * 0.5) + e * 0.693_359_4
+}
+
+/// lanes::exp_clamped in every lane: e^x for x clamped to [-87, 88].
+#[inline(always)]
+fn exp(x: F) -> F {
+    const SHIFTER: f32 = 12_582_912.0;
+    let x = x.fast_max(sp(-87.0)).fast_min(sp(88.0));
+    let n = (x * std::f32::consts::LOG2_E + SHIFTER) - SHIFTER;
+    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
+    let p = ((((r * 1.987_569_2e-4 + 1.398_2e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
+        + 1.666_666_5e-1)
+        * r
+        + 5e-1;
+    let y = r + 1.0 + r * r * p;
+    let scale: F = bytemuck::cast((n.fast_trunc_int() + i32x4::splat(127)) << 23);
+    y * scale
+}
+
+/// lanes::cos_pi in every lane: cos(x) for x in [-pi, pi].
+#[inline(always)]
+fn cos_pi(x: F) -> F {
+    use std::f32::consts::{FRAC_PI_2, FRAC_PI_4, PI};
+    let y = x.abs();
+    let far = y.simd_gt(sp(FRAC_PI_2));
+    let y = far.select(sp(PI) - y, y);
+    let upper = y.simd_gt(sp(FRAC_PI_4));
+    let z = upper.select(sp(FRAC_PI_2) - y, y);
+    let z2 = z * z;
+    let cos_z = sp(1.0) - z2 * 0.5
+        + z2 * z2 * ((z2 * 2.443_315_7e-5 - 1.388_731_6e-3) * z2 + 4.166_664_6e-2);
+    let sin_z = z + z * z2 * ((z2 * -1.951_529_6e-4 + 8.332_161e-3) * z2 - 1.666_665_5e-1);
+    let c = upper.select(sin_z, cos_z);
+    far.select(-c, c)
+}
+
+/// rng::uniform_f32 in every lane.
+#[inline(always)]
+fn uniform(w: U) -> F {
+    let k: i32x4 = bytemuck::cast(u32x4::new(w) >> 9);
+    (F::from_i32x4(k) + 0.5) * (1.0 / 8_388_608.0)
+}
+
+/// variates::standard_normal in every lane.
+#[inline(always)]
+fn standard_normal(w0: U, w1: U) -> F {
+    let radius = (ln(uniform(w0)) * -2.0).sqrt();
+    radius * cos_pi(uniform(w1) * std::f32::consts::TAU - std::f32::consts::PI)
+}
+
+/// betabinom::ln_1p's series branch, 2 atanh(u / (2 + u)), for u in about [-0.5, 1].
+#[inline(always)]
+fn ln_1p_series(u: F) -> F {
+    let t = u / (u + 2.0);
+    let t2 = t * t;
+    let mut s = sp(1.0 / 15.0);
+    for c in [
+        1.0 / 13.0,
+        1.0 / 11.0,
+        1.0 / 9.0,
+        1.0 / 7.0,
+        1.0 / 5.0,
+        1.0 / 3.0,
+        1.0,
+    ] {
+        s = s * t2 + c;
+    }
+    t * 2.0 * s
+}
+
+/// betabinom::ln_1p, both branches computed and one chosen.
+#[inline(always)]
+fn ln_1p(u: F) -> F {
+    let near = u.simd_ge(sp(-0.5)) & u.simd_le(sp(1.0));
+    near.select(ln_1p_series(u), ln(u + 1.0))
+}
+
+/// betabinom::ln_ratio, both branches computed and one chosen.
+#[inline(always)]
+fn ln_ratio(num: F, num_minus_den: F, den: F) -> F {
+    let r = num / den;
+    let near = r.simd_ge(sp(0.5)) & r.simd_le(sp(2.0));
+    near.select(ln_1p_series(num_minus_den / den), ln(r))
+}
+
+/// betabinom::stirling_shift for x > 0: 0 to 3.
+#[inline(always)]
+fn stirling_shift(x: F) -> F {
+    one_if(x.simd_lt(sp(STIRLING_MIN)))
+        + one_if(x.simd_lt(sp(STIRLING_MIN - 1.0)))
+        + one_if(x.simd_lt(sp(STIRLING_MIN - 2.0)))
+}
+
+#[inline(always)]
+fn stirling_tail(x: F) -> F {
+    let r = sp(1.0) / x;
+    let r2 = r * r;
+    r * (sp(1.0 / 12.0) - r2 * (sp(1.0 / 360.0) - r2 * (sp(1.0 / 1260.0) - r2 * (1.0 / 1680.0))))
+}
+
+/// Π_{j < m} (x + j + k) and Π_{j < m} (x + j): the shift products, m <= 3, branch-free.
+#[inline(always)]
+fn shift_products(x: F, k: F, m: F) -> (F, F) {
+    let (mut above, mut below) = (sp(1.0), sp(1.0));
+    for j in [0.0f32, 1.0, 2.0] {
+        let on = m.simd_gt(sp(j));
+        above *= on.select(x + j + k, sp(1.0));
+        below *= on.select(x + j, sp(1.0));
+    }
+    (above, below)
+}
+
+/// betabinom::log_gamma_ratio_rest; `ok` loses the lanes whose quotient passed QUOTIENT_MAX
+/// (tiny x), which the caller recomputes with the scalar twin.
+#[inline(always)]
+fn log_gamma_ratio_rest(x: F, k: F, ok: &mut F) -> F {
+    let m = stirling_shift(x);
+    let xs = x + m;
+    let rest = (xs - 0.5) * ln_1p(k / xs) + stirling_tail(xs + k) - stirling_tail(xs);
+    let (above, below) = shift_products(x, k, m);
+    let quotient = above / below;
+    *ok &= quotient.simd_lt(sp(QUOTIENT_MAX));
+    rest - ln(quotient)
+}
+
+/// betabinom::beta_binomial_log_ratio in every lane: counts shared, shapes per lane.
+#[inline(always)]
+fn beta_binomial(y: f32, n: f32, a: F, b: F) -> F {
+    let f = n - y;
+    let c = a + b;
+    let ma = stirling_shift(a);
+    let mb = stirling_shift(b);
+    let mc = stirling_shift(c);
+    let den = c + mc + n;
+    let mut big = sp(0.0);
+    if y > 0.0 {
+        big += ln_ratio(a + ma + y, (ma - mc) - b - f, den) * y;
+    }
+    if f > 0.0 {
+        big += ln_ratio(b + mb + f, (mb - mc) - a - y, den) * f;
+    }
+    let mut ok = F::splat(f32::from_bits(u32::MAX));
+    let out =
+        big + log_gamma_ratio_rest(a, sp(y), &mut ok) + log_gamma_ratio_rest(b, sp(f), &mut ok)
+            - log_gamma_ratio_rest(c, sp(n), &mut ok);
+    if ok.to_bitmask() == (1 << CHAIN_LANES) - 1 {
+        return out;
+    }
+    let (mut out, ok, a, b) = (out.to_array(), ok.to_bitmask(), a.to_array(), b.to_array());
+    for l in 0..CHAIN_LANES {
+        if ok & (1 << l) == 0 {
+            out[l] = beta_binomial_log_ratio(y, n, a[l], b[l]);
+        }
+    }
+    F::new(out)
+}
+
+/// betabinom::ln_gamma_f32 in every lane.
+#[inline(always)]
+fn ln_gamma(x: F) -> F {
+    let m = stirling_shift(x);
+    let xs = x + m;
+    let (product, _) = shift_products(x, sp(0.0), m);
+    (xs - 0.5) * ln(xs) - xs + HALF_LN_TWO_PI + stirling_tail(xs) - ln(product)
+}
+
+/// site::log_mu_pair in every lane.
+#[inline(always)]
+fn log_mu_pair(u: F) -> [F; 2] {
+    let shared = ln(exp(-u.abs()) + 1.0);
+    [
+        -((-u).fast_max(sp(0.0)) + shared),
+        -(u.fast_max(sp(0.0)) + shared),
+    ]
+}
+
+/// lanes::log_gamma_lanes in f32x4: the first Marsaglia–Tsang attempt in every lane, and the
+/// scalar twin `variates::log_gamma_variate` for a lane that it doesn't settle (about 2%).
+#[inline(always)]
+fn log_gamma(shape: F, index: u32, unit: u32, sweep: u32, key: [U; 2], stream: Stream) -> F {
+    let w = philox_lanes(
+        [index; CHAIN_LANES],
+        unit,
+        sweep,
+        (stream as u32) << STREAM_SHIFT,
+        key,
+    );
+    let boosted = shape.simd_lt(sp(1.0));
+    let a = shape + one_if(boosted);
+    let d = a - 1.0 / 3.0;
+    let c = sp(1.0) / (d * 9.0).sqrt();
+    let x = standard_normal(w[0], w[1]);
+    let t = c * x + 1.0;
+    let v = t * t * t;
+    let u = uniform(w[2]);
+    let x2 = x * x;
+    // Squeeze accepted, and t far enough from 0 that d v is a normal float.
+    let done = t.simd_gt(sp(1e-3)) & u.simd_lt(sp(1.0) - x2 * x2 * 0.0331);
+    let mut out = ln(d * v.fast_max(sp(f32::MIN_POSITIVE)));
+    if boosted.any() {
+        // The shape < 1 boost, log U / shape.
+        out = boosted.select(out + ln(uniform(w[3])) / shape, out);
+    }
+    let done = done.to_bitmask();
+    if done == (1 << CHAIN_LANES) - 1 {
+        return out;
+    }
+    let (mut out, shape) = (out.to_array(), shape.to_array());
+    for l in 0..CHAIN_LANES {
+        if done & (1 << l) == 0 {
+            let site = DrawSite {
+                key: [key[0][l], key[1][l]],
+                index,
+                unit,
+                sweep,
+            };
+            out[l] = log_gamma_variate(shape[l], site, stream);
+        }
+    }
+    F::new(out)
+}
+
+/// variates::log_beta_variate in every lane: (log theta, log(1 - theta)), theta ~ Beta(a, b).
+#[inline(always)]
+fn log_beta(a: F, b: F, index: u32, unit: u32, sweep: u32, key: [U; 2]) -> [F; 2] {
+    let ga = log_gamma(a, index, unit, sweep, key, Stream::ThetaA);
+    let gb = log_gamma(b, index, unit, sweep, key, Stream::ThetaB);
+    let log_sum = ga.fast_max(gb) + ln(exp(-(ga - gb).abs()) + 1.0);
+    [ga - log_sum, gb - log_sum]
+}
+
+#[derive(Clone, Copy)]
+struct Point {
+    log_mu: [F; MAX_GROUPS],
+    log_1m: [F; MAX_GROUPS],
+    z: F,
+}
+
+#[derive(Clone, Copy)]
+struct Proposal {
+    shapes: [[F; 2]; MAX_GROUPS],
+    ln_beta: [F; MAX_GROUPS],
+}
+
+#[derive(Clone, Copy)]
+struct Target {
+    total: F,
+    parts: [F; MAX_GROUPS],
+}
+
+struct Site<'a> {
+    samples: &'a [SiteSample],
+    n_groups: usize,
+    /// Hyperparameters (a, b, m0, s0), a lane per chain.
+    h: [F; 4],
+}
+
+impl Site<'_> {
+    /// site::Site::proposal.
+    fn proposal(&self, z: F) -> Proposal {
+        let mut shapes = [[sp(0.0); 2]; MAX_GROUPS];
+        for s in shapes.iter_mut().take(self.n_groups) {
+            *s = [self.h[0], self.h[1]];
+        }
+        let phi = exp(z);
+        for s in self.samples {
+            let c = (phi + 1.0) / (phi + s.total as f32);
+            let g = &mut shapes[s.group as usize];
+            g[0] += c * s.methylated as f32;
+            g[1] += c * (s.total - s.methylated) as f32;
+        }
+        let mut ln_beta = [sp(0.0); MAX_GROUPS];
+        for g in 0..self.n_groups {
+            let [a, b] = shapes[g];
+            ln_beta[g] = ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b);
+        }
+        Proposal { shapes, ln_beta }
+    }
+
+    /// site::Site::group_target at p, whose phi = e^z is given.
+    fn group_target(&self, p: &Point, phi: F, g: usize) -> F {
+        let mut part = (self.h[0] - 1.0) * p.log_mu[g] + (self.h[1] - 1.0) * p.log_1m[g];
+        let (a, b) = (exp(p.log_mu[g]) * phi, exp(p.log_1m[g]) * phi);
+        for s in self.samples.iter().filter(|s| s.group as usize == g) {
+            part += beta_binomial(s.methylated as f32, s.total as f32, a, b);
+        }
+        part
+    }
+
+    /// site::Site::log_target: the parts group by group, then the total in the twin's order.
+    fn log_target(&self, p: &Point) -> Target {
+        let phi = exp(p.z);
+        let mut t = Target {
+            total: sp(0.0),
+            parts: [sp(0.0); MAX_GROUPS],
+        };
+        for g in 0..self.n_groups {
+            t.parts[g] = self.group_target(p, phi, g);
+        }
+        let u = (p.z - self.h[2]) / self.h[3];
+        t.total = u * u * -0.5;
+        for g in 0..self.n_groups {
+            t.total += t.parts[g];
+        }
+        t
+    }
+
+    /// site::Site::log_proposal.
+    fn log_proposal(&self, p: &Point, q: &Proposal) -> F {
+        let u = (p.z - self.h[2]) / self.h[3];
+        let mut lq = u * u * -0.5;
+        for g in 0..self.n_groups {
+            let [a, b] = q.shapes[g];
+            lq += (a - 1.0) * p.log_mu[g] + (b - 1.0) * p.log_1m[g] - q.ln_beta[g];
+        }
+        lq
+    }
+}
+
+/// site::run_one for chains `first_chain ..+ CHAIN_LANES` of `site`, whose samples are
+/// `samples`: `state`, `draws` and `stats` are those chains' consecutive slices.
+#[allow(clippy::too_many_arguments)]
+pub fn run_lanes(
+    params: &SiteParams,
+    samples: &[SiteSample],
+    hyper: &[[f32; 4]],
+    site: usize,
+    first_chain: usize,
+    state: &mut [f32],
+    draws: &mut [f32],
+    stats: &mut [[f32; 4]],
+) {
+    let n_groups = params.n_groups as usize;
+    let global_site = params.site_offset + site as u32;
+    let key: [U; 2] = [
+        [params.seed; CHAIN_LANES],
+        std::array::from_fn(|l| (first_chain + l) as u32),
+    ];
+    let lane = |f: &dyn Fn(usize) -> f32| F::new(std::array::from_fn(f));
+    let h: [F; 4] = std::array::from_fn(|k| lane(&|l| hyper[first_chain + l][k]));
+    let ctx = Site {
+        samples,
+        n_groups,
+        h,
+    };
+    let mut here = Point {
+        log_mu: [sp(0.0); MAX_GROUPS],
+        log_1m: [sp(0.0); MAX_GROUPS],
+        z: sp(0.0),
+    };
+    let fresh = params.init != 0;
+    let mut lp_here = Target {
+        total: sp(f32::NEG_INFINITY),
+        parts: [sp(0.0); MAX_GROUPS],
+    };
+    if !fresh {
+        for g in 0..n_groups {
+            [here.log_mu[g], here.log_1m[g]] = log_mu_pair(lane(&|l| state[l * STATE_STRIDE + g]));
+        }
+        here.z = lane(&|l| state[l * STATE_STRIDE + MAX_GROUPS]);
+        lp_here = ctx.log_target(&here);
+    }
+    let mut q_here = ctx.proposal(here.z);
+    let mut accepted = sp(0.0);
+    let site_tag = (Stream::Site as u32) << STREAM_SHIFT;
+    let per_chain = draws.len() / CHAIN_LANES;
+    for k in 0..params.warmup + params.n_draws {
+        let sweep = params.first_sweep + k;
+        // 1. Independence proposal.
+        let words = philox_lanes([0; CHAIN_LANES], global_site, sweep, site_tag, key);
+        let mut there = here;
+        there.z = h[2] + h[3] * standard_normal(words[0], words[1]);
+        let q_there = ctx.proposal(there.z);
+        for g in 0..n_groups {
+            let [a, b] = q_there.shapes[g];
+            [there.log_mu[g], there.log_1m[g]] = log_beta(a, b, g as u32, global_site, sweep, key);
+        }
+        let lp_there = ctx.log_target(&there);
+        let log_ratio = if fresh && k == 0 {
+            sp(3.0e38)
+        } else {
+            (lp_there.total - ctx.log_proposal(&there, &q_there))
+                - (lp_here.total - ctx.log_proposal(&here, &q_here))
+        };
+        let take = ln(uniform(words[2])).simd_lt(log_ratio);
+        if take.any() {
+            here.z = take.select(there.z, here.z);
+            lp_here.total = take.select(lp_there.total, lp_here.total);
+            for g in 0..n_groups {
+                here.log_mu[g] = take.select(there.log_mu[g], here.log_mu[g]);
+                here.log_1m[g] = take.select(there.log_1m[g], here.log_1m[g]);
+                lp_here.parts[g] = take.select(lp_there.parts[g], lp_here.parts[g]);
+                for i in 0..2 {
+                    q_here.shapes[g][i] = take.select(q_there.shapes[g][i], q_here.shapes[g][i]);
+                }
+                q_here.ln_beta[g] = take.select(q_there.ln_beta[g], q_here.ln_beta[g]);
+            }
+            accepted += one_if(take);
+        }
+        // 2. Random walk on each logit mu; its target gains the Jacobian mu (1 - mu).
+        let phi = exp(here.z);
+        for g in 0..n_groups {
+            let wg = philox_lanes(
+                [1 + g as u32; CHAIN_LANES],
+                global_site,
+                sweep,
+                site_tag,
+                key,
+            );
+            let u1 = here.log_mu[g] - here.log_1m[g] + standard_normal(wg[0], wg[1]) * RW_LOGIT_MU;
+            let mut step = here;
+            [step.log_mu[g], step.log_1m[g]] = log_mu_pair(u1);
+            let before = lp_here.parts[g];
+            let after = ctx.group_target(&step, phi, g);
+            let jacobian = step.log_mu[g] + step.log_1m[g] - here.log_mu[g] - here.log_1m[g];
+            let take = ln(uniform(wg[2])).simd_lt(after - before + jacobian);
+            lp_here.total = take.select(lp_here.total + (after - before), lp_here.total);
+            lp_here.parts[g] = take.select(after, before);
+            here.log_mu[g] = take.select(step.log_mu[g], here.log_mu[g]);
+            here.log_1m[g] = take.select(step.log_1m[g], here.log_1m[g]);
+        }
+        if k >= params.warmup {
+            let d = (params.draw_offset + k - params.warmup) as usize;
+            for g in 0..n_groups {
+                let mu = exp(here.log_mu[g]).to_array();
+                for l in 0..CHAIN_LANES {
+                    draws[l * per_chain + d * n_groups + g] = mu[l];
+                }
+            }
+        }
+    }
+    let (mut sum_log, mut sum_log1m) = (sp(0.0), sp(0.0));
+    for g in 0..n_groups {
+        let logit = (here.log_mu[g] - here.log_1m[g]).to_array();
+        for l in 0..CHAIN_LANES {
+            state[l * STATE_STRIDE + g] = logit[l];
+        }
+        sum_log += here.log_mu[g];
+        sum_log1m += here.log_1m[g];
+    }
+    let (z, sum_log, sum_log1m, accepted) = (
+        here.z.to_array(),
+        sum_log.to_array(),
+        sum_log1m.to_array(),
+        accepted.to_array(),
+    );
+    for l in 0..CHAIN_LANES {
+        state[l * STATE_STRIDE + MAX_GROUPS] = z[l];
+        stats[l] = [sum_log[l], sum_log1m[l], z[l], accepted[l]];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::betabinom::{beta_binomial_log_ratio_f64, ln_gamma_f32, TEST_COUNTS, TEST_SHAPES};
+    use crate::methyl::site::{site_update, site_update_twin, SiteBatch, SiteOutputs};
+    use crate::prior::ln_gamma as ln_gamma_f64;
+
+    /// The lanes' beta-binomial against the f64 reference, with the scalar twin's test bound.
+    #[test]
+    fn beta_binomial_lanes_match_the_f64_reference() {
+        // 1e-30 takes the scalar twin's path for a quotient past QUOTIENT_MAX.
+        let shapes: Vec<f32> = TEST_SHAPES
+            .iter()
+            .map(|&s| s as f32)
+            .chain([1e-30, 1e-3])
+            .collect();
+        let counts = &TEST_COUNTS[..7]; // to 600 trials; 1e5 is the scalar twin's test
+        for &(y, n) in counts {
+            for a in shapes.chunks(2) {
+                for b in shapes.chunks(2) {
+                    let (a4, b4) = ([a[0], a[1], a[1], a[0]], [b[0], b[1], b[0], b[1]]);
+                    let got = beta_binomial(y as f32, n as f32, F::new(a4), F::new(b4)).to_array();
+                    for l in 0..CHAIN_LANES {
+                        let (a, b) = (f64::from(a4[l]), f64::from(b4[l]));
+                        let exact = beta_binomial_log_ratio_f64(y as f64, n as f64, a, b);
+                        // The twin's bound, plus 2 ulps of the result: a shape of 1e-30 makes it ~70.
+                        let bound = 2e-7 * (n as f64 + 1.0) * (1.0 + exact.abs().ln_1p())
+                            + 2e-6
+                            + 2.4e-7 * exact.abs();
+                        let err = (f64::from(got[l]) - exact).abs();
+                        assert!(
+                            err <= bound,
+                            "y={y} n={n} a={a} b={b}: {} vs {exact}",
+                            got[l]
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ln_gamma_lanes_match_the_scalar_twin() {
+        for x in [
+            [0.01f32, 0.5, 1.0, 2.5],
+            [5.9, 6.0, 13.7, 400.0],
+            [1e5, 2.999, 3.0, 1.0001],
+        ] {
+            let got = ln_gamma(F::new(x)).to_array();
+            for l in 0..CHAIN_LANES {
+                let exact = ln_gamma_f64(f64::from(x[l]));
+                assert!((f64::from(got[l]) - exact).abs() < 4e-7 * (1.0 + exact.abs()));
+                assert!((got[l] - ln_gamma_f32(x[l])).abs() < 1e-6 * (1.0 + exact.abs() as f32));
+            }
+        }
+    }
+
+    /// Sites with 1 to 6 samples in 2 groups, coverage 1 to 300, some with zero counts.
+    fn sites(n: usize) -> SiteBatch {
+        let mut batch = SiteBatch {
+            samples: Vec::new(),
+            offsets: vec![0],
+        };
+        let mut x = 12345u32;
+        let mut next = |m: u32| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 8) % m
+        };
+        for _ in 0..n {
+            for j in 0..1 + next(6) {
+                let total = 1 + next(300);
+                batch.samples.push(SiteSample {
+                    group: j % 2,
+                    methylated: next(total + 1),
+                    total,
+                    _pad: 0,
+                });
+            }
+            batch.offsets.push(batch.samples.len() as u32);
+        }
+        batch
+    }
+
+    /// Lanes and the scalar twin on one random stream: the same chains, except where the last
+    /// bits of Cephes' and libm's logs flip a Metropolis decision; 6 chains also run the
+    /// twin's remainder path. Then a second dispatch from the state, as stage 1 runs.
+    #[test]
+    fn lanes_follow_the_scalar_twin() {
+        let batch = sites(300);
+        for n_chains in [4u32, 6] {
+            let hyper: Vec<[f32; 4]> = (0..n_chains)
+                .map(|c| [0.6 + 0.1 * c as f32, 0.7, 2.0 + 0.2 * c as f32, 0.9])
+                .collect();
+            let mut params = SiteParams {
+                seed: 4,
+                n_sites: 300,
+                n_chains,
+                n_groups: 2,
+                site_offset: 17,
+                first_sweep: 0,
+                warmup: 5,
+                n_draws: 30,
+                init: 1,
+                draws_total: 30,
+                draw_offset: 0,
+                _pad: 0,
+            };
+            let (mut lanes, mut twin) = (SiteOutputs::new(&params), SiteOutputs::new(&params));
+            site_update(&params, &batch, &hyper, &mut lanes);
+            site_update_twin(&params, &batch, &hyper, &mut twin);
+            // A second dispatch of 10 unrecorded sweeps from the carried state.
+            params.first_sweep = 35;
+            params.init = 0;
+            params.warmup = 10;
+            params.n_draws = 0;
+            site_update(&params, &batch, &hyper, &mut lanes);
+            site_update_twin(&params, &batch, &hyper, &mut twin);
+            let chains = 300 * n_chains as usize;
+            let per_chain = 30 * 2;
+            let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * a.abs().max(1e-3);
+            let same = (0..chains)
+                .filter(|&c| {
+                    let r = c * per_chain..(c + 1) * per_chain;
+                    lanes.draws[r.clone()]
+                        .iter()
+                        .zip(&twin.draws[r])
+                        .all(|(a, b)| close(*a, *b))
+                        && close(lanes.stats[c][2], twin.stats[c][2])
+                        && lanes.stats[c][3] == twin.stats[c][3]
+                })
+                .count();
+            eprintln!("lanes vs twin, {n_chains} chains a site: {same} of {chains} chains agree");
+            assert!(
+                same as f64 >= 0.97 * chains as f64,
+                "{n_chains} chains: {same} of {chains}"
+            );
+        }
+    }
+}
