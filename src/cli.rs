@@ -563,6 +563,7 @@ impl MethylArgs {
                 hyper_draws: self.hyper_draws,
                 chunk_sites: self.chunk_sites,
                 workgroup_size: crate::gpu::DEFAULT_WORKGROUP_SIZE,
+                scalar_twin: false,
             },
             device: self.device,
             out: self.out,

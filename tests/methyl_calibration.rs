@@ -56,6 +56,7 @@ fn config(dir: &std::path::Path, device: DeviceChoice, draws: u32) -> MethylConf
             hyper_draws: 50,
             chunk_sites: 1_024, // several chunks, as at genome scale
             workgroup_size: 64,
+            scalar_twin: false,
         },
         device,
         out: dir.join("fit"),

@@ -19,7 +19,8 @@ use crate::gpu::{Gpu, GpuError};
 use crate::host_variates::{gamma, normal};
 use crate::methyl::merge::{Site, SiteMerger};
 use crate::methyl::site::{
-    site_update, SiteBatch, SiteOutputs, SiteParams, SiteSample, SiteStageGpu, STATE_STRIDE,
+    site_update, site_update_twin, SiteBatch, SiteOutputs, SiteParams, SiteSample, SiteStageGpu,
+    STATE_STRIDE,
 };
 use crate::prior::HyperPrior;
 use crate::rng::{Stream, UniformStream};
@@ -69,6 +70,8 @@ pub struct FitConfig {
     /// Sites per chunk of stage 2.
     pub chunk_sites: usize,
     pub workgroup_size: u32,
+    /// The CPU path by the scalar twin alone, not four chains at a time (`bench` compares them).
+    pub scalar_twin: bool,
 }
 
 /// Where the site update runs.
@@ -135,6 +138,7 @@ pub fn site_batch(sites: &[Site], sample_group: &[u32]) -> SiteBatch {
 /// The stage on the chosen device.
 pub struct SiteRunner<'g> {
     gpu: Option<SiteStageGpu<'g>>,
+    scalar_twin: bool,
 }
 
 /// The most sites one GPU dispatch can hold within the device's largest storage binding:
@@ -175,6 +179,7 @@ impl<'g> SiteRunner<'g> {
                     config.workgroup_size,
                 )),
             },
+            scalar_twin: config.scalar_twin,
         }
     }
 
@@ -187,6 +192,10 @@ impl<'g> SiteRunner<'g> {
     ) -> Result<(), GpuError> {
         match &self.gpu {
             Some(stage) => stage.run(params, batch, hyper, out),
+            None if self.scalar_twin => {
+                site_update_twin(params, batch, hyper, out);
+                Ok(())
+            }
             None => {
                 site_update(params, batch, hyper, out);
                 Ok(())

@@ -333,10 +333,12 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
 /// sites' median R-hat and bulk ESS, and the GPU's bytes per site.
 pub fn run_methyl_bench(config: &MethylConfig, gpu: bool) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("betagibbs-bench-{}", std::process::id()));
-    let mut devices = vec![DeviceChoice::Cpu];
+    // The CPU path four chains at a time, then by its scalar twin (the shader's operations
+    // one chain at a time), then the GPU.
+    let mut devices = vec![(DeviceChoice::Cpu, false), (DeviceChoice::Cpu, true)];
     if gpu {
         match crate::gpu::Gpu::open(true) {
-            Ok(_) => devices.push(DeviceChoice::Gpu),
+            Ok(_) => devices.push((DeviceChoice::Gpu, false)),
             Err(e) => eprintln!("betagibbs: {e}; timing the CPU path only"),
         }
     }
@@ -354,19 +356,25 @@ pub fn run_methyl_bench(config: &MethylConfig, gpu: bool) -> anyhow::Result<()> 
         "{:<52} {:>8} {:>8} {:>10} {:>10} {:>9} {:>9} {:>12}",
         "path", "sites", "wall s", "sites/s", "acceptance", "R-hat p50", "ESS p50", "GPU B/site"
     );
-    for device in devices {
-        let out = dir.join(format!("{device:?}"));
-        let run = MethylConfig {
+    for (device, scalar_twin) in devices {
+        let out = dir.join(format!("{device:?}-{scalar_twin}"));
+        let mut run = MethylConfig {
             device,
             out: out.clone(),
             quiet: true,
             ..config.clone()
         };
+        run.fit.scalar_twin = scalar_twin;
         let report = run_methyl(&run)?;
+        let path = if scalar_twin {
+            report.device.replace("cpu", "cpu, scalar twin")
+        } else {
+            report.device.clone()
+        };
         let (r_hat, ess) = median_diagnostics(&out.join("sites.parquet"))?;
         println!(
             "{:<52} {:>8} {:>8.2} {:>10.0} {:>10.3} {:>9.3} {:>9.0} {:>12}",
-            report.device,
+            path,
             report.sites,
             report.seconds,
             report.sites as f64 / report.seconds,
