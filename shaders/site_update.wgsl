@@ -18,8 +18,11 @@
 
 // Most groups a design may have (keep in sync with MAX_GROUPS in src/methyl/site.rs).
 const MAX_GROUPS: u32 = 8u;
-// Floats of state per (site, chain): logit mu per group, then log phi.
-const STATE_STRIDE: u32 = 9u;
+// Floats of state per (site, chain): logit mu per group, log phi, then each group's
+// beta-binomial log likelihood at that point (a dispatch that goes on from the state needs
+// not evaluate it again; stage 1 runs one sweep per dispatch). Keep in sync with site.rs.
+const STATE_STRIDE: u32 = 17u;
+const STATE_LIKELIHOOD: u32 = 9u;
 // Stream tag of the proposals' normals and the acceptance uniforms (rng::Stream::Site).
 const STREAM_SITE: u32 = 6u;
 // Random-walk step sd of each logit mu (keep in sync with src/methyl/site.rs).
@@ -60,52 +63,63 @@ fn proposal_shapes(first: u32, last: u32, z: f32, h: vec4<f32>) -> array<vec2<f3
     return shapes;
 }
 
-// log of the posterior density at p, up to a constant, in (log phi, mu) coordinates, and its
-// part that involves each group's mu (that group's samples and its Beta prior): a random
-// walk on one mu then needs only that group's terms at the new point.
+// log of the posterior density at p, up to a constant, in (log phi, mu) coordinates, and each
+// group's beta-binomial log likelihood in it: a random walk on one mu then needs only that
+// group's terms at the new point.
 struct Target {
     total: f32,
-    parts: array<f32, 8>,
+    likelihood: array<f32, 8>,
 }
 
 fn log_target(first: u32, last: u32, p: Point, h: vec4<f32>) -> Target {
     let phi = exp(p.z);
-    var t: Target;
+    var likelihood: array<f32, 8>;
     var shapes: array<vec2<f32>, 8>;
     for (var g = 0u; g < params.n_groups; g++) {
-        t.parts[g] = (h.x - 1.0) * p.log_mu[g] + (h.y - 1.0) * p.log_1m[g];
         shapes[g] = vec2<f32>(exp(p.log_mu[g]) * phi, exp(p.log_1m[g]) * phi);
     }
     for (var j = first; j < last; j++) {
         let s = samples[j];
-        t.parts[s.group] += beta_binomial_log_ratio(
+        likelihood[s.group] += beta_binomial_log_ratio(
             f32(s.methylated),
             f32(s.total),
             shapes[s.group].x,
             shapes[s.group].y,
         );
     }
+    return with_priors(p, likelihood, h);
+}
+
+// The target at p from its groups' log likelihoods: the priors added.
+fn with_priors(p: Point, likelihood: array<f32, 8>, h: vec4<f32>) -> Target {
     let u = (p.z - h.z) / h.w;
+    var t: Target;
     t.total = -0.5 * u * u;
     for (var g = 0u; g < params.n_groups; g++) {
-        t.total += t.parts[g];
+        t.total += group_prior(p, h, g) + likelihood[g];
     }
+    t.likelihood = likelihood;
     return t;
 }
 
-// The part of log_target for group g alone.
-fn group_target(first: u32, last: u32, p: Point, h: vec4<f32>, g: u32) -> f32 {
+// log of mu_g's Beta(a, b) prior density at p, up to a constant.
+fn group_prior(p: Point, h: vec4<f32>, g: u32) -> f32 {
+    return (h.x - 1.0) * p.log_mu[g] + (h.y - 1.0) * p.log_1m[g];
+}
+
+// Group g's beta-binomial log likelihood at p.
+fn group_likelihood(first: u32, last: u32, p: Point, g: u32) -> f32 {
     let phi = exp(p.z);
-    var part = (h.x - 1.0) * p.log_mu[g] + (h.y - 1.0) * p.log_1m[g];
     let a = exp(p.log_mu[g]) * phi;
     let b = exp(p.log_1m[g]) * phi;
+    var sum = 0.0;
     for (var j = first; j < last; j++) {
         let s = samples[j];
         if (s.group == g) {
-            part += beta_binomial_log_ratio(f32(s.methylated), f32(s.total), a, b);
+            sum += beta_binomial_log_ratio(f32(s.methylated), f32(s.total), a, b);
         }
     }
-    return part;
+    return sum;
 }
 
 // The independence proposal at one log phi: each group's Beta shapes and their ln B, kept
@@ -161,13 +175,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var lp_here: Target;
     let fresh = params.init != 0u;
     if (!fresh) {
+        var likelihood: array<f32, 8>;
         for (var g = 0u; g < params.n_groups; g++) {
             let pair = log_mu_pair(state[base + g]);
             here.log_mu[g] = pair.x;
             here.log_1m[g] = pair.y;
+            likelihood[g] = state[base + STATE_LIKELIHOOD + g];
         }
         here.z = state[base + MAX_GROUPS];
-        lp_here = log_target(first, last, here, h);
+        lp_here = with_priors(here, likelihood, h);
     }
     // The proposal at here's log phi (only an accepted independence step moves log phi).
     var q_here = proposal(first, last, here.z, h);
@@ -206,12 +222,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             let pair = log_mu_pair(u1);
             step.log_mu[g] = pair.x;
             step.log_1m[g] = pair.y;
-            let before = lp_here.parts[g];
-            let after = group_target(first, last, step, h, g);
+            let likelihood = group_likelihood(first, last, step, g);
+            let before = group_prior(here, h, g) + lp_here.likelihood[g];
+            let after = group_prior(step, h, g) + likelihood;
             let jacobian = step.log_mu[g] + step.log_1m[g] - here.log_mu[g] - here.log_1m[g];
             if (log(uniform_from_word(wg.z)) < after - before + jacobian) {
                 lp_here.total += after - before;
-                lp_here.parts[g] = after;
+                lp_here.likelihood[g] = likelihood;
                 here = step;
             }
         }
@@ -227,6 +244,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var sum_log1m = 0.0;
     for (var g = 0u; g < params.n_groups; g++) {
         state[base + g] = here.log_mu[g] - here.log_1m[g];
+        state[base + STATE_LIKELIHOOD + g] = lp_here.likelihood[g];
         sum_log += here.log_mu[g];
         sum_log1m += here.log_1m[g];
     }

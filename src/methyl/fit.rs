@@ -266,10 +266,8 @@ pub fn learn_hyper(
     };
     let mut kept: Vec<[f64; 4]> = Vec::new();
     let sweeps = config.hyper_warmup + config.hyper_draws;
-    // The pilot's sites are the sample's first, and their chains go on in the full sample;
-    // the others start at logit mu 0 and log phi 0 (a zero state), where the first
-    // independence step leaves them.
-    let mut carried: Vec<f32> = Vec::new();
+    // The pilot's sites are the sample's first. What goes on into the full sample is the
+    // hyperparameters: every site starts there from its proposal, at home within a sweep.
     for (sites, range) in [
         (pilot_sites, 0..pilot_sweeps),
         (batch.n_sites(), pilot_sweeps..sweeps),
@@ -287,13 +285,12 @@ pub fn learn_hyper(
             first_sweep: 0,
             warmup: 1,
             n_draws: 0,
-            init: u32::from(carried.is_empty()),
+            init: 1,
             draws_total: 0,
             draw_offset: 0,
             _pad: 0,
         };
         let mut out = SiteOutputs::new(&params);
-        out.state[..carried.len()].copy_from_slice(&carried);
         for sweep in range {
             params.first_sweep = sweep;
             let hyper32: Vec<[f32; 4]> = h.iter().map(|v| v.map(|x| x as f32)).collect();
@@ -325,7 +322,6 @@ pub fn learn_hyper(
                 }
             }
         }
-        carried = out.state;
     }
     let mut mean = [0.0; 4];
     let mut sd = [0.0; 4];

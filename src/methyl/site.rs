@@ -13,15 +13,20 @@ use crate::variates::{log_beta_variate, standard_normal, DrawSite};
 
 /// Most groups a design may have (keep in sync with MAX_GROUPS in site_update.wgsl).
 pub const MAX_GROUPS: usize = 8;
-/// Floats of state per (site, chain): logit mu per group, then log phi (keep in sync).
-pub const STATE_STRIDE: usize = MAX_GROUPS + 1;
+/// Floats of state per (site, chain): logit mu per group, log phi, then each group's
+/// beta-binomial log likelihood at that point, so that a dispatch that goes on from the state
+/// (stage 1 runs one sweep per dispatch) need not evaluate it again (keep in sync).
+pub const STATE_STRIDE: usize = 2 * MAX_GROUPS + 1;
+/// Where the state's log likelihoods start.
+pub(crate) const STATE_LIKELIHOOD: usize = MAX_GROUPS + 1;
 /// Random-walk step sd of each logit mu (keep in sync with site_update.wgsl).
 pub(crate) const RW_LOGIT_MU: f32 = 0.5;
-/// A log target and its part per group (keep in sync with Target in site_update.wgsl).
+/// A log target and each group's beta-binomial log likelihood in it (keep in sync with Target
+/// in site_update.wgsl).
 #[derive(Clone, Copy)]
 struct Target {
     total: f32,
-    parts: [f32; MAX_GROUPS],
+    likelihood: [f32; MAX_GROUPS],
 }
 
 /// Uniform parameters of one site_update dispatch (keep in sync with SiteParams in
@@ -153,46 +158,52 @@ impl Site<'_> {
         shapes
     }
 
-    /// log posterior density at p up to a constant, and its part per group (that group's
-    /// samples and Beta prior), as log_target in the shader.
+    /// log posterior density at p up to a constant, with each group's log likelihood, as
+    /// log_target in the shader.
     #[allow(clippy::needless_range_loop)] // indexed as the shader indexes
     fn log_target(&self, p: &Point) -> Target {
         let phi = p.z.exp();
-        let mut t = Target {
-            total: 0.0,
-            parts: [0.0; MAX_GROUPS],
-        };
+        let mut likelihood = [0.0f32; MAX_GROUPS];
         let mut shapes = [[0.0f32; 2]; MAX_GROUPS];
         for g in 0..self.n_groups {
-            t.parts[g] = (self.h[0] - 1.0) * p.log_mu[g] + (self.h[1] - 1.0) * p.log_1m[g];
             shapes[g] = [p.log_mu[g].exp() * phi, p.log_1m[g].exp() * phi];
         }
         for s in self.samples {
             let g = s.group as usize;
-            t.parts[g] += beta_binomial_log_ratio(
+            likelihood[g] += beta_binomial_log_ratio(
                 s.methylated as f32,
                 s.total as f32,
                 shapes[g][0],
                 shapes[g][1],
             );
         }
-        let u = (p.z - self.h[2]) / self.h[3];
-        t.total = -0.5 * u * u;
-        for g in 0..self.n_groups {
-            t.total += t.parts[g];
-        }
-        t
+        self.with_priors(p, likelihood)
     }
 
-    /// The part of log_target for group g alone.
-    fn group_target(&self, p: &Point, g: usize) -> f32 {
-        let phi = p.z.exp();
-        let mut part = (self.h[0] - 1.0) * p.log_mu[g] + (self.h[1] - 1.0) * p.log_1m[g];
-        let (a, b) = (p.log_mu[g].exp() * phi, p.log_1m[g].exp() * phi);
-        for s in self.samples.iter().filter(|s| s.group as usize == g) {
-            part += beta_binomial_log_ratio(s.methylated as f32, s.total as f32, a, b);
+    /// The target at p from its groups' log likelihoods: the priors added.
+    fn with_priors(&self, p: &Point, likelihood: [f32; MAX_GROUPS]) -> Target {
+        let u = (p.z - self.h[2]) / self.h[3];
+        let mut total = -0.5 * u * u;
+        for g in 0..self.n_groups {
+            total += self.group_prior(p, g) + likelihood[g];
         }
-        part
+        Target { total, likelihood }
+    }
+
+    /// log of mu_g's Beta(a, b) prior density at p, up to a constant.
+    fn group_prior(&self, p: &Point, g: usize) -> f32 {
+        (self.h[0] - 1.0) * p.log_mu[g] + (self.h[1] - 1.0) * p.log_1m[g]
+    }
+
+    /// Group g's beta-binomial log likelihood at p.
+    fn group_likelihood(&self, p: &Point, g: usize) -> f32 {
+        let phi = p.z.exp();
+        let (a, b) = (p.log_mu[g].exp() * phi, p.log_1m[g].exp() * phi);
+        let mut sum = 0.0;
+        for s in self.samples.iter().filter(|s| s.group as usize == g) {
+            sum += beta_binomial_log_ratio(s.methylated as f32, s.total as f32, a, b);
+        }
+        sum
     }
 
     /// log density of the independence proposal at p, whose log phi `q` was built at.
@@ -241,14 +252,18 @@ fn run_one(
     let fresh = params.init != 0;
     let mut lp_here = Target {
         total: f32::NEG_INFINITY,
-        parts: [0.0; MAX_GROUPS],
+        likelihood: [0.0; MAX_GROUPS],
     };
     if !fresh {
+        let mut likelihood = [0.0f32; MAX_GROUPS];
         for g in 0..n_groups {
             [here.log_mu[g], here.log_1m[g]] = log_mu_pair(state[g]);
+            likelihood[g] = state[STATE_LIKELIHOOD + g];
         }
         here.z = state[MAX_GROUPS];
-        lp_here = ctx.log_target(&here);
+        // The likelihoods were computed at the point before its logit round trip: an f32
+        // rounding apart, well inside the beta-binomial's own error.
+        lp_here = ctx.with_priors(&here, likelihood);
     }
     // The proposal at here's log phi (only an accepted independence step moves log phi).
     let mut q_here = ctx.proposal(here.z);
@@ -288,12 +303,13 @@ fn run_one(
             let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg[0], wg[1]);
             let mut step = here;
             [step.log_mu[g], step.log_1m[g]] = log_mu_pair(u1);
-            let before = lp_here.parts[g];
-            let after = ctx.group_target(&step, g);
+            let likelihood = ctx.group_likelihood(&step, g);
+            let before = ctx.group_prior(&here, g) + lp_here.likelihood[g];
+            let after = ctx.group_prior(&step, g) + likelihood;
             let jacobian = step.log_mu[g] + step.log_1m[g] - here.log_mu[g] - here.log_1m[g];
             if uniform_f32(wg[2]).ln() < after - before + jacobian {
                 lp_here.total += after - before;
-                lp_here.parts[g] = after;
+                lp_here.likelihood[g] = likelihood;
                 here = step;
             }
         }
@@ -307,6 +323,7 @@ fn run_one(
     let (mut sum_log, mut sum_log1m) = (0.0f32, 0.0f32);
     for g in 0..n_groups {
         state[g] = here.log_mu[g] - here.log_1m[g];
+        state[STATE_LIKELIHOOD + g] = lp_here.likelihood[g];
         sum_log += here.log_mu[g];
         sum_log1m += here.log_1m[g];
     }
