@@ -184,8 +184,8 @@ impl Site<'_> {
     fn with_priors(&self, p: &Point, likelihood: [f32; MAX_GROUPS]) -> Target {
         let u = (p.z - self.h[2]) / self.h[3];
         let mut total = -0.5 * u * u;
-        for g in 0..self.n_groups {
-            total += self.group_prior(p, g) + likelihood[g];
+        for (g, l) in likelihood.iter().enumerate().take(self.n_groups) {
+            total += self.group_prior(p, g) + l;
         }
         Target { total, likelihood }
     }

@@ -351,8 +351,8 @@ impl Site<'_> {
     fn log_target(&self, p: &Point) -> Target {
         let phi = exp(p.z);
         let mut likelihood = [sp(0.0); MAX_GROUPS];
-        for g in 0..self.n_groups {
-            likelihood[g] = self.group_likelihood(p, phi, g);
+        for (g, l) in likelihood.iter_mut().enumerate().take(self.n_groups) {
+            *l = self.group_likelihood(p, phi, g);
         }
         self.with_priors(p, likelihood)
     }
@@ -361,8 +361,8 @@ impl Site<'_> {
     fn with_priors(&self, p: &Point, likelihood: [F; MAX_GROUPS]) -> Target {
         let u = (p.z - self.h[2]) / self.h[3];
         let mut total = u * u * -0.5;
-        for g in 0..self.n_groups {
-            total += self.group_prior(p, g) + likelihood[g];
+        for (g, l) in likelihood.iter().enumerate().take(self.n_groups) {
+            total += self.group_prior(p, g) + *l;
         }
         Target { total, likelihood }
     }
