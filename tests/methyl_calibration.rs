@@ -48,7 +48,7 @@ fn config(dir: &std::path::Path, device: DeviceChoice, draws: u32) -> MethylConf
         },
         fit: FitConfig {
             chains: 4,
-            warmup: 10,
+            warmup: 5,
             draws,
             seed: 3,
             hyper_sites: 2_000,
