@@ -472,11 +472,22 @@ pub fn reservoir_sample(
     merger: &mut SiteMerger,
     k: usize,
     seed: u32,
-) -> Result<Vec<Site>, crate::data::InputError> {
+    head: usize,
+) -> Result<(Vec<Site>, Option<Vec<Site>>), crate::data::InputError> {
     let mut sample = Vec::with_capacity(k);
+    // Every site while there are at most `head` of them: a study that fits in one chunk is
+    // then fitted without a second pass over its files.
+    let mut all: Option<Vec<Site>> = Some(Vec::new());
     let mut rng = UniformStream::new(seed, u32::MAX, 0, 0, 0, Stream::Init);
     let mut seen = 0u64;
     while let Some(site) = merger.next_site()? {
+        if let Some(sites) = all.as_mut() {
+            if sites.len() < head {
+                sites.push(site.clone());
+            } else {
+                all = None;
+            }
+        }
         if sample.len() < k {
             sample.push(site);
         } else {
@@ -487,7 +498,7 @@ pub fn reservoir_sample(
         }
         seen += 1;
     }
-    Ok(sample)
+    Ok((sample, all))
 }
 
 /// Pulls up to `n` sites from the merge.

@@ -162,9 +162,15 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         bar
     };
     bar.set_message(format!("learning the genome-wide priors on {device_name}"));
-    // Stage 1 on a uniform sample of all sites (one pass of the merge), then stage 2 from the start.
-    let stage1_sites =
-        reservoir_sample(&mut merger, config.fit.hyper_sites, config.fit.seed).map_err(user)?;
+    // Stage 1 on a uniform sample of all sites (one pass of the merge), then stage 2 from the
+    // start: a second pass, unless all the sites fit in one chunk and were kept.
+    let (stage1_sites, all_sites) = reservoir_sample(
+        &mut merger,
+        config.fit.hyper_sites,
+        config.fit.seed,
+        config.fit.chunk_sites,
+    )
+    .map_err(user)?;
     if stage1_sites.is_empty() {
         return Err(UserError(format!(
             "{}: no site passes the filters (min coverage {}, min samples per group {})",
@@ -187,8 +193,13 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         );
     }
     let (sites_seen, sites_kept) = (merger.sites_seen, merger.sites_kept);
-    let mut merger = SiteMerger::open(&sheet, config.filter).map_err(user)?;
-    let mut pending = Vec::new();
+    let mut pending = match all_sites {
+        Some(sites) => sites, // `merger` is at its end, with the chromosomes' names
+        None => {
+            merger = SiteMerger::open(&sheet, config.filter).map_err(user)?;
+            Vec::new()
+        }
+    };
 
     let mut metadata = vec![
         ("betagibbs.version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
