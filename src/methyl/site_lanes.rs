@@ -122,19 +122,32 @@ fn ln_1p_series(u: F) -> F {
     t * 2.0 * s
 }
 
-/// betabinom::ln_1p, both branches computed and one chosen.
+/// `near` lanes from `series()`, the others from `log()`: only one is computed where all
+/// lanes agree, as they mostly do (the counts are shared, the shapes alike across chains).
+#[inline(always)]
+fn choose(near: F, series: impl Fn() -> F, log: impl Fn() -> F) -> F {
+    if near.all() {
+        series()
+    } else if !near.any() {
+        log()
+    } else {
+        near.select(series(), log())
+    }
+}
+
+/// betabinom::ln_1p in every lane.
 #[inline(always)]
 fn ln_1p(u: F) -> F {
     let near = u.simd_ge(sp(-0.5)) & u.simd_le(sp(1.0));
-    near.select(ln_1p_series(u), ln(u + 1.0))
+    choose(near, || ln_1p_series(u), || ln(u + 1.0))
 }
 
-/// betabinom::ln_ratio, both branches computed and one chosen.
+/// betabinom::ln_ratio in every lane.
 #[inline(always)]
 fn ln_ratio(num: F, num_minus_den: F, den: F) -> F {
     let r = num / den;
     let near = r.simd_ge(sp(0.5)) & r.simd_le(sp(2.0));
-    near.select(ln_1p_series(num_minus_den / den), ln(r))
+    choose(near, || ln_1p_series(num_minus_den / den), || ln(r))
 }
 
 /// betabinom::stirling_shift for x > 0: 0 to 3.
