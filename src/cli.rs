@@ -475,8 +475,8 @@ pub struct MethylArgs {
     /// Sites that learn the genome-wide priors: a uniform sample of those that pass the filters.
     #[arg(long, default_value_t = 2_000)]
     pub hyper_sites: usize,
-    /// Warm-up and kept sweeps of that joint fit (the first 3/4 of the warm-up on a quarter of the sites).
-    #[arg(long, default_value_t = 300)]
+    /// Warm-up and kept sweeps of that joint fit.
+    #[arg(long, default_value_t = 200)]
     pub hyper_warmup: u32,
     #[arg(long, default_value_t = 50)]
     pub hyper_draws: u32,

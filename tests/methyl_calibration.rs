@@ -52,7 +52,7 @@ fn config(dir: &std::path::Path, device: DeviceChoice, draws: u32) -> MethylConf
             draws,
             seed: 3,
             hyper_sites: 2_000,
-            hyper_warmup: 300,
+            hyper_warmup: 200,
             hyper_draws: 50,
             chunk_sites: 1_024, // several chunks, as at genome scale
             workgroup_size: 64,

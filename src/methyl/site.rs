@@ -74,13 +74,6 @@ impl SiteBatch {
     pub fn n_sites(&self) -> usize {
         self.offsets.len().saturating_sub(1)
     }
-
-    /// The first `n` sites.
-    pub fn prefix(&self, n: usize) -> SiteBatch {
-        let offsets = self.offsets[..=n.min(self.n_sites())].to_vec();
-        let samples = self.samples[..*offsets.last().unwrap_or(&0) as usize].to_vec();
-        SiteBatch { samples, offsets }
-    }
 }
 
 /// Outputs of one dispatch, sized by `SiteOutputs::new`.
