@@ -184,6 +184,9 @@ fn log_gamma_ratio_rest(x: F, k: F, ok: &mut F) -> F {
     let m = stirling_shift(x);
     let xs = x + m;
     let rest = (xs - 0.5) * ln_1p(k / xs) + stirling_tail(xs + k) - stirling_tail(xs);
+    if !m.simd_gt(sp(0.0)).any() {
+        return rest; // no lane shifted: its quotient is 1, as the twin skips it
+    }
     let (above, below) = shift_products(x, k, m);
     let quotient = above / below;
     *ok &= quotient.simd_lt(sp(QUOTIENT_MAX));
@@ -227,8 +230,12 @@ fn beta_binomial(y: f32, n: f32, a: F, b: F) -> F {
 fn ln_gamma(x: F) -> F {
     let m = stirling_shift(x);
     let xs = x + m;
+    let r = (xs - 0.5) * ln(xs) - xs + HALF_LN_TWO_PI + stirling_tail(xs);
+    if !m.simd_gt(sp(0.0)).any() {
+        return r; // no lane shifted: its product is 1, as the twin skips it
+    }
     let (product, _) = shift_products(x, sp(0.0), m);
-    (xs - 0.5) * ln(xs) - xs + HALF_LN_TWO_PI + stirling_tail(xs) - ln(product)
+    r - ln(product)
 }
 
 /// site::log_mu_pair in every lane.
