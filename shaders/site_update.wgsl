@@ -25,6 +25,9 @@ const STATE_STRIDE: u32 = 17u;
 const STATE_LIKELIHOOD: u32 = 9u;
 // Stream tag of the proposals' normals and the acceptance uniforms (rng::Stream::Site).
 const STREAM_SITE: u32 = 6u;
+// Smallest shape of a beta-binomial term, 2^-126: mu phi underflows (or flushes) to 0, where the
+// Stirling shifts would divide 0 by 0 (keep in sync with MIN_SHAPE in src/methyl/site.rs).
+const MIN_SHAPE: f32 = 1.17549435e-38;
 // Random-walk step sd of each logit mu (keep in sync with src/methyl/site.rs).
 const RW_LOGIT_MU: f32 = 0.5;
 
@@ -76,7 +79,7 @@ fn log_target(first: u32, last: u32, p: Point, h: vec4<f32>) -> Target {
     var likelihood: array<f32, 8>;
     var shapes: array<vec2<f32>, 8>;
     for (var g = 0u; g < params.n_groups; g++) {
-        shapes[g] = vec2<f32>(exp(p.log_mu[g]) * phi, exp(p.log_1m[g]) * phi);
+        shapes[g] = max(vec2<f32>(exp(p.log_mu[g]) * phi, exp(p.log_1m[g]) * phi), vec2<f32>(MIN_SHAPE));
     }
     for (var j = first; j < last; j++) {
         let s = samples[j];
@@ -110,8 +113,8 @@ fn group_prior(p: Point, h: vec4<f32>, g: u32) -> f32 {
 // Group g's beta-binomial log likelihood at p.
 fn group_likelihood(first: u32, last: u32, p: Point, g: u32) -> f32 {
     let phi = exp(p.z);
-    let a = exp(p.log_mu[g]) * phi;
-    let b = exp(p.log_1m[g]) * phi;
+    let a = max(exp(p.log_mu[g]) * phi, MIN_SHAPE);
+    let b = max(exp(p.log_1m[g]) * phi, MIN_SHAPE);
     var sum = 0.0;
     for (var j = first; j < last; j++) {
         let s = samples[j];

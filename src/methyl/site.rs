@@ -119,6 +119,19 @@ fn log_mu_pair(u: f32) -> [f32; 2] {
     [-((-u).max(0.0) + shared), -(u.max(0.0) + shared)]
 }
 
+/// Smallest shape of a beta-binomial term: mu phi underflows to 0 in f32 (the GPU flushes
+/// below 2^-126), where the Stirling shifts would divide 0 by 0 (keep in sync with the shader).
+pub(crate) const MIN_SHAPE: f32 = f32::MIN_POSITIVE;
+
+/// Group g's beta-binomial shapes (mu phi, (1 - mu) phi) at p, at least MIN_SHAPE.
+#[inline]
+fn beta_binomial_shapes(p: &Point, phi: f32, g: usize) -> [f32; 2] {
+    [
+        (p.log_mu[g].exp() * phi).max(MIN_SHAPE),
+        (p.log_1m[g].exp() * phi).max(MIN_SHAPE),
+    ]
+}
+
 struct Site<'a> {
     samples: &'a [SiteSample],
     n_groups: usize,
@@ -159,7 +172,7 @@ impl Site<'_> {
         let mut likelihood = [0.0f32; MAX_GROUPS];
         let mut shapes = [[0.0f32; 2]; MAX_GROUPS];
         for g in 0..self.n_groups {
-            shapes[g] = [p.log_mu[g].exp() * phi, p.log_1m[g].exp() * phi];
+            shapes[g] = beta_binomial_shapes(p, phi, g);
         }
         for s in self.samples {
             let g = s.group as usize;
@@ -191,7 +204,7 @@ impl Site<'_> {
     /// Group g's beta-binomial log likelihood at p.
     fn group_likelihood(&self, p: &Point, g: usize) -> f32 {
         let phi = p.z.exp();
-        let (a, b) = (p.log_mu[g].exp() * phi, p.log_1m[g].exp() * phi);
+        let [a, b] = beta_binomial_shapes(p, phi, g);
         let mut sum = 0.0;
         for s in self.samples.iter().filter(|s| s.group as usize == g) {
             sum += beta_binomial_log_ratio(s.methylated as f32, s.total as f32, a, b);
@@ -354,6 +367,11 @@ fn run_sites(
 ) {
     assert!(params.n_groups as usize <= MAX_GROUPS);
     assert_eq!(batch.n_sites(), params.n_sites as usize);
+    // A fresh state of no sweeps would cache a likelihood of 0 for the next dispatch.
+    assert!(
+        params.warmup + params.n_draws > 0,
+        "a dispatch runs at least one sweep"
+    );
     let n_chains = params.n_chains as usize;
     let per_draws = params.draws_total as usize * params.n_groups as usize;
     if n_chains == 0 {
@@ -516,6 +534,10 @@ impl<'g> SiteStageGpu<'g> {
         out: &mut SiteOutputs,
     ) -> Result<(), GpuError> {
         assert!(batch.n_sites() <= self.max_sites && batch.samples.len() <= self.max_samples);
+        assert!(
+            params.warmup + params.n_draws > 0,
+            "a dispatch runs at least one sweep"
+        );
         assert!(
             out.draws.len() <= self.max_draw_floats && params.n_chains as usize == self.n_chains
         );

@@ -13,7 +13,7 @@ use wide::{f32x4, i32x4, u32x4};
 use crate::betabinom::{beta_binomial_log_ratio, QUOTIENT_MAX, STIRLING_MIN};
 use crate::lanes::{philox_lanes, LN_POLYNOMIAL};
 use crate::methyl::site::{
-    SiteParams, SiteSample, MAX_GROUPS, RW_LOGIT_MU, STATE_LIKELIHOOD, STATE_STRIDE,
+    SiteParams, SiteSample, MAX_GROUPS, MIN_SHAPE, RW_LOGIT_MU, STATE_LIKELIHOOD, STATE_STRIDE,
 };
 use crate::rng::{Stream, STREAM_SHIFT};
 use crate::variates::{log_gamma_variate, DrawSite};
@@ -269,7 +269,7 @@ fn log_gamma(shape: F, index: u32, unit: u32, sweep: u32, key: [U; 2], stream: S
     let u = uniform(w[2]);
     let x2 = x * x;
     // Squeeze accepted, and t far enough from 0 that d v is a normal float.
-    let done = t.simd_gt(sp(1e-3)) & u.simd_lt(sp(1.0) - x2 * x2 * 0.0331);
+    let done = t.simd_gt(sp(1e-3)) & u.simd_lt(sp(1.0) - sp(0.0331) * x2 * x2);
     let mut out = ln(d * v.fast_max(sp(f32::MIN_POSITIVE)));
     if boosted.any() {
         // The shape < 1 boost, log U / shape.
@@ -353,7 +353,8 @@ impl Site<'_> {
 
     /// site::Site::group_likelihood at p, whose phi = e^z is given.
     fn group_likelihood(&self, p: &Point, phi: F, g: usize) -> F {
-        let (a, b) = (exp(p.log_mu[g]) * phi, exp(p.log_1m[g]) * phi);
+        let a = (exp(p.log_mu[g]) * phi).fast_max(sp(MIN_SHAPE));
+        let b = (exp(p.log_1m[g]) * phi).fast_max(sp(MIN_SHAPE));
         let mut sum = sp(0.0);
         for s in self.samples.iter().filter(|s| s.group as usize == g) {
             sum += beta_binomial(s.methylated as f32, s.total as f32, a, b);
