@@ -116,7 +116,7 @@ pub fn beta_binomial_log_ratio(y: f32, n: f32, a: f32, b: f32) -> f32 {
     big + log_gamma_ratio_rest(a, y) + log_gamma_ratio_rest(b, f) - log_gamma_ratio_rest(c, n)
 }
 
-const HALF_LN_TWO_PI: f32 = 0.918_938_5;
+pub(crate) const HALF_LN_TWO_PI: f32 = 0.918_938_5;
 
 /// ln Γ(x) for x > 0 in f32, as betabinom.wgsl computes it.
 #[inline(always)]

@@ -10,7 +10,7 @@
 
 use wide::{f32x4, i32x4, u32x4};
 
-use crate::betabinom::{beta_binomial_log_ratio, QUOTIENT_MAX, STIRLING_MIN};
+use crate::betabinom::{beta_binomial_log_ratio, HALF_LN_TWO_PI, QUOTIENT_MAX, STIRLING_MIN};
 use crate::lanes::{philox_lanes, LN_POLYNOMIAL};
 use crate::methyl::site::{
     SiteParams, SiteSample, MAX_GROUPS, MIN_SHAPE, RW_LOGIT_MU, STATE_LIKELIHOOD, STATE_STRIDE,
@@ -23,8 +23,6 @@ pub const CHAIN_LANES: usize = 4;
 
 type F = f32x4;
 type U = [u32; CHAIN_LANES];
-
-const HALF_LN_TWO_PI: f32 = 0.918_938_5;
 
 #[inline(always)]
 fn sp(x: f32) -> F {
