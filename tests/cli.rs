@@ -438,6 +438,9 @@ fn methyl_runs_and_refuses_bad_input() {
             "50",
             "--hyper-draws",
             "10",
+            // Several chunks, so the stages run as a pipeline.
+            "--chunk-sites",
+            "64",
             "--quiet",
             "--out",
             out.to_str().unwrap(),

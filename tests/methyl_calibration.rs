@@ -233,7 +233,7 @@ fn gpu_and_cpu_site_updates_agree() {
 
     // A long run goes in several dispatches, the chains carried in the state: both devices
     // still agree (a single dispatch of 400 sweeps lost its draws on lavapipe).
-    use betagibbs::methyl::fit::{fit_chunk, Hyper, SiteDevice, SiteRunner};
+    use betagibbs::methyl::fit::{summarize_chunk, sweep_chunk, Hyper, SiteDevice, SiteRunner};
     let mut fit = config(dir.path(), DeviceChoice::Cpu, 400).fit;
     fit.chunk_sites = sites.len();
     let hyper = Hyper {
@@ -246,20 +246,8 @@ fn gpu_and_cpu_site_updates_agree() {
     };
     let run = |device: SiteDevice| {
         let runner = SiteRunner::new(&device, &fit, batch.samples.len(), 2);
-        fit_chunk(
-            &runner,
-            &sites,
-            &sample_group,
-            2,
-            0,
-            &hyper,
-            &fit,
-            (0, 1),
-            0.1,
-            &|_| false,
-        )
-        .unwrap()
-        .summaries
+        let swept = sweep_chunk(&runner, &sites, &sample_group, 2, 0, &hyper, &fit).unwrap();
+        summarize_chunk(&sites, swept, 2, &fit, (0, 1), 0.1, &|_| false).summaries
     };
     let (cpu, gpu) = (run(SiteDevice::Cpu), run(SiteDevice::Gpu(&gpu)));
     let agree = cpu

@@ -481,9 +481,9 @@ pub fn next_sites(merger: &mut SiteMerger, n: usize) -> Result<Vec<Site>, crate:
     Ok(sites)
 }
 
-/// Stage 2 on one chunk: every site's chains with the stage-1 hyperparameters.
-#[allow(clippy::too_many_arguments)]
-pub fn fit_chunk(
+/// Stage 2's sweeps of one chunk's sites with the stage-1 hyperparameters: their recorded
+/// draws (`summarize_chunk` turns them into rows; `methyl` runs the two in a pipeline).
+pub fn sweep_chunk(
     runner: &SiteRunner,
     sites: &[Site],
     sample_group: &[u32],
@@ -491,10 +491,7 @@ pub fn fit_chunk(
     site_offset: u32,
     hyper: &Hyper,
     config: &FitConfig,
-    compare: (usize, usize),
-    threshold: f64,
-    keep_draws: &dyn Fn(&Site) -> bool,
-) -> Result<ChunkResult, GpuError> {
+) -> Result<SweptChunk, GpuError> {
     let batch = site_batch(sites, sample_group);
     let first = SiteParams {
         seed: config.seed,
@@ -531,9 +528,40 @@ pub fn fit_chunk(
         done += n;
     }
     let seconds = t0.elapsed().as_secs_f64();
+    // `stats` holds the last dispatch's acceptances.
+    let accepted: f64 = out.stats.iter().map(|s| f64::from(s[3])).sum();
+    let steps = out.stats.len() as f64
+        * f64::from(total - (total - 1) / SWEEPS_PER_DISPATCH * SWEEPS_PER_DISPATCH);
+    Ok(SweptChunk {
+        draws: out.draws,
+        device_seconds: seconds,
+        acceptance: accepted / steps.max(1.0),
+    })
+}
+
+/// What one chunk's sweeps left.
+pub struct SweptChunk {
+    /// mu per (site, chain, draw, group).
+    pub draws: Vec<f32>,
+    /// Seconds in the site update (kernel, transfers and waits).
+    pub device_seconds: f64,
+    /// Share of the Metropolis proposals accepted.
+    pub acceptance: f64,
+}
+
+/// The summaries of one chunk's sites from their draws, and the draws `keep_draws` asks for.
+pub fn summarize_chunk(
+    sites: &[Site],
+    swept: SweptChunk,
+    n_groups: usize,
+    config: &FitConfig,
+    compare: (usize, usize),
+    threshold: f64,
+    keep_draws: &dyn Fn(&Site) -> bool,
+) -> ChunkResult {
     let summaries = summarize_sites(
         sites,
-        &out.draws,
+        &swept.draws,
         config.chains as usize,
         config.draws as usize,
         n_groups,
@@ -545,18 +573,14 @@ pub fn fit_chunk(
         .iter()
         .enumerate()
         .filter(|(_, site)| keep_draws(site))
-        .map(|(s, _)| (s, out.draws[s * per_site..(s + 1) * per_site].to_vec()))
+        .map(|(s, _)| (s, swept.draws[s * per_site..(s + 1) * per_site].to_vec()))
         .collect();
-    // `stats` holds the last dispatch's acceptances.
-    let accepted: f64 = out.stats.iter().map(|s| f64::from(s[3])).sum();
-    let steps = out.stats.len() as f64
-        * f64::from(total - (total - 1) / SWEEPS_PER_DISPATCH * SWEEPS_PER_DISPATCH);
-    Ok(ChunkResult {
+    ChunkResult {
         summaries,
         kept_draws,
-        device_seconds: seconds,
-        acceptance: accepted / steps.max(1.0),
-    })
+        device_seconds: swept.device_seconds,
+        acceptance: swept.acceptance,
+    }
 }
 
 /// What one chunk gave.

@@ -96,7 +96,7 @@ impl BufRead for ParquetText {
     }
 }
 
-fn open_text(path: &Path) -> Result<Box<dyn BufRead>, InputError> {
+fn open_text(path: &Path) -> Result<Box<dyn BufRead + Send>, InputError> {
     let cannot = |e: std::io::Error| InputError(format!("{}: cannot read: {e}", path.display()));
     let mut file = File::open(path).map_err(cannot)?;
     let mut magic = [0u8; 4];
@@ -124,7 +124,7 @@ fn open_text(path: &Path) -> Result<Box<dyn BufRead>, InputError> {
 /// Lines of a count file with their numbers, the format decided from the first line.
 struct Lines {
     path: PathBuf,
-    reader: Box<dyn BufRead>,
+    reader: Box<dyn BufRead + Send>,
     buffer: String,
     line: usize,
     format: Format,
@@ -296,9 +296,74 @@ pub fn global_chromosome_order(files: &[(String, Vec<String>)]) -> Result<Vec<St
     Ok(global)
 }
 
+/// Records parsed per block on the feeding thread: large enough to amortise the channel.
+const RECORDS_PER_BLOCK: usize = 4096;
+/// Blocks parsed ahead of the merge per sample: bounds memory, keeps the parser busy.
+const BLOCKS_AHEAD: usize = 4;
+
+/// A block of parsed records with their lines, or the error that ended the file.
+type RecordBlock = Result<Vec<(usize, CountRecord)>, InputError>;
+
+/// One sample's records, parsed on a thread of their own (each file's gzip and parsing cost
+/// as much as the whole merge): blocks in file order, then the error if there is one.
+struct RecordFeed {
+    blocks: std::sync::mpsc::Receiver<RecordBlock>,
+    current: std::vec::IntoIter<(usize, CountRecord)>,
+}
+
+impl RecordFeed {
+    fn spawn(mut lines: Lines) -> RecordFeed {
+        let (send, blocks) = std::sync::mpsc::sync_channel(BLOCKS_AHEAD);
+        std::thread::spawn(move || loop {
+            let mut block = Vec::with_capacity(RECORDS_PER_BLOCK);
+            let end = loop {
+                match lines.next_record() {
+                    Ok(Some(record)) => {
+                        block.push(record);
+                        if block.len() == RECORDS_PER_BLOCK {
+                            break None;
+                        }
+                    }
+                    Ok(None) => break Some(Ok(())),
+                    Err(e) => break Some(Err(e)),
+                }
+            };
+            // A failed send means the merge was dropped: stop reading.
+            if !block.is_empty() && send.send(Ok(block)).is_err() {
+                return;
+            }
+            match end {
+                None => continue,
+                Some(Ok(())) => return,
+                Some(Err(e)) => {
+                    let _ = send.send(Err(e));
+                    return;
+                }
+            }
+        });
+        RecordFeed {
+            blocks,
+            current: Vec::new().into_iter(),
+        }
+    }
+
+    fn next_record(&mut self) -> Result<Option<(usize, CountRecord)>, InputError> {
+        loop {
+            if let Some(record) = self.current.next() {
+                return Ok(Some(record));
+            }
+            match self.blocks.recv() {
+                Ok(block) => self.current = block?.into_iter(),
+                Err(_) => return Ok(None), // the feeder ended: end of file
+            }
+        }
+    }
+}
+
 /// Sorted, strand-merged records of one sample.
 struct SampleStream {
-    lines: Lines,
+    path: PathBuf,
+    records: RecordFeed,
     merge_strands: bool,
     /// Next record (after strand merging), with its line.
     peeked: Option<(usize, CountRecord)>,
@@ -312,7 +377,7 @@ impl SampleStream {
         if let Some(r) = self.ahead.take() {
             return Ok(Some(r));
         }
-        let Some((line, mut record)) = self.lines.next_record()? else {
+        let Some((line, mut record)) = self.records.next_record()? else {
             return Ok(None);
         };
         if self.merge_strands && record.strand == Strand::Minus {
@@ -346,7 +411,7 @@ impl SampleStream {
         if let Some((line, rec)) = &next {
             if let Some((chr, pos, prev_line)) = &self.last {
                 if *chr == rec.chr && rec.pos <= *pos {
-                    let path = self.lines.path.display();
+                    let path = self.path.display();
                     return Err(InputError(if rec.pos == *pos {
                         format!(
                             "{path}:{line}: duplicate position {}:{} (also on line {prev_line})",
@@ -397,22 +462,46 @@ pub struct SiteMerger {
 }
 
 impl SiteMerger {
+    /// Learns the chromosome order (one pass over every file, the files in parallel), then
+    /// opens the merge.
     pub fn open(sheet: &SampleSheet, filter: SiteFilter) -> Result<SiteMerger, InputError> {
-        let orders = sheet
-            .samples
-            .iter()
-            .map(|s| {
-                Ok((
-                    s.file.display().to_string(),
-                    chromosome_order(&s.file, s.format, &s.name)?,
-                ))
-            })
-            .collect::<Result<Vec<_>, InputError>>()?;
+        let orders = std::thread::scope(|scope| {
+            let handles: Vec<_> = sheet
+                .samples
+                .iter()
+                .map(|s| {
+                    scope.spawn(move || {
+                        Ok((
+                            s.file.display().to_string(),
+                            chromosome_order(&s.file, s.format, &s.name)?,
+                        ))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("chromosome scan panicked"))
+                .collect::<Result<Vec<_>, InputError>>()
+        })?;
         let chromosomes = global_chromosome_order(&orders)?;
+        SiteMerger::open_in_order(sheet, filter, chromosomes)
+    }
+
+    /// The merge again from the start of every file, with the chromosome order already known.
+    pub fn restart(&self, sheet: &SampleSheet) -> Result<SiteMerger, InputError> {
+        SiteMerger::open_in_order(sheet, self.filter, self.chromosomes.clone())
+    }
+
+    fn open_in_order(
+        sheet: &SampleSheet,
+        filter: SiteFilter,
+        chromosomes: Vec<String>,
+    ) -> Result<SiteMerger, InputError> {
         let mut streams = Vec::new();
         for s in &sheet.samples {
             let mut stream = SampleStream {
-                lines: Lines::open(&s.file, s.format, &s.name)?,
+                path: s.file.clone(),
+                records: RecordFeed::spawn(Lines::open(&s.file, s.format, &s.name)?),
                 merge_strands: filter.merge_strands,
                 peeked: None,
                 ahead: None,

@@ -138,6 +138,9 @@ impl<'f> SitesWriter<'f> {
 
 /// Bins of the histogram of P(DM) that sets the Bayesian FDR threshold in bounded memory.
 const FDR_BINS: usize = 10_000;
+/// Rows per row group of dml.parquet and dmr.parquet: one chunk's worth, so memory stays
+/// bounded on a genome with millions of calls.
+const CALLS_ROW_GROUP_ROWS: usize = 1 << 16;
 
 /// Posterior probabilities of differential methylation, binned: enough to choose the
 /// Bayesian FDR threshold (Müller, Parmigiani & Rice 2006) for any number of sites.
@@ -213,77 +216,92 @@ pub fn write_calls(
     let schema = ParquetRecordBatchReaderBuilder::try_new(File::open(sites)?)?
         .schema()
         .clone();
-    let mut n_dml = 0u64;
+    let (mut n_dml, mut n_dmr) = (0u64, 0u64);
     let mut regions = RegionBuilder::new(rule);
-    atomic_write(dml, |file| {
-        let props = writer_properties(DML_SCHEMA, &["chr"], None, metadata)?;
-        let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
-        for batch in open()? {
-            let batch = batch?;
-            let p = column::<Float64Array>(&batch, "p_dm")?;
-            let keep = BooleanArray::from_iter((0..p.len()).map(|i| Some(p.value(i) >= threshold)));
-            let kept = arrow::compute::filter_record_batch(&batch, &keep)?;
-            n_dml += kept.num_rows() as u64;
-            let chr = column::<StringArray>(&kept, "chr")?;
-            let pos = column::<Int64Array>(&kept, "pos")?;
-            let delta = column::<Float64Array>(&kept, "delta_mean")?;
-            let pdm = column::<Float64Array>(&kept, "p_dm")?;
-            for i in 0..kept.num_rows() {
-                regions.push(
-                    chr.value(i),
-                    pos.value(i) as u64,
-                    delta.value(i),
-                    pdm.value(i),
-                );
+    // Both files stream, row group by row group: memory stays bounded however many calls.
+    atomic_write(dmr, |dmr_file| {
+        let props = writer_properties(DMR_SCHEMA, &["chr"], Some(CALLS_ROW_GROUP_ROWS), metadata)?;
+        let mut dmr_writer = ArrowWriter::try_new(dmr_file, dmr_schema(), Some(props))?;
+        let mut write_regions = |regions: Vec<Region>| -> Result<()> {
+            n_dmr += regions.len() as u64;
+            if !regions.is_empty() {
+                dmr_writer.write(&dmr_batch(&regions)?)?;
             }
-            if kept.num_rows() > 0 {
-                writer.write(&kept)?;
+            Ok(())
+        };
+        atomic_write(dml, |file| {
+            let props =
+                writer_properties(DML_SCHEMA, &["chr"], Some(CALLS_ROW_GROUP_ROWS), metadata)?;
+            let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+            for batch in open()? {
+                let batch = batch?;
+                let p = column::<Float64Array>(&batch, "p_dm")?;
+                let keep =
+                    BooleanArray::from_iter((0..p.len()).map(|i| Some(p.value(i) >= threshold)));
+                let kept = arrow::compute::filter_record_batch(&batch, &keep)?;
+                n_dml += kept.num_rows() as u64;
+                let chr = column::<StringArray>(&kept, "chr")?;
+                let pos = column::<Int64Array>(&kept, "pos")?;
+                let delta = column::<Float64Array>(&kept, "delta_mean")?;
+                let pdm = column::<Float64Array>(&kept, "p_dm")?;
+                for i in 0..kept.num_rows() {
+                    regions.push(
+                        chr.value(i),
+                        pos.value(i) as u64,
+                        delta.value(i),
+                        pdm.value(i),
+                    );
+                }
+                if kept.num_rows() > 0 {
+                    writer.write(&kept)?;
+                }
+                write_regions(regions.take_done())?;
             }
-        }
-        writer.close()?;
-        Ok(())
-    })?;
-    let rows = regions.finish();
-    let n_dmr = rows.len() as u64;
-    atomic_write(dmr, |file| {
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("chr", DataType::Utf8, false),
-            Field::new("start", DataType::Int64, false),
-            Field::new("end", DataType::Int64, false),
-            Field::new("n_cpgs", DataType::Int32, false),
-            Field::new("delta_mean", DataType::Float64, false),
-            Field::new("p_dm_mean", DataType::Float64, false),
-        ]));
-        let props = writer_properties(DMR_SCHEMA, &["chr"], None, metadata)?;
-        let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
-        let batch = RecordBatch::try_new(
-            schema,
-            vec![
-                Arc::new(StringArray::from_iter_values(
-                    rows.iter().map(|r| r.chr.as_str()),
-                )),
-                Arc::new(Int64Array::from_iter_values(
-                    rows.iter().map(|r| r.start as i64),
-                )),
-                Arc::new(Int64Array::from_iter_values(
-                    rows.iter().map(|r| r.end as i64),
-                )),
-                Arc::new(Int32Array::from_iter_values(
-                    rows.iter().map(|r| r.n_cpgs as i32),
-                )),
-                Arc::new(Float64Array::from_iter_values(
-                    rows.iter().map(|r| r.delta_sum / f64::from(r.n_cpgs)),
-                )),
-                Arc::new(Float64Array::from_iter_values(
-                    rows.iter().map(|r| r.p_sum / f64::from(r.n_cpgs)),
-                )),
-            ],
-        )?;
-        writer.write(&batch)?;
-        writer.close()?;
+            writer.close()?;
+            Ok(())
+        })?;
+        write_regions(regions.finish())?;
+        dmr_writer.close()?;
         Ok(())
     })?;
     Ok((n_dml, n_dmr))
+}
+
+fn dmr_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("chr", DataType::Utf8, false),
+        Field::new("start", DataType::Int64, false),
+        Field::new("end", DataType::Int64, false),
+        Field::new("n_cpgs", DataType::Int32, false),
+        Field::new("delta_mean", DataType::Float64, false),
+        Field::new("p_dm_mean", DataType::Float64, false),
+    ]))
+}
+
+fn dmr_batch(rows: &[Region]) -> Result<RecordBatch> {
+    Ok(RecordBatch::try_new(
+        dmr_schema(),
+        vec![
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.chr.as_str()),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| r.start as i64),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| r.end as i64),
+            )),
+            Arc::new(Int32Array::from_iter_values(
+                rows.iter().map(|r| r.n_cpgs as i32),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                rows.iter().map(|r| r.delta_sum / f64::from(r.n_cpgs)),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                rows.iter().map(|r| r.p_sum / f64::from(r.n_cpgs)),
+            )),
+        ],
+    )?)
 }
 
 fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {
@@ -351,6 +369,11 @@ impl RegionBuilder {
                 self.done.push(r);
             }
         }
+    }
+
+    /// The regions closed so far (an open one may still grow).
+    pub fn take_done(&mut self) -> Vec<Region> {
+        std::mem::take(&mut self.done)
     }
 
     pub fn finish(mut self) -> Vec<Region> {

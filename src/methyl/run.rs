@@ -1,6 +1,7 @@
 //! `betagibbs methyl`: read a sample sheet, fit every site, call DMLs and DMRs.
 
 use std::path::PathBuf;
+use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -9,10 +10,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::app::{describe_device, open_device, UserError};
 use crate::cli::DeviceChoice;
 use crate::methyl::fit::{
-    fit_chunk, gpu_site_capacity, learn_hyper, next_sites, reservoir_sample, FitConfig, SiteDevice,
-    SiteRunner,
+    gpu_site_capacity, learn_hyper, next_sites, reservoir_sample, summarize_chunk, sweep_chunk,
+    ChunkResult, FitConfig, SiteDevice, SiteRunner, SweptChunk,
 };
-use crate::methyl::merge::{SiteFilter, SiteMerger};
+use crate::methyl::merge::{Site, SiteFilter, SiteMerger};
 use crate::methyl::output::{write_calls, DmrRule, FdrHistogram, SitesWriter};
 use crate::methyl::sheet::SampleSheet;
 use crate::methyl::site::MAX_GROUPS;
@@ -89,6 +90,23 @@ pub struct MethylReport {
     pub dmr: u64,
     pub bytes_per_site: Option<f64>,
     pub device: String,
+    pub phases: Phases,
+}
+
+/// Busy seconds per phase of a run. Stage 2 runs reading, the site update, the summaries and
+/// writing as a pipeline on four threads, so these overlap and may sum to more than the total.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Phases {
+    /// Parsing and merging the samples' files (both passes).
+    pub reading: f64,
+    /// Stage 1: the genome-wide priors.
+    pub stage1: f64,
+    /// Stage 2's site update: kernel or CPU sweeps, with transfers.
+    pub site_update: f64,
+    /// Per-site posterior summaries, R-hat and ESS.
+    pub summaries: f64,
+    /// sites.parquet, the calls and the region draws.
+    pub writing: f64,
 }
 
 /// Runs `methyl`; on failure removes the output directory if this run created it (it is
@@ -164,6 +182,8 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     bar.set_message(format!("learning the genome-wide priors on {device_name}"));
     // Stage 1 on a uniform sample of all sites (one pass of the merge), then stage 2 from the
     // start: a second pass, unless all the sites fit in one chunk and were kept.
+    let mut phases = Phases::default();
+    let reading_start = Instant::now();
     let (stage1_sites, all_sites) = reservoir_sample(
         &mut merger,
         config.fit.hyper_sites,
@@ -171,6 +191,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         config.fit.chunk_sites,
     )
     .map_err(user)?;
+    phases.reading += reading_start.elapsed().as_secs_f64();
     if stage1_sites.is_empty() {
         return Err(UserError(format!(
             "{}: no site passes the filters (min coverage {}, min samples per group {})",
@@ -185,6 +206,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let stage1_start = Instant::now();
     let hyper = learn_hyper(&runner, &hyper_batch, groups.len(), &config.fit).context("stage 1")?;
     let stage1_seconds = stage1_start.elapsed().as_secs_f64();
+    phases.stage1 = stage1_seconds;
     drop(hyper_batch);
     if hyper.prior_spread.is_nan() || hyper.prior_spread > HYPER_SPREAD_WARNING {
         eprintln!(
@@ -193,10 +215,10 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         );
     }
     let (sites_seen, sites_kept) = (merger.sites_seen, merger.sites_kept);
-    let mut pending = match all_sites {
+    let pending = match all_sites {
         Some(sites) => sites, // `merger` is at its end, with the chromosomes' names
         None => {
-            merger = SiteMerger::open(&sheet, config.filter).map_err(user)?;
+            merger = merger.restart(&sheet).map_err(user)?;
             Vec::new()
         }
     };
@@ -242,51 +264,123 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     bar.set_message(format!("fitting sites on {device_name}"));
     atomic_write(&sites_path, |file| {
         let mut writer = SitesWriter::new(file, &groups, &metadata)?;
-        loop {
-            let want = config.fit.chunk_sites.saturating_sub(pending.len());
-            pending.extend(next_sites(&mut merger, want).map_err(user)?);
-            if pending.is_empty() {
-                break;
+        let chromosomes = merger.chromosomes.clone();
+        let in_region = |site: &Site| {
+            let chr = &chromosomes[site.chr as usize];
+            config
+                .draws_regions
+                .iter()
+                .any(|r| r.contains(chr, site.pos))
+        };
+        // Four stages, each on its own thread, a chunk at a time: reading and merging, the
+        // sweeps (GPU or CPU), the summaries, and writing. Channels of one chunk bound memory.
+        std::thread::scope(|scope| -> anyhow::Result<()> {
+            let (to_sweep, sweep_in) = sync_channel::<Vec<Site>>(1);
+            let (to_summarize, summarize_in) = sync_channel::<(Vec<Site>, SweptChunk)>(1);
+            let (to_write, write_in) = sync_channel::<(Vec<Site>, ChunkResult)>(1);
+            let reader = scope.spawn(move || -> anyhow::Result<f64> {
+                let mut seconds = 0.0;
+                let mut chunk = pending;
+                loop {
+                    let t = Instant::now();
+                    let want = config.fit.chunk_sites.saturating_sub(chunk.len());
+                    chunk.extend(next_sites(&mut merger, want).map_err(user)?);
+                    seconds += t.elapsed().as_secs_f64();
+                    // A failed send: a later stage stopped, and says why.
+                    if chunk.is_empty() || to_sweep.send(chunk).is_err() {
+                        return Ok(seconds);
+                    }
+                    chunk = Vec::new();
+                }
+            });
+            let (groups, in_region) = (&groups, &in_region);
+            let summarizer = scope.spawn(move || -> f64 {
+                let mut seconds = 0.0;
+                for (sites, swept) in summarize_in {
+                    let t = Instant::now();
+                    let result = summarize_chunk(
+                        &sites,
+                        swept,
+                        groups.len(),
+                        &config.fit,
+                        compare,
+                        config.threshold,
+                        &in_region,
+                    );
+                    seconds += t.elapsed().as_secs_f64();
+                    if to_write.send((sites, result)).is_err() {
+                        break;
+                    }
+                }
+                seconds
+            });
+            let (region_sites, histogram, chromosomes, bar) =
+                (&mut region_sites, &mut histogram, &chromosomes, &bar);
+            let (n_sites, device_seconds, accepted_weighted) =
+                (&mut n_sites, &mut device_seconds, &mut accepted_weighted);
+            let writer_stage = scope.spawn(move || -> anyhow::Result<f64> {
+                let mut seconds = 0.0;
+                for (sites, chunk) in write_in {
+                    let t = Instant::now();
+                    for (s, draws) in chunk.kept_draws {
+                        let site = &sites[s];
+                        region_sites.push((
+                            format!("{}:{}", chromosomes[site.chr as usize], site.pos),
+                            draws,
+                        ));
+                    }
+                    for s in &chunk.summaries {
+                        histogram.add(s.p_above + s.p_below);
+                    }
+                    writer.write(chromosomes, &chunk.summaries)?;
+                    *n_sites += sites.len() as u64;
+                    *device_seconds += chunk.device_seconds;
+                    *accepted_weighted += chunk.acceptance * sites.len() as f64;
+                    bar.inc(sites.len() as u64);
+                    seconds += t.elapsed().as_secs_f64();
+                }
+                let t = Instant::now();
+                writer.finish()?;
+                Ok(seconds + t.elapsed().as_secs_f64())
+            });
+            // The sweeps here, on the thread that opened the device.
+            let mut site_offset = 0u64;
+            let mut swept = Ok(());
+            for sites in sweep_in {
+                let chunk = match sweep_chunk(
+                    &runner,
+                    &sites,
+                    &sample_group,
+                    groups.len(),
+                    site_offset as u32,
+                    &hyper,
+                    &config.fit,
+                ) {
+                    Ok(chunk) => chunk,
+                    Err(e) => {
+                        swept = Err(e);
+                        break;
+                    }
+                };
+                phases.site_update += chunk.device_seconds;
+                site_offset += sites.len() as u64;
+                if to_summarize.send((sites, chunk)).is_err() {
+                    break;
+                }
             }
-            let chromosomes = &merger.chromosomes;
-            let in_region = |site: &crate::methyl::merge::Site| {
-                let chr = &chromosomes[site.chr as usize];
-                config
-                    .draws_regions
-                    .iter()
-                    .any(|r| r.contains(chr, site.pos))
-            };
-            let chunk = fit_chunk(
-                &runner,
-                &pending,
-                &sample_group,
-                groups.len(),
-                n_sites as u32,
-                &hyper,
-                &config.fit,
-                compare,
-                config.threshold,
-                &in_region,
-            )?;
-            for (s, draws) in chunk.kept_draws {
-                let site = &pending[s];
-                region_sites.push((
-                    format!("{}:{}", chromosomes[site.chr as usize], site.pos),
-                    draws,
-                ));
-            }
-            for s in &chunk.summaries {
-                histogram.add(s.p_above + s.p_below);
-            }
-            writer.write(&merger.chromosomes, &chunk.summaries)?;
-            n_sites += pending.len() as u64;
-            device_seconds += chunk.device_seconds;
-            accepted_weighted += chunk.acceptance * pending.len() as f64;
-            bar.inc(pending.len() as u64);
-            pending.clear();
-        }
-        writer.finish()
+            drop(to_summarize);
+            // The first failure in stage order is the cause; later stages only saw its end.
+            let reading = reader.join().expect("reader panicked");
+            let summaries = summarizer.join().expect("summaries panicked");
+            let writing = writer_stage.join().expect("writer panicked");
+            phases.reading += reading?;
+            swept.context("stage 2")?;
+            phases.summaries = summaries;
+            phases.writing += writing?;
+            Ok(())
+        })
     })?;
+    let writing_start = Instant::now();
     let (threshold, called, expected_fdr) = histogram.threshold(config.fdr);
     metadata.push(("betagibbs.fdr".to_string(), config.fdr.to_string()));
     metadata.push((
@@ -305,6 +399,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     if !config.draws_regions.is_empty() {
         write_region_draws(config, &groups, compare, &region_sites, &metadata)?;
     }
+    phases.writing += writing_start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
     let report = MethylReport {
@@ -316,6 +411,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         dmr: n_dmr,
         bytes_per_site: runner.bytes_per_site(),
         device: device_name,
+        phases,
     };
     eprintln!(
         "betagibbs: {} of {} sites passed the filters; priors from a sample of {} in {:.2} s: mu ~ Beta({:.3}, {:.3}), log phi ~ Normal({:.3}, {:.3}^2)",
@@ -331,12 +427,30 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         report.device
     );
     eprintln!(
+        "betagibbs: busy seconds (stage 2's overlap): reading {:.2}, stage 1 {:.2}, site update {:.2}, summaries {:.2}, writing {:.2}",
+        phases.reading, phases.stage1, phases.site_update, phases.summaries, phases.writing
+    );
+    if let Some(bytes) = peak_resident_bytes() {
+        eprintln!(
+            "betagibbs: peak resident memory {:.0} MB",
+            bytes as f64 / 1e6
+        );
+    }
+    eprintln!(
         "betagibbs: {n_dml} DMLs at P(|delta| > {}) >= {threshold:.4} (expected FDR {expected_fdr:.4} <= {}), {n_dmr} DMRs; wrote {}",
         config.threshold,
         config.fdr,
         config.out.display()
     );
     Ok(report)
+}
+
+/// The process's peak resident set (VmHWM), where the OS reports it (Linux).
+fn peak_resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// `bench --sheet`: `methyl` on the CPU path, then the GPU path when there is one, side by

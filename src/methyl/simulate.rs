@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use rayon::prelude::*;
+
 use crate::host_variates::{beta, binomial, normal};
 use crate::output::atomic_write;
 use crate::rng::{Stream, UniformStream};
@@ -29,18 +31,57 @@ pub struct SimulateConfig {
 pub const DEFAULT_HYPER: [f64; 4] = [0.6, 0.6, 2.7, 0.7];
 /// Bases between simulated sites: below the default DMR gap, so neighbouring calls merge.
 const SITE_SPACING: u64 = 40;
+/// Sites drawn by one task: large enough to amortise the task, small enough to balance.
+const SITES_PER_BLOCK: u32 = 1 << 16;
 pub const GROUPS: [&str; 2] = ["A", "B"];
 
 /// Writes `A1.txt`, ..., `B<R>.txt` (DSS format), `sheet.tsv` and `truth.tsv`.
 pub fn simulate(config: &SimulateConfig) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.out)
         .with_context(|| format!("creating {}", config.out.display()))?;
-    let [a, b, m0, s0] = config.hyper;
     let n_samples = 2 * config.replicates as usize;
+    // Each site has its own stream, so blocks of sites are drawn in parallel and joined in order.
+    let blocks: Vec<(Vec<String>, String)> = (0..config.sites.div_ceil(SITES_PER_BLOCK))
+        .into_par_iter()
+        .map(|block| {
+            let first = block * SITES_PER_BLOCK;
+            simulate_block(config, first..config.sites.min(first + SITES_PER_BLOCK))
+        })
+        .collect();
     let mut files = vec![String::from("chr\tpos\tN\tX\n"); n_samples];
     let mut truth = String::from("chr\tpos\tmu_A\tmu_B\tdelta\tphi\n");
+    for (block_files, block_truth) in blocks {
+        for (file, text) in files.iter_mut().zip(block_files) {
+            file.push_str(&text);
+        }
+        truth.push_str(&block_truth);
+    }
+    let mut sheet = String::from("sample\tfile\tgroup\n");
+    for (j, text) in files.iter().enumerate() {
+        let g = j / config.replicates as usize;
+        let name = format!("{}{}", GROUPS[g], j % config.replicates as usize + 1);
+        let _ = writeln!(sheet, "{name}\t{name}.txt\t{}", GROUPS[g]);
+        atomic_write(&config.out.join(format!("{name}.txt")), |f| {
+            Ok(f.write_all(text.as_bytes())?)
+        })?;
+    }
+    atomic_write(&config.out.join("sheet.tsv"), |f| {
+        Ok(f.write_all(sheet.as_bytes())?)
+    })?;
+    atomic_write(&config.out.join("truth.tsv"), |f| {
+        Ok(f.write_all(truth.as_bytes())?)
+    })?;
+    Ok(())
+}
+
+/// The samples' lines and the truth's lines of the sites in `sites`.
+fn simulate_block(config: &SimulateConfig, sites: std::ops::Range<u32>) -> (Vec<String>, String) {
+    let [a, b, m0, s0] = config.hyper;
+    let n_samples = 2 * config.replicates as usize;
+    let mut files = vec![String::new(); n_samples];
+    let mut truth = String::new();
     let (lo, hi) = config.coverage;
-    for site in 0..config.sites {
+    for site in sites {
         let mut rng = UniformStream::new(config.seed, 0, 0, site, 0, Stream::Init);
         let mu = [beta(a, b, &mut rng), beta(a, b, &mut rng)];
         let phi = (m0 + s0 * normal(&mut rng)).exp();
@@ -60,20 +101,5 @@ pub fn simulate(config: &SimulateConfig) -> anyhow::Result<()> {
             let _ = writeln!(file, "chrSim\t{pos}\t{n}\t{m}");
         }
     }
-    let mut sheet = String::from("sample\tfile\tgroup\n");
-    for (j, text) in files.iter().enumerate() {
-        let g = j / config.replicates as usize;
-        let name = format!("{}{}", GROUPS[g], j % config.replicates as usize + 1);
-        let _ = writeln!(sheet, "{name}\t{name}.txt\t{}", GROUPS[g]);
-        atomic_write(&config.out.join(format!("{name}.txt")), |f| {
-            Ok(f.write_all(text.as_bytes())?)
-        })?;
-    }
-    atomic_write(&config.out.join("sheet.tsv"), |f| {
-        Ok(f.write_all(sheet.as_bytes())?)
-    })?;
-    atomic_write(&config.out.join("truth.tsv"), |f| {
-        Ok(f.write_all(truth.as_bytes())?)
-    })?;
-    Ok(())
+    (files, truth)
 }
