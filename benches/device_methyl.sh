@@ -27,11 +27,11 @@ fit() { # name sheet device
     local pid=$!
     while kill -0 $pid 2>/dev/null; do
         sleep 20
-        echo "t+20s: $(grep VmRSS /proc/$pid/status 2>/dev/null) $(du -sm /tmp/fit-$1 2>/dev/null | cut -f1) MB written" >>"$log"
+        echo "t+20s: $(grep VmRSS /proc/$pid/status 2>/dev/null) $(du -sm /tmp/fit-$1 2>/dev/null | cut -f1) MB written" >>"$OUT/$1-monitor.txt"
     done
     wait $pid
     echo "exit $?" >>"$log"
-    grep -v "^t+" "$log"
+    cat "$log"
 }
 
 echo "== DSS example"
@@ -48,3 +48,6 @@ echo "simulate: $((SECONDS - start)) s"
 ls -la /tmp/sim-genome
 fit genome-gpu /tmp/sim-genome/sheet.tsv gpu
 ls -la /tmp/fit-genome-gpu
+rm -rf /tmp/sim-genome /tmp/fit-genome-gpu
+echo "== the core sampler: rats, GPU and CPU"
+timeout 150 "$B" bench --model rats 2>&1 | tee "$OUT/rats.txt"
