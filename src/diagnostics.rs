@@ -484,12 +484,13 @@ struct Ranked {
     split: Split,
     /// Split draws ascending (`f64::total_cmp`), each with its index in `split.data`.
     order: Vec<(f64, usize)>,
-    /// Normal scores of the untied ranks 1..=S, shared by bulk and folded ranks.
+    /// Normal scores of the ranks 0, 1/2, 1, ..., S (by twice the rank), shared by bulk and
+    /// folded ranks.
     scores: OnceCell<Rc<Vec<f64>>>,
 }
 
 thread_local! {
-    /// The normal scores of ranks 1..=S for the last S ranked on this thread: summaries of
+    /// The normal scores of ranks 0, 1/2, ..., S for the last S ranked on this thread: summaries of
     /// many sites with the same number of draws compute them once, not once per quantity.
     static SCORE_TABLE: RefCell<Rc<Vec<f64>>> = RefCell::new(Rc::new(Vec::new()));
 }
@@ -513,11 +514,12 @@ impl Ranked {
         let s = sorted.len();
         let score =
             |rank: f64| inv_normal_cdf((rank - BLOM_OFFSET) / (s as f64 - 2.0 * BLOM_OFFSET + 1.0));
+        // Indexed by twice the rank: ties share an average rank, a whole or a half number.
         let table = self.scores.get_or_init(|| {
             SCORE_TABLE.with(|cached| {
                 let mut cached = cached.borrow_mut();
-                if cached.len() != s {
-                    *cached = Rc::new((1..=s).map(|r| score(r as f64)).collect());
+                if cached.len() != 2 * s + 1 {
+                    *cached = Rc::new((0..=2 * s).map(|k| score(k as f64 / 2.0)).collect());
                 }
                 Rc::clone(&cached)
             })
@@ -530,11 +532,7 @@ impl Ranked {
                 end += 1;
             }
             // 1-based ranks start+1 ..= end share their average.
-            let value = if end == start + 1 {
-                table[start]
-            } else {
-                score((start + 1 + end) as f64 / 2.0)
-            };
+            let value = table[start + 1 + end];
             for &(_, i) in &sorted[start..end] {
                 z[i] = value;
             }
@@ -984,7 +982,6 @@ mod tests {
     //! ```
     use super::*;
 
-    /// One ranking for both gives exactly what the two functions give apart (ties included).
     #[test]
     fn rhat_and_ess_bulk_together_equal_apart() {
         let chains: Vec<Vec<f64>> = (0..4)
