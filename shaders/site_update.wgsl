@@ -218,7 +218,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             accepted += 1.0;
         }
         // 2. Random walk on each logit mu; its target gains the Jacobian mu (1 - mu).
-        for (var g = 0u; g < params.n_groups; g++) {
+        let rw_groups = select(0u, params.n_groups, params.random_walk != 0u);
+        for (var g = 0u; g < rw_groups; g++) {
             let wg = philox4x32_10(vec4<u32>(1u + g, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
             let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg.x, wg.y);
             var step = here;

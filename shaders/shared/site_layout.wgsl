@@ -17,7 +17,9 @@ struct SiteParams {
     // Draws recorded per (site, chain) over the whole run, and how many came before this dispatch.
     draws_total: u32,
     draw_offset: u32,
-    _pad0: u32,
+    // Nonzero: step 2, the random walk on each logit mu, follows the independence step
+    // (stage 2); stage 1 skips it (see fit.rs).
+    random_walk: u32,
 }
 
 struct SiteSample {

@@ -49,7 +49,9 @@ pub struct SiteParams {
     /// Draws recorded per (site, chain) over the whole run, and how many came before this dispatch.
     pub draws_total: u32,
     pub draw_offset: u32,
-    pub _pad: u32,
+    /// Nonzero: step 2, the random walk on each logit mu, follows the independence step
+    /// (stage 2); stage 1 skips it (see `fit.rs`).
+    pub random_walk: u32,
 }
 
 /// One sample's counts at a site (keep in sync with SiteSample in site_layout.wgsl).
@@ -304,7 +306,8 @@ fn run_one(
             accepted += 1.0;
         }
         // 2. Random walk on each logit mu; its target gains the Jacobian mu (1 - mu).
-        for g in 0..n_groups {
+        let rw_groups = if params.random_walk != 0 { n_groups } else { 0 };
+        for g in 0..rw_groups {
             let wg = site_words(1 + g as u32, global_site, sweep, key);
             let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg[0], wg[1]);
             let mut step = here;

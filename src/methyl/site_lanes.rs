@@ -482,7 +482,8 @@ pub fn run_lanes(
         }
         // 2. Random walk on each logit mu; its target gains the Jacobian mu (1 - mu).
         let phi = exp(here.z);
-        for g in 0..n_groups {
+        let rw_groups = if params.random_walk != 0 { n_groups } else { 0 };
+        for g in 0..rw_groups {
             let wg = philox_lanes(
                 [1 + g as u32; CHAIN_LANES],
                 global_site,
@@ -641,16 +642,18 @@ mod tests {
                 init: 1,
                 draws_total: 30,
                 draw_offset: 0,
-                _pad: 0,
+                random_walk: 1,
             };
             let (mut lanes, mut twin) = (SiteOutputs::new(&params), SiteOutputs::new(&params));
             site_update(&params, &batch, &hyper, &mut lanes);
             site_update_twin(&params, &batch, &hyper, &mut twin);
-            // A second dispatch of 10 unrecorded sweeps from the carried state.
+            // A second dispatch of 10 unrecorded sweeps from the carried state, without the
+            // random walk, as stage 1 runs.
             params.first_sweep = 35;
             params.init = 0;
             params.warmup = 10;
             params.n_draws = 0;
+            params.random_walk = 0;
             site_update(&params, &batch, &hyper, &mut lanes);
             site_update_twin(&params, &batch, &hyper, &mut twin);
             let chains = 300 * n_chains as usize;
@@ -693,7 +696,7 @@ mod tests {
             init,
             draws_total: 0,
             draw_offset: 0,
-            _pad: 0,
+            random_walk: 1,
         };
         for update in [site_update, site_update_twin] {
             let mut one = SiteOutputs::new(&whole(30, 0, 1));
