@@ -266,7 +266,7 @@ fn gpu_and_cpu_site_updates_agree() {
     let run = |device: SiteDevice| {
         let runner = SiteRunner::new(&device, &fit, batch.samples.len(), 2);
         let swept = sweep_chunk(&runner, &sites, &sample_group, 2, 0, &hyper, &fit).unwrap();
-        summarize_chunk(&sites, swept, 2, &fit, (0, 1), 0.1, &|_| false).summaries
+        summarize_chunk(&sites, &swept.draws, 2, &fit, (0, 1), 0.1, &|_| false).summaries
     };
     let (cpu, gpu) = (run(SiteDevice::Cpu), run(SiteDevice::Gpu(&gpu)));
     let agree = cpu

@@ -551,10 +551,11 @@ pub struct SweptChunk {
     pub acceptance: f64,
 }
 
-/// The summaries of one chunk's sites from their draws, and the draws `keep_draws` asks for.
+/// The summaries of one chunk's sites from their draws (`SweptChunk::draws`), and the draws
+/// `keep_draws` asks for.
 pub fn summarize_chunk(
     sites: &[Site],
-    swept: SweptChunk,
+    draws: &[f32],
     n_groups: usize,
     config: &FitConfig,
     compare: (usize, usize),
@@ -563,7 +564,7 @@ pub fn summarize_chunk(
 ) -> ChunkResult {
     let summaries = summarize_sites(
         sites,
-        &swept.draws,
+        draws,
         config.chains as usize,
         config.draws as usize,
         n_groups,
@@ -575,13 +576,11 @@ pub fn summarize_chunk(
         .iter()
         .enumerate()
         .filter(|(_, site)| keep_draws(site))
-        .map(|(s, _)| (s, swept.draws[s * per_site..(s + 1) * per_site].to_vec()))
+        .map(|(s, _)| (s, draws[s * per_site..(s + 1) * per_site].to_vec()))
         .collect();
     ChunkResult {
         summaries,
         kept_draws,
-        device_seconds: swept.device_seconds,
-        acceptance: swept.acceptance,
     }
 }
 
@@ -590,10 +589,6 @@ pub struct ChunkResult {
     pub summaries: Vec<SiteSummary>,
     /// For the sites `keep_draws` chose: index in the chunk, and mu per (chain, draw, group).
     pub kept_draws: Vec<(usize, Vec<f32>)>,
-    /// Seconds in the site update (kernel, transfers and waits).
-    pub device_seconds: f64,
-    /// Share of the Metropolis proposals accepted.
-    pub acceptance: f64,
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::app::{describe_device, open_device, UserError};
 use crate::cli::DeviceChoice;
 use crate::methyl::fit::{
     gpu_site_capacity, learn_hyper, next_sites, reservoir_sample, summarize_chunk, sweep_chunk,
-    ChunkResult, FitConfig, SiteDevice, SiteRunner, SweptChunk,
+    ChunkResult, FitConfig, SiteDevice, SiteRunner,
 };
 use crate::methyl::merge::{Site, SiteFilter, SiteMerger};
 use crate::methyl::output::{write_calls, DmrRule, FdrHistogram, SitesWriter};
@@ -84,7 +84,6 @@ impl Region {
 pub struct MethylReport {
     pub sites: u64,
     pub seconds: f64,
-    pub device_seconds: f64,
     pub acceptance: f64,
     pub dml: u64,
     pub dmr: u64,
@@ -205,8 +204,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     drop(stage1_sites);
     let stage1_start = Instant::now();
     let hyper = learn_hyper(&runner, &hyper_batch, groups.len(), &config.fit).context("stage 1")?;
-    let stage1_seconds = stage1_start.elapsed().as_secs_f64();
-    phases.stage1 = stage1_seconds;
+    phases.stage1 = stage1_start.elapsed().as_secs_f64();
     drop(hyper_batch);
     if hyper.prior_spread.is_nan() || hyper.prior_spread > HYPER_SPREAD_WARNING {
         eprintln!(
@@ -260,7 +258,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let mut histogram = FdrHistogram::default();
     // Draws of the --draws-region sites: name and mu per (chain, draw, group).
     let mut region_sites: Vec<(String, Vec<f32>)> = Vec::new();
-    let (mut n_sites, mut device_seconds, mut accepted_weighted) = (0u64, 0.0, 0.0);
+    let (mut n_sites, mut accepted_weighted) = (0u64, 0.0);
     bar.set_message(format!("fitting sites on {device_name}"));
     atomic_write(&sites_path, |file| {
         let mut writer = SitesWriter::new(file, &groups, &metadata)?;
@@ -276,7 +274,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         // sweeps (GPU or CPU), the summaries, and writing. Channels of one chunk bound memory.
         std::thread::scope(|scope| -> anyhow::Result<()> {
             let (to_sweep, sweep_in) = sync_channel::<Vec<Site>>(1);
-            let (to_summarize, summarize_in) = sync_channel::<(Vec<Site>, SweptChunk)>(1);
+            let (to_summarize, summarize_in) = sync_channel::<(Vec<Site>, Vec<f32>)>(1);
             let (to_write, write_in) = sync_channel::<(Vec<Site>, ChunkResult)>(1);
             let reader = scope.spawn(move || -> anyhow::Result<f64> {
                 let mut seconds = 0.0;
@@ -296,11 +294,11 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
             let (groups, in_region) = (&groups, &in_region);
             let summarizer = scope.spawn(move || -> f64 {
                 let mut seconds = 0.0;
-                for (sites, swept) in summarize_in {
+                for (sites, draws) in summarize_in {
                     let t = Instant::now();
                     let result = summarize_chunk(
                         &sites,
-                        swept,
+                        &draws,
                         groups.len(),
                         &config.fit,
                         compare,
@@ -316,8 +314,6 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
             });
             let (region_sites, histogram, chromosomes, bar) =
                 (&mut region_sites, &mut histogram, &chromosomes, &bar);
-            let (n_sites, device_seconds, accepted_weighted) =
-                (&mut n_sites, &mut device_seconds, &mut accepted_weighted);
             let writer_stage = scope.spawn(move || -> anyhow::Result<f64> {
                 let mut seconds = 0.0;
                 for (sites, chunk) in write_in {
@@ -333,9 +329,6 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
                         histogram.add(s.p_above + s.p_below);
                     }
                     writer.write(chromosomes, &chunk.summaries)?;
-                    *n_sites += sites.len() as u64;
-                    *device_seconds += chunk.device_seconds;
-                    *accepted_weighted += chunk.acceptance * sites.len() as f64;
                     bar.inc(sites.len() as u64);
                     seconds += t.elapsed().as_secs_f64();
                 }
@@ -344,7 +337,6 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
                 Ok(seconds + t.elapsed().as_secs_f64())
             });
             // The sweeps here, on the thread that opened the device.
-            let mut site_offset = 0u64;
             let mut swept = Ok(());
             for sites in sweep_in {
                 let chunk = match sweep_chunk(
@@ -352,7 +344,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
                     &sites,
                     &sample_group,
                     groups.len(),
-                    site_offset as u32,
+                    n_sites as u32,
                     &hyper,
                     &config.fit,
                 ) {
@@ -363,8 +355,9 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
                     }
                 };
                 phases.site_update += chunk.device_seconds;
-                site_offset += sites.len() as u64;
-                if to_summarize.send((sites, chunk)).is_err() {
+                n_sites += sites.len() as u64;
+                accepted_weighted += chunk.acceptance * sites.len() as f64;
+                if to_summarize.send((sites, chunk.draws)).is_err() {
                     break;
                 }
             }
@@ -405,7 +398,6 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let report = MethylReport {
         sites: n_sites,
         seconds,
-        device_seconds,
         acceptance: accepted_weighted / n_sites.max(1) as f64,
         dml: n_dml,
         dmr: n_dmr,
@@ -415,14 +407,14 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     };
     eprintln!(
         "betagibbs: {} of {} sites passed the filters; priors from a sample of {} in {:.2} s: mu ~ Beta({:.3}, {:.3}), log phi ~ Normal({:.3}, {:.3}^2)",
-        sites_kept, sites_seen, hyper.sites, stage1_seconds, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3]
+        sites_kept, sites_seen, hyper.sites, phases.stage1, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3]
     );
     eprintln!(
         "betagibbs: {} sites in {:.2} s ({:.0} sites/s, {:.0}% in the site update, acceptance {:.2}) on {}",
         n_sites,
         seconds,
         n_sites as f64 / seconds,
-        100.0 * device_seconds / seconds,
+        100.0 * phases.site_update / seconds,
         report.acceptance,
         report.device
     );
