@@ -209,13 +209,10 @@ pub fn write_calls(
     rule: DmrRule,
     metadata: &[(String, String)],
 ) -> Result<(u64, u64)> {
-    let open = || -> Result<_> {
-        let file = File::open(sites).with_context(|| format!("reading {}", sites.display()))?;
-        Ok(ParquetRecordBatchReaderBuilder::try_new(file)?.build()?)
-    };
-    let schema = ParquetRecordBatchReaderBuilder::try_new(File::open(sites)?)?
-        .schema()
-        .clone();
+    let file = File::open(sites).with_context(|| format!("reading {}", sites.display()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+    let schema = builder.schema().clone();
+    let reader = builder.build()?;
     let (mut n_dml, mut n_dmr) = (0u64, 0u64);
     let mut regions = RegionBuilder::new(rule);
     // Both files stream, row group by row group: memory stays bounded however many calls.
@@ -233,7 +230,7 @@ pub fn write_calls(
             let props =
                 writer_properties(DML_SCHEMA, &["chr"], Some(CALLS_ROW_GROUP_ROWS), metadata)?;
             let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
-            for batch in open()? {
+            for batch in reader {
                 let batch = batch?;
                 let p = column::<Float64Array>(&batch, "p_dm")?;
                 let keep =
