@@ -4,9 +4,10 @@
 //! (shapes, accept decisions, the Stirling shifts) is computed branch-free and selected.
 //!
 //! Same random stream and same operations as the scalar twin `site::run_one` (itself the twin
-//! of site_update.wgsl), with Cephes' `ln`, `exp` and `cos` (as in `lanes`) in place of libm's:
-//! results differ from the twin's in the last bits, as the GPU's do, and the tests hold the
-//! three together. The scalar twin stays the reference and runs where chains don't fill lanes.
+//! of site_update.wgsl), with Cephes' `ln`, `exp` and `cos` (as in `lanes`) in place of libm's,
+//! and one log where the twin takes three of the Stirling shifts' quotients (`beta_binomial`,
+//! `ln_beta`): results differ from the twin's in the last bits, as the GPU's do, and the tests
+//! hold the three together. The scalar twin stays the reference and runs where chains don't fill lanes.
 
 use wide::{f32x4, i32x4, u32x4};
 
@@ -175,23 +176,26 @@ fn shift_products(x: F, k: F, m: F) -> (F, F) {
     (above, below)
 }
 
-/// betabinom::log_gamma_ratio_rest; `ok` loses the lanes whose quotient passed QUOTIENT_MAX
-/// (tiny x), which the caller recomputes with the scalar twin.
+/// betabinom::log_gamma_ratio_rest without its shift quotient: the Stirling part at the
+/// shifted x, and the shift products (1 in lanes that don't shift), whose logs the caller
+/// takes at once.
 #[inline(always)]
-fn log_gamma_ratio_rest(x: F, k: F, ok: &mut F) -> F {
+fn stirling_rest(x: F, k: F) -> (F, F, F) {
     let m = stirling_shift(x);
     let xs = x + m;
     let rest = (xs - 0.5) * ln_1p(k / xs) + stirling_tail(xs + k) - stirling_tail(xs);
     if !m.simd_gt(sp(0.0)).any() {
-        return rest; // no lane shifted: its quotient is 1, as the twin skips it
+        return (rest, sp(1.0), sp(1.0)); // no lane shifted: its quotient is 1
     }
     let (above, below) = shift_products(x, k, m);
-    let quotient = above / below;
-    *ok &= quotient.simd_lt(sp(QUOTIENT_MAX));
-    rest - ln(quotient)
+    (rest, above, below)
 }
 
-/// betabinom::beta_binomial_log_ratio in every lane: counts shared, shapes per lane.
+/// betabinom::beta_binomial_log_ratio in every lane: counts shared, shapes per lane. The three
+/// terms' shift quotients share one log, ln(q_a q_b / q_c), where the twin takes three (one
+/// rounding apart; at small shapes, as in 2-replicate designs, 2 of the 8 logs and 2 of the
+/// divisions of a call). Lanes whose combined quotient leaves [1/QUOTIENT_MAX, QUOTIENT_MAX]
+/// (tiny shapes, huge counts) are recomputed by the scalar twin.
 #[inline(always)]
 fn beta_binomial(y: f32, n: f32, a: F, b: F) -> F {
     let f = n - y;
@@ -207,10 +211,16 @@ fn beta_binomial(y: f32, n: f32, a: F, b: F) -> F {
     if f > 0.0 {
         big += ln_ratio(b + mb + f, (mb - mc) - a - y, den) * f;
     }
-    let mut ok = F::splat(f32::from_bits(u32::MAX));
-    let out =
-        big + log_gamma_ratio_rest(a, sp(y), &mut ok) + log_gamma_ratio_rest(b, sp(f), &mut ok)
-            - log_gamma_ratio_rest(c, sp(n), &mut ok);
+    let (rest_a, above_a, below_a) = stirling_rest(a, sp(y));
+    let (rest_b, above_b, below_b) = stirling_rest(b, sp(f));
+    let (rest_c, above_c, below_c) = stirling_rest(c, sp(n));
+    let mut out = big + rest_a + rest_b - rest_c;
+    if !(ma + mb + mc).simd_gt(sp(0.0)).any() {
+        return out;
+    }
+    let quotient = (above_a * above_b * below_c) / (below_a * below_b * above_c);
+    out -= ln(quotient);
+    let ok = quotient.simd_lt(sp(QUOTIENT_MAX)) & quotient.simd_gt(sp(1.0 / QUOTIENT_MAX));
     if ok.to_bitmask() == (1 << CHAIN_LANES) - 1 {
         return out;
     }
@@ -223,17 +233,48 @@ fn beta_binomial(y: f32, n: f32, a: F, b: F) -> F {
     F::new(out)
 }
 
-/// betabinom::ln_gamma_f32 in every lane.
-#[inline(always)]
+/// betabinom::ln_gamma_f32 in every lane (for the tests: the proposal takes `ln_beta`).
+#[cfg(test)]
 fn ln_gamma(x: F) -> F {
+    let (r, product) = stirling_ln_gamma(x);
+    if product.simd_eq(sp(1.0)).all() {
+        return r; // no lane shifted: its product is 1, as the twin skips it
+    }
+    r - ln(product)
+}
+
+/// ln Γ(x) at the shifted x by Stirling, and the shift product (1 in lanes that don't shift).
+#[inline(always)]
+fn stirling_ln_gamma(x: F) -> (F, F) {
     let m = stirling_shift(x);
     let xs = x + m;
     let r = (xs - 0.5) * ln(xs) - xs + HALF_LN_TWO_PI + stirling_tail(xs);
     if !m.simd_gt(sp(0.0)).any() {
-        return r; // no lane shifted: its product is 1, as the twin skips it
+        return (r, sp(1.0));
     }
-    let (product, _) = shift_products(x, sp(0.0), m);
-    r - ln(product)
+    (r, shift_products(x, sp(0.0), m).0)
+}
+
+/// betabinom::ln_beta_f32 in every lane: the three shift products share one log, where the
+/// twin takes three; lanes whose quotient leaves [1/QUOTIENT_MAX, QUOTIENT_MAX] take three.
+#[inline(always)]
+fn ln_beta(a: F, b: F) -> F {
+    let c = a + b;
+    let ((ra, pa), (rb, pb), (rc, pc)) = (
+        stirling_ln_gamma(a),
+        stirling_ln_gamma(b),
+        stirling_ln_gamma(c),
+    );
+    let r = ra + rb - rc;
+    if (pa.simd_eq(sp(1.0)) & pb.simd_eq(sp(1.0)) & pc.simd_eq(sp(1.0))).all() {
+        return r;
+    }
+    let quotient = pa * pb / pc;
+    let ok = quotient.simd_lt(sp(QUOTIENT_MAX)) & quotient.simd_gt(sp(1.0 / QUOTIENT_MAX));
+    if ok.all() {
+        return r - ln(quotient);
+    }
+    ok.select(r - ln(quotient), r - (ln(pa) + ln(pb) - ln(pc)))
 }
 
 /// site::log_mu_pair in every lane.
@@ -341,12 +382,15 @@ impl Site<'_> {
             g[0] += c * s.methylated as f32;
             g[1] += c * (s.total - s.methylated) as f32;
         }
-        let mut ln_beta = [sp(0.0); MAX_GROUPS];
+        let mut ln_betas = [sp(0.0); MAX_GROUPS];
         for g in 0..self.n_groups {
             let [a, b] = shapes[g];
-            ln_beta[g] = ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b);
+            ln_betas[g] = ln_beta(a, b);
         }
-        Proposal { shapes, ln_beta }
+        Proposal {
+            shapes,
+            ln_beta: ln_betas,
+        }
     }
 
     /// site::Site::group_likelihood at p, whose phi = e^z is given.
@@ -544,15 +588,17 @@ mod tests {
     use crate::methyl::site::{site_update, site_update_twin, SiteBatch, SiteOutputs};
     use crate::prior::ln_gamma as ln_gamma_f64;
 
+    /// The twin's test shapes, and 1e-30, which takes the scalar twin's path (a quotient past
+    /// QUOTIENT_MAX), and 1e-3.
+    fn lane_test_shapes() -> Vec<f32> {
+        let extra = [1e-30, 1e-3];
+        TEST_SHAPES.iter().map(|&s| s as f32).chain(extra).collect()
+    }
+
     /// The lanes' beta-binomial against the f64 reference, with the scalar twin's test bound.
     #[test]
     fn beta_binomial_lanes_match_the_f64_reference() {
-        // 1e-30 takes the scalar twin's path for a quotient past QUOTIENT_MAX.
-        let shapes: Vec<f32> = TEST_SHAPES
-            .iter()
-            .map(|&s| s as f32)
-            .chain([1e-30, 1e-3])
-            .collect();
+        let shapes = lane_test_shapes();
         let counts = &TEST_COUNTS[..7]; // to 600 trials; 1e5 is the scalar twin's test
         for &(y, n) in counts {
             for a in shapes.chunks(2) {
@@ -590,6 +636,32 @@ mod tests {
                 let exact = ln_gamma_f64(f64::from(x[l]));
                 assert!((f64::from(got[l]) - exact).abs() < 4e-7 * (1.0 + exact.abs()));
                 assert!((got[l] - ln_gamma_f32(x[l])).abs() < 1e-6 * (1.0 + exact.abs() as f32));
+            }
+        }
+    }
+
+    /// The proposal's ln B, one log for the three shift products (or three where their quotient
+    /// leaves the range: the 1e-30 shapes), against the f64 reference.
+    #[test]
+    fn ln_beta_lanes_match_the_f64_reference() {
+        let shapes = lane_test_shapes();
+        for a in shapes.chunks(2) {
+            for b in shapes.chunks(2) {
+                let (a4, b4) = ([a[0], a[1], a[1], a[0]], [b[0], b[1], b[0], b[1]]);
+                let got = ln_beta(F::new(a4), F::new(b4)).to_array();
+                for l in 0..CHAIN_LANES {
+                    let (a, b) = (f64::from(a4[l]), f64::from(b4[l]));
+                    let terms = [ln_gamma_f64(a), ln_gamma_f64(b), ln_gamma_f64(a + b)];
+                    let exact = terms[0] + terms[1] - terms[2];
+                    // f32 rounding of the terms, which cancel (a few ulps of the largest).
+                    let scale: f64 = terms.iter().map(|t| t.abs()).sum();
+                    let err = (f64::from(got[l]) - exact).abs();
+                    assert!(
+                        err <= 2e-6 + 2.4e-7 * scale,
+                        "a={a} b={b}: {} vs {exact}",
+                        got[l]
+                    );
+                }
             }
         }
     }
