@@ -164,67 +164,103 @@ fn stirling_tail(x: F) -> F {
     r * (sp(1.0 / 12.0) - r2 * (sp(1.0 / 360.0) - r2 * (sp(1.0 / 1260.0) - r2 * (1.0 / 1680.0))))
 }
 
-/// Π_{j < m} (x + j + k) and Π_{j < m} (x + j): the shift products, m <= 3, branch-free.
+/// Π_{j < m} (x + j + k): a shift product, m <= 3, branch-free.
 #[inline(always)]
-fn shift_products(x: F, k: F, m: F) -> (F, F) {
-    let (mut above, mut below) = (sp(1.0), sp(1.0));
+fn shift_product(x: F, k: F, m: F) -> F {
+    let mut product = sp(1.0);
     for j in [0.0f32, 1.0, 2.0] {
-        let on = m.simd_gt(sp(j));
-        above *= on.select(x + j + k, sp(1.0));
-        below *= on.select(x + j, sp(1.0));
+        product *= m.simd_gt(sp(j)).select(x + j + k, sp(1.0));
     }
-    (above, below)
+    product
 }
 
-/// betabinom::log_gamma_ratio_rest without its shift quotient: the Stirling part at the
-/// shifted x, and the shift products (1 in lanes that don't shift), whose logs the caller
-/// takes at once.
-#[inline(always)]
-fn stirling_rest(x: F, k: F) -> (F, F, F) {
-    let m = stirling_shift(x);
-    let xs = x + m;
-    let rest = (xs - 0.5) * ln_1p(k / xs) + stirling_tail(xs + k) - stirling_tail(xs);
-    if !m.simd_gt(sp(0.0)).any() {
-        return (rest, sp(1.0), sp(1.0)); // no lane shifted: its quotient is 1
-    }
-    let (above, below) = shift_products(x, k, m);
-    (rest, above, below)
+/// What the Stirling terms of one shape x need whatever the count: the shift m (0 to 3), the
+/// shifted x, its series tail and the shift product Π_{j < m} (x + j). A group's samples share
+/// their shapes, so `group_likelihood` computes these once for all of its samples.
+#[derive(Clone, Copy)]
+struct Shape {
+    x: F,
+    m: F,
+    xs: F,
+    tail: F,
+    /// Π_{j < m} (x + j); 1 in lanes that don't shift.
+    below: F,
+    /// Some lane shifts.
+    shifted: bool,
 }
 
-/// betabinom::beta_binomial_log_ratio in every lane: counts shared, shapes per lane. The three
-/// terms' shift quotients share one log, ln(q_a q_b / q_c), where the twin takes three (one
-/// rounding apart; at small shapes, as in 2-replicate designs, 2 of the 8 logs and 2 of the
-/// divisions of a call). Lanes whose combined quotient leaves [1/QUOTIENT_MAX, QUOTIENT_MAX]
-/// (tiny shapes, huge counts) are recomputed by the scalar twin.
+impl Shape {
+    #[inline(always)]
+    fn new(x: F) -> Shape {
+        let m = stirling_shift(x);
+        let xs = x + m;
+        let shifted = m.simd_gt(sp(0.0)).any();
+        Shape {
+            x,
+            m,
+            xs,
+            tail: stirling_tail(xs),
+            below: if shifted {
+                shift_product(x, sp(0.0), m)
+            } else {
+                sp(1.0)
+            },
+            shifted,
+        }
+    }
+
+    /// betabinom::log_gamma_ratio_rest at count k without its shift quotient: the Stirling
+    /// part, and the product Π_{j < m} (x + j + k) (1 in lanes that don't shift), whose log
+    /// over `below` the caller takes with the other terms'.
+    #[inline(always)]
+    fn rest(&self, k: F) -> (F, F) {
+        let rest = (self.xs - 0.5) * ln_1p(k / self.xs) + stirling_tail(self.xs + k) - self.tail;
+        let above = if self.shifted {
+            shift_product(self.x, k, self.m)
+        } else {
+            sp(1.0)
+        };
+        (rest, above)
+    }
+}
+
+/// The three shapes of a group's beta-binomial terms: (a, b, a + b).
 #[inline(always)]
-fn beta_binomial(y: f32, n: f32, a: F, b: F) -> F {
+fn beta_binomial_shapes(a: F, b: F) -> [Shape; 3] {
+    [Shape::new(a), Shape::new(b), Shape::new(a + b)]
+}
+
+/// betabinom::beta_binomial_log_ratio in every lane: counts shared, shapes per lane (from
+/// `beta_binomial_shapes`). The three terms' shift quotients share one log, ln(q_a q_b / q_c),
+/// where the twin takes three (one rounding apart; at small shapes, as in 2-replicate designs,
+/// 2 of the 8 logs and 2 of the divisions of a call). Lanes whose combined quotient leaves
+/// [1/QUOTIENT_MAX, QUOTIENT_MAX] (tiny shapes, huge counts) are recomputed by the scalar twin.
+#[inline(always)]
+fn beta_binomial(y: f32, n: f32, [a, b, c]: &[Shape; 3]) -> F {
     let f = n - y;
-    let c = a + b;
-    let ma = stirling_shift(a);
-    let mb = stirling_shift(b);
-    let mc = stirling_shift(c);
-    let den = c + mc + n;
+    let den = c.xs + n;
     let mut big = sp(0.0);
     if y > 0.0 {
-        big += ln_ratio(a + ma + y, (ma - mc) - b - f, den) * y;
+        big += ln_ratio(a.xs + y, (a.m - c.m) - b.x - f, den) * y;
     }
     if f > 0.0 {
-        big += ln_ratio(b + mb + f, (mb - mc) - a - y, den) * f;
+        big += ln_ratio(b.xs + f, (b.m - c.m) - a.x - y, den) * f;
     }
-    let (rest_a, above_a, below_a) = stirling_rest(a, sp(y));
-    let (rest_b, above_b, below_b) = stirling_rest(b, sp(f));
-    let (rest_c, above_c, below_c) = stirling_rest(c, sp(n));
+    let (rest_a, above_a) = a.rest(sp(y));
+    let (rest_b, above_b) = b.rest(sp(f));
+    let (rest_c, above_c) = c.rest(sp(n));
     let mut out = big + rest_a + rest_b - rest_c;
-    if !(ma + mb + mc).simd_gt(sp(0.0)).any() {
+    if !(a.shifted || b.shifted || c.shifted) {
         return out;
     }
-    let quotient = (above_a * above_b * below_c) / (below_a * below_b * above_c);
+    let quotient = (above_a * above_b * c.below) / (a.below * b.below * above_c);
     out -= ln(quotient);
     let ok = quotient.simd_lt(sp(QUOTIENT_MAX)) & quotient.simd_gt(sp(1.0 / QUOTIENT_MAX));
     if ok.to_bitmask() == (1 << CHAIN_LANES) - 1 {
         return out;
     }
-    let (mut out, ok, a, b) = (out.to_array(), ok.to_bitmask(), a.to_array(), b.to_array());
+    let (mut out, ok) = (out.to_array(), ok.to_bitmask());
+    let (a, b) = (a.x.to_array(), b.x.to_array());
     for l in 0..CHAIN_LANES {
         if ok & (1 << l) == 0 {
             out[l] = beta_binomial_log_ratio(y, n, a[l], b[l]);
@@ -252,7 +288,7 @@ fn stirling_ln_gamma(x: F) -> (F, F) {
     if !m.simd_gt(sp(0.0)).any() {
         return (r, sp(1.0));
     }
-    (r, shift_products(x, sp(0.0), m).0)
+    (r, shift_product(x, sp(0.0), m))
 }
 
 /// betabinom::ln_beta_f32 in every lane: the three shift products share one log, where the
@@ -397,9 +433,10 @@ impl Site<'_> {
     fn group_likelihood(&self, p: &Point, phi: F, g: usize) -> F {
         let a = (exp(p.log_mu[g]) * phi).fast_max(sp(MIN_SHAPE));
         let b = (exp(p.log_1m[g]) * phi).fast_max(sp(MIN_SHAPE));
+        let shapes = beta_binomial_shapes(a, b);
         let mut sum = sp(0.0);
         for s in self.samples.iter().filter(|s| s.group as usize == g) {
-            sum += beta_binomial(s.methylated as f32, s.total as f32, a, b);
+            sum += beta_binomial(s.methylated as f32, s.total as f32, &shapes);
         }
         sum
     }
@@ -604,7 +641,8 @@ mod tests {
             for a in shapes.chunks(2) {
                 for b in shapes.chunks(2) {
                     let (a4, b4) = ([a[0], a[1], a[1], a[0]], [b[0], b[1], b[0], b[1]]);
-                    let got = beta_binomial(y as f32, n as f32, F::new(a4), F::new(b4)).to_array();
+                    let shapes = beta_binomial_shapes(F::new(a4), F::new(b4));
+                    let got = beta_binomial(y as f32, n as f32, &shapes).to_array();
                     for l in 0..CHAIN_LANES {
                         let (a, b) = (f64::from(a4[l]), f64::from(b4[l]));
                         let exact = beta_binomial_log_ratio_f64(y as f64, n as f64, a, b);
