@@ -295,6 +295,11 @@ pub struct BenchArgs {
     /// The groups of --sheet to compare, 'A,B'.
     #[arg(long)]
     pub compare: Option<String>,
+    /// With --sheet: also time DSS's DMLtest (no smoothing, all cores) on the same files in this
+    /// run, and print our CPU path's sites per second over DSS's (needs Rscript and
+    /// Bioconductor's DSS, e.g. Debian's r-bioc-dss; the files in DSS's format).
+    #[arg(long, requires = "sheet")]
+    pub dss: bool,
 }
 
 /// `grouped`: a multi-level model, which needs the kruschke prior's kappa - 2 ~ Gamma(shape, rate).

@@ -21,7 +21,9 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from)
             .and_then(|c| run_sample(&c)),
         Command::Bench(args) => match args.methyl_config() {
-            Ok(Some(methyl)) => betagibbs::methyl::run::run_methyl_bench(&methyl, !args.cpu_only),
+            Ok(Some(methyl)) => {
+                betagibbs::methyl::run::run_methyl_bench(&methyl, !args.cpu_only, args.dss)
+            }
             Ok(None) => args
                 .into_config()
                 .map_err(anyhow::Error::from)

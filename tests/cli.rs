@@ -686,3 +686,66 @@ fn write(dir: &Path, name: &str, contents: &str) -> std::path::PathBuf {
     std::fs::write(&path, contents).unwrap();
     path
 }
+
+/// `bench --sheet --dss` times DSS's DMLtest on the same files beside the CPU path and prints
+/// the ratio; files that DSS cannot read (methylKit's format) exit 2 with its reason, before
+/// the long part.
+#[test]
+fn bench_times_dss_dmltest_beside_the_cpu_path() {
+    if !common::dss_or_skip("bench_times_dss_dmltest_beside_the_cpu_path") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    let result = betagibbs(&[
+        "simulate",
+        "--sites",
+        "1500",
+        "--out",
+        study.to_str().unwrap(),
+    ]);
+    assert!(result.status.success());
+    let bench = |sheet: &Path, compare: &str| {
+        betagibbs(&[
+            "bench",
+            "--sheet",
+            sheet.to_str().unwrap(),
+            "--compare",
+            compare,
+            "--cpu-only",
+            "--dss",
+        ])
+    };
+    let result = bench(&study.join("sheet.tsv"), "A,B");
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(
+        result.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let reference = stdout
+        .lines()
+        .find(|l| l.starts_with("reference: DSS DMLtest"))
+        .unwrap_or_else(|| panic!("no DSS row in {stdout}"));
+    // The columns after the path "reference: DSS DMLtest, no smoothing (N cores)": sites first.
+    let columns = reference.split_once(" cores)").unwrap().1;
+    let sites: u64 = columns.split_whitespace().next().unwrap().parse().unwrap();
+    assert!((1000..=1500).contains(&sites), "{reference}");
+    let ratio = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("cpu path / DSS: "))
+        .and_then(|l| l.split('x').next()?.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no ratio in {stdout}"));
+    assert!(ratio > 0.0, "{stdout}");
+
+    let kit = "chrBase\tchr\tbase\tstrand\tcoverage\tfreqC\tfreqT\nchr1.10\tchr1\t10\tF\t12\t25.00\t75.00\n";
+    let mut sheet = String::from("sample\tfile\tgroup\n");
+    for (name, group) in [("a1", "A"), ("a2", "A"), ("b1", "B"), ("b2", "B")] {
+        write(dir.path(), &format!("{name}.txt"), kit);
+        sheet += &format!("{name}\t{name}.txt\t{group}\n");
+    }
+    let result = bench(&write(dir.path(), "kit.tsv", &sheet), "A,B");
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not DSS's format"), "{stderr}");
+}

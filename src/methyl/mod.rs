@@ -5,6 +5,7 @@ pub mod fit;
 pub mod formats;
 pub mod merge;
 pub mod output;
+pub mod reference;
 pub mod run;
 pub mod sheet;
 pub mod simulate;

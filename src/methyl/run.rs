@@ -447,8 +447,9 @@ fn peak_resident_bytes() -> Option<u64> {
 
 /// `bench --sheet`: `methyl` on the CPU path, then the GPU path when there is one, side by
 /// side in one run, into a temporary directory. Prints sites per second, acceptance, the
-/// sites' median R-hat and bulk ESS, and the GPU's bytes per site.
-pub fn run_methyl_bench(config: &MethylConfig, gpu: bool) -> anyhow::Result<()> {
+/// sites' median R-hat and bulk ESS, and the GPU's bytes per site; with `dss`, DSS's DMLtest
+/// on the same files and the CPU path's ratio to it.
+pub fn run_methyl_bench(config: &MethylConfig, gpu: bool, dss: bool) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("betagibbs-bench-{}", std::process::id()));
     // The CPU path four chains at a time, then by its scalar twin (the shader's operations
     // one chain at a time), then the GPU.
@@ -473,6 +474,17 @@ pub fn run_methyl_bench(config: &MethylConfig, gpu: bool) -> anyhow::Result<()> 
         "{:<52} {:>8} {:>8} {:>10} {:>10} {:>9} {:>9} {:>12}",
         "path", "sites", "wall s", "sites/s", "acceptance", "R-hat p50", "ESS p50", "GPU B/site"
     );
+    // The reference first: a sheet it cannot read fails before the long part.
+    let reference = if dss {
+        let cores = rayon::current_num_threads();
+        let compare = (config.compare.0.as_str(), config.compare.1.as_str());
+        let (sites, seconds) =
+            crate::methyl::reference::time_dss_dmltest(&config.sheet, compare, cores, &dir)?;
+        Some((sites, seconds, cores))
+    } else {
+        None
+    };
+    let mut cpu_rate = None;
     for (device, scalar_twin) in devices {
         let out = dir.join(format!("{device:?}-{scalar_twin}"));
         let mut run = MethylConfig {
@@ -489,12 +501,16 @@ pub fn run_methyl_bench(config: &MethylConfig, gpu: bool) -> anyhow::Result<()> 
             report.device.clone()
         };
         let (r_hat, ess) = median_diagnostics(&out.join("sites.parquet"))?;
+        let rate = report.sites as f64 / report.seconds;
+        if device == DeviceChoice::Cpu && !scalar_twin {
+            cpu_rate = Some(rate);
+        }
         println!(
             "{:<52} {:>8} {:>8.2} {:>10.0} {:>10.3} {:>9.3} {:>9.0} {:>12}",
             path,
             report.sites,
             report.seconds,
-            report.sites as f64 / report.seconds,
+            rate,
             report.acceptance,
             r_hat,
             ess,
@@ -502,6 +518,26 @@ pub fn run_methyl_bench(config: &MethylConfig, gpu: bool) -> anyhow::Result<()> 
                 .bytes_per_site
                 .map_or("-".to_string(), |b| format!("{b:.0}"))
         );
+    }
+    if let Some((sites, seconds, cores)) = reference {
+        let rate = sites as f64 / seconds;
+        println!(
+            "{:<52} {:>8} {:>8.2} {:>10.0} {:>10} {:>9} {:>9} {:>12}",
+            format!("reference: DSS DMLtest, no smoothing ({cores} cores)"),
+            sites,
+            seconds,
+            rate,
+            "-",
+            "-",
+            "-",
+            "-"
+        );
+        if let Some(ours) = cpu_rate {
+            println!(
+                "cpu path / DSS: {:.2}x the sites per second (DSS's time is DMLtest's alone, without reading its files)",
+                ours / rate
+            );
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())

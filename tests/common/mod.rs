@@ -44,3 +44,21 @@ pub fn shared_data(test: &str, name: &str) -> Option<PathBuf> {
         None
     }
 }
+
+/// True where `Rscript` runs with Bioconductor's DSS (the reference of `bench --dss`). Outside
+/// CI, false with a printed skip when it does not; in CI, a panic, because CI installs it.
+pub fn dss_or_skip(test: &str) -> bool {
+    let ok = std::process::Command::new("Rscript")
+        .args(["-e", "suppressPackageStartupMessages(library(DSS))"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok && in_ci() {
+        panic!("{test}: CI=true but Rscript with DSS is missing (apt-get install r-bioc-dss)");
+    }
+    if !ok {
+        eprintln!(
+            "SKIPPED {test}: no Rscript with Bioconductor's DSS (apt-get install r-bioc-dss)"
+        );
+    }
+    ok
+}
