@@ -738,7 +738,10 @@ fn bench_times_dss_dmltest_beside_the_cpu_path() {
         .unwrap_or_else(|| panic!("no ratio in {stdout}"));
     assert!(ratio > 0.0, "{stdout}");
 
-    let kit = "chrBase\tchr\tbase\tstrand\tcoverage\tfreqC\tfreqT\nchr1.10\tchr1\t10\tF\t12\t25.00\t75.00\n";
+    let kit = concat!(
+        "chrBase\tchr\tbase\tstrand\tcoverage\tfreqC\tfreqT\n",
+        "chr1.10\tchr1\t10\tF\t12\t25.00\t75.00\n"
+    );
     let mut sheet = String::from("sample\tfile\tgroup\n");
     for (name, group) in [("a1", "A"), ("a2", "A"), ("b1", "B"), ("b2", "B")] {
         write(dir.path(), &format!("{name}.txt"), kit);

@@ -7,7 +7,8 @@
 //! of site_update.wgsl), with Cephes' `ln`, `exp` and `cos` (as in `lanes`) in place of libm's,
 //! and one log where the twin takes three of the Stirling shifts' quotients (`beta_binomial`,
 //! `ln_beta`): results differ from the twin's in the last bits, as the GPU's do, and the tests
-//! hold the three together. The scalar twin stays the reference and runs where chains don't fill lanes.
+//! hold the three together. The scalar twin stays the reference and runs where chains don't
+//! fill lanes.
 
 use wide::{f32x4, i32x4, u32x4};
 
