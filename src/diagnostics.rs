@@ -982,6 +982,7 @@ mod tests {
     //! ```
     use super::*;
 
+    /// One ranking for both gives exactly what the two functions give apart (ties included).
     #[test]
     fn rhat_and_ess_bulk_together_equal_apart() {
         let chains: Vec<Vec<f64>> = (0..4)

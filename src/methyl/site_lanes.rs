@@ -225,14 +225,14 @@ impl Shape {
     }
 }
 
-/// The three shapes of a group's beta-binomial terms: (a, b, a + b).
+/// The three shapes of a beta-binomial's, or a Beta function's, ln Γ terms: (a, b, a + b).
 #[inline(always)]
-fn beta_binomial_shapes(a: F, b: F) -> [Shape; 3] {
+fn beta_shapes(a: F, b: F) -> [Shape; 3] {
     [Shape::new(a), Shape::new(b), Shape::new(a + b)]
 }
 
 /// betabinom::beta_binomial_log_ratio in every lane: counts shared, shapes per lane (from
-/// `beta_binomial_shapes`). The three terms' shift quotients share one log, ln(q_a q_b / q_c),
+/// `beta_shapes`). The three terms' shift quotients share one log, ln(q_a q_b / q_c),
 /// where the twin takes three (one rounding apart; at small shapes, as in 2-replicate designs,
 /// 2 of the 8 logs and 2 of the divisions of a call). Lanes whose combined quotient leaves
 /// [1/QUOTIENT_MAX, QUOTIENT_MAX] (tiny shapes, huge counts) are recomputed by the scalar twin.
@@ -273,45 +273,38 @@ fn beta_binomial(y: f32, n: f32, [a, b, c]: &[Shape; 3]) -> F {
 /// betabinom::ln_gamma_f32 in every lane (for the tests: the proposal takes `ln_beta`).
 #[cfg(test)]
 fn ln_gamma(x: F) -> F {
-    let (r, product) = stirling_ln_gamma(x);
-    if product.simd_eq(sp(1.0)).all() {
+    let shape = Shape::new(x);
+    let r = stirling_ln_gamma(&shape);
+    if !shape.shifted {
         return r; // no lane shifted: its product is 1, as the twin skips it
     }
-    r - ln(product)
+    r - ln(shape.below)
 }
 
-/// ln Γ(x) at the shifted x by Stirling, and the shift product (1 in lanes that don't shift).
+/// ln Γ(x) by Stirling at the shifted x, without the shift product's log.
 #[inline(always)]
-fn stirling_ln_gamma(x: F) -> (F, F) {
-    let m = stirling_shift(x);
-    let xs = x + m;
-    let r = (xs - 0.5) * ln(xs) - xs + HALF_LN_TWO_PI + stirling_tail(xs);
-    if !m.simd_gt(sp(0.0)).any() {
-        return (r, sp(1.0));
-    }
-    (r, shift_product(x, sp(0.0), m))
+fn stirling_ln_gamma(x: &Shape) -> F {
+    (x.xs - 0.5) * ln(x.xs) - x.xs + HALF_LN_TWO_PI + x.tail
 }
 
 /// betabinom::ln_beta_f32 in every lane: the three shift products share one log, where the
 /// twin takes three; lanes whose quotient leaves [1/QUOTIENT_MAX, QUOTIENT_MAX] take three.
 #[inline(always)]
 fn ln_beta(a: F, b: F) -> F {
-    let c = a + b;
-    let ((ra, pa), (rb, pb), (rc, pc)) = (
-        stirling_ln_gamma(a),
-        stirling_ln_gamma(b),
-        stirling_ln_gamma(c),
-    );
-    let r = ra + rb - rc;
-    if (pa.simd_eq(sp(1.0)) & pb.simd_eq(sp(1.0)) & pc.simd_eq(sp(1.0))).all() {
+    let [a, b, c] = beta_shapes(a, b);
+    let r = stirling_ln_gamma(&a) + stirling_ln_gamma(&b) - stirling_ln_gamma(&c);
+    if !(a.shifted || b.shifted || c.shifted) {
         return r;
     }
-    let quotient = pa * pb / pc;
+    let quotient = a.below * b.below / c.below;
     let ok = quotient.simd_lt(sp(QUOTIENT_MAX)) & quotient.simd_gt(sp(1.0 / QUOTIENT_MAX));
     if ok.all() {
         return r - ln(quotient);
     }
-    ok.select(r - ln(quotient), r - (ln(pa) + ln(pb) - ln(pc)))
+    ok.select(
+        r - ln(quotient),
+        r - (ln(a.below) + ln(b.below) - ln(c.below)),
+    )
 }
 
 /// site::log_mu_pair in every lane.
@@ -434,7 +427,7 @@ impl Site<'_> {
     fn group_likelihood(&self, p: &Point, phi: F, g: usize) -> F {
         let a = (exp(p.log_mu[g]) * phi).fast_max(sp(MIN_SHAPE));
         let b = (exp(p.log_1m[g]) * phi).fast_max(sp(MIN_SHAPE));
-        let shapes = beta_binomial_shapes(a, b);
+        let shapes = beta_shapes(a, b);
         let mut sum = sp(0.0);
         for s in self.samples.iter().filter(|s| s.group as usize == g) {
             sum += beta_binomial(s.methylated as f32, s.total as f32, &shapes);
@@ -642,7 +635,7 @@ mod tests {
             for a in shapes.chunks(2) {
                 for b in shapes.chunks(2) {
                     let (a4, b4) = ([a[0], a[1], a[1], a[0]], [b[0], b[1], b[0], b[1]]);
-                    let shapes = beta_binomial_shapes(F::new(a4), F::new(b4));
+                    let shapes = beta_shapes(F::new(a4), F::new(b4));
                     let got = beta_binomial(y as f32, n as f32, &shapes).to_array();
                     for l in 0..CHAIN_LANES {
                         let (a, b) = (f64::from(a4[l]), f64::from(b4[l]));
