@@ -1,13 +1,23 @@
 // The per-site update of the methylation model, for every (site, chain) at once:
 //   m_j ~ BetaBinomial(n_j, mu_g phi, (1 - mu_g) phi) for sample j of group g,
-//   mu_g ~ Beta(a, b), log phi ~ Normal(m0, s0^2), hyperparameters (a, b, m0, s0) per chain.
+//   a level mu_0 ~ Beta(a, b), and a two-groups prior on the differences: with probability
+//   1 - w the site's groups share the level ("same"); with probability w ("differ") each
+//   other group has logit mu_g = logit mu_0 + beta_g, beta_g ~ Normal(0, tau^2);
+//   log phi = m0 + s0 t, t ~ Student-t(LOG_PHI_DOF), heavier-tailed than a Normal so that a
+//   site far more variable than most is explained by its phi, not by a difference.
+//   Hyperparameters (a, b, m0, s0, w, tau) per chain, learned in stage 1 (docs/model.md).
 // The thetas are integrated out. Each sweep is 1 + G Metropolis–Hastings moves:
-// 1. an independence proposal of (log phi, mu_1..G): log phi from its genome-wide prior,
-//    then each mu_g from Beta(a + Σ m_j c_j, b + Σ (n_j - m_j) c_j), c_j = (phi + 1) / (phi + n_j):
-//    the binomial posterior with each sample's reads discounted by the beta-binomial design
-//    effect at that phi. It makes large, fresh moves where it fits (most sites);
-// 2. a random walk on each logit mu_g (RW_LOGIT_MU): it keeps a chain moving at sites where
-//    the independence proposal fits badly. (A random walk on log phi added no ESS: gone.)
+// 1. an independence proposal of (same or differ, log phi, the mus), a reversible jump
+//    between the two priors: "differ" with probability PROPOSE_DIFFER; log phi from its
+//    genome-wide prior; then each mu_g (or the shared mu) from Beta(a + Σ m_j c_j,
+//    b + Σ (n_j - m_j) c_j), c_j = (phi + 1) / (phi + n_j), over the group's (or all)
+//    samples: the binomial posterior with each sample's reads discounted by the
+//    beta-binomial design effect at that phi. Recorded sweeps also add this step's
+//    waste-recycled P(delta > d), P(delta < -d) and P(differ) to the state: the acceptance
+//    probability weighs the proposal and the current point, a smooth (Rao–Blackwellised)
+//    estimate where counting draws would tie at multiples of 1/draws;
+// 2. a random walk on each logit mu_g (RW_LOGIT_MU), or once on the shared mu: it keeps a
+//    chain moving at sites where the independence proposal fits badly.
 // One invocation runs all the dispatch's sweeps of one (site, chain).
 // CPU twin: src/methyl/site.rs. Shared structs: shaders/shared/site_layout.wgsl.
 
@@ -18,29 +28,42 @@
 
 // Most groups a design may have (keep in sync with MAX_GROUPS in src/methyl/site.rs).
 const MAX_GROUPS: u32 = 8u;
-// Floats of state per (site, chain): logit mu per group, log phi, then each group's
-// beta-binomial log likelihood at that point (a dispatch that goes on from the state needs
-// not evaluate it again; stage 1 runs one sweep per dispatch). Keep in sync with site.rs.
-const STATE_STRIDE: u32 = 17u;
+// Floats of state per (site, chain), keep in sync with site.rs: logit mu per group, log phi,
+// each group's beta-binomial log likelihood at that point (a dispatch that goes on from the
+// state needs not evaluate it again; stage 1 runs one sweep per dispatch), differ (0 or 1),
+// the dispatch's accepted independence steps, and the recycled sums of P(delta > d),
+// P(delta < -d) and P(differ) over the recorded sweeps so far.
+const STATE_STRIDE: u32 = 22u;
+const STATE_LOG_PHI: u32 = 8u;
 const STATE_LIKELIHOOD: u32 = 9u;
+const STATE_DIFFER: u32 = 17u;
+const STATE_ACCEPTED: u32 = 18u;
+const STATE_RECYCLED: u32 = 19u;
 // Stream tag of the proposals' normals and the acceptance uniforms (rng::Stream::Site).
 const STREAM_SITE: u32 = 6u;
+// Counter index of the independence step's second block (chi-square and model choice): past
+// the random walks' 1 + g.
+const MODEL_BLOCK: u32 = 9u;
 // Smallest shape of a beta-binomial term, 2^-126: mu phi underflows (or flushes) to 0, where the
 // Stirling shifts would divide 0 by 0 (keep in sync with MIN_SHAPE in src/methyl/site.rs).
 const MIN_SHAPE: f32 = 1.17549435e-38;
 // Random-walk step sd of each logit mu (keep in sync with src/methyl/site.rs).
 const RW_LOGIT_MU: f32 = 0.5;
+// Degrees of freedom of log phi's Student-t prior; 4 makes its chi-square two exponentials.
+const LOG_PHI_DOF: f32 = 4.0;
+// Probability that the independence step proposes "differ" (keep in sync with site.rs).
+const PROPOSE_DIFFER: f32 = 0.5;
 
 @group(0) @binding(0) var<uniform> params: SiteParams;
 @group(0) @binding(1) var<storage, read> samples: array<SiteSample>;
 // Samples of site s: site_offsets[s] .. site_offsets[s + 1].
 @group(0) @binding(2) var<storage, read> site_offsets: array<u32>;
-// (a, b, m0, s0) per chain.
-@group(0) @binding(3) var<storage, read> hyper: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> hyper: array<SiteHyper>;
 @group(0) @binding(4) var<storage, read_write> state: array<f32>;
 // mu per (site, chain, draw of the whole run, group).
 @group(0) @binding(5) var<storage, read_write> draws: array<f32>;
-// (Σ_g log mu_g, Σ_g log(1 - mu_g), log phi, accepted steps) per (site, chain).
+// (log mu_0, log(1 - mu_0), log phi, differ) per (site, chain): stage 1's statistics, with
+// the logits in the state.
 @group(0) @binding(6) var<storage, read_write> stats: array<vec4<f32>>;
 
 override WORKGROUP_SIZE: u32 = 64u;
@@ -49,21 +72,44 @@ struct Point {
     log_mu: array<f32, 8>,
     log_1m: array<f32, 8>,
     z: f32,
+    differ: bool,
 }
 
-// Proposal shapes of every group at log phi = z.
-fn proposal_shapes(first: u32, last: u32, z: f32, h: vec4<f32>) -> array<vec2<f32>, 8> {
-    var shapes: array<vec2<f32>, 8>;
+// The independence proposal's Beta shapes at one log phi: each group's, and the pooled
+// ones of a shared mu, with their ln B.
+struct Proposal {
+    shapes: array<vec2<f32>, 8>,
+    ln_beta: array<f32, 8>,
+    same: vec2<f32>,
+    ln_beta_same: f32,
+}
+
+fn proposal(first: u32, last: u32, z: f32, h: SiteHyper) -> Proposal {
+    var q: Proposal;
     for (var g = 0u; g < params.n_groups; g++) {
-        shapes[g] = vec2<f32>(h.x, h.y);
+        q.shapes[g] = vec2<f32>(h.a, h.b);
     }
+    q.same = vec2<f32>(h.a, h.b);
     let phi = exp(z);
     for (var j = first; j < last; j++) {
         let s = samples[j];
         let c = (phi + 1.0) / (phi + f32(s.total));
-        shapes[s.group] += c * vec2<f32>(f32(s.methylated), f32(s.total - s.methylated));
+        let counts = c * vec2<f32>(f32(s.methylated), f32(s.total - s.methylated));
+        q.shapes[s.group] += counts;
+        q.same += counts;
     }
-    return shapes;
+    for (var g = 0u; g < params.n_groups; g++) {
+        q.ln_beta[g] = ln_beta(q.shapes[g].x, q.shapes[g].y);
+    }
+    q.ln_beta_same = ln_beta(q.same.x, q.same.y);
+    return q;
+}
+
+// log of the Student-t prior density of log phi, up to a constant: the independence
+// proposal draws from it, so it cancels there.
+fn log_phi_prior(z: f32, h: SiteHyper) -> f32 {
+    let u = (z - h.m0) / h.s0;
+    return -0.5 * (LOG_PHI_DOF + 1.0) * log(1.0 + u * u / LOG_PHI_DOF);
 }
 
 // log of the posterior density at p, up to a constant, in (log phi, mu) coordinates, and each
@@ -74,7 +120,8 @@ struct Target {
     likelihood: array<f32, 8>,
 }
 
-fn log_target(first: u32, last: u32, p: Point, h: vec4<f32>) -> Target {
+// Every group's beta-binomial log likelihood at p.
+fn likelihoods(first: u32, last: u32, p: Point) -> array<f32, 8> {
     let phi = exp(p.z);
     var likelihood: array<f32, 8>;
     var shapes: array<vec2<f32>, 8>;
@@ -90,24 +137,39 @@ fn log_target(first: u32, last: u32, p: Point, h: vec4<f32>) -> Target {
             shapes[s.group].y,
         );
     }
-    return with_priors(p, likelihood, h);
+    return likelihood;
+}
+
+fn log_target(first: u32, last: u32, p: Point, h: SiteHyper) -> Target {
+    return with_priors(p, likelihoods(first, last, p), h);
 }
 
 // The target at p from its groups' log likelihoods: the priors added.
-fn with_priors(p: Point, likelihood: array<f32, 8>, h: vec4<f32>) -> Target {
-    let u = (p.z - h.z) / h.w;
+fn with_priors(p: Point, likelihood: array<f32, 8>, h: SiteHyper) -> Target {
     var t: Target;
-    t.total = -0.5 * u * u;
+    t.total = log_phi_prior(p.z, h) + mu_prior(p, h);
     for (var g = 0u; g < params.n_groups; g++) {
-        t.total += group_prior(p, h, g) + likelihood[g];
+        t.total += likelihood[g];
     }
     t.likelihood = likelihood;
     return t;
 }
 
-// log of mu_g's Beta(a, b) prior density at p, up to a constant.
-fn group_prior(p: Point, h: vec4<f32>, g: u32) -> f32 {
-    return (h.x - 1.0) * p.log_mu[g] + (h.y - 1.0) * p.log_1m[g];
+// log of the mus' prior density at p in mu coordinates, normalised (the jump between one mu
+// and several compares densities on different spaces): the level's Beta and, where the
+// groups differ, each other group's logit-normal slab with its Jacobian 1 / (mu (1 - mu)).
+fn mu_prior(p: Point, h: SiteHyper) -> f32 {
+    var lp = (h.a - 1.0) * p.log_mu[0] + (h.b - 1.0) * p.log_1m[0] - h.ln_beta;
+    if (!p.differ) {
+        return lp + h.log_same;
+    }
+    lp += h.log_differ;
+    let level = p.log_mu[0] - p.log_1m[0];
+    for (var g = 1u; g < params.n_groups; g++) {
+        let beta = p.log_mu[g] - p.log_1m[g] - level;
+        lp += h.ln_slab - h.slab_half_precision * beta * beta - p.log_mu[g] - p.log_1m[g];
+    }
+    return lp;
 }
 
 // Group g's beta-binomial log likelihood at p.
@@ -125,30 +187,17 @@ fn group_likelihood(first: u32, last: u32, p: Point, g: u32) -> f32 {
     return sum;
 }
 
-// The independence proposal at one log phi: each group's Beta shapes and their ln B, kept
-// with the chain's point so that only a new log phi costs them again.
-struct Proposal {
-    shapes: array<vec2<f32>, 8>,
-    ln_beta: array<f32, 8>,
-}
-
-fn proposal(first: u32, last: u32, z: f32, h: vec4<f32>) -> Proposal {
-    var q: Proposal;
-    q.shapes = proposal_shapes(first, last, z, h);
-    for (var g = 0u; g < params.n_groups; g++) {
-        q.ln_beta[g] = ln_beta(q.shapes[g].x, q.shapes[g].y);
-    }
-    return q;
-}
-
 // log density of the independence proposal at p, whose log phi `q` was built at, up to the
-// same constant at every p.
-fn log_proposal(p: Point, q: Proposal, h: vec4<f32>) -> f32 {
-    let u = (p.z - h.z) / h.w;
-    var lq = -0.5 * u * u;
-    for (var g = 0u; g < params.n_groups; g++) {
-        let s = q.shapes[g];
-        lq += (s.x - 1.0) * p.log_mu[g] + (s.y - 1.0) * p.log_1m[g] - q.ln_beta[g];
+// same constant at every p (the model choice's constant probability is left out).
+fn log_proposal(p: Point, q: Proposal, h: SiteHyper) -> f32 {
+    var lq = log_phi_prior(p.z, h);
+    if (p.differ) {
+        for (var g = 0u; g < params.n_groups; g++) {
+            let s = q.shapes[g];
+            lq += (s.x - 1.0) * p.log_mu[g] + (s.y - 1.0) * p.log_1m[g] - q.ln_beta[g];
+        }
+    } else {
+        lq += (q.same.x - 1.0) * p.log_mu[0] + (q.same.y - 1.0) * p.log_1m[0] - q.ln_beta_same;
     }
     return lq;
 }
@@ -157,6 +206,15 @@ fn log_proposal(p: Point, q: Proposal, h: vec4<f32>) -> f32 {
 fn log_mu_pair(u: f32) -> vec2<f32> {
     let log_term = log(1.0 + exp(-abs(u)));
     return vec2<f32>(-(max(-u, 0.0) + log_term), -(max(u, 0.0) + log_term));
+}
+
+// What the recycled sums estimate at p: (delta > d, delta < -d, differ) as 0 or 1.
+fn indicators(p: Point) -> vec3<f32> {
+    if (!p.differ) {
+        return vec3<f32>(0.0);
+    }
+    let delta = exp(p.log_mu[params.compare_second]) - exp(p.log_mu[params.compare_first]);
+    return vec3<f32>(select(0.0, 1.0, delta > params.threshold), select(0.0, 1.0, delta < -params.threshold), 1.0);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
@@ -176,6 +234,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
     var here: Point;
     var lp_here: Target;
+    var recycled = vec3<f32>(0.0);
     let fresh = params.init != 0u;
     if (!fresh) {
         var likelihood: array<f32, 8>;
@@ -185,7 +244,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             here.log_1m[g] = pair.y;
             likelihood[g] = state[base + STATE_LIKELIHOOD + g];
         }
-        here.z = state[base + MAX_GROUPS];
+        here.z = state[base + STATE_LOG_PHI];
+        here.differ = state[base + STATE_DIFFER] != 0.0;
+        recycled = vec3<f32>(
+            state[base + STATE_RECYCLED],
+            state[base + STATE_RECYCLED + 1u],
+            state[base + STATE_RECYCLED + 2u],
+        );
         lp_here = with_priors(here, likelihood, h);
     }
     // The proposal at here's log phi (only an accepted independence step moves log phi).
@@ -197,11 +262,23 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         let first_sweep_fresh = fresh && k == 0u;
         // 1. Independence proposal.
         let words = philox4x32_10(vec4<u32>(0u, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
+        let extra = philox4x32_10(vec4<u32>(MODEL_BLOCK, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
         var there: Point;
-        there.z = h.z + h.w * standard_normal(words.x, words.y);
+        // Student-t(4): a normal over the root of a chi-square(4) / 4, that chi-square being
+        // -2 log(u1 u2).
+        let chi_square = -2.0 * (log(uniform_from_word(extra.x)) + log(uniform_from_word(extra.y)));
+        there.z = h.m0 + h.s0 * standard_normal(words.x, words.y) * sqrt(LOG_PHI_DOF / chi_square);
+        there.differ = uniform_from_word(extra.z) < PROPOSE_DIFFER;
         let q_there = proposal(first, last, there.z, h);
+        // The shared mu is drawn as group 0's (the same random numbers, pooled shapes).
+        var logs: vec2<f32>;
+        if (!there.differ) {
+            logs = log_beta_variate(q_there.same.x, q_there.same.y, key, 0u, global_site, sweep);
+        }
         for (var g = 0u; g < params.n_groups; g++) {
-            let logs = log_beta_variate(q_there.shapes[g].x, q_there.shapes[g].y, key, g, global_site, sweep);
+            if (there.differ) {
+                logs = log_beta_variate(q_there.shapes[g].x, q_there.shapes[g].y, key, g, global_site, sweep);
+            }
             there.log_mu[g] = logs.x;
             there.log_1m[g] = logs.y;
         }
@@ -211,28 +288,53 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             log_ratio = (lp_there.total - log_proposal(there, q_there, h))
                 - (lp_here.total - log_proposal(here, q_here, h));
         }
+        if (k >= params.warmup) {
+            let alpha = exp(min(log_ratio, 0.0));
+            recycled += alpha * indicators(there) + (1.0 - alpha) * indicators(here);
+        }
         if (log(uniform_from_word(words.z)) < log_ratio) {
             here = there;
             lp_here = lp_there;
             q_here = q_there;
             accepted += 1.0;
         }
-        // 2. Random walk on each logit mu; its target gains the Jacobian mu (1 - mu).
+        // 2. Random walk on each logit mu_g, or on the shared mu (as group 0's step); its
+        // target gains the Jacobian mu (1 - mu).
         let rw_groups = select(0u, params.n_groups, params.random_walk != 0u);
         for (var g = 0u; g < rw_groups; g++) {
+            if (!here.differ && g > 0u) {
+                break;
+            }
             let wg = philox4x32_10(vec4<u32>(1u + g, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
             let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg.x, wg.y);
             var step = here;
             let pair = log_mu_pair(u1);
-            step.log_mu[g] = pair.x;
-            step.log_1m[g] = pair.y;
-            let likelihood = group_likelihood(first, last, step, g);
-            let before = group_prior(here, h, g) + lp_here.likelihood[g];
-            let after = group_prior(step, h, g) + likelihood;
+            var likelihood = lp_here.likelihood;
+            var before = 0.0;
+            var after = 0.0;
+            if (here.differ) {
+                step.log_mu[g] = pair.x;
+                step.log_1m[g] = pair.y;
+                likelihood[g] = group_likelihood(first, last, step, g);
+                before = lp_here.likelihood[g];
+                after = likelihood[g];
+            } else {
+                for (var j = 0u; j < params.n_groups; j++) {
+                    step.log_mu[j] = pair.x;
+                    step.log_1m[j] = pair.y;
+                }
+                likelihood = likelihoods(first, last, step);
+                for (var j = 0u; j < params.n_groups; j++) {
+                    before += lp_here.likelihood[j];
+                    after += likelihood[j];
+                }
+            }
+            before += mu_prior(here, h);
+            after += mu_prior(step, h);
             let jacobian = step.log_mu[g] + step.log_1m[g] - here.log_mu[g] - here.log_1m[g];
             if (log(uniform_from_word(wg.z)) < after - before + jacobian) {
                 lp_here.total += after - before;
-                lp_here.likelihood[g] = likelihood;
+                lp_here.likelihood = likelihood;
                 here = step;
             }
         }
@@ -244,14 +346,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             }
         }
     }
-    var sum_log = 0.0;
-    var sum_log1m = 0.0;
     for (var g = 0u; g < params.n_groups; g++) {
         state[base + g] = here.log_mu[g] - here.log_1m[g];
         state[base + STATE_LIKELIHOOD + g] = lp_here.likelihood[g];
-        sum_log += here.log_mu[g];
-        sum_log1m += here.log_1m[g];
     }
-    state[base + MAX_GROUPS] = here.z;
-    stats[invocation] = vec4<f32>(sum_log, sum_log1m, here.z, accepted);
+    state[base + STATE_LOG_PHI] = here.z;
+    state[base + STATE_DIFFER] = select(0.0, 1.0, here.differ);
+    state[base + STATE_ACCEPTED] = accepted;
+    state[base + STATE_RECYCLED] = recycled.x;
+    state[base + STATE_RECYCLED + 1u] = recycled.y;
+    state[base + STATE_RECYCLED + 2u] = recycled.z;
+    stats[invocation] = vec4<f32>(here.log_mu[0], here.log_1m[0], here.z, select(0.0, 1.0, here.differ));
 }

@@ -134,7 +134,7 @@ def test_methyl_outputs_read_in_every_tool(methyl_out):
     assert sites.schema.field("chr").type in (pa.string(), pa.large_string())
     assert sites.schema.field("pos").type == pa.int64()
     meta = {k.decode(): v.decode() for k, v in pq.ParquetFile(methyl_out / "sites.parquet").metadata.metadata.items()}
-    assert meta["betagibbs.schema"] == "methylation-sites/1"
+    assert meta["betagibbs.schema"] == "methylation-sites/2"
     assert meta["betagibbs.delta"] == "mu_B - mu_A"
     df = sites.to_pandas()
     assert ((df.delta_q2_5 <= df.delta_mean) & (df.delta_mean <= df.delta_q97_5)).all()

@@ -20,6 +20,33 @@ struct SiteParams {
     // Nonzero: step 2, the random walk on each logit mu, follows the independence step
     // (stage 2); stage 1 skips it (see fit.rs).
     random_walk: u32,
+    // The groups of delta = mu[compare_second] - mu[compare_first], and the d of the recycled
+    // P(delta > d) and P(delta < -d) sums in the state.
+    compare_first: u32,
+    compare_second: u32,
+    threshold: f32,
+    _pad: u32,
+}
+
+// One chain's genome-wide prior of a site (docs/model.md): group 0's mu (the level) ~
+// Beta(a, b), with its normalising ln B(a, b); log phi = m0 + s0 t with t Student's t on
+// LOG_PHI_DOF degrees of freedom; with prior probability e^log_same the groups share the
+// level, with e^log_differ each other group g has logit mu_g = logit mu_0 + beta_g,
+// beta_g ~ Normal(0, tau^2) (the slab: slab_half_precision = 1 / (2 tau^2), and
+// ln_slab = -ln(tau sqrt(2 pi)), its normalising constant).
+struct SiteHyper {
+    a: f32,
+    b: f32,
+    m0: f32,
+    s0: f32,
+    log_same: f32,
+    log_differ: f32,
+    ln_beta: f32,
+    slab_half_precision: f32,
+    ln_slab: f32,
+    _pad0: f32,
+    _pad1: f32,
+    _pad2: f32,
 }
 
 struct SiteSample {

@@ -16,11 +16,11 @@ use rayon::prelude::*;
 
 use crate::diagnostics::{quantile_sorted, rhat, rhat_ess_bulk_and_sorted};
 use crate::gpu::{Gpu, GpuError};
-use crate::host_variates::{gamma, normal};
+use crate::host_variates::{beta, gamma, normal};
 use crate::methyl::merge::{Site, SiteMerger};
 use crate::methyl::site::{
-    site_update, site_update_twin, SiteBatch, SiteOutputs, SiteParams, SiteSample, SiteStageGpu,
-    STATE_STRIDE,
+    site_update, site_update_twin, SiteBatch, SiteHyper, SiteOutputs, SiteParams, SiteSample,
+    SiteStageGpu, LOG_PHI_DOF, STATE_ACCEPTED, STATE_RECYCLED, STATE_STRIDE,
 };
 use crate::prior::HyperPrior;
 use crate::rng::{Stream, UniformStream};
@@ -34,12 +34,21 @@ pub const MU_HYPERPRIOR: HyperPrior = HyperPrior::MeanConcentration {
     shape: 1.0,
     rate: 0.01,
 };
-/// Inverse-Gamma(shape, scale) prior of s0^2, the variance of log phi across sites; m0 is flat.
+/// Inverse-Gamma(shape, scale) prior of s0^2, the squared scale of log phi's Student-t across
+/// sites; m0 is flat.
 const LOG_PHI_VARIANCE_PRIOR: (f64, f64) = (1.0, 0.1);
+/// Beta prior of w, the share of sites whose groups differ: uniform, as thousands of sites
+/// outweigh it.
+const DIFFER_PRIOR: (f64, f64) = (1.0, 1.0);
+/// Inverse-Gamma(shape, scale) prior of tau^2, the slab's variance of a difference in logit:
+/// its mode tau = 0.4 keeps the slab from collapsing onto "same" when few sites differ, and
+/// its mean 0.5 is vague against hundreds of differing sites.
+const SLAB_VARIANCE_PRIOR: (f64, f64) = (2.0, 1.0);
 /// Overdispersed starting hyperparameters, chain c of C at t = (c + 1/2) / C: mu's Beta with
-/// mean 1/2 and concentration 0.5 to 10, m0 from 0 to 5 (phi 1 to 150) and s0 from 0.5 to 4:
-/// chains that start apart and still agree have forgotten where they started (Gelman–Rubin).
-fn initial_hyper(chain: usize, n_chains: usize) -> [f64; 4] {
+/// mean 1/2 and concentration 0.5 to 10, m0 from 0 to 5 (phi 1 to 150), s0 from 0.5 to 4,
+/// w from 0.5 down to 0.02 and tau from 2 down to 0.25: chains that start apart and still
+/// agree have forgotten where they started (Gelman–Rubin).
+fn initial_hyper(chain: usize, n_chains: usize) -> [f64; 6] {
     let t = (chain as f64 + 0.5) / n_chains as f64;
     let concentration = 0.5 * 20f64.powf(t);
     [
@@ -47,7 +56,21 @@ fn initial_hyper(chain: usize, n_chains: usize) -> [f64; 4] {
         0.5 * concentration,
         5.0 * t,
         0.5 * 8f64.powf(1.0 - t),
+        0.5 * 25f64.powf(-t),
+        2.0 * 8f64.powf(-t),
     ]
+}
+
+/// Names of the hyperparameters in `Hyper::mean` and `Hyper::sd`, for reports.
+pub const HYPER_NAMES: [&str; 6] = ["a", "b", "m0", "s0", "w", "tau"];
+
+/// w is kept this far from 0 and 1, so that ln w and ln(1 - w) stay finite in f32.
+const W_BOUND: f64 = 1e-9;
+
+/// Hyperparameters (a, b, m0, s0, w, tau) as the shader takes them.
+fn site_hyper(h: &[f64; 6]) -> SiteHyper {
+    let w = h[4].clamp(W_BOUND, 1.0 - W_BOUND);
+    SiteHyper::new([h[0], h[1], h[2], h[3]].map(|x| x as f32), w, h[5])
 }
 /// Sweeps per site-update dispatch: long single dispatches are cut off (lavapipe stopped
 /// returning correct draws past ~300 sweeps of 12,000 chains; GPU drivers have watchdogs),
@@ -80,15 +103,15 @@ pub enum SiteDevice<'g> {
     Gpu(&'g Gpu),
 }
 
-/// Stage 1's result: one hyperparameter draw (a, b, m0, s0) per chain, and their posterior
+/// Stage 1's result: one hyperparameter draw (a, b, m0, s0, w) per chain, and their posterior
 /// means and sds over the kept sweeps, for the record.
 #[derive(Debug, Clone)]
 pub struct Hyper {
-    pub per_chain: Vec<[f32; 4]>,
-    pub mean: [f64; 4],
-    pub sd: [f64; 4],
+    pub per_chain: Vec<SiteHyper>,
+    pub mean: [f64; 6],
+    pub sd: [f64; 6],
     pub sites: usize,
-    /// The largest R-hat of the four across the chains' kept sweeps.
+    /// The largest R-hat of the five across the chains' kept sweeps.
     pub max_r_hat: f64,
     /// How far apart the chains' priors are: the largest difference between two chains'
     /// kept-sweep means of the prior's centre or spread (mean and sd of mu's Beta; m0 and s0
@@ -97,8 +120,8 @@ pub struct Hyper {
 }
 
 /// The prior-scale difference between two chains' mean hyperparameters (see `Hyper::prior_spread`).
-fn prior_difference(x: [f64; 4], y: [f64; 4]) -> f64 {
-    let beta_moments = |h: [f64; 4]| {
+fn prior_difference(x: [f64; 6], y: [f64; 6]) -> f64 {
+    let beta_moments = |h: [f64; 6]| {
         let (a, b) = (h[0], h[1]);
         let mean = a / (a + b);
         (mean, (mean * (1.0 - mean) / (a + b + 1.0)).sqrt())
@@ -106,6 +129,7 @@ fn prior_difference(x: [f64; 4], y: [f64; 4]) -> f64 {
     let ((mx, sx), (my, sy)) = (beta_moments(x), beta_moments(y));
     let sd_mu = 0.5 * (sx + sy);
     let sd_z = 0.5 * (x[3] + y[3]);
+    // w has no sd on a site's scale to measure in: its chains' agreement shows in max_r_hat.
     [
         (mx - my).abs() / sd_mu,
         (sx - sy).abs() / sd_mu,
@@ -187,7 +211,7 @@ impl<'g> SiteRunner<'g> {
         &self,
         params: &SiteParams,
         batch: &SiteBatch,
-        hyper: &[[f32; 4]],
+        hyper: &[SiteHyper],
         out: &mut SiteOutputs,
     ) -> Result<(), GpuError> {
         match &self.gpu {
@@ -208,10 +232,19 @@ impl<'g> SiteRunner<'g> {
     }
 }
 
-/// Draw one chain's hyperparameters given its sites' sufficient statistics:
-/// `[count of mus, Σ log mu, Σ log(1 - mu), sites, Σ log phi, Σ (log phi)^2]`.
-fn update_hyper(h: &mut [f64; 4], ab_z: &mut [f64; 2], stats: [f64; 6], rng: &mut UniformStream) {
-    let [n_mu, sum_log, sum_log1m, n_sites, sum_z, sum_z2] = stats;
+/// One chain's stage-1 sites: `[count, Σ log mu_0, Σ log(1 - mu_0)]` of their levels, each
+/// site's log phi, how many sites' groups differ, and those sites' differences in logit:
+/// their count and sum of squares.
+struct SiteStats {
+    mu: [f64; 3],
+    log_phi: Vec<f64>,
+    n_differ: f64,
+    slab: [f64; 2],
+}
+
+/// Draw one chain's hyperparameters (a, b, m0, s0, w, tau) given its sites.
+fn update_hyper(h: &mut [f64; 6], ab_z: &mut [f64; 2], stats: &SiteStats, rng: &mut UniformStream) {
+    let [n_mu, sum_log, sum_log1m] = stats.mu;
     let log_f = |z: [f64; 2]| MU_HYPERPRIOR.log_conditional(z, n_mu, sum_log, sum_log1m);
     let mut here = log_f(*ab_z);
     for k in 0..2 {
@@ -226,13 +259,44 @@ fn update_hyper(h: &mut [f64; 4], ab_z: &mut [f64; 2], stats: [f64; 6], rng: &mu
         here = f1;
     }
     let (a, b) = MU_HYPERPRIOR.alpha_beta(*ab_z);
-    // Normal-Inverse-Gamma: s0^2 | z ~ InvGamma, then m0 | s0^2, z ~ Normal (m0 flat).
-    let mean = sum_z / n_sites;
-    let ss = (sum_z2 - n_sites * mean * mean).max(0.0);
+    // log phi_i = m0 + s0 t_i with t_i Student-t(nu): as a scale mixture, t_i | lambda_i ~
+    // Normal(0, 1 / lambda_i) with lambda_i ~ Gamma(nu / 2, rate nu / 2). Draw each lambda_i
+    // given its site, then the weighted Normal-Inverse-Gamma: s0^2 | lambda, z ~ InvGamma,
+    // m0 | s0^2 ~ Normal (m0 flat).
+    let nu = f64::from(LOG_PHI_DOF);
+    let (m0, s0) = (h[2], h[3]);
+    let lambda: Vec<f64> = stats
+        .log_phi
+        .iter()
+        .map(|&z| {
+            let u = (z - m0) / s0;
+            gamma(0.5 * (nu + 1.0), rng) / (0.5 * (nu + u * u))
+        })
+        .collect();
+    let weight: f64 = lambda.iter().sum();
+    let mean = lambda
+        .iter()
+        .zip(&stats.log_phi)
+        .map(|(l, z)| l * z)
+        .sum::<f64>()
+        / weight;
+    let ss: f64 = lambda
+        .iter()
+        .zip(&stats.log_phi)
+        .map(|(l, z)| l * (z - mean).powi(2))
+        .sum();
+    let n_sites = stats.log_phi.len() as f64;
     let (shape, scale) = LOG_PHI_VARIANCE_PRIOR;
     let variance = (scale + 0.5 * ss) / gamma(shape + 0.5 * (n_sites - 1.0), rng);
-    let m0 = mean + (variance / n_sites).sqrt() * normal(rng);
-    *h = [a, b, m0, variance.sqrt()];
+    let m0 = mean + (variance / weight).sqrt() * normal(rng);
+    // w | the sites' indicators ~ Beta.
+    let (wa, wb) = DIFFER_PRIOR;
+    let w = beta(wa + stats.n_differ, wb + n_sites - stats.n_differ, rng);
+    // tau^2 | the differences ~ InvGamma.
+    let (shape, scale) = SLAB_VARIANCE_PRIOR;
+    let [n_beta, ss_beta] = stats.slab;
+    let tau2 = (scale + 0.5 * ss_beta) / gamma(shape + 0.5 * n_beta, rng);
+    *h = [a, b, m0, variance.sqrt(), w, tau2.sqrt()];
 }
 
 /// Stage 1: the joint sampler on `batch` (a uniform sample of sites), hyperparameters updated
@@ -245,12 +309,12 @@ pub fn learn_hyper(
     config: &FitConfig,
 ) -> Result<Hyper, GpuError> {
     let n_chains = config.chains as usize;
-    let mut h: Vec<[f64; 4]> = (0..n_chains).map(|c| initial_hyper(c, n_chains)).collect();
+    let mut h: Vec<[f64; 6]> = (0..n_chains).map(|c| initial_hyper(c, n_chains)).collect();
     let mut ab_z: Vec<[f64; 2]> = h
         .iter()
         .map(|h| [(h[0] / h[1]).ln(), (h[0] + h[1]).ln()])
         .collect();
-    let mut kept: Vec<[f64; 4]> = Vec::new();
+    let mut kept: Vec<[f64; 6]> = Vec::new();
     let mut params = SiteParams {
         seed: config.seed,
         n_sites: batch.n_sites() as u32,
@@ -266,37 +330,53 @@ pub fn learn_hyper(
         // The random walk moves a site's mus, not the hyperparameters, whose crawl is stage 1's
         // bottleneck: without it stage 1 costs 30% less, its chains agree as closely (README).
         random_walk: 0,
+        // Stage 1 records no draws, so no recycled sums either.
+        compare_first: 0,
+        compare_second: 0,
+        threshold: 0.0,
+        _pad: 0,
     };
     let mut out = SiteOutputs::new(&params);
     for sweep in 0..config.hyper_warmup + config.hyper_draws {
         params.first_sweep = sweep;
-        let hyper32: Vec<[f32; 4]> = h.iter().map(|v| v.map(|x| x as f32)).collect();
+        let hyper32: Vec<SiteHyper> = h.iter().map(site_hyper).collect();
         runner.run(&params, batch, &hyper32, &mut out)?;
         params.init = 0;
         for chain in 0..n_chains {
-            let mut s = [0.0f64; 6];
+            let mut stats = SiteStats {
+                mu: [batch.n_sites() as f64, 0.0, 0.0],
+                log_phi: Vec::with_capacity(batch.n_sites()),
+                n_differ: 0.0,
+                slab: [0.0; 2],
+            };
             for site in 0..batch.n_sites() {
-                let [l, l1m, z, _] = out.stats[site * n_chains + chain].map(f64::from);
-                s[1] += l;
-                s[2] += l1m;
-                s[4] += z;
-                s[5] += z * z;
+                let invocation = site * n_chains + chain;
+                let [l, l1m, z, differ] = out.stats[invocation].map(f64::from);
+                stats.mu[1] += l;
+                stats.mu[2] += l1m;
+                stats.log_phi.push(z);
+                if differ != 0.0 {
+                    stats.n_differ += 1.0;
+                    let logits = &out.state[invocation * STATE_STRIDE..][..n_groups];
+                    for logit in &logits[1..] {
+                        stats.slab[0] += 1.0;
+                        stats.slab[1] += f64::from(logit - logits[0]).powi(2);
+                    }
+                }
             }
-            s[0] = (batch.n_sites() * n_groups) as f64;
-            s[3] = batch.n_sites() as f64;
             // Hyperparameter streams: unit u32::MAX is no site's.
             let mut rng =
                 UniformStream::new(config.seed, chain as u32, 1, u32::MAX, sweep, Stream::Hyper);
-            update_hyper(&mut h[chain], &mut ab_z[chain], s, &mut rng);
+            update_hyper(&mut h[chain], &mut ab_z[chain], &stats, &mut rng);
             if sweep >= config.hyper_warmup {
                 kept.push(h[chain]);
             }
         }
     }
-    let mut mean = [0.0; 4];
-    let mut sd = [0.0; 4];
+    let mut mean = [0.0; 6];
+    let mut sd = [0.0; 6];
     let mut max_r_hat = f64::NEG_INFINITY;
-    for k in 0..4 {
+    for k in 0..6 {
         let values: Vec<f64> = kept.iter().map(|v| v[k]).collect();
         let m = values.iter().sum::<f64>() / values.len().max(1) as f64;
         let var =
@@ -310,12 +390,12 @@ pub fn learn_hyper(
         max_r_hat = max_r_hat.max(rhat(&refs));
     }
     // Each chain's mean hyperparameters over its kept sweeps (`kept` is sweep-major).
-    let chain_means: Vec<[f64; 4]> = (0..n_chains)
+    let chain_means: Vec<[f64; 6]> = (0..n_chains)
         .map(|c| {
-            let mine: Vec<&[f64; 4]> = kept.iter().skip(c).step_by(n_chains).collect();
-            let mut m = [0.0; 4];
+            let mine: Vec<&[f64; 6]> = kept.iter().skip(c).step_by(n_chains).collect();
+            let mut m = [0.0; 6];
             for v in &mine {
-                for k in 0..4 {
+                for k in 0..6 {
                     m[k] += v[k] / mine.len() as f64;
                 }
             }
@@ -330,7 +410,7 @@ pub fn learn_hyper(
     }
     Ok(Hyper {
         prior_spread,
-        per_chain: h.iter().map(|v| v.map(|x| x as f32)).collect(),
+        per_chain: h.iter().map(site_hyper).collect(),
         mean,
         sd,
         sites: batch.n_sites(),
@@ -350,9 +430,11 @@ pub struct SiteSummary {
     pub mu: Vec<[f64; 4]>,
     /// delta = mu[second] - mu[first]: mean, sd, 2.5%, 97.5%.
     pub delta: [f64; 4],
-    /// P(delta > d) and P(delta < -d).
+    /// P(delta > d) and P(delta < -d), and P(the groups differ): waste-recycled estimates
+    /// from the independence steps (smooth, where counting draws would tie).
     pub p_above: f64,
     pub p_below: f64,
+    pub p_differ: f64,
     /// Largest R-hat and smallest bulk ESS over the mus and delta.
     pub r_hat: f64,
     pub ess_bulk: f64,
@@ -371,15 +453,16 @@ fn moments_and_interval(sorted: &[f64]) -> [f64; 4] {
     ]
 }
 
-/// Summaries of one chunk's sites from their draws: mu per (site, chain, draw, group).
+/// Summaries of one chunk's sites from their draws, mu per (site, chain, draw, group), and
+/// the recycled sums of (P(delta > d), P(delta < -d), P(differ)) per (site, chain).
 pub fn summarize_sites(
     sites: &[Site],
     draws: &[f32],
+    recycled: &[[f32; 3]],
     n_chains: usize,
     n_draws: usize,
     n_groups: usize,
     compare: (usize, usize),
-    threshold: f64,
 ) -> Vec<SiteSummary> {
     sites
         .par_iter()
@@ -414,10 +497,15 @@ pub fn summarize_sites(
                 .collect();
             let (g1, g2) = compare;
             let pooled = diagnose(&chains_of(&|c, d| value(c, d, g2) - value(c, d, g1)));
-            let n = pooled.len() as f64;
-            let p_above = pooled.iter().filter(|&&x| x > threshold).count() as f64 / n;
-            let p_below = pooled.iter().filter(|&&x| x < -threshold).count() as f64 / n;
             let delta = moments_and_interval(&pooled);
+            let mut p = [0.0f64; 3];
+            for sums in &recycled[s * n_chains..(s + 1) * n_chains] {
+                for (p, x) in p.iter_mut().zip(sums) {
+                    *p += f64::from(*x) / (n_chains * n_draws) as f64;
+                }
+            }
+            // Sums of f32 can round a hair past 1.
+            let [p_above, p_below, p_differ] = p.map(|x| x.clamp(0.0, 1.0));
             SiteSummary {
                 chr: site.chr,
                 pos: site.pos,
@@ -428,6 +516,7 @@ pub fn summarize_sites(
                 delta,
                 p_above,
                 p_below,
+                p_differ,
                 r_hat,
                 ess_bulk: ess,
             }
@@ -483,8 +572,17 @@ pub fn next_sites(merger: &mut SiteMerger, n: usize) -> Result<Vec<Site>, crate:
     Ok(sites)
 }
 
+/// The question a run asks of each site: delta = mu[groups.1] - mu[groups.0], and the d of
+/// P(delta > d) and P(delta < -d).
+#[derive(Debug, Clone, Copy)]
+pub struct Contrast {
+    pub groups: (usize, usize),
+    pub threshold: f64,
+}
+
 /// Stage 2's sweeps of one chunk's sites with the stage-1 hyperparameters: their recorded
 /// draws (`summarize_chunk` turns them into rows; `methyl` runs the two in a pipeline).
+#[allow(clippy::too_many_arguments)]
 pub fn sweep_chunk(
     runner: &SiteRunner,
     sites: &[Site],
@@ -493,6 +591,7 @@ pub fn sweep_chunk(
     site_offset: u32,
     hyper: &Hyper,
     config: &FitConfig,
+    contrast: Contrast,
 ) -> Result<SweptChunk, GpuError> {
     let batch = site_batch(sites, sample_group);
     let first = SiteParams {
@@ -509,6 +608,10 @@ pub fn sweep_chunk(
         draws_total: config.draws,
         draw_offset: 0,
         random_walk: 1,
+        compare_first: contrast.groups.0 as u32,
+        compare_second: contrast.groups.1 as u32,
+        threshold: contrast.threshold as f32,
+        _pad: 0,
     };
     let mut out = SiteOutputs::new(&first);
     let t0 = Instant::now();
@@ -530,12 +633,17 @@ pub fn sweep_chunk(
         done += n;
     }
     let seconds = t0.elapsed().as_secs_f64();
-    // `stats` holds the last dispatch's acceptances.
-    let accepted: f64 = out.stats.iter().map(|s| f64::from(s[3])).sum();
+    // The state holds the last dispatch's acceptances, and the recycled sums of the run.
+    let chains = out.state.chunks_exact(STATE_STRIDE);
+    let accepted: f64 = chains.clone().map(|c| f64::from(c[STATE_ACCEPTED])).sum();
+    let recycled = chains
+        .map(|c| [0, 1, 2].map(|i| c[STATE_RECYCLED + i]))
+        .collect();
     let steps = out.stats.len() as f64
         * f64::from(total - (total - 1) / SWEEPS_PER_DISPATCH * SWEEPS_PER_DISPATCH);
     Ok(SweptChunk {
         draws: out.draws,
+        recycled,
         device_seconds: seconds,
         acceptance: accepted / steps.max(1.0),
     })
@@ -545,31 +653,33 @@ pub fn sweep_chunk(
 pub struct SweptChunk {
     /// mu per (site, chain, draw, group).
     pub draws: Vec<f32>,
+    /// Recycled sums of (P(delta > d), P(delta < -d), P(differ)) per (site, chain).
+    pub recycled: Vec<[f32; 3]>,
     /// Seconds in the site update (kernel, transfers and waits).
     pub device_seconds: f64,
     /// Share of the Metropolis proposals accepted.
     pub acceptance: f64,
 }
 
-/// The summaries of one chunk's sites from their draws (`SweptChunk::draws`), and the draws
+/// The summaries of one chunk's sites from their draws and recycled sums (`SweptChunk`), and the draws
 /// `keep_draws` asks for.
 pub fn summarize_chunk(
     sites: &[Site],
     draws: &[f32],
+    recycled: &[[f32; 3]],
     n_groups: usize,
     config: &FitConfig,
     compare: (usize, usize),
-    threshold: f64,
     keep_draws: &dyn Fn(&Site) -> bool,
 ) -> ChunkResult {
     let summaries = summarize_sites(
         sites,
         draws,
+        recycled,
         config.chains as usize,
         config.draws as usize,
         n_groups,
         compare,
-        threshold,
     );
     let per_site = config.chains as usize * config.draws as usize * n_groups;
     let kept_draws = sites
@@ -597,12 +707,12 @@ mod tests {
 
     #[test]
     fn prior_difference_is_in_prior_sds() {
-        let h = [2.0, 6.0, 1.0, 0.5];
+        let h = [2.0, 6.0, 1.0, 0.5, 0.1, 1.0];
         assert_eq!(prior_difference(h, h), 0.0);
         // m0 moved by half of s0: half a prior sd of log phi.
-        assert!((prior_difference(h, [2.0, 6.0, 1.25, 0.5]) - 0.5).abs() < 1e-12);
+        assert!((prior_difference(h, [2.0, 6.0, 1.25, 0.5, 0.1, 1.0]) - 0.5).abs() < 1e-12);
         // The Beta's mean moved from 0.25 to 0.3 at the same concentration: sd ~0.145 -> 0.33.
-        let d = prior_difference(h, [2.4, 5.6, 1.0, 0.5]);
+        let d = prior_difference(h, [2.4, 5.6, 1.0, 0.5, 0.1, 1.0]);
         let (s1, s2) = ((0.25f64 * 0.75 / 9.0).sqrt(), (0.3f64 * 0.7 / 9.0).sqrt());
         assert!((d - 0.05 / (0.5 * (s1 + s2))).abs() < 1e-12, "{d}");
     }

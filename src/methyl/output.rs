@@ -18,7 +18,7 @@ use crate::methyl::fit::SiteSummary;
 use crate::output::{atomic_write, writer_properties};
 
 /// Schema versions in the footer's `betagibbs.schema`.
-pub const SITES_SCHEMA: &str = "methylation-sites/1";
+pub const SITES_SCHEMA: &str = "methylation-sites/2";
 pub const DML_SCHEMA: &str = "methylation-dml/1";
 pub const DMR_SCHEMA: &str = "methylation-dmr/1";
 
@@ -46,6 +46,7 @@ pub fn sites_schema(groups: &[String]) -> SchemaRef {
         "p_delta_above",
         "p_delta_below",
         "p_dm",
+        "p_differ",
     ] {
         fields.push(Field::new(c, DataType::Float64, false));
     }
@@ -92,6 +93,7 @@ pub fn sites_batch(
     columns.push(f64_col(&|r| r.p_above));
     columns.push(f64_col(&|r| r.p_below));
     columns.push(f64_col(&|r| r.p_above + r.p_below));
+    columns.push(f64_col(&|r| r.p_differ));
     columns.push(f64_col(&|r| r.r_hat));
     columns.push(f64_col(&|r| r.ess_bulk));
     if rows.is_empty() {

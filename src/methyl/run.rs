@@ -11,7 +11,7 @@ use crate::app::{describe_device, open_device, UserError};
 use crate::cli::DeviceChoice;
 use crate::methyl::fit::{
     gpu_site_capacity, learn_hyper, next_sites, reservoir_sample, summarize_chunk, sweep_chunk,
-    ChunkResult, FitConfig, SiteDevice, SiteRunner,
+    ChunkResult, Contrast, FitConfig, SiteDevice, SiteRunner, SweptChunk, HYPER_NAMES,
 };
 use crate::methyl::merge::{Site, SiteFilter, SiteMerger};
 use crate::methyl::output::{write_calls, DmrRule, FdrHistogram, SitesWriter};
@@ -225,7 +225,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         ("betagibbs.version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
         (
             "betagibbs.model".to_string(),
-            "m[j] ~ BetaBinomial(n[j], mu[g] phi, (1 - mu[g]) phi) per site; mu[g] ~ Beta(a, b); log phi ~ Normal(m0, s0^2)"
+            "m[j] ~ BetaBinomial(n[j], mu[g] phi, (1 - mu[g]) phi) per site; mu[0] ~ Beta(a, b); with probability w the groups differ, logit mu[g] = logit mu[0] + beta[g], beta[g] ~ Normal(0, tau^2), else they share mu[0]; log phi = m0 + s0 t, t ~ Student-t(4)"
                 .to_string(),
         ),
         ("betagibbs.sample_sheet".to_string(), config.sheet.display().to_string()),
@@ -240,8 +240,14 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         (
             "betagibbs.hyper".to_string(),
             format!(
-                "from a uniform sample of {} sites: a = {:.4} ± {:.4}, b = {:.4} ± {:.4}, m0 = {:.4} ± {:.4}, s0 = {:.4} ± {:.4}",
-                hyper.sites, hyper.mean[0], hyper.sd[0], hyper.mean[1], hyper.sd[1], hyper.mean[2], hyper.sd[2], hyper.mean[3], hyper.sd[3]
+                "from a uniform sample of {} sites: {}",
+                hyper.sites,
+                HYPER_NAMES
+                    .iter()
+                    .enumerate()
+                    .map(|(k, name)| format!("{name} = {:.4} ± {:.4}", hyper.mean[k], hyper.sd[k]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ),
         (
@@ -274,7 +280,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         // sweeps (GPU or CPU), the summaries, and writing. Channels of one chunk bound memory.
         std::thread::scope(|scope| -> anyhow::Result<()> {
             let (to_sweep, sweep_in) = sync_channel::<Vec<Site>>(1);
-            let (to_summarize, summarize_in) = sync_channel::<(Vec<Site>, Vec<f32>)>(1);
+            let (to_summarize, summarize_in) = sync_channel::<(Vec<Site>, SweptChunk)>(1);
             let (to_write, write_in) = sync_channel::<(Vec<Site>, ChunkResult)>(1);
             let reader = scope.spawn(move || -> anyhow::Result<f64> {
                 let mut seconds = 0.0;
@@ -294,15 +300,15 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
             let (groups, in_region) = (&groups, &in_region);
             let summarizer = scope.spawn(move || -> f64 {
                 let mut seconds = 0.0;
-                for (sites, draws) in summarize_in {
+                for (sites, swept) in summarize_in {
                     let t = Instant::now();
                     let result = summarize_chunk(
                         &sites,
-                        &draws,
+                        &swept.draws,
+                        &swept.recycled,
                         groups.len(),
                         &config.fit,
                         compare,
-                        config.threshold,
                         &in_region,
                     );
                     seconds += t.elapsed().as_secs_f64();
@@ -347,6 +353,10 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
                     n_sites as u32,
                     &hyper,
                     &config.fit,
+                    Contrast {
+                        groups: compare,
+                        threshold: config.threshold,
+                    },
                 ) {
                     Ok(chunk) => chunk,
                     Err(e) => {
@@ -357,7 +367,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
                 phases.site_update += chunk.device_seconds;
                 n_sites += sites.len() as u64;
                 accepted_weighted += chunk.acceptance * sites.len() as f64;
-                if to_summarize.send((sites, chunk.draws)).is_err() {
+                if to_summarize.send((sites, chunk)).is_err() {
                     break;
                 }
             }
@@ -406,8 +416,8 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         phases,
     };
     eprintln!(
-        "betagibbs: {} of {} sites passed the filters; priors from a sample of {} in {:.2} s: mu ~ Beta({:.3}, {:.3}), log phi ~ Normal({:.3}, {:.3}^2)",
-        sites_kept, sites_seen, hyper.sites, phases.stage1, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3]
+        "betagibbs: {} of {} sites passed the filters; priors from a sample of {} in {:.2} s: mu ~ Beta({:.3}, {:.3}), log phi = {:.3} + {:.3} t4; the groups differ at {:.1}% of sites, by logit differences of sd {:.3}",
+        sites_kept, sites_seen, hyper.sites, phases.stage1, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3], 100.0 * hyper.mean[4], hyper.mean[5]
     );
     eprintln!(
         "betagibbs: {} sites in {:.2} s ({:.0} sites/s, {:.0}% in the site update, acceptance {:.2}) on {}",

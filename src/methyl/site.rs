@@ -8,19 +8,35 @@ use rayon::prelude::*;
 use crate::betabinom::{beta_binomial_log_ratio, ln_beta_f32};
 use crate::gpu::{dispatch_grid, Gpu, GpuError};
 use crate::methyl::site_lanes::{run_lanes, CHAIN_LANES};
+use crate::prior::ln_gamma;
 use crate::rng::{counter, philox4x32_10, uniform_f32, Stream};
 use crate::variates::{log_beta_variate, standard_normal, DrawSite};
 
 /// Most groups a design may have (keep in sync with MAX_GROUPS in site_update.wgsl).
 pub const MAX_GROUPS: usize = 8;
-/// Floats of state per (site, chain): logit mu per group, log phi, then each group's
-/// beta-binomial log likelihood at that point, so that a dispatch that goes on from the state
-/// (stage 1 runs one sweep per dispatch) need not evaluate it again (keep in sync).
-pub const STATE_STRIDE: usize = 2 * MAX_GROUPS + 1;
-/// Where the state's log likelihoods start.
+/// Floats of state per (site, chain), keep in sync with site_update.wgsl: logit mu per group,
+/// log phi, each group's beta-binomial log likelihood at that point (so that a dispatch that
+/// goes on from the state, as stage 1's do every sweep, need not evaluate it again), differ
+/// (0 or 1), the dispatch's accepted independence steps, and the recycled sums of
+/// P(delta > d), P(delta < -d) and P(differ) over the recorded sweeps so far.
+pub const STATE_STRIDE: usize = 2 * MAX_GROUPS + 6;
+pub(crate) const STATE_LOG_PHI: usize = MAX_GROUPS;
 pub(crate) const STATE_LIKELIHOOD: usize = MAX_GROUPS + 1;
+pub(crate) const STATE_DIFFER: usize = 2 * MAX_GROUPS + 1;
+pub(crate) const STATE_ACCEPTED: usize = 2 * MAX_GROUPS + 2;
+/// The three recycled sums.
+pub const STATE_RECYCLED: usize = 2 * MAX_GROUPS + 3;
 /// Random-walk step sd of each logit mu (keep in sync with site_update.wgsl).
 pub(crate) const RW_LOGIT_MU: f32 = 0.5;
+/// Degrees of freedom of log phi's Student-t prior: heavier-tailed than the Normal, so a site
+/// far more variable than most is explained by its phi, not by a difference; at 4 its
+/// chi-square is two exponentials (keep in sync).
+pub const LOG_PHI_DOF: f32 = 4.0;
+/// Probability that the independence step proposes "differ" (keep in sync).
+pub(crate) const PROPOSE_DIFFER: f32 = 0.5;
+/// Counter index of the independence step's second Philox block (chi-square and model
+/// choice): past the random walks' 1 + g (keep in sync).
+pub(crate) const MODEL_BLOCK: u32 = MAX_GROUPS as u32 + 1;
 /// A log target and each group's beta-binomial log likelihood in it (keep in sync with Target
 /// in site_update.wgsl).
 #[derive(Clone, Copy)]
@@ -52,6 +68,52 @@ pub struct SiteParams {
     /// Nonzero: step 2, the random walk on each logit mu, follows the independence step
     /// (stage 2); stage 1 skips it (see `fit.rs`).
     pub random_walk: u32,
+    /// The groups of delta = mu[compare_second] - mu[compare_first], and the d of the
+    /// recycled P(delta > d) and P(delta < -d).
+    pub compare_first: u32,
+    pub compare_second: u32,
+    pub threshold: f32,
+    pub _pad: u32,
+}
+
+/// One chain's genome-wide prior of a site (keep in sync with SiteHyper in site_layout.wgsl):
+/// group 0's mu (the level) ~ Beta(a, b), with its normalising ln B(a, b); log phi = m0 + s0 t,
+/// t ~ Student-t(LOG_PHI_DOF); with prior probability e^log_same the groups share the level,
+/// with e^log_differ each other group has logit mu_g = logit mu_0 + beta_g,
+/// beta_g ~ Normal(0, tau^2): slab_half_precision = 1 / (2 tau^2), ln_slab = -ln(tau sqrt(2 pi)).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
+pub struct SiteHyper {
+    pub a: f32,
+    pub b: f32,
+    pub m0: f32,
+    pub s0: f32,
+    pub log_same: f32,
+    pub log_differ: f32,
+    pub ln_beta: f32,
+    pub slab_half_precision: f32,
+    pub ln_slab: f32,
+    pub _pad: [f32; 3],
+}
+
+impl SiteHyper {
+    /// From (a, b, m0, s0), w (the prior probability that a site's groups differ) and tau
+    /// (the slab's sd of a difference in logit).
+    pub fn new([a, b, m0, s0]: [f32; 4], w: f64, tau: f64) -> SiteHyper {
+        SiteHyper {
+            a,
+            b,
+            m0,
+            s0,
+            log_same: (-w).ln_1p() as f32,
+            log_differ: w.ln() as f32,
+            ln_beta: (ln_gamma(f64::from(a)) + ln_gamma(f64::from(b)) - ln_gamma(f64::from(a + b)))
+                as f32,
+            slab_half_precision: (0.5 / (tau * tau)) as f32,
+            ln_slab: -(tau * (2.0 * std::f64::consts::PI).sqrt()).ln() as f32,
+            _pad: [0.0; 3],
+        }
+    }
 }
 
 /// One sample's counts at a site (keep in sync with SiteSample in site_layout.wgsl).
@@ -84,7 +146,8 @@ pub struct SiteOutputs {
     pub state: Vec<f32>,
     /// mu per (site, chain, draw of the whole run, group).
     pub draws: Vec<f32>,
-    /// (Σ log mu, Σ log(1 - mu), log phi, accepted steps) per (site, chain).
+    /// (log mu_0, log(1 - mu_0), log phi, differ) per (site, chain): stage 1's statistics,
+    /// with the logits in the state.
     pub stats: Vec<[f32; 4]>,
 }
 
@@ -99,19 +162,25 @@ impl SiteOutputs {
     }
 }
 
-/// The independence proposal at one log phi: each group's Beta shapes and their ln B, kept
-/// with the chain's point so that only a new log phi costs them again.
+/// The independence proposal at one log phi: each group's Beta shapes and the pooled ones
+/// of a shared mu, with their ln B, kept with the chain's point so that only a new log phi
+/// costs them again.
 #[derive(Clone, Copy)]
 struct Proposal {
     shapes: [[f32; 2]; MAX_GROUPS],
     ln_beta: [f32; MAX_GROUPS],
+    same: [f32; 2],
+    ln_beta_same: f32,
 }
 
+/// A chain's point: every group's mu (all equal where the groups share one), log phi `z`,
+/// and whether the groups differ.
 #[derive(Clone, Copy)]
 struct Point {
     log_mu: [f32; MAX_GROUPS],
     log_1m: [f32; MAX_GROUPS],
     z: f32,
+    differ: bool,
 }
 
 /// (log mu, log(1 - mu)) of logit u: -softplus(-u) and -softplus(u), which share their log term.
@@ -134,42 +203,60 @@ fn beta_binomial_shapes(p: &Point, phi: f32, g: usize) -> [f32; 2] {
     ]
 }
 
+/// log of the Student-t prior density of log phi at z, up to a constant (keep in sync).
+#[inline]
+pub(crate) fn log_phi_prior(z: f32, m0: f32, s0: f32) -> f32 {
+    let u = (z - m0) / s0;
+    -0.5 * (LOG_PHI_DOF + 1.0) * (1.0 + u * u / LOG_PHI_DOF).ln()
+}
+
 struct Site<'a> {
     samples: &'a [SiteSample],
     n_groups: usize,
-    h: [f32; 4],
+    h: SiteHyper,
+    compare: (usize, usize),
+    threshold: f32,
 }
 
 impl Site<'_> {
-    /// The independence proposal's Beta shapes at log phi = z, and their ln B.
+    /// The independence proposal's Beta shapes at log phi = z, per group and pooled, and
+    /// their ln B.
     fn proposal(&self, z: f32) -> Proposal {
-        let shapes = self.proposal_shapes(z);
-        let mut ln_beta = [0.0f32; MAX_GROUPS];
-        for (g, q) in shapes.iter().enumerate().take(self.n_groups) {
-            ln_beta[g] = ln_beta_f32(q[0], q[1]);
-        }
-        Proposal { shapes, ln_beta }
-    }
-
-    fn proposal_shapes(&self, z: f32) -> [[f32; 2]; MAX_GROUPS] {
-        let mut shapes = [[0.0f32; 2]; MAX_GROUPS];
-        for s in shapes.iter_mut().take(self.n_groups) {
-            *s = [self.h[0], self.h[1]];
+        let mut q = Proposal {
+            shapes: [[0.0f32; 2]; MAX_GROUPS],
+            ln_beta: [0.0f32; MAX_GROUPS],
+            same: [self.h.a, self.h.b],
+            ln_beta_same: 0.0,
+        };
+        for s in q.shapes.iter_mut().take(self.n_groups) {
+            *s = [self.h.a, self.h.b];
         }
         let phi = z.exp();
         for s in self.samples {
             let c = (phi + 1.0) / (phi + s.total as f32);
-            let g = &mut shapes[s.group as usize];
-            g[0] += c * s.methylated as f32;
-            g[1] += c * (s.total - s.methylated) as f32;
+            let counts = [c * s.methylated as f32, c * (s.total - s.methylated) as f32];
+            let g = &mut q.shapes[s.group as usize];
+            g[0] += counts[0];
+            g[1] += counts[1];
+            q.same[0] += counts[0];
+            q.same[1] += counts[1];
         }
-        shapes
+        for g in 0..self.n_groups {
+            q.ln_beta[g] = ln_beta_f32(q.shapes[g][0], q.shapes[g][1]);
+        }
+        q.ln_beta_same = ln_beta_f32(q.same[0], q.same[1]);
+        q
     }
 
     /// log posterior density at p up to a constant, with each group's log likelihood, as
     /// log_target in the shader.
-    #[allow(clippy::needless_range_loop)] // indexed as the shader indexes
     fn log_target(&self, p: &Point) -> Target {
+        self.with_priors(p, self.likelihoods(p))
+    }
+
+    /// Every group's beta-binomial log likelihood at p.
+    #[allow(clippy::needless_range_loop)] // indexed as the shader indexes
+    fn likelihoods(&self, p: &Point) -> [f32; MAX_GROUPS] {
         let phi = p.z.exp();
         let mut likelihood = [0.0f32; MAX_GROUPS];
         let mut shapes = [[0.0f32; 2]; MAX_GROUPS];
@@ -185,22 +272,48 @@ impl Site<'_> {
                 shapes[g][1],
             );
         }
-        self.with_priors(p, likelihood)
+        likelihood
     }
 
     /// The target at p from its groups' log likelihoods: the priors added.
     fn with_priors(&self, p: &Point, likelihood: [f32; MAX_GROUPS]) -> Target {
-        let u = (p.z - self.h[2]) / self.h[3];
-        let mut total = -0.5 * u * u;
-        for (g, l) in likelihood.iter().enumerate().take(self.n_groups) {
-            total += self.group_prior(p, g) + l;
+        let mut total = log_phi_prior(p.z, self.h.m0, self.h.s0) + self.mu_prior(p);
+        for l in likelihood.iter().take(self.n_groups) {
+            total += l;
         }
         Target { total, likelihood }
     }
 
-    /// log of mu_g's Beta(a, b) prior density at p, up to a constant.
-    fn group_prior(&self, p: &Point, g: usize) -> f32 {
-        (self.h[0] - 1.0) * p.log_mu[g] + (self.h[1] - 1.0) * p.log_1m[g]
+    /// log of the mus' prior density at p in mu coordinates, normalised (the jump between one
+    /// mu and several compares densities on different spaces): the level's Beta and, where
+    /// the groups differ, each other group's logit-normal slab with its Jacobian.
+    fn mu_prior(&self, p: &Point) -> f32 {
+        let h = &self.h;
+        let lp = (h.a - 1.0) * p.log_mu[0] + (h.b - 1.0) * p.log_1m[0] - h.ln_beta;
+        if !p.differ {
+            return lp + h.log_same;
+        }
+        let mut lp = lp + h.log_differ;
+        let level = p.log_mu[0] - p.log_1m[0];
+        for g in 1..self.n_groups {
+            let beta = p.log_mu[g] - p.log_1m[g] - level;
+            lp += h.ln_slab - h.slab_half_precision * beta * beta - p.log_mu[g] - p.log_1m[g];
+        }
+        lp
+    }
+
+    /// What the recycled sums estimate at p: (delta > d, delta < -d, differ) as 0 or 1.
+    fn indicators(&self, p: &Point) -> [f32; 3] {
+        if !p.differ {
+            return [0.0; 3];
+        }
+        let (g1, g2) = self.compare;
+        let delta = p.log_mu[g2].exp() - p.log_mu[g1].exp();
+        [
+            f32::from(u8::from(delta > self.threshold)),
+            f32::from(u8::from(delta < -self.threshold)),
+            1.0,
+        ]
     }
 
     /// Group g's beta-binomial log likelihood at p.
@@ -214,13 +327,18 @@ impl Site<'_> {
         sum
     }
 
-    /// log density of the independence proposal at p, whose log phi `q` was built at.
+    /// log density of the independence proposal at p, whose log phi `q` was built at (the
+    /// model choice's constant probability left out).
     fn log_proposal(&self, p: &Point, q: &Proposal) -> f32 {
-        let u = (p.z - self.h[2]) / self.h[3];
-        let mut lq = -0.5 * u * u;
-        for g in 0..self.n_groups {
-            let [a, b] = q.shapes[g];
-            lq += (a - 1.0) * p.log_mu[g] + (b - 1.0) * p.log_1m[g] - q.ln_beta[g];
+        let mut lq = log_phi_prior(p.z, self.h.m0, self.h.s0);
+        if p.differ {
+            for g in 0..self.n_groups {
+                let [a, b] = q.shapes[g];
+                lq += (a - 1.0) * p.log_mu[g] + (b - 1.0) * p.log_1m[g] - q.ln_beta[g];
+            }
+        } else {
+            let [a, b] = q.same;
+            lq += (a - 1.0) * p.log_mu[0] + (b - 1.0) * p.log_1m[0] - q.ln_beta_same;
         }
         lq
     }
@@ -235,7 +353,7 @@ fn site_words(index: u32, site: u32, sweep: u32, key: [u32; 2]) -> [u32; 4] {
 fn run_one(
     params: &SiteParams,
     batch: &SiteBatch,
-    hyper: &[[f32; 4]],
+    hyper: &[SiteHyper],
     invocation: usize,
     state: &mut [f32],
     draws: &mut [f32],
@@ -251,24 +369,33 @@ fn run_one(
         samples: &batch.samples[range],
         n_groups,
         h,
+        compare: (
+            params.compare_first as usize,
+            params.compare_second as usize,
+        ),
+        threshold: params.threshold,
     };
     let mut here = Point {
         log_mu: [0.0; MAX_GROUPS],
         log_1m: [0.0; MAX_GROUPS],
         z: 0.0,
+        differ: false,
     };
     let fresh = params.init != 0;
     let mut lp_here = Target {
         total: f32::NEG_INFINITY,
         likelihood: [0.0; MAX_GROUPS],
     };
+    let mut recycled = [0.0f32; 3];
     if !fresh {
         let mut likelihood = [0.0f32; MAX_GROUPS];
         for g in 0..n_groups {
             [here.log_mu[g], here.log_1m[g]] = log_mu_pair(state[g]);
             likelihood[g] = state[STATE_LIKELIHOOD + g];
         }
-        here.z = state[MAX_GROUPS];
+        here.z = state[STATE_LOG_PHI];
+        here.differ = state[STATE_DIFFER] != 0.0;
+        recycled.copy_from_slice(&state[STATE_RECYCLED..STATE_RECYCLED + 3]);
         // The likelihoods were computed at the point before its logit round trip: an f32
         // rounding apart, well inside the beta-binomial's own error.
         lp_here = ctx.with_priors(&here, likelihood);
@@ -278,19 +405,35 @@ fn run_one(
     let mut accepted = 0.0f32;
     for k in 0..params.warmup + params.n_draws {
         let sweep = params.first_sweep + k;
-        // 1. Independence proposal.
+        // 1. Independence proposal: log phi = m0 + s0 t, t a normal over the root of a
+        // chi-square(4) / 4, that chi-square being -2 log(u1 u2).
         let words = site_words(0, global_site, sweep, key);
+        let extra = site_words(MODEL_BLOCK, global_site, sweep, key);
         let mut there = here;
-        there.z = h[2] + h[3] * standard_normal(words[0], words[1]);
+        let chi_square = -2.0 * (uniform_f32(extra[0]).ln() + uniform_f32(extra[1]).ln());
+        there.z =
+            h.m0 + h.s0 * standard_normal(words[0], words[1]) * (LOG_PHI_DOF / chi_square).sqrt();
+        there.differ = uniform_f32(extra[2]) < PROPOSE_DIFFER;
         let q_there = ctx.proposal(there.z);
-        for (g, q) in q_there.shapes.iter().enumerate().take(n_groups) {
-            let draw = DrawSite {
+        // The shared mu is drawn as group 0's (the same random numbers, pooled shapes).
+        let draw = |g: usize, [a, b]: [f32; 2]| {
+            let site = DrawSite {
                 key,
                 index: g as u32,
                 unit: global_site,
                 sweep,
             };
-            [there.log_mu[g], there.log_1m[g]] = log_beta_variate(q[0], q[1], draw);
+            log_beta_variate(a, b, site)
+        };
+        let mut logs = [0.0f32; 2];
+        if !there.differ {
+            logs = draw(0, q_there.same);
+        }
+        for g in 0..n_groups {
+            if there.differ {
+                logs = draw(g, q_there.shapes[g]);
+            }
+            [there.log_mu[g], there.log_1m[g]] = logs;
         }
         let lp_there = ctx.log_target(&there);
         let log_ratio = if fresh && k == 0 {
@@ -299,26 +442,53 @@ fn run_one(
             (lp_there.total - ctx.log_proposal(&there, &q_there))
                 - (lp_here.total - ctx.log_proposal(&here, &q_here))
         };
+        if k >= params.warmup {
+            let alpha = log_ratio.min(0.0).exp();
+            let (i_there, i_here) = (ctx.indicators(&there), ctx.indicators(&here));
+            for i in 0..3 {
+                recycled[i] += alpha * i_there[i] + (1.0 - alpha) * i_here[i];
+            }
+        }
         if uniform_f32(words[2]).ln() < log_ratio {
             here = there;
             lp_here = lp_there;
             q_here = q_there;
             accepted += 1.0;
         }
-        // 2. Random walk on each logit mu; its target gains the Jacobian mu (1 - mu).
+        // 2. Random walk on each logit mu_g, or on the shared mu (as group 0's step); its
+        // target gains the Jacobian mu (1 - mu).
         let rw_groups = if params.random_walk != 0 { n_groups } else { 0 };
         for g in 0..rw_groups {
+            if !here.differ && g > 0 {
+                break;
+            }
             let wg = site_words(1 + g as u32, global_site, sweep, key);
             let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg[0], wg[1]);
             let mut step = here;
-            [step.log_mu[g], step.log_1m[g]] = log_mu_pair(u1);
-            let likelihood = ctx.group_likelihood(&step, g);
-            let before = ctx.group_prior(&here, g) + lp_here.likelihood[g];
-            let after = ctx.group_prior(&step, g) + likelihood;
+            let pair = log_mu_pair(u1);
+            let mut likelihood = lp_here.likelihood;
+            let (mut before, mut after) = (0.0f32, 0.0f32);
+            if here.differ {
+                [step.log_mu[g], step.log_1m[g]] = pair;
+                likelihood[g] = ctx.group_likelihood(&step, g);
+                before = lp_here.likelihood[g];
+                after = likelihood[g];
+            } else {
+                for j in 0..n_groups {
+                    [step.log_mu[j], step.log_1m[j]] = pair;
+                }
+                likelihood = ctx.likelihoods(&step);
+                for j in 0..n_groups {
+                    before += lp_here.likelihood[j];
+                    after += likelihood[j];
+                }
+            }
+            before += ctx.mu_prior(&here);
+            after += ctx.mu_prior(&step);
             let jacobian = step.log_mu[g] + step.log_1m[g] - here.log_mu[g] - here.log_1m[g];
             if uniform_f32(wg[2]).ln() < after - before + jacobian {
                 lp_here.total += after - before;
-                lp_here.likelihood[g] = likelihood;
+                lp_here.likelihood = likelihood;
                 here = step;
             }
         }
@@ -329,15 +499,16 @@ fn run_one(
             }
         }
     }
-    let (mut sum_log, mut sum_log1m) = (0.0f32, 0.0f32);
     for g in 0..n_groups {
         state[g] = here.log_mu[g] - here.log_1m[g];
         state[STATE_LIKELIHOOD + g] = lp_here.likelihood[g];
-        sum_log += here.log_mu[g];
-        sum_log1m += here.log_1m[g];
     }
-    state[MAX_GROUPS] = here.z;
-    [sum_log, sum_log1m, here.z, accepted]
+    let differ = f32::from(u8::from(here.differ));
+    state[STATE_LOG_PHI] = here.z;
+    state[STATE_DIFFER] = differ;
+    state[STATE_ACCEPTED] = accepted;
+    state[STATE_RECYCLED..STATE_RECYCLED + 3].copy_from_slice(&recycled);
+    [here.log_mu[0], here.log_1m[0], here.z, differ]
 }
 
 /// Run site_update for every (site, chain) of `params` on all cores: the shader's contract,
@@ -345,7 +516,7 @@ fn run_one(
 pub fn site_update(
     params: &SiteParams,
     batch: &SiteBatch,
-    hyper: &[[f32; 4]],
+    hyper: &[SiteHyper],
     out: &mut SiteOutputs,
 ) {
     run_sites(params, batch, hyper, out, true);
@@ -355,7 +526,7 @@ pub fn site_update(
 pub fn site_update_twin(
     params: &SiteParams,
     batch: &SiteBatch,
-    hyper: &[[f32; 4]],
+    hyper: &[SiteHyper],
     out: &mut SiteOutputs,
 ) {
     run_sites(params, batch, hyper, out, false);
@@ -364,7 +535,7 @@ pub fn site_update_twin(
 fn run_sites(
     params: &SiteParams,
     batch: &SiteBatch,
-    hyper: &[[f32; 4]],
+    hyper: &[SiteHyper],
     out: &mut SiteOutputs,
     lanes: bool,
 ) {
@@ -484,7 +655,11 @@ impl<'g> SiteStageGpu<'g> {
         });
         let samples = storage("site samples", max_samples * 16, input);
         let offsets = storage("site offsets", (max_sites + 1) * 4, input);
-        let hyper = storage("site hyper", n_chains * 16, input);
+        let hyper = storage(
+            "site hyper",
+            n_chains * std::mem::size_of::<SiteHyper>(),
+            input,
+        );
         let state = storage("site state", inv * STATE_STRIDE * 4, output);
         let draws = storage("site draws", max_draw_floats * 4, output);
         let stats = storage("site stats", inv * 16, output);
@@ -533,7 +708,7 @@ impl<'g> SiteStageGpu<'g> {
         &self,
         params: &SiteParams,
         batch: &SiteBatch,
-        hyper: &[[f32; 4]],
+        hyper: &[SiteHyper],
         out: &mut SiteOutputs,
     ) -> Result<(), GpuError> {
         assert!(batch.n_sites() <= self.max_sites && batch.samples.len() <= self.max_samples);

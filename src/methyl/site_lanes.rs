@@ -15,7 +15,9 @@ use wide::{f32x4, i32x4, u32x4};
 use crate::betabinom::{beta_binomial_log_ratio, HALF_LN_TWO_PI, QUOTIENT_MAX, STIRLING_MIN};
 use crate::lanes::{philox_lanes, LN_POLYNOMIAL};
 use crate::methyl::site::{
-    SiteParams, SiteSample, MAX_GROUPS, MIN_SHAPE, RW_LOGIT_MU, STATE_LIKELIHOOD, STATE_STRIDE,
+    SiteHyper, SiteParams, SiteSample, LOG_PHI_DOF, MAX_GROUPS, MIN_SHAPE, MODEL_BLOCK,
+    PROPOSE_DIFFER, RW_LOGIT_MU, STATE_ACCEPTED, STATE_DIFFER, STATE_LIKELIHOOD, STATE_LOG_PHI,
+    STATE_RECYCLED, STATE_STRIDE,
 };
 use crate::rng::{Stream, STREAM_SHIFT};
 use crate::variates::{log_gamma_variate, DrawSite};
@@ -29,6 +31,12 @@ type U = [u32; CHAIN_LANES];
 #[inline(always)]
 fn sp(x: f32) -> F {
     F::splat(x)
+}
+
+/// A mask of every lane.
+#[inline(always)]
+fn all_lanes() -> F {
+    sp(0.0).simd_eq(sp(0.0))
 }
 
 /// 1 where `mask`, else 0.
@@ -372,17 +380,21 @@ fn log_beta(a: F, b: F, index: u32, unit: u32, sweep: u32, key: [U; 2]) -> [F; 2
     [ga - log_sum, gb - log_sum]
 }
 
+/// site::Point in lanes; `differ` is a lane mask.
 #[derive(Clone, Copy)]
 struct Point {
     log_mu: [F; MAX_GROUPS],
     log_1m: [F; MAX_GROUPS],
     z: F,
+    differ: F,
 }
 
 #[derive(Clone, Copy)]
 struct Proposal {
     shapes: [[F; 2]; MAX_GROUPS],
     ln_beta: [F; MAX_GROUPS],
+    same: [F; 2],
+    ln_beta_same: F,
 }
 
 #[derive(Clone, Copy)]
@@ -391,11 +403,32 @@ struct Target {
     likelihood: [F; MAX_GROUPS],
 }
 
+/// site::SiteHyper in lanes, a lane per chain.
+struct Hyper {
+    a: F,
+    b: F,
+    m0: F,
+    s0: F,
+    log_same: F,
+    log_differ: F,
+    ln_beta: F,
+    slab_half_precision: F,
+    ln_slab: F,
+}
+
 struct Site<'a> {
     samples: &'a [SiteSample],
     n_groups: usize,
-    /// Hyperparameters (a, b, m0, s0), a lane per chain.
-    h: [F; 4],
+    h: Hyper,
+    compare: (usize, usize),
+    threshold: f32,
+}
+
+/// site::log_phi_prior in every lane.
+#[inline(always)]
+fn log_phi_prior(z: F, h: &Hyper) -> F {
+    let u = (z - h.m0) / h.s0;
+    ln(u * u / LOG_PHI_DOF + 1.0) * (-0.5 * (LOG_PHI_DOF + 1.0))
 }
 
 impl Site<'_> {
@@ -403,14 +436,18 @@ impl Site<'_> {
     fn proposal(&self, z: F) -> Proposal {
         let mut shapes = [[sp(0.0); 2]; MAX_GROUPS];
         for s in shapes.iter_mut().take(self.n_groups) {
-            *s = [self.h[0], self.h[1]];
+            *s = [self.h.a, self.h.b];
         }
+        let mut same = [self.h.a, self.h.b];
         let phi = exp(z);
         for s in self.samples {
             let c = (phi + 1.0) / (phi + s.total as f32);
+            let counts = [c * s.methylated as f32, c * (s.total - s.methylated) as f32];
             let g = &mut shapes[s.group as usize];
-            g[0] += c * s.methylated as f32;
-            g[1] += c * (s.total - s.methylated) as f32;
+            g[0] += counts[0];
+            g[1] += counts[1];
+            same[0] += counts[0];
+            same[1] += counts[1];
         }
         let mut ln_betas = [sp(0.0); MAX_GROUPS];
         for g in 0..self.n_groups {
@@ -420,6 +457,8 @@ impl Site<'_> {
         Proposal {
             shapes,
             ln_beta: ln_betas,
+            same,
+            ln_beta_same: ln_beta(same[0], same[1]),
         }
     }
 
@@ -435,51 +474,76 @@ impl Site<'_> {
         sum
     }
 
-    /// site::Site::group_prior.
-    fn group_prior(&self, p: &Point, g: usize) -> F {
-        (self.h[0] - 1.0) * p.log_mu[g] + (self.h[1] - 1.0) * p.log_1m[g]
-    }
-
-    /// site::Site::log_target: the likelihoods group by group (a group's samples in the twin's
-    /// order), then the priors.
-    fn log_target(&self, p: &Point) -> Target {
-        let phi = exp(p.z);
+    /// site::Site::likelihoods: group by group (a group's samples in the twin's order).
+    fn likelihoods(&self, p: &Point, phi: F) -> [F; MAX_GROUPS] {
         let mut likelihood = [sp(0.0); MAX_GROUPS];
         for (g, l) in likelihood.iter_mut().enumerate().take(self.n_groups) {
             *l = self.group_likelihood(p, phi, g);
         }
-        self.with_priors(p, likelihood)
+        likelihood
+    }
+
+    /// site::Site::mu_prior.
+    fn mu_prior(&self, p: &Point) -> F {
+        let h = &self.h;
+        let lp = (h.a - 1.0) * p.log_mu[0] + (h.b - 1.0) * p.log_1m[0] - h.ln_beta;
+        if !p.differ.any() {
+            return lp + h.log_same;
+        }
+        let mut differ = lp + h.log_differ;
+        let level = p.log_mu[0] - p.log_1m[0];
+        for g in 1..self.n_groups {
+            let beta = p.log_mu[g] - p.log_1m[g] - level;
+            differ += h.ln_slab - h.slab_half_precision * beta * beta - p.log_mu[g] - p.log_1m[g];
+        }
+        p.differ.select(differ, lp + h.log_same)
+    }
+
+    /// site::Site::log_target.
+    fn log_target(&self, p: &Point) -> Target {
+        self.with_priors(p, self.likelihoods(p, exp(p.z)))
     }
 
     /// site::Site::with_priors.
     fn with_priors(&self, p: &Point, likelihood: [F; MAX_GROUPS]) -> Target {
-        let u = (p.z - self.h[2]) / self.h[3];
-        let mut total = u * u * -0.5;
-        for (g, l) in likelihood.iter().enumerate().take(self.n_groups) {
-            total += self.group_prior(p, g) + *l;
+        let mut total = log_phi_prior(p.z, &self.h) + self.mu_prior(p);
+        for l in likelihood.iter().take(self.n_groups) {
+            total += *l;
         }
         Target { total, likelihood }
     }
 
     /// site::Site::log_proposal.
     fn log_proposal(&self, p: &Point, q: &Proposal) -> F {
-        let u = (p.z - self.h[2]) / self.h[3];
-        let mut lq = u * u * -0.5;
+        let mut differ = sp(0.0);
         for g in 0..self.n_groups {
             let [a, b] = q.shapes[g];
-            lq += (a - 1.0) * p.log_mu[g] + (b - 1.0) * p.log_1m[g] - q.ln_beta[g];
+            differ += (a - 1.0) * p.log_mu[g] + (b - 1.0) * p.log_1m[g] - q.ln_beta[g];
         }
-        lq
+        let [a, b] = q.same;
+        let same = (a - 1.0) * p.log_mu[0] + (b - 1.0) * p.log_1m[0] - q.ln_beta_same;
+        log_phi_prior(p.z, &self.h) + p.differ.select(differ, same)
+    }
+
+    /// site::Site::indicators: (delta > d, delta < -d, differ) as 0 or 1.
+    fn indicators(&self, p: &Point) -> [F; 3] {
+        let (g1, g2) = self.compare;
+        let delta = exp(p.log_mu[g2]) - exp(p.log_mu[g1]);
+        [
+            one_if(p.differ & delta.simd_gt(sp(self.threshold))),
+            one_if(p.differ & delta.simd_lt(sp(-self.threshold))),
+            one_if(p.differ),
+        ]
     }
 }
 
 /// site::run_one for chains `first_chain ..+ CHAIN_LANES` of `site`, whose samples are
 /// `samples`: `state`, `draws` and `stats` are those chains' consecutive slices.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)] // indexed as the twin indexes
 pub fn run_lanes(
     params: &SiteParams,
     samples: &[SiteSample],
-    hyper: &[[f32; 4]],
+    hyper: &[SiteHyper],
     site: usize,
     first_chain: usize,
     state: &mut [f32],
@@ -493,29 +557,52 @@ pub fn run_lanes(
         std::array::from_fn(|l| (first_chain + l) as u32),
     ];
     let lane = |f: &dyn Fn(usize) -> f32| F::new(std::array::from_fn(f));
-    let h: [F; 4] = std::array::from_fn(|k| lane(&|l| hyper[first_chain + l][k]));
+    let of = |f: &dyn Fn(&SiteHyper) -> f32| lane(&|l| f(&hyper[first_chain + l]));
+    let h = Hyper {
+        a: of(&|h| h.a),
+        b: of(&|h| h.b),
+        m0: of(&|h| h.m0),
+        s0: of(&|h| h.s0),
+        log_same: of(&|h| h.log_same),
+        log_differ: of(&|h| h.log_differ),
+        ln_beta: of(&|h| h.ln_beta),
+        slab_half_precision: of(&|h| h.slab_half_precision),
+        ln_slab: of(&|h| h.ln_slab),
+    };
+    let (m0, s0) = (h.m0, h.s0);
     let ctx = Site {
         samples,
         n_groups,
         h,
+        compare: (
+            params.compare_first as usize,
+            params.compare_second as usize,
+        ),
+        threshold: params.threshold,
     };
     let mut here = Point {
         log_mu: [sp(0.0); MAX_GROUPS],
         log_1m: [sp(0.0); MAX_GROUPS],
         z: sp(0.0),
+        differ: sp(0.0),
     };
     let fresh = params.init != 0;
     let mut lp_here = Target {
         total: sp(f32::NEG_INFINITY),
         likelihood: [sp(0.0); MAX_GROUPS],
     };
+    let mut recycled = [sp(0.0); 3];
     if !fresh {
         let mut likelihood = [sp(0.0); MAX_GROUPS];
         for g in 0..n_groups {
             [here.log_mu[g], here.log_1m[g]] = log_mu_pair(lane(&|l| state[l * STATE_STRIDE + g]));
             likelihood[g] = lane(&|l| state[l * STATE_STRIDE + STATE_LIKELIHOOD + g]);
         }
-        here.z = lane(&|l| state[l * STATE_STRIDE + MAX_GROUPS]);
+        here.z = lane(&|l| state[l * STATE_STRIDE + STATE_LOG_PHI]);
+        here.differ = lane(&|l| state[l * STATE_STRIDE + STATE_DIFFER]).simd_ne(sp(0.0));
+        for (i, r) in recycled.iter_mut().enumerate() {
+            *r = lane(&|l| state[l * STATE_STRIDE + STATE_RECYCLED + i]);
+        }
         lp_here = ctx.with_priors(&here, likelihood);
     }
     let mut q_here = ctx.proposal(here.z);
@@ -524,14 +611,35 @@ pub fn run_lanes(
     let per_chain = draws.len() / CHAIN_LANES;
     for k in 0..params.warmup + params.n_draws {
         let sweep = params.first_sweep + k;
-        // 1. Independence proposal.
+        // 1. Independence proposal (log phi from its Student-t(4) prior).
         let words = philox_lanes([0; CHAIN_LANES], global_site, sweep, site_tag, key);
+        let extra = philox_lanes(
+            [MODEL_BLOCK; CHAIN_LANES],
+            global_site,
+            sweep,
+            site_tag,
+            key,
+        );
         let mut there = here;
-        there.z = h[2] + h[3] * standard_normal(words[0], words[1]);
+        let chi_square = (ln(uniform(extra[0])) + ln(uniform(extra[1]))) * -2.0;
+        there.z =
+            m0 + s0 * standard_normal(words[0], words[1]) * (sp(LOG_PHI_DOF) / chi_square).sqrt();
+        there.differ = uniform(extra[2]).simd_lt(sp(PROPOSE_DIFFER));
         let q_there = ctx.proposal(there.z);
-        for g in 0..n_groups {
-            let [a, b] = q_there.shapes[g];
-            [there.log_mu[g], there.log_1m[g]] = log_beta(a, b, g as u32, global_site, sweep, key);
+        // Group 0's variate from the pooled shapes where the proposal shares one mu.
+        let [a0, b0] = [0, 1].map(|i| there.differ.select(q_there.shapes[0][i], q_there.same[i]));
+        [there.log_mu[0], there.log_1m[0]] = log_beta(a0, b0, 0, global_site, sweep, key);
+        let any_differ = there.differ.any();
+        for g in 1..n_groups {
+            let [mut lm, mut l1m] = [there.log_mu[0], there.log_1m[0]];
+            if any_differ {
+                let [a, b] = q_there.shapes[g];
+                let [dm, d1m] = log_beta(a, b, g as u32, global_site, sweep, key);
+                lm = there.differ.select(dm, lm);
+                l1m = there.differ.select(d1m, l1m);
+            }
+            there.log_mu[g] = lm;
+            there.log_1m[g] = l1m;
         }
         let lp_there = ctx.log_target(&there);
         let log_ratio = if fresh && k == 0 {
@@ -540,9 +648,17 @@ pub fn run_lanes(
             (lp_there.total - ctx.log_proposal(&there, &q_there))
                 - (lp_here.total - ctx.log_proposal(&here, &q_here))
         };
+        if k >= params.warmup {
+            let alpha = exp(log_ratio.fast_min(sp(0.0)));
+            let (i_there, i_here) = (ctx.indicators(&there), ctx.indicators(&here));
+            for i in 0..3 {
+                recycled[i] += alpha * i_there[i] + (sp(1.0) - alpha) * i_here[i];
+            }
+        }
         let take = ln(uniform(words[2])).simd_lt(log_ratio);
         if take.any() {
             here.z = take.select(there.z, here.z);
+            here.differ = take.select(there.differ, here.differ);
             lp_here.total = take.select(lp_there.total, lp_here.total);
             for g in 0..n_groups {
                 here.log_mu[g] = take.select(there.log_mu[g], here.log_mu[g]);
@@ -553,12 +669,22 @@ pub fn run_lanes(
                 }
                 q_here.ln_beta[g] = take.select(q_there.ln_beta[g], q_here.ln_beta[g]);
             }
+            for i in 0..2 {
+                q_here.same[i] = take.select(q_there.same[i], q_here.same[i]);
+            }
+            q_here.ln_beta_same = take.select(q_there.ln_beta_same, q_here.ln_beta_same);
             accepted += one_if(take);
         }
-        // 2. Random walk on each logit mu; its target gains the Jacobian mu (1 - mu).
+        // 2. Random walk on each logit mu_g, or on the shared mu as group 0's step; its target
+        // gains the Jacobian mu (1 - mu).
         let phi = exp(here.z);
         let rw_groups = if params.random_walk != 0 { n_groups } else { 0 };
         for g in 0..rw_groups {
+            // Lanes that move: a group of its own, or the shared mu at g = 0.
+            let moving = if g == 0 { all_lanes() } else { here.differ };
+            if !moving.any() {
+                continue;
+            }
             let wg = philox_lanes(
                 [1 + g as u32; CHAIN_LANES],
                 global_site,
@@ -567,17 +693,42 @@ pub fn run_lanes(
                 key,
             );
             let u1 = here.log_mu[g] - here.log_1m[g] + standard_normal(wg[0], wg[1]) * RW_LOGIT_MU;
+            let [new_mu, new_1m] = log_mu_pair(u1);
             let mut step = here;
-            [step.log_mu[g], step.log_1m[g]] = log_mu_pair(u1);
-            let likelihood = ctx.group_likelihood(&step, phi, g);
-            let before = ctx.group_prior(&here, g) + lp_here.likelihood[g];
-            let after = ctx.group_prior(&step, g) + likelihood;
-            let jacobian = step.log_mu[g] + step.log_1m[g] - here.log_mu[g] - here.log_1m[g];
-            let take = ln(uniform(wg[2])).simd_lt(after - before + jacobian);
+            step.log_mu[g] = new_mu;
+            step.log_1m[g] = new_1m;
+            let own = ctx.group_likelihood(&step, phi, g);
+            let mut likelihood = lp_here.likelihood;
+            likelihood[g] = own;
+            let mut before = lp_here.likelihood[g];
+            let mut after = own;
+            if g == 0 && n_groups > 1 && !here.differ.all() {
+                // Where the mu is shared, every group's likelihood moves with it.
+                let same = !here.differ;
+                for j in 1..n_groups {
+                    step.log_mu[j] = same.select(new_mu, here.log_mu[j]);
+                    step.log_1m[j] = same.select(new_1m, here.log_1m[j]);
+                }
+                let (mut before_same, mut after_same) = (before, after);
+                for j in 1..n_groups {
+                    let l = ctx.group_likelihood(&step, phi, j);
+                    before_same += lp_here.likelihood[j];
+                    after_same += l;
+                    likelihood[j] = same.select(l, likelihood[j]);
+                }
+                before = same.select(before_same, before);
+                after = same.select(after_same, after);
+            }
+            before += ctx.mu_prior(&here);
+            after += ctx.mu_prior(&step);
+            let jacobian = new_mu + new_1m - here.log_mu[g] - here.log_1m[g];
+            let take = ln(uniform(wg[2])).simd_lt(after - before + jacobian) & moving;
             lp_here.total = take.select(lp_here.total + (after - before), lp_here.total);
-            lp_here.likelihood[g] = take.select(likelihood, lp_here.likelihood[g]);
-            here.log_mu[g] = take.select(step.log_mu[g], here.log_mu[g]);
-            here.log_1m[g] = take.select(step.log_1m[g], here.log_1m[g]);
+            for j in 0..n_groups {
+                lp_here.likelihood[j] = take.select(likelihood[j], lp_here.likelihood[j]);
+                here.log_mu[j] = take.select(step.log_mu[j], here.log_mu[j]);
+                here.log_1m[j] = take.select(step.log_1m[j], here.log_1m[j]);
+            }
         }
         if k >= params.warmup {
             let d = (params.draw_offset + k - params.warmup) as usize;
@@ -589,7 +740,6 @@ pub fn run_lanes(
             }
         }
     }
-    let (mut sum_log, mut sum_log1m) = (sp(0.0), sp(0.0));
     for g in 0..n_groups {
         let logit = (here.log_mu[g] - here.log_1m[g]).to_array();
         let likelihood = lp_here.likelihood[g].to_array();
@@ -597,18 +747,24 @@ pub fn run_lanes(
             state[l * STATE_STRIDE + g] = logit[l];
             state[l * STATE_STRIDE + STATE_LIKELIHOOD + g] = likelihood[l];
         }
-        sum_log += here.log_mu[g];
-        sum_log1m += here.log_1m[g];
     }
+    let differ = one_if(here.differ).to_array();
     let (z, sum_log, sum_log1m, accepted) = (
         here.z.to_array(),
-        sum_log.to_array(),
-        sum_log1m.to_array(),
+        here.log_mu[0].to_array(),
+        here.log_1m[0].to_array(),
         accepted.to_array(),
     );
+    let recycled = recycled.map(|r| r.to_array());
     for l in 0..CHAIN_LANES {
-        state[l * STATE_STRIDE + MAX_GROUPS] = z[l];
-        stats[l] = [sum_log[l], sum_log1m[l], z[l], accepted[l]];
+        let chain = &mut state[l * STATE_STRIDE..(l + 1) * STATE_STRIDE];
+        chain[STATE_LOG_PHI] = z[l];
+        chain[STATE_DIFFER] = differ[l];
+        chain[STATE_ACCEPTED] = accepted[l];
+        for i in 0..3 {
+            chain[STATE_RECYCLED + i] = recycled[i][l];
+        }
+        stats[l] = [sum_log[l], sum_log1m[l], z[l], differ[l]];
     }
 }
 
@@ -731,8 +887,11 @@ mod tests {
     fn lanes_follow_the_scalar_twin() {
         let batch = sites(300);
         for n_chains in [4u32, 6] {
-            let hyper: Vec<[f32; 4]> = (0..n_chains)
-                .map(|c| [0.6 + 0.1 * c as f32, 0.7, 2.0 + 0.2 * c as f32, 0.9])
+            let hyper: Vec<SiteHyper> = (0..n_chains)
+                .map(|c| {
+                    let h = [0.6 + 0.1 * c as f32, 0.7, 2.0 + 0.2 * c as f32, 0.9];
+                    SiteHyper::new(h, 0.2 + 0.1 * f64::from(c), 0.8)
+                })
                 .collect();
             let mut params = SiteParams {
                 seed: 4,
@@ -747,10 +906,21 @@ mod tests {
                 draws_total: 30,
                 draw_offset: 0,
                 random_walk: 1,
+                compare_first: 0,
+                compare_second: 1,
+                threshold: 0.1,
+                _pad: 0,
             };
             let (mut lanes, mut twin) = (SiteOutputs::new(&params), SiteOutputs::new(&params));
             site_update(&params, &batch, &hyper, &mut lanes);
             site_update_twin(&params, &batch, &hyper, &mut twin);
+            let recycled = |out: &SiteOutputs| -> Vec<f32> {
+                out.state
+                    .chunks(STATE_STRIDE)
+                    .flat_map(|c| c[STATE_RECYCLED..STATE_RECYCLED + 3].to_vec())
+                    .collect()
+            };
+            let (recycled_lanes, recycled_twin) = (recycled(&lanes), recycled(&twin));
             // A second dispatch of 10 unrecorded sweeps from the carried state, without the
             // random walk, as stage 1 runs.
             params.first_sweep = 35;
@@ -774,11 +944,24 @@ mod tests {
                         && lanes.stats[c][3] == twin.stats[c][3]
                 })
                 .count();
-            eprintln!("lanes vs twin, {n_chains} chains a site: {same} of {chains} chains agree");
+            // The recycled sums of the recorded sweeps, before the second dispatch.
+            let same_recycled = (0..chains)
+                .filter(|&c| {
+                    (0..3).all(|i| {
+                        let (a, b) = (recycled_lanes[3 * c + i], recycled_twin[3 * c + i]);
+                        (a - b).abs() <= 1e-3 * a.abs().max(1.0)
+                    })
+                })
+                .count();
+            eprintln!(
+                "lanes vs twin, {n_chains} chains a site: {same} of {chains} chains agree, \
+                 {same_recycled} in their recycled sums"
+            );
             assert!(
                 same as f64 >= 0.97 * chains as f64,
                 "{n_chains} chains: {same} of {chains}"
             );
+            assert!(same_recycled as f64 >= 0.97 * chains as f64);
         }
     }
 
@@ -787,7 +970,7 @@ mod tests {
     #[test]
     fn dispatches_that_go_on_from_the_state_follow_one_dispatch() {
         let batch = sites(200);
-        let hyper = vec![[0.7f32, 0.9, 1.5, 1.2]; 4];
+        let hyper = vec![SiteHyper::new([0.7, 0.9, 1.5, 1.2], 0.3, 1.0); 4];
         let whole = |sweeps: u32, first: u32, init: u32| SiteParams {
             seed: 8,
             n_sites: 200,
@@ -801,6 +984,10 @@ mod tests {
             draws_total: 0,
             draw_offset: 0,
             random_walk: 1,
+            compare_first: 0,
+            compare_second: 1,
+            threshold: 0.1,
+            _pad: 0,
         };
         for update in [site_update, site_update_twin] {
             let mut one = SiteOutputs::new(&whole(30, 0, 1));
@@ -819,8 +1006,15 @@ mod tests {
                 .chunks(STATE_STRIDE)
                 .zip(split.state.chunks(STATE_STRIDE))
                 .filter(|(a, b)| {
-                    a.iter()
-                        .zip(*b)
+                    // All but the count of the last dispatch's acceptances.
+                    let kept = |c: &[f32]| {
+                        let mut c = c.to_vec();
+                        c.remove(STATE_ACCEPTED);
+                        c
+                    };
+                    kept(a)
+                        .iter()
+                        .zip(&kept(b))
                         .all(|(x, y)| (x - y).abs() <= 1e-4 * x.abs().max(1.0))
                 })
                 .count();
