@@ -18,6 +18,7 @@ use crate::diagnostics::{quantile_sorted, rhat, rhat_ess_bulk_and_sorted};
 use crate::gpu::{Gpu, GpuError};
 use crate::host_variates::{beta, gamma, normal};
 use crate::methyl::merge::{Site, SiteMerger};
+use crate::methyl::regions::leaning;
 use crate::methyl::site::{
     site_update, site_update_twin, SiteBatch, SiteHyper, SiteOutputs, SiteParams, SiteSample,
     SiteStageGpu, LOG_PHI_DOF, STATE_ACCEPTED, STATE_RECYCLED, STATE_STRIDE,
@@ -682,6 +683,21 @@ pub fn summarize_chunk(
         compare,
     );
     let per_site = config.chains as usize * config.draws as usize * n_groups;
+    // Each leaning site's delta per joint draw, for the regions.
+    let (g1, g2) = compare;
+    let leaning_deltas = summaries
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| leaning(s.p_above, s.p_below).is_some())
+        .map(|(s, _)| {
+            let mine = &draws[s * per_site..(s + 1) * per_site];
+            let deltas = mine
+                .chunks_exact(n_groups)
+                .map(|mu| mu[g2] - mu[g1])
+                .collect();
+            (s, deltas)
+        })
+        .collect();
     let kept_draws = sites
         .iter()
         .enumerate()
@@ -691,6 +707,7 @@ pub fn summarize_chunk(
     ChunkResult {
         summaries,
         kept_draws,
+        leaning_deltas,
     }
 }
 
@@ -699,6 +716,9 @@ pub struct ChunkResult {
     pub summaries: Vec<SiteSummary>,
     /// For the sites `keep_draws` chose: index in the chunk, and mu per (chain, draw, group).
     pub kept_draws: Vec<(usize, Vec<f32>)>,
+    /// For the sites that lean enough to join a candidate region (`regions::leaning`), in
+    /// order: index in the chunk, and delta per (chain, draw).
+    pub leaning_deltas: Vec<(usize, Vec<f32>)>,
 }
 
 #[cfg(test)]

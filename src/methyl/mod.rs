@@ -6,6 +6,7 @@ pub mod formats;
 pub mod merge;
 pub mod output;
 pub mod reference;
+pub mod regions;
 pub mod run;
 pub mod sheet;
 pub mod simulate;

@@ -1,6 +1,6 @@
 //! The methylation outputs: `sites.parquet` (one row per site, written chunk by chunk),
 //! then the calls: `dml.parquet` (differentially methylated loci at a Bayesian FDR) and
-//! `dmr.parquet` (regions merged from neighbouring loci).
+//! `dmr.parquet` (regions called at a region-level Bayesian FDR, `regions`).
 
 use std::fs::File;
 use std::path::Path;
@@ -15,12 +15,13 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 
 use crate::methyl::fit::SiteSummary;
+use crate::methyl::regions::CandidateRegion;
 use crate::output::{atomic_write, writer_properties};
 
 /// Schema versions in the footer's `betagibbs.schema`.
 pub const SITES_SCHEMA: &str = "methylation-sites/2";
 pub const DML_SCHEMA: &str = "methylation-dml/1";
-pub const DMR_SCHEMA: &str = "methylation-dmr/1";
+pub const DMR_SCHEMA: &str = "methylation-dmr/2";
 
 /// Columns per group: `mu_<group>_mean`, `_sd`, `_q2_5`, `_q97_5`.
 const MU_COLUMNS: [&str; 4] = ["mean", "sd", "q2_5", "q97_5"];
@@ -194,76 +195,60 @@ impl FdrHistogram {
     }
 }
 
-/// Rules for merging loci into regions (as DSS's callDMR: minimum loci, largest gap).
+/// Rules of candidate regions (as DSS's callDMR: fewest loci, largest gap in bases).
 #[derive(Debug, Clone, Copy)]
 pub struct DmrRule {
     pub min_cpgs: u32,
     pub max_gap: u64,
 }
 
-/// Second pass: read sites.parquet, keep the loci at or above `threshold`, write them to
-/// `dml`, and merge neighbours with the same sign of delta into regions in `dmr`.
+/// Second pass: read sites.parquet and write the loci at or above `threshold` to `dml`,
+/// row group by row group (memory stays bounded however many calls). Returns how many.
 pub fn write_calls(
     sites: &Path,
     dml: &Path,
-    dmr: &Path,
     threshold: f64,
-    rule: DmrRule,
     metadata: &[(String, String)],
-) -> Result<(u64, u64)> {
+) -> Result<u64> {
     let file = File::open(sites).with_context(|| format!("reading {}", sites.display()))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
     let schema = builder.schema().clone();
     let reader = builder.build()?;
-    let (mut n_dml, mut n_dmr) = (0u64, 0u64);
-    let mut regions = RegionBuilder::new(rule);
-    // Both files stream, row group by row group: memory stays bounded however many calls.
-    atomic_write(dmr, |dmr_file| {
-        let props = writer_properties(DMR_SCHEMA, &["chr"], Some(CALLS_ROW_GROUP_ROWS), metadata)?;
-        let mut dmr_writer = ArrowWriter::try_new(dmr_file, dmr_schema(), Some(props))?;
-        let mut write_regions = |regions: Vec<Region>| -> Result<()> {
-            n_dmr += regions.len() as u64;
-            if !regions.is_empty() {
-                dmr_writer.write(&dmr_batch(&regions)?)?;
+    let mut n_dml = 0u64;
+    atomic_write(dml, |file| {
+        let props = writer_properties(DML_SCHEMA, &["chr"], Some(CALLS_ROW_GROUP_ROWS), metadata)?;
+        let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+        for batch in reader {
+            let batch = batch?;
+            let p = column::<Float64Array>(&batch, "p_dm")?;
+            let keep = BooleanArray::from_iter((0..p.len()).map(|i| Some(p.value(i) >= threshold)));
+            let kept = arrow::compute::filter_record_batch(&batch, &keep)?;
+            n_dml += kept.num_rows() as u64;
+            if kept.num_rows() > 0 {
+                writer.write(&kept)?;
             }
-            Ok(())
-        };
-        atomic_write(dml, |file| {
-            let props =
-                writer_properties(DML_SCHEMA, &["chr"], Some(CALLS_ROW_GROUP_ROWS), metadata)?;
-            let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
-            for batch in reader {
-                let batch = batch?;
-                let p = column::<Float64Array>(&batch, "p_dm")?;
-                let keep =
-                    BooleanArray::from_iter((0..p.len()).map(|i| Some(p.value(i) >= threshold)));
-                let kept = arrow::compute::filter_record_batch(&batch, &keep)?;
-                n_dml += kept.num_rows() as u64;
-                let chr = column::<StringArray>(&kept, "chr")?;
-                let pos = column::<Int64Array>(&kept, "pos")?;
-                let delta = column::<Float64Array>(&kept, "delta_mean")?;
-                let pdm = column::<Float64Array>(&kept, "p_dm")?;
-                for i in 0..kept.num_rows() {
-                    regions.push(
-                        chr.value(i),
-                        pos.value(i) as u64,
-                        delta.value(i),
-                        pdm.value(i),
-                    );
-                }
-                if kept.num_rows() > 0 {
-                    writer.write(&kept)?;
-                }
-                write_regions(regions.take_done())?;
-            }
-            writer.close()?;
-            Ok(())
-        })?;
-        write_regions(regions.finish())?;
-        dmr_writer.close()?;
+        }
+        writer.close()?;
         Ok(())
     })?;
-    Ok((n_dml, n_dmr))
+    Ok(n_dml)
+}
+
+/// dmr.parquet: the called regions, in genome order, in row groups of CALLS_ROW_GROUP_ROWS.
+pub fn write_regions(
+    path: &Path,
+    regions: &[CandidateRegion],
+    metadata: &[(String, String)],
+) -> Result<()> {
+    atomic_write(path, |file| {
+        let props = writer_properties(DMR_SCHEMA, &["chr"], Some(CALLS_ROW_GROUP_ROWS), metadata)?;
+        let mut writer = ArrowWriter::try_new(file, dmr_schema(), Some(props))?;
+        for rows in regions.chunks(CALLS_ROW_GROUP_ROWS) {
+            writer.write(&dmr_batch(rows)?)?;
+        }
+        writer.close()?;
+        Ok(())
+    })
 }
 
 fn dmr_schema() -> SchemaRef {
@@ -273,11 +258,11 @@ fn dmr_schema() -> SchemaRef {
         Field::new("end", DataType::Int64, false),
         Field::new("n_cpgs", DataType::Int32, false),
         Field::new("delta_mean", DataType::Float64, false),
-        Field::new("p_dm_mean", DataType::Float64, false),
+        Field::new("p_region", DataType::Float64, false),
     ]))
 }
 
-fn dmr_batch(rows: &[Region]) -> Result<RecordBatch> {
+fn dmr_batch(rows: &[CandidateRegion]) -> Result<RecordBatch> {
     Ok(RecordBatch::try_new(
         dmr_schema(),
         vec![
@@ -294,10 +279,10 @@ fn dmr_batch(rows: &[Region]) -> Result<RecordBatch> {
                 rows.iter().map(|r| r.n_cpgs as i32),
             )),
             Arc::new(Float64Array::from_iter_values(
-                rows.iter().map(|r| r.delta_sum / f64::from(r.n_cpgs)),
+                rows.iter().map(|r| r.delta_mean),
             )),
             Arc::new(Float64Array::from_iter_values(
-                rows.iter().map(|r| r.p_sum / f64::from(r.n_cpgs)),
+                rows.iter().map(|r| r.p_region),
             )),
         ],
     )?)
@@ -308,77 +293,6 @@ fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {
         .column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<T>())
         .with_context(|| format!("column {name} missing or of the wrong type"))
-}
-
-/// A region being grown from consecutive loci.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Region {
-    pub chr: String,
-    pub start: u64,
-    pub end: u64,
-    pub n_cpgs: u32,
-    pub delta_sum: f64,
-    pub p_sum: f64,
-}
-
-/// Merges called loci, in genome order, into regions: same chromosome, gap at most
-/// `max_gap`, same sign of delta; regions with fewer than `min_cpgs` loci are dropped.
-pub struct RegionBuilder {
-    rule: DmrRule,
-    open: Option<Region>,
-    done: Vec<Region>,
-}
-
-impl RegionBuilder {
-    pub fn new(rule: DmrRule) -> Self {
-        RegionBuilder {
-            rule,
-            open: None,
-            done: Vec::new(),
-        }
-    }
-
-    pub fn push(&mut self, chr: &str, pos: u64, delta: f64, p: f64) {
-        if let Some(r) = &mut self.open {
-            let joins = r.chr == chr
-                && pos.saturating_sub(r.end) <= self.rule.max_gap
-                && (r.delta_sum > 0.0) == (delta > 0.0);
-            if joins {
-                r.end = pos;
-                r.n_cpgs += 1;
-                r.delta_sum += delta;
-                r.p_sum += p;
-                return;
-            }
-        }
-        self.close();
-        self.open = Some(Region {
-            chr: chr.to_string(),
-            start: pos,
-            end: pos,
-            n_cpgs: 1,
-            delta_sum: delta,
-            p_sum: p,
-        });
-    }
-
-    fn close(&mut self) {
-        if let Some(r) = self.open.take() {
-            if r.n_cpgs >= self.rule.min_cpgs {
-                self.done.push(r);
-            }
-        }
-    }
-
-    /// The regions closed so far (an open one may still grow).
-    pub fn take_done(&mut self) -> Vec<Region> {
-        std::mem::take(&mut self.done)
-    }
-
-    pub fn finish(mut self) -> Vec<Region> {
-        self.close();
-        self.done
-    }
 }
 
 #[cfg(test)]
@@ -430,31 +344,5 @@ mod tests {
                 "{mean} {fdr}"
             );
         }
-    }
-
-    #[test]
-    fn regions_merge_close_loci_of_one_sign() {
-        let mut b = RegionBuilder::new(DmrRule {
-            min_cpgs: 3,
-            max_gap: 50,
-        });
-        for (chr, pos, delta) in [
-            ("chr1", 100, 0.3),
-            ("chr1", 120, 0.4),
-            ("chr1", 160, 0.2), // a region of 3
-            ("chr1", 400, 0.3),
-            ("chr1", 420, 0.3), // too few
-            ("chr1", 440, -0.3),
-            ("chr1", 450, -0.2),
-            ("chr1", 460, -0.5), // sign change: new region
-            ("chr2", 470, -0.4), // new chromosome
-        ] {
-            b.push(chr, pos, delta, 0.99);
-        }
-        let r = b.finish();
-        assert_eq!(r.len(), 2);
-        assert_eq!((r[0].start, r[0].end, r[0].n_cpgs), (100, 160, 3));
-        assert_eq!((r[1].start, r[1].end, r[1].n_cpgs), (440, 460, 3));
-        assert!(r[1].delta_sum < 0.0);
     }
 }

@@ -14,7 +14,8 @@ use crate::methyl::fit::{
     ChunkResult, Contrast, FitConfig, SiteDevice, SiteRunner, SweptChunk, HYPER_NAMES,
 };
 use crate::methyl::merge::{Site, SiteFilter, SiteMerger};
-use crate::methyl::output::{write_calls, DmrRule, FdrHistogram, SitesWriter};
+use crate::methyl::output::{write_calls, write_regions, DmrRule, FdrHistogram, SitesWriter};
+use crate::methyl::regions::{call_regions, RegionFinder};
 use crate::methyl::sheet::SampleSheet;
 use crate::methyl::site::MAX_GROUPS;
 use crate::output::atomic_write;
@@ -264,6 +265,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let mut histogram = FdrHistogram::default();
     // Draws of the --draws-region sites: name and mu per (chain, draw, group).
     let mut region_sites: Vec<(String, Vec<f32>)> = Vec::new();
+    let mut finder = RegionFinder::new(config.dmr, config.threshold);
     let (mut n_sites, mut accepted_weighted) = (0u64, 0.0);
     bar.set_message(format!("fitting sites on {device_name}"));
     atomic_write(&sites_path, |file| {
@@ -318,8 +320,13 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
                 }
                 seconds
             });
-            let (region_sites, histogram, chromosomes, bar) =
-                (&mut region_sites, &mut histogram, &chromosomes, &bar);
+            let (region_sites, histogram, finder, chromosomes, bar) = (
+                &mut region_sites,
+                &mut histogram,
+                &mut finder,
+                &chromosomes,
+                &bar,
+            );
             let writer_stage = scope.spawn(move || -> anyhow::Result<f64> {
                 let mut seconds = 0.0;
                 for (sites, chunk) in write_in {
@@ -331,8 +338,15 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
                             draws,
                         ));
                     }
-                    for s in &chunk.summaries {
+                    let mut leaning = chunk.leaning_deltas.iter().peekable();
+                    for (i, s) in chunk.summaries.iter().enumerate() {
                         histogram.add(s.p_above + s.p_below);
+                        let deltas = match leaning.next_if(|(j, _)| *j == i) {
+                            Some((_, deltas)) => deltas.as_slice(),
+                            None => &[],
+                        };
+                        let chr = &chromosomes[s.chr as usize];
+                        finder.push(chr, s.pos, s.p_above, s.p_below, deltas);
                     }
                     writer.write(chromosomes, &chunk.summaries)?;
                     bar.inc(sites.len() as u64);
@@ -390,14 +404,23 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         "betagibbs.p_dm_threshold".to_string(),
         threshold.to_string(),
     ));
-    let (n_dml, n_dmr) = write_calls(
+    let (regions, p_region_threshold, dmr_fdr) = call_regions(finder.finish(), config.fdr);
+    metadata.push((
+        "betagibbs.p_region_threshold".to_string(),
+        p_region_threshold.to_string(),
+    ));
+    metadata.push((
+        "betagibbs.dmr_expected_fdr".to_string(),
+        dmr_fdr.to_string(),
+    ));
+    let n_dml = write_calls(
         &sites_path,
         &config.out.join("dml.parquet"),
-        &config.out.join("dmr.parquet"),
         threshold,
-        config.dmr,
         &metadata,
     )?;
+    write_regions(&config.out.join("dmr.parquet"), &regions, &metadata)?;
+    let n_dmr = regions.len() as u64;
     debug_assert_eq!(n_dml, called);
     if !config.draws_regions.is_empty() {
         write_region_draws(config, &groups, compare, &region_sites, &metadata)?;
@@ -439,10 +462,10 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         );
     }
     eprintln!(
-        "betagibbs: {n_dml} DMLs at P(|delta| > {}) >= {threshold:.4} (expected FDR {expected_fdr:.4} <= {}), {n_dmr} DMRs; wrote {}",
-        config.threshold,
-        config.fdr,
-        config.out.display()
+        "betagibbs: {n_dml} DMLs at P(|delta| > {d}) >= {threshold:.4} (expected FDR {expected_fdr:.4} <= {fdr}); {n_dmr} DMRs at P(|mean delta| > {d}) >= {p_region_threshold:.4} (expected FDR {dmr_fdr:.4}); wrote {}",
+        config.out.display(),
+        d = config.threshold,
+        fdr = config.fdr,
     );
     Ok(report)
 }
