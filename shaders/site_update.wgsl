@@ -2,7 +2,9 @@
 //   m_j ~ BetaBinomial(n_j, mu_g phi, (1 - mu_g) phi) for sample j of group g,
 //   a level mu_0 ~ Beta(a, b), and a two-groups prior on the differences: with probability
 //   1 - w the site's groups share the level ("same"); with probability w ("differ") each
-//   other group has logit mu_g = logit mu_0 + beta_g, beta_g ~ Normal(0, tau^2);
+//   other group has logit mu_g = logit mu_0 + beta_g, beta_g ~ tau t(SLAB_DOF), heavy-tailed
+//   so that a large difference near 0 or 1 (huge in logit) is not ruled out by the many
+//   small ones that set tau;
 //   log phi = m0 + s0 t, t ~ Student-t(LOG_PHI_DOF), heavier-tailed than a Normal so that a
 //   site far more variable than most is explained by its phi, not by a difference.
 //   Hyperparameters (a, b, m0, s0, w, tau) per chain, learned in stage 1 (docs/model.md).
@@ -51,6 +53,8 @@ const MIN_SHAPE: f32 = 1.17549435e-38;
 const RW_LOGIT_MU: f32 = 0.5;
 // Degrees of freedom of log phi's Student-t prior; 4 makes its chi-square two exponentials.
 const LOG_PHI_DOF: f32 = 4.0;
+// Degrees of freedom of the slab's Student-t (keep in sync with site.rs).
+const SLAB_DOF: f32 = 2.0;
 // Probability that the independence step proposes "differ" (keep in sync with site.rs).
 const PROPOSE_DIFFER: f32 = 0.5;
 
@@ -157,7 +161,7 @@ fn with_priors(p: Point, likelihood: array<f32, 8>, h: SiteHyper) -> Target {
 
 // log of the mus' prior density at p in mu coordinates, normalised (the jump between one mu
 // and several compares densities on different spaces): the level's Beta and, where the
-// groups differ, each other group's logit-normal slab with its Jacobian 1 / (mu (1 - mu)).
+// groups differ, each other group's slab in logit with its Jacobian 1 / (mu (1 - mu)).
 fn mu_prior(p: Point, h: SiteHyper) -> f32 {
     var lp = (h.a - 1.0) * p.log_mu[0] + (h.b - 1.0) * p.log_1m[0] - h.ln_beta;
     if (!p.differ) {
@@ -167,7 +171,8 @@ fn mu_prior(p: Point, h: SiteHyper) -> f32 {
     let level = p.log_mu[0] - p.log_1m[0];
     for (var g = 1u; g < params.n_groups; g++) {
         let beta = p.log_mu[g] - p.log_1m[g] - level;
-        lp += h.ln_slab - h.slab_half_precision * beta * beta - p.log_mu[g] - p.log_1m[g];
+        let slab = h.ln_slab - 0.5 * (SLAB_DOF + 1.0) * log(1.0 + beta * beta * h.slab_inv_scale2);
+        lp += slab - p.log_mu[g] - p.log_1m[g];
     }
     return lp;
 }

@@ -31,9 +31,9 @@ struct SiteParams {
 // One chain's genome-wide prior of a site (docs/model.md): group 0's mu (the level) ~
 // Beta(a, b), with its normalising ln B(a, b); log phi = m0 + s0 t with t Student's t on
 // LOG_PHI_DOF degrees of freedom; with prior probability e^log_same the groups share the
-// level, with e^log_differ each other group g has logit mu_g = logit mu_0 + beta_g,
-// beta_g ~ Normal(0, tau^2) (the slab: slab_half_precision = 1 / (2 tau^2), and
-// ln_slab = -ln(tau sqrt(2 pi)), its normalising constant).
+// level, with e^log_differ each other group g has logit mu_g = logit mu_0 + beta_g, beta_g
+// tau times a Student-t on SLAB_DOF degrees of freedom (the slab: slab_inv_scale2 =
+// 1 / (SLAB_DOF tau^2), and ln_slab its log normalising constant).
 struct SiteHyper {
     a: f32,
     b: f32,
@@ -42,7 +42,7 @@ struct SiteHyper {
     log_same: f32,
     log_differ: f32,
     ln_beta: f32,
-    slab_half_precision: f32,
+    slab_inv_scale2: f32,
     ln_slab: f32,
     _pad0: f32,
     _pad1: f32,

@@ -21,7 +21,7 @@ use crate::methyl::merge::{Site, SiteMerger};
 use crate::methyl::regions::leaning;
 use crate::methyl::site::{
     site_update, site_update_twin, SiteBatch, SiteHyper, SiteOutputs, SiteParams, SiteSample,
-    SiteStageGpu, LOG_PHI_DOF, STATE_ACCEPTED, STATE_RECYCLED, STATE_STRIDE,
+    SiteStageGpu, LOG_PHI_DOF, SLAB_DOF, STATE_ACCEPTED, STATE_RECYCLED, STATE_STRIDE,
 };
 use crate::prior::HyperPrior;
 use crate::rng::{Stream, UniformStream};
@@ -41,9 +41,9 @@ const LOG_PHI_VARIANCE_PRIOR: (f64, f64) = (1.0, 0.1);
 /// Beta prior of w, the share of sites whose groups differ: uniform, as thousands of sites
 /// outweigh it.
 const DIFFER_PRIOR: (f64, f64) = (1.0, 1.0);
-/// Inverse-Gamma(shape, scale) prior of tau^2, the slab's variance of a difference in logit:
-/// its mode tau = 0.4 keeps the slab from collapsing onto "same" when few sites differ, and
-/// its mean 0.5 is vague against hundreds of differing sites.
+/// Inverse-Gamma(shape, scale) prior of tau^2, the squared scale of the slab's Student-t of a
+/// difference in logit: its mode tau = 0.58 keeps the slab from collapsing onto "same" when
+/// few sites differ, and it is vague against hundreds of differing sites.
 const SLAB_VARIANCE_PRIOR: (f64, f64) = (2.0, 1.0);
 /// Overdispersed starting hyperparameters, chain c of C at t = (c + 1/2) / C: mu's Beta with
 /// mean 1/2 and concentration 0.5 to 10, m0 from 0 to 5 (phi 1 to 150), s0 from 0.5 to 4,
@@ -234,13 +234,12 @@ impl<'g> SiteRunner<'g> {
 }
 
 /// One chain's stage-1 sites: `[count, Σ log mu_0, Σ log(1 - mu_0)]` of their levels, each
-/// site's log phi, how many sites' groups differ, and those sites' differences in logit:
-/// their count and sum of squares.
+/// site's log phi, how many sites' groups differ, and those sites' differences in logit.
 struct SiteStats {
     mu: [f64; 3],
     log_phi: Vec<f64>,
     n_differ: f64,
-    slab: [f64; 2],
+    differences: Vec<f64>,
 }
 
 /// Draw one chain's hyperparameters (a, b, m0, s0, w, tau) given its sites.
@@ -293,10 +292,22 @@ fn update_hyper(h: &mut [f64; 6], ab_z: &mut [f64; 2], stats: &SiteStats, rng: &
     // w | the sites' indicators ~ Beta.
     let (wa, wb) = DIFFER_PRIOR;
     let w = beta(wa + stats.n_differ, wb + n_sites - stats.n_differ, rng);
-    // tau^2 | the differences ~ InvGamma.
+    // tau^2 | the differences: the slab's t as a scale mixture too, lambda_k given each
+    // difference, then tau^2 | lambda ~ InvGamma.
+    let nu = f64::from(SLAB_DOF);
+    let tau = h[5];
+    let ss: f64 = stats
+        .differences
+        .iter()
+        .map(|&beta| {
+            let u = beta / tau;
+            let lambda = gamma(0.5 * (nu + 1.0), rng) / (0.5 * (nu + u * u));
+            lambda * beta * beta
+        })
+        .sum();
     let (shape, scale) = SLAB_VARIANCE_PRIOR;
-    let [n_beta, ss_beta] = stats.slab;
-    let tau2 = (scale + 0.5 * ss_beta) / gamma(shape + 0.5 * n_beta, rng);
+    let n_beta = stats.differences.len() as f64;
+    let tau2 = (scale + 0.5 * ss) / gamma(shape + 0.5 * n_beta, rng);
     *h = [a, b, m0, variance.sqrt(), w, tau2.sqrt()];
 }
 
@@ -348,7 +359,7 @@ pub fn learn_hyper(
                 mu: [batch.n_sites() as f64, 0.0, 0.0],
                 log_phi: Vec::with_capacity(batch.n_sites()),
                 n_differ: 0.0,
-                slab: [0.0; 2],
+                differences: Vec::new(),
             };
             for site in 0..batch.n_sites() {
                 let invocation = site * n_chains + chain;
@@ -360,8 +371,7 @@ pub fn learn_hyper(
                     stats.n_differ += 1.0;
                     let logits = &out.state[invocation * STATE_STRIDE..][..n_groups];
                     for logit in &logits[1..] {
-                        stats.slab[0] += 1.0;
-                        stats.slab[1] += f64::from(logit - logits[0]).powi(2);
+                        stats.differences.push(f64::from(logit - logits[0]));
                     }
                 }
             }

@@ -439,7 +439,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         phases,
     };
     eprintln!(
-        "betagibbs: {} of {} sites passed the filters; priors from a sample of {} in {:.2} s: mu ~ Beta({:.3}, {:.3}), log phi = {:.3} + {:.3} t4; the groups differ at {:.1}% of sites, by logit differences of sd {:.3}",
+        "betagibbs: {} of {} sites passed the filters; priors from a sample of {} in {:.2} s: mu ~ Beta({:.3}, {:.3}), log phi = {:.3} + {:.3} t4; the groups differ at {:.1}% of sites, by logit differences of scale {:.3} (t2)",
         sites_kept, sites_seen, hyper.sites, phases.stage1, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3], 100.0 * hyper.mean[4], hyper.mean[5]
     );
     eprintln!(

@@ -32,6 +32,9 @@ pub(crate) const RW_LOGIT_MU: f32 = 0.5;
 /// far more variable than most is explained by its phi, not by a difference; at 4 its
 /// chi-square is two exponentials (keep in sync).
 pub const LOG_PHI_DOF: f32 = 4.0;
+/// Degrees of freedom of the slab's Student-t: heavy-tailed, so that a large difference near
+/// 0 or 1 (huge in logit) is not ruled out by the many small ones that set tau (keep in sync).
+pub const SLAB_DOF: f32 = 2.0;
 /// Probability that the independence step proposes "differ" (keep in sync).
 pub(crate) const PROPOSE_DIFFER: f32 = 0.5;
 /// Counter index of the independence step's second Philox block (chi-square and model
@@ -79,8 +82,8 @@ pub struct SiteParams {
 /// One chain's genome-wide prior of a site (keep in sync with SiteHyper in site_layout.wgsl):
 /// group 0's mu (the level) ~ Beta(a, b), with its normalising ln B(a, b); log phi = m0 + s0 t,
 /// t ~ Student-t(LOG_PHI_DOF); with prior probability e^log_same the groups share the level,
-/// with e^log_differ each other group has logit mu_g = logit mu_0 + beta_g,
-/// beta_g ~ Normal(0, tau^2): slab_half_precision = 1 / (2 tau^2), ln_slab = -ln(tau sqrt(2 pi)).
+/// with e^log_differ each other group has logit mu_g = logit mu_0 + beta_g, beta_g tau times a
+/// Student-t(SLAB_DOF): slab_inv_scale2 = 1 / (SLAB_DOF tau^2), ln_slab its log normaliser.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq)]
 pub struct SiteHyper {
@@ -91,7 +94,7 @@ pub struct SiteHyper {
     pub log_same: f32,
     pub log_differ: f32,
     pub ln_beta: f32,
-    pub slab_half_precision: f32,
+    pub slab_inv_scale2: f32,
     pub ln_slab: f32,
     pub _pad: [f32; 3],
 }
@@ -100,6 +103,7 @@ impl SiteHyper {
     /// From (a, b, m0, s0), w (the prior probability that a site's groups differ) and tau
     /// (the slab's sd of a difference in logit).
     pub fn new([a, b, m0, s0]: [f32; 4], w: f64, tau: f64) -> SiteHyper {
+        let nu = f64::from(SLAB_DOF);
         SiteHyper {
             a,
             b,
@@ -109,8 +113,11 @@ impl SiteHyper {
             log_differ: w.ln() as f32,
             ln_beta: (ln_gamma(f64::from(a)) + ln_gamma(f64::from(b)) - ln_gamma(f64::from(a + b)))
                 as f32,
-            slab_half_precision: (0.5 / (tau * tau)) as f32,
-            ln_slab: -(tau * (2.0 * std::f64::consts::PI).sqrt()).ln() as f32,
+            slab_inv_scale2: (1.0 / (nu * tau * tau)) as f32,
+            ln_slab: (ln_gamma(0.5 * (nu + 1.0))
+                - ln_gamma(0.5 * nu)
+                - 0.5 * (nu * std::f64::consts::PI).ln()
+                - tau.ln()) as f32,
             _pad: [0.0; 3],
         }
     }
@@ -286,7 +293,7 @@ impl Site<'_> {
 
     /// log of the mus' prior density at p in mu coordinates, normalised (the jump between one
     /// mu and several compares densities on different spaces): the level's Beta and, where
-    /// the groups differ, each other group's logit-normal slab with its Jacobian.
+    /// the groups differ, each other group's slab in logit with its Jacobian.
     fn mu_prior(&self, p: &Point) -> f32 {
         let h = &self.h;
         let lp = (h.a - 1.0) * p.log_mu[0] + (h.b - 1.0) * p.log_1m[0] - h.ln_beta;
@@ -297,7 +304,9 @@ impl Site<'_> {
         let level = p.log_mu[0] - p.log_1m[0];
         for g in 1..self.n_groups {
             let beta = p.log_mu[g] - p.log_1m[g] - level;
-            lp += h.ln_slab - h.slab_half_precision * beta * beta - p.log_mu[g] - p.log_1m[g];
+            let slab =
+                h.ln_slab - 0.5 * (SLAB_DOF + 1.0) * (1.0 + beta * beta * h.slab_inv_scale2).ln();
+            lp += slab - p.log_mu[g] - p.log_1m[g];
         }
         lp
     }

@@ -16,8 +16,8 @@ use crate::betabinom::{beta_binomial_log_ratio, HALF_LN_TWO_PI, QUOTIENT_MAX, ST
 use crate::lanes::{philox_lanes, LN_POLYNOMIAL};
 use crate::methyl::site::{
     SiteHyper, SiteParams, SiteSample, LOG_PHI_DOF, MAX_GROUPS, MIN_SHAPE, MODEL_BLOCK,
-    PROPOSE_DIFFER, RW_LOGIT_MU, STATE_ACCEPTED, STATE_DIFFER, STATE_LIKELIHOOD, STATE_LOG_PHI,
-    STATE_RECYCLED, STATE_STRIDE,
+    PROPOSE_DIFFER, RW_LOGIT_MU, SLAB_DOF, STATE_ACCEPTED, STATE_DIFFER, STATE_LIKELIHOOD,
+    STATE_LOG_PHI, STATE_RECYCLED, STATE_STRIDE,
 };
 use crate::rng::{Stream, STREAM_SHIFT};
 use crate::variates::{log_gamma_variate, DrawSite};
@@ -412,7 +412,7 @@ struct Hyper {
     log_same: F,
     log_differ: F,
     ln_beta: F,
-    slab_half_precision: F,
+    slab_inv_scale2: F,
     ln_slab: F,
 }
 
@@ -494,7 +494,9 @@ impl Site<'_> {
         let level = p.log_mu[0] - p.log_1m[0];
         for g in 1..self.n_groups {
             let beta = p.log_mu[g] - p.log_1m[g] - level;
-            differ += h.ln_slab - h.slab_half_precision * beta * beta - p.log_mu[g] - p.log_1m[g];
+            let slab =
+                h.ln_slab - ln(beta * beta * h.slab_inv_scale2 + 1.0) * (0.5 * (SLAB_DOF + 1.0));
+            differ += slab - p.log_mu[g] - p.log_1m[g];
         }
         p.differ.select(differ, lp + h.log_same)
     }
@@ -566,7 +568,7 @@ pub fn run_lanes(
         log_same: of(&|h| h.log_same),
         log_differ: of(&|h| h.log_differ),
         ln_beta: of(&|h| h.ln_beta),
-        slab_half_precision: of(&|h| h.slab_half_precision),
+        slab_inv_scale2: of(&|h| h.slab_inv_scale2),
         ln_slab: of(&|h| h.ln_slab),
     };
     let (m0, s0) = (h.m0, h.s0);
