@@ -1,8 +1,34 @@
-//! `betagibbs simulate`: a synthetic methylation study drawn from the model itself, with the
-//! truth written beside it, for benchmarks and calibration checks.
+//! `betagibbs simulate`: a synthetic two-group bisulphite study with its truth written beside
+//! it, for benchmarks and calibration checks. The generator is deliberately not the fitted
+//! model, so a test that passes on it says something.
+//!
+//! What is drawn, chromosome by chromosome (`chr1` ... `chrK`, the sites split evenly):
+//! - positions: gaps of about 40 bases between CpGs and, now and then, a gap of thousands, so
+//!   CpGs come in clusters as in RRBS and WGBS;
+//! - group A's level `mu_A`: a two-state hidden Markov chain along the bases (methylated blocks
+//!   near 0.85 and rarer unmethylated ones near 0.1, thousands of bases long), plus a smooth
+//!   logit-scale AR(1) wiggle whose correlation decays with distance, plus a little jitter per
+//!   site: levels are bimodal and neighbours alike;
+//! - DMRs: runs of neighbouring CpGs (5-20 by default), kept apart from each other, covering
+//!   `1 - null_fraction` of the sites; inside one, `mu_B = mu_A` plus a smooth bump of peak
+//!   |delta| uniform in [0.1, 0.5] by default, its sign at random but turned toward the side
+//!   with room; elsewhere `mu_B = mu_A` exactly;
+//! - reads: per sample and site a coverage N uniform on `coverage`, a proportion p around its
+//!   group's level, and X ~ Binomial(N, p); p is logit-normal unless the beta-binomial family
+//!   is asked for.
+//!
+//! Why it is not the model: the model draws every site's two levels independently from one
+//! Beta, lets most sites differ, and scatters samples by a Beta around their level. Here
+//! levels are correlated along the genome and bimodal, most sites do not differ, differences
+//! come in regions, and replicates scatter logit-normally by default (the beta-binomial family
+//! stays as an option, for checks that want the model's own noise).
+//!
+//! Every draw comes from a Philox stream named by its purpose, chromosome and site (or DMR),
+//! so the output does not depend on the number of threads: one seed, the same bytes.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::ops::Range;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -13,93 +39,534 @@ use crate::host_variates::{beta, binomial, normal};
 use crate::output::atomic_write;
 use crate::rng::{Stream, UniformStream};
 
+/// How a sample's methylated proportion p scatters around its group's level mu.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Noise {
+    /// p = expit(logit(mu) + sd Z), Z ~ Normal(0, 1): not the fitted model's family.
+    LogitNormal { sd: f64 },
+    /// p ~ Beta(mu phi, (1 - mu) phi), with log phi ~ Normal(m0, s0^2) drawn per site: the
+    /// fitted model's own family.
+    BetaBinomial { m0: f64, s0: f64 },
+}
+
 /// What to simulate.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SimulateConfig {
     pub sites: u32,
+    /// Samples per group.
     pub replicates: u32,
+    /// Chromosomes `chr1` ... `chrK`; the sites are split evenly among them.
+    pub chromosomes: u32,
     /// Coverage per sample and site, uniform on this inclusive range.
     pub coverage: (u32, u32),
-    /// The model's hyperparameters: mu ~ Beta(a, b), log phi ~ Normal(m0, s0^2).
-    pub hyper: [f64; 4],
+    /// Share of the sites outside every DMR, in (0, 1]. Below about 0.3 the DMRs cannot be
+    /// packed apart from each other and the realised share is higher.
+    pub null_fraction: f64,
+    /// Fewest and most CpGs of a DMR (inclusive).
+    pub dmr_cpgs: (u32, u32),
+    /// Smallest and largest peak |delta| of a DMR, before clipping to the unit interval.
+    pub dmr_delta: (f64, f64),
+    pub noise: Noise,
     pub seed: u32,
     pub out: PathBuf,
 }
 
-/// Hyperparameters of the default study: methylation levels piled near 0 and 1, as in
-/// mammalian CpGs, and replicate dispersion phi around 15.
-pub const DEFAULT_HYPER: [f64; 4] = [0.6, 0.6, 2.7, 0.7];
-/// Bases between simulated sites: below the default DMR gap, so neighbouring calls merge.
-const SITE_SPACING: u64 = 40;
-/// Sites drawn by one task: large enough to amortise the task, small enough to balance.
-const SITES_PER_BLOCK: u32 = 1 << 16;
+pub const DEFAULT_SITES: u32 = 10_000;
+pub const DEFAULT_REPLICATES: u32 = 2;
+pub const DEFAULT_CHROMOSOMES: u32 = 3;
+pub const DEFAULT_COVERAGE: (u32, u32) = (10, 40);
+/// Most CpGs of a real comparison do not differ.
+pub const DEFAULT_NULL_FRACTION: f64 = 0.9;
+/// DMRs as DSS and metilene report them: a handful to a few dozen CpGs.
+pub const DEFAULT_DMR_CPGS: (u32, u32) = (5, 20);
+/// From differences a caller should just find (0.1, its usual threshold) to large ones.
+pub const DEFAULT_DMR_DELTA: (f64, f64) = (0.1, 0.5);
+/// Logit-scale sd between replicates: about 0.08 in p at mu = 0.8, as between biological
+/// replicates of a tissue.
+pub const DEFAULT_SAMPLE_SD: f64 = 0.4;
+/// (m0, s0) of log phi in the beta-binomial family: phi around 15, the earlier simulator's.
+pub const DEFAULT_PHI: (f64, f64) = (2.7, 0.7);
+pub const DEFAULT_SEED: u32 = 1;
 pub const GROUPS: [&str; 2] = ["A", "B"];
 
-/// Writes `A1.txt`, ..., `B<R>.txt` (DSS format), `sheet.tsv` and `truth.tsv`.
-pub fn simulate(config: &SimulateConfig) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.out)
-        .with_context(|| format!("creating {}", config.out.display()))?;
-    let n_samples = 2 * config.replicates as usize;
-    // Each site has its own stream, so blocks of sites are drawn in parallel and joined in order.
-    let blocks: Vec<(Vec<String>, String)> = (0..config.sites.div_ceil(SITES_PER_BLOCK))
+impl Default for SimulateConfig {
+    /// The defaults of `betagibbs simulate`, writing to `out` (empty: set it).
+    fn default() -> Self {
+        SimulateConfig {
+            sites: DEFAULT_SITES,
+            replicates: DEFAULT_REPLICATES,
+            chromosomes: DEFAULT_CHROMOSOMES,
+            coverage: DEFAULT_COVERAGE,
+            null_fraction: DEFAULT_NULL_FRACTION,
+            dmr_cpgs: DEFAULT_DMR_CPGS,
+            dmr_delta: DEFAULT_DMR_DELTA,
+            noise: Noise::LogitNormal {
+                sd: DEFAULT_SAMPLE_SD,
+            },
+            seed: DEFAULT_SEED,
+            out: PathBuf::new(),
+        }
+    }
+}
+
+/// First base of every chromosome, before the first gap.
+const CHROMOSOME_START: u64 = 10_000;
+/// Smallest gap between neighbouring CpGs: a CpG takes two bases.
+const MIN_CPG_GAP: u64 = 2;
+/// Mean gap between neighbouring CpGs outside the large gaps (about; the gap is a whole
+/// number of bases): CpG spacing in mammalian genomes away from islands.
+const MEAN_CPG_GAP: f64 = 40.0;
+/// Chance that a gap is a large one: clusters of about 100 CpGs, as RRBS fragments and
+/// CpG-dense stretches give.
+const LARGE_GAP_RATE: f64 = 0.01;
+/// Shortest large gap in bases: beyond any DMR caller's merge distance.
+const LARGE_GAP_MIN: f64 = 1_000.0;
+/// Mean length of a large gap beyond LARGE_GAP_MIN (exponential): thousands of bases.
+const LARGE_GAP_MEAN: f64 = 4_000.0;
+
+/// Mean length in bases of a methylated block: most of a mammalian genome is methylated in
+/// long stretches.
+const METHYLATED_BLOCK_BP: f64 = 8_000.0;
+/// Mean length in bases of an unmethylated block (island- and promoter-like): shorter, so
+/// the state is rarer (a fifth of the bases).
+const UNMETHYLATED_BLOCK_BP: f64 = 2_000.0;
+/// Share of bases in unmethylated blocks under the chain's stationary law.
+const UNMETHYLATED_SHARE: f64 =
+    UNMETHYLATED_BLOCK_BP / (METHYLATED_BLOCK_BP + UNMETHYLATED_BLOCK_BP);
+/// Rate per base at which the chain forgets its state (the sum of its two switching rates).
+const BLOCK_MIXING_RATE: f64 = 1.0 / METHYLATED_BLOCK_BP + 1.0 / UNMETHYLATED_BLOCK_BP;
+/// Typical level of a methylated block (its logit is the block's centre).
+const METHYLATED_LEVEL: f64 = 0.85;
+/// Typical level of an unmethylated block.
+const UNMETHYLATED_LEVEL: f64 = 0.1;
+/// Stationary sd of the logit-scale wiggle: levels within a block drift by about +-0.1.
+const WIGGLE_SD: f64 = 0.5;
+/// Bases over which the wiggle's correlation falls by 1/e: neighbouring CpGs alike,
+/// CpGs a few hundred bases apart less so.
+const WIGGLE_BP: f64 = 500.0;
+/// Logit-scale sd of each site's own departure from the smooth level: neighbours are alike,
+/// not equal.
+const SITE_JITTER_SD: f64 = 0.2;
+/// Group A's levels stay in [LEVEL_FLOOR, 1 - LEVEL_FLOOR], so every DMR site has room to
+/// move by at least LEVEL_FLOOR - MU_FLOOR in either direction.
+const LEVEL_FLOOR: f64 = 0.02;
+/// Every level stays in [MU_FLOOR, 1 - MU_FLOOR].
+const MU_FLOOR: f64 = 0.01;
+/// Fewest null CpGs between two DMRs, so that neighbouring DMRs are distinct regions.
+const DMR_SEPARATION: usize = 5;
+/// Sites rendered by one task: large enough to amortise the task, small enough to balance.
+const SITES_PER_BLOCK: usize = 1 << 16;
+/// Step and half-width (in steps) of the grid on which the logit-normal mean is integrated:
+/// the trapezoid rule on [-10, 10] is exact to double precision for this smooth integrand.
+const MEAN_GRID_STEP: f64 = 0.25;
+const MEAN_GRID_STEPS: i32 = 40;
+
+/// Which use a stream serves: the second word of its key, so no two uses share a stream.
+#[derive(Debug, Clone, Copy)]
+#[repr(u32)]
+enum Purpose {
+    /// A DMR's length, peak, sign and place.
+    Dmrs = 1,
+    /// A site's gap, block state, wiggle and jitter.
+    Landscape = 2,
+    /// A site's phi (beta-binomial), and every sample's coverage, proportion and count.
+    Reads = 3,
+}
+
+/// The stream of one purpose's draws for the `index`-th site (or DMR) of a chromosome.
+fn stream(seed: u32, purpose: Purpose, chromosome: u32, index: usize) -> UniformStream {
+    UniformStream::new(
+        seed,
+        purpose as u32,
+        index as u32,
+        chromosome,
+        0,
+        Stream::Init,
+    )
+}
+
+/// A whole number uniform on the inclusive range `lo..=hi`, from the uniform `u` in (0, 1).
+fn uniform_int(lo: u32, hi: u32, u: f64) -> u32 {
+    (lo + (f64::from(hi - lo + 1) * u) as u32).min(hi)
+}
+
+fn logit(p: f64) -> f64 {
+    (p / (1.0 - p)).ln()
+}
+
+fn expit(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// A DMR placed but not yet given its levels: its CpGs (indices within the chromosome), its
+/// peak |delta| and the uniform that picks its sign.
+struct DmrPlan {
+    cpgs: Range<usize>,
+    peak: f64,
+    sign_draw: f64,
+}
+
+/// The DMRs of a chromosome of `n` sites: lengths drawn until they cover
+/// round((1 - null_fraction) n) sites, then spread uniformly over the chromosome with at
+/// least DMR_SEPARATION null CpGs between two.
+fn plan_dmrs(config: &SimulateConfig, chromosome: u32, n: usize) -> Vec<DmrPlan> {
+    let target = ((1.0 - config.null_fraction) * n as f64).round() as usize;
+    let (fewest, most) = config.dmr_cpgs;
+    let (least, largest) = config.dmr_delta;
+    // (length, peak, sign draw, place draw) in drawing order.
+    let mut drawn: Vec<(usize, f64, f64, f64)> = Vec::new();
+    let mut covered = 0;
+    loop {
+        let mut rng = stream(config.seed, Purpose::Dmrs, chromosome, drawn.len());
+        let length = (uniform_int(fewest, most, rng.next_f64()) as usize).min(target - covered);
+        if length == 0 || length < fewest as usize {
+            break;
+        }
+        let peak = least + (largest - least) * rng.next_f64();
+        drawn.push((length, peak, rng.next_f64(), rng.next_f64()));
+        covered += length;
+    }
+    // Too many DMRs to keep apart (a small null fraction): drop the last ones.
+    while drawn.len() > 1 && n - covered < (drawn.len() - 1) * DMR_SEPARATION {
+        covered -= drawn.pop().map_or(0, |d| d.0);
+    }
+    // The null sites beyond the separations, spread over the DMRs' k + 1 gaps by k sorted
+    // uniform cut points.
+    let free = n - covered - drawn.len().saturating_sub(1) * DMR_SEPARATION;
+    let mut cuts: Vec<usize> = drawn
+        .iter()
+        .map(|d| (((free + 1) as f64 * d.3) as usize).min(free))
+        .collect();
+    cuts.sort_unstable();
+    let mut before = 0; // CpGs of earlier DMRs and their separations
+    drawn
+        .iter()
+        .zip(cuts)
+        .map(|(&(length, peak, sign_draw, _), cut)| {
+            let start = cut + before;
+            before += length + DMR_SEPARATION;
+            DmrPlan {
+                cpgs: start..start + length,
+                peak,
+                sign_draw,
+            }
+        })
+        .collect()
+}
+
+/// One site's truth.
+#[derive(Debug, Clone)]
+struct Site {
+    pos: u64,
+    methylated_block: bool,
+    /// mu_A, mu_B.
+    mu: [f64; 2],
+    /// Index of its DMR among the chromosome's regions.
+    region: Option<usize>,
+}
+
+/// A DMR with its levels: its CpGs and the signed delta of largest magnitude among them.
+#[derive(Debug, Clone)]
+struct Region {
+    cpgs: Range<usize>,
+    peak_delta: f64,
+}
+
+/// One chromosome's sites and DMRs.
+struct Chromosome {
+    /// 0-based; named `chr{index + 1}`.
+    index: u32,
+    sites: Vec<Site>,
+    regions: Vec<Region>,
+}
+
+/// Positions, blocks and levels of a chromosome of `n` sites, then its DMRs' levels in group B.
+fn draw_chromosome(config: &SimulateConfig, index: u32, n: usize) -> Chromosome {
+    let plans = plan_dmrs(config, index, n);
+    let mut region_of = vec![None; n];
+    for (r, plan) in plans.iter().enumerate() {
+        region_of[plan.cpgs.clone()].fill(Some(r));
+    }
+    let mut sites: Vec<Site> = Vec::with_capacity(n);
+    let mut wiggle = 0.0;
+    for i in 0..n {
+        let mut rng = stream(config.seed, Purpose::Landscape, index, i);
+        let mut gap =
+            MIN_CPG_GAP + (-(MEAN_CPG_GAP - MIN_CPG_GAP as f64) * rng.next_f64().ln()) as u64;
+        let (large, large_draw) = (rng.next_f64(), rng.next_f64());
+        // No large gap splits a DMR: DMRs lie in CpG-dense stretches.
+        let splits_dmr = i > 0 && region_of[i].is_some() && region_of[i] == region_of[i - 1];
+        if large < LARGE_GAP_RATE && !splits_dmr {
+            gap += (LARGE_GAP_MIN - LARGE_GAP_MEAN * large_draw.ln()) as u64;
+        }
+        let (switch, z_wiggle, z_site) = (rng.next_f64(), normal(&mut rng), normal(&mut rng));
+        let (pos, methylated_block) = match sites.last() {
+            None => {
+                wiggle = WIGGLE_SD * z_wiggle;
+                (CHROMOSOME_START + gap, switch >= UNMETHYLATED_SHARE)
+            }
+            Some(previous) => {
+                // The two-state chain in continuous "time" (bases): over d bases it leaves its
+                // state with probability (the other state's share) * (1 - exp(-rate d)).
+                let d = gap as f64;
+                let forgets = 1.0 - (-BLOCK_MIXING_RATE * d).exp();
+                let leaves = forgets
+                    * if previous.methylated_block {
+                        UNMETHYLATED_SHARE
+                    } else {
+                        1.0 - UNMETHYLATED_SHARE
+                    };
+                let rho = (-d / WIGGLE_BP).exp();
+                wiggle = rho * wiggle + (1.0 - rho * rho).sqrt() * WIGGLE_SD * z_wiggle;
+                (
+                    previous.pos + gap,
+                    previous.methylated_block != (switch < leaves),
+                )
+            }
+        };
+        let centre = logit(if methylated_block {
+            METHYLATED_LEVEL
+        } else {
+            UNMETHYLATED_LEVEL
+        });
+        let mu_a =
+            expit(centre + wiggle + SITE_JITTER_SD * z_site).clamp(LEVEL_FLOOR, 1.0 - LEVEL_FLOOR);
+        sites.push(Site {
+            pos,
+            methylated_block,
+            mu: [mu_a, mu_a],
+            region: region_of[i],
+        });
+    }
+    let regions = plans
+        .into_iter()
+        .map(|plan| shift_group_b(&mut sites[plan.cpgs.clone()], &plan))
+        .collect();
+    Chromosome {
+        index,
+        sites,
+        regions,
+    }
+}
+
+/// Gives a DMR's sites their group-B level: mu_A plus peak * sin(pi (k + 1) / (L + 1)) at its
+/// k-th of L CpGs, clipped to [MU_FLOOR, 1 - MU_FLOOR]. The sign is the drawn one unless the
+/// other side has more room for the peak at the DMR's middle CpG.
+fn shift_group_b(sites: &mut [Site], plan: &DmrPlan) -> Region {
+    let middle = sites[(sites.len() - 1) / 2].mu[0];
+    let room = |up: bool| {
+        if up {
+            1.0 - MU_FLOOR - middle
+        } else {
+            middle - MU_FLOOR
+        }
+    };
+    let drawn_up = plan.sign_draw < 0.5;
+    let up = if room(drawn_up) < plan.peak && room(!drawn_up) > room(drawn_up) {
+        !drawn_up
+    } else {
+        drawn_up
+    };
+    let signed = if up { plan.peak } else { -plan.peak };
+    let length = sites.len() as f64;
+    let mut peak_delta: f64 = 0.0;
+    for (k, site) in sites.iter_mut().enumerate() {
+        let bump = (std::f64::consts::PI * (k as f64 + 1.0) / (length + 1.0)).sin();
+        site.mu[1] = (site.mu[0] + signed * bump).clamp(MU_FLOOR, 1.0 - MU_FLOOR);
+        let delta = site.mu[1] - site.mu[0];
+        if delta.abs() > peak_delta.abs() {
+            peak_delta = delta;
+        }
+    }
+    Region {
+        cpgs: plan.cpgs.clone(),
+        peak_delta,
+    }
+}
+
+/// E[p] for p = expit(logit(mu) + sd Z): the mean of the samples' proportions, which the
+/// logit-normal family pulls toward 0.5. By the trapezoid rule on a grid of Z.
+fn logit_normal_mean(mu: f64, sd: f64) -> f64 {
+    if sd == 0.0 {
+        return mu;
+    }
+    let centre = logit(mu);
+    let (mut sum, mut weights) = (0.0, 0.0);
+    for k in -MEAN_GRID_STEPS..=MEAN_GRID_STEPS {
+        let z = f64::from(k) * MEAN_GRID_STEP;
+        let weight = (-0.5 * z * z).exp();
+        sum += weight * expit(centre + sd * z);
+        weights += weight;
+    }
+    sum / weights
+}
+
+/// The samples' lines and the truth's lines of `sites` of a chromosome; its regions are
+/// numbered from `first_region`.
+fn render_block(
+    config: &SimulateConfig,
+    chromosome: &Chromosome,
+    sites: Range<usize>,
+    first_region: usize,
+) -> (Vec<String>, String) {
+    let name = format!("chr{}", chromosome.index + 1);
+    let replicates = config.replicates as usize;
+    let mut files = vec![String::new(); 2 * replicates];
+    let mut truth = String::new();
+    let (lo, hi) = config.coverage;
+    for i in sites {
+        let site = &chromosome.sites[i];
+        let mut rng = stream(config.seed, Purpose::Reads, chromosome.index, i);
+        // The site's dispersion in the beta-binomial family; none (NaN) in the logit-normal.
+        let phi = match config.noise {
+            Noise::BetaBinomial { m0, s0 } => (m0 + s0 * normal(&mut rng)).exp(),
+            Noise::LogitNormal { .. } => f64::NAN,
+        };
+        for (j, file) in files.iter_mut().enumerate() {
+            let mu = site.mu[j / replicates];
+            let n = uniform_int(lo, hi, rng.next_f64());
+            let p = match config.noise {
+                Noise::LogitNormal { sd } => expit(logit(mu) + sd * normal(&mut rng)),
+                Noise::BetaBinomial { .. } => beta(mu * phi, (1.0 - mu) * phi, &mut rng),
+            };
+            let x = binomial(n, p, &mut rng);
+            let _ = writeln!(file, "{name}\t{}\t{n}\t{x}", site.pos);
+        }
+        let [mu_a, mu_b] = site.mu;
+        let mean = |mu: f64| match config.noise {
+            Noise::LogitNormal { sd } => logit_normal_mean(mu, sd),
+            Noise::BetaBinomial { .. } => mu,
+        };
+        let mean_a = mean(mu_a);
+        let mean_b = if mu_b == mu_a { mean_a } else { mean(mu_b) };
+        let _ = writeln!(
+            truth,
+            "{name}\t{}\t{mu_a}\t{mu_b}\t{}\t{}\t{}\t{}\t{mean_a}\t{mean_b}\t{}",
+            site.pos,
+            mu_b - mu_a,
+            u8::from(site.region.is_some()),
+            site.region.map_or(-1, |r| (first_region + r + 1) as i64),
+            if site.methylated_block { 'M' } else { 'U' },
+            if phi.is_nan() {
+                "NA".to_string()
+            } else {
+                phi.to_string()
+            },
+        );
+    }
+    (files, truth)
+}
+
+/// Columns of `truth.tsv`: the first five as the earlier simulator wrote them; `dm` is 1
+/// inside a DMR, `region` its id (-1 outside), `state` the block (M methylated, U
+/// unmethylated), `mean_A`/`mean_B` the mean of the samples' proportions (the logit-normal
+/// family pulls it from mu toward 0.5), `phi` the beta-binomial dispersion (NA otherwise).
+const TRUTH_HEADER: &str = "chr\tpos\tmu_A\tmu_B\tdelta\tdm\tregion\tstate\tmean_A\tmean_B\tphi\n";
+/// Columns of `truth_regions.tsv`: one DMR a row, in genome order; `start` and `end` are the
+/// positions of its first and last CpG, `peak_delta` its signed delta of largest magnitude.
+const REGIONS_HEADER: &str = "region\tchr\tstart\tend\tn_cpgs\tpeak_delta\n";
+const SAMPLE_HEADER: &str = "chr\tpos\tN\tX\n";
+
+/// The text of every file `simulate` writes.
+struct Rendered {
+    /// (sample name, its DSS file's text), A1 ... B<R>.
+    samples: Vec<(String, String)>,
+    sheet: String,
+    truth: String,
+    regions: String,
+}
+
+/// Draws the study and renders its files: chromosomes in parallel, then blocks of sites in
+/// parallel, joined in order.
+fn render(config: &SimulateConfig) -> Rendered {
+    let k = config.chromosomes.max(1);
+    let chromosomes: Vec<Chromosome> = (0..k)
         .into_par_iter()
-        .map(|block| {
-            let first = block * SITES_PER_BLOCK;
-            simulate_block(config, first..config.sites.min(first + SITES_PER_BLOCK))
+        .map(|c| {
+            let n = config.sites / k + u32::from(c < config.sites % k);
+            draw_chromosome(config, c, n as usize)
         })
         .collect();
-    let mut files = vec![String::from("chr\tpos\tN\tX\n"); n_samples];
-    let mut truth = String::from("chr\tpos\tmu_A\tmu_B\tdelta\tphi\n");
+    // Regions are numbered 1, 2, ... in genome order.
+    let first_region: Vec<usize> = chromosomes
+        .iter()
+        .scan(0, |next, chromosome| {
+            let first = *next;
+            *next += chromosome.regions.len();
+            Some(first)
+        })
+        .collect();
+    let tasks: Vec<(usize, Range<usize>)> = chromosomes
+        .iter()
+        .enumerate()
+        .flat_map(|(c, chromosome)| {
+            let n = chromosome.sites.len();
+            (0..n.div_ceil(SITES_PER_BLOCK))
+                .map(move |b| (c, b * SITES_PER_BLOCK..n.min((b + 1) * SITES_PER_BLOCK)))
+        })
+        .collect();
+    let blocks: Vec<(Vec<String>, String)> = tasks
+        .into_par_iter()
+        .map(|(c, sites)| render_block(config, &chromosomes[c], sites, first_region[c]))
+        .collect();
+    let mut files = vec![String::from(SAMPLE_HEADER); 2 * config.replicates as usize];
+    let mut truth = String::from(TRUTH_HEADER);
     for (block_files, block_truth) in blocks {
         for (file, text) in files.iter_mut().zip(block_files) {
             file.push_str(&text);
         }
         truth.push_str(&block_truth);
     }
-    let mut sheet = String::from("sample\tfile\tgroup\n");
-    for (j, text) in files.iter().enumerate() {
-        let g = j / config.replicates as usize;
-        let name = format!("{}{}", GROUPS[g], j % config.replicates as usize + 1);
-        let _ = writeln!(sheet, "{name}\t{name}.txt\t{}", GROUPS[g]);
-        atomic_write(&config.out.join(format!("{name}.txt")), |f| {
-            Ok(f.write_all(text.as_bytes())?)
-        })?;
-    }
-    atomic_write(&config.out.join("sheet.tsv"), |f| {
-        Ok(f.write_all(sheet.as_bytes())?)
-    })?;
-    atomic_write(&config.out.join("truth.tsv"), |f| {
-        Ok(f.write_all(truth.as_bytes())?)
-    })?;
-    Ok(())
-}
-
-/// The samples' lines and the truth's lines of the sites in `sites`.
-fn simulate_block(config: &SimulateConfig, sites: std::ops::Range<u32>) -> (Vec<String>, String) {
-    let [a, b, m0, s0] = config.hyper;
-    let n_samples = 2 * config.replicates as usize;
-    let mut files = vec![String::new(); n_samples];
-    let mut truth = String::new();
-    let (lo, hi) = config.coverage;
-    for site in sites {
-        let mut rng = UniformStream::new(config.seed, 0, 0, site, 0, Stream::Init);
-        let mu = [beta(a, b, &mut rng), beta(a, b, &mut rng)];
-        let phi = (m0 + s0 * normal(&mut rng)).exp();
-        let pos = 1000 + SITE_SPACING * u64::from(site);
-        let _ = writeln!(
-            truth,
-            "chrSim\t{pos}\t{}\t{}\t{}\t{phi}",
-            mu[0],
-            mu[1],
-            mu[1] - mu[0]
-        );
-        for (j, file) in files.iter_mut().enumerate() {
-            let g = j / config.replicates as usize;
-            let n = lo + ((hi - lo + 1) as f64 * rng.next_f64()) as u32;
-            let theta = beta(mu[g] * phi, (1.0 - mu[g]) * phi, &mut rng);
-            let m = binomial(n, theta, &mut rng);
-            let _ = writeln!(file, "chrSim\t{pos}\t{n}\t{m}");
+    let mut regions = String::from(REGIONS_HEADER);
+    for (chromosome, first) in chromosomes.iter().zip(first_region) {
+        for (r, region) in chromosome.regions.iter().enumerate() {
+            let _ = writeln!(
+                regions,
+                "{}\tchr{}\t{}\t{}\t{}\t{}",
+                first + r + 1,
+                chromosome.index + 1,
+                chromosome.sites[region.cpgs.start].pos,
+                chromosome.sites[region.cpgs.end - 1].pos,
+                region.cpgs.len(),
+                region.peak_delta
+            );
         }
     }
-    (files, truth)
+    let mut sheet = String::from("sample\tfile\tgroup\n");
+    let samples = files
+        .into_iter()
+        .enumerate()
+        .map(|(j, text)| {
+            let group = GROUPS[j / config.replicates as usize];
+            let name = format!("{group}{}", j % config.replicates as usize + 1);
+            let _ = writeln!(sheet, "{name}\t{name}.txt\t{group}");
+            (name, text)
+        })
+        .collect();
+    Rendered {
+        samples,
+        sheet,
+        truth,
+        regions,
+    }
+}
+
+/// Writes `A1.txt`, ..., `B<R>.txt` (DSS format), `sheet.tsv`, `truth.tsv` (per site) and
+/// `truth_regions.tsv` (per DMR) into `config.out`.
+pub fn simulate(config: &SimulateConfig) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.out)
+        .with_context(|| format!("creating {}", config.out.display()))?;
+    let rendered = render(config);
+    let write = |file: &str, text: &str| {
+        atomic_write(
+            &config.out.join(file),
+            |f| Ok(f.write_all(text.as_bytes())?),
+        )
+    };
+    for (name, text) in &rendered.samples {
+        write(&format!("{name}.txt"), text)?;
+    }
+    write("sheet.tsv", &rendered.sheet)?;
+    write("truth.tsv", &rendered.truth)?;
+    write("truth_regions.tsv", &rendered.regions)
 }
