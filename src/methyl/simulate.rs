@@ -570,3 +570,293 @@ pub fn simulate(config: &SimulateConfig) -> anyhow::Result<()> {
     write("truth.tsv", &rendered.truth)?;
     write("truth_regions.tsv", &rendered.regions)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One row of `truth.tsv`.
+    struct Row {
+        chr: String,
+        pos: u64,
+        mu: [f64; 2],
+        delta: f64,
+        dm: bool,
+        region: i64,
+    }
+
+    fn rows(truth: &str) -> Vec<Row> {
+        let mut lines = truth.lines();
+        assert_eq!(lines.next(), Some(TRUTH_HEADER.trim_end()));
+        lines
+            .map(|line| {
+                let f: Vec<&str> = line.split('\t').collect();
+                Row {
+                    chr: f[0].to_string(),
+                    pos: f[1].parse().unwrap(),
+                    mu: [f[2].parse().unwrap(), f[3].parse().unwrap()],
+                    delta: f[4].parse().unwrap(),
+                    dm: f[5] == "1",
+                    region: f[6].parse().unwrap(),
+                }
+            })
+            .collect()
+    }
+
+    fn config(sites: u32, null_fraction: f64) -> SimulateConfig {
+        SimulateConfig {
+            sites,
+            null_fraction,
+            seed: 7,
+            ..SimulateConfig::default()
+        }
+    }
+
+    /// Two runs write the same bytes, and one thread renders what many do (blocks of one
+    /// chromosome and several chromosomes); another seed gives another study.
+    #[test]
+    fn same_seed_same_bytes() {
+        let config = SimulateConfig {
+            chromosomes: 2,
+            ..config(3 * SITES_PER_BLOCK as u32, 0.9)
+        };
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let mut written = Vec::new();
+        for dir in &dirs {
+            simulate(&SimulateConfig {
+                out: dir.path().to_path_buf(),
+                ..config.clone()
+            })
+            .unwrap();
+            let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| {
+                    let path = e.unwrap().path();
+                    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                    (name, std::fs::read(&path).unwrap())
+                })
+                .collect();
+            files.sort();
+            written.push(files);
+        }
+        let names: Vec<&str> = written[0].iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "A1.txt",
+                "A2.txt",
+                "B1.txt",
+                "B2.txt",
+                "sheet.tsv",
+                "truth.tsv",
+                "truth_regions.tsv"
+            ]
+        );
+        assert!(written[0] == written[1], "two runs wrote different bytes");
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| render(&config));
+        let on_disk = |name: &str| &written[0].iter().find(|(n, _)| n == name).unwrap().1;
+        assert!(one_thread.truth.as_bytes() == on_disk("truth.tsv").as_slice());
+        assert!(one_thread.regions.as_bytes() == on_disk("truth_regions.tsv").as_slice());
+        for (name, text) in &one_thread.samples {
+            assert!(text.as_bytes() == on_disk(&format!("{name}.txt")).as_slice());
+        }
+        let other = render(&SimulateConfig { seed: 8, ..config });
+        assert_ne!(other.truth, one_thread.truth);
+    }
+
+    /// The share of sites outside DMRs is the requested one, to rounding per chromosome and
+    /// a last DMR too short to keep.
+    #[test]
+    fn realised_null_fraction_is_the_requested_one() {
+        for null_fraction in [1.0, 0.95, 0.9, 0.7, 0.5] {
+            let truth = rows(&render(&config(40_000, null_fraction)).truth);
+            let null = truth.iter().filter(|r| !r.dm).count() as f64 / truth.len() as f64;
+            assert!(
+                (null - null_fraction).abs() < 0.002,
+                "asked {null_fraction}, realised {null}"
+            );
+        }
+    }
+
+    /// chr1 ... chrK come in order, each contiguous with an even share of the sites and
+    /// strictly increasing positions; the samples' files list the same sites, with counts
+    /// within the coverage.
+    #[test]
+    fn positions_strictly_increase_per_chromosome() {
+        let config = SimulateConfig {
+            chromosomes: 4,
+            coverage: (5, 9),
+            ..config(20_003, 0.9)
+        };
+        let rendered = render(&config);
+        let truth = rows(&rendered.truth);
+        let mut sizes = vec![0; 4];
+        for (i, row) in truth.iter().enumerate() {
+            let c: usize = row.chr.strip_prefix("chr").unwrap().parse().unwrap();
+            sizes[c - 1] += 1;
+            if i > 0 && truth[i - 1].chr == row.chr {
+                assert!(truth[i - 1].pos < row.pos, "{}:{}", row.chr, row.pos);
+            } else if i > 0 {
+                assert_eq!(truth[i - 1].chr, format!("chr{}", c - 1), "order");
+            }
+        }
+        assert_eq!(sizes, [5001, 5001, 5001, 5000]);
+        for (_, text) in &rendered.samples {
+            let mut lines = text.lines();
+            assert_eq!(lines.next(), Some(SAMPLE_HEADER.trim_end()));
+            for (line, row) in lines.zip(&truth) {
+                let f: Vec<&str> = line.split('\t').collect();
+                assert_eq!(
+                    (f[0], f[1]),
+                    (row.chr.as_str(), row.pos.to_string().as_str())
+                );
+                let (n, x): (u32, u32) = (f[2].parse().unwrap(), f[3].parse().unwrap());
+                assert!((5..=9).contains(&n) && x <= n, "{line}");
+            }
+        }
+    }
+
+    /// DMR sites differ and no other site does; DMRs are runs of neighbouring CpGs of the
+    /// asked lengths, kept apart, and truth_regions.tsv describes them.
+    #[test]
+    fn only_dmr_sites_differ() {
+        let config = config(30_000, 0.8);
+        let rendered = render(&config);
+        let truth = rows(&rendered.truth);
+        let mut runs: Vec<(i64, usize, usize)> = Vec::new(); // (region, first row, CpGs)
+        for (i, row) in truth.iter().enumerate() {
+            assert!(row
+                .mu
+                .iter()
+                .all(|&mu| (MU_FLOOR..=1.0 - MU_FLOOR).contains(&mu)));
+            assert_eq!(row.delta, row.mu[1] - row.mu[0]);
+            if !row.dm {
+                assert_eq!(
+                    (row.delta, row.region),
+                    (0.0, -1),
+                    "{}:{}",
+                    row.chr,
+                    row.pos
+                );
+                continue;
+            }
+            assert!(row.delta != 0.0 && row.delta.abs() <= config.dmr_delta.1);
+            match runs.last_mut() {
+                Some((region, first, n)) if *region == row.region => {
+                    assert_eq!(*first + *n, i, "region {region} not contiguous");
+                    *n += 1;
+                }
+                _ => runs.push((row.region, i, 1)),
+            }
+        }
+        let regions: Vec<Vec<String>> = rendered
+            .regions
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').map(String::from).collect())
+            .collect();
+        assert_eq!(regions.len(), runs.len());
+        assert!(runs.len() > 100, "{} DMRs", runs.len());
+        for (k, ((region, first, n), row)) in runs.iter().zip(&regions).enumerate() {
+            assert_eq!(*region, k as i64 + 1, "numbered in genome order");
+            let last = &truth[first + n - 1];
+            assert_eq!(last.chr, truth[*first].chr, "a DMR on two chromosomes");
+            assert_eq!(
+                row[1..5],
+                [
+                    last.chr.clone(),
+                    truth[*first].pos.to_string(),
+                    last.pos.to_string(),
+                    n.to_string()
+                ]
+            );
+            assert!((config.dmr_cpgs.0..=config.dmr_cpgs.1).contains(&(*n as u32)));
+            let peak: f64 = row[5].parse().unwrap();
+            let deltas = truth[*first..first + n].iter().map(|r| r.delta);
+            assert_eq!(peak.abs(), deltas.fold(0.0, |m: f64, d| m.max(d.abs())));
+            if k > 0 && truth[runs[k - 1].1].chr == last.chr {
+                let previous_end = runs[k - 1].1 + runs[k - 1].2;
+                assert!(
+                    first - previous_end >= DMR_SEPARATION,
+                    "DMRs {k} and {}",
+                    k + 1
+                );
+            }
+        }
+    }
+
+    /// Group A's levels pile near 0 and 1, in proportion to the blocks, and neighbours are
+    /// alike (logit-scale correlation of consecutive CpGs).
+    #[test]
+    fn levels_are_bimodal_and_correlated() {
+        let truth = rows(&render(&config(50_000, 0.9)).truth);
+        let n = truth.len() as f64;
+        let low = truth.iter().filter(|r| r.mu[0] < 0.3).count() as f64 / n;
+        let high = truth.iter().filter(|r| r.mu[0] > 0.7).count() as f64 / n;
+        assert!(low + high > 0.9, "low {low}, high {high}");
+        assert!(low > 0.1 && high > 0.6, "low {low}, high {high}");
+        let pairs: Vec<(f64, f64)> = truth
+            .windows(2)
+            .filter(|w| w[0].chr == w[1].chr)
+            .map(|w| (logit(w[0].mu[0]), logit(w[1].mu[0])))
+            .collect();
+        let m = pairs.len() as f64;
+        let (mx, my) = pairs
+            .iter()
+            .fold((0.0, 0.0), |(a, b), &(x, y)| (a + x / m, b + y / m));
+        let (sxy, sxx, syy) = pairs.iter().fold((0.0, 0.0, 0.0), |(c, u, v), &(x, y)| {
+            (
+                c + (x - mx) * (y - my),
+                u + (x - mx).powi(2),
+                v + (y - my).powi(2),
+            )
+        });
+        let correlation = sxy / (sxx * syy).sqrt();
+        assert!(correlation > 0.8, "neighbours' correlation {correlation}");
+    }
+
+    /// The beta-binomial family: phi per site in the truth, and the samples' mean is mu; the
+    /// logit-normal mean lies between mu and 0.5.
+    #[test]
+    fn noise_families() {
+        let config = SimulateConfig {
+            noise: Noise::BetaBinomial {
+                m0: DEFAULT_PHI.0,
+                s0: DEFAULT_PHI.1,
+            },
+            ..config(2_000, 0.9)
+        };
+        for line in render(&config).truth.lines().skip(1) {
+            let f: Vec<&str> = line.split('\t').collect();
+            assert_eq!((f[2], f[3]), (f[8], f[9]));
+            assert!(f[10].parse::<f64>().unwrap() > 0.0);
+        }
+        for mu in [0.02, 0.1, 0.5, 0.85, 0.98] {
+            let mean = logit_normal_mean(mu, DEFAULT_SAMPLE_SD);
+            assert!((mean - mu) * (0.5 - mean) >= 0.0, "mu {mu}: mean {mean}");
+            assert!((mean - mu).abs() < 0.02, "mu {mu}: mean {mean}");
+        }
+        assert_eq!(logit_normal_mean(0.3, 0.0), 0.3);
+    }
+
+    /// `betagibbs simulate`'s defaults are SimulateConfig's.
+    #[test]
+    fn cli_defaults_are_the_library_defaults() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["betagibbs", "simulate", "--out", "x"]).unwrap();
+        let crate::cli::Command::Simulate(args) = cli.command else {
+            panic!("not simulate")
+        };
+        assert_eq!(
+            args.into_config().unwrap(),
+            SimulateConfig {
+                out: "x".into(),
+                ..SimulateConfig::default()
+            }
+        );
+    }
+}
