@@ -119,10 +119,14 @@ def methyl_out(tmp_path_factory):
     binary = os.environ.get("BETAGIBBS_BIN", "target/debug/betagibbs")
     subprocess.run([binary, "simulate", "--sites", "400", "--out", str(d / "study")],
                    check=True, capture_output=True)
+    # The region of the first six sites of chr1, from the truth table.
+    with open(d / "study" / "truth.tsv") as f:
+        rows = [line.split("\t") for line in f.read().splitlines()[1:]]
+    pos = [int(r[1]) for r in rows if r[0] == "chr1"][:6]
     subprocess.run(
         [binary, "methyl", str(d / "study" / "sheet.tsv"), "--compare", "A,B", "--device", "cpu",
          "--quiet", "--hyper-sites", "300", "--hyper-warmup", "100", "--hyper-draws", "20",
-         "--draws-region", "chrSim:1000-1200", "--out", str(d / "fit")],
+         "--draws-region", f"chr1:{pos[0]}-{pos[-1]}", "--out", str(d / "fit")],
         check=True, capture_output=True,
     )
     return d / "fit"
@@ -145,7 +149,7 @@ def test_methyl_outputs_read_in_every_tool(methyl_out):
     con = duckdb.connect()
     n_dmr = con.execute(f"SELECT count(*) FROM '{methyl_out / 'dmr.parquet'}' WHERE n_cpgs >= 3").fetchone()[0]
     assert n_dmr == pq.read_table(methyl_out / "dmr.parquet").num_rows
-    # Region draws: 6 sites (positions 1000, 1040, ..., 1200) x (mu[A], mu[B], delta).
+    # Region draws: the first 6 sites of chr1 x (mu[A], mu[B], delta).
     n = con.execute(f"SELECT count(DISTINCT parameter) FROM '{methyl_out / 'draws.parquet'}'").fetchone()[0]
     assert n == 6 * 3
 
