@@ -301,6 +301,21 @@ pub struct BenchArgs {
     /// Bioconductor's DSS, e.g. Debian's r-bioc-dss; the files in DSS's format).
     #[arg(long, requires = "sheet")]
     pub dss: bool,
+    /// Instead of timing: the accuracy benchmark (benches/accuracy.py, embedded): null splits
+    /// and spike-ins of the real data in --data and a simulator that is not the model,
+    /// betagibbs beside DSS in one run; needs python3 with numpy and pyarrow, and Rscript with
+    /// Bioconductor's DSS.
+    #[arg(long, conflicts_with_all = ["sheet", "dss"])]
+    pub accuracy: bool,
+    /// With --accuracy: the folder of the shared real data (DSS's example and RRBS example).
+    #[arg(long, requires = "accuracy", default_value = "../shared/data")]
+    pub data: PathBuf,
+    /// With --accuracy: the first 5,000 sites of each data set, for a quick check.
+    #[arg(long, requires = "accuracy")]
+    pub quick: bool,
+    /// With --accuracy: where the report (report.txt, accuracy.json) and every fit go.
+    #[arg(long, requires = "accuracy")]
+    pub accuracy_out: Option<PathBuf>,
 }
 
 /// `grouped`: a multi-level model, which needs the kruschke prior's kappa - 2 ~ Gamma(shape, rate).

@@ -20,6 +20,11 @@ fn main() -> ExitCode {
             .into_config()
             .map_err(anyhow::Error::from)
             .and_then(|c| run_sample(&c)),
+        Command::Bench(args) if args.accuracy => betagibbs::methyl::reference::run_accuracy(
+            &args.data,
+            args.quick,
+            args.accuracy_out.as_deref(),
+        ),
         Command::Bench(args) => match args.methyl_config() {
             Ok(Some(methyl)) => {
                 betagibbs::methyl::run::run_methyl_bench(&methyl, !args.cpu_only, args.dss)

@@ -1,6 +1,7 @@
-//! The reference of `bench --sheet ... --dss`: DSS's `DMLtest` (no smoothing), the tool the
-//! issue measures us against, run through `Rscript` on the same files in the same run, so that
-//! the ratio of sites per second is taken side by side (`benches/dss_dmltest.R`).
+//! The references run beside us: DSS's `DMLtest` (no smoothing) through `Rscript` on the same
+//! files in the same run, so that `bench --sheet ... --dss` takes the ratio of sites per second
+//! side by side (`benches/dss_dmltest.R`); and `bench --accuracy`, the accuracy benchmark
+//! against DSS (`benches/accuracy.py` with `benches/accuracy_dss.R`).
 
 use std::path::Path;
 use std::process::Command;
@@ -10,6 +11,12 @@ use crate::methyl::sheet::SampleSheet;
 
 /// The R script, embedded so that an installed binary can run it.
 const DSS_SCRIPT: &str = include_str!("../../benches/dss_dmltest.R");
+/// The accuracy benchmark and its DSS side, embedded likewise (the Python script finds the R
+/// script at benches/ beside itself).
+const ACCURACY_SCRIPT: &str = include_str!("../../benches/accuracy.py");
+const ACCURACY_DSS_SCRIPT: &str = include_str!("../../benches/accuracy_dss.R");
+/// The script's exit status for a missing tool or input, as ours.
+const SCRIPT_USER_ERROR: i32 = 2;
 /// The script's result line starts with this.
 const RESULT_TAG: &str = "dss_dmltest sites ";
 
@@ -87,5 +94,43 @@ mod tests {
         assert_eq!(parse_result("dss_dmltest sites 10 seconds 0.000"), None);
         assert_eq!(parse_result("dss_dmltest sites x seconds 1"), None);
         assert_eq!(parse_result("nothing"), None);
+    }
+}
+
+/// `bench --accuracy`: the embedded accuracy benchmark, run by python3 on this binary, on the
+/// real data in `data`; its report goes to standard output, its files to `out` (or a temporary
+/// folder it names).
+pub fn run_accuracy(data: &Path, quick: bool, out: Option<&Path>) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("betagibbs-accuracy-{}", std::process::id()));
+    let benches = dir.join("benches");
+    std::fs::create_dir_all(&benches)?;
+    std::fs::write(benches.join("accuracy.py"), ACCURACY_SCRIPT)?;
+    std::fs::write(benches.join("accuracy_dss.R"), ACCURACY_DSS_SCRIPT)?;
+    let mut command = Command::new("python3");
+    command
+        .arg(benches.join("accuracy.py"))
+        .arg("--bin")
+        .arg(std::env::current_exe()?)
+        .arg("--data")
+        .arg(data);
+    if quick {
+        command.arg("--quick");
+    }
+    if let Some(out) = out {
+        command.arg("--out").arg(out);
+    }
+    let status = command.status().map_err(|e| {
+        UserError(format!(
+            "--accuracy runs python3 (with numpy and pyarrow), which did not start ({e})"
+        ))
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    match status?.code() {
+        Some(0) => Ok(()),
+        Some(SCRIPT_USER_ERROR) => Err(UserError(
+            "--accuracy: the benchmark could not run (its message is above)".into(),
+        )
+        .into()),
+        code => anyhow::bail!("--accuracy: the benchmark failed (exit status {code:?})"),
     }
 }
