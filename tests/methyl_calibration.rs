@@ -30,8 +30,12 @@ fn study(dir: &std::path::Path) {
 /// truth.
 const MAX_REALISED_FDR: f64 = 0.10;
 
+/// A site's or a region's place: (chr, pos) or (chr, start, end).
+type Site = (String, u64);
+type Region = (String, u64, u64);
+
 /// truth.tsv: (chr, pos) -> delta; truth_regions.tsv: (chr, start, end).
-fn truth(dir: &std::path::Path) -> (HashMap<(String, u64), f64>, Vec<(String, u64, u64)>) {
+fn truth(dir: &std::path::Path) -> (HashMap<Site, f64>, Vec<Region>) {
     let rows = |file: &str| -> Vec<Vec<String>> {
         std::fs::read_to_string(dir.join(file))
             .unwrap()
@@ -52,7 +56,7 @@ fn truth(dir: &std::path::Path) -> (HashMap<(String, u64), f64>, Vec<(String, u6
 }
 
 /// String and integer columns of a Parquet file, all row groups.
-fn keys(path: &std::path::Path, chr: &str, pos: &str) -> Vec<(String, u64)> {
+fn keys(path: &std::path::Path, chr: &str, pos: &str) -> Vec<Site> {
     let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
         .unwrap()
         .build()

@@ -83,20 +83,6 @@ fn parse_result(stdout: &str) -> Option<(u64, f64)> {
     (seconds > 0.0).then_some((sites, seconds))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_result_line() {
-        let out = "noise\ndss_dmltest sites 18075 seconds 5.183\n";
-        assert_eq!(parse_result(out), Some((18075, 5.183)));
-        assert_eq!(parse_result("dss_dmltest sites 10 seconds 0.000"), None);
-        assert_eq!(parse_result("dss_dmltest sites x seconds 1"), None);
-        assert_eq!(parse_result("nothing"), None);
-    }
-}
-
 /// `bench --accuracy`: the embedded accuracy benchmark, run by python3 on this binary, on the
 /// real data in `data`; its report goes to standard output, its files to `out` (or a temporary
 /// folder it names).
@@ -132,5 +118,19 @@ pub fn run_accuracy(data: &Path, quick: bool, out: Option<&Path>) -> anyhow::Res
         )
         .into()),
         code => anyhow::bail!("--accuracy: the benchmark failed (exit status {code:?})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_result_line() {
+        let out = "noise\ndss_dmltest sites 18075 seconds 5.183\n";
+        assert_eq!(parse_result(out), Some((18075, 5.183)));
+        assert_eq!(parse_result("dss_dmltest sites 10 seconds 0.000"), None);
+        assert_eq!(parse_result("dss_dmltest sites x seconds 1"), None);
+        assert_eq!(parse_result("nothing"), None);
     }
 }
