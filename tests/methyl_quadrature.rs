@@ -10,6 +10,9 @@ use betagibbs::methyl::site::{
 };
 use betagibbs::prior::ln_gamma;
 
+/// A site's counts, (methylated, total) per sample, of group 0 and group 1.
+type Counts<'a> = [&'a [(u32, u32)]; 2];
+
 /// Hyperparameters of the check: (a, b, m0, s0), w and tau.
 const LEVELS: [f32; 4] = [0.6, 0.9, 2.0, 1.0];
 const W: f64 = 0.3;
@@ -38,7 +41,7 @@ fn log_sum_exp(v: impl Iterator<Item = f64> + Clone) -> f64 {
 }
 
 /// (P(differ), P(delta > d), P(delta < -d)) of a two-group site, by quadrature.
-fn exact(groups: [&[(u32, u32)]; 2]) -> [f64; 3] {
+fn exact(groups: Counts) -> [f64; 3] {
     let [a, b, m0, s0] = LEVELS.map(f64::from);
     let (nu_phi, nu_slab) = (f64::from(LOG_PHI_DOF), f64::from(SLAB_DOF));
     let dz = 28.0 * s0 / (Z_POINTS - 1) as f64;
@@ -105,7 +108,7 @@ fn exact(groups: [&[(u32, u32)]; 2]) -> [f64; 3] {
 
 /// The twin's recycled estimates over COPIES copies of the site: their means and standard
 /// errors (from the spread between copies, each an independent set of chains).
-fn sampled(groups: [&[(u32, u32)]; 2]) -> [(f64, f64); 3] {
+fn sampled(groups: Counts) -> [(f64, f64); 3] {
     let mut batch = SiteBatch {
         samples: Vec::new(),
         offsets: vec![0],
@@ -169,7 +172,7 @@ fn sampled(groups: [&[(u32, u32)]; 2]) -> [(f64, f64); 3] {
 
 #[test]
 fn the_sampler_finds_the_quadrature_posterior_of_a_difference() {
-    let sites: [(&str, [&[(u32, u32)]; 2]); 4] = [
+    let sites: [(&str, Counts); 4] = [
         (
             "clear difference",
             [&[(2, 30), (4, 25)], &[(20, 28), (17, 30)]],
