@@ -109,16 +109,11 @@ fn proposal(first: u32, last: u32, z: f32, h: SiteHyper) -> Proposal {
     return q;
 }
 
-// log of the Student-t prior density of log phi, up to a constant: the independence
-// proposal draws from it, so it cancels there.
-fn log_phi_prior(z: f32, h: SiteHyper) -> f32 {
-    let u = (z - h.m0) / h.s0;
-    return -0.5 * (LOG_PHI_DOF + 1.0) * log(1.0 + u * u / LOG_PHI_DOF);
-}
-
 // log of the posterior density at p, up to a constant, in (log phi, mu) coordinates, and each
 // group's beta-binomial log likelihood in it: a random walk on one mu then needs only that
-// group's terms at the new point.
+// group's terms at the new point. log phi's prior is left out, here and in log_proposal: it
+// is also log phi's proposal, so it cancels from the independence step's ratio, the only
+// move of log phi.
 struct Target {
     total: f32,
     likelihood: array<f32, 8>,
@@ -151,7 +146,7 @@ fn log_target(first: u32, last: u32, p: Point, h: SiteHyper) -> Target {
 // The target at p from its groups' log likelihoods: the priors added.
 fn with_priors(p: Point, likelihood: array<f32, 8>, h: SiteHyper) -> Target {
     var t: Target;
-    t.total = log_phi_prior(p.z, h) + mu_prior(p, h);
+    t.total = mu_prior(p, h);
     for (var g = 0u; g < params.n_groups; g++) {
         t.total += likelihood[g];
     }
@@ -193,9 +188,10 @@ fn group_likelihood(first: u32, last: u32, p: Point, g: u32) -> f32 {
 }
 
 // log density of the independence proposal at p, whose log phi `q` was built at, up to the
-// same constant at every p (the model choice's constant probability is left out).
+// same constant at every p (the model choice's constant probability, and log phi's prior, are
+// left out).
 fn log_proposal(p: Point, q: Proposal, h: SiteHyper) -> f32 {
-    var lq = log_phi_prior(p.z, h);
+    var lq = 0.0;
     if (p.differ) {
         for (var g = 0u; g < params.n_groups; g++) {
             let s = q.shapes[g];
@@ -271,7 +267,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         var there: Point;
         // Student-t(4): a normal over the root of a chi-square(4) / 4, that chi-square being
         // -2 log(u1 u2).
-        let chi_square = -2.0 * (log(uniform_from_word(extra.x)) + log(uniform_from_word(extra.y)));
+        let chi_square = -2.0 * log(uniform_from_word(extra.x) * uniform_from_word(extra.y));
         there.z = h.m0 + h.s0 * standard_normal(words.x, words.y) * sqrt(LOG_PHI_DOF / chi_square);
         there.differ = uniform_from_word(extra.z) < PROPOSE_DIFFER;
         let q_there = proposal(first, last, there.z, h);

@@ -138,8 +138,9 @@ fn calls_keep_their_fdr_on_studies_the_model_did_not_generate() {
         );
         assert!(observed <= stated + tolerance, "{name}: calibration");
         assert_eq!(report.sites, 20_000);
-        // Enough calls that the realised FDR means something (~2,000 sites differ).
-        assert!(dml.len() >= 100 && starts.len() >= 20, "{name}");
+        // Enough calls that the realised FDR means something (~2,000 sites differ; about 100
+        // are called with beta-binomial replicates, about 400 with logit-normal).
+        assert!(dml.len() >= 50 && starts.len() >= 20, "{name}");
         assert!(dml_fdr <= MAX_REALISED_FDR, "{name}: DML FDR {dml_fdr}");
         assert!(dmr_fdr <= MAX_REALISED_FDR, "{name}: DMR FDR {dmr_fdr}");
     }

@@ -354,34 +354,45 @@ pub fn learn_hyper(
         let hyper32: Vec<SiteHyper> = h.iter().map(site_hyper).collect();
         runner.run(&params, batch, &hyper32, &mut out)?;
         params.init = 0;
-        for chain in 0..n_chains {
-            let mut stats = SiteStats {
-                mu: [batch.n_sites() as f64, 0.0, 0.0],
-                log_phi: Vec::with_capacity(batch.n_sites()),
-                n_differ: 0.0,
-                differences: Vec::new(),
-            };
-            for site in 0..batch.n_sites() {
-                let invocation = site * n_chains + chain;
-                let [l, l1m, z, differ] = out.stats[invocation].map(f64::from);
-                stats.mu[1] += l;
-                stats.mu[2] += l1m;
-                stats.log_phi.push(z);
-                if differ != 0.0 {
-                    stats.n_differ += 1.0;
-                    let logits = &out.state[invocation * STATE_STRIDE..][..n_groups];
-                    for logit in &logits[1..] {
-                        stats.differences.push(f64::from(logit - logits[0]));
+        // Each chain's hyperparameters given its sites, the chains on all cores (each draws a
+        // latent per site for the t priors).
+        h.par_iter_mut()
+            .zip(ab_z.par_iter_mut())
+            .enumerate()
+            .for_each(|(chain, (h, ab_z))| {
+                let mut stats = SiteStats {
+                    mu: [batch.n_sites() as f64, 0.0, 0.0],
+                    log_phi: Vec::with_capacity(batch.n_sites()),
+                    n_differ: 0.0,
+                    differences: Vec::new(),
+                };
+                for site in 0..batch.n_sites() {
+                    let invocation = site * n_chains + chain;
+                    let [l, l1m, z, differ] = out.stats[invocation].map(f64::from);
+                    stats.mu[1] += l;
+                    stats.mu[2] += l1m;
+                    stats.log_phi.push(z);
+                    if differ != 0.0 {
+                        stats.n_differ += 1.0;
+                        let logits = &out.state[invocation * STATE_STRIDE..][..n_groups];
+                        for logit in &logits[1..] {
+                            stats.differences.push(f64::from(logit - logits[0]));
+                        }
                     }
                 }
-            }
-            // Hyperparameter streams: unit u32::MAX is no site's.
-            let mut rng =
-                UniformStream::new(config.seed, chain as u32, 1, u32::MAX, sweep, Stream::Hyper);
-            update_hyper(&mut h[chain], &mut ab_z[chain], &stats, &mut rng);
-            if sweep >= config.hyper_warmup {
-                kept.push(h[chain]);
-            }
+                // Hyperparameter streams: unit u32::MAX is no site's.
+                let mut rng = UniformStream::new(
+                    config.seed,
+                    chain as u32,
+                    1,
+                    u32::MAX,
+                    sweep,
+                    Stream::Hyper,
+                );
+                update_hyper(h, ab_z, &stats, &mut rng);
+            });
+        if sweep >= config.hyper_warmup {
+            kept.extend_from_slice(&h);
         }
     }
     let mut mean = [0.0; 6];

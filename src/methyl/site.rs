@@ -210,13 +210,6 @@ fn beta_binomial_shapes(p: &Point, phi: f32, g: usize) -> [f32; 2] {
     ]
 }
 
-/// log of the Student-t prior density of log phi at z, up to a constant (keep in sync).
-#[inline]
-pub(crate) fn log_phi_prior(z: f32, m0: f32, s0: f32) -> f32 {
-    let u = (z - m0) / s0;
-    -0.5 * (LOG_PHI_DOF + 1.0) * (1.0 + u * u / LOG_PHI_DOF).ln()
-}
-
 struct Site<'a> {
     samples: &'a [SiteSample],
     n_groups: usize,
@@ -256,7 +249,8 @@ impl Site<'_> {
     }
 
     /// log posterior density at p up to a constant, with each group's log likelihood, as
-    /// log_target in the shader.
+    /// log_target in the shader (without log phi's prior, which is also its proposal and
+    /// cancels).
     fn log_target(&self, p: &Point) -> Target {
         self.with_priors(p, self.likelihoods(p))
     }
@@ -284,7 +278,7 @@ impl Site<'_> {
 
     /// The target at p from its groups' log likelihoods: the priors added.
     fn with_priors(&self, p: &Point, likelihood: [f32; MAX_GROUPS]) -> Target {
-        let mut total = log_phi_prior(p.z, self.h.m0, self.h.s0) + self.mu_prior(p);
+        let mut total = self.mu_prior(p);
         for l in likelihood.iter().take(self.n_groups) {
             total += l;
         }
@@ -337,9 +331,9 @@ impl Site<'_> {
     }
 
     /// log density of the independence proposal at p, whose log phi `q` was built at (the
-    /// model choice's constant probability left out).
+    /// model choice's constant probability and log phi's prior, which cancel, left out).
     fn log_proposal(&self, p: &Point, q: &Proposal) -> f32 {
-        let mut lq = log_phi_prior(p.z, self.h.m0, self.h.s0);
+        let mut lq = 0.0;
         if p.differ {
             for g in 0..self.n_groups {
                 let [a, b] = q.shapes[g];
@@ -419,7 +413,7 @@ fn run_one(
         let words = site_words(0, global_site, sweep, key);
         let extra = site_words(MODEL_BLOCK, global_site, sweep, key);
         let mut there = here;
-        let chi_square = -2.0 * (uniform_f32(extra[0]).ln() + uniform_f32(extra[1]).ln());
+        let chi_square = -2.0 * (uniform_f32(extra[0]) * uniform_f32(extra[1])).ln();
         there.z =
             h.m0 + h.s0 * standard_normal(words[0], words[1]) * (LOG_PHI_DOF / chi_square).sqrt();
         there.differ = uniform_f32(extra[2]) < PROPOSE_DIFFER;

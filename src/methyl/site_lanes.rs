@@ -424,13 +424,6 @@ struct Site<'a> {
     threshold: f32,
 }
 
-/// site::log_phi_prior in every lane.
-#[inline(always)]
-fn log_phi_prior(z: F, h: &Hyper) -> F {
-    let u = (z - h.m0) / h.s0;
-    ln(u * u / LOG_PHI_DOF + 1.0) * (-0.5 * (LOG_PHI_DOF + 1.0))
-}
-
 impl Site<'_> {
     /// site::Site::proposal.
     fn proposal(&self, z: F) -> Proposal {
@@ -508,7 +501,7 @@ impl Site<'_> {
 
     /// site::Site::with_priors.
     fn with_priors(&self, p: &Point, likelihood: [F; MAX_GROUPS]) -> Target {
-        let mut total = log_phi_prior(p.z, &self.h) + self.mu_prior(p);
+        let mut total = self.mu_prior(p);
         for l in likelihood.iter().take(self.n_groups) {
             total += *l;
         }
@@ -524,7 +517,7 @@ impl Site<'_> {
         }
         let [a, b] = q.same;
         let same = (a - 1.0) * p.log_mu[0] + (b - 1.0) * p.log_1m[0] - q.ln_beta_same;
-        log_phi_prior(p.z, &self.h) + p.differ.select(differ, same)
+        p.differ.select(differ, same)
     }
 
     /// site::Site::indicators: (delta > d, delta < -d, differ) as 0 or 1.
@@ -623,7 +616,7 @@ pub fn run_lanes(
             key,
         );
         let mut there = here;
-        let chi_square = (ln(uniform(extra[0])) + ln(uniform(extra[1]))) * -2.0;
+        let chi_square = ln(uniform(extra[0]) * uniform(extra[1])) * -2.0;
         there.z =
             m0 + s0 * standard_normal(words[0], words[1]) * (sp(LOG_PHI_DOF) / chi_square).sqrt();
         there.differ = uniform(extra[2]).simd_lt(sp(PROPOSE_DIFFER));
