@@ -297,6 +297,7 @@ fn gpu_and_cpu_site_updates_agree() {
         sites: 0,
         max_r_hat: 1.0,
         prior_spread: 0.0,
+        w_range: (0.0, 0.0),
     };
     let run = |device: SiteDevice| {
         let runner = SiteRunner::new(&device, &fit, batch.samples.len(), 2);

@@ -254,8 +254,8 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         (
             "betagibbs.hyper_agreement".to_string(),
             format!(
-                "chains' priors differ by at most {:.3} prior sds; hyperparameter R-hat {:.3}",
-                hyper.prior_spread, hyper.max_r_hat
+                "chains' priors differ by at most {:.3} prior sds; hyperparameter R-hat {:.3}; the chains' w from {:.4} to {:.4}",
+                hyper.prior_spread, hyper.max_r_hat, hyper.w_range.0, hyper.w_range.1
             ),
         ),
     ];
@@ -439,8 +439,8 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         phases,
     };
     eprintln!(
-        "betagibbs: {} of {} sites passed the filters; priors from a sample of {} in {:.2} s: mu ~ Beta({:.3}, {:.3}), log phi = {:.3} + {:.3} t4; the groups differ at {:.1}% of sites, by logit differences of scale {:.3} (t2)",
-        sites_kept, sites_seen, hyper.sites, phases.stage1, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3], 100.0 * hyper.mean[4], hyper.mean[5]
+        "betagibbs: {} of {} sites passed the filters; priors from a sample of {} in {:.2} s: mu ~ Beta({:.3}, {:.3}), log phi = {:.3} + {:.3} t4; the groups differ at {:.1}% of sites (chains {:.1}% to {:.1}%), by logit differences of scale {:.3} (t2)",
+        sites_kept, sites_seen, hyper.sites, phases.stage1, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3], 100.0 * hyper.mean[4], 100.0 * hyper.w_range.0, 100.0 * hyper.w_range.1, hyper.mean[5]
     );
     eprintln!(
         "betagibbs: {} sites in {:.2} s ({:.0} sites/s, {:.0}% in the site update, acceptance {:.2}) on {}",
