@@ -401,6 +401,9 @@ struct Proposal {
 struct Target {
     total: F,
     likelihood: [F; MAX_GROUPS],
+    /// The mus' prior in it (`mu_prior`), kept so that each random-walk step computes only
+    /// its new point's (the twin recomputes the current point's: the same operations).
+    prior: F,
 }
 
 /// site::SiteHyper in lanes, a lane per chain.
@@ -501,11 +504,16 @@ impl Site<'_> {
 
     /// site::Site::with_priors.
     fn with_priors(&self, p: &Point, likelihood: [F; MAX_GROUPS]) -> Target {
-        let mut total = self.mu_prior(p);
+        let prior = self.mu_prior(p);
+        let mut total = prior;
         for l in likelihood.iter().take(self.n_groups) {
             total += *l;
         }
-        Target { total, likelihood }
+        Target {
+            total,
+            likelihood,
+            prior,
+        }
     }
 
     /// site::Site::log_proposal.
@@ -585,6 +593,7 @@ pub fn run_lanes(
     let mut lp_here = Target {
         total: sp(f32::NEG_INFINITY),
         likelihood: [sp(0.0); MAX_GROUPS],
+        prior: sp(0.0),
     };
     let mut recycled = [sp(0.0); 3];
     if !fresh {
@@ -655,6 +664,7 @@ pub fn run_lanes(
             here.z = take.select(there.z, here.z);
             here.differ = take.select(there.differ, here.differ);
             lp_here.total = take.select(lp_there.total, lp_here.total);
+            lp_here.prior = take.select(lp_there.prior, lp_here.prior);
             for g in 0..n_groups {
                 here.log_mu[g] = take.select(there.log_mu[g], here.log_mu[g]);
                 here.log_1m[g] = take.select(there.log_1m[g], here.log_1m[g]);
@@ -714,11 +724,13 @@ pub fn run_lanes(
                 before = same.select(before_same, before);
                 after = same.select(after_same, after);
             }
-            before += ctx.mu_prior(&here);
-            after += ctx.mu_prior(&step);
+            let prior = ctx.mu_prior(&step);
+            before += lp_here.prior;
+            after += prior;
             let jacobian = new_mu + new_1m - here.log_mu[g] - here.log_1m[g];
             let take = ln(uniform(wg[2])).simd_lt(after - before + jacobian) & moving;
             lp_here.total = take.select(lp_here.total + (after - before), lp_here.total);
+            lp_here.prior = take.select(prior, lp_here.prior);
             for j in 0..n_groups {
                 lp_here.likelihood[j] = take.select(likelihood[j], lp_here.likelihood[j]);
                 here.log_mu[j] = take.select(step.log_mu[j], here.log_mu[j]);
