@@ -7,7 +7,7 @@
 //   small ones that set tau;
 //   log phi = m0 + s0 t, t ~ Student-t(LOG_PHI_DOF), heavier-tailed than a Normal so that a
 //   site far more variable than most is explained by its phi, not by a difference.
-//   Hyperparameters (a, b, m0, s0, w, tau) per chain, learned in stage 1 (docs/model.md).
+//   Hyperparameters (a, b, m0, s0, w, tau) per chain, learned in stage 1 (docs/methyl-model.md).
 // The thetas are integrated out. Each sweep is 1 + G Metropolis–Hastings moves:
 // 1. an independence proposal of (same or differ, log phi, the mus), a reversible jump
 //    between the two priors: "differ" with probability PROPOSE_DIFFER; log phi from its

@@ -28,7 +28,7 @@ struct SiteParams {
     _pad: u32,
 }
 
-// One chain's genome-wide prior of a site (docs/model.md): group 0's mu (the level) ~
+// One chain's genome-wide prior of a site (docs/methyl-model.md): group 0's mu (the level) ~
 // Beta(a, b), with its normalising ln B(a, b); log phi = m0 + s0 t with t Student's t on
 // LOG_PHI_DOF degrees of freedom; with prior probability e^log_same the groups share the
 // level, with e^log_differ each other group g has logit mu_g = logit mu_0 + beta_g, beta_g
