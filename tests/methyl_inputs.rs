@@ -163,6 +163,14 @@ fn bad_inputs_are_named_by_file_and_line() {
             &["a.txt:2:3", "not a whole number"],
         ),
         (
+            "coverage the f32 kernels cannot hold exactly",
+            vec![(
+                "a.txt",
+                dss("chr1\t5\t10\t3\nchr1\t9\t4000000000\t2000000000\n"),
+            )],
+            &["a.txt:3", "coverage 4000000000 at chr1:9 is above 2^24"],
+        ),
+        (
             "non-numeric",
             vec![("a.txt", dss("chr1\tfive\t1\t0\n"))],
             &["a.txt:2:2", "position"],
@@ -239,6 +247,20 @@ fn bad_sample_sheets_are_named_by_line() {
         for f in fragments {
             assert!(err.contains(f), "{text:?}: {err:?} lacks {f:?}");
         }
+    }
+    // One count file listed for two samples: its reads would count twice.
+    write(
+        dir.path(),
+        "sheet.csv",
+        "sample,file,group\na,a.txt,g\nb,./a.txt,h\n",
+    );
+    let err = merge_all(&dir.path().join("sheet.csv"), ALL_SITES).unwrap_err();
+    for f in [
+        "sheet.csv:3",
+        "sample \"b\"",
+        "sample \"a\" (line 2) names already",
+    ] {
+        assert!(err.contains(f), "{err:?} lacks {f:?}");
     }
     write(dir.path(), "sheet.csv", "sample,file,group\na,a.txt,g\n");
     let sheet = SampleSheet::read(&dir.path().join("sheet.csv")).unwrap();

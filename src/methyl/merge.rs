@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use flate2::read::MultiGzDecoder;
 
 use crate::data::InputError;
+use crate::layout::MAX_TRIALS;
 use crate::methyl::formats::{CountRecord, Format, LongColumns, Strand};
-use crate::methyl::sheet::SampleSheet;
+use crate::methyl::sheet::{Sample, SampleSheet};
 
 /// gzip's magic bytes (bgzip files are multi-member gzip and read the same way).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -217,6 +218,15 @@ impl Lines {
                 None => self.format.parse_line(text).map(Some),
             };
             match parsed {
+                Ok(Some(record)) if record.total > MAX_TRIALS => {
+                    return Err(InputError(format!(
+                        "{}:{line}: coverage {} at {}:{} is above 2^24 = {MAX_TRIALS}, the most reads the f32 kernels hold exactly",
+                        self.path.display(),
+                        record.total,
+                        record.chr,
+                        record.pos
+                    )))
+                }
                 Ok(Some(record)) => return Ok(Some((line, record))),
                 Ok(None) => continue,
                 Err(e) => {
@@ -498,10 +508,29 @@ impl SiteMerger {
         chromosomes: Vec<String>,
     ) -> Result<SiteMerger, InputError> {
         let mut streams = Vec::new();
+        // A count file of one sample listed for two would count its reads twice, as two
+        // replicates that agree perfectly (a long table is the exception: one file, many
+        // samples).
+        let mut files: HashMap<PathBuf, &Sample> = HashMap::new();
         for s in &sheet.samples {
+            let lines = Lines::open(&s.file, s.format, &s.name)?;
+            if lines.format != Format::Long {
+                let key = s.file.canonicalize().unwrap_or_else(|_| s.file.clone());
+                if let Some(first) = files.insert(key, s) {
+                    return Err(InputError(format!(
+                        "{}:{}: sample {:?} names {}, which sample {:?} (line {}) names already; a count file holds one sample, so listing it twice would count its reads twice",
+                        sheet.path.display(),
+                        s.line,
+                        s.name,
+                        s.file.display(),
+                        first.name,
+                        first.line
+                    )));
+                }
+            }
             let mut stream = SampleStream {
                 path: s.file.clone(),
-                records: RecordFeed::spawn(Lines::open(&s.file, s.format, &s.name)?),
+                records: RecordFeed::spawn(lines),
                 merge_strands: filter.merge_strands,
                 peeked: None,
                 ahead: None,
