@@ -248,6 +248,22 @@ fn bad_sample_sheets_are_named_by_line() {
             assert!(err.contains(f), "{text:?}: {err:?} lacks {f:?}");
         }
     }
+    // A byte-order mark before the sheet's header and a count file's header (Excel's "CSV
+    // UTF-8") is not part of the first column's name.
+    write(
+        dir.path(),
+        "bom.txt",
+        "\u{feff}chr\tpos\tN\tX\nchr1\t5\t1\t0\n",
+    );
+    write(
+        dir.path(),
+        "sheet.csv",
+        "\u{feff}sample,file,group\na,bom.txt,g\nb,a.txt,h\n",
+    );
+    assert_eq!(
+        merge_all(&dir.path().join("sheet.csv"), ALL_SITES),
+        Ok((1, 1))
+    );
     // One count file listed for two samples: its reads would count twice.
     write(
         dir.path(),

@@ -142,7 +142,9 @@ impl Lines {
         reader
             .read_line(&mut first)
             .map_err(|e| InputError(format!("{}:1: cannot read: {e}", path.display())))?;
-        let first = first.trim_end_matches(['\n', '\r']).to_string();
+        // A byte-order mark (Excel's "CSV UTF-8") is not part of the first field.
+        let first = first.trim_end_matches(['\n', '\r']);
+        let first = first.strip_prefix('\u{feff}').unwrap_or(first).to_string();
         if first.is_empty() {
             return Err(InputError(format!("{}: file is empty", path.display())));
         }

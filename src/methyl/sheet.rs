@@ -29,6 +29,8 @@ impl SampleSheet {
         let source = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| InputError(format!("{source}: cannot read the sample sheet: {e}")))?;
+        // Excel's "CSV UTF-8" starts with a byte-order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let mut lines = text
             .lines()
             .enumerate()
