@@ -1,14 +1,16 @@
 //! The methylation run: genome-wide hyperparameters from the first sites, then every site,
 //! chunk by chunk, with bounded memory; per-site summaries streamed to Parquet.
 //!
-//! Two stages. (1) A uniform sample of `hyper_sites` sites runs the joint Gibbs sampler: each sweep, the
-//! device updates every site given the hyperparameters, reduces the site parameters'
-//! sufficient statistics, and the host draws the hyperparameters (a, b) of the Beta of mu and
-//! (m0, s0) of the Normal of log phi from them. (2) Every site of the genome, chunk by chunk,
-//! runs its own chains with the hyperparameters fixed at one stage-1 draw per chain. The
-//! hyperparameters' posterior from thousands of sites is so narrow that the sites after
-//! them would not move it (its sd shrinks as one over the root of the sites), so the
-//! two-stage run is the joint posterior up to that width, which the chains still carry.
+//! Two stages. (1) A uniform sample of `hyper_sites` sites runs the joint Gibbs sampler: each
+//! sweep, the device updates every site given the hyperparameters and returns each site's
+//! level, log phi and state, and the host draws the hyperparameters: (a, b) of the levels'
+//! Beta, (m0, s0) of log phi's t, w (the share of sites whose groups differ) and tau (the
+//! slab's scale); docs/methyl-model.md. (2) Every site of the genome, chunk by chunk, runs its
+//! own chains with the hyperparameters fixed at one stage-1 draw per chain. The
+//! hyperparameters' posterior from thousands of sites is narrow enough that the sites after
+//! them would hardly move it (its sd shrinks as one over the root of the sites; w's, learned
+//! from the few sites that differ, least), so the two-stage run is the joint posterior up to
+//! that width, which the chains still carry.
 
 use std::time::Instant;
 
