@@ -457,6 +457,42 @@ fn methyl_runs_and_refuses_bad_input() {
         assert!(out.join(file).is_file(), "{file}");
     }
 
+    // A --draws-region that holds no site says so; a later run without it leaves no stale
+    // draws.parquet beside its own sites.
+    let with_region = |region: Option<&str>| {
+        let mut args = vec![
+            "methyl",
+            sheet.to_str().unwrap(),
+            "--compare",
+            "A,B",
+            "--device",
+            "cpu",
+            "--hyper-sites",
+            "100",
+            "--hyper-warmup",
+            "10",
+            "--hyper-draws",
+            "5",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if let Some(region) = region {
+            args.extend(["--draws-region", region]);
+        }
+        betagibbs(&args)
+    };
+    let result = with_region(Some("chrNone:1-100"));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("no site lies in --draws-region chrNone:1-100"),
+        "{stderr}"
+    );
+    assert!(out.join("draws.parquet").is_file());
+    let result = with_region(None);
+    assert!(result.status.success());
+    assert!(!out.join("draws.parquet").exists());
+
     // A group no sample is in.
     let out = dir.path().join("bad-group");
     let result = methyl(&sheet, &out, "A,C");

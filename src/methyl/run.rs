@@ -422,8 +422,24 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     write_regions(&config.out.join("dmr.parquet"), &regions, &metadata)?;
     let n_dmr = regions.len() as u64;
     debug_assert_eq!(n_dml, called);
+    let draws_path = config.out.join("draws.parquet");
     if !config.draws_regions.is_empty() {
+        if region_sites.is_empty() {
+            eprintln!(
+                "betagibbs: warning: no site lies in --draws-region {}: draws.parquet holds no draws",
+                config
+                    .draws_regions
+                    .iter()
+                    .map(|r| format!("{}:{}-{}", r.chr, r.start, r.end))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         write_region_draws(config, &groups, compare, &region_sites, &metadata)?;
+    } else if draws_path.exists() {
+        // An earlier run's region draws would sit beside this run's sites as if they were its.
+        std::fs::remove_file(&draws_path)
+            .with_context(|| format!("removing the earlier run's {}", draws_path.display()))?;
     }
     phases.writing += writing_start.elapsed().as_secs_f64();
     bar.finish_and_clear();
