@@ -80,7 +80,9 @@ struct Point {
 }
 
 // The independence proposal's Beta shapes at one log phi: each group's, and the pooled
-// ones of a shared mu, with their ln B.
+// ones of a shared mu, with the ln B of those a point that differs or not needs (a chain
+// keeps the proposal of its own point, whose model only an accepted independence step
+// changes).
 struct Proposal {
     shapes: array<vec2<f32>, 8>,
     ln_beta: array<f32, 8>,
@@ -88,7 +90,7 @@ struct Proposal {
     ln_beta_same: f32,
 }
 
-fn proposal(first: u32, last: u32, z: f32, h: SiteHyper) -> Proposal {
+fn proposal(first: u32, last: u32, z: f32, differ: bool, h: SiteHyper) -> Proposal {
     var q: Proposal;
     for (var g = 0u; g < params.n_groups; g++) {
         q.shapes[g] = vec2<f32>(h.a, h.b);
@@ -102,10 +104,13 @@ fn proposal(first: u32, last: u32, z: f32, h: SiteHyper) -> Proposal {
         q.shapes[s.group] += counts;
         q.same += counts;
     }
-    for (var g = 0u; g < params.n_groups; g++) {
-        q.ln_beta[g] = ln_beta(q.shapes[g].x, q.shapes[g].y);
+    if (differ) {
+        for (var g = 0u; g < params.n_groups; g++) {
+            q.ln_beta[g] = ln_beta(q.shapes[g].x, q.shapes[g].y);
+        }
+    } else {
+        q.ln_beta_same = ln_beta(q.same.x, q.same.y);
     }
-    q.ln_beta_same = ln_beta(q.same.x, q.same.y);
     return q;
 }
 
@@ -255,7 +260,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         lp_here = with_priors(here, likelihood, h);
     }
     // The proposal at here's log phi (only an accepted independence step moves log phi).
-    var q_here = proposal(first, last, here.z, h);
+    var q_here = proposal(first, last, here.z, here.differ, h);
     var accepted = 0.0;
     let n_sweeps = params.warmup + params.n_draws;
     for (var k = 0u; k < n_sweeps; k++) {
@@ -270,7 +275,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         let chi_square = -2.0 * log(uniform_from_word(extra.x) * uniform_from_word(extra.y));
         there.z = h.m0 + h.s0 * standard_normal(words.x, words.y) * sqrt(LOG_PHI_DOF / chi_square);
         there.differ = uniform_from_word(extra.z) < PROPOSE_DIFFER;
-        let q_there = proposal(first, last, there.z, h);
+        let q_there = proposal(first, last, there.z, there.differ, h);
         // The shared mu is drawn as group 0's (the same random numbers, pooled shapes).
         var logs: vec2<f32>;
         if (!there.differ) {

@@ -241,19 +241,29 @@ impl<'g> SiteRunner<'g> {
     }
 }
 
-/// One chain's stage-1 sites: `[count, Σ log mu_0, Σ log(1 - mu_0)]` of their levels, each
+/// One chain's stage-1 sites: `Σ log mu_0` and `Σ log(1 - mu_0)` of their levels, each
 /// site's log phi, how many sites' groups differ, and those sites' differences in logit.
 struct SiteStats {
-    mu: [f64; 3],
+    sum_log: f64,
+    sum_log1m: f64,
     log_phi: Vec<f64>,
     n_differ: f64,
     differences: Vec<f64>,
 }
 
+/// The weight of a value x of a scale-mixture Student-t(nu) with scale s, given x: for
+/// x / s | lambda ~ Normal(0, 1 / lambda), lambda ~ Gamma(nu / 2, rate nu / 2), a draw of
+/// lambda | x ~ Gamma((nu + 1) / 2, rate (nu + (x / s)^2) / 2).
+fn t_weight(x: f64, scale: f64, nu: f64, rng: &mut UniformStream) -> f64 {
+    let u = x / scale;
+    gamma(0.5 * (nu + 1.0), rng) / (0.5 * (nu + u * u))
+}
+
 /// Draw one chain's hyperparameters (a, b, m0, s0, w, tau) given its sites.
 fn update_hyper(h: &mut [f64; 6], ab_z: &mut [f64; 2], stats: &SiteStats, rng: &mut UniformStream) {
-    let [n_mu, sum_log, sum_log1m] = stats.mu;
-    let log_f = |z: [f64; 2]| MU_HYPERPRIOR.log_conditional(z, n_mu, sum_log, sum_log1m);
+    let n_sites = stats.log_phi.len() as f64;
+    let log_f =
+        |z: [f64; 2]| MU_HYPERPRIOR.log_conditional(z, n_sites, stats.sum_log, stats.sum_log1m);
     let mut here = log_f(*ab_z);
     for k in 0..2 {
         let z = *ab_z;
@@ -267,19 +277,15 @@ fn update_hyper(h: &mut [f64; 6], ab_z: &mut [f64; 2], stats: &SiteStats, rng: &
         here = f1;
     }
     let (a, b) = MU_HYPERPRIOR.alpha_beta(*ab_z);
-    // log phi_i = m0 + s0 t_i with t_i Student-t(nu): as a scale mixture, t_i | lambda_i ~
-    // Normal(0, 1 / lambda_i) with lambda_i ~ Gamma(nu / 2, rate nu / 2). Draw each lambda_i
-    // given its site, then the weighted Normal-Inverse-Gamma: s0^2 | lambda, z ~ InvGamma,
-    // m0 | s0^2 ~ Normal (m0 flat).
+    // log phi_i = m0 + s0 t_i with t_i Student-t: draw each site's weight lambda_i given it,
+    // then the weighted Normal-Inverse-Gamma: s0^2 | lambda, z ~ InvGamma, m0 | s0^2 ~ Normal
+    // (m0 flat).
     let nu = f64::from(LOG_PHI_DOF);
     let (m0, s0) = (h[2], h[3]);
     let lambda: Vec<f64> = stats
         .log_phi
         .iter()
-        .map(|&z| {
-            let u = (z - m0) / s0;
-            gamma(0.5 * (nu + 1.0), rng) / (0.5 * (nu + u * u))
-        })
+        .map(|&z| t_weight(z - m0, s0, nu, rng))
         .collect();
     let weight: f64 = lambda.iter().sum();
     let mean = lambda
@@ -293,25 +299,19 @@ fn update_hyper(h: &mut [f64; 6], ab_z: &mut [f64; 2], stats: &SiteStats, rng: &
         .zip(&stats.log_phi)
         .map(|(l, z)| l * (z - mean).powi(2))
         .sum();
-    let n_sites = stats.log_phi.len() as f64;
     let (shape, scale) = LOG_PHI_VARIANCE_PRIOR;
     let variance = (scale + 0.5 * ss) / gamma(shape + 0.5 * (n_sites - 1.0), rng);
     let m0 = mean + (variance / weight).sqrt() * normal(rng);
     // w | the sites' indicators ~ Beta.
     let (wa, wb) = DIFFER_PRIOR;
     let w = beta(wa + stats.n_differ, wb + n_sites - stats.n_differ, rng);
-    // tau^2 | the differences: the slab's t as a scale mixture too, lambda_k given each
-    // difference, then tau^2 | lambda ~ InvGamma.
+    // tau^2 | the differences: the slab's t as a scale mixture too, a weight given each
+    // difference, then tau^2 | the weights ~ InvGamma.
     let nu = f64::from(SLAB_DOF);
-    let tau = h[5];
     let ss: f64 = stats
         .differences
         .iter()
-        .map(|&beta| {
-            let u = beta / tau;
-            let lambda = gamma(0.5 * (nu + 1.0), rng) / (0.5 * (nu + u * u));
-            lambda * beta * beta
-        })
+        .map(|&beta| t_weight(beta, h[5], nu, rng) * beta * beta)
         .sum();
     let (shape, scale) = SLAB_VARIANCE_PRIOR;
     let n_beta = stats.differences.len() as f64;
@@ -369,7 +369,8 @@ pub fn learn_hyper(
             .enumerate()
             .for_each(|(chain, (h, ab_z))| {
                 let mut stats = SiteStats {
-                    mu: [batch.n_sites() as f64, 0.0, 0.0],
+                    sum_log: 0.0,
+                    sum_log1m: 0.0,
                     log_phi: Vec::with_capacity(batch.n_sites()),
                     n_differ: 0.0,
                     differences: Vec::new(),
@@ -377,8 +378,8 @@ pub fn learn_hyper(
                 for site in 0..batch.n_sites() {
                     let invocation = site * n_chains + chain;
                     let [l, l1m, z, differ] = out.stats[invocation].map(f64::from);
-                    stats.mu[1] += l;
-                    stats.mu[2] += l1m;
+                    stats.sum_log += l;
+                    stats.sum_log1m += l1m;
                     stats.log_phi.push(z);
                     if differ != 0.0 {
                         stats.n_differ += 1.0;

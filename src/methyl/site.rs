@@ -219,9 +219,10 @@ struct Site<'a> {
 }
 
 impl Site<'_> {
-    /// The independence proposal's Beta shapes at log phi = z, per group and pooled, and
-    /// their ln B.
-    fn proposal(&self, z: f32) -> Proposal {
+    /// The independence proposal's Beta shapes at log phi = z, per group and pooled, and the
+    /// ln B of those a point that `differ`s or not needs (a chain keeps the proposal of its
+    /// own point, whose model only an accepted independence step changes).
+    fn proposal(&self, z: f32, differ: bool) -> Proposal {
         let mut q = Proposal {
             shapes: [[0.0f32; 2]; MAX_GROUPS],
             ln_beta: [0.0f32; MAX_GROUPS],
@@ -241,10 +242,13 @@ impl Site<'_> {
             q.same[0] += counts[0];
             q.same[1] += counts[1];
         }
-        for g in 0..self.n_groups {
-            q.ln_beta[g] = ln_beta_f32(q.shapes[g][0], q.shapes[g][1]);
+        if differ {
+            for g in 0..self.n_groups {
+                q.ln_beta[g] = ln_beta_f32(q.shapes[g][0], q.shapes[g][1]);
+            }
+        } else {
+            q.ln_beta_same = ln_beta_f32(q.same[0], q.same[1]);
         }
-        q.ln_beta_same = ln_beta_f32(q.same[0], q.same[1]);
         q
     }
 
@@ -404,7 +408,7 @@ fn run_one(
         lp_here = ctx.with_priors(&here, likelihood);
     }
     // The proposal at here's log phi (only an accepted independence step moves log phi).
-    let mut q_here = ctx.proposal(here.z);
+    let mut q_here = ctx.proposal(here.z, here.differ);
     let mut accepted = 0.0f32;
     for k in 0..params.warmup + params.n_draws {
         let sweep = params.first_sweep + k;
@@ -417,7 +421,7 @@ fn run_one(
         there.z =
             h.m0 + h.s0 * standard_normal(words[0], words[1]) * (LOG_PHI_DOF / chi_square).sqrt();
         there.differ = uniform_f32(extra[2]) < PROPOSE_DIFFER;
-        let q_there = ctx.proposal(there.z);
+        let q_there = ctx.proposal(there.z, there.differ);
         // The shared mu is drawn as group 0's (the same random numbers, pooled shapes).
         let draw = |g: usize, [a, b]: [f32; 2]| {
             let site = DrawSite {

@@ -428,7 +428,8 @@ struct Site<'a> {
 }
 
 impl Site<'_> {
-    /// site::Site::proposal.
+    /// site::Site::proposal, with every ln B: the four lanes' proposals almost always mix
+    /// "same" and "differ", so the twin's saving of the other's would rarely apply here.
     fn proposal(&self, z: F) -> Proposal {
         let mut shapes = [[sp(0.0); 2]; MAX_GROUPS];
         for s in shapes.iter_mut().take(self.n_groups) {
