@@ -4,7 +4,7 @@
 //! BETAGIBBS_BENCH_WARMUP and BETAGIBBS_BENCH_DRAWS.
 
 use betagibbs::app::{run_bench, BenchConfig, Embedded};
-use betagibbs::sampler::Update;
+use betagibbs::mcmc::sampler::Update;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)

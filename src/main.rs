@@ -5,8 +5,9 @@
 
 use std::process::ExitCode;
 
-use betagibbs::app::{run_bench, run_sample, UserError};
-use betagibbs::cli::{Cli, Command};
+use betagibbs::app::cli::{Cli, Command};
+use betagibbs::app::{run_bench, run_sample};
+use betagibbs::error::UserError;
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -46,12 +47,12 @@ fn main() -> ExitCode {
         Command::Compare(args) => args
             .into_config()
             .map_err(anyhow::Error::from)
-            .and_then(|c| betagibbs::compare::run_compare(&c)),
+            .and_then(|c| betagibbs::app::compare::run_compare(&c)),
         Command::Plot(args) => args
             .into_config()
             .map_err(anyhow::Error::from)
             .and_then(|c| {
-                for path in betagibbs::figures::draw(&c)? {
+                for path in betagibbs::plot::figures::draw(&c)? {
                     println!("{}", path.display());
                 }
                 Ok(())

@@ -7,10 +7,11 @@
 mod common;
 
 use betagibbs::app::Embedded;
-use betagibbs::diagnostics::{summarize, Summary};
-use betagibbs::model::Model;
-use betagibbs::prior::HyperPrior;
-use betagibbs::sampler::{run, Backend, Fit, SamplerConfig, Update};
+use betagibbs::kernels::Device;
+use betagibbs::mcmc::diagnostics::{summarize, Summary};
+use betagibbs::mcmc::model::Model;
+use betagibbs::mcmc::prior::HyperPrior;
+use betagibbs::mcmc::sampler::{run, Fit, SamplerConfig, Update};
 
 /// Stan's and JAGS's posterior means on this data, which agree with each other within 0.002.
 const REFERENCE: [(&str, f64); 3] = [
@@ -21,7 +22,7 @@ const REFERENCE: [(&str, f64); 3] = [
 /// How far the references may be from the exact means: their own agreement.
 const REFERENCE_TOLERANCE: f64 = 0.002;
 
-fn fit(update: Update, backend: Backend) -> (Fit, Vec<String>) {
+fn fit(update: Update, backend: Device) -> (Fit, Vec<String>) {
     let Model { batch, names } = Model::new(&Embedded::Baseball.dataset(), false).unwrap();
     let prior = HyperPrior::parse("kruschke").unwrap();
     let mut config = SamplerConfig::new(prior, 16, 1000, 2000, 1, 7);
@@ -37,7 +38,7 @@ fn summaries(fit: &Fit, names: &[String]) -> Vec<(String, Summary)> {
         .collect()
 }
 
-fn compare(backend: Backend, label: &str) {
+fn compare(backend: Device, label: &str) {
     let (gibbs, names) = fit(Update::Gibbs, backend);
     let (collapsed, _) = fit(Update::Collapsed, backend);
     let (g, c) = (summaries(&gibbs, &names), summaries(&collapsed, &names));
@@ -72,7 +73,7 @@ fn compare(backend: Backend, label: &str) {
 
 #[test]
 fn gibbs_and_collapsed_agree_on_the_cpu() {
-    compare(Backend::Cpu, "cpu");
+    compare(Device::Cpu, "cpu");
 }
 
 #[test]
@@ -80,5 +81,5 @@ fn gibbs_and_collapsed_agree_on_the_gpu() {
     let Some(gpu) = common::gpu_or_skip("baseball_gpu") else {
         return;
     };
-    compare(Backend::Gpu(&gpu), "gpu");
+    compare(Device::Gpu(&gpu), "gpu");
 }

@@ -4,8 +4,9 @@
 
 mod common;
 
-use betagibbs::gpu::{Gpu, DEFAULT_WORKGROUP_SIZE};
-use betagibbs::sampler::{Backend, Batch, ThetaStage, Update};
+use betagibbs::kernels::gpu::{Gpu, DEFAULT_WORKGROUP_SIZE};
+use betagibbs::kernels::Device;
+use betagibbs::mcmc::sampler::{Batch, ThetaStage, Update};
 use statrs::distribution::{Beta, ContinuousCDF};
 use statrs::function::gamma::digamma;
 
@@ -35,7 +36,7 @@ fn draw(gpu: Option<&Gpu>) -> (Vec<Vec<f32>>, Vec<[f64; 2]>) {
     let hyper: Vec<[f32; 2]> = SHAPES.iter().map(|&(a, b)| [a, b]).collect();
     let mut theta = vec![0.0f32; k * N];
     let mut sums = vec![[0.0f32; 2]; batch.pieces.len()];
-    let backend = gpu.map_or(Backend::Cpu, Backend::Gpu);
+    let backend = Device::from_gpu(gpu);
     ThetaStage::new(backend, &batch, 1, DEFAULT_WORKGROUP_SIZE, Update::Gibbs)
         .run(&batch, &params, &hyper, &mut theta, &mut sums)
         .expect("theta stage");

@@ -688,9 +688,9 @@ fn compare_writes_every_estimator_and_the_figure() {
     }
     let svg = std::fs::read_to_string(out.join("comparison.svg")).unwrap();
     assert!(svg.len() > 2000 && svg.contains("laplace-sir"));
-    let table = betagibbs::readback::read_table(
+    let table = betagibbs::io::readback::read_table(
         &out.join("comparison.parquet"),
-        betagibbs::figures::COMPARISON_SCHEMA,
+        betagibbs::plot::figures::COMPARISON_SCHEMA,
     )
     .unwrap();
     let estimators = &table.text["estimator"];

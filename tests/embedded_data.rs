@@ -28,7 +28,7 @@ fn embedded_rats_are_the_bda3_table() {
 
 #[test]
 fn batting_data_merged_by_position_keeps_the_totals() {
-    use betagibbs::data::{read_dataset, ColumnSpec};
+    use betagibbs::io::read::{read_dataset, ColumnSpec};
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/batting_average.csv");
     let cols = ColumnSpec {
         successes: "Hits".into(),

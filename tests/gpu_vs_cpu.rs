@@ -10,11 +10,13 @@
 
 mod common;
 
-use betagibbs::cpu;
-use betagibbs::gpu::{Gpu, PieceKernel, PieceStageGpu};
-use betagibbs::layout::ThetaParams;
+use betagibbs::kernels::cpu;
+use betagibbs::kernels::gpu::piece_stage::{PieceKernel, PieceStageGpu};
+use betagibbs::kernels::gpu::Gpu;
+use betagibbs::kernels::layout::ThetaParams;
+use betagibbs::kernels::Device;
+use betagibbs::mcmc::sampler::Batch;
 use betagibbs::rng::{philox4x32_10, uniform_f32};
-use betagibbs::sampler::Batch;
 
 const THETA_REL_TOL: f32 = 1e-3;
 /// Measured on lavapipe: 33 of 65,536 (5e-4); real GPUs' faster log and cos may add some.
@@ -91,7 +93,7 @@ fn gpu_and_cpu_draw_the_same_thetas() {
         stage
             .run(&p, &hyper, &mut tg, bytemuck::cast_slice_mut(&mut sg))
             .unwrap();
-        cpu::theta_update(
+        cpu::theta_update::theta_update(
             &p,
             &batch.observations,
             &batch.pieces,
@@ -193,7 +195,7 @@ fn draws_do_not_depend_on_later_units() {
         let p = params(b, 5, 1);
         let mut theta = vec![0.0; b.n_obs()];
         let mut sums = vec![[0.0; 2]; b.pieces.len()];
-        cpu::theta_update(&p, &b.observations, &b.pieces, h, &mut theta, &mut sums);
+        cpu::theta_update::theta_update(&p, &b.observations, &b.pieces, h, &mut theta, &mut sums);
         theta
     };
     let full = run(&batch, &hyper);
@@ -208,9 +210,9 @@ fn draws_do_not_depend_on_later_units() {
 #[test]
 fn whole_sampler_draws_agree_between_gpu_and_cpu() {
     use betagibbs::app::Embedded;
-    use betagibbs::model::Model;
-    use betagibbs::prior::HyperPrior;
-    use betagibbs::sampler::{run, Backend, SamplerConfig, Update};
+    use betagibbs::mcmc::model::Model;
+    use betagibbs::mcmc::prior::HyperPrior;
+    use betagibbs::mcmc::sampler::{run, SamplerConfig, Update};
     let Some(gpu) = common::gpu_or_skip("whole_sampler_gpu_vs_cpu") else {
         return;
     };
@@ -224,8 +226,8 @@ fn whole_sampler_draws_agree_between_gpu_and_cpu() {
         let mut config = SamplerConfig::new(HyperPrior::parse(prior).unwrap(), 4, 10, 30, 1, 11);
         config.update = update;
         config.hyper_rounds = update.default_rounds();
-        let cpu_fit = run(&batch, &config, Backend::Cpu, None).unwrap();
-        let gpu_fit = run(&batch, &config, Backend::Gpu(&gpu), None).unwrap();
+        let cpu_fit = run(&batch, &config, Device::Cpu, None).unwrap();
+        let gpu_fit = run(&batch, &config, Device::Gpu(&gpu), None).unwrap();
         let (mut worst, mut far) = (0.0f64, 0usize);
         for (c, g) in cpu_fit.values.iter().zip(&gpu_fit.values) {
             let rel = (c - g).abs() / c.abs().max(g.abs()).max(f64::MIN_POSITIVE);
@@ -248,8 +250,8 @@ fn whole_sampler_draws_agree_between_gpu_and_cpu() {
 #[test]
 fn gpu_and_cpu_collapsed_likelihoods_agree() {
     use betagibbs::app::Embedded;
-    use betagibbs::betabinom::beta_binomial_log_ratio_f64;
-    use betagibbs::model::Model;
+    use betagibbs::kernels::cpu::betabinom::beta_binomial_log_ratio_f64;
+    use betagibbs::mcmc::model::Model;
     let Some(gpu) = common::gpu_or_skip("gpu_collapsed_loglik") else {
         return;
     };
@@ -286,7 +288,13 @@ fn gpu_and_cpu_collapsed_likelihoods_agree() {
         .run(&p, &hyper, &mut [], bytemuck::cast_slice_mut(&mut on_gpu))
         .unwrap();
     let mut on_cpu = vec![0.0f32; chains * n_pieces];
-    cpu::collapsed_loglik(&p, &batch.observations, &batch.pieces, &hyper, &mut on_cpu);
+    cpu::collapsed_loglik::collapsed_loglik(
+        &p,
+        &batch.observations,
+        &batch.pieces,
+        &hyper,
+        &mut on_cpu,
+    );
     let (mut worst_twin, mut worst_exact) = (0.0f64, 0.0f64);
     for (chain, &[a, b]) in shapes.iter().enumerate() {
         for (k, piece) in batch.pieces.iter().enumerate() {

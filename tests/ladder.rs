@@ -8,7 +8,7 @@ use betagibbs::ladder::{
     log_marginal_likelihood, log_marginal_likelihood_derivatives, log_posterior_z,
     log_posterior_z_derivatives, trigamma, Estimate, Estimator, LadderConfig,
 };
-use betagibbs::prior::HyperPrior;
+use betagibbs::mcmc::prior::HyperPrior;
 use libm::lgamma;
 
 /// Closed-form moments must fall within this many MCSE of the draws' moments.

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::fs::File;
 
 use arrow::array::{Array, Float64Array, Int64Array, StringArray};
-use betagibbs::cli::DeviceChoice;
+
+use betagibbs::kernels::DeviceChoice;
 use betagibbs::methyl::run::{run_methyl, MethylConfig};
 use betagibbs::methyl::simulate::{simulate, Noise, SimulateConfig};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -183,13 +184,14 @@ fn columns(path: &std::path::Path, names: &[&str]) -> HashMap<String, Vec<f64>> 
 /// exp flip a Metropolis decision (then that chain goes its own, equally valid, way).
 #[test]
 fn gpu_and_cpu_site_updates_agree() {
+    use betagibbs::kernels::cpu::site_update::site_update_twin;
+    use betagibbs::kernels::gpu::site_stage::SiteStageGpu;
+    use betagibbs::kernels::site_layout::{
+        SiteHyper, SiteOutputs, SiteParams, STATE_RECYCLED, STATE_STRIDE,
+    };
     use betagibbs::methyl::fit::site_batch;
     use betagibbs::methyl::merge::SiteMerger;
     use betagibbs::methyl::sheet::SampleSheet;
-    use betagibbs::methyl::site::{
-        site_update_twin, SiteHyper, SiteOutputs, SiteParams, SiteStageGpu, STATE_RECYCLED,
-        STATE_STRIDE,
-    };
     let Some(gpu) = common::gpu_or_skip("methyl_gpu_vs_cpu") else {
         return;
     };
@@ -281,9 +283,8 @@ fn gpu_and_cpu_site_updates_agree() {
 
     // A long run goes in several dispatches, the chains carried in the state: both devices
     // still agree (a single dispatch of 400 sweeps lost its draws on lavapipe).
-    use betagibbs::methyl::fit::{
-        summarize_chunk, sweep_chunk, Contrast, Hyper, SiteDevice, SiteRunner,
-    };
+    use betagibbs::kernels::Device;
+    use betagibbs::methyl::fit::{summarize_chunk, sweep_chunk, Contrast, Hyper, SiteRunner};
     let contrast = Contrast {
         groups: (0, 1),
         threshold: 0.1,
@@ -299,7 +300,7 @@ fn gpu_and_cpu_site_updates_agree() {
         prior_spread: 0.0,
         w_range: (0.0, 0.0),
     };
-    let run = |device: SiteDevice| {
+    let run = |device: Device| {
         let runner = SiteRunner::new(&device, &fit, batch.samples.len(), 2);
         let swept =
             sweep_chunk(&runner, &sites, &sample_group, 2, 0, &hyper, &fit, contrast).unwrap();
@@ -314,7 +315,7 @@ fn gpu_and_cpu_site_updates_agree() {
         )
         .summaries
     };
-    let (cpu, gpu) = (run(SiteDevice::Cpu), run(SiteDevice::Gpu(&gpu)));
+    let (cpu, gpu) = (run(Device::Cpu), run(Device::Gpu(&gpu)));
     let agree = cpu
         .iter()
         .zip(&gpu)

@@ -4,11 +4,12 @@
 //! chains. The jump between "same" and "differ" compares densities on spaces of different
 //! dimension, so a missing normalising constant (ln B(a, b), the slab's) shows here at once.
 
-use betagibbs::methyl::site::{
-    site_update_twin, SiteBatch, SiteHyper, SiteOutputs, SiteParams, SiteSample, LOG_PHI_DOF,
-    SLAB_DOF, STATE_RECYCLED, STATE_STRIDE,
+use betagibbs::kernels::cpu::site_update::site_update_twin;
+use betagibbs::kernels::site_layout::{
+    SiteBatch, SiteHyper, SiteOutputs, SiteParams, SiteSample, LOG_PHI_DOF, SLAB_DOF,
+    STATE_RECYCLED, STATE_STRIDE,
 };
-use betagibbs::prior::ln_gamma;
+use betagibbs::math::ln_gamma;
 
 /// A site's counts, (methylated, total) per sample, of group 0 and group 1.
 type Counts<'a> = [&'a [(u32, u32)]; 2];

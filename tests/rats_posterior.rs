@@ -7,11 +7,12 @@
 mod common;
 
 use betagibbs::app::rats_dataset;
-use betagibbs::diagnostics::summarize;
-use betagibbs::gpu::Gpu;
-use betagibbs::model::Model;
-use betagibbs::prior::HyperPrior;
-use betagibbs::sampler::{run, Backend, SamplerConfig, Update};
+use betagibbs::kernels::gpu::Gpu;
+use betagibbs::kernels::Device;
+use betagibbs::mcmc::diagnostics::summarize;
+use betagibbs::mcmc::model::Model;
+use betagibbs::mcmc::prior::HyperPrior;
+use betagibbs::mcmc::sampler::{run, SamplerConfig, Update};
 use libm::lgamma;
 
 /// Grid over u = log(alpha / beta) and v = log(alpha + beta): wide enough that the
@@ -74,7 +75,7 @@ fn check(path: &str, gpu: Option<&Gpu>, update: Update, chains: u32, warmup: u32
     config.update = update;
     config.hyper_rounds = update.default_rounds();
     let path = format!("{path}, {update}");
-    let backend = gpu.map_or(Backend::Cpu, Backend::Gpu);
+    let backend = Device::from_gpu(gpu);
     let fit = run(&batch, &config, backend, None).unwrap();
     let find = |name: &str| names.iter().position(|n| n == name).unwrap();
     let kappa = find("kappa");

@@ -4,8 +4,8 @@
 
 use std::mem::{offset_of, size_of};
 
-use betagibbs::layout::{Observation, Piece, ThetaParams};
-use betagibbs::methyl::site::{SiteHyper, SiteParams, SiteSample};
+use betagibbs::kernels::layout::{Observation, Piece, ThetaParams};
+use betagibbs::kernels::site_layout::{SiteHyper, SiteParams, SiteSample};
 
 /// (name, offset) of every member of WGSL struct `name` in `file`, and its size, by naga.
 fn wgsl_layout(file: &str, name: &str) -> (Vec<(String, u32)>, u32) {

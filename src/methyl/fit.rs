@@ -16,18 +16,21 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::diagnostics::{quantile_sorted, rhat, rhat_ess_bulk_and_sorted};
-use crate::gpu::{Gpu, GpuError};
-use crate::host_variates::{beta, gamma, normal};
+use crate::kernels::cpu::site_update::{site_update, site_update_twin};
+use crate::kernels::gpu::site_stage::SiteStageGpu;
+use crate::kernels::gpu::{Gpu, GpuError};
+use crate::kernels::site_layout::{
+    SiteBatch, SiteHyper, SiteOutputs, SiteParams, SiteSample, LOG_PHI_DOF, SLAB_DOF,
+    STATE_ACCEPTED, STATE_RECYCLED, STATE_STRIDE,
+};
+use crate::kernels::Device;
+use crate::mcmc::diagnostics::{quantile_sorted, rhat, rhat_ess_bulk_and_sorted};
+use crate::mcmc::prior::HyperPrior;
+use crate::mcmc::slice::slice_update;
 use crate::methyl::merge::{Site, SiteMerger};
 use crate::methyl::regions::leaning;
-use crate::methyl::site::{
-    site_update, site_update_twin, SiteBatch, SiteHyper, SiteOutputs, SiteParams, SiteSample,
-    SiteStageGpu, LOG_PHI_DOF, SLAB_DOF, STATE_ACCEPTED, STATE_RECYCLED, STATE_STRIDE,
-};
-use crate::prior::HyperPrior;
+use crate::rng::host_variates::{beta, gamma, normal};
 use crate::rng::{Stream, UniformStream};
-use crate::slice::slice_update;
 
 /// Prior of the Beta(a, b) of every mu, in mean/concentration form: mean ~ Beta(1, 1),
 /// a + b ~ Gamma(1, 0.01) (mean 100): vague against thousands of sites.
@@ -100,12 +103,6 @@ pub struct FitConfig {
     pub workgroup_size: u32,
     /// The CPU path by the scalar twin alone, not four chains at a time (`bench` compares them).
     pub scalar_twin: bool,
-}
-
-/// Where the site update runs.
-pub enum SiteDevice<'g> {
-    Cpu,
-    Gpu(&'g Gpu),
 }
 
 /// Stage 1's result: one hyperparameter draw (a, b, m0, s0, w) per chain, and their posterior
@@ -194,15 +191,15 @@ pub fn gpu_site_capacity(
 
 impl<'g> SiteRunner<'g> {
     pub fn new(
-        device: &SiteDevice<'g>,
+        device: &Device<'g>,
         config: &FitConfig,
         max_samples: usize,
         n_groups: usize,
     ) -> Self {
         SiteRunner {
             gpu: match device {
-                SiteDevice::Cpu => None,
-                SiteDevice::Gpu(gpu) => Some(SiteStageGpu::new(
+                Device::Cpu => None,
+                Device::Gpu(gpu) => Some(SiteStageGpu::new(
                     gpu,
                     config.chunk_sites.max(config.hyper_sites),
                     max_samples,
@@ -569,7 +566,7 @@ pub fn reservoir_sample(
     k: usize,
     seed: u32,
     head: usize,
-) -> Result<(Vec<Site>, Option<Vec<Site>>), crate::data::InputError> {
+) -> Result<(Vec<Site>, Option<Vec<Site>>), crate::error::UserError> {
     let mut sample = Vec::with_capacity(k);
     // Every site while there are at most `head` of them: a study that fits in one chunk is
     // then fitted without a second pass over its files.
@@ -598,7 +595,7 @@ pub fn reservoir_sample(
 }
 
 /// Pulls up to `n` sites from the merge.
-pub fn next_sites(merger: &mut SiteMerger, n: usize) -> Result<Vec<Site>, crate::data::InputError> {
+pub fn next_sites(merger: &mut SiteMerger, n: usize) -> Result<Vec<Site>, crate::error::UserError> {
     let mut sites = Vec::with_capacity(n.min(1 << 20));
     while sites.len() < n {
         match merger.next_site()? {

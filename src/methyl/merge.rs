@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
 
-use crate::data::InputError;
-use crate::layout::MAX_TRIALS;
+use crate::error::UserError;
+use crate::kernels::layout::MAX_TRIALS;
 use crate::methyl::formats::{CountRecord, Format, LongColumns, Strand};
 use crate::methyl::sheet::{Sample, SampleSheet};
 
@@ -97,15 +97,15 @@ impl BufRead for ParquetText {
     }
 }
 
-fn open_text(path: &Path) -> Result<Box<dyn BufRead + Send>, InputError> {
-    let cannot = |e: std::io::Error| InputError(format!("{}: cannot read: {e}", path.display()));
+fn open_text(path: &Path) -> Result<Box<dyn BufRead + Send>, UserError> {
+    let cannot = |e: std::io::Error| UserError(format!("{}: cannot read: {e}", path.display()));
     let mut file = File::open(path).map_err(cannot)?;
     let mut magic = [0u8; 4];
     let n = file.read(&mut magic).map_err(cannot)?;
     let file = File::open(path).map_err(cannot)?;
     if n == 4 && magic == PARQUET_MAGIC {
         let text = ParquetText::open(file).map_err(|e| {
-            InputError(format!(
+            UserError(format!(
                 "{}: not a readable Parquet file: {e}",
                 path.display()
             ))
@@ -136,22 +136,22 @@ struct Lines {
 }
 
 impl Lines {
-    fn open(path: &Path, format: Option<Format>, sample: &str) -> Result<Lines, InputError> {
+    fn open(path: &Path, format: Option<Format>, sample: &str) -> Result<Lines, UserError> {
         let mut reader = open_text(path)?;
         let mut first = String::new();
         reader
             .read_line(&mut first)
-            .map_err(|e| InputError(format!("{}:1: cannot read: {e}", path.display())))?;
+            .map_err(|e| UserError(format!("{}:1: cannot read: {e}", path.display())))?;
         // A byte-order mark (Excel's "CSV UTF-8") is not part of the first field.
         let first = first.trim_end_matches(['\n', '\r']);
         let first = first.strip_prefix('\u{feff}').unwrap_or(first).to_string();
         if first.is_empty() {
-            return Err(InputError(format!("{}: file is empty", path.display())));
+            return Err(UserError(format!("{}: file is empty", path.display())));
         }
         let format = match format.or_else(|| Format::detect(&first)) {
             Some(f) => f,
             None => {
-                return Err(InputError(format!(
+                return Err(UserError(format!(
                     "{}:1: cannot tell the format from the first line {first:?}; name it in the sample sheet's format column",
                     path.display()
                 )))
@@ -160,7 +160,7 @@ impl Lines {
         let long = match format {
             Format::Long => Some((
                 LongColumns::from_header(&first).ok_or_else(|| {
-                    InputError(format!(
+                    UserError(format!(
                         "{}:1: a long table needs columns sample, methylated, total and site (chr:pos) or chr and pos",
                         path.display()
                     ))
@@ -183,7 +183,7 @@ impl Lines {
     }
 
     /// Reads the next data line into `buffer`: its number and length, or None at the end.
-    fn next_line(&mut self) -> Result<Option<(usize, usize)>, InputError> {
+    fn next_line(&mut self) -> Result<Option<(usize, usize)>, UserError> {
         if let Some(first) = self.pending_first.take() {
             self.buffer = first;
             return Ok(Some((1, self.buffer.len())));
@@ -192,7 +192,7 @@ impl Lines {
             self.buffer.clear();
             self.line += 1;
             let n = self.reader.read_line(&mut self.buffer).map_err(|e| {
-                InputError(format!(
+                UserError(format!(
                     "{}:{}: cannot read: {e}",
                     self.path.display(),
                     self.line
@@ -209,7 +209,7 @@ impl Lines {
     }
 
     /// The next record of this reader's sample, with its line.
-    fn next_record(&mut self) -> Result<Option<(usize, CountRecord)>, InputError> {
+    fn next_record(&mut self) -> Result<Option<(usize, CountRecord)>, UserError> {
         loop {
             let Some((line, len)) = self.next_line()? else {
                 return Ok(None);
@@ -221,7 +221,7 @@ impl Lines {
             };
             match parsed {
                 Ok(Some(record)) if record.total > MAX_TRIALS => {
-                    return Err(InputError(format!(
+                    return Err(UserError(format!(
                         "{}:{line}: coverage {} at {}:{} is above 2^24 = {MAX_TRIALS}, the most reads the f32 kernels hold exactly",
                         self.path.display(),
                         record.total,
@@ -232,7 +232,7 @@ impl Lines {
                 Ok(Some(record)) => return Ok(Some((line, record))),
                 Ok(None) => continue,
                 Err(e) => {
-                    return Err(InputError(format!(
+                    return Err(UserError(format!(
                         "{}:{line}:{}: {}",
                         self.path.display(),
                         e.column,
@@ -250,7 +250,7 @@ pub fn chromosome_order(
     path: &Path,
     format: Option<Format>,
     sample: &str,
-) -> Result<Vec<String>, InputError> {
+) -> Result<Vec<String>, UserError> {
     let mut lines = Lines::open(path, format, sample)?;
     let mut order: Vec<String> = Vec::new();
     let mut first_line: HashMap<String, usize> = HashMap::new();
@@ -261,7 +261,7 @@ pub fn chromosome_order(
             continue;
         }
         if let Some(first) = first_line.get(&chr) {
-            return Err(InputError(format!(
+            return Err(UserError(format!(
                 "{path}:{line}: unsorted: chromosome {chr} appears again after {} (first on line {first}); sort by chromosome, then position",
                 order.last().map_or("", String::as_str)
             )));
@@ -274,7 +274,7 @@ pub fn chromosome_order(
 
 /// One order of all chromosomes that respects every file's order, or an error naming the
 /// two files that disagree.
-pub fn global_chromosome_order(files: &[(String, Vec<String>)]) -> Result<Vec<String>, InputError> {
+pub fn global_chromosome_order(files: &[(String, Vec<String>)]) -> Result<Vec<String>, UserError> {
     let mut global: Vec<String> = Vec::new();
     let mut owner: HashMap<String, usize> = HashMap::new();
     for (f, (name, order)) in files.iter().enumerate() {
@@ -283,7 +283,7 @@ pub fn global_chromosome_order(files: &[(String, Vec<String>)]) -> Result<Vec<St
             if let Some(i) = global.iter().position(|c| c == chr) {
                 if let Some((j, prev)) = last_known {
                     if i < j {
-                        return Err(InputError(format!(
+                        return Err(UserError(format!(
                             "{name}: chromosome {prev} comes before {chr}, but {} has them the other way round; sort every file in one chromosome order",
                             files[owner[chr]].0
                         )));
@@ -314,7 +314,7 @@ const RECORDS_PER_BLOCK: usize = 4096;
 const BLOCKS_AHEAD: usize = 4;
 
 /// A block of parsed records with their lines, or the error that ended the file.
-type RecordBlock = Result<Vec<(usize, CountRecord)>, InputError>;
+type RecordBlock = Result<Vec<(usize, CountRecord)>, UserError>;
 
 /// One sample's records, parsed on a thread of their own (each file's gzip and parsing cost
 /// as much as the whole merge): blocks in file order, then the error if there is one.
@@ -359,7 +359,7 @@ impl RecordFeed {
         }
     }
 
-    fn next_record(&mut self) -> Result<Option<(usize, CountRecord)>, InputError> {
+    fn next_record(&mut self) -> Result<Option<(usize, CountRecord)>, UserError> {
         loop {
             if let Some(record) = self.current.next() {
                 return Ok(Some(record));
@@ -385,7 +385,7 @@ struct SampleStream {
 }
 
 impl SampleStream {
-    fn raw(&mut self) -> Result<Option<(usize, CountRecord)>, InputError> {
+    fn raw(&mut self) -> Result<Option<(usize, CountRecord)>, UserError> {
         if let Some(r) = self.ahead.take() {
             return Ok(Some(r));
         }
@@ -399,7 +399,7 @@ impl SampleStream {
         Ok(Some((line, record)))
     }
 
-    fn advance(&mut self) -> Result<(), InputError> {
+    fn advance(&mut self) -> Result<(), UserError> {
         let mut next = self.raw()?;
         if self.merge_strands {
             if let Some((line, rec)) = next.as_mut() {
@@ -424,7 +424,7 @@ impl SampleStream {
             if let Some((chr, pos, prev_line)) = &self.last {
                 if *chr == rec.chr && rec.pos <= *pos {
                     let path = self.path.display();
-                    return Err(InputError(if rec.pos == *pos {
+                    return Err(UserError(if rec.pos == *pos {
                         format!(
                             "{path}:{line}: duplicate position {}:{} (also on line {prev_line})",
                             rec.chr, rec.pos
@@ -476,7 +476,7 @@ pub struct SiteMerger {
 impl SiteMerger {
     /// Learns the chromosome order (one pass over every file, the files in parallel), then
     /// opens the merge.
-    pub fn open(sheet: &SampleSheet, filter: SiteFilter) -> Result<SiteMerger, InputError> {
+    pub fn open(sheet: &SampleSheet, filter: SiteFilter) -> Result<SiteMerger, UserError> {
         let orders = std::thread::scope(|scope| {
             let handles: Vec<_> = sheet
                 .samples
@@ -493,14 +493,14 @@ impl SiteMerger {
             handles
                 .into_iter()
                 .map(|h| h.join().expect("chromosome scan panicked"))
-                .collect::<Result<Vec<_>, InputError>>()
+                .collect::<Result<Vec<_>, UserError>>()
         })?;
         let chromosomes = global_chromosome_order(&orders)?;
         SiteMerger::open_in_order(sheet, filter, chromosomes)
     }
 
     /// The merge again from the start of every file, with the chromosome order already known.
-    pub fn restart(&self, sheet: &SampleSheet) -> Result<SiteMerger, InputError> {
+    pub fn restart(&self, sheet: &SampleSheet) -> Result<SiteMerger, UserError> {
         SiteMerger::open_in_order(sheet, self.filter, self.chromosomes.clone())
     }
 
@@ -508,7 +508,7 @@ impl SiteMerger {
         sheet: &SampleSheet,
         filter: SiteFilter,
         chromosomes: Vec<String>,
-    ) -> Result<SiteMerger, InputError> {
+    ) -> Result<SiteMerger, UserError> {
         let mut streams = Vec::new();
         // A count file of one sample listed for two would count its reads twice, as two
         // replicates that agree perfectly (a long table is the exception: one file, many
@@ -519,7 +519,7 @@ impl SiteMerger {
             if lines.format != Format::Long {
                 let key = s.file.canonicalize().unwrap_or_else(|_| s.file.clone());
                 if let Some(first) = files.insert(key, s) {
-                    return Err(InputError(format!(
+                    return Err(UserError(format!(
                         "{}:{}: sample {:?} names {}, which sample {:?} (line {}) names already; a count file holds one sample, so listing it twice would count its reads twice",
                         sheet.path.display(),
                         s.line,
@@ -555,7 +555,7 @@ impl SiteMerger {
     }
 
     /// The next site that passes the filter, or None at the end of every file.
-    pub fn next_site(&mut self) -> Result<Option<Site>, InputError> {
+    pub fn next_site(&mut self) -> Result<Option<Site>, UserError> {
         loop {
             // The smallest position on the current chromosome; past its end, the next one.
             let pos = loop {

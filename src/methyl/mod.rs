@@ -10,5 +10,3 @@ pub mod regions;
 pub mod run;
 pub mod sheet;
 pub mod simulate;
-pub mod site;
-pub mod site_lanes;

@@ -14,9 +14,10 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 
+use crate::io::atomic::atomic_write;
+use crate::io::write::writer_properties;
 use crate::methyl::fit::SiteSummary;
 use crate::methyl::regions::CandidateRegion;
-use crate::output::{atomic_write, writer_properties};
 
 /// Schema versions in the footer's `betagibbs.schema`.
 pub const SITES_SCHEMA: &str = "methylation-sites/2";
@@ -193,13 +194,6 @@ impl FdrHistogram {
         }
         best
     }
-}
-
-/// Rules of candidate regions (as DSS's callDMR: fewest loci, largest gap in bases).
-#[derive(Debug, Clone, Copy)]
-pub struct DmrRule {
-    pub min_cpgs: u32,
-    pub max_gap: u64,
 }
 
 /// Second pass: read sites.parquet and write the loci at or above `threshold` to `dml`,

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::app::UserError;
+use crate::error::UserError;
 use crate::methyl::sheet::SampleSheet;
 
 /// The R script, embedded so that an installed binary can run it.

@@ -7,7 +7,12 @@
 //! draw of the region. A region with a few strong sites and a few weak ones is judged on its
 //! mean, not on each site passing a threshold of its own.
 
-use crate::methyl::output::DmrRule;
+/// Rules of candidate regions (as DSS's callDMR: fewest loci, largest gap in bases).
+#[derive(Debug, Clone, Copy)]
+pub struct DmrRule {
+    pub min_cpgs: u32,
+    pub max_gap: u64,
+}
 
 /// A site joins a candidate region when P(delta beyond d in the region's direction) is at
 /// least this: lenient, because the region's own probability, not the site's, decides the call.

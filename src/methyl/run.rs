@@ -7,18 +7,20 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::app::{describe_device, open_device, UserError};
-use crate::cli::DeviceChoice;
+use crate::error::UserError;
+use crate::io::atomic::atomic_write;
+use crate::kernels::device::{describe_device, open_device};
+use crate::kernels::site_layout::MAX_GROUPS;
+use crate::kernels::Device;
+use crate::kernels::DeviceChoice;
 use crate::methyl::fit::{
     gpu_site_capacity, learn_hyper, next_sites, reservoir_sample, summarize_chunk, sweep_chunk,
-    ChunkResult, Contrast, FitConfig, SiteDevice, SiteRunner, SweptChunk, HYPER_NAMES,
+    ChunkResult, Contrast, FitConfig, SiteRunner, SweptChunk, HYPER_NAMES,
 };
 use crate::methyl::merge::{Site, SiteFilter, SiteMerger};
-use crate::methyl::output::{write_calls, write_regions, DmrRule, FdrHistogram, SitesWriter};
-use crate::methyl::regions::{call_regions, RegionFinder};
+use crate::methyl::output::{write_calls, write_regions, FdrHistogram, SitesWriter};
+use crate::methyl::regions::{call_regions, DmrRule, RegionFinder};
 use crate::methyl::sheet::SampleSheet;
-use crate::methyl::site::MAX_GROUPS;
-use crate::output::atomic_write;
 
 /// Above this, stage 1's chains hand the sites priors whose centres or spreads differ by more
 /// than half a prior sd: say so. (Their R-hat over-warns: the hyperparameters crawl within a
@@ -122,7 +124,7 @@ pub fn run_methyl(config: &MethylConfig) -> anyhow::Result<MethylReport> {
 
 fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let start = Instant::now();
-    let user = |e: crate::data::InputError| UserError(e.0);
+    let user = |e: crate::error::UserError| UserError(e.0);
     let sheet = SampleSheet::read(&config.sheet).map_err(user)?;
     let (groups, sample_group) = sheet.groups();
     if groups.len() > MAX_GROUPS {
@@ -147,7 +149,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let mut merger = SiteMerger::open(&sheet, config.filter).map_err(user)?;
     let gpu = open_device(config.device)?;
     let device_name = describe_device(gpu.as_ref());
-    let device = gpu.as_ref().map_or(SiteDevice::Cpu, SiteDevice::Gpu);
+    let device = Device::from_gpu(gpu.as_ref());
     let n_samples = sheet.samples.len();
     // On a GPU, chunks (and stage 1's sample) must fit the device's largest binding.
     let mut fit = config.fit.clone();
@@ -504,7 +506,7 @@ pub fn run_methyl_bench(config: &MethylConfig, gpu: bool, dss: bool) -> anyhow::
     // one chain at a time), then the GPU.
     let mut devices = vec![(DeviceChoice::Cpu, false), (DeviceChoice::Cpu, true)];
     if gpu {
-        match crate::gpu::Gpu::open(true) {
+        match crate::kernels::gpu::Gpu::open(true) {
             Ok(_) => devices.push((DeviceChoice::Gpu, false)),
             Err(e) => eprintln!("betagibbs: {e}; timing the CPU path only"),
         }
@@ -648,13 +650,13 @@ fn write_region_draws(
             values.extend((0..n_draws).map(|d| mu(chain, d, compare.1) - mu(chain, d, compare.0)));
         }
     }
-    let table = crate::output::DrawsTable {
+    let table = crate::io::write::DrawsTable {
         parameter_names: &names,
         n_chains,
         n_draws,
         values: &values,
     };
-    crate::output::write_draws(&config.out.join("draws.parquet"), &table, metadata)?;
+    crate::io::write::write_draws(&config.out.join("draws.parquet"), &table, metadata)?;
     eprintln!(
         "betagibbs: draws of {} sites in --draws-region written to {}",
         sites.len(),

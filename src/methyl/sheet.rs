@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::data::InputError;
+use crate::error::UserError;
 use crate::methyl::formats::Format;
 
 #[derive(Debug, Clone)]
@@ -25,10 +25,10 @@ pub struct SampleSheet {
 }
 
 impl SampleSheet {
-    pub fn read(path: &Path) -> Result<SampleSheet, InputError> {
+    pub fn read(path: &Path) -> Result<SampleSheet, UserError> {
         let source = path.display().to_string();
         let text = std::fs::read_to_string(path)
-            .map_err(|e| InputError(format!("{source}: cannot read the sample sheet: {e}")))?;
+            .map_err(|e| UserError(format!("{source}: cannot read the sample sheet: {e}")))?;
         // Excel's "CSV UTF-8" starts with a byte-order mark.
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let mut lines = text
@@ -38,13 +38,13 @@ impl SampleSheet {
             .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
         let (header_line, header) = lines
             .next()
-            .ok_or_else(|| InputError(format!("{source}: the sample sheet is empty")))?;
+            .ok_or_else(|| UserError(format!("{source}: the sample sheet is empty")))?;
         let delimiter = if header.contains('\t') { '\t' } else { ',' };
         let names: Vec<&str> = header.split(delimiter).map(str::trim).collect();
         let column = |want: &str| names.iter().position(|n| *n == want);
         let required = |want: &str| {
             column(want).ok_or_else(|| {
-                InputError(format!(
+                UserError(format!(
                     "{source}:{header_line}: column '{want}' not found; the sample sheet needs sample, file and group (and optionally format)"
                 ))
             })
@@ -58,15 +58,15 @@ impl SampleSheet {
         for (line, text) in lines {
             let fields: Vec<&str> = text.split(delimiter).map(str::trim).collect();
             if fields.len() != names.len() {
-                return Err(InputError(format!(
+                return Err(UserError(format!(
                     "{source}:{line}: {} fields but the header has {}",
                     fields.len(),
                     names.len()
                 )));
             }
-            let at = |c: usize, what: &str| -> Result<String, InputError> {
+            let at = |c: usize, what: &str| -> Result<String, UserError> {
                 match fields[c] {
-                    "" => Err(InputError(format!(
+                    "" => Err(UserError(format!(
                         "{source}:{line}:{}: column '{}': {what} is empty",
                         c + 1,
                         names[c]
@@ -76,14 +76,14 @@ impl SampleSheet {
             };
             let name = at(c_sample, "sample name")?;
             if let Some(first) = seen.insert(name.clone(), line) {
-                return Err(InputError(format!(
+                return Err(UserError(format!(
                     "{source}:{line}:{}: sample {name:?} appears twice (first on line {first})",
                     c_sample + 1
                 )));
             }
             let file = base.join(at(c_file, "file")?);
             if !file.is_file() {
-                return Err(InputError(format!(
+                return Err(UserError(format!(
                     "{source}:{line}:{}: sample {name:?}: file {} not found",
                     c_file + 1,
                     file.display()
@@ -92,7 +92,7 @@ impl SampleSheet {
             let format = match c_format.map(|c| fields[c]) {
                 None | Some("") => None,
                 Some(f) => Some(Format::parse(f).map_err(|e| {
-                    InputError(format!(
+                    UserError(format!(
                         "{source}:{line}:{}: {e}",
                         c_format.unwrap_or(0) + 1
                     ))
@@ -107,7 +107,7 @@ impl SampleSheet {
             });
         }
         if samples.is_empty() {
-            return Err(InputError(format!(
+            return Err(UserError(format!(
                 "{source}: the sample sheet lists no samples"
             )));
         }
@@ -135,10 +135,10 @@ impl SampleSheet {
     }
 
     /// Index of a group named on the command line; an error lists the sheet's groups.
-    pub fn group_index(&self, name: &str) -> Result<usize, InputError> {
+    pub fn group_index(&self, name: &str) -> Result<usize, UserError> {
         let (names, _) = self.groups();
         names.iter().position(|g| g == name).ok_or_else(|| {
-            InputError(format!(
+            UserError(format!(
                 "{}: no sample is in group {name:?}; the sheet's groups are {}",
                 self.path.display(),
                 names.join(", ")

@@ -35,8 +35,8 @@ use anyhow::Context;
 
 use rayon::prelude::*;
 
-use crate::host_variates::{beta, binomial, normal};
-use crate::output::atomic_write;
+use crate::io::atomic::atomic_write;
+use crate::rng::host_variates::{beta, binomial, normal};
 use crate::rng::{Stream, UniformStream};
 
 /// How a sample's methylated proportion p scatters around its group's level mu.
@@ -841,22 +841,5 @@ mod tests {
             assert!((mean - mu).abs() < 0.02, "mu {mu}: mean {mean}");
         }
         assert_eq!(logit_normal_mean(0.3, 0.0), 0.3);
-    }
-
-    /// `betagibbs simulate`'s defaults are SimulateConfig's.
-    #[test]
-    fn cli_defaults_are_the_library_defaults() {
-        use clap::Parser;
-        let cli = crate::cli::Cli::try_parse_from(["betagibbs", "simulate", "--out", "x"]).unwrap();
-        let crate::cli::Command::Simulate(args) = cli.command else {
-            panic!("not simulate")
-        };
-        assert_eq!(
-            args.into_config().unwrap(),
-            SimulateConfig {
-                out: "x".into(),
-                ..SimulateConfig::default()
-            }
-        );
     }
 }

@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use betagibbs::cli::DeviceChoice;
-use betagibbs::gpu::Gpu;
+use betagibbs::kernels::gpu::Gpu;
+use betagibbs::kernels::DeviceChoice;
 use betagibbs::methyl::fit::FitConfig;
 use betagibbs::methyl::merge::SiteFilter;
-use betagibbs::methyl::output::DmrRule;
+use betagibbs::methyl::regions::DmrRule;
 use betagibbs::methyl::run::MethylConfig;
 
 /// True under CI (`CI=true`), where GPU and shared-data tests must run, not skip.

@@ -1,0 +1,181 @@
+//! Delimited text (CSV or TSV): [`parse_delimited`] and the physical line numbers in its errors.
+
+use super::{
+    assemble, cell_error, check_pair, non_empty, parse_count, resolve_columns, sha256_hex, Col,
+    ColumnSpec, Dataset, Loc, RawObs, UserError, COUNT_RULE,
+};
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Parses delimited text (CSV or TSV); also used for data embedded in the binary.
+pub fn parse_delimited(
+    bytes: &[u8],
+    source: &str,
+    delimiter: u8,
+    cols: &ColumnSpec,
+) -> Result<Dataset, UserError> {
+    let sha256 = sha256_hex(bytes);
+    let text = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    if text.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(UserError(format!("{source}: file is empty")));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false) // read the header ourselves to know its line
+        .flexible(true) // field-count mismatches get our own message
+        .trim(csv::Trim::All)
+        .from_reader(text);
+    let io_error = |e: csv::Error| UserError(format!("{source}: cannot parse: {e}"));
+
+    let mut record = csv::ByteRecord::new();
+    if !reader.read_byte_record(&mut record).map_err(io_error)? {
+        return Err(UserError(format!("{source}: file is empty")));
+    }
+    let mut lines = LineCounter {
+        text,
+        pos: 0,
+        line: 1,
+    };
+    let header_line = lines.line_of(&record);
+    let names: Vec<String> = record
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    let lay = resolve_columns(&format!("{source}:{header_line}"), &names, cols)?;
+
+    let field = |record: &csv::ByteRecord, line: u64, col: &Col| -> Result<String, UserError> {
+        let raw = record.get(col.number - 1).unwrap_or_default();
+        std::str::from_utf8(raw)
+            .map(str::to_string)
+            .map_err(|_| cell_error(source, Loc::Line(line), col, "value is not valid UTF-8"))
+    };
+    let count = |record: &csv::ByteRecord, line: u64, col: &Col| -> Result<u32, UserError> {
+        let value = field(record, line, col)?;
+        parse_count(&value).map_err(|why| {
+            let shown = if value.is_empty() {
+                "value".to_string()
+            } else {
+                format!("value \"{value}\"")
+            };
+            cell_error(
+                source,
+                Loc::Line(line),
+                col,
+                format!("{shown} {why}; {COUNT_RULE}"),
+            )
+        })
+    };
+
+    let mut rows = Vec::new();
+    while reader.read_byte_record(&mut record).map_err(io_error)? {
+        let line = lines.line_of(&record);
+        if record.len() != names.len() {
+            return Err(UserError(format!(
+                "{source}:{line}: row has {} fields but the header has {}",
+                record.len(),
+                names.len()
+            )));
+        }
+        let loc = Loc::Line(line);
+        let y = count(&record, line, &lay.y)?;
+        let n = count(&record, line, &lay.n)?;
+        check_pair(source, loc, &lay, y, n)?;
+        let unit = match &lay.unit {
+            Some(c) => non_empty(source, loc, c, field(&record, line, c)?, "unit label")?,
+            None => String::new(),
+        };
+        let id = match &lay.id {
+            Some(c) => Some(non_empty(source, loc, c, field(&record, line, c)?, "id")?),
+            None => None,
+        };
+        let groups = lay
+            .groups
+            .iter()
+            .map(|c| non_empty(source, loc, c, field(&record, line, c)?, "group label"))
+            .collect::<Result<_, _>>()?;
+        rows.push(RawObs {
+            unit,
+            groups,
+            id,
+            y,
+            n,
+            loc,
+        });
+    }
+    if rows.is_empty() {
+        return Err(UserError(format!(
+            "{source}: no data rows (the file holds only a header)"
+        )));
+    }
+    assemble(source.to_string(), sha256, rows, &lay)
+}
+
+/// Physical line numbers from byte offsets: the csv crate's own line count drifts on
+/// blank lines and CRLF endings. Records come in order, so counting is incremental.
+struct LineCounter<'a> {
+    text: &'a [u8],
+    pos: usize,
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    fn line_of(&mut self, record: &csv::ByteRecord) -> u64 {
+        let mut start = record.position().map_or(self.pos, |p| p.byte() as usize);
+        // The reported offset precedes any skipped blank lines; a record never starts with one.
+        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        let end = start.min(self.text.len());
+        for i in self.pos..end {
+            // Same terminators as the csv crate: \n, \r\n, or a lone \r.
+            match self.text[i] {
+                b'\n' => self.line += 1,
+                b'\r' if self.text.get(i + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+        }
+        self.pos = self.pos.max(end);
+        self.line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{csv, fails, spec};
+
+    #[test]
+    fn quotes_whitespace_bom_trailing_newline_and_exact_floats() {
+        let text = "\u{feff} y , n ,id\n\"3.0\", 3e2 ,\"a, b\"\n 0 ,1,c\n\n";
+        let d = csv(text, &spec(None, Some("id"))).unwrap();
+        assert_eq!(d.successes, [3, 0]);
+        assert_eq!(d.trials, [300, 1]);
+        assert_eq!(d.ids, ["a, b", "c"]);
+    }
+
+    #[test]
+    fn physical_line_numbers_count_quoted_newlines_and_blank_lines() {
+        let c = spec(None, Some("id"));
+        fails(
+            "y,n,id\n1,2,\"a\nb\"\n\n1,0,c\n",
+            &c,
+            &["data.csv:5:2: column 'n'", "trials is 0"],
+        );
+    }
+
+    #[test]
+    fn line_numbers_with_crlf_and_lone_cr() {
+        let c = spec(None, None);
+        fails(
+            "y,n\r\n1,2\r\n\r\n3,0\r\n",
+            &c,
+            &["data.csv:4:2: column 'n'"],
+        );
+        fails("y,n\r1,2\r\r3,0\r", &c, &["data.csv:4:2: column 'n'"]);
+        fails("\n\ny,n\n1,0\n", &c, &["data.csv:4:2: column 'n'"]);
+        fails(
+            "\ny,y\n1,0\n",
+            &c,
+            &["data.csv:2: column name 'y' appears twice"],
+        );
+    }
+}

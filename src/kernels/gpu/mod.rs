@@ -1,0 +1,296 @@
+//! The GPU path: opening a wgpu device, buffers, pipelines and read-back. The stages that
+//! dispatch the shaders are `piece_stage` (theta_update, collapsed_loglik) and `site_stage`
+//! (site_update); their CPU twins are under `kernels::cpu`.
+
+pub mod piece_stage;
+pub mod site_stage;
+
+use std::sync::mpsc;
+
+use wgpu::util::DeviceExt;
+
+/// The expanded, naga-validated shaders (see build.rs).
+pub const THETA_UPDATE_WGSL: &str = include_str!(concat!(env!("OUT_DIR"), "/theta_update.wgsl"));
+pub const COLLAPSED_LOGLIK_WGSL: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/collapsed_loglik.wgsl"));
+pub const PHILOX_KAT_WGSL: &str = include_str!(concat!(env!("OUT_DIR"), "/philox_kat.wgsl"));
+
+/// Invocations per workgroup of theta_update unless a caller asks otherwise: a
+/// multiple of every vendor's subgroup size (8 on lavapipe, 32 NVIDIA, 64 AMD).
+pub const DEFAULT_WORKGROUP_SIZE: u32 = 64;
+/// The WebGPU limit on workgroups per dispatch dimension; larger batches use a 2-D grid.
+const MAX_WORKGROUPS_PER_DIMENSION: u32 = 65_535;
+
+/// Why no GPU could be used: a user-facing condition, reported with exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    #[error(
+        "no GPU adapter found{found}. Install a Vulkan, Metal or DX12 driver; on a machine \
+         without a GPU, Mesa's software Vulkan driver works (Debian/Ubuntu: apt-get install \
+         mesa-vulkan-drivers), or run with --device cpu"
+    )]
+    NoAdapter { found: String },
+    #[error("the GPU adapter {adapter} refused a device: {source}")]
+    Device {
+        adapter: String,
+        source: wgpu::RequestDeviceError,
+    },
+    #[error("GPU buffer mapping failed: {0}")]
+    Map(String),
+}
+
+/// An open GPU device with the limits this program requested.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub limits: wgpu::Limits,
+}
+
+/// Is this a real GPU rather than a software rasteriser such as lavapipe?
+fn is_hardware(info: &wgpu::AdapterInfo) -> bool {
+    !matches!(
+        info.device_type,
+        wgpu::DeviceType::Cpu | wgpu::DeviceType::Other
+    )
+}
+
+impl Gpu {
+    /// Open the best adapter: a discrete GPU before an integrated one; a software
+    /// adapter (lavapipe, WARP) only when `allow_software`.
+    pub fn open(allow_software: bool) -> Result<Gpu, GpuError> {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+        let rank = |a: &wgpu::Adapter| match a.get_info().device_type {
+            wgpu::DeviceType::DiscreteGpu => 0,
+            wgpu::DeviceType::IntegratedGpu => 1,
+            wgpu::DeviceType::VirtualGpu => 2,
+            _ => 3,
+        };
+        let names: Vec<String> = adapters
+            .iter()
+            .map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().device_type))
+            .collect();
+        let adapter = adapters
+            .into_iter()
+            .filter(|a| allow_software || is_hardware(&a.get_info()))
+            .filter(|a| {
+                a.get_downlevel_capabilities()
+                    .flags
+                    .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
+            })
+            .min_by_key(rank)
+            .ok_or_else(|| GpuError::NoAdapter {
+                found: if names.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (only software adapters: {}; --device gpu uses them)",
+                        names.join(", ")
+                    )
+                },
+            })?;
+        let info = adapter.get_info();
+        let available = adapter.limits();
+        // Ask for the adapter's largest buffers: batches are chunked to fit whatever it grants.
+        let limits = wgpu::Limits {
+            max_storage_buffer_binding_size: available.max_storage_buffer_binding_size,
+            max_buffer_size: available.max_buffer_size,
+            max_compute_workgroup_size_x: available.max_compute_workgroup_size_x,
+            max_compute_invocations_per_workgroup: available.max_compute_invocations_per_workgroup,
+            max_storage_buffers_per_shader_stage: available.max_storage_buffers_per_shader_stage,
+            ..wgpu::Limits::downlevel_defaults()
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("betagibbs"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        }))
+        .map_err(|source| GpuError::Device {
+            adapter: info.name.clone(),
+            source,
+        })?;
+        Ok(Gpu {
+            device,
+            queue,
+            info,
+            limits,
+        })
+    }
+
+    /// One line for messages and metadata: adapter name, type and backend.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({:?}, {:?})",
+            self.info.name, self.info.device_type, self.info.backend
+        )
+    }
+
+    /// Largest storage binding in bytes.
+    pub fn max_binding(&self) -> u64 {
+        self.limits.max_storage_buffer_binding_size
+    }
+
+    fn storage_buffer(&self, label: &str, bytes: &[u8]) -> wgpu::Buffer {
+        // Zero-sized bindings are invalid; pad empty inputs to one element.
+        let padded;
+        let contents = if bytes.is_empty() {
+            padded = [0u8; 16];
+            &padded[..]
+        } else {
+            bytes
+        };
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            })
+    }
+
+    fn output_buffer(&self, label: &str, size: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: size.max(16),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        })
+    }
+
+    pub(crate) fn readback_buffer(&self, label: &str, size: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: size.max(16),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// Map every buffer, wait for the device once, and copy each buffer's first
+    /// `out.len()` bytes into its `out`.
+    pub(crate) fn read_into(
+        &self,
+        reads: &mut [(&wgpu::Buffer, &mut [u8])],
+    ) -> Result<(), GpuError> {
+        let map_error = |e: &dyn std::fmt::Display| GpuError::Map(e.to_string());
+        let (tx, rx) = mpsc::channel();
+        let mut pending = 0;
+        for (buffer, out) in reads.iter() {
+            if !out.is_empty() {
+                let tx = tx.clone();
+                buffer
+                    .slice(..out.len() as u64)
+                    .map_async(wgpu::MapMode::Read, move |r| {
+                        let _ = tx.send(r);
+                    });
+                pending += 1;
+            }
+        }
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| map_error(&e))?;
+        for _ in 0..pending {
+            rx.recv()
+                .map_err(|e| map_error(&e))?
+                .map_err(|e| map_error(&e))?;
+        }
+        for (buffer, out) in reads.iter_mut().filter(|(_, out)| !out.is_empty()) {
+            {
+                let view = buffer
+                    .slice(..out.len() as u64)
+                    .get_mapped_range()
+                    .map_err(|e| map_error(&e))?;
+                out.copy_from_slice(&view);
+            }
+            buffer.unmap();
+        }
+        Ok(())
+    }
+
+    pub(crate) fn pipeline(
+        &self,
+        label: &str,
+        source: &str,
+        constants: &[(&str, f64)],
+    ) -> wgpu::ComputePipeline {
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
+        self.device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(label),
+                layout: None,
+                module: &module,
+                entry_point: Some("main"),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants,
+                    zero_initialize_workgroup_memory: false,
+                },
+                cache: None,
+            })
+    }
+
+    pub(crate) fn bind_group(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+    ) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        })
+    }
+
+    /// Philox4x32-10 evaluated by the WGSL generator, for the known-answer test.
+    pub fn philox_on_gpu(&self, cases: &[([u32; 4], [u32; 2])]) -> Result<Vec<[u32; 4]>, GpuError> {
+        let inputs: Vec<[u32; 8]> = cases
+            .iter()
+            .map(|(c, k)| [c[0], c[1], c[2], c[3], k[0], k[1], 0, 0])
+            .collect();
+        let pipeline = self.pipeline("philox_kat", PHILOX_KAT_WGSL, &[]);
+        let input = self.storage_buffer("kat inputs", bytemuck::cast_slice(&inputs));
+        let size = (cases.len() * 16) as u64;
+        let output = self.output_buffer("kat outputs", size);
+        let readback = self.readback_buffer("kat readback", size);
+        let bind = self.bind_group(&pipeline, &[&input, &output]);
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.dispatch_workgroups((cases.len() as u32).div_ceil(64), 1, 1);
+        }
+        encoder.copy_buffer_to_buffer(&output, 0, &readback, 0, size);
+        self.queue.submit([encoder.finish()]);
+        let mut out = vec![[0u32; 4]; cases.len()];
+        self.read_into(&mut [(&readback, bytemuck::cast_slice_mut(&mut out))])?;
+        Ok(out)
+    }
+}
+
+/// Workgroup grid covering `invocations`: (x, y) with x <= 65,535.
+pub fn dispatch_grid(invocations: u64, workgroup_size: u32) -> (u32, u32) {
+    let groups = invocations.div_ceil(u64::from(workgroup_size));
+    if groups <= u64::from(MAX_WORKGROUPS_PER_DIMENSION) {
+        (groups.max(1) as u32, 1)
+    } else {
+        let y = groups.div_ceil(u64::from(MAX_WORKGROUPS_PER_DIMENSION));
+        (MAX_WORKGROUPS_PER_DIMENSION, y as u32)
+    }
+}

@@ -1,0 +1,171 @@
+//! The site_update shader on a GPU: buffers sized once, one dispatch per call, results read
+//! back into the same `SiteOutputs` the CPU twin fills.
+
+use crate::kernels::gpu::{dispatch_grid, Gpu, GpuError};
+use crate::kernels::site_layout::{SiteBatch, SiteHyper, SiteOutputs, SiteParams, STATE_STRIDE};
+
+/// The site_update shader on a GPU, with buffers for up to `max_sites` sites per dispatch.
+pub struct SiteStageGpu<'g> {
+    gpu: &'g Gpu,
+    pipeline: wgpu::ComputePipeline,
+    workgroup_size: u32,
+    max_sites: usize,
+    max_samples: usize,
+    n_chains: usize,
+    max_draw_floats: usize,
+    params: wgpu::Buffer,
+    samples: wgpu::Buffer,
+    offsets: wgpu::Buffer,
+    hyper: wgpu::Buffer,
+    state: wgpu::Buffer,
+    draws: wgpu::Buffer,
+    stats: wgpu::Buffer,
+    state_back: wgpu::Buffer,
+    draws_back: wgpu::Buffer,
+    stats_back: wgpu::Buffer,
+    bind: wgpu::BindGroup,
+}
+
+/// The expanded, naga-validated shader (see build.rs).
+pub const SITE_UPDATE_WGSL: &str = include_str!(concat!(env!("OUT_DIR"), "/site_update.wgsl"));
+
+impl<'g> SiteStageGpu<'g> {
+    /// Buffers for dispatches of up to `max_sites` sites holding up to `max_samples`
+    /// samples, `n_chains` chains and `max_draws × n_groups` recorded values per (site, chain).
+    pub fn new(
+        gpu: &'g Gpu,
+        max_sites: usize,
+        max_samples: usize,
+        n_chains: usize,
+        max_draws: usize,
+        n_groups: usize,
+        workgroup_size: u32,
+    ) -> Self {
+        let pipeline = gpu.pipeline(
+            "site_update",
+            SITE_UPDATE_WGSL,
+            &[("WORKGROUP_SIZE", f64::from(workgroup_size))],
+        );
+        let inv = max_sites * n_chains;
+        let max_draw_floats = inv * max_draws * n_groups;
+        let storage = |label, size: usize, extra: wgpu::BufferUsages| {
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: (size as u64).max(16),
+                usage: wgpu::BufferUsages::STORAGE | extra,
+                mapped_at_creation: false,
+            })
+        };
+        let input = wgpu::BufferUsages::COPY_DST;
+        let output = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        let params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("site params"),
+            size: std::mem::size_of::<SiteParams>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let samples = storage("site samples", max_samples * 16, input);
+        let offsets = storage("site offsets", (max_sites + 1) * 4, input);
+        let hyper = storage(
+            "site hyper",
+            n_chains * std::mem::size_of::<SiteHyper>(),
+            input,
+        );
+        let state = storage("site state", inv * STATE_STRIDE * 4, output);
+        let draws = storage("site draws", max_draw_floats * 4, output);
+        let stats = storage("site stats", inv * 16, output);
+        let back = |label, size: usize| gpu.readback_buffer(label, size as u64);
+        let state_back = back("site state readback", inv * STATE_STRIDE * 4);
+        let draws_back = back("site draws readback", max_draw_floats * 4);
+        let stats_back = back("site stats readback", inv * 16);
+        let bind = gpu.bind_group(
+            &pipeline,
+            &[&params, &samples, &offsets, &hyper, &state, &draws, &stats],
+        );
+        SiteStageGpu {
+            gpu,
+            pipeline,
+            workgroup_size,
+            max_sites,
+            max_samples,
+            n_chains,
+            max_draw_floats,
+            params,
+            samples,
+            offsets,
+            hyper,
+            state,
+            draws,
+            stats,
+            state_back,
+            draws_back,
+            stats_back,
+            bind,
+        }
+    }
+
+    /// Bytes of device memory per site at this configuration.
+    pub fn bytes_per_site(&self) -> f64 {
+        let inv = (self.max_sites * self.n_chains) as f64;
+        let total = self.max_samples as f64 * 16.0
+            + (self.max_sites as f64 + 1.0) * 4.0
+            + inv * (STATE_STRIDE as f64 * 4.0 + 16.0) * 2.0
+            + self.max_draw_floats as f64 * 4.0 * 2.0;
+        total / self.max_sites as f64
+    }
+
+    /// One dispatch: the contract of `site_update` (the state is uploaded unless `params.init`).
+    pub fn run(
+        &self,
+        params: &SiteParams,
+        batch: &SiteBatch,
+        hyper: &[SiteHyper],
+        out: &mut SiteOutputs,
+    ) -> Result<(), GpuError> {
+        assert!(batch.n_sites() <= self.max_sites && batch.samples.len() <= self.max_samples);
+        assert!(
+            params.warmup + params.n_draws > 0,
+            "a dispatch runs at least one sweep"
+        );
+        assert!(
+            out.draws.len() <= self.max_draw_floats && params.n_chains as usize == self.n_chains
+        );
+        let q = &self.gpu.queue;
+        q.write_buffer(&self.params, 0, bytemuck::bytes_of(params));
+        if !batch.samples.is_empty() {
+            q.write_buffer(&self.samples, 0, bytemuck::cast_slice(&batch.samples));
+        }
+        q.write_buffer(&self.offsets, 0, bytemuck::cast_slice(&batch.offsets));
+        q.write_buffer(&self.hyper, 0, bytemuck::cast_slice(hyper));
+        if params.init == 0 && !out.state.is_empty() {
+            q.write_buffer(&self.state, 0, bytemuck::cast_slice(&out.state));
+        }
+        let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &self.bind, &[]);
+            let n = u64::from(params.n_sites) * u64::from(params.n_chains);
+            let (x, y) = dispatch_grid(n, self.workgroup_size);
+            pass.dispatch_workgroups(x, y, 1);
+        }
+        let state_bytes = (out.state.len() * 4) as u64;
+        let draws_bytes = (out.draws.len() * 4) as u64;
+        let stats_bytes = (out.stats.len() * 16) as u64;
+        for (src, dst, n) in [
+            (&self.state, &self.state_back, state_bytes),
+            (&self.draws, &self.draws_back, draws_bytes),
+            (&self.stats, &self.stats_back, stats_bytes),
+        ] {
+            if n > 0 {
+                encoder.copy_buffer_to_buffer(src, 0, dst, 0, n);
+            }
+        }
+        q.submit([encoder.finish()]);
+        self.gpu.read_into(&mut [
+            (&self.state_back, bytemuck::cast_slice_mut(&mut out.state)),
+            (&self.draws_back, bytemuck::cast_slice_mut(&mut out.draws)),
+            (&self.stats_back, bytemuck::cast_slice_mut(&mut out.stats)),
+        ])
+    }
+}

@@ -1,0 +1,11 @@
+//! Everything that runs once per observation or per site, in WGSL on a GPU and in its CPU
+//! twin: the `#[repr(C)]` layouts shared with the shaders, the twins under `cpu`, the GPU
+//! stages under `gpu`, and the one `Device` enum that picks between them.
+
+pub mod cpu;
+pub mod device;
+pub mod gpu;
+pub mod layout;
+pub mod site_layout;
+
+pub use device::{Device, DeviceChoice};
