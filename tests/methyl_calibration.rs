@@ -11,7 +11,8 @@ use std::fs::File;
 use arrow::array::{Array, Float64Array, Int64Array, StringArray};
 
 use betagibbs::kernels::DeviceChoice;
-use betagibbs::methyl::run::{run_methyl, MethylConfig};
+use betagibbs::methyl::config::MethylConfig;
+use betagibbs::methyl::run::run_methyl;
 use betagibbs::methyl::simulate::{simulate, Noise, SimulateConfig};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 

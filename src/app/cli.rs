@@ -11,6 +11,7 @@ use crate::kernels::DeviceChoice;
 use crate::mcmc::contrast::Contrast;
 use crate::mcmc::prior::HyperPrior;
 use crate::mcmc::sampler::SamplerConfig;
+use crate::methyl::config::*;
 
 #[derive(Debug, Parser)]
 #[command(name = "betagibbs", version, about = "Hierarchical beta-binomial models by Gibbs sampling on the GPU (WGSL via wgpu) or the CPU", long_about = None)]
@@ -65,7 +66,7 @@ pub struct CompareArgs {
     /// Hyperprior of the Laplace and Gibbs fits (as `sample --prior`).
     #[arg(long, default_value = "bda3")]
     pub prior: String,
-    #[arg(long, default_value_t = 20_131_105)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u32,
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
@@ -185,7 +186,7 @@ pub struct ChainArgs {
     #[arg(long, default_value_t = 1)]
     pub thin: u32,
     /// Random seed (32-bit): the Philox key is (seed, chain).
-    #[arg(long, default_value_t = 20_131_105)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u32,
     /// Hyperparameter rounds per sweep: gibbs, slice-sampling rounds (each O(1), no pass over
     /// the data; default 1); collapsed, Metropolis steps (each one pass over the data; default 2).
@@ -400,23 +401,14 @@ impl DemoArgs {
 
 impl BenchArgs {
     /// `bench --sheet`: the methylation benchmark's config, with `methyl`'s defaults.
-    pub fn methyl_config(&self) -> Result<Option<crate::methyl::run::MethylConfig>, UserError> {
+    pub fn methyl_config(&self) -> Result<Option<MethylConfig>, UserError> {
         let (Some(sheet), Some(compare)) = (&self.sheet, &self.compare) else {
             return Ok(None);
         };
-        let args = MethylOnly::parse_from([
-            "methyl",
-            &sheet.display().to_string(),
-            "--compare",
-            compare,
-            "--out",
-            "unused",
-            "--quiet",
-        ])
-        .args;
-        args.into_config().map(Some)
+        let mut config = MethylConfig::new(sheet.clone(), parse_compare(compare)?, "unused".into());
+        config.quiet = true;
+        Ok(Some(config))
     }
-
     pub fn into_config(self) -> Result<BenchConfig, UserError> {
         let chains = if self.chains.is_empty() {
             match self.model {
@@ -445,11 +437,16 @@ impl BenchArgs {
     }
 }
 
-/// `methyl`'s flags alone, to give `bench --sheet` the same defaults.
-#[derive(Debug, Parser)]
-struct MethylOnly {
-    #[command(flatten)]
-    args: MethylArgs,
+/// `--compare A,B`: two different, non-empty group names.
+fn parse_compare(text: &str) -> Result<(String, String), UserError> {
+    text.split_once(',')
+        .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+        .filter(|(a, b)| !a.is_empty() && !b.is_empty() && a != b)
+        .ok_or_else(|| {
+            UserError(format!(
+                "--compare {text:?}: expected two different groups 'A,B' (delta = mu_B - mu_A)"
+            ))
+        })
 }
 
 #[derive(Debug, Args)]
@@ -460,48 +457,48 @@ pub struct MethylArgs {
     #[arg(long, value_name = "A,B")]
     pub compare: String,
     /// d of the posterior probabilities P(delta > d) and P(delta < -d).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
     pub threshold: f64,
     /// Target Bayesian false discovery rate of the DML calls.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = DEFAULT_FDR)]
     pub fdr: f64,
     /// A sample's counts at a site are used only when its coverage reaches this.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = DEFAULT_MIN_COVERAGE)]
     pub min_coverage: u32,
     /// A site is kept only when every group has this many samples with enough coverage.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = DEFAULT_MIN_SAMPLES_PER_GROUP)]
     pub min_samples_per_group: u32,
     /// Add each CpG's minus-strand counts (one base on) to its plus-strand counts.
     #[arg(long)]
     pub merge_strands: bool,
     /// Chains per site.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = DEFAULT_CHAINS)]
     pub chains: u32,
     /// Warm-up sweeps per chain and site. Each chain starts from an independence proposal near
-    /// the site's posterior: 2 sweeps already gave the same results as 10 (README).
-    #[arg(long, default_value_t = 5)]
+    /// the site's posterior: 2 sweeps already gave the same results as 10 (docs/methyl-model.md).
+    #[arg(long, default_value_t = DEFAULT_WARMUP)]
     pub warmup: u32,
     /// Kept draws per chain and site.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = DEFAULT_DRAWS)]
     pub draws: u32,
-    #[arg(long, default_value_t = 20_131_105)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u32,
     /// Sites that learn the genome-wide priors: a uniform sample of those that pass the filters.
-    #[arg(long, default_value_t = 2_000)]
+    #[arg(long, default_value_t = DEFAULT_HYPER_SITES)]
     pub hyper_sites: usize,
     /// Warm-up and kept sweeps of that joint fit.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = DEFAULT_HYPER_WARMUP)]
     pub hyper_warmup: u32,
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = DEFAULT_HYPER_DRAWS)]
     pub hyper_draws: u32,
     /// Sites per chunk: bounds host and device memory whatever the genome size.
-    #[arg(long, default_value_t = 65_536)]
+    #[arg(long, default_value_t = DEFAULT_CHUNK_SITES)]
     pub chunk_sites: usize,
     /// Fewest loci in a DMR.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = DEFAULT_DMR_MIN_CPGS)]
     pub dmr_min_cpgs: u32,
     /// Largest gap in bases between neighbouring loci of a DMR.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = DEFAULT_DMR_MAX_GAP)]
     pub dmr_max_gap: u64,
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     pub device: DeviceChoice,
@@ -517,18 +514,8 @@ pub struct MethylArgs {
 }
 
 impl MethylArgs {
-    pub fn into_config(self) -> Result<crate::methyl::run::MethylConfig, UserError> {
-        let (a, b) = self
-            .compare
-            .split_once(',')
-            .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
-            .filter(|(a, b)| !a.is_empty() && !b.is_empty() && a != b)
-            .ok_or_else(|| {
-                UserError(format!(
-                    "--compare {:?}: expected two different groups 'A,B' (delta = mu_B - mu_A)",
-                    self.compare
-                ))
-            })?;
+    pub fn into_config(self) -> Result<MethylConfig, UserError> {
+        let (a, b) = parse_compare(&self.compare)?;
         if !(self.threshold >= 0.0 && self.threshold < 1.0) {
             return Err(UserError(format!(
                 "--threshold {}: must be in [0, 1)",
@@ -554,7 +541,7 @@ impl MethylArgs {
                 "--hyper-sites and --chunk-sites must be at least 1".into(),
             ));
         }
-        Ok(crate::methyl::run::MethylConfig {
+        Ok(MethylConfig {
             sheet: self.sheet,
             compare: (a, b),
             filter: crate::methyl::merge::SiteFilter {
@@ -586,7 +573,7 @@ impl MethylArgs {
             draws_regions: self
                 .draws_regions
                 .iter()
-                .map(|r| crate::methyl::run::Region::parse(r))
+                .map(|r| Region::parse(r))
                 .collect::<Result<_, _>>()?,
         })
     }
@@ -726,6 +713,30 @@ mod tests {
                 out: "x".into(),
                 ..crate::methyl::simulate::SimulateConfig::default()
             }
+        );
+    }
+
+    /// `betagibbs methyl`'s defaults are `MethylConfig::new`'s.
+    #[test]
+    fn methyl_cli_defaults_are_the_library_defaults() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from([
+            "betagibbs",
+            "methyl",
+            "s.csv",
+            "--compare",
+            "A,B",
+            "--out",
+            "x",
+        ])
+        .unwrap();
+        let Command::Methyl(args) = cli.command else {
+            panic!("not methyl")
+        };
+        let library = MethylConfig::new("s.csv".into(), ("A".into(), "B".into()), "x".into());
+        assert_eq!(
+            format!("{:?}", args.into_config().unwrap()),
+            format!("{library:?}")
         );
     }
 }

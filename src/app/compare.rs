@@ -214,7 +214,7 @@ pub fn run_compare(config: &CompareConfig) -> anyhow::Result<()> {
         &format!("sampling on {device}"),
         config.quiet,
     );
-    let fit = sampler::run(&model.batch, &sampler_config, backend, Some(&bar))
+    let fit = sampler::run(&model.batch, &sampler_config, backend, Some(&|| bar.inc(1)))
         .context("sampling failed")?;
     bar.finish_and_clear();
     let pooled = |p: usize| fit.chains(p).concat();

@@ -193,7 +193,7 @@ pub fn run_sample(config: &RunConfig) -> anyhow::Result<()> {
         &format!("sampling on {device}"),
         config.quiet,
     );
-    let fit = sampler::run(&batch, s, backend, Some(&bar)).context("sampling failed")?;
+    let fit = sampler::run(&batch, s, backend, Some(&|| bar.inc(1))).context("sampling failed")?;
     bar.finish_and_clear();
 
     let mut rows = summary_rows(&fit, &names);

@@ -14,7 +14,6 @@
 
 use std::time::Instant;
 
-use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use crate::kernels::cpu;
@@ -440,12 +439,13 @@ fn unit_sums(batch: &Batch, n_chains: usize, pieces: &[f32], out: &mut [f64]) {
     debug_assert_eq!(out.len(), n_chains * n_units);
 }
 
-/// Run every chain of `config` on `batch`. The progress bar, if any, advances once per sweep.
+/// Run every chain of `config` on `batch`. `on_sweep`, if any, is called once per sweep
+/// (a progress bar, say).
 pub fn run(
     batch: &Batch,
     config: &SamplerConfig,
     backend: Device,
-    progress: Option<&ProgressBar>,
+    on_sweep: Option<&dyn Fn()>,
 ) -> Result<Fit, GpuError> {
     let start = Instant::now();
     let (n_chains, n_units, n_obs, n_pieces) = (
@@ -647,8 +647,8 @@ pub fn run(
             let draw = ((sweep - config.warmup) / config.thin) as usize;
             store_draw(&levels, config, &theta, draw, &mut values);
         }
-        if let Some(bar) = progress {
-            bar.inc(1);
+        if let Some(on_sweep) = on_sweep {
+            on_sweep();
         }
     }
     Ok(Fit {

@@ -1,6 +1,7 @@
 //! Methylation batches: bisulphite counts per sample and CpG site, merged across samples,
 //! fitted site by site with genome-wide priors, and called for differential methylation.
 
+pub mod config;
 pub mod fit;
 pub mod formats;
 pub mod merge;

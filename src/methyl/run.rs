@@ -1,6 +1,5 @@
 //! `betagibbs methyl`: read a sample sheet, fit every site, call DMLs and DMRs.
 
-use std::path::PathBuf;
 use std::sync::mpsc::sync_channel;
 use std::time::{Duration, Instant};
 
@@ -13,13 +12,14 @@ use crate::kernels::device::{describe_device, open_device};
 use crate::kernels::site_layout::MAX_GROUPS;
 use crate::kernels::Device;
 use crate::kernels::DeviceChoice;
+use crate::methyl::config::MethylConfig;
 use crate::methyl::fit::{
     gpu_site_capacity, learn_hyper, next_sites, reservoir_sample, summarize_chunk, sweep_chunk,
-    ChunkResult, Contrast, FitConfig, SiteRunner, SweptChunk, HYPER_NAMES,
+    ChunkResult, Contrast, SiteRunner, SweptChunk, HYPER_NAMES,
 };
-use crate::methyl::merge::{Site, SiteFilter, SiteMerger};
+use crate::methyl::merge::{Site, SiteMerger};
 use crate::methyl::output::{write_calls, write_regions, FdrHistogram, SitesWriter};
-use crate::methyl::regions::{call_regions, DmrRule, RegionFinder};
+use crate::methyl::regions::{call_regions, RegionFinder};
 use crate::methyl::sheet::SampleSheet;
 
 /// Above this, stage 1's chains hand the sites priors whose centres or spreads differ by more
@@ -27,60 +27,6 @@ use crate::methyl::sheet::SampleSheet;
 /// region far narrower than the priors they define. At 0.37, the simulated study of the
 /// calibration test, the 95% intervals still cover 94-95%; see README.)
 const HYPER_SPREAD_WARNING: f64 = 0.5;
-
-/// Everything `methyl` needs, validated.
-#[derive(Debug, Clone)]
-pub struct MethylConfig {
-    pub sheet: PathBuf,
-    /// delta = mu[second] - mu[first].
-    pub compare: (String, String),
-    pub filter: SiteFilter,
-    /// d of P(delta > d) and P(delta < -d).
-    pub threshold: f64,
-    /// Target Bayesian FDR of the DML calls.
-    pub fdr: f64,
-    pub dmr: DmrRule,
-    pub fit: FitConfig,
-    pub device: DeviceChoice,
-    pub out: PathBuf,
-    pub quiet: bool,
-    /// `--draws-region`: sites whose draws go to draws.parquet.
-    pub draws_regions: Vec<Region>,
-}
-
-/// A genomic interval `chr:start-end`, 1-based and inclusive.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Region {
-    pub chr: String,
-    pub start: u64,
-    pub end: u64,
-}
-
-impl Region {
-    pub fn parse(text: &str) -> Result<Region, UserError> {
-        let bad = || {
-            UserError(format!(
-                "--draws-region {text:?}: expected chr:start-end, e.g. chr18:3014000-3016000"
-            ))
-        };
-        let (chr, range) = text.rsplit_once(':').ok_or_else(bad)?;
-        let (start, end) = range.split_once('-').ok_or_else(bad)?;
-        let parse = |v: &str| v.trim().replace(',', "").parse::<u64>().map_err(|_| bad());
-        let (start, end) = (parse(start)?, parse(end)?);
-        if chr.is_empty() || start == 0 || end < start {
-            return Err(bad());
-        }
-        Ok(Region {
-            chr: chr.to_string(),
-            start,
-            end,
-        })
-    }
-
-    fn contains(&self, chr: &str, pos: u64) -> bool {
-        self.chr == chr && (self.start..=self.end).contains(&pos)
-    }
-}
 
 /// What a run did, for the caller and the benchmark.
 #[derive(Debug, Clone)]

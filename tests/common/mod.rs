@@ -5,10 +5,7 @@ use std::path::PathBuf;
 
 use betagibbs::kernels::gpu::Gpu;
 use betagibbs::kernels::DeviceChoice;
-use betagibbs::methyl::fit::FitConfig;
-use betagibbs::methyl::merge::SiteFilter;
-use betagibbs::methyl::regions::DmrRule;
-use betagibbs::methyl::run::MethylConfig;
+use betagibbs::methyl::config::MethylConfig;
 
 /// True under CI (`CI=true`), where GPU and shared-data tests must run, not skip.
 pub fn in_ci() -> bool {
@@ -70,35 +67,8 @@ pub fn dss_or_skip(test: &str) -> bool {
 
 /// `methyl SHEET --compare A,B --out OUT` with methyl's defaults on the CPU, quiet.
 pub fn methyl_config(sheet: PathBuf, out: PathBuf) -> MethylConfig {
-    MethylConfig {
-        sheet,
-        compare: ("A".into(), "B".into()),
-        filter: SiteFilter {
-            min_coverage: 1,
-            min_samples_per_group: 1,
-            merge_strands: false,
-        },
-        threshold: 0.1,
-        fdr: 0.05,
-        dmr: DmrRule {
-            min_cpgs: 3,
-            max_gap: 50,
-        },
-        fit: FitConfig {
-            chains: 4,
-            warmup: 5,
-            draws: 50,
-            seed: 20_131_105,
-            hyper_sites: 2_000,
-            hyper_warmup: 200,
-            hyper_draws: 50,
-            chunk_sites: 65_536,
-            workgroup_size: 64,
-            scalar_twin: false,
-        },
-        device: DeviceChoice::Cpu,
-        out,
-        quiet: true,
-        draws_regions: Vec::new(),
-    }
+    let mut config = MethylConfig::new(sheet, ("A".into(), "B".into()), out);
+    config.device = DeviceChoice::Cpu;
+    config.quiet = true;
+    config
 }

@@ -1,0 +1,148 @@
+//! `methyl`'s configuration and its defaults, named once: the command line's defaults are
+//! these constants, and `MethylConfig::new` gives a library user the same run.
+
+use std::path::PathBuf;
+
+use crate::error::UserError;
+use crate::kernels::gpu::DEFAULT_WORKGROUP_SIZE;
+use crate::kernels::DeviceChoice;
+use crate::methyl::fit::FitConfig;
+use crate::methyl::merge::SiteFilter;
+use crate::methyl::regions::DmrRule;
+
+/// d of P(delta > d) and P(delta < -d): a tenth of the methylation scale, as DSS's examples.
+pub const DEFAULT_THRESHOLD: f64 = 0.1;
+/// Target Bayesian false discovery rate of the DML calls.
+pub const DEFAULT_FDR: f64 = 0.05;
+/// A sample's counts at a site count from this coverage on.
+pub const DEFAULT_MIN_COVERAGE: u32 = 1;
+/// Samples per group with enough coverage for a site to be kept.
+pub const DEFAULT_MIN_SAMPLES_PER_GROUP: u32 = 1;
+/// Chains per site: one SIMD register of the CPU path's lanes.
+pub const DEFAULT_CHAINS: u32 = 4;
+/// Warm-up sweeps per site: chains start from an independence proposal near the posterior,
+/// and 2 sweeps already gave the results of 10 (docs/methyl-model.md).
+pub const DEFAULT_WARMUP: u32 = 5;
+/// Kept draws per chain and site.
+pub const DEFAULT_DRAWS: u32 = 50;
+/// The seed of every draw.
+pub const DEFAULT_SEED: u32 = 20_131_105;
+/// Sites of stage 1, which learns the genome-wide priors.
+pub const DEFAULT_HYPER_SITES: usize = 2_000;
+/// Warm-up and kept sweeps of stage 1.
+pub const DEFAULT_HYPER_WARMUP: u32 = 200;
+pub const DEFAULT_HYPER_DRAWS: u32 = 50;
+/// Sites per chunk of stage 2: bounds host and device memory whatever the genome size.
+pub const DEFAULT_CHUNK_SITES: usize = 65_536;
+/// Fewest CpGs of a DMR and largest gap in bases between neighbours (DSS's callDMR).
+pub const DEFAULT_DMR_MIN_CPGS: u32 = 3;
+pub const DEFAULT_DMR_MAX_GAP: u64 = 50;
+
+impl Default for FitConfig {
+    fn default() -> Self {
+        FitConfig {
+            chains: DEFAULT_CHAINS,
+            warmup: DEFAULT_WARMUP,
+            draws: DEFAULT_DRAWS,
+            seed: DEFAULT_SEED,
+            hyper_sites: DEFAULT_HYPER_SITES,
+            hyper_warmup: DEFAULT_HYPER_WARMUP,
+            hyper_draws: DEFAULT_HYPER_DRAWS,
+            chunk_sites: DEFAULT_CHUNK_SITES,
+            workgroup_size: DEFAULT_WORKGROUP_SIZE,
+            scalar_twin: false,
+        }
+    }
+}
+
+impl Default for SiteFilter {
+    fn default() -> Self {
+        SiteFilter {
+            min_coverage: DEFAULT_MIN_COVERAGE,
+            min_samples_per_group: DEFAULT_MIN_SAMPLES_PER_GROUP,
+            merge_strands: false,
+        }
+    }
+}
+
+impl Default for DmrRule {
+    fn default() -> Self {
+        DmrRule {
+            min_cpgs: DEFAULT_DMR_MIN_CPGS,
+            max_gap: DEFAULT_DMR_MAX_GAP,
+        }
+    }
+}
+
+/// Everything `methyl` needs, validated.
+#[derive(Debug, Clone)]
+pub struct MethylConfig {
+    pub sheet: PathBuf,
+    /// delta = mu[second] - mu[first].
+    pub compare: (String, String),
+    pub filter: SiteFilter,
+    /// d of P(delta > d) and P(delta < -d).
+    pub threshold: f64,
+    /// Target Bayesian FDR of the DML calls.
+    pub fdr: f64,
+    pub dmr: DmrRule,
+    pub fit: FitConfig,
+    pub device: DeviceChoice,
+    pub out: PathBuf,
+    pub quiet: bool,
+    /// `--draws-region`: sites whose draws go to draws.parquet.
+    pub draws_regions: Vec<Region>,
+}
+
+/// A genomic interval `chr:start-end`, 1-based and inclusive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub chr: String,
+    pub start: u64,
+    pub end: u64,
+}
+
+impl Region {
+    pub fn parse(text: &str) -> Result<Region, UserError> {
+        let bad = || {
+            UserError(format!(
+                "--draws-region {text:?}: expected chr:start-end, e.g. chr18:3014000-3016000"
+            ))
+        };
+        let (chr, range) = text.rsplit_once(':').ok_or_else(bad)?;
+        let (start, end) = range.split_once('-').ok_or_else(bad)?;
+        let parse = |v: &str| v.trim().replace(',', "").parse::<u64>().map_err(|_| bad());
+        let (start, end) = (parse(start)?, parse(end)?);
+        if chr.is_empty() || start == 0 || end < start {
+            return Err(bad());
+        }
+        Ok(Region {
+            chr: chr.to_string(),
+            start,
+            end,
+        })
+    }
+
+    pub(crate) fn contains(&self, chr: &str, pos: u64) -> bool {
+        self.chr == chr && (self.start..=self.end).contains(&pos)
+    }
+}
+
+impl MethylConfig {
+    /// The defaults of `betagibbs methyl SHEET --compare A,B --out OUT`.
+    pub fn new(sheet: PathBuf, compare: (String, String), out: PathBuf) -> MethylConfig {
+        MethylConfig {
+            sheet,
+            compare,
+            filter: SiteFilter::default(),
+            threshold: DEFAULT_THRESHOLD,
+            fdr: DEFAULT_FDR,
+            dmr: DmrRule::default(),
+            fit: FitConfig::default(),
+            device: DeviceChoice::Auto,
+            out,
+            quiet: false,
+            draws_regions: Vec::new(),
+        }
+    }
+}
