@@ -2,7 +2,7 @@
 // observations of ln B(y + alpha, n - y + beta) - ln B(alpha, beta), the beta-binomial
 // log marginal with the thetas integrated out, at the (alpha, beta) the host proposes
 // for the piece's unit. The host adds a unit's pieces in f64. Random numbers: none.
-// CPU twin: src/cpu.rs (collapsed_loglik). Shared structs: src/layout.rs (keep in sync).
+// CPU twin: src/kernels/cpu/collapsed_loglik.rs. Shared structs: src/kernels/layout.rs (build.rs checks it against site_update.wgsl).
 
 #import layout
 #import betabinom

@@ -21,16 +21,16 @@
 // 2. a random walk on each logit mu_g (RW_LOGIT_MU), or once on the shared mu: it keeps a
 //    chain moving at sites where the independence proposal fits badly.
 // One invocation runs all the dispatch's sweeps of one (site, chain).
-// CPU twin: src/methyl/site.rs. Shared structs: shaders/shared/site_layout.wgsl.
+// CPU twin: src/kernels/site_layout.rs. Shared structs: shaders/shared/site_layout.wgsl.
 
 #import site_layout
 #import philox
 #import variates
 #import betabinom
 
-// Most groups a design may have (keep in sync with MAX_GROUPS in src/methyl/site.rs).
+// Most groups a design may have (MAX_GROUPS in src/kernels/site_layout.rs: build.rs checks it).
 const MAX_GROUPS: u32 = 8u;
-// Floats of state per (site, chain), keep in sync with site.rs: logit mu per group, log phi,
+// Floats of state per (site, chain), mirrored in src/kernels/site_layout.rs (checked by build.rs): logit mu per group, log phi,
 // each group's beta-binomial log likelihood at that point (a dispatch that goes on from the
 // state needs not evaluate it again; stage 1 runs one sweep per dispatch), differ (0 or 1),
 // the dispatch's accepted independence steps, and the recycled sums of P(delta > d),
@@ -47,15 +47,15 @@ const STREAM_SITE: u32 = 6u;
 // the random walks' 1 + g.
 const MODEL_BLOCK: u32 = 9u;
 // Smallest shape of a beta-binomial term, 2^-126: mu phi underflows (or flushes) to 0, where the
-// Stirling shifts would divide 0 by 0 (keep in sync with MIN_SHAPE in src/methyl/site.rs).
+// Stirling shifts would divide 0 by 0 (MIN_SHAPE in src/kernels/site_layout.rs: build.rs checks it).
 const MIN_SHAPE: f32 = 1.17549435e-38;
-// Random-walk step sd of each logit mu (keep in sync with src/methyl/site.rs).
+// Random-walk step sd of each logit mu (mirrored in src/kernels/site_layout.rs, checked by build.rs).
 const RW_LOGIT_MU: f32 = 0.5;
 // Degrees of freedom of log phi's Student-t prior; 4 makes its chi-square two exponentials.
 const LOG_PHI_DOF: f32 = 4.0;
-// Degrees of freedom of the slab's Student-t (keep in sync with site.rs).
+// Degrees of freedom of the slab's Student-t (mirrored in src/kernels/site_layout.rs, checked by build.rs).
 const SLAB_DOF: f32 = 2.0;
-// Probability that the independence step proposes "differ" (keep in sync with site.rs).
+// Probability that the independence step proposes "differ" (mirrored in src/kernels/site_layout.rs, checked by build.rs).
 const PROPOSE_DIFFER: f32 = 0.5;
 
 @group(0) @binding(0) var<uniform> params: SiteParams;

@@ -3,7 +3,7 @@
 // sufficient statistics of the host's (alpha, beta) update. One invocation per
 // (chain, piece); a piece is at most PIECE_LEN observations of one unit, so the sums
 // are reduced in registers and the host adds a unit's pieces in f64.
-// CPU twin: src/cpu.rs. Shared structs: src/layout.rs (keep in sync).
+// CPU twin: src/kernels/cpu/theta_update.rs. Shared structs: src/kernels/layout.rs (build.rs checks it against site_update.wgsl).
 
 #import layout
 #import philox

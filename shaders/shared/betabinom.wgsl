@@ -4,7 +4,7 @@
 // = D(a, y) + D(b, n - y) - D(a + b, n),  D(x, k) = ln Γ(x + k) - ln Γ(x),
 // with every D from Stirling's series at x' = x + m >= STIRLING_MIN (shifted by the
 // recurrence), and the large k ln(x' + k) parts combined into logs of ratios below 1.
-// Keep in sync with src/betabinom.rs (the CPU twin): same operations, same order.
+// Keep in sync with src/kernels/cpu/betabinom.rs (the CPU twin): same operations, same order.
 
 // Stirling's series (four terms) from here on: its first omitted term, 1/(1188 x^9), is below 5e-8.
 // At most 3 shifts then, whose products stay below f32's range for counts up to 2^24.
@@ -49,7 +49,7 @@ fn stirling_tail(x: f32) -> f32 {
 
 // Shift that brings x to at least STIRLING_MIN.
 // Largest quotient of the shift products taken as one log: far below f32's 3.4e38
-// (keep in sync with QUOTIENT_MAX in src/betabinom.rs).
+// (QUOTIENT_MAX in src/kernels/cpu/betabinom.rs: build.rs checks it).
 const QUOTIENT_MAX: f32 = 1.0e30;
 
 fn stirling_shift(x: f32) -> f32 {

@@ -1,5 +1,5 @@
-// Structs shared byte for byte with the host: keep in sync with src/layout.rs
-// (field order, types and padding). Used by theta_update.wgsl and collapsed_loglik.wgsl;
+// Structs shared byte for byte with the host (src/kernels/layout.rs); build.rs checks their
+// field order, types and padding. Used by theta_update.wgsl and collapsed_loglik.wgsl;
 // collapsed_loglik ignores ThetaParams' seed, sweep and write_theta.
 
 struct ThetaParams {

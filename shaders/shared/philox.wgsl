@@ -1,5 +1,5 @@
 // Philox4x32-10 (Salmon et al. 2011, Random123), the counter-based generator of
-// every shader. Keep in sync with src/rng.rs: both paths must give the same words.
+// every shader. Keep in sync with src/rng/mod.rs: both paths must give the same words.
 
 const PHILOX_M0: u32 = 0xD2511F53u;
 const PHILOX_M1: u32 = 0xCD9E8D57u;

@@ -1,5 +1,5 @@
-// Structs of site_update.wgsl shared byte for byte with the host: keep in sync with
-// src/methyl/site.rs (field order, types and padding).
+// Structs of site_update.wgsl shared byte for byte with the host: build.rs checks them against
+// src/kernels/site_layout.rs (field order, types and padding).
 
 struct SiteParams {
     seed: u32,

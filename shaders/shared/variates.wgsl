@@ -1,5 +1,5 @@
 // Uniform, normal, Gamma and Beta variates in f32 from Philox blocks.
-// Keep in sync with src/variates.rs (the CPU twin): same operations, same order.
+// Keep in sync with src/kernels/cpu/variates.rs (the CPU twin): same operations, same order.
 // Needs philox.wgsl.
 
 // Stream tags of the two Gamma variates behind one Beta (rng::Stream::ThetaA / ThetaB).

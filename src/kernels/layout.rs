@@ -1,5 +1,5 @@
 //! Structs shared byte for byte between the host and the shaders.
-//! Keep in sync with shaders/shared/layout.wgsl: field order, types and padding.
+//! The same fields, types and padding as shaders/shared/layout.wgsl: build.rs checks them.
 
 use bytemuck::{Pod, Zeroable};
 
@@ -11,7 +11,7 @@ pub const PIECE_LEN: u32 = 32;
 /// Largest trial count: the kernels add counts to the Beta shapes in f32, exact up to 2^24.
 pub const MAX_TRIALS: u32 = 1 << 24;
 
-/// Uniform parameters of one theta_update dispatch (keep in sync with ThetaParams in shaders/shared/layout.wgsl).
+/// Uniform parameters of one theta_update dispatch (ThetaParams in shaders/shared/layout.wgsl: build.rs checks it).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub struct ThetaParams {
@@ -33,7 +33,7 @@ pub struct ThetaParams {
     pub _pad: [u32; 3],
 }
 
-/// One binomial observation (keep in sync with Observation in shaders/shared/layout.wgsl).
+/// One binomial observation (Observation in shaders/shared/layout.wgsl: build.rs checks it).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq, Eq)]
 pub struct Observation {
@@ -41,7 +41,7 @@ pub struct Observation {
     pub trials: u32,
 }
 
-/// A run of at most PIECE_LEN consecutive observations of one unit (keep in sync with Piece in shaders/shared/layout.wgsl).
+/// A run of at most PIECE_LEN consecutive observations of one unit (Piece in shaders/shared/layout.wgsl: build.rs checks it).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq, Eq)]
 pub struct Piece {

@@ -9,3 +9,6 @@ pub mod layout;
 pub mod site_layout;
 
 pub use device::{Device, DeviceChoice};
+
+// build.rs's compile-time checks that the structs and constants above match the shaders'.
+include!(concat!(env!("OUT_DIR"), "/wgsl_abi.rs"));

@@ -7,9 +7,9 @@ use bytemuck::{Pod, Zeroable};
 
 use crate::math::ln_gamma;
 
-/// Most groups a design may have (keep in sync with MAX_GROUPS in site_update.wgsl).
+/// Most groups a design may have (MAX_GROUPS in site_update.wgsl: build.rs checks it).
 pub const MAX_GROUPS: usize = 8;
-/// Floats of state per (site, chain), keep in sync with site_update.wgsl: logit mu per group,
+/// Floats of state per (site, chain), checked against site_update.wgsl by build.rs: logit mu per group,
 /// log phi, each group's beta-binomial log likelihood at that point (so that a dispatch that
 /// goes on from the state, as stage 1's do every sweep, need not evaluate it again), differ
 /// (0 or 1), the dispatch's accepted independence steps, and the recycled sums of
@@ -21,26 +21,26 @@ pub(crate) const STATE_DIFFER: usize = 2 * MAX_GROUPS + 1;
 pub(crate) const STATE_ACCEPTED: usize = 2 * MAX_GROUPS + 2;
 /// The three recycled sums.
 pub const STATE_RECYCLED: usize = 2 * MAX_GROUPS + 3;
-/// Random-walk step sd of each logit mu (keep in sync with site_update.wgsl).
+/// Random-walk step sd of each logit mu (build.rs checks it against site_update.wgsl).
 pub(crate) const RW_LOGIT_MU: f32 = 0.5;
 /// Degrees of freedom of log phi's Student-t prior: heavier-tailed than the Normal, so a site
 /// far more variable than most is explained by its phi, not by a difference; at 4 its
-/// chi-square is two exponentials (keep in sync).
+/// chi-square is two exponentials (build.rs checks it against site_update.wgsl).
 pub const LOG_PHI_DOF: f32 = 4.0;
 /// Degrees of freedom of the slab's Student-t: heavy-tailed, so that a large difference near
-/// 0 or 1 (huge in logit) is not ruled out by the many small ones that set tau (keep in sync).
+/// 0 or 1 (huge in logit) is not ruled out by the many small ones that set tau (build.rs checks it against site_update.wgsl).
 pub const SLAB_DOF: f32 = 2.0;
-/// Probability that the independence step proposes "differ" (keep in sync).
+/// Probability that the independence step proposes "differ" (build.rs checks it against site_update.wgsl).
 pub(crate) const PROPOSE_DIFFER: f32 = 0.5;
 /// Counter index of the independence step's second Philox block (chi-square and model
-/// choice): past the random walks' 1 + g (keep in sync).
+/// choice): past the random walks' 1 + g (build.rs checks it against site_update.wgsl).
 pub(crate) const MODEL_BLOCK: u32 = MAX_GROUPS as u32 + 1;
 /// Smallest shape of a beta-binomial term: mu phi underflows to 0 in f32 (the GPU flushes
-/// below 2^-126), where the Stirling shifts would divide 0 by 0 (keep in sync with the shader).
+/// below 2^-126), where the Stirling shifts would divide 0 by 0 (build.rs checks it against the shader).
 pub(crate) const MIN_SHAPE: f32 = f32::MIN_POSITIVE;
 
-/// Uniform parameters of one site_update dispatch (keep in sync with SiteParams in
-/// shaders/shared/site_layout.wgsl).
+/// Uniform parameters of one site_update dispatch (SiteParams in
+/// shaders/shared/site_layout.wgsl: build.rs checks it).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub struct SiteParams {
@@ -70,7 +70,7 @@ pub struct SiteParams {
     pub _pad: u32,
 }
 
-/// One chain's genome-wide prior of a site (keep in sync with SiteHyper in site_layout.wgsl):
+/// One chain's genome-wide prior of a site (SiteHyper in site_layout.wgsl: build.rs checks it):
 /// group 0's mu (the level) ~ Beta(a, b), with its normalising ln B(a, b); log phi = m0 + s0 t,
 /// t ~ Student-t(LOG_PHI_DOF); with prior probability e^log_same the groups share the level,
 /// with e^log_differ each other group has logit mu_g = logit mu_0 + beta_g, beta_g tau times a
@@ -114,7 +114,7 @@ impl SiteHyper {
     }
 }
 
-/// One sample's counts at a site (keep in sync with SiteSample in site_layout.wgsl).
+/// One sample's counts at a site (SiteSample in site_layout.wgsl: build.rs checks it).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable, PartialEq, Eq)]
 pub struct SiteSample {

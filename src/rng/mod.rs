@@ -27,9 +27,9 @@ pub const MAX_BLOCK: u32 = (1 << STREAM_SHIFT) - 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
 pub enum Stream {
-    /// Gamma variate for the first Beta shape of theta (keep in sync with STREAM_THETA_A in variates.wgsl).
+    /// Gamma variate for the first Beta shape of theta (STREAM_THETA_A in variates.wgsl: build.rs checks it).
     ThetaA = 1,
-    /// Gamma variate for the second Beta shape of theta (keep in sync with STREAM_THETA_B in variates.wgsl).
+    /// Gamma variate for the second Beta shape of theta (STREAM_THETA_B in variates.wgsl: build.rs checks it).
     ThetaB = 2,
     /// Host slice-sampler moves of the hyperparameters.
     Hyper = 3,
@@ -37,7 +37,7 @@ pub enum Stream {
     Init = 4,
     /// Metropolis proposals and acceptances of the collapsed update.
     Collapsed = 5,
-    /// The methylation site update's proposal normal and acceptance uniform (keep in sync
+    /// The methylation site update's proposal normal and acceptance uniform (build.rs checks it
     /// with STREAM_SITE in site_update.wgsl).
     Site = 6,
     /// Host-only draws of the estimation ladder (`ladder`) and of posterior predictive checks (`ppc`).

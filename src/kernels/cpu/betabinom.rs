@@ -52,7 +52,7 @@ fn stirling_tail(x: f32) -> f32 {
 }
 
 /// Largest quotient of the shift products taken as one log: far below f32's 3.4e38
-/// (keep in sync with QUOTIENT_MAX in betabinom.wgsl).
+/// (QUOTIENT_MAX in betabinom.wgsl: build.rs checks it).
 pub(crate) const QUOTIENT_MAX: f32 = 1.0e30;
 
 /// ceil(STIRLING_MIN - x) clamped at 0, by comparisons, without a libm call on CPUs whose

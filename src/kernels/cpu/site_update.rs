@@ -9,7 +9,7 @@ use crate::kernels::cpu::variates::{log_beta_variate, standard_normal, DrawSite}
 use crate::kernels::site_layout::*;
 use crate::rng::{counter, philox4x32_10, uniform_f32, Stream};
 
-/// A log target and each group's beta-binomial log likelihood in it (keep in sync with Target
+/// A log target and each group's beta-binomial log likelihood in it (the twin of Target
 /// in site_update.wgsl).
 #[derive(Clone, Copy)]
 struct Target {

@@ -7,7 +7,7 @@
 
 use crate::rng::{counter, philox4x32_10, uniform_f32, Stream};
 
-/// Bound on Marsaglia–Tsang attempts (keep in sync with MAX_GAMMA_ATTEMPTS in variates.wgsl);
+/// Bound on Marsaglia–Tsang attempts (MAX_GAMMA_ATTEMPTS in variates.wgsl: build.rs checks it);
 /// each accepts with probability > 0.95, so 64 never run out in practice.
 pub const MAX_GAMMA_ATTEMPTS: u32 = 64;
 const PI: f32 = std::f32::consts::PI;
