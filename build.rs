@@ -160,12 +160,12 @@ fn fold_padding(fields: Vec<(String, Option<String>)>) -> Fields {
     Fields(out)
 }
 
-/// The fields of `pub struct name { ... }` in a Rust file: `pub field: Type,` lines.
+/// The fields of `struct name { ... }` in a Rust file: `pub field: Type,` lines.
 fn rust_fields(file: &str, name: &str) -> Fields {
     let text = fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
     let start = text
-        .find(&format!("pub struct {name} {{"))
-        .unwrap_or_else(|| panic!("{file}: no `pub struct {name} {{`"));
+        .find(&format!("struct {name} {{"))
+        .unwrap_or_else(|| panic!("{file}: no `struct {name} {{`"));
     let body = &text[start..];
     let body = &body[body.find('{').unwrap() + 1..body.find("\n}").unwrap()];
     let fields = body
@@ -173,7 +173,9 @@ fn rust_fields(file: &str, name: &str) -> Fields {
         .map(str::trim)
         .filter(|l| !l.starts_with("//") && !l.starts_with('#') && !l.is_empty())
         .map(|l| {
-            let l = l.strip_prefix("pub ").unwrap_or(l);
+            let l = l
+                .trim_start_matches("pub(crate) ")
+                .trim_start_matches("pub ");
             let (field, ty) = l
                 .split_once(':')
                 .unwrap_or_else(|| panic!("{file}: struct {name}: cannot read {l:?}"));

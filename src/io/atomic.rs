@@ -21,7 +21,7 @@ impl Drop for TempFile {
 
 /// Writes through `write` into a hidden temp file beside `path`, fsyncs, then renames it
 /// over `path`; on any error (or panic) the temp file is removed and `path` is untouched.
-pub fn atomic_write(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
+pub(crate) fn atomic_write(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
     // Unique within the process too, in case two writes to one path overlap.
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let file_name = path

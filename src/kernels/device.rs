@@ -29,7 +29,7 @@ impl<'g> Device<'g> {
 }
 
 /// The device a run uses: a GPU, or None for the CPU path.
-pub fn open_device(choice: DeviceChoice) -> Result<Option<Gpu>, UserError> {
+pub(crate) fn open_device(choice: DeviceChoice) -> Result<Option<Gpu>, UserError> {
     match choice {
         DeviceChoice::Cpu => Ok(None),
         DeviceChoice::Gpu => Gpu::open(true)
@@ -48,7 +48,7 @@ pub fn open_device(choice: DeviceChoice) -> Result<Option<Gpu>, UserError> {
     }
 }
 
-pub fn describe_device(gpu: Option<&Gpu>) -> String {
+pub(crate) fn describe_device(gpu: Option<&Gpu>) -> String {
     match gpu {
         Some(g) => format!("gpu: {}", g.describe()),
         None => format!("cpu: {} threads", rayon::current_num_threads()),

@@ -6,10 +6,10 @@ use bytemuck::{Pod, Zeroable};
 /// Most observations one GPU invocation draws and sums in registers. Units longer
 /// than this are split into pieces whose sums the host adds in f64; short pieces
 /// keep many invocations busy when a batch has few units and few chains.
-pub const PIECE_LEN: u32 = 32;
+pub(crate) const PIECE_LEN: u32 = 32;
 
 /// Largest trial count: the kernels add counts to the Beta shapes in f32, exact up to 2^24.
-pub const MAX_TRIALS: u32 = 1 << 24;
+pub(crate) const MAX_TRIALS: u32 = 1 << 24;
 
 /// Uniform parameters of one theta_update dispatch (ThetaParams in shaders/shared/layout.wgsl: build.rs checks it).
 #[repr(C)]
@@ -55,7 +55,7 @@ pub struct Piece {
 }
 
 /// Split every unit (given by `unit_offsets`, length n_units + 1) into pieces of at most `max_len` observations.
-pub fn build_pieces(unit_offsets: &[u32], max_len: u32) -> Vec<Piece> {
+pub(crate) fn build_pieces(unit_offsets: &[u32], max_len: u32) -> Vec<Piece> {
     let mut pieces = Vec::new();
     for (unit, w) in unit_offsets.windows(2).enumerate() {
         let (start, end) = (w[0], w[1]);

@@ -8,7 +8,7 @@ use bytemuck::{Pod, Zeroable};
 use crate::math::ln_gamma;
 
 /// Most groups a design may have (MAX_GROUPS in site_update.wgsl: build.rs checks it).
-pub const MAX_GROUPS: usize = 8;
+pub(crate) const MAX_GROUPS: usize = 8;
 /// Floats of state per (site, chain), checked against site_update.wgsl by build.rs: logit mu per group,
 /// log phi, each group's beta-binomial log likelihood at that point (so that a dispatch that
 /// goes on from the state, as stage 1's do every sweep, need not evaluate it again), differ

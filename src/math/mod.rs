@@ -5,7 +5,7 @@ pub mod cephes;
 
 /// log(1 + e^x) without overflow.
 #[inline]
-pub fn softplus(x: f64) -> f64 {
+pub(crate) fn softplus(x: f64) -> f64 {
     if x > 0.0 {
         x + (-x).exp().ln_1p()
     } else {
@@ -46,6 +46,6 @@ pub fn ln_gamma(x: f64) -> f64 {
 }
 
 #[inline]
-pub fn sigmoid(x: f64) -> f64 {
+pub(crate) fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }

@@ -32,7 +32,7 @@ impl Batch {
 
     /// A multi-level model: the units are the innermost groups and `parents` the levels
     /// above them (see the field); the last level must be a single root.
-    pub fn with_levels(
+    pub(crate) fn with_levels(
         successes: &[u32],
         trials: &[u32],
         unit_offsets: Vec<u32>,
@@ -76,12 +76,12 @@ impl Batch {
         self.unit_offsets.len() - 1
     }
 
-    pub fn n_levels(&self) -> usize {
+    pub(crate) fn n_levels(&self) -> usize {
         self.level_sizes.len()
     }
 
     /// A multi-level model, reported in the mode/concentration form (omega, kappa).
-    pub fn is_tree(&self) -> bool {
+    pub(crate) fn is_tree(&self) -> bool {
         !self.parents.is_empty()
     }
 
@@ -123,7 +123,7 @@ impl Batch {
     }
 
     /// One level: index of unit u's first parameter: its thetas (when kept), then HYPER_NAMES.
-    pub fn unit_param_start(&self, u: usize, keep_thetas: bool) -> usize {
+    pub(crate) fn unit_param_start(&self, u: usize, keep_thetas: bool) -> usize {
         assert!(!self.is_tree(), "multi-level models use node_param_start");
         HYPER_NAMES.len() * u
             + if keep_thetas {
@@ -135,7 +135,7 @@ impl Batch {
 
     /// Each observation's theta's parameter index, thetas kept (one level: each unit's thetas
     /// precede its HYPER_NAMES; multi-level: all thetas come first).
-    pub fn theta_param_indices(&self) -> Vec<usize> {
+    pub(crate) fn theta_param_indices(&self) -> Vec<usize> {
         if self.is_tree() {
             return (0..self.n_obs()).collect();
         }

@@ -37,7 +37,7 @@ impl Dataset {
         self.unit_labels.len()
     }
 
-    pub fn unit_range(&self, u: usize) -> Range<usize> {
+    pub(crate) fn unit_range(&self, u: usize) -> Range<usize> {
         self.unit_offsets[u] as usize..self.unit_offsets[u + 1] as usize
     }
 }

@@ -16,7 +16,7 @@ use crate::rng::UniformStream;
 
 /// Acceptance rate the scale is tuned to: near-optimal for a 2-D random walk (Roberts &
 /// Rosenthal 2001: 0.35 in 2-D, 0.234 as the dimension grows).
-pub const TARGET_ACCEPT: f64 = 0.35;
+pub(crate) const TARGET_ACCEPT: f64 = 0.35;
 /// Proposal sd in each coordinate before warm-up has measured the posterior's covariance.
 const INITIAL_SD: f64 = 0.1;
 /// Draws of warm-up covariance needed before it replaces the initial proposal.
@@ -27,7 +27,7 @@ const COVARIANCE_JITTER: f64 = 1e-8;
 const ADAPT_DECAY: f64 = 0.6;
 /// Degrees of freedom of the independence proposal: tails heavier than the target's, so
 /// the importance ratio stays bounded (Tierney 1994), and 4 as in Albert's SIR.
-pub const INDEPENDENCE_DF: f64 = 4.0;
+pub(crate) const INDEPENDENCE_DF: f64 = 4.0;
 /// Share of independence proposals drawn from the tail component (when the prior has one).
 const TAIL_WEIGHT: f64 = 0.1;
 /// Warm-up draws the independence proposal needs; with fewer, every step is a random walk.
@@ -136,7 +136,7 @@ fn normal_pair(rng: &mut UniformStream) -> (f64, f64) {
 
 /// One (chain, unit)'s proposal.
 #[derive(Debug, Clone, Copy)]
-pub struct RandomWalk {
+pub(crate) struct RandomWalk {
     log_scale: f64,
     chol: [f64; 3],
     moments: RunningCovariance,
@@ -161,7 +161,7 @@ impl Default for RandomWalk {
 impl RandomWalk {
     /// A proposal from z and log q(z | proposal) - log q(proposal | z), the Hastings
     /// correction (0 for the symmetric random walk). Uses seven uniforms of `rng`.
-    pub fn propose(&self, z: [f64; 2], rng: &mut UniformStream) -> ([f64; 2], f64) {
+    pub(crate) fn propose(&self, z: [f64; 2], rng: &mut UniformStream) -> ([f64; 2], f64) {
         let (e0, e1) = normal_pair(rng);
         let choice = rng.next_f64();
         let chi2 = chi_square_4(rng);
@@ -178,7 +178,7 @@ impl RandomWalk {
 
     /// After warm-up, an independence proposal and its Hastings correction (as `propose`);
     /// None when warm-up gave too few draws. Uses six uniforms of `rng`.
-    pub fn propose_independent(
+    pub(crate) fn propose_independent(
         &self,
         z: [f64; 2],
         rng: &mut UniformStream,
@@ -190,12 +190,12 @@ impl RandomWalk {
     }
 
     /// Metropolis acceptance of a proposal whose log target exceeds the current one by `log_ratio`.
-    pub fn accept(log_ratio: f64, rng: &mut UniformStream) -> bool {
+    pub(crate) fn accept(log_ratio: f64, rng: &mut UniformStream) -> bool {
         rng.next_f64().ln() < log_ratio
     }
 
     /// Warm-up only: learn from one step's outcome and the point the chain is now at.
-    pub fn adapt(&mut self, accepted: bool, z: [f64; 2]) {
+    pub(crate) fn adapt(&mut self, accepted: bool, z: [f64; 2]) {
         self.steps += 1.0;
         let accepted = if accepted { 1.0 } else { 0.0 };
         self.log_scale += (accepted - TARGET_ACCEPT) / self.steps.powf(ADAPT_DECAY);
@@ -203,7 +203,7 @@ impl RandomWalk {
     }
 
     /// Warm-up only: record a point of the chain for the covariance and the independence proposal.
-    pub fn observe(&mut self, z: [f64; 2]) {
+    pub(crate) fn observe(&mut self, z: [f64; 2]) {
         self.moments.push(z);
         if self.moments.n >= MIN_COVARIANCE_DRAWS {
             self.chol = self.moments.cholesky();
@@ -212,7 +212,7 @@ impl RandomWalk {
 
     /// End of warm-up: freeze the kernel and, given enough draws, add the independence
     /// proposal from their mean and covariance; `tail_rate`: the prior's left-tail rate of z1.
-    pub fn finish_warmup(&mut self, tail_rate: Option<f64>) {
+    pub(crate) fn finish_warmup(&mut self, tail_rate: Option<f64>) {
         if self.moments.n >= MIN_INDEPENDENCE_DRAWS {
             self.independence = Some(Independence {
                 mean: self.moments.mean,
@@ -224,7 +224,7 @@ impl RandomWalk {
 
     /// Forget the covariance of the draws so far (the early, transient part of warm-up);
     /// the current shape is kept until enough new draws arrive.
-    pub fn restart_covariance(&mut self) {
+    pub(crate) fn restart_covariance(&mut self) {
         self.moments = RunningCovariance::default();
     }
 }

@@ -36,12 +36,12 @@ impl Statistic {
     }
 
     /// Its replicated values' name among the predictive draws.
-    pub fn draws_name(self) -> String {
+    pub(crate) fn draws_name(self) -> String {
         format!("T[{}]", self.name())
     }
 
     /// Footer key of "observed=<T(y)>;p=<p-value>" in predictive.parquet.
-    pub fn metadata_key(self) -> String {
+    pub(crate) fn metadata_key(self) -> String {
         format!("betagibbs.ppc.{}", self.name().replace(' ', "_"))
     }
 

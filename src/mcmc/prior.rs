@@ -8,7 +8,7 @@ use crate::math::{ln_gamma, sigmoid, softplus};
 /// Shapes outside this range get zero density: inside it the f32 Gamma draws of the
 /// kernels stay finite and accurate (log U / shape stays above -2e7 for shape >= 1e-6),
 /// and a posterior that wanders outside it carries no information from the data.
-pub const SHAPE_RANGE: (f64, f64) = (1e-6, 1e7);
+pub(crate) const SHAPE_RANGE: (f64, f64) = (1e-6, 1e7);
 
 /// A hyperprior on (alpha, beta). The variant decides the sampler's coordinates.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,12 +33,12 @@ pub enum HyperPrior {
 }
 
 /// Defaults of the named priors: Kruschke's DBDA2 values, and the Stan model of the original analysis.
-pub const KRUSCHKE_DEFAULT: [f64; 4] = [1.0, 1.0, 0.01, 0.01];
-pub const MEAN_CONCENTRATION_DEFAULT: [f64; 4] = [0.5, 0.5, 0.5, 1e-4];
+pub(crate) const KRUSCHKE_DEFAULT: [f64; 4] = [1.0, 1.0, 0.01, 0.01];
+pub(crate) const MEAN_CONCENTRATION_DEFAULT: [f64; 4] = [0.5, 0.5, 0.5, 1e-4];
 
 /// Both shapes inside SHAPE_RANGE (false for NaN).
 #[inline]
-pub fn shapes_in_range(alpha: f64, beta: f64) -> bool {
+pub(crate) fn shapes_in_range(alpha: f64, beta: f64) -> bool {
     alpha >= SHAPE_RANGE.0
         && beta >= SHAPE_RANGE.0
         && alpha <= SHAPE_RANGE.1
@@ -96,7 +96,7 @@ impl HyperPrior {
     }
 
     /// Every parameter finite and positive (`!(x > 0)` also rejects NaN).
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         match *self {
             HyperPrior::Bda3 => Ok(()),
             HyperPrior::Kruschke { a, b, shape, rate }
@@ -113,7 +113,7 @@ impl HyperPrior {
 
     /// Rate r of the prior's left tail in z1, density ∝ e^(r z1) as z1 -> -inf, where the
     /// data stop constraining a concentration near its lower limit: the Gamma shape.
-    pub fn left_tail_rate(&self) -> Option<f64> {
+    pub(crate) fn left_tail_rate(&self) -> Option<f64> {
         match *self {
             HyperPrior::Bda3 => None,
             HyperPrior::Kruschke { shape, .. } | HyperPrior::MeanConcentration { shape, .. } => {
@@ -158,7 +158,7 @@ impl HyperPrior {
     /// log p(z | thetas) up to a constant, from the unit's sufficient statistics:
     /// `n` thetas with `sum_log` = Σ log theta and `sum_log1m` = Σ log(1 - theta).
     #[inline]
-    pub fn log_conditional(&self, z: [f64; 2], n: f64, sum_log: f64, sum_log1m: f64) -> f64 {
+    pub(crate) fn log_conditional(&self, z: [f64; 2], n: f64, sum_log: f64, sum_log1m: f64) -> f64 {
         let (alpha, beta) = self.alpha_beta(z);
         if !shapes_in_range(alpha, beta) {
             return f64::NEG_INFINITY;

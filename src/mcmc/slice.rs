@@ -5,17 +5,17 @@ use crate::rng::UniformStream;
 
 /// Most steps of width w that stepping out may take (Neal's m): enough to grow
 /// the interval 16-fold when the width was set far too small.
-pub const MAX_STEP_OUT: u32 = 16;
+pub(crate) const MAX_STEP_OUT: u32 = 16;
 /// Most shrinkage proposals; the interval halves on average each time, so this is
 /// never reached unless the density is degenerate, in which case the chain stays put.
 const MAX_SHRINK: u32 = 100;
 /// Width to slice-sample with, in multiples of the coordinate's posterior sd: the mean
 /// width of a Gaussian's slice at a random height is about 2.5 sd.
-pub const WIDTH_PER_SD: f64 = 2.5;
+pub(crate) const WIDTH_PER_SD: f64 = 2.5;
 
 /// One slice-sampling update of x0 under the log density `log_f`, with `log_f0 = log_f(x0)`.
 /// Returns the new point and its log density.
-pub fn slice_update(
+pub(crate) fn slice_update(
     x0: f64,
     log_f0: f64,
     width: f64,
@@ -53,7 +53,7 @@ pub fn slice_update(
 
 /// Running mean and variance (Welford) of one coordinate during warm-up.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RunningVariance {
+pub(crate) struct RunningVariance {
     n: f64,
     mean: f64,
     m2: f64,

@@ -66,7 +66,7 @@ impl Format {
     }
 
     /// Recognise a format from the file's first line.
-    pub fn detect(first_line: &str) -> Option<Format> {
+    pub(crate) fn detect(first_line: &str) -> Option<Format> {
         let fields: Vec<&str> = first_line.split_whitespace().collect();
         match fields.as_slice() {
             ["chr", "pos", "N", "X"] => Some(Format::Dss),
@@ -84,7 +84,7 @@ impl Format {
     }
 
     /// Does the first line hold column names (or a track line) rather than data?
-    pub fn has_header(self) -> bool {
+    pub(crate) fn has_header(self) -> bool {
         matches!(
             self,
             Format::Dss | Format::MethylKit | Format::BedGraph | Format::Long
@@ -99,7 +99,7 @@ impl fmt::Display for Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Strand {
+pub(crate) enum Strand {
     Plus,
     Minus,
     Unknown,
@@ -107,7 +107,7 @@ pub enum Strand {
 
 /// One line of a count file, normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CountRecord {
+pub(crate) struct CountRecord {
     pub chr: String,
     /// 1-based position of the C.
     pub pos: u64,
@@ -118,7 +118,7 @@ pub struct CountRecord {
 
 /// A problem with one line: the column (1-based) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldError {
+pub(crate) struct FieldError {
     pub column: usize,
     pub message: String,
 }
@@ -179,7 +179,7 @@ impl Format {
     }
 
     /// Parse one data line (without its newline).
-    pub fn parse_line(self, line: &str) -> Result<CountRecord, FieldError> {
+    pub(crate) fn parse_line(self, line: &str) -> Result<CountRecord, FieldError> {
         let fields: Vec<&str> = match self {
             Format::Dss => line.split_whitespace().collect(),
             _ => line.split('\t').map(str::trim).collect(),
@@ -288,7 +288,7 @@ impl Format {
 
 /// Where a long table keeps its fields, from its header.
 #[derive(Debug, Clone)]
-pub struct LongColumns {
+pub(crate) struct LongColumns {
     delimiter: char,
     /// `site` as `chr:pos`, else separate `chr` and `pos` columns (0-based indices).
     site: Option<usize>,
@@ -301,7 +301,7 @@ pub struct LongColumns {
 }
 
 impl LongColumns {
-    pub fn from_header(header: &str) -> Option<LongColumns> {
+    pub(crate) fn from_header(header: &str) -> Option<LongColumns> {
         let delimiter = if header.contains('\t') { '\t' } else { ',' };
         let names: Vec<&str> = header.split(delimiter).map(str::trim).collect();
         let find = |n: &str| names.iter().position(|c| *c == n);

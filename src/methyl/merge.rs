@@ -246,7 +246,7 @@ impl Lines {
 
 /// The chromosomes of one file in order of appearance; a chromosome that comes back after
 /// another is an unsorted file.
-pub fn chromosome_order(
+pub(crate) fn chromosome_order(
     path: &Path,
     format: Option<Format>,
     sample: &str,
@@ -274,7 +274,9 @@ pub fn chromosome_order(
 
 /// One order of all chromosomes that respects every file's order, or an error naming the
 /// two files that disagree.
-pub fn global_chromosome_order(files: &[(String, Vec<String>)]) -> Result<Vec<String>, UserError> {
+pub(crate) fn global_chromosome_order(
+    files: &[(String, Vec<String>)],
+) -> Result<Vec<String>, UserError> {
     let mut global: Vec<String> = Vec::new();
     let mut owner: HashMap<String, usize> = HashMap::new();
     for (f, (name, order)) in files.iter().enumerate() {
@@ -500,7 +502,7 @@ impl SiteMerger {
     }
 
     /// The merge again from the start of every file, with the chromosome order already known.
-    pub fn restart(&self, sheet: &SampleSheet) -> Result<SiteMerger, UserError> {
+    pub(crate) fn restart(&self, sheet: &SampleSheet) -> Result<SiteMerger, UserError> {
         SiteMerger::open_in_order(sheet, self.filter, self.chromosomes.clone())
     }
 

@@ -27,7 +27,7 @@ pub const DMR_SCHEMA: &str = "methylation-dmr/2";
 /// Columns per group: `mu_<group>_mean`, `_sd`, `_q2_5`, `_q97_5`.
 const MU_COLUMNS: [&str; 4] = ["mean", "sd", "q2_5", "q97_5"];
 
-pub fn sites_schema(groups: &[String]) -> SchemaRef {
+pub(crate) fn sites_schema(groups: &[String]) -> SchemaRef {
     let mut fields = vec![
         Field::new("chr", DataType::Utf8, false),
         Field::new("pos", DataType::Int64, false),
@@ -58,7 +58,7 @@ pub fn sites_schema(groups: &[String]) -> SchemaRef {
 }
 
 /// One chunk's rows as a record batch.
-pub fn sites_batch(
+pub(crate) fn sites_batch(
     schema: &SchemaRef,
     chromosomes: &[String],
     rows: &[SiteSummary],
@@ -105,7 +105,7 @@ pub fn sites_batch(
 }
 
 /// Streams chunks of rows into a Parquet file, one row group per chunk.
-pub struct SitesWriter<'f> {
+pub(crate) struct SitesWriter<'f> {
     writer: ArrowWriter<&'f mut File>,
     schema: SchemaRef,
 }
@@ -134,7 +134,7 @@ impl<'f> SitesWriter<'f> {
         Ok(())
     }
 
-    pub fn finish(self) -> Result<()> {
+    pub(crate) fn finish(self) -> Result<()> {
         self.writer.close()?;
         Ok(())
     }
@@ -148,7 +148,7 @@ const CALLS_ROW_GROUP_ROWS: usize = 1 << 16;
 
 /// Posterior probabilities of differential methylation, binned: enough to choose the
 /// Bayesian FDR threshold (Müller, Parmigiani & Rice 2006) for any number of sites.
-pub struct FdrHistogram {
+pub(crate) struct FdrHistogram {
     count: Vec<u64>,
     /// Σ (1 - p) per bin: the expected false discoveries if the bin is called.
     false_mass: Vec<f64>,
@@ -198,7 +198,7 @@ impl FdrHistogram {
 
 /// Second pass: read sites.parquet and write the loci at or above `threshold` to `dml`,
 /// row group by row group (memory stays bounded however many calls). Returns how many.
-pub fn write_calls(
+pub(crate) fn write_calls(
     sites: &Path,
     dml: &Path,
     threshold: f64,
@@ -229,7 +229,7 @@ pub fn write_calls(
 }
 
 /// dmr.parquet: the called regions, in genome order, in row groups of CALLS_ROW_GROUP_ROWS.
-pub fn write_regions(
+pub(crate) fn write_regions(
     path: &Path,
     regions: &[CandidateRegion],
     metadata: &[(String, String)],

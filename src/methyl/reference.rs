@@ -22,7 +22,7 @@ const RESULT_TAG: &str = "dss_dmltest sites ";
 
 /// DSS's DMLtest on the sheet's two compared groups (`first` then `second`, DSS-format files)
 /// with `cores` cores: (sites tested, seconds of DMLtest alone). `dir` holds the script.
-pub fn time_dss_dmltest(
+pub(crate) fn time_dss_dmltest(
     sheet: &Path,
     (first, second): (&str, &str),
     cores: usize,

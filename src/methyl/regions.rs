@@ -16,11 +16,11 @@ pub struct DmrRule {
 
 /// A site joins a candidate region when P(delta beyond d in the region's direction) is at
 /// least this: lenient, because the region's own probability, not the site's, decides the call.
-pub const CANDIDATE_P: f64 = 0.2;
+pub(crate) const CANDIDATE_P: f64 = 0.2;
 
 /// One candidate region and its posterior.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CandidateRegion {
+pub(crate) struct CandidateRegion {
     pub chr: String,
     pub start: u64,
     pub end: u64,
@@ -42,7 +42,7 @@ struct Open {
 }
 
 /// Grows candidate regions from sites in genome order and scores each as it closes.
-pub struct RegionFinder {
+pub(crate) struct RegionFinder {
     rule: DmrRule,
     threshold: f64,
     open: Option<Open>,
@@ -135,7 +135,7 @@ impl RegionFinder {
     }
 
     /// Every candidate, in genome order.
-    pub fn finish(mut self) -> Vec<CandidateRegion> {
+    pub(crate) fn finish(mut self) -> Vec<CandidateRegion> {
         self.close();
         self.done
     }
@@ -145,7 +145,7 @@ impl RegionFinder {
 /// largest set, in decreasing `p_region`, whose mean of 1 - p_region is at most `fdr`; ties
 /// are called together or not at all. Returns the called regions in genome order, the
 /// smallest called p_region (1 where none) and the set's expected FDR.
-pub fn call_regions(
+pub(crate) fn call_regions(
     candidates: Vec<CandidateRegion>,
     fdr: f64,
 ) -> (Vec<CandidateRegion>, f64, f64) {

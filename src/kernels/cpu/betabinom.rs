@@ -15,7 +15,7 @@ pub(crate) const STIRLING_MIN: f32 = 3.0;
 
 /// ln(1 + u) for u > -1, accurate near 0 (see betabinom.wgsl: 2 atanh(u / (2 + u)) by series).
 #[inline(always)]
-pub fn ln_1p(u: f32) -> f32 {
+pub(crate) fn ln_1p(u: f32) -> f32 {
     if !(-0.5..=1.0).contains(&u) {
         return (1.0 + u).ln();
     }
@@ -99,7 +99,7 @@ fn log_gamma_ratio_rest(x: f32, k: f32) -> f32 {
 
 /// ln B(y + a, n - y + b) - ln B(a, b) in f32, as the shader computes it.
 #[inline(always)]
-pub fn beta_binomial_log_ratio(y: f32, n: f32, a: f32, b: f32) -> f32 {
+pub(crate) fn beta_binomial_log_ratio(y: f32, n: f32, a: f32, b: f32) -> f32 {
     let f = n - y;
     let c = a + b;
     let ma = stirling_shift(a);
@@ -120,7 +120,7 @@ pub(crate) const HALF_LN_TWO_PI: f32 = 0.918_938_5;
 
 /// ln Γ(x) for x > 0 in f32, as betabinom.wgsl computes it.
 #[inline(always)]
-pub fn ln_gamma_f32(x: f32) -> f32 {
+pub(crate) fn ln_gamma_f32(x: f32) -> f32 {
     let m = stirling_shift(x);
     let xs = x + m;
     let mut r = (xs - 0.5) * xs.ln() - xs + HALF_LN_TWO_PI + stirling_tail(xs);
@@ -138,7 +138,7 @@ pub fn ln_gamma_f32(x: f32) -> f32 {
 
 /// ln B(a, b) for a, b > 0 in f32, as betabinom.wgsl computes it.
 #[inline(always)]
-pub fn ln_beta_f32(a: f32, b: f32) -> f32 {
+pub(crate) fn ln_beta_f32(a: f32, b: f32) -> f32 {
     ln_gamma_f32(a) + ln_gamma_f32(b) - ln_gamma_f32(a + b)
 }
 

@@ -15,7 +15,7 @@ use crate::math::cephes::{
 use crate::rng::{Stream, PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1, STREAM_SHIFT};
 
 /// Lanes per call: two AVX2 registers of f32 or u32 pairs per 64-bit product.
-pub const LANES: usize = 8;
+pub(crate) const LANES: usize = 8;
 
 type F = [f32; LANES];
 type U = [u32; LANES];
@@ -167,7 +167,7 @@ fn log_gamma_lanes(shape: F, index: U, unit: u32, sweep: u32, key: [u32; 2], str
 
 /// (log theta, log(1 - theta)) for theta[l] ~ Beta(a[l], b[l]): `variates::log_beta_variate`, eight at a time.
 #[inline(always)]
-pub fn log_beta_lanes(a: F, b: F, index: U, unit: u32, sweep: u32, key: [u32; 2]) -> [F; 2] {
+pub(crate) fn log_beta_lanes(a: F, b: F, index: U, unit: u32, sweep: u32, key: [u32; 2]) -> [F; 2] {
     let ga = log_gamma_lanes(a, index, unit, sweep, key, Stream::ThetaA);
     let gb = log_gamma_lanes(b, index, unit, sweep, key, Stream::ThetaB);
     let mut out = [[0.0f32; LANES]; 2];

@@ -9,20 +9,20 @@ use crate::rng::{counter, philox4x32_10, uniform_f32, Stream};
 
 /// Bound on Marsaglia–Tsang attempts (MAX_GAMMA_ATTEMPTS in variates.wgsl: build.rs checks it);
 /// each accepts with probability > 0.95, so 64 never run out in practice.
-pub const MAX_GAMMA_ATTEMPTS: u32 = 64;
+pub(crate) const MAX_GAMMA_ATTEMPTS: u32 = 64;
 const PI: f32 = std::f32::consts::PI;
 const TWO_PI: f32 = 2.0 * std::f32::consts::PI;
 
 /// Box–Muller, cosine branch, with the angle kept in [-pi, pi).
 #[inline]
-pub fn standard_normal(w0: u32, w1: u32) -> f32 {
+pub(crate) fn standard_normal(w0: u32, w1: u32) -> f32 {
     let radius = (-2.0 * uniform_f32(w0).ln()).sqrt();
     radius * (TWO_PI * uniform_f32(w1) - PI).cos()
 }
 
 /// Where a variate's random blocks come from: the Philox key and the counter's first three words.
 #[derive(Debug, Clone, Copy)]
-pub struct DrawSite {
+pub(crate) struct DrawSite {
     pub key: [u32; 2],
     pub index: u32,
     pub unit: u32,
@@ -32,7 +32,7 @@ pub struct DrawSite {
 /// log of a Gamma(shape, 1) variate: Marsaglia & Tsang (2000), boosted in log space for shape < 1.
 #[inline]
 #[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN must reject, as in the shader
-pub fn log_gamma_variate(shape: f32, site: DrawSite, stream: Stream) -> f32 {
+pub(crate) fn log_gamma_variate(shape: f32, site: DrawSite, stream: Stream) -> f32 {
     let boosted = shape < 1.0;
     let a = if boosted { shape + 1.0 } else { shape };
     let d = a - 1.0 / 3.0;
@@ -71,7 +71,7 @@ pub fn log_gamma_variate(shape: f32, site: DrawSite, stream: Stream) -> f32 {
 
 /// (log theta, log(1 - theta)) for theta ~ Beta(a, b), from two Gamma variates in log space.
 #[inline]
-pub fn log_beta_variate(a: f32, b: f32, site: DrawSite) -> [f32; 2] {
+pub(crate) fn log_beta_variate(a: f32, b: f32, site: DrawSite) -> [f32; 2] {
     let log_ga = log_gamma_variate(a, site, Stream::ThetaA);
     let log_gb = log_gamma_variate(b, site, Stream::ThetaB);
     // log(Ga + Gb) = max + log(1 + e^-|difference|): one exp, one log.

@@ -27,7 +27,8 @@ pub struct SiteStageGpu<'g> {
 }
 
 /// The expanded, naga-validated shader (see build.rs).
-pub const SITE_UPDATE_WGSL: &str = include_str!(concat!(env!("OUT_DIR"), "/site_update.wgsl"));
+pub(crate) const SITE_UPDATE_WGSL: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/site_update.wgsl"));
 
 impl<'g> SiteStageGpu<'g> {
     /// Buffers for dispatches of up to `max_sites` sites holding up to `max_samples`
