@@ -1,0 +1,128 @@
+//! Rank normalisation: the split draws sorted once, and the normal scores of their bulk
+//! and folded ranks (and the pooled draws in order, from the same sort).
+
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
+
+use super::normal::inv_normal_cdf;
+use super::split::Split;
+
+/// Blom's (1958) offset in the rank-to-normal-score map (r - c)/(S - 2c + 1),
+/// the choice of Vehtari et al. (2021) and ArviZ.
+const BLOM_OFFSET: f64 = 3.0 / 8.0;
+
+/// The split draws sorted once. Every rank-based quantity derives from this one order:
+/// bulk ranks directly, the median from its middle, folded ranks by merging the two
+/// sides of the median (each already ordered by distance), and the pooled quantiles by
+/// merging back the middle draws that splitting dropped.
+pub(super) struct Ranked {
+    pub(super) split: Split,
+    /// Split draws ascending (`f64::total_cmp`), each with its index in `split.data`.
+    pub(super) order: Vec<(f64, usize)>,
+    /// Normal scores of the ranks 0, 1/2, 1, ..., S (by twice the rank), shared by bulk and
+    /// folded ranks.
+    scores: OnceCell<Rc<Vec<f64>>>,
+}
+
+thread_local! {
+    /// The normal scores of ranks 0, 1/2, ..., S for the last S ranked on this thread: summaries of
+    /// many sites with the same number of draws compute them once, not once per quantity.
+    static SCORE_TABLE: RefCell<Rc<Vec<f64>>> = RefCell::new(Rc::new(Vec::new()));
+}
+
+impl Ranked {
+    pub(super) fn new(chains: &[&[f64]]) -> Option<Ranked> {
+        let split = Split::new(chains)?;
+        let mut order: Vec<(f64, usize)> = split.data.iter().copied().zip(0..).collect();
+        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        Some(Ranked {
+            split,
+            order,
+            scores: OnceCell::new(),
+        })
+    }
+
+    /// Rank normalisation of values given in ascending order with their positions:
+    /// tied values share their average rank (`scipy.stats.rankdata(method="average")`),
+    /// and rank r becomes Phi^-1((r - c) / (S - 2c + 1)) with Blom's c.
+    fn z_scores(&self, sorted: &[(f64, usize)]) -> Split {
+        let s = sorted.len();
+        let score =
+            |rank: f64| inv_normal_cdf((rank - BLOM_OFFSET) / (s as f64 - 2.0 * BLOM_OFFSET + 1.0));
+        // Indexed by twice the rank: ties share an average rank, a whole or a half number.
+        let table = self.scores.get_or_init(|| {
+            SCORE_TABLE.with(|cached| {
+                let mut cached = cached.borrow_mut();
+                if cached.len() != 2 * s + 1 {
+                    *cached = Rc::new((0..=2 * s).map(|k| score(k as f64 / 2.0)).collect());
+                }
+                Rc::clone(&cached)
+            })
+        });
+        let mut z = vec![0.0; s];
+        let mut start = 0;
+        while start < s {
+            let mut end = start + 1;
+            while end < s && sorted[end].0 == sorted[start].0 {
+                end += 1;
+            }
+            // 1-based ranks start+1 ..= end share their average.
+            let value = table[start + 1 + end];
+            for &(_, i) in &sorted[start..end] {
+                z[i] = value;
+            }
+            start = end;
+        }
+        self.split.map_all(z)
+    }
+
+    pub(super) fn z_bulk(&self) -> Split {
+        self.z_scores(&self.order)
+    }
+
+    /// |x - median| of the split draws, rank normalised.
+    pub(super) fn z_folded(&self) -> Split {
+        let s = self.order.len();
+        // S = 2 * chains * half is even: numpy's median averages the middle two.
+        let median = (self.order[s / 2 - 1].0 + self.order[s / 2].0) / 2.0;
+        let split_at = self.order.partition_point(|&(v, _)| v < median);
+        let dist = |&(v, i): &(f64, usize)| ((v - median).abs(), i);
+        // Below the median distance grows downwards, above it upwards: merge the two runs.
+        let mut below = self.order[..split_at].iter().rev().map(dist).peekable();
+        let mut above = self.order[split_at..].iter().map(dist).peekable();
+        let mut folded = Vec::with_capacity(s);
+        while let (Some(b), Some(a)) = (below.peek(), above.peek()) {
+            if b.0 <= a.0 {
+                folded.push(*b);
+                below.next();
+            } else {
+                folded.push(*a);
+                above.next();
+            }
+        }
+        folded.extend(below);
+        folded.extend(above);
+        self.z_scores(&folded)
+    }
+
+    /// All draws (not just the split ones) in ascending order.
+    pub(super) fn pooled_sorted(&self, chains: &[&[f64]]) -> Vec<f64> {
+        let n = chains[0].len();
+        let split_sorted = self.order.iter().map(|p| p.0);
+        if n.is_multiple_of(2) {
+            return split_sorted.collect();
+        }
+        let mut middle: Vec<f64> = chains.iter().map(|c| c[n / 2]).collect();
+        middle.sort_unstable_by(f64::total_cmp);
+        let mut merged = Vec::with_capacity(self.order.len() + middle.len());
+        let mut middle = middle.into_iter().peekable();
+        for v in split_sorted {
+            while let Some(m) = middle.next_if(|m| m.total_cmp(&v).is_lt()) {
+                merged.push(m);
+            }
+            merged.push(v);
+        }
+        merged.extend(middle);
+        merged
+    }
+}

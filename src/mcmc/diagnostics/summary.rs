@@ -1,0 +1,126 @@
+//! The posterior summary of one quantity: moments, quantiles, HDI, P(> 0) and the
+//! convergence diagnostics, from one ranking of its draws.
+
+use super::ess::ess_of;
+use super::quantile::{hdi_sorted, quantile_sorted};
+use super::rank::Ranked;
+use super::rhat::MIN_CHAINS_FOR_RHAT;
+use super::split::mean_sd;
+
+/// Central 95% interval and median reported in [`Summary`].
+const SUMMARY_QUANTILES: (f64, f64, f64) = (0.025, 0.5, 0.975);
+/// Probability mass of the summary's highest-density interval (Kruschke's 95% HDI).
+pub const HDI_PROB: f64 = 0.95;
+
+/// Posterior summary of one scalar quantity over all chains.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    /// Mean over all draws pooled.
+    pub mean: f64,
+    /// Standard deviation over all draws pooled (ddof = 1); NaN for fewer than two draws.
+    pub sd: f64,
+    /// 2.5% quantile of the pooled draws (numpy "linear").
+    pub q2_5: f64,
+    /// Median of the pooled draws.
+    pub median: f64,
+    /// 97.5% quantile of the pooled draws (numpy "linear").
+    pub q97_5: f64,
+    /// Monte Carlo standard error of the mean: `sd / sqrt(ess_mean)`.
+    pub mcse_mean: f64,
+    /// The HDI_PROB highest-density interval of the pooled draws (as `az.hdi`).
+    pub hdi_low: f64,
+    pub hdi_high: f64,
+    /// Fraction of the pooled draws above 0: P(quantity > 0), what a contrast is read for.
+    pub p_positive: f64,
+    /// Bulk effective sample size (rank-normalised split chains).
+    pub ess_bulk: f64,
+    /// Tail effective sample size (5% and 95% quantile indicators).
+    pub ess_tail: f64,
+    /// Rank-normalised split R-hat, max of bulk and folded.
+    pub r_hat: f64,
+}
+
+/// Full summary of one quantity. Mean, sd and quantiles use every draw pooled
+/// (they are NaN when any draw is NaN or there are no draws); the diagnostics follow the
+/// rules in the `diagnostics` docs.
+pub fn summarize(chains: &[&[f64]]) -> Summary {
+    let pooled: Vec<f64> = chains.iter().flat_map(|c| c.iter().copied()).collect();
+    let (mean, sd) = mean_sd(&pooled);
+    let ranked = Ranked::new(chains);
+    let sorted = match &ranked {
+        Some(ranked) => ranked.pooled_sorted(chains),
+        // Empty, so the quantiles come out NaN.
+        None if pooled.iter().any(|x| x.is_nan()) => Vec::new(),
+        None => {
+            let mut sorted = pooled;
+            sorted.sort_unstable_by(f64::total_cmp);
+            sorted
+        }
+    };
+    let hdi = if sorted.iter().all(|x| x.is_finite()) {
+        hdi_sorted(&sorted, HDI_PROB)
+    } else {
+        (f64::NAN, f64::NAN)
+    };
+    // Empty when there are no draws or a NaN among them.
+    let p_positive = if sorted.is_empty() {
+        f64::NAN
+    } else {
+        sorted.iter().filter(|&&x| x > 0.0).count() as f64 / sorted.len() as f64
+    };
+    let (ess_bulk, ess_tail, ess_mean, r_hat) = match &ranked {
+        None => (f64::NAN, f64::NAN, f64::NAN, f64::NAN),
+        Some(ranked) => {
+            let z = ranked.z_bulk();
+            let r_hat = if chains.len() >= MIN_CHAINS_FOR_RHAT {
+                ranked.rhat(Some(&z))
+            } else {
+                f64::NAN
+            };
+            (
+                ess_of(&z),
+                ranked.ess_tail(&sorted),
+                ess_of(&ranked.split),
+                r_hat,
+            )
+        }
+    };
+    Summary {
+        mean,
+        sd,
+        q2_5: quantile_sorted(&sorted, SUMMARY_QUANTILES.0),
+        median: quantile_sorted(&sorted, SUMMARY_QUANTILES.1),
+        q97_5: quantile_sorted(&sorted, SUMMARY_QUANTILES.2),
+        mcse_mean: sd / ess_mean.sqrt(),
+        hdi_low: hdi.0,
+        hdi_high: hdi.1,
+        p_positive,
+        ess_bulk,
+        ess_tail,
+        r_hat,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::hdi;
+    use super::*;
+
+    #[test]
+    fn summary_carries_the_hdi_and_the_probability_above_zero() {
+        let a: Vec<f64> = (0..400)
+            .map(|i| ((i * 37) % 400) as f64 / 100.0 - 1.0)
+            .collect();
+        let b: Vec<f64> = (0..400)
+            .map(|i| ((i * 53) % 400) as f64 / 100.0 - 1.5)
+            .collect();
+        let s = summarize(&[&a, &b]);
+        let pooled: Vec<f64> = a.iter().chain(&b).copied().collect();
+        assert_eq!((s.hdi_low, s.hdi_high), hdi(&pooled, HDI_PROB));
+        let above = pooled.iter().filter(|&&x| x > 0.0).count() as f64 / pooled.len() as f64;
+        assert_eq!(s.p_positive, above);
+        let with_nan = [f64::NAN, 1.0, 2.0, 3.0];
+        let s = summarize(&[&with_nan, &with_nan]);
+        assert!(s.p_positive.is_nan() && s.hdi_low.is_nan());
+    }
+}

@@ -1,0 +1,84 @@
+//! What to run: the update of the units' hyperparameters, the prior and the chain lengths.
+
+use crate::kernels::gpu::DEFAULT_WORKGROUP_SIZE;
+use crate::mcmc::prior::HyperPrior;
+
+/// Slice-sampling rounds per sweep of the gibbs update (see SamplerConfig::hyper_rounds).
+pub const DEFAULT_HYPER_ROUNDS: u32 = 1;
+/// Metropolis steps per sweep of the collapsed update: each is one device pass.
+pub const DEFAULT_COLLAPSED_STEPS: u32 = 2;
+
+/// How the units' (alpha, beta) move: see the `sampler` module documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Update {
+    /// Given the thetas (plain Gibbs, as JAGS): cheap per sweep, slow for the concentrations.
+    Gibbs,
+    /// Given the data with the thetas integrated out (beta-binomial marginal on the device).
+    Collapsed,
+}
+
+impl Update {
+    pub fn default_rounds(self) -> u32 {
+        match self {
+            Update::Gibbs => DEFAULT_HYPER_ROUNDS,
+            Update::Collapsed => DEFAULT_COLLAPSED_STEPS,
+        }
+    }
+}
+
+impl std::fmt::Display for Update {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Update::Gibbs => "gibbs",
+            Update::Collapsed => "collapsed",
+        })
+    }
+}
+
+/// What to run: the model's prior and the chain lengths.
+#[derive(Debug, Clone)]
+pub struct SamplerConfig {
+    pub prior: HyperPrior,
+    pub chains: u32,
+    pub warmup: u32,
+    /// Kept draws per chain (after thinning).
+    pub draws: u32,
+    pub thin: u32,
+    pub seed: u32,
+    pub workgroup_size: u32,
+    /// Store every theta's draws (off in benchmarks, which need only the hyperparameters).
+    pub keep_thetas: bool,
+    /// Per sweep, gibbs: slice-sampling rounds over both coordinates of every node (more
+    /// rounds bring the move closer to an exact draw, at O(1) cost each); collapsed: Metropolis
+    /// steps of the units (one device pass each) and slice rounds of the levels above.
+    pub hyper_rounds: u32,
+    pub update: Update,
+}
+
+impl SamplerConfig {
+    pub fn new(
+        prior: HyperPrior,
+        chains: u32,
+        warmup: u32,
+        draws: u32,
+        thin: u32,
+        seed: u32,
+    ) -> Self {
+        SamplerConfig {
+            prior,
+            chains,
+            warmup,
+            draws,
+            thin,
+            seed,
+            workgroup_size: DEFAULT_WORKGROUP_SIZE,
+            keep_thetas: true,
+            hyper_rounds: DEFAULT_HYPER_ROUNDS,
+            update: Update::Gibbs,
+        }
+    }
+
+    pub fn sweeps(&self) -> u32 {
+        self.warmup + self.draws * self.thin
+    }
+}

@@ -1,0 +1,243 @@
+//! The sweep loop: every chain of a run, sweep by sweep, units then levels, keeping the
+//! post-warm-up draws.
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::kernels::gpu::GpuError;
+use crate::kernels::Device;
+use crate::mcmc::batch::Batch;
+use crate::mcmc::metropolis::RandomWalk;
+use crate::mcmc::prior::{shapes_in_range, HyperPrior};
+use crate::rng::{Stream, UniformStream};
+
+use super::collapsed::{unit_sums, CollapsedState};
+use super::config::{SamplerConfig, Update};
+use super::draws::{store_draw, Fit};
+use super::hyper::initial_state;
+use super::levels::Levels;
+use super::stage::ThetaStage;
+
+/// Run every chain of `config` on `batch`. `on_sweep`, if any, is called once per sweep
+/// (a progress bar, say).
+pub fn run(
+    batch: &Batch,
+    config: &SamplerConfig,
+    backend: Device,
+    on_sweep: Option<&dyn Fn()>,
+) -> Result<Fit, GpuError> {
+    let start = Instant::now();
+    let (n_chains, n_units, n_obs, n_pieces) = (
+        config.chains as usize,
+        batch.n_units(),
+        batch.n_obs(),
+        batch.pieces.len(),
+    );
+    let mut levels = Levels {
+        batch,
+        top: config.prior,
+        n_chains,
+        states: (0..batch.n_levels())
+            .map(|level| {
+                let size = batch.level_sizes[level];
+                (0..n_chains * size)
+                    .map(|i| initial_state(batch, config.seed, (i / size) as u32, level, i % size))
+                    .collect()
+            })
+            .collect(),
+        escapes: batch
+            .level_sizes
+            .iter()
+            .enumerate()
+            .map(|(level, &size)| {
+                vec![RandomWalk::default(); if level == 0 { 0 } else { n_chains * size }]
+            })
+            .collect(),
+    };
+    let stage = ThetaStage::new(
+        backend,
+        batch,
+        n_chains,
+        config.workgroup_size,
+        config.update,
+    );
+    let n_draws = config.draws as usize;
+    let n_params = batch.n_params(config.keep_thetas);
+    let mut values = vec![0.0f64; n_params * n_chains * n_draws];
+    let mut hyper = vec![[0.0f32; 2]; n_chains * n_units];
+    let mut theta = vec![0.0f32; n_chains * n_obs];
+    let mut log_sums = vec![[0.0f32; 2]; n_chains * n_pieces];
+    let mut stage_seconds = 0.0;
+    let mut observation_updates = 0u64;
+    let all = batch.theta_params(config.seed, 0, n_chains as u32, false);
+    let per_pass = (n_obs * n_chains) as u64;
+
+    // Collapsed update: the current log marginal of every (chain, unit).
+    let mut collapsed = Vec::new();
+    let mut piece_loglik = Vec::new();
+    let mut unit_loglik = Vec::new();
+    if config.update == Update::Collapsed {
+        piece_loglik = vec![0.0f32; n_chains * n_pieces];
+        unit_loglik = vec![0.0f64; n_chains * n_units];
+        levels.unit_shapes(&mut hyper);
+        stage.loglik(batch, &all, &hyper, &mut piece_loglik)?;
+        unit_sums(batch, n_chains, &piece_loglik, &mut unit_loglik);
+        collapsed = unit_loglik
+            .iter()
+            .map(|&loglik| CollapsedState {
+                walk: RandomWalk::default(),
+                loglik,
+            })
+            .collect();
+    }
+
+    for sweep in 0..config.sweeps() {
+        let kept =
+            sweep >= config.warmup && (sweep - config.warmup + 1).is_multiple_of(config.thin);
+        let write_theta = kept && config.keep_thetas;
+        let in_warmup = sweep < config.warmup;
+        let params = batch.theta_params(config.seed, sweep, n_chains as u32, write_theta);
+        // The units' priors given their parents' current values, for either update.
+        let priors: Vec<HyperPrior> = (0..n_chains * n_units)
+            .map(|i| levels.prior(0, i / n_units, i % n_units))
+            .collect();
+        match config.update {
+            Update::Gibbs => {
+                levels.unit_shapes(&mut hyper);
+                let t0 = Instant::now();
+                stage.run(batch, &params, &hyper, &mut theta, &mut log_sums)?;
+                stage_seconds += t0.elapsed().as_secs_f64();
+                observation_updates += per_pass;
+                levels.states[0]
+                    .par_iter_mut()
+                    .enumerate()
+                    .with_min_len(64)
+                    .for_each(|(i, state)| {
+                        let (chain, unit) = (i / n_units, i % n_units);
+                        let pieces =
+                            batch.unit_pieces[unit] as usize..batch.unit_pieces[unit + 1] as usize;
+                        let sums = &log_sums[chain * n_pieces..(chain + 1) * n_pieces][pieces];
+                        let sum_log: f64 = sums.iter().map(|s| f64::from(s[0])).sum();
+                        let sum_log1m: f64 = sums.iter().map(|s| f64::from(s[1])).sum();
+                        let n = f64::from(batch.unit_offsets[unit + 1] - batch.unit_offsets[unit]);
+                        let mut rng = UniformStream::new(
+                            config.seed,
+                            chain as u32,
+                            0,
+                            unit as u32,
+                            sweep,
+                            Stream::Hyper,
+                        );
+                        state.update(
+                            &priors[i],
+                            [n, sum_log, sum_log1m],
+                            config.hyper_rounds,
+                            in_warmup,
+                            &mut rng,
+                        );
+                    });
+            }
+            Update::Collapsed => {
+                if in_warmup && sweep == config.warmup / 2 {
+                    collapsed
+                        .iter_mut()
+                        .for_each(|c| c.walk.restart_covariance());
+                }
+                if sweep == config.warmup {
+                    let tail_rate = config.prior.left_tail_rate();
+                    collapsed
+                        .iter_mut()
+                        .for_each(|c| c.walk.finish_warmup(tail_rate));
+                }
+                let mut rngs: Vec<UniformStream> = (0..n_chains * n_units)
+                    .map(|i| {
+                        let (chain, unit) = (i / n_units, i % n_units);
+                        UniformStream::new(
+                            config.seed,
+                            chain as u32,
+                            0,
+                            unit as u32,
+                            sweep,
+                            Stream::Collapsed,
+                        )
+                    })
+                    .collect();
+                let mut proposals = vec![([0.0f64; 2], 0.0f64); n_chains * n_units];
+                for _ in 0..config.hyper_rounds {
+                    for (i, proposal) in proposals.iter_mut().enumerate() {
+                        *proposal = collapsed[i]
+                            .walk
+                            .propose(levels.states[0][i].z, &mut rngs[i]);
+                        let (a, b) = levels.top.alpha_beta(proposal.0);
+                        // Outside SHAPE_RANGE the proposal is rejected below; evaluate anywhere harmless.
+                        hyper[i] = if shapes_in_range(a, b) {
+                            [a as f32, b as f32]
+                        } else {
+                            [1.0, 1.0]
+                        };
+                    }
+                    let t0 = Instant::now();
+                    stage.loglik(batch, &all, &hyper, &mut piece_loglik)?;
+                    stage_seconds += t0.elapsed().as_secs_f64();
+                    observation_updates += per_pass;
+                    unit_sums(batch, n_chains, &piece_loglik, &mut unit_loglik);
+                    levels.states[0]
+                        .par_iter_mut()
+                        .zip(collapsed.par_iter_mut())
+                        .zip(rngs.par_iter_mut())
+                        .enumerate()
+                        .with_min_len(64)
+                        .for_each(|(i, ((state, c), rng))| {
+                            let (z1, hastings) = proposals[i];
+                            let prior = &priors[i];
+                            let (a, b) = prior.alpha_beta(z1);
+                            let log_ratio = if shapes_in_range(a, b) {
+                                unit_loglik[i] + prior.log_density(z1)
+                                    - c.loglik
+                                    - prior.log_density(state.z)
+                                    + hastings
+                            } else {
+                                f64::NEG_INFINITY
+                            };
+                            let accepted = RandomWalk::accept(log_ratio, rng);
+                            if accepted {
+                                state.z = z1;
+                                c.loglik = unit_loglik[i];
+                            }
+                            if in_warmup {
+                                c.walk.adapt(accepted, state.z);
+                            }
+                        });
+                }
+                if write_theta {
+                    levels.unit_shapes(&mut hyper);
+                    let t0 = Instant::now();
+                    stage.run(batch, &params, &hyper, &mut theta, &mut log_sums)?;
+                    stage_seconds += t0.elapsed().as_secs_f64();
+                    observation_updates += per_pass;
+                }
+            }
+        }
+        for level in 1..batch.n_levels() {
+            levels.update_level(level, sweep, config);
+        }
+
+        if kept {
+            let draw = ((sweep - config.warmup) / config.thin) as usize;
+            store_draw(&levels, config, &theta, draw, &mut values);
+        }
+        if let Some(on_sweep) = on_sweep {
+            on_sweep();
+        }
+    }
+    Ok(Fit {
+        n_chains,
+        n_draws,
+        n_params,
+        values,
+        wall_seconds: start.elapsed().as_secs_f64(),
+        stage_seconds,
+        observation_updates,
+    })
+}
