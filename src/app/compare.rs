@@ -10,9 +10,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::app::{progress_bar, write_observations, DataSource};
+use crate::app::output::{check_out_dir, write_observations};
+use crate::app::progress::progress_bar;
+use crate::app::source::DataSource;
 use crate::error::UserError;
-use crate::io::read::{read_dataset, ColumnSpec};
+use crate::io::read::ColumnSpec;
 use crate::io::write::{write_small_table, SmallTable};
 use crate::kernels::device::{describe_device, open_device};
 use crate::kernels::Device;
@@ -32,6 +34,7 @@ const GIBBS_R_HAT_WARNING: f64 = 1.01;
 /// The estimator name of the full sampler in the table.
 const GIBBS_NAME: &str = "gibbs";
 
+/// Everything `compare` needs, validated.
 #[derive(Debug, Clone)]
 pub struct CompareConfig {
     pub source: DataSource,
@@ -119,26 +122,16 @@ fn line(
     }
 }
 
-pub fn run_compare(config: &CompareConfig) -> anyhow::Result<()> {
-    let mut dataset = match &config.source {
-        DataSource::File(path) => {
-            read_dataset(path, &config.columns).map_err(|e| UserError(e.to_string()))?
-        }
-        DataSource::Embedded(data) => data.dataset(),
-    };
+/// `compare`: every estimator of the ladder, then the Gibbs sampler; the table, the figure.
+pub fn run(config: &CompareConfig) -> anyhow::Result<()> {
+    let mut dataset = config.source.dataset(&config.columns)?;
     // One population: the ladder has no levels (baseball's positions are ignored here).
     dataset.group_labels.clear();
     dataset.group_columns.clear();
     if dataset.n_units() != 1 {
         return Err(UserError("compare takes one population: no --unit column".into()).into());
     }
-    if config.out.exists() && !config.out.is_dir() {
-        return Err(UserError(format!(
-            "--out {}: exists and is not a directory",
-            config.out.display()
-        ))
-        .into());
-    }
+    check_out_dir(&config.out)?;
     let (y, n) = (&dataset.successes, &dataset.trials);
     let model = Model::new(&dataset, true)?;
     let theta_names: Vec<String> = model.names[..dataset.n_obs()].to_vec();

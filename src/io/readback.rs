@@ -9,9 +9,9 @@ use std::path::Path;
 use arrow::array::{Array, Float64Array, StringArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::error::UserError;
+use crate::io::parquet_file::open_parquet;
 use crate::io::write::{DRAWS_SCHEMA, SCHEMA_KEY};
 
 /// A file the user pointed at that is missing, not ours or damaged: a user error (exit 2).
@@ -83,12 +83,7 @@ impl Table {
 /// Reads a whole Parquet file written by betagibbs, checking its schema tag is `expected`.
 pub fn read_table(path: &Path, expected: &str) -> anyhow::Result<Table> {
     let file = File::open(path).map_err(|e| refuse(format!("{}: {e}", path.display())))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
-        refuse(format!(
-            "{}: not a readable Parquet file: {e}",
-            path.display()
-        ))
-    })?;
+    let builder = open_parquet(file, &path.display().to_string())?;
     let mut table = Table::default();
     if let Some(kv) = builder.metadata().file_metadata().key_value_metadata() {
         for entry in kv {

@@ -1,5 +1,5 @@
-//! Parquet outputs (posterior draws and their summary), written atomically, and the
-//! terminal summary table.
+//! Parquet outputs (posterior draws, their summary and small tables), written atomically,
+//! with the writer properties and schema tags they share.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -259,100 +259,42 @@ pub fn write_small_table(
     })
 }
 
-/// `x` with about `sig` significant digits; scientific notation when very large or small.
-fn format_sig(x: f64, sig: usize) -> String {
-    if x.is_nan() {
-        return "NaN".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.into();
-    }
-    if x == 0.0 {
-        return "0".into();
-    }
-    let magnitude = x.abs().log10().floor() as i32;
-    if !(-4..6).contains(&magnitude) {
-        return format!("{:.*e}", sig.saturating_sub(1), x);
-    }
-    let decimals = (sig as i32 - 1 - magnitude).max(0) as usize;
-    format!("{x:.decimals$}")
-}
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Summary rows for the tests of the writers and of the printed table.
 
-/// ESS as a whole number of draws; NaN stays visible.
-fn format_ess(x: f64) -> String {
-    if x.is_finite() {
-        format!("{:.0}", x)
-    } else {
-        format_sig(x, 1)
-    }
-}
+    use super::SummaryRow;
+    use crate::mcmc::diagnostics::Summary;
 
-/// Column headings of the printed summary table.
-const TABLE_HEADER: [&str; 10] = [
-    "parameter",
-    "mean",
-    "sd",
-    "2.5%",
-    "50%",
-    "97.5%",
-    "mcse_mean",
-    "ess_bulk",
-    "ess_tail",
-    "r_hat",
-];
-
-/// Aligned plain-text table like CmdStan's stansummary, one line per parameter.
-pub fn format_summary_table(rows: &[SummaryRow]) -> String {
-    let mut cells: Vec<Vec<String>> = vec![TABLE_HEADER.iter().map(|h| h.to_string()).collect()];
-    for row in rows {
-        let s = &row.summary;
-        let mut line = vec![row.parameter.clone()];
-        line.extend(
-            [s.mean, s.sd, s.q2_5, s.median, s.q97_5, s.mcse_mean]
-                .iter()
-                .map(|&x| format_sig(x, 4)),
-        );
-        line.push(format_ess(s.ess_bulk));
-        line.push(format_ess(s.ess_tail));
-        line.push(if s.r_hat.is_finite() {
-            format!("{:.3}", s.r_hat)
-        } else {
-            format_sig(s.r_hat, 1)
-        });
-        cells.push(line);
-    }
-    // Widths in chars so non-ASCII parameter names stay aligned.
-    let widths: Vec<usize> = (0..TABLE_HEADER.len())
-        .map(|c| {
-            cells
-                .iter()
-                .map(|l| l[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for line in &cells {
-        let mut text = String::new();
-        for (c, cell) in line.iter().enumerate() {
-            let pad = widths[c] - cell.chars().count();
-            if c == 0 {
-                text.push_str(cell);
-                text.push_str(&" ".repeat(pad));
-            } else {
-                text.push_str("  ");
-                text.push_str(&" ".repeat(pad));
-                text.push_str(cell);
-            }
+    /// A row named `parameter` whose summary is `summary(mean)`.
+    pub(crate) fn row(parameter: &str, mean: f64) -> SummaryRow {
+        SummaryRow {
+            parameter: parameter.into(),
+            summary: summary(mean),
         }
-        out.push_str(&text);
-        out.push('\n');
     }
-    out
+
+    pub(crate) fn summary(mean: f64) -> Summary {
+        Summary {
+            mean,
+            sd: 0.25,
+            q2_5: -1.0,
+            median: mean,
+            q97_5: 2.0,
+            mcse_mean: 0.001,
+            hdi_low: -0.9,
+            hdi_high: 2.1,
+            p_positive: 0.75,
+            ess_bulk: 1234.4,
+            ess_tail: f64::NAN,
+            r_hat: 1.0012,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::test_support::row;
     use super::*;
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::{Float64Type, Int32Type as I32};
@@ -496,37 +438,11 @@ mod tests {
         assert!(!path.exists());
     }
 
-    fn summary(mean: f64) -> Summary {
-        Summary {
-            mean,
-            sd: 0.25,
-            q2_5: -1.0,
-            median: mean,
-            q97_5: 2.0,
-            mcse_mean: 0.001,
-            hdi_low: -0.9,
-            hdi_high: 2.1,
-            p_positive: 0.75,
-            ess_bulk: 1234.4,
-            ess_tail: f64::NAN,
-            r_hat: 1.0012,
-        }
-    }
-
     #[test]
     fn summary_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("summary.parquet");
-        let rows = vec![
-            SummaryRow {
-                parameter: "mu".into(),
-                summary: summary(0.5),
-            },
-            SummaryRow {
-                parameter: "kappa".into(),
-                summary: summary(12.0),
-            },
-        ];
+        let rows = vec![row("mu", 0.5), row("kappa", 12.0)];
         write_summary(&path, &rows, &meta()).unwrap();
         let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
         assert_footer(builder.metadata(), SUMMARY_SCHEMA);
@@ -548,39 +464,5 @@ mod tests {
         assert!(b.column(11).as_primitive::<Float64Type>().value(0).is_nan());
         assert_eq!(b.column(12).as_primitive::<Float64Type>().value(0), 1.0012);
         assert_eq!(b.column(12).null_count(), 0);
-    }
-
-    #[test]
-    fn summary_table_is_aligned() {
-        let rows = vec![
-            SummaryRow {
-                parameter: "mu".into(),
-                summary: summary(0.5),
-            },
-            SummaryRow {
-                parameter: "theta[a very long unit label,17]".into(),
-                summary: summary(123456789.0),
-            },
-        ];
-        let table = format_summary_table(&rows);
-        let lines: Vec<&str> = table.lines().collect();
-        assert_eq!(lines.len(), 3);
-        assert!(lines[0].starts_with("parameter"));
-        for h in TABLE_HEADER {
-            assert!(lines[0].contains(h), "{h}");
-        }
-        let width = lines[0].chars().count();
-        assert!(lines.iter().all(|l| l.chars().count() == width), "{table}");
-        assert!(
-            lines[1].contains("0.5000") && lines[1].contains("1234") && lines[1].contains("1.001"),
-            "{table}"
-        );
-        assert!(
-            lines[2].contains("1.235e8") && lines[2].contains("NaN"),
-            "{table}"
-        );
-        assert_eq!(format_sig(0.00001234, 3), "1.23e-5");
-        assert_eq!(format_sig(0.0001234, 3), "0.000123");
-        assert_eq!(format_sig(-2.5, 3), "-2.50");
     }
 }

@@ -1,9 +1,11 @@
 //! Delimited text (CSV or TSV): [`parse_delimited`] and the physical line numbers in its errors.
 
-use super::{
-    assemble, cell_error, check_pair, non_empty, parse_count, resolve_columns, sha256_hex, Col,
-    ColumnSpec, Dataset, Loc, RawObs, UserError, COUNT_RULE,
-};
+use super::assemble::assemble;
+use super::cells::{cell_error, check_pair, non_empty, parse_count, COUNT_RULE};
+use super::columns::{resolve_columns, Col, ColumnSpec};
+use super::rows::{Loc, RawObs};
+use super::{sha256_hex, Dataset};
+use crate::error::UserError;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 

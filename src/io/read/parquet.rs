@@ -6,13 +6,15 @@ use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Int64Type, UInt64Type};
 use arrow::util::display::array_value_to_string;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 
-use super::{
-    assemble, cell_error, check_pair, non_empty, resolve_columns, Col, ColumnSpec, Dataset, Loc,
-    RawObs, UserError, COUNT_RULE, TOO_LARGE,
-};
+use super::assemble::assemble;
+use super::cells::{cell_error, check_pair, non_empty, COUNT_RULE, TOO_LARGE};
+use super::columns::{resolve_columns, Col, ColumnSpec};
+use super::rows::{Loc, RawObs};
+use super::Dataset;
+use crate::error::UserError;
+use crate::io::parquet_file::{column_names, open_parquet, unreadable};
 
 /// Whether a Parquet column can hold counts: integers, or floats holding whole numbers.
 fn is_count_type(dt: &DataType) -> bool {
@@ -37,16 +39,8 @@ pub(super) fn parse_parquet(
     sha256: String,
     cols: &ColumnSpec,
 ) -> Result<Dataset, UserError> {
-    let unreadable = |e: &dyn std::fmt::Display| {
-        UserError(format!("{source}: not a readable Parquet file: {e}"))
-    };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| unreadable(&e))?;
-    let names: Vec<String> = builder
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    let builder = open_parquet(file, source)?;
+    let names = column_names(&builder);
     let lay = resolve_columns(source, &names, cols)?;
 
     let schema = builder.schema().clone();
@@ -92,17 +86,19 @@ pub(super) fn parse_parquet(
     let reader = builder
         .with_projection(mask)
         .build()
-        .map_err(|e| unreadable(&e))?;
+        .map_err(|e| unreadable(source, e))?;
 
     let mut rows = Vec::new();
     let mut row0 = 0u64; // data rows before this batch
     for batch in reader {
-        let batch = batch.map_err(|e| unreadable(&e))?;
+        let batch = batch.map_err(|e| unreadable(source, e))?;
         let column = |col: &Col| -> Result<ArrayRef, UserError> {
-            batch
-                .column_by_name(&col.name)
-                .cloned()
-                .ok_or_else(|| unreadable(&format!("column '{}' missing from a batch", col.name)))
+            batch.column_by_name(&col.name).cloned().ok_or_else(|| {
+                unreadable(
+                    source,
+                    format!("column '{}' missing from a batch", col.name),
+                )
+            })
         };
         let ys = count_values(source, row0, &lay.y, &column(&lay.y)?)?;
         let ns = count_values(source, row0, &lay.n, &column(&lay.n)?)?;

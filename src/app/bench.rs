@@ -1,0 +1,195 @@
+//! `bench`: the embedded models timed on both paths with both updates; or, by flag, the
+//! methylation benchmark (`--sheet`) or the accuracy benchmark (`--accuracy`).
+
+use std::path::PathBuf;
+
+use crate::app::embedded::Embedded;
+use crate::kernels::device::describe_device;
+use crate::kernels::gpu::Gpu;
+use crate::kernels::Device;
+use crate::mcmc::diagnostics::{ess_bulk, rhat};
+use crate::mcmc::model::Model;
+use crate::mcmc::prior::HyperPrior;
+use crate::mcmc::sampler::{self, SamplerConfig, Update};
+use crate::methyl::config::MethylConfig;
+
+/// What `bench` times, chosen by its flags.
+#[derive(Debug)]
+pub enum BenchJob {
+    /// `--accuracy`: the accuracy benchmark on the real data in `data`.
+    Accuracy {
+        data: PathBuf,
+        quick: bool,
+        out: Option<PathBuf>,
+    },
+    /// `--sheet`: `methyl` on a sample sheet, on the GPU too unless `--cpu-only`, beside DSS
+    /// with `--dss`.
+    Methyl {
+        config: MethylConfig,
+        gpu: bool,
+        dss: bool,
+    },
+    /// An embedded model.
+    Embedded(BenchConfig),
+}
+
+/// `bench`, whichever job its flags chose.
+pub fn run(job: &BenchJob) -> anyhow::Result<()> {
+    match job {
+        BenchJob::Accuracy { data, quick, out } => {
+            crate::methyl::reference::run_accuracy(data, *quick, out.as_deref())
+        }
+        BenchJob::Methyl { config, gpu, dss } => {
+            crate::methyl::run::run_methyl_bench(config, *gpu, *dss)
+        }
+        BenchJob::Embedded(config) => run_bench(config).map(|_| ()),
+    }
+}
+
+/// `bench` on an embedded model, validated.
+#[derive(Debug)]
+pub struct BenchConfig {
+    pub model: Embedded,
+    pub chains: Vec<u32>,
+    pub updates: Vec<Update>,
+    pub warmup: u32,
+    pub draws: u32,
+    pub seed: u32,
+    /// None: each update's default.
+    pub hyper_rounds: Option<u32>,
+    pub gpu: bool,
+}
+
+/// One benchmark measurement: an embedded model with one update and chain count on one path.
+#[derive(Debug, Clone)]
+pub struct BenchRow {
+    pub path: String,
+    pub update: Update,
+    pub chains: u32,
+    pub wall_seconds: f64,
+    /// Per-observation kernel work per second: thetas drawn plus beta-binomial terms.
+    pub observation_updates_per_second: f64,
+    /// The smallest bulk ESS over the hyperparameters (every alpha, beta, mu, kappa, or
+    /// every omega and kappa), per wall second, warm-up included.
+    pub min_ess_per_second: f64,
+    /// Which hyperparameter had that smallest ESS.
+    pub slowest: String,
+    /// The largest rank-normalised split R-hat over the hyperparameters: converged if near 1.
+    pub max_r_hat: f64,
+    /// Share of the wall time in the per-observation stages (the rest: host updates and bookkeeping).
+    pub stage_share: f64,
+}
+
+/// Run an embedded model once and measure it.
+pub fn bench_once(
+    gpu: Option<&Gpu>,
+    chains: u32,
+    update: Update,
+    bench: &BenchConfig,
+) -> anyhow::Result<BenchRow> {
+    let dataset = bench.model.dataset();
+    let Model { batch, names } = Model::new(&dataset, false)?;
+    let prior = if batch.is_tree() {
+        HyperPrior::parse("kruschke").expect("valid prior")
+    } else {
+        HyperPrior::Bda3
+    };
+    let mut config = SamplerConfig::new(prior, chains, bench.warmup, bench.draws, 1, bench.seed);
+    config.keep_thetas = false;
+    config.update = update;
+    config.hyper_rounds = bench.hyper_rounds.unwrap_or(update.default_rounds());
+    let backend = Device::from_gpu(gpu);
+    let fit = sampler::run(&batch, &config, backend, None)?;
+    let (mut min_ess, mut slowest, mut max_r_hat) = (f64::INFINITY, String::new(), 0.0f64);
+    for (p, name) in names.iter().enumerate() {
+        let chains = fit.chains(p);
+        let ess = ess_bulk(&chains);
+        if ess < min_ess {
+            (min_ess, slowest) = (ess, name.clone());
+        }
+        max_r_hat = max_r_hat.max(rhat(&chains));
+    }
+    Ok(BenchRow {
+        path: describe_device(gpu),
+        update,
+        chains,
+        wall_seconds: fit.wall_seconds,
+        observation_updates_per_second: fit.observation_updates as f64 / fit.wall_seconds,
+        min_ess_per_second: min_ess / fit.wall_seconds,
+        slowest,
+        max_r_hat,
+        stage_share: fit.stage_seconds / fit.wall_seconds,
+    })
+}
+
+/// `bench`: both paths and every update side by side for each chain count.
+pub fn run_bench(config: &BenchConfig) -> anyhow::Result<Vec<BenchRow>> {
+    let gpu = if config.gpu {
+        match Gpu::open(true) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                eprintln!("betagibbs: {e}; timing the CPU path only");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let (model, prior) = match config.model {
+        Embedded::Rats => ("rat model (71 observations, one level)", "bda3"),
+        Embedded::Baseball => (
+            "baseball model (948 players in 9 positions, two levels)",
+            "kruschke",
+        ),
+    };
+    let rounds = match config.hyper_rounds {
+        Some(r) => r.to_string(),
+        None => format!(
+            "gibbs {}, collapsed {}",
+            Update::Gibbs.default_rounds(),
+            Update::Collapsed.default_rounds()
+        ),
+    };
+    println!(
+        "{model}, {prior} prior, {} warm-up + {} draws per chain, hyperparameter rounds per sweep: {rounds}",
+        config.warmup, config.draws
+    );
+    println!(
+        "{:<44} {:>9} {:>6} {:>8} {:>14} {:>12} {:>16} {:>7} {:>7}",
+        "path",
+        "update",
+        "chains",
+        "wall s",
+        "obs-updates/s",
+        "min ESS/s",
+        "slowest",
+        "R-hat",
+        "stage %"
+    );
+    let mut rows = Vec::new();
+    // The CPU path, then the GPU path when there is one, at each chain count.
+    let paths: Vec<Option<&Gpu>> = std::iter::once(None)
+        .chain(gpu.as_ref().map(Some))
+        .collect();
+    for &chains in &config.chains {
+        for &update in &config.updates {
+            for &g in &paths {
+                let row = bench_once(g, chains, update, config)?;
+                println!(
+                    "{:<44} {:>9} {:>6} {:>8.2} {:>14.3e} {:>12.0} {:>16} {:>7.3} {:>7.0}",
+                    row.path,
+                    row.update.to_string(),
+                    row.chains,
+                    row.wall_seconds,
+                    row.observation_updates_per_second,
+                    row.min_ess_per_second,
+                    row.slowest,
+                    row.max_r_hat,
+                    100.0 * row.stage_share
+                );
+                rows.push(row);
+            }
+        }
+    }
+    Ok(rows)
+}

@@ -1,0 +1,184 @@
+//! `methyl`'s flags, whose defaults are `crate::methyl::config`'s constants.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::error::UserError;
+use crate::kernels::gpu::DEFAULT_WORKGROUP_SIZE;
+use crate::kernels::DeviceChoice;
+use crate::methyl::config::*;
+use crate::methyl::fit::FitConfig;
+use crate::methyl::merge::SiteFilter;
+use crate::methyl::regions::DmrRule;
+
+/// `--compare A,B`: two different, non-empty group names.
+pub(super) fn parse_compare(text: &str) -> Result<(String, String), UserError> {
+    text.split_once(',')
+        .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+        .filter(|(a, b)| !a.is_empty() && !b.is_empty() && a != b)
+        .ok_or_else(|| {
+            UserError(format!(
+                "--compare {text:?}: expected two different groups 'A,B' (delta = mu_B - mu_A)"
+            ))
+        })
+}
+
+#[derive(Debug, Args)]
+pub struct MethylArgs {
+    /// Sample sheet (CSV or TSV): columns sample, file, group, and optionally format.
+    pub sheet: PathBuf,
+    /// The two groups to compare, 'A,B': delta = mu_B - mu_A.
+    #[arg(long, value_name = "A,B")]
+    pub compare: String,
+    /// d of the posterior probabilities P(delta > d) and P(delta < -d).
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
+    pub threshold: f64,
+    /// Target Bayesian false discovery rate of the DML calls.
+    #[arg(long, default_value_t = DEFAULT_FDR)]
+    pub fdr: f64,
+    /// A sample's counts at a site are used only when its coverage reaches this.
+    #[arg(long, default_value_t = DEFAULT_MIN_COVERAGE)]
+    pub min_coverage: u32,
+    /// A site is kept only when every group has this many samples with enough coverage.
+    #[arg(long, default_value_t = DEFAULT_MIN_SAMPLES_PER_GROUP)]
+    pub min_samples_per_group: u32,
+    /// Add each CpG's minus-strand counts (one base on) to its plus-strand counts.
+    #[arg(long)]
+    pub merge_strands: bool,
+    /// Chains per site.
+    #[arg(long, default_value_t = DEFAULT_CHAINS)]
+    pub chains: u32,
+    /// Warm-up sweeps per chain and site. Each chain starts from an independence proposal near
+    /// the site's posterior: 2 sweeps already gave the same results as 10 (docs/methyl-model.md).
+    #[arg(long, default_value_t = DEFAULT_WARMUP)]
+    pub warmup: u32,
+    /// Kept draws per chain and site.
+    #[arg(long, default_value_t = DEFAULT_DRAWS)]
+    pub draws: u32,
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u32,
+    /// Sites that learn the genome-wide priors: a uniform sample of those that pass the filters.
+    #[arg(long, default_value_t = DEFAULT_HYPER_SITES)]
+    pub hyper_sites: usize,
+    /// Warm-up and kept sweeps of that joint fit.
+    #[arg(long, default_value_t = DEFAULT_HYPER_WARMUP)]
+    pub hyper_warmup: u32,
+    #[arg(long, default_value_t = DEFAULT_HYPER_DRAWS)]
+    pub hyper_draws: u32,
+    /// Sites per chunk: bounds host and device memory whatever the genome size.
+    #[arg(long, default_value_t = DEFAULT_CHUNK_SITES)]
+    pub chunk_sites: usize,
+    /// Fewest loci in a DMR.
+    #[arg(long, default_value_t = DEFAULT_DMR_MIN_CPGS)]
+    pub dmr_min_cpgs: u32,
+    /// Largest gap in bases between neighbouring loci of a DMR.
+    #[arg(long, default_value_t = DEFAULT_DMR_MAX_GAP)]
+    pub dmr_max_gap: u64,
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+    /// Also write every draw of the sites in this region, chr:start-end (1-based, inclusive;
+    /// repeatable), to draws.parquet as `<chr>:<pos>/mu[<group>]` and `<chr>:<pos>/delta`.
+    #[arg(long = "draws-region", value_name = "CHR:START-END")]
+    pub draws_regions: Vec<String>,
+    /// Output directory for sites.parquet, dml.parquet and dmr.parquet.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl MethylArgs {
+    pub fn into_config(self) -> Result<MethylConfig, UserError> {
+        let (a, b) = parse_compare(&self.compare)?;
+        if !(self.threshold >= 0.0 && self.threshold < 1.0) {
+            return Err(UserError(format!(
+                "--threshold {}: must be in [0, 1)",
+                self.threshold
+            )));
+        }
+        if !(self.fdr > 0.0 && self.fdr < 1.0) {
+            return Err(UserError(format!("--fdr {}: must be in (0, 1)", self.fdr)));
+        }
+        for (name, v) in [
+            ("--chains", self.chains),
+            ("--draws", self.draws),
+            ("--hyper-draws", self.hyper_draws),
+            ("--min-samples-per-group", self.min_samples_per_group),
+            ("--dmr-min-cpgs", self.dmr_min_cpgs),
+        ] {
+            if v == 0 {
+                return Err(UserError(format!("{name} must be at least 1")));
+            }
+        }
+        if self.hyper_sites == 0 || self.chunk_sites == 0 {
+            return Err(UserError(
+                "--hyper-sites and --chunk-sites must be at least 1".into(),
+            ));
+        }
+        Ok(MethylConfig {
+            sheet: self.sheet,
+            compare: (a, b),
+            filter: SiteFilter {
+                min_coverage: self.min_coverage,
+                min_samples_per_group: self.min_samples_per_group,
+                merge_strands: self.merge_strands,
+            },
+            threshold: self.threshold,
+            fdr: self.fdr,
+            dmr: DmrRule {
+                min_cpgs: self.dmr_min_cpgs,
+                max_gap: self.dmr_max_gap,
+            },
+            fit: FitConfig {
+                chains: self.chains,
+                warmup: self.warmup,
+                draws: self.draws,
+                seed: self.seed,
+                hyper_sites: self.hyper_sites,
+                hyper_warmup: self.hyper_warmup,
+                hyper_draws: self.hyper_draws,
+                chunk_sites: self.chunk_sites,
+                workgroup_size: DEFAULT_WORKGROUP_SIZE,
+                scalar_twin: false,
+            },
+            device: self.device,
+            out: self.out,
+            quiet: self.quiet,
+            draws_regions: self
+                .draws_regions
+                .iter()
+                .map(|r| Region::parse(r))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::cli::{Cli, Command};
+
+    #[test]
+    fn methyl_cli_defaults_are_the_library_defaults() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from([
+            "betagibbs",
+            "methyl",
+            "s.csv",
+            "--compare",
+            "A,B",
+            "--out",
+            "x",
+        ])
+        .unwrap();
+        let Command::Methyl(args) = cli.command else {
+            panic!("not methyl")
+        };
+        let library = MethylConfig::new("s.csv".into(), ("A".into(), "B".into()), "x".into());
+        assert_eq!(
+            format!("{:?}", args.into_config().unwrap()),
+            format!("{library:?}")
+        );
+    }
+}
