@@ -8,6 +8,9 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::error::UserError;
 
+/// The first (and last) four bytes of every Parquet file.
+pub(crate) const PARQUET_MAGIC: [u8; 4] = *b"PAR1";
+
 /// `source` (the file as the user named it) is not a Parquet file we can read: why, in `e`.
 pub(crate) fn unreadable(source: &str, e: impl std::fmt::Display) -> UserError {
     UserError(format!("{source}: not a readable Parquet file: {e}"))

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use flate2::read::MultiGzDecoder;
 
 use crate::error::UserError;
+use crate::io::parquet_file::{column_names, open_parquet, unreadable, PARQUET_MAGIC};
 use crate::kernels::layout::MAX_TRIALS;
 use crate::methyl::formats::{CountRecord, Format, LongColumns, Strand};
 use crate::methyl::sheet::{Sample, SampleSheet};
@@ -19,9 +20,6 @@ use crate::methyl::sheet::{Sample, SampleSheet};
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Read buffer per open file: one per sample stays open during the merge.
 const READ_BUFFER: usize = 1 << 16;
-
-/// Parquet's magic bytes: a long table may be Parquet.
-const PARQUET_MAGIC: [u8; 4] = *b"PAR1";
 
 /// A Parquet table read as tab-separated text, a record batch at a time: a header line of
 /// the column names, then one line per row (so row r is line r + 1 in messages).
@@ -32,16 +30,10 @@ struct ParquetText {
 }
 
 impl ParquetText {
-    fn open(file: File) -> Result<ParquetText, String> {
-        let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-            .map_err(|e| e.to_string())?;
-        let names: Vec<String> = builder
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        let reader = builder.build().map_err(|e| e.to_string())?;
+    fn open(file: File, source: &str) -> Result<ParquetText, UserError> {
+        let builder = open_parquet(file, source)?;
+        let names = column_names(&builder);
+        let reader = builder.build().map_err(|e| unreadable(source, e))?;
         Ok(ParquetText {
             reader,
             pending: format!("{}\n", names.join("\t")).into_bytes(),
@@ -104,12 +96,7 @@ fn open_text(path: &Path) -> Result<Box<dyn BufRead + Send>, UserError> {
     let n = file.read(&mut magic).map_err(cannot)?;
     let file = File::open(path).map_err(cannot)?;
     if n == 4 && magic == PARQUET_MAGIC {
-        let text = ParquetText::open(file).map_err(|e| {
-            UserError(format!(
-                "{}: not a readable Parquet file: {e}",
-                path.display()
-            ))
-        })?;
+        let text = ParquetText::open(file, &path.display().to_string())?;
         return Ok(Box::new(text));
     }
     Ok(if n >= 2 && magic[..2] == GZIP_MAGIC {

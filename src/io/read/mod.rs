@@ -14,6 +14,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::error::UserError;
+use crate::io::parquet_file::PARQUET_MAGIC;
 pub use crate::mcmc::dataset::Dataset;
 
 mod aggregate;
@@ -34,8 +35,6 @@ pub use columns::ColumnSpec;
 pub use delimited::parse_delimited;
 pub use sha256::sha256_hex;
 
-const PARQUET_MAGIC: &[u8] = b"PAR1";
-
 /// Reads a CSV, TSV or Parquet file, chosen by extension or, failing that, by content.
 pub fn read_dataset(path: &Path, cols: &ColumnSpec) -> Result<Dataset, UserError> {
     let source = path.display().to_string();
@@ -55,7 +54,7 @@ pub fn read_dataset(path: &Path, cols: &ColumnSpec) -> Result<Dataset, UserError
         "tsv" | "tab" | "txt" => parse_delimited(&bytes, &source, b'\t', cols),
         // Re-use the open handle so the bytes hashed are the bytes parsed.
         "parquet" | "pq" => parse_parquet(file, &source, sha256_hex(&bytes), cols),
-        _ if bytes.starts_with(PARQUET_MAGIC) => {
+        _ if bytes.starts_with(&PARQUET_MAGIC) => {
             parse_parquet(file, &source, sha256_hex(&bytes), cols)
         }
         _ => {
