@@ -18,9 +18,12 @@ use crate::rng::{Stream, STREAM_SHIFT};
 /// Chains per call: one SSE register of f32 (and the default chain count).
 pub const CHAIN_LANES: usize = 4;
 
+/// An f32 per chain.
 pub(super) type F = f32x4;
+/// A Philox word per chain.
 pub(super) type U = [u32; CHAIN_LANES];
 
+/// x in every lane.
 #[inline(always)]
 pub(super) fn sp(x: f32) -> F {
     F::splat(x)
@@ -311,7 +314,7 @@ pub(super) fn ln_beta(a: F, b: F) -> F {
     )
 }
 
-/// site::log_mu_pair in every lane.
+/// site_update::log_mu_pair in every lane.
 #[inline(always)]
 pub(super) fn log_mu_pair(u: F) -> [F; 2] {
     let shared = ln(exp(-u.abs()) + 1.0);

@@ -13,7 +13,7 @@ use crate::kernels::site_layout::{
 };
 use crate::rng::{Stream, STREAM_SHIFT};
 
-/// site::Point in lanes; `differ` is a lane mask.
+/// site_update::Point in lanes; `differ` is a lane mask.
 #[derive(Clone, Copy)]
 struct Point {
     log_mu: [F; MAX_GROUPS],
@@ -39,7 +39,7 @@ struct Target {
     prior: F,
 }
 
-/// site::SiteHyper in lanes, a lane per chain.
+/// site_layout::SiteHyper in lanes, a lane per chain.
 struct Hyper {
     a: F,
     b: F,
@@ -61,7 +61,7 @@ struct Site<'a> {
 }
 
 impl Site<'_> {
-    /// site::Site::proposal, with every ln B: the four lanes' proposals almost always mix
+    /// site_update::Site::proposal, with every ln B: the four lanes' proposals almost always mix
     /// "same" and "differ", so the twin's saving of the other's would rarely apply here.
     fn proposal(&self, z: F) -> Proposal {
         let mut shapes = [[sp(0.0); 2]; MAX_GROUPS];
@@ -92,7 +92,7 @@ impl Site<'_> {
         }
     }
 
-    /// site::Site::group_likelihood at p, whose phi = e^z is given.
+    /// site_update::Site::group_likelihood at p, whose phi = e^z is given.
     fn group_likelihood(&self, p: &Point, phi: F, g: usize) -> F {
         let a = (exp(p.log_mu[g]) * phi).fast_max(sp(MIN_SHAPE));
         let b = (exp(p.log_1m[g]) * phi).fast_max(sp(MIN_SHAPE));
@@ -104,7 +104,7 @@ impl Site<'_> {
         sum
     }
 
-    /// site::Site::likelihoods: group by group (a group's samples in the twin's order).
+    /// site_update::Site::likelihoods: group by group (a group's samples in the twin's order).
     fn likelihoods(&self, p: &Point, phi: F) -> [F; MAX_GROUPS] {
         let mut likelihood = [sp(0.0); MAX_GROUPS];
         for (g, l) in likelihood.iter_mut().enumerate().take(self.n_groups) {
@@ -113,7 +113,7 @@ impl Site<'_> {
         likelihood
     }
 
-    /// site::Site::mu_prior.
+    /// site_update::Site::mu_prior.
     fn mu_prior(&self, p: &Point) -> F {
         let h = &self.h;
         let lp = (h.a - 1.0) * p.log_mu[0] + (h.b - 1.0) * p.log_1m[0] - h.ln_beta;
@@ -131,12 +131,12 @@ impl Site<'_> {
         p.differ.select(differ, lp + h.log_same)
     }
 
-    /// site::Site::log_target.
+    /// site_update::Site::log_target.
     fn log_target(&self, p: &Point) -> Target {
         self.with_priors(p, self.likelihoods(p, exp(p.z)))
     }
 
-    /// site::Site::with_priors.
+    /// site_update::Site::with_priors.
     fn with_priors(&self, p: &Point, likelihood: [F; MAX_GROUPS]) -> Target {
         let prior = self.mu_prior(p);
         let mut total = prior;
@@ -150,7 +150,7 @@ impl Site<'_> {
         }
     }
 
-    /// site::Site::log_proposal.
+    /// site_update::Site::log_proposal.
     fn log_proposal(&self, p: &Point, q: &Proposal) -> F {
         let mut differ = sp(0.0);
         for g in 0..self.n_groups {
@@ -162,7 +162,7 @@ impl Site<'_> {
         p.differ.select(differ, same)
     }
 
-    /// site::Site::indicators: (delta > d, delta < -d, differ) as 0 or 1.
+    /// site_update::Site::indicators: (delta > d, delta < -d, differ) as 0 or 1.
     fn indicators(&self, p: &Point) -> [F; 3] {
         let (g1, g2) = self.compare;
         let delta = exp(p.log_mu[g2]) - exp(p.log_mu[g1]);
@@ -174,7 +174,7 @@ impl Site<'_> {
     }
 }
 
-/// site::run_one for chains `first_chain ..+ CHAIN_LANES` of `site`, whose samples are
+/// site_update::run_one for chains `first_chain ..+ CHAIN_LANES` of `site`, whose samples are
 /// `samples`: `state`, `draws` and `stats` are those chains' consecutive slices.
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)] // indexed as the twin indexes
 pub fn run_lanes(
