@@ -4,6 +4,7 @@
 pub mod config;
 pub mod fit;
 pub mod formats;
+pub mod hyper;
 pub mod merge;
 pub mod output;
 pub mod reference;
@@ -11,3 +12,5 @@ pub mod regions;
 pub mod run;
 pub mod sheet;
 pub mod simulate;
+pub mod site_runner;
+pub mod summaries;

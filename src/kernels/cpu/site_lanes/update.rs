@@ -1,0 +1,410 @@
+//! The site update of CHAIN_LANES chains of one site (`run_lanes`): the twin's points,
+//! proposals and targets with a lane per chain, its Metropolis decisions selected per lane.
+
+use crate::kernels::cpu::lanes::philox_lanes;
+use crate::kernels::cpu::site_lanes::lane_math::{
+    all_lanes, beta_binomial, beta_shapes, exp, ln, ln_beta, log_beta, log_mu_pair, one_if, sp,
+    standard_normal, uniform, CHAIN_LANES, F, U,
+};
+use crate::kernels::site_layout::{
+    SiteHyper, SiteParams, SiteSample, LOG_PHI_DOF, MAX_GROUPS, MIN_SHAPE, MODEL_BLOCK,
+    PROPOSE_DIFFER, RW_LOGIT_MU, SLAB_DOF, STATE_ACCEPTED, STATE_DIFFER, STATE_LIKELIHOOD,
+    STATE_LOG_PHI, STATE_RECYCLED, STATE_STRIDE,
+};
+use crate::rng::{Stream, STREAM_SHIFT};
+
+/// site_update::Point in lanes; `differ` is a lane mask.
+#[derive(Clone, Copy)]
+struct Point {
+    log_mu: [F; MAX_GROUPS],
+    log_1m: [F; MAX_GROUPS],
+    z: F,
+    differ: F,
+}
+
+#[derive(Clone, Copy)]
+struct Proposal {
+    shapes: [[F; 2]; MAX_GROUPS],
+    ln_beta: [F; MAX_GROUPS],
+    same: [F; 2],
+    ln_beta_same: F,
+}
+
+#[derive(Clone, Copy)]
+struct Target {
+    total: F,
+    likelihood: [F; MAX_GROUPS],
+    /// The mus' prior in it (`mu_prior`), kept so that each random-walk step computes only
+    /// its new point's (the twin recomputes the current point's: the same operations).
+    prior: F,
+}
+
+/// site_layout::SiteHyper in lanes, a lane per chain.
+struct Hyper {
+    a: F,
+    b: F,
+    m0: F,
+    s0: F,
+    log_same: F,
+    log_differ: F,
+    ln_beta: F,
+    slab_inv_scale2: F,
+    ln_slab: F,
+}
+
+struct Site<'a> {
+    samples: &'a [SiteSample],
+    n_groups: usize,
+    h: Hyper,
+    compare: (usize, usize),
+    threshold: f32,
+}
+
+impl Site<'_> {
+    /// site_update::Site::proposal, with every ln B: the four lanes' proposals almost always mix
+    /// "same" and "differ", so the twin's saving of the other's would rarely apply here.
+    fn proposal(&self, z: F) -> Proposal {
+        let mut shapes = [[sp(0.0); 2]; MAX_GROUPS];
+        for s in shapes.iter_mut().take(self.n_groups) {
+            *s = [self.h.a, self.h.b];
+        }
+        let mut same = [self.h.a, self.h.b];
+        let phi = exp(z);
+        for s in self.samples {
+            let c = (phi + 1.0) / (phi + s.total as f32);
+            let counts = [c * s.methylated as f32, c * (s.total - s.methylated) as f32];
+            let g = &mut shapes[s.group as usize];
+            g[0] += counts[0];
+            g[1] += counts[1];
+            same[0] += counts[0];
+            same[1] += counts[1];
+        }
+        let mut ln_betas = [sp(0.0); MAX_GROUPS];
+        for g in 0..self.n_groups {
+            let [a, b] = shapes[g];
+            ln_betas[g] = ln_beta(a, b);
+        }
+        Proposal {
+            shapes,
+            ln_beta: ln_betas,
+            same,
+            ln_beta_same: ln_beta(same[0], same[1]),
+        }
+    }
+
+    /// site_update::Site::group_likelihood at p, whose phi = e^z is given.
+    fn group_likelihood(&self, p: &Point, phi: F, g: usize) -> F {
+        let a = (exp(p.log_mu[g]) * phi).fast_max(sp(MIN_SHAPE));
+        let b = (exp(p.log_1m[g]) * phi).fast_max(sp(MIN_SHAPE));
+        let shapes = beta_shapes(a, b);
+        let mut sum = sp(0.0);
+        for s in self.samples.iter().filter(|s| s.group as usize == g) {
+            sum += beta_binomial(s.methylated as f32, s.total as f32, &shapes);
+        }
+        sum
+    }
+
+    /// site_update::Site::likelihoods: group by group (a group's samples in the twin's order).
+    fn likelihoods(&self, p: &Point, phi: F) -> [F; MAX_GROUPS] {
+        let mut likelihood = [sp(0.0); MAX_GROUPS];
+        for (g, l) in likelihood.iter_mut().enumerate().take(self.n_groups) {
+            *l = self.group_likelihood(p, phi, g);
+        }
+        likelihood
+    }
+
+    /// site_update::Site::mu_prior.
+    fn mu_prior(&self, p: &Point) -> F {
+        let h = &self.h;
+        let lp = (h.a - 1.0) * p.log_mu[0] + (h.b - 1.0) * p.log_1m[0] - h.ln_beta;
+        if !p.differ.any() {
+            return lp + h.log_same;
+        }
+        let mut differ = lp + h.log_differ;
+        let level = p.log_mu[0] - p.log_1m[0];
+        for g in 1..self.n_groups {
+            let beta = p.log_mu[g] - p.log_1m[g] - level;
+            let slab =
+                h.ln_slab - ln(beta * beta * h.slab_inv_scale2 + 1.0) * (0.5 * (SLAB_DOF + 1.0));
+            differ += slab - p.log_mu[g] - p.log_1m[g];
+        }
+        p.differ.select(differ, lp + h.log_same)
+    }
+
+    /// site_update::Site::log_target.
+    fn log_target(&self, p: &Point) -> Target {
+        self.with_priors(p, self.likelihoods(p, exp(p.z)))
+    }
+
+    /// site_update::Site::with_priors.
+    fn with_priors(&self, p: &Point, likelihood: [F; MAX_GROUPS]) -> Target {
+        let prior = self.mu_prior(p);
+        let mut total = prior;
+        for l in likelihood.iter().take(self.n_groups) {
+            total += *l;
+        }
+        Target {
+            total,
+            likelihood,
+            prior,
+        }
+    }
+
+    /// site_update::Site::log_proposal.
+    fn log_proposal(&self, p: &Point, q: &Proposal) -> F {
+        let mut differ = sp(0.0);
+        for g in 0..self.n_groups {
+            let [a, b] = q.shapes[g];
+            differ += (a - 1.0) * p.log_mu[g] + (b - 1.0) * p.log_1m[g] - q.ln_beta[g];
+        }
+        let [a, b] = q.same;
+        let same = (a - 1.0) * p.log_mu[0] + (b - 1.0) * p.log_1m[0] - q.ln_beta_same;
+        p.differ.select(differ, same)
+    }
+
+    /// site_update::Site::indicators: (delta > d, delta < -d, differ) as 0 or 1.
+    fn indicators(&self, p: &Point) -> [F; 3] {
+        let (g1, g2) = self.compare;
+        let delta = exp(p.log_mu[g2]) - exp(p.log_mu[g1]);
+        [
+            one_if(p.differ & delta.simd_gt(sp(self.threshold))),
+            one_if(p.differ & delta.simd_lt(sp(-self.threshold))),
+            one_if(p.differ),
+        ]
+    }
+}
+
+/// site_update::run_one for chains `first_chain ..+ CHAIN_LANES` of `site`, whose samples are
+/// `samples`: `state`, `draws` and `stats` are those chains' consecutive slices.
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)] // indexed as the twin indexes
+pub fn run_lanes(
+    params: &SiteParams,
+    samples: &[SiteSample],
+    hyper: &[SiteHyper],
+    site: usize,
+    first_chain: usize,
+    state: &mut [f32],
+    draws: &mut [f32],
+    stats: &mut [[f32; 4]],
+) {
+    let n_groups = params.n_groups as usize;
+    let global_site = params.site_offset + site as u32;
+    let key: [U; 2] = [
+        [params.seed; CHAIN_LANES],
+        std::array::from_fn(|l| (first_chain + l) as u32),
+    ];
+    let lane = |f: &dyn Fn(usize) -> f32| F::new(std::array::from_fn(f));
+    let of = |f: &dyn Fn(&SiteHyper) -> f32| lane(&|l| f(&hyper[first_chain + l]));
+    let h = Hyper {
+        a: of(&|h| h.a),
+        b: of(&|h| h.b),
+        m0: of(&|h| h.m0),
+        s0: of(&|h| h.s0),
+        log_same: of(&|h| h.log_same),
+        log_differ: of(&|h| h.log_differ),
+        ln_beta: of(&|h| h.ln_beta),
+        slab_inv_scale2: of(&|h| h.slab_inv_scale2),
+        ln_slab: of(&|h| h.ln_slab),
+    };
+    let (m0, s0) = (h.m0, h.s0);
+    let ctx = Site {
+        samples,
+        n_groups,
+        h,
+        compare: (
+            params.compare_first as usize,
+            params.compare_second as usize,
+        ),
+        threshold: params.threshold,
+    };
+    let mut here = Point {
+        log_mu: [sp(0.0); MAX_GROUPS],
+        log_1m: [sp(0.0); MAX_GROUPS],
+        z: sp(0.0),
+        differ: sp(0.0),
+    };
+    let fresh = params.init != 0;
+    let mut lp_here = Target {
+        total: sp(f32::NEG_INFINITY),
+        likelihood: [sp(0.0); MAX_GROUPS],
+        prior: sp(0.0),
+    };
+    let mut recycled = [sp(0.0); 3];
+    if !fresh {
+        let mut likelihood = [sp(0.0); MAX_GROUPS];
+        for g in 0..n_groups {
+            [here.log_mu[g], here.log_1m[g]] = log_mu_pair(lane(&|l| state[l * STATE_STRIDE + g]));
+            likelihood[g] = lane(&|l| state[l * STATE_STRIDE + STATE_LIKELIHOOD + g]);
+        }
+        here.z = lane(&|l| state[l * STATE_STRIDE + STATE_LOG_PHI]);
+        here.differ = lane(&|l| state[l * STATE_STRIDE + STATE_DIFFER]).simd_ne(sp(0.0));
+        for (i, r) in recycled.iter_mut().enumerate() {
+            *r = lane(&|l| state[l * STATE_STRIDE + STATE_RECYCLED + i]);
+        }
+        lp_here = ctx.with_priors(&here, likelihood);
+    }
+    let mut q_here = ctx.proposal(here.z);
+    let mut accepted = sp(0.0);
+    let site_tag = (Stream::Site as u32) << STREAM_SHIFT;
+    let per_chain = draws.len() / CHAIN_LANES;
+    for k in 0..params.warmup + params.n_draws {
+        let sweep = params.first_sweep + k;
+        // 1. Independence proposal (log phi from its Student-t(4) prior).
+        let words = philox_lanes([0; CHAIN_LANES], global_site, sweep, site_tag, key);
+        let extra = philox_lanes(
+            [MODEL_BLOCK; CHAIN_LANES],
+            global_site,
+            sweep,
+            site_tag,
+            key,
+        );
+        let mut there = here;
+        let chi_square = ln(uniform(extra[0]) * uniform(extra[1])) * -2.0;
+        there.z =
+            m0 + s0 * standard_normal(words[0], words[1]) * (sp(LOG_PHI_DOF) / chi_square).sqrt();
+        there.differ = uniform(extra[2]).simd_lt(sp(PROPOSE_DIFFER));
+        let q_there = ctx.proposal(there.z);
+        // Group 0's variate from the pooled shapes where the proposal shares one mu.
+        let [a0, b0] = [0, 1].map(|i| there.differ.select(q_there.shapes[0][i], q_there.same[i]));
+        [there.log_mu[0], there.log_1m[0]] = log_beta(a0, b0, 0, global_site, sweep, key);
+        let any_differ = there.differ.any();
+        for g in 1..n_groups {
+            let [mut lm, mut l1m] = [there.log_mu[0], there.log_1m[0]];
+            if any_differ {
+                let [a, b] = q_there.shapes[g];
+                let [dm, d1m] = log_beta(a, b, g as u32, global_site, sweep, key);
+                lm = there.differ.select(dm, lm);
+                l1m = there.differ.select(d1m, l1m);
+            }
+            there.log_mu[g] = lm;
+            there.log_1m[g] = l1m;
+        }
+        let lp_there = ctx.log_target(&there);
+        let log_ratio = if fresh && k == 0 {
+            sp(3.0e38)
+        } else {
+            (lp_there.total - ctx.log_proposal(&there, &q_there))
+                - (lp_here.total - ctx.log_proposal(&here, &q_here))
+        };
+        if k >= params.warmup {
+            let alpha = exp(log_ratio.fast_min(sp(0.0)));
+            let (i_there, i_here) = (ctx.indicators(&there), ctx.indicators(&here));
+            for i in 0..3 {
+                recycled[i] += alpha * i_there[i] + (sp(1.0) - alpha) * i_here[i];
+            }
+        }
+        let take = ln(uniform(words[2])).simd_lt(log_ratio);
+        if take.any() {
+            here.z = take.select(there.z, here.z);
+            here.differ = take.select(there.differ, here.differ);
+            lp_here.total = take.select(lp_there.total, lp_here.total);
+            lp_here.prior = take.select(lp_there.prior, lp_here.prior);
+            for g in 0..n_groups {
+                here.log_mu[g] = take.select(there.log_mu[g], here.log_mu[g]);
+                here.log_1m[g] = take.select(there.log_1m[g], here.log_1m[g]);
+                lp_here.likelihood[g] = take.select(lp_there.likelihood[g], lp_here.likelihood[g]);
+                for i in 0..2 {
+                    q_here.shapes[g][i] = take.select(q_there.shapes[g][i], q_here.shapes[g][i]);
+                }
+                q_here.ln_beta[g] = take.select(q_there.ln_beta[g], q_here.ln_beta[g]);
+            }
+            for i in 0..2 {
+                q_here.same[i] = take.select(q_there.same[i], q_here.same[i]);
+            }
+            q_here.ln_beta_same = take.select(q_there.ln_beta_same, q_here.ln_beta_same);
+            accepted += one_if(take);
+        }
+        // 2. Random walk on each logit mu_g, or on the shared mu as group 0's step; its target
+        // gains the Jacobian mu (1 - mu).
+        let phi = exp(here.z);
+        let rw_groups = if params.random_walk != 0 { n_groups } else { 0 };
+        for g in 0..rw_groups {
+            // Lanes that move: a group of its own, or the shared mu at g = 0.
+            let moving = if g == 0 { all_lanes() } else { here.differ };
+            if !moving.any() {
+                continue;
+            }
+            let wg = philox_lanes(
+                [1 + g as u32; CHAIN_LANES],
+                global_site,
+                sweep,
+                site_tag,
+                key,
+            );
+            let u1 = here.log_mu[g] - here.log_1m[g] + standard_normal(wg[0], wg[1]) * RW_LOGIT_MU;
+            let [new_mu, new_1m] = log_mu_pair(u1);
+            let mut step = here;
+            step.log_mu[g] = new_mu;
+            step.log_1m[g] = new_1m;
+            let own = ctx.group_likelihood(&step, phi, g);
+            let mut likelihood = lp_here.likelihood;
+            likelihood[g] = own;
+            let mut before = lp_here.likelihood[g];
+            let mut after = own;
+            if g == 0 && n_groups > 1 && !here.differ.all() {
+                // Where the mu is shared, every group's likelihood moves with it.
+                let same = !here.differ;
+                for j in 1..n_groups {
+                    step.log_mu[j] = same.select(new_mu, here.log_mu[j]);
+                    step.log_1m[j] = same.select(new_1m, here.log_1m[j]);
+                }
+                let (mut before_same, mut after_same) = (before, after);
+                for j in 1..n_groups {
+                    let l = ctx.group_likelihood(&step, phi, j);
+                    before_same += lp_here.likelihood[j];
+                    after_same += l;
+                    likelihood[j] = same.select(l, likelihood[j]);
+                }
+                before = same.select(before_same, before);
+                after = same.select(after_same, after);
+            }
+            let prior = ctx.mu_prior(&step);
+            before += lp_here.prior;
+            after += prior;
+            let jacobian = new_mu + new_1m - here.log_mu[g] - here.log_1m[g];
+            let take = ln(uniform(wg[2])).simd_lt(after - before + jacobian) & moving;
+            lp_here.total = take.select(lp_here.total + (after - before), lp_here.total);
+            lp_here.prior = take.select(prior, lp_here.prior);
+            for j in 0..n_groups {
+                lp_here.likelihood[j] = take.select(likelihood[j], lp_here.likelihood[j]);
+                here.log_mu[j] = take.select(step.log_mu[j], here.log_mu[j]);
+                here.log_1m[j] = take.select(step.log_1m[j], here.log_1m[j]);
+            }
+        }
+        if k >= params.warmup {
+            let d = (params.draw_offset + k - params.warmup) as usize;
+            for g in 0..n_groups {
+                let mu = exp(here.log_mu[g]).to_array();
+                for l in 0..CHAIN_LANES {
+                    draws[l * per_chain + d * n_groups + g] = mu[l];
+                }
+            }
+        }
+    }
+    for g in 0..n_groups {
+        let logit = (here.log_mu[g] - here.log_1m[g]).to_array();
+        let likelihood = lp_here.likelihood[g].to_array();
+        for l in 0..CHAIN_LANES {
+            state[l * STATE_STRIDE + g] = logit[l];
+            state[l * STATE_STRIDE + STATE_LIKELIHOOD + g] = likelihood[l];
+        }
+    }
+    let differ = one_if(here.differ).to_array();
+    let (z, sum_log, sum_log1m, accepted) = (
+        here.z.to_array(),
+        here.log_mu[0].to_array(),
+        here.log_1m[0].to_array(),
+        accepted.to_array(),
+    );
+    let recycled = recycled.map(|r| r.to_array());
+    for l in 0..CHAIN_LANES {
+        let chain = &mut state[l * STATE_STRIDE..(l + 1) * STATE_STRIDE];
+        chain[STATE_LOG_PHI] = z[l];
+        chain[STATE_DIFFER] = differ[l];
+        chain[STATE_ACCEPTED] = accepted[l];
+        for i in 0..3 {
+            chain[STATE_RECYCLED + i] = recycled[i][l];
+        }
+        stats[l] = [sum_log[l], sum_log1m[l], z[l], differ[l]];
+    }
+}

@@ -1,0 +1,379 @@
+//! Stage 1: the genome-wide hyperparameters from a uniform sample of `hyper_sites` sites, by
+//! the joint Gibbs sampler. Each sweep the device updates every site given the
+//! hyperparameters and returns each site's level, log phi and state, and the host draws the
+//! hyperparameters: (a, b) of the levels' Beta, (m0, s0) of log phi's t, w (the share of
+//! sites whose groups differ) and tau (the slab's scale); docs/methyl-model.md.
+
+use rayon::prelude::*;
+
+use crate::kernels::gpu::GpuError;
+use crate::kernels::site_layout::{
+    SiteBatch, SiteHyper, SiteOutputs, SiteParams, LOG_PHI_DOF, SLAB_DOF, STATE_STRIDE,
+};
+use crate::mcmc::diagnostics::rhat;
+use crate::mcmc::prior::HyperPrior;
+use crate::mcmc::slice::slice_update;
+use crate::methyl::merge::{Site, SiteMerger};
+use crate::methyl::site_runner::{FitConfig, SiteRunner};
+use crate::rng::host_variates::{beta, gamma, normal};
+use crate::rng::{Stream, UniformStream};
+
+/// Prior of the Beta(a, b) of every mu, in mean/concentration form: mean ~ Beta(1, 1),
+/// a + b ~ Gamma(1, 0.01) (mean 100): vague against thousands of sites.
+pub const MU_HYPERPRIOR: HyperPrior = HyperPrior::MeanConcentration {
+    a: 1.0,
+    b: 1.0,
+    shape: 1.0,
+    rate: 0.01,
+};
+/// Inverse-Gamma(shape, scale) prior of s0^2, the squared scale of log phi's Student-t across
+/// sites; m0 is flat.
+const LOG_PHI_VARIANCE_PRIOR: (f64, f64) = (1.0, 0.1);
+/// Beta prior of w, the share of sites whose groups differ: uniform, as thousands of sites
+/// outweigh it.
+const DIFFER_PRIOR: (f64, f64) = (1.0, 1.0);
+/// Inverse-Gamma(shape, scale) prior of tau^2, the squared scale of the slab's Student-t of a
+/// difference in logit: mean 1.1, sd 0.4, so "differ" means a difference worth calling (1 in
+/// logit is 0.2 around a level of 0.5). A vague prior (2, 1) let the slab shrink onto "same",
+/// where w and tau trade off along a ridge and w crawled (24% -> 30% from 200 to 1,000
+/// warm-up sweeps on the benchmark's simulator; 13.4% -> 13.1% with this prior).
+const SLAB_VARIANCE_PRIOR: (f64, f64) = (10.0, 10.0);
+/// Overdispersed starting hyperparameters, chain c of C at t = (c + 1/2) / C: mu's Beta with
+/// mean 1/2 and concentration 0.5 to 10, m0 from 0 to 5 (phi 1 to 150), s0 from 0.5 to 4,
+/// w from 0.5 down to 0.02 and tau from 2 down to 0.25: chains that start apart and still
+/// agree have forgotten where they started (Gelman–Rubin).
+fn initial_hyper(chain: usize, n_chains: usize) -> [f64; 6] {
+    let t = (chain as f64 + 0.5) / n_chains as f64;
+    let concentration = 0.5 * 20f64.powf(t);
+    [
+        0.5 * concentration,
+        0.5 * concentration,
+        5.0 * t,
+        0.5 * 8f64.powf(1.0 - t),
+        0.5 * 25f64.powf(-t),
+        2.0 * 8f64.powf(-t),
+    ]
+}
+
+/// Names of the hyperparameters in `Hyper::mean` and `Hyper::sd`, for reports.
+pub const HYPER_NAMES: [&str; 6] = ["a", "b", "m0", "s0", "w", "tau"];
+
+/// w is kept this far from 0 and 1, so that ln w and ln(1 - w) stay finite in f32.
+const W_BOUND: f64 = 1e-9;
+
+/// Hyperparameters (a, b, m0, s0, w, tau) as the shader takes them.
+fn site_hyper(h: &[f64; 6]) -> SiteHyper {
+    let w = h[4].clamp(W_BOUND, 1.0 - W_BOUND);
+    SiteHyper::new([h[0], h[1], h[2], h[3]].map(|x| x as f32), w, h[5])
+}
+
+/// Slice width of the (a, b) update in its unconstrained coordinates.
+const HYPER_SLICE_WIDTH: f64 = 0.5;
+
+/// Stage 1's result: one hyperparameter draw (a, b, m0, s0, w) per chain, and their posterior
+/// means and sds over the kept sweeps, for the record.
+#[derive(Debug, Clone)]
+pub struct Hyper {
+    pub per_chain: Vec<SiteHyper>,
+    pub mean: [f64; 6],
+    pub sd: [f64; 6],
+    pub sites: usize,
+    /// The largest R-hat of the six across the chains' kept sweeps.
+    pub max_r_hat: f64,
+    /// How far apart the chains' priors are: the largest difference between two chains'
+    /// kept-sweep means of the prior's centre or spread (mean and sd of mu's Beta; m0 and s0
+    /// of log phi's t), in units of that prior's sd. What the sites' posteriors feel. (w and
+    /// tau are left out: few sites inform them, their posteriors are wide and their chains
+    /// crawl across them, so the chains differ by their posterior's width, not by where they
+    /// started; `w_range` reports w's.)
+    pub prior_spread: f64,
+    /// The smallest and largest of the chains' kept-sweep means of w.
+    pub w_range: (f64, f64),
+}
+
+/// The prior-scale difference between two chains' mean hyperparameters (see `Hyper::prior_spread`).
+fn prior_difference(x: [f64; 6], y: [f64; 6]) -> f64 {
+    let beta_moments = |h: [f64; 6]| {
+        let (a, b) = (h[0], h[1]);
+        let mean = a / (a + b);
+        (mean, (mean * (1.0 - mean) / (a + b + 1.0)).sqrt())
+    };
+    let ((mx, sx), (my, sy)) = (beta_moments(x), beta_moments(y));
+    let sd_mu = 0.5 * (sx + sy);
+    let sd_z = 0.5 * (x[3] + y[3]);
+    [
+        (mx - my).abs() / sd_mu,
+        (sx - sy).abs() / sd_mu,
+        (x[2] - y[2]).abs() / sd_z,
+        (x[3] - y[3]).abs() / sd_z,
+    ]
+    .into_iter()
+    .fold(0.0, f64::max)
+}
+
+/// One chain's stage-1 sites: `Σ log mu_0` and `Σ log(1 - mu_0)` of their levels, each
+/// site's log phi, how many sites' groups differ, and those sites' differences in logit.
+struct SiteStats {
+    sum_log: f64,
+    sum_log1m: f64,
+    log_phi: Vec<f64>,
+    n_differ: f64,
+    differences: Vec<f64>,
+}
+
+/// The weight of a value x of a scale-mixture Student-t(nu) with scale s, given x: for
+/// x / s | lambda ~ Normal(0, 1 / lambda), lambda ~ Gamma(nu / 2, rate nu / 2), a draw of
+/// lambda | x ~ Gamma((nu + 1) / 2, rate (nu + (x / s)^2) / 2).
+fn t_weight(x: f64, scale: f64, nu: f64, rng: &mut UniformStream) -> f64 {
+    let u = x / scale;
+    gamma(0.5 * (nu + 1.0), rng) / (0.5 * (nu + u * u))
+}
+
+/// Draw one chain's hyperparameters (a, b, m0, s0, w, tau) given its sites.
+fn update_hyper(h: &mut [f64; 6], ab_z: &mut [f64; 2], stats: &SiteStats, rng: &mut UniformStream) {
+    let n_sites = stats.log_phi.len() as f64;
+    let log_f =
+        |z: [f64; 2]| MU_HYPERPRIOR.log_conditional(z, n_sites, stats.sum_log, stats.sum_log1m);
+    let mut here = log_f(*ab_z);
+    for k in 0..2 {
+        let z = *ab_z;
+        let f = |x: f64| {
+            let mut moved = z;
+            moved[k] = x;
+            log_f(moved)
+        };
+        let (x1, f1) = slice_update(z[k], here, HYPER_SLICE_WIDTH, f, rng);
+        ab_z[k] = x1;
+        here = f1;
+    }
+    let (a, b) = MU_HYPERPRIOR.alpha_beta(*ab_z);
+    // log phi_i = m0 + s0 t_i with t_i Student-t: draw each site's weight lambda_i given it,
+    // then the weighted Normal-Inverse-Gamma: s0^2 | lambda, z ~ InvGamma, m0 | s0^2 ~ Normal
+    // (m0 flat).
+    let nu = f64::from(LOG_PHI_DOF);
+    let (m0, s0) = (h[2], h[3]);
+    let lambda: Vec<f64> = stats
+        .log_phi
+        .iter()
+        .map(|&z| t_weight(z - m0, s0, nu, rng))
+        .collect();
+    let weight: f64 = lambda.iter().sum();
+    let mean = lambda
+        .iter()
+        .zip(&stats.log_phi)
+        .map(|(l, z)| l * z)
+        .sum::<f64>()
+        / weight;
+    let ss: f64 = lambda
+        .iter()
+        .zip(&stats.log_phi)
+        .map(|(l, z)| l * (z - mean).powi(2))
+        .sum();
+    let (shape, scale) = LOG_PHI_VARIANCE_PRIOR;
+    let variance = (scale + 0.5 * ss) / gamma(shape + 0.5 * (n_sites - 1.0), rng);
+    let m0 = mean + (variance / weight).sqrt() * normal(rng);
+    // w | the sites' indicators ~ Beta.
+    let (wa, wb) = DIFFER_PRIOR;
+    let w = beta(wa + stats.n_differ, wb + n_sites - stats.n_differ, rng);
+    // tau^2 | the differences: the slab's t as a scale mixture too, a weight given each
+    // difference, then tau^2 | the weights ~ InvGamma.
+    let nu = f64::from(SLAB_DOF);
+    let ss: f64 = stats
+        .differences
+        .iter()
+        .map(|&beta| t_weight(beta, h[5], nu, rng) * beta * beta)
+        .sum();
+    let (shape, scale) = SLAB_VARIANCE_PRIOR;
+    let n_beta = stats.differences.len() as f64;
+    let tau2 = (scale + 0.5 * ss) / gamma(shape + 0.5 * n_beta, rng);
+    *h = [a, b, m0, variance.sqrt(), w, tau2.sqrt()];
+}
+
+/// Stage 1: the joint sampler on `batch` (a uniform sample of sites), hyperparameters updated
+/// every sweep. (A pilot on a quarter of the sites for the first warm-up sweeps was tried:
+/// on simulated studies the chains' priors then disagreed by up to 0.8 prior sds.)
+pub fn learn_hyper(
+    runner: &SiteRunner,
+    batch: &SiteBatch,
+    n_groups: usize,
+    config: &FitConfig,
+) -> Result<Hyper, GpuError> {
+    let n_chains = config.chains as usize;
+    let mut h: Vec<[f64; 6]> = (0..n_chains).map(|c| initial_hyper(c, n_chains)).collect();
+    let mut ab_z: Vec<[f64; 2]> = h
+        .iter()
+        .map(|h| [(h[0] / h[1]).ln(), (h[0] + h[1]).ln()])
+        .collect();
+    let mut kept: Vec<[f64; 6]> = Vec::new();
+    let mut params = SiteParams {
+        seed: config.seed,
+        n_sites: batch.n_sites() as u32,
+        n_chains: config.chains,
+        n_groups: n_groups as u32,
+        site_offset: 0,
+        first_sweep: 0,
+        warmup: 1,
+        n_draws: 0,
+        init: 1,
+        draws_total: 0,
+        draw_offset: 0,
+        // The random walk moves a site's mus, not the hyperparameters, whose crawl is stage 1's
+        // bottleneck: without it stage 1 costs 30% less, its chains agree as closely (docs/perf-notes.md).
+        random_walk: 0,
+        // Stage 1 records no draws, so no recycled sums either.
+        compare_first: 0,
+        compare_second: 0,
+        threshold: 0.0,
+        _pad: 0,
+    };
+    let mut out = SiteOutputs::new(&params);
+    for sweep in 0..config.hyper_warmup + config.hyper_draws {
+        params.first_sweep = sweep;
+        let hyper32: Vec<SiteHyper> = h.iter().map(site_hyper).collect();
+        runner.run(&params, batch, &hyper32, &mut out)?;
+        params.init = 0;
+        // Each chain's hyperparameters given its sites, the chains on all cores (each draws a
+        // latent per site for the t priors).
+        h.par_iter_mut()
+            .zip(ab_z.par_iter_mut())
+            .enumerate()
+            .for_each(|(chain, (h, ab_z))| {
+                let mut stats = SiteStats {
+                    sum_log: 0.0,
+                    sum_log1m: 0.0,
+                    log_phi: Vec::with_capacity(batch.n_sites()),
+                    n_differ: 0.0,
+                    differences: Vec::new(),
+                };
+                for site in 0..batch.n_sites() {
+                    let invocation = site * n_chains + chain;
+                    let [l, l1m, z, differ] = out.stats[invocation].map(f64::from);
+                    stats.sum_log += l;
+                    stats.sum_log1m += l1m;
+                    stats.log_phi.push(z);
+                    if differ != 0.0 {
+                        stats.n_differ += 1.0;
+                        let logits = &out.state[invocation * STATE_STRIDE..][..n_groups];
+                        for logit in &logits[1..] {
+                            stats.differences.push(f64::from(logit - logits[0]));
+                        }
+                    }
+                }
+                // Hyperparameter streams: unit u32::MAX is no site's.
+                let mut rng = UniformStream::new(
+                    config.seed,
+                    chain as u32,
+                    1,
+                    u32::MAX,
+                    sweep,
+                    Stream::Hyper,
+                );
+                update_hyper(h, ab_z, &stats, &mut rng);
+            });
+        if sweep >= config.hyper_warmup {
+            kept.extend_from_slice(&h);
+        }
+    }
+    let mut mean = [0.0; 6];
+    let mut sd = [0.0; 6];
+    let mut max_r_hat = f64::NEG_INFINITY;
+    for k in 0..6 {
+        let values: Vec<f64> = kept.iter().map(|v| v[k]).collect();
+        let m = values.iter().sum::<f64>() / values.len().max(1) as f64;
+        let var =
+            values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (values.len().max(2) - 1) as f64;
+        (mean[k], sd[k]) = (m, var.sqrt());
+        // `kept` is sweep-major: chain c's draws are every n_chains-th value.
+        let chains: Vec<Vec<f64>> = (0..n_chains)
+            .map(|c| values.iter().skip(c).step_by(n_chains).copied().collect())
+            .collect();
+        let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+        max_r_hat = max_r_hat.max(rhat(&refs));
+    }
+    // Each chain's mean hyperparameters over its kept sweeps (`kept` is sweep-major).
+    let chain_means: Vec<[f64; 6]> = (0..n_chains)
+        .map(|c| {
+            let mine: Vec<&[f64; 6]> = kept.iter().skip(c).step_by(n_chains).collect();
+            let mut m = [0.0; 6];
+            for v in &mine {
+                for k in 0..6 {
+                    m[k] += v[k] / mine.len() as f64;
+                }
+            }
+            m
+        })
+        .collect();
+    let mut prior_spread: f64 = 0.0;
+    for (i, x) in chain_means.iter().enumerate() {
+        for y in &chain_means[i + 1..] {
+            prior_spread = prior_spread.max(prior_difference(*x, *y));
+        }
+    }
+    let w_means = chain_means.iter().map(|m| m[4]);
+    let w_range = (
+        w_means.clone().fold(f64::INFINITY, f64::min),
+        w_means.fold(f64::NEG_INFINITY, f64::max),
+    );
+    Ok(Hyper {
+        prior_spread,
+        w_range,
+        per_chain: h.iter().map(site_hyper).collect(),
+        mean,
+        sd,
+        sites: batch.n_sites(),
+        max_r_hat,
+    })
+}
+
+/// A uniform random sample of `k` sites of the whole merge, in one pass with memory for `k`
+/// sites (reservoir sampling, Vitter's algorithm R): stage 1's sites must represent the
+/// genome, and the first sites of a chromosome do not (neighbouring CpGs are alike).
+pub fn reservoir_sample(
+    merger: &mut SiteMerger,
+    k: usize,
+    seed: u32,
+    head: usize,
+) -> Result<(Vec<Site>, Option<Vec<Site>>), crate::error::UserError> {
+    let mut sample = Vec::with_capacity(k);
+    // Every site while there are at most `head` of them: a study that fits in one chunk is
+    // then fitted without a second pass over its files.
+    let mut all: Option<Vec<Site>> = Some(Vec::new());
+    let mut rng = UniformStream::new(seed, u32::MAX, 0, 0, 0, Stream::Init);
+    let mut seen = 0u64;
+    while let Some(site) = merger.next_site()? {
+        if let Some(sites) = all.as_mut() {
+            if sites.len() < head {
+                sites.push(site.clone());
+            } else {
+                all = None;
+            }
+        }
+        if sample.len() < k {
+            sample.push(site);
+        } else {
+            let j = (rng.next_f64() * (seen + 1) as f64) as u64;
+            if (j as usize) < k {
+                sample[j as usize] = site;
+            }
+        }
+        seen += 1;
+    }
+    Ok((sample, all))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prior_difference_is_in_prior_sds() {
+        let h = [2.0, 6.0, 1.0, 0.5, 0.1, 1.0];
+        assert_eq!(prior_difference(h, h), 0.0);
+        // m0 moved by half of s0: half a prior sd of log phi.
+        assert!((prior_difference(h, [2.0, 6.0, 1.25, 0.5, 0.1, 1.0]) - 0.5).abs() < 1e-12);
+        // The Beta's mean moved from 0.25 to 0.3 at the same concentration: sd ~0.145 -> 0.33.
+        let d = prior_difference(h, [2.4, 5.6, 1.0, 0.5, 0.1, 1.0]);
+        let (s1, s2) = ((0.25f64 * 0.75 / 9.0).sqrt(), (0.3f64 * 0.7 / 9.0).sqrt());
+        assert!((d - 0.05 / (0.5 * (s1 + s2))).abs() < 1e-12, "{d}");
+    }
+}

@@ -1,0 +1,144 @@
+//! The second pass, after every site is written: DMLs at the FDR's threshold (dml.parquet,
+//! read back from sites.parquet), DMRs (dmr.parquet) and the --draws-region sites' draws
+//! (draws.parquet).
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use crate::methyl::config::MethylConfig;
+use crate::methyl::output::{write_calls, write_regions};
+use crate::methyl::regions::call_regions;
+use crate::methyl::run::stage2::Gathered;
+use crate::methyl::run::Study;
+
+/// The calls' thresholds and counts, for the report.
+pub(super) struct Calls {
+    /// The DMLs' P(|delta| > d) threshold and its expected FDR.
+    pub threshold: f64,
+    pub expected_fdr: f64,
+    pub n_dml: u64,
+    /// The DMRs' P(|mean delta| > d) threshold and its expected FDR.
+    pub p_region_threshold: f64,
+    pub dmr_fdr: f64,
+    pub n_dmr: u64,
+}
+
+/// Calls DMLs and DMRs from what stage 2 gathered and writes them, and the region draws;
+/// the calls' thresholds join `metadata`, the footer of these files.
+pub(super) fn call_and_write(
+    config: &MethylConfig,
+    study: &Study,
+    gathered: Gathered,
+    sites_path: &Path,
+    metadata: &mut Vec<(String, String)>,
+) -> anyhow::Result<Calls> {
+    let Gathered {
+        histogram,
+        region_sites,
+        finder,
+    } = gathered;
+    let (threshold, called, expected_fdr) = histogram.threshold(config.fdr);
+    metadata.push(("betagibbs.fdr".to_string(), config.fdr.to_string()));
+    metadata.push((
+        "betagibbs.p_dm_threshold".to_string(),
+        threshold.to_string(),
+    ));
+    let (regions, p_region_threshold, dmr_fdr) = call_regions(finder.finish(), config.fdr);
+    metadata.push((
+        "betagibbs.p_region_threshold".to_string(),
+        p_region_threshold.to_string(),
+    ));
+    metadata.push((
+        "betagibbs.dmr_expected_fdr".to_string(),
+        dmr_fdr.to_string(),
+    ));
+    let n_dml = write_calls(
+        sites_path,
+        &config.out.join("dml.parquet"),
+        threshold,
+        metadata,
+    )?;
+    write_regions(&config.out.join("dmr.parquet"), &regions, metadata)?;
+    let n_dmr = regions.len() as u64;
+    debug_assert_eq!(n_dml, called);
+    let draws_path = config.out.join("draws.parquet");
+    if !config.draws_regions.is_empty() {
+        if region_sites.is_empty() {
+            eprintln!(
+                "betagibbs: warning: no site lies in --draws-region {}: draws.parquet holds no draws",
+                config
+                    .draws_regions
+                    .iter()
+                    .map(|r| format!("{}:{}-{}", r.chr, r.start, r.end))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        write_region_draws(
+            config,
+            &study.groups,
+            study.compare,
+            &region_sites,
+            metadata,
+        )?;
+    } else if draws_path.exists() {
+        // An earlier run's region draws would sit beside this run's sites as if they were its.
+        std::fs::remove_file(&draws_path)
+            .with_context(|| format!("removing the earlier run's {}", draws_path.display()))?;
+    }
+    Ok(Calls {
+        threshold,
+        expected_fdr,
+        n_dml,
+        p_region_threshold,
+        dmr_fdr,
+        n_dmr,
+    })
+}
+
+/// draws.parquet in the core draws schema: per site `<chr>:<pos>/mu[<group>]` for every group
+/// and `<chr>:<pos>/delta`.
+fn write_region_draws(
+    config: &MethylConfig,
+    groups: &[String],
+    compare: (usize, usize),
+    sites: &[(String, Vec<f32>)],
+    metadata: &[(String, String)],
+) -> anyhow::Result<()> {
+    let (n_chains, n_draws, n_groups) = (
+        config.fit.chains as usize,
+        config.fit.draws as usize,
+        groups.len(),
+    );
+    let mut names = Vec::new();
+    let mut values = Vec::new();
+    for (site, draws) in sites {
+        let mu = |chain: usize, draw: usize, g: usize| {
+            f64::from(draws[(chain * n_draws + draw) * n_groups + g])
+        };
+        for (g, group) in groups.iter().enumerate() {
+            names.push(format!("{site}/mu[{group}]"));
+            for chain in 0..n_chains {
+                values.extend((0..n_draws).map(|d| mu(chain, d, g)));
+            }
+        }
+        names.push(format!("{site}/delta"));
+        for chain in 0..n_chains {
+            values.extend((0..n_draws).map(|d| mu(chain, d, compare.1) - mu(chain, d, compare.0)));
+        }
+    }
+    let table = crate::io::write::DrawsTable {
+        parameter_names: &names,
+        n_chains,
+        n_draws,
+        values: &values,
+    };
+    crate::io::write::write_draws(&config.out.join("draws.parquet"), &table, metadata)?;
+    eprintln!(
+        "betagibbs: draws of {} sites in --draws-region written to {}",
+        sites.len(),
+        config.out.join("draws.parquet").display()
+    );
+    Ok(())
+}

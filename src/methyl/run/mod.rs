@@ -1,0 +1,307 @@
+//! `betagibbs methyl`: read a sample sheet, fit every site, call DMLs and DMRs.
+//!
+//! `fit_and_call` runs the phases in order: open the sheet, the samples' files and the
+//! device; stage 1, the genome-wide priors from a uniform sample of the sites; stage 2, every
+//! site in a pipeline of threads (`stage2`); the second pass, calls and regions (`calls`);
+//! the report (`report`). `bench` runs it on each device for `bench --sheet`.
+
+mod bench;
+mod calls;
+mod report;
+mod stage2;
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::error::UserError;
+use crate::kernels::device::{describe_device, open_device};
+use crate::kernels::gpu::Gpu;
+use crate::kernels::site_layout::{LOG_PHI_DOF, MAX_GROUPS, SLAB_DOF};
+use crate::kernels::Device;
+use crate::methyl::config::MethylConfig;
+use crate::methyl::hyper::{learn_hyper, reservoir_sample, Hyper, HYPER_NAMES};
+use crate::methyl::merge::{Site, SiteMerger};
+use crate::methyl::sheet::SampleSheet;
+use crate::methyl::site_runner::{gpu_site_capacity, site_batch, SiteRunner};
+
+pub use bench::run_methyl_bench;
+
+/// Above this, stage 1's chains hand the sites priors whose centres or spreads differ by more
+/// than half a prior sd: say so. (Their R-hat over-warns: the hyperparameters crawl within a
+/// region far narrower than the priors they define. At 0.37, the simulated study of the
+/// calibration test, the 95% intervals still cover 94-95%; see docs/perf-notes.md.)
+const HYPER_SPREAD_WARNING: f64 = 0.5;
+
+/// What a run did, for the caller and the benchmark.
+#[derive(Debug, Clone)]
+pub struct MethylReport {
+    pub sites: u64,
+    pub seconds: f64,
+    pub acceptance: f64,
+    pub dml: u64,
+    pub dmr: u64,
+    pub bytes_per_site: Option<f64>,
+    pub device: String,
+    pub phases: Phases,
+}
+
+/// Busy seconds per phase of a run. Stage 2 runs reading, the site update, the summaries and
+/// writing as a pipeline on four threads, so these overlap and may sum to more than the total.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Phases {
+    /// Parsing and merging the samples' files (both passes).
+    pub reading: f64,
+    /// Stage 1: the genome-wide priors.
+    pub stage1: f64,
+    /// Stage 2's site update: kernel or CPU sweeps, with transfers.
+    pub site_update: f64,
+    /// Per-site posterior summaries, R-hat and ESS.
+    pub summaries: f64,
+    /// sites.parquet, the calls and the region draws.
+    pub writing: f64,
+}
+
+/// Runs `methyl`; on failure removes the output directory if this run created it (it is
+/// then empty: every file is written atomically), so bad input leaves nothing behind.
+pub fn run_methyl(config: &MethylConfig) -> anyhow::Result<MethylReport> {
+    let created = !config.out.exists();
+    let result = fit_and_call(config);
+    if result.is_err() && created {
+        let _ = std::fs::remove_dir(&config.out);
+    }
+    result
+}
+
+/// Opens, fits and calls: the phases of a run in order.
+fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
+    let start = Instant::now();
+    let (study, mut merger) = open_study(config)?;
+    let gpu = open_device(config.device)?;
+    let device_name = describe_device(gpu.as_ref());
+    let device = Device::from_gpu(gpu.as_ref());
+    let n_samples = study.sheet.samples.len();
+    let config = &fit_to_device(config, gpu.as_ref(), study.groups.len(), n_samples);
+    let max_samples = config.fit.chunk_sites.max(config.fit.hyper_sites) * n_samples;
+    let runner = SiteRunner::new(&device, &config.fit, max_samples, study.groups.len());
+
+    let bar = progress_bar(config.quiet);
+    bar.set_message(format!("learning the genome-wide priors on {device_name}"));
+    let mut phases = Phases::default();
+    let (hyper, all_sites) = learn_priors(config, &study, &mut merger, &runner, &mut phases)?;
+    let (sites_seen, sites_kept) = (merger.sites_seen, merger.sites_kept);
+    // Stage 2 from the start: a second pass, unless all the sites fit in one chunk and were kept.
+    let pending = match all_sites {
+        Some(sites) => sites, // `merger` is at its end, with the chromosomes' names
+        None => {
+            merger = merger.restart(&study.sheet)?;
+            Vec::new()
+        }
+    };
+
+    let mut metadata = footer(config, &study, &device_name, &hyper);
+    std::fs::create_dir_all(&config.out)
+        .with_context(|| format!("creating {}", config.out.display()))?;
+    let sites_path = config.out.join("sites.parquet");
+    bar.set_message(format!("fitting sites on {device_name}"));
+    let pipeline = stage2::Stage2 {
+        config,
+        study: &study,
+        runner: &runner,
+        hyper: &hyper,
+        metadata: &metadata,
+        bar: &bar,
+    };
+    let fitted = pipeline.fit_sites(merger, pending, &sites_path, &mut phases)?;
+
+    let writing_start = Instant::now();
+    let calls = calls::call_and_write(config, &study, fitted.gathered, &sites_path, &mut metadata)?;
+    phases.writing += writing_start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    let report = MethylReport {
+        sites: fitted.sites,
+        seconds,
+        acceptance: fitted.accepted_weighted / fitted.sites.max(1) as f64,
+        dml: calls.n_dml,
+        dmr: calls.n_dmr,
+        bytes_per_site: runner.bytes_per_site(),
+        device: device_name,
+        phases,
+    };
+    report::print_report(config, &report, &hyper, (sites_kept, sites_seen), &calls);
+    Ok(report)
+}
+
+/// The sample sheet as the phases use it.
+struct Study {
+    sheet: SampleSheet,
+    /// The groups' names, in index order.
+    groups: Vec<String>,
+    /// Each sample's group index.
+    sample_group: Vec<u32>,
+    /// The compared groups' indices: delta = mu[compare.1] - mu[compare.0].
+    compare: (usize, usize),
+}
+
+/// Opening: the sheet read and checked (its groups, the compared ones, --out), and the merge
+/// of its samples' files opened.
+fn open_study(config: &MethylConfig) -> anyhow::Result<(Study, SiteMerger)> {
+    let sheet = SampleSheet::read(&config.sheet)?;
+    let (groups, sample_group) = sheet.groups();
+    if groups.len() > MAX_GROUPS {
+        return Err(UserError(format!(
+            "{}: {} groups; at most {MAX_GROUPS} are supported",
+            config.sheet.display(),
+            groups.len()
+        ))
+        .into());
+    }
+    let compare = (
+        sheet.group_index(&config.compare.0)?,
+        sheet.group_index(&config.compare.1)?,
+    );
+    if config.out.exists() && !config.out.is_dir() {
+        return Err(UserError(format!(
+            "--out {}: exists and is not a directory",
+            config.out.display()
+        ))
+        .into());
+    }
+    let merger = SiteMerger::open(&sheet, config.filter)?;
+    let study = Study {
+        sheet,
+        groups,
+        sample_group,
+        compare,
+    };
+    Ok((study, merger))
+}
+
+/// The run's settings on this device: on a GPU, chunks (and stage 1's sample) must fit the
+/// device's largest binding.
+fn fit_to_device(
+    config: &MethylConfig,
+    gpu: Option<&Gpu>,
+    n_groups: usize,
+    n_samples: usize,
+) -> MethylConfig {
+    let mut fit = config.fit.clone();
+    if let Some(gpu) = gpu {
+        let capacity = gpu_site_capacity(gpu, &fit, n_groups, n_samples);
+        if capacity < fit.chunk_sites.max(fit.hyper_sites) {
+            eprintln!("betagibbs: {capacity} sites per dispatch fit the GPU's binding limit; using chunks of that size");
+            fit.chunk_sites = fit.chunk_sites.min(capacity);
+            fit.hyper_sites = fit.hyper_sites.min(capacity);
+        }
+    }
+    MethylConfig {
+        fit,
+        ..config.clone()
+    }
+}
+
+/// The spinner on stderr, hidden under --quiet.
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {msg} [{elapsed_precise}] {human_pos} sites ({per_sec})",
+        )
+        .expect("valid template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Stage 1: a uniform sample of all sites (one pass of the merge) and the genome-wide priors
+/// learned on it; every site as well where they all fit in one chunk.
+fn learn_priors(
+    config: &MethylConfig,
+    study: &Study,
+    merger: &mut SiteMerger,
+    runner: &SiteRunner,
+    phases: &mut Phases,
+) -> anyhow::Result<(Hyper, Option<Vec<Site>>)> {
+    let reading_start = Instant::now();
+    let (stage1_sites, all_sites) = reservoir_sample(
+        merger,
+        config.fit.hyper_sites,
+        config.fit.seed,
+        config.fit.chunk_sites,
+    )?;
+    phases.reading += reading_start.elapsed().as_secs_f64();
+    if stage1_sites.is_empty() {
+        return Err(UserError(format!(
+            "{}: no site passes the filters (min coverage {}, min samples per group {})",
+            config.sheet.display(),
+            config.filter.min_coverage,
+            config.filter.min_samples_per_group
+        ))
+        .into());
+    }
+    let hyper_batch = site_batch(&stage1_sites, &study.sample_group);
+    drop(stage1_sites);
+    let stage1_start = Instant::now();
+    let hyper =
+        learn_hyper(runner, &hyper_batch, study.groups.len(), &config.fit).context("stage 1")?;
+    phases.stage1 = stage1_start.elapsed().as_secs_f64();
+    drop(hyper_batch);
+    if hyper.prior_spread.is_nan() || hyper.prior_spread > HYPER_SPREAD_WARNING {
+        eprintln!(
+            "betagibbs: warning: the chains' genome-wide priors differ by {:.2} prior sds (hyperparameter R-hat {:.2}); raise --hyper-warmup",
+            hyper.prior_spread, hyper.max_r_hat
+        );
+    }
+    Ok((hyper, all_sites))
+}
+
+/// The footer of every file the run writes: the model, the run's settings and stage 1's
+/// priors (the second pass adds the calls' thresholds).
+fn footer(
+    config: &MethylConfig,
+    study: &Study,
+    device_name: &str,
+    hyper: &Hyper,
+) -> Vec<(String, String)> {
+    vec![
+        ("betagibbs.version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+        (
+            "betagibbs.model".to_string(),
+            format!("m[j] ~ BetaBinomial(n[j], mu[g] phi, (1 - mu[g]) phi) per site; mu[0] ~ Beta(a, b); with probability w the groups differ, logit mu[g] = logit mu[0] + beta[g], beta[g] = tau u, u ~ Student-t({SLAB_DOF}), else they share mu[0]; log phi = m0 + s0 t, t ~ Student-t({LOG_PHI_DOF})"),
+        ),
+        ("betagibbs.sample_sheet".to_string(), config.sheet.display().to_string()),
+        ("betagibbs.groups".to_string(), study.groups.join(",")),
+        ("betagibbs.delta".to_string(), format!("mu_{} - mu_{}", config.compare.1, config.compare.0)),
+        ("betagibbs.threshold".to_string(), config.threshold.to_string()),
+        ("betagibbs.chains".to_string(), config.fit.chains.to_string()),
+        ("betagibbs.warmup".to_string(), config.fit.warmup.to_string()),
+        ("betagibbs.draws".to_string(), config.fit.draws.to_string()),
+        ("betagibbs.seed".to_string(), config.fit.seed.to_string()),
+        ("betagibbs.device".to_string(), device_name.to_string()),
+        (
+            "betagibbs.hyper".to_string(),
+            format!(
+                "from a uniform sample of {} sites: {}",
+                hyper.sites,
+                HYPER_NAMES
+                    .iter()
+                    .enumerate()
+                    .map(|(k, name)| format!("{name} = {:.4} ± {:.4}", hyper.mean[k], hyper.sd[k]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        (
+            "betagibbs.hyper_agreement".to_string(),
+            format!(
+                "chains' priors differ by at most {:.3} prior sds; hyperparameter R-hat {:.3}; the chains' w from {:.4} to {:.4}",
+                hyper.prior_spread, hyper.max_r_hat, hyper.w_range.0, hyper.w_range.1
+            ),
+        ),
+    ]
+}

@@ -1,0 +1,62 @@
+//! The run's report on stderr: the filters and the priors, the rate, the phases' busy
+//! seconds, peak memory, and the calls.
+
+use crate::methyl::config::MethylConfig;
+use crate::methyl::hyper::Hyper;
+use crate::methyl::run::calls::Calls;
+use crate::methyl::run::MethylReport;
+
+/// Prints the report of a finished run; `sites_kept` of `sites_seen` passed the filters.
+pub(super) fn print_report(
+    config: &MethylConfig,
+    report: &MethylReport,
+    hyper: &Hyper,
+    (sites_kept, sites_seen): (u64, u64),
+    calls: &Calls,
+) {
+    let phases = &report.phases;
+    let (n_sites, seconds) = (report.sites, report.seconds);
+    eprintln!(
+        "betagibbs: {} of {} sites passed the filters; priors from a sample of {} in {:.2} s: mu ~ Beta({:.3}, {:.3}), log phi = {:.3} + {:.3} t4; the groups differ at {:.1}% of sites (chains {:.1}% to {:.1}%), by logit differences of scale {:.3} (t2)",
+        sites_kept, sites_seen, hyper.sites, phases.stage1, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3], 100.0 * hyper.mean[4], 100.0 * hyper.w_range.0, 100.0 * hyper.w_range.1, hyper.mean[5]
+    );
+    eprintln!(
+        "betagibbs: {} sites in {:.2} s ({:.0} sites/s, {:.0}% in the site update, acceptance {:.2}) on {}",
+        n_sites,
+        seconds,
+        n_sites as f64 / seconds,
+        100.0 * phases.site_update / seconds,
+        report.acceptance,
+        report.device
+    );
+    eprintln!(
+        "betagibbs: busy seconds (stage 2's overlap): reading {:.2}, stage 1 {:.2}, site update {:.2}, summaries {:.2}, writing {:.2}",
+        phases.reading, phases.stage1, phases.site_update, phases.summaries, phases.writing
+    );
+    if let Some(bytes) = peak_resident_bytes() {
+        eprintln!(
+            "betagibbs: peak resident memory {:.0} MB",
+            bytes as f64 / 1e6
+        );
+    }
+    eprintln!(
+        "betagibbs: {} DMLs at P(|delta| > {d}) >= {:.4} (expected FDR {:.4} <= {fdr}); {} DMRs at P(|mean delta| > {d}) >= {:.4} (expected FDR {:.4}); wrote {}",
+        calls.n_dml,
+        calls.threshold,
+        calls.expected_fdr,
+        calls.n_dmr,
+        calls.p_region_threshold,
+        calls.dmr_fdr,
+        config.out.display(),
+        d = config.threshold,
+        fdr = config.fdr,
+    );
+}
+
+/// The process's peak resident set (VmHWM), where the OS reports it (Linux).
+fn peak_resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}

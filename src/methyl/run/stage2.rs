@@ -1,0 +1,249 @@
+//! Stage 2: every site, a chunk at a time, through four stages, each on its own thread:
+//! reading and merging, the sweeps (GPU or CPU), the summaries, and writing sites.parquet.
+//! Channels of one chunk join them and bound memory.
+
+use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::ProgressBar;
+
+use crate::io::atomic::atomic_write;
+use crate::kernels::gpu::GpuError;
+use crate::methyl::config::MethylConfig;
+use crate::methyl::fit::{next_sites, sweep_chunk, Contrast, SweptChunk};
+use crate::methyl::hyper::Hyper;
+use crate::methyl::merge::{Site, SiteMerger};
+use crate::methyl::output::{FdrHistogram, SitesWriter};
+use crate::methyl::regions::RegionFinder;
+use crate::methyl::run::{Phases, Study};
+use crate::methyl::site_runner::SiteRunner;
+use crate::methyl::summaries::{summarize_chunk, ChunkResult};
+
+/// What stage 2 reads: the run, its study, stage 1's priors and the device.
+pub(super) struct Stage2<'a, 'g> {
+    pub config: &'a MethylConfig,
+    pub study: &'a Study,
+    pub runner: &'a SiteRunner<'g>,
+    pub hyper: &'a Hyper,
+    /// The footer of sites.parquet.
+    pub metadata: &'a [(String, String)],
+    pub bar: &'a ProgressBar,
+}
+
+/// What the writer gathers for the second pass.
+pub(super) struct Gathered {
+    /// Every site's P(|delta| > d), for the DMLs' threshold.
+    pub histogram: FdrHistogram,
+    /// Draws of the --draws-region sites: name and mu per (chain, draw, group).
+    pub region_sites: Vec<(String, Vec<f32>)>,
+    /// The candidate regions of the leaning sites.
+    pub finder: RegionFinder,
+}
+
+/// What stage 2 did.
+pub(super) struct Fitted {
+    pub gathered: Gathered,
+    pub sites: u64,
+    /// The chunks' acceptance, each weighted by its sites.
+    pub accepted_weighted: f64,
+}
+
+/// The site update's totals over the chunks.
+#[derive(Default)]
+struct SweepTotals {
+    sites: u64,
+    accepted_weighted: f64,
+    device_seconds: f64,
+}
+
+impl Stage2<'_, '_> {
+    /// Fits every site of `merger` (after `pending`, sites stage 1 already read) into
+    /// `sites_path`; the stages' busy seconds join `phases`.
+    pub(super) fn fit_sites(
+        &self,
+        merger: SiteMerger,
+        pending: Vec<Site>,
+        sites_path: &Path,
+        phases: &mut Phases,
+    ) -> anyhow::Result<Fitted> {
+        let config = self.config;
+        let mut gathered = Gathered {
+            histogram: FdrHistogram::default(),
+            region_sites: Vec::new(),
+            finder: RegionFinder::new(config.dmr, config.threshold),
+        };
+        let mut totals = SweepTotals::default();
+        atomic_write(sites_path, |file| {
+            let writer = SitesWriter::new(file, &self.study.groups, self.metadata)?;
+            let chromosomes = merger.chromosomes.clone();
+            let in_region = |site: &Site| {
+                let chr = &chromosomes[site.chr as usize];
+                config
+                    .draws_regions
+                    .iter()
+                    .any(|r| r.contains(chr, site.pos))
+            };
+            std::thread::scope(|scope| -> anyhow::Result<()> {
+                let (to_sweep, sweep_in) = sync_channel::<Vec<Site>>(1);
+                let (to_summarize, summarize_in) = sync_channel::<(Vec<Site>, SweptChunk)>(1);
+                let (to_write, write_in) = sync_channel::<(Vec<Site>, ChunkResult)>(1);
+                let chunk_sites = config.fit.chunk_sites;
+                let reader =
+                    scope.spawn(move || read_chunks(merger, pending, chunk_sites, to_sweep));
+                let (n_groups, compare, in_region) =
+                    (self.study.groups.len(), self.study.compare, &in_region);
+                let summarizer = scope.spawn(move || {
+                    summarize_chunks(summarize_in, to_write, n_groups, config, compare, in_region)
+                });
+                let (gathered, chromosomes, bar) = (&mut gathered, &chromosomes, self.bar);
+                let writer_stage =
+                    scope.spawn(move || write_chunks(write_in, writer, chromosomes, gathered, bar));
+                // The sweeps here, on the thread that opened the device.
+                let swept = self.sweep_chunks(sweep_in, to_summarize);
+                // The first failure in stage order is the cause; later stages only saw its end.
+                let reading = reader.join().expect("reader panicked");
+                let summaries = summarizer.join().expect("summaries panicked");
+                let writing = writer_stage.join().expect("writer panicked");
+                phases.reading += reading?;
+                totals = swept.context("stage 2")?;
+                phases.site_update += totals.device_seconds;
+                phases.summaries = summaries;
+                phases.writing += writing?;
+                Ok(())
+            })
+        })?;
+        Ok(Fitted {
+            gathered,
+            sites: totals.sites,
+            accepted_weighted: totals.accepted_weighted,
+        })
+    }
+
+    /// The sweeps: each chunk from the reader swept with stage 1's priors and handed to the
+    /// summaries, until the reader ends or a later stage stops.
+    fn sweep_chunks(
+        &self,
+        sweep_in: Receiver<Vec<Site>>,
+        to_summarize: SyncSender<(Vec<Site>, SweptChunk)>,
+    ) -> Result<SweepTotals, GpuError> {
+        let (config, study) = (self.config, self.study);
+        let mut totals = SweepTotals::default();
+        for sites in sweep_in {
+            let chunk = sweep_chunk(
+                self.runner,
+                &sites,
+                &study.sample_group,
+                study.groups.len(),
+                totals.sites as u32,
+                self.hyper,
+                &config.fit,
+                Contrast {
+                    groups: study.compare,
+                    threshold: config.threshold,
+                },
+            )?;
+            totals.device_seconds += chunk.device_seconds;
+            totals.sites += sites.len() as u64;
+            totals.accepted_weighted += chunk.acceptance * sites.len() as f64;
+            if to_summarize.send((sites, chunk)).is_err() {
+                break;
+            }
+        }
+        Ok(totals)
+    }
+}
+
+/// Reading: the merge's sites in chunks of `chunk_sites`, the first completing `pending`,
+/// handed to the sweeps until the merge ends or a later stage stops; busy seconds.
+fn read_chunks(
+    mut merger: SiteMerger,
+    pending: Vec<Site>,
+    chunk_sites: usize,
+    to_sweep: SyncSender<Vec<Site>>,
+) -> anyhow::Result<f64> {
+    let mut seconds = 0.0;
+    let mut chunk = pending;
+    loop {
+        let t = Instant::now();
+        let want = chunk_sites.saturating_sub(chunk.len());
+        chunk.extend(next_sites(&mut merger, want)?);
+        seconds += t.elapsed().as_secs_f64();
+        // A failed send: a later stage stopped, and says why.
+        if chunk.is_empty() || to_sweep.send(chunk).is_err() {
+            return Ok(seconds);
+        }
+        chunk = Vec::new();
+    }
+}
+
+/// The summaries of each swept chunk, with the draws of the sites `in_region` keeps, handed
+/// to the writer; busy seconds.
+fn summarize_chunks(
+    summarize_in: Receiver<(Vec<Site>, SweptChunk)>,
+    to_write: SyncSender<(Vec<Site>, ChunkResult)>,
+    n_groups: usize,
+    config: &MethylConfig,
+    compare: (usize, usize),
+    in_region: &dyn Fn(&Site) -> bool,
+) -> f64 {
+    let mut seconds = 0.0;
+    for (sites, swept) in summarize_in {
+        let t = Instant::now();
+        let result = summarize_chunk(
+            &sites,
+            &swept.draws,
+            &swept.recycled,
+            n_groups,
+            &config.fit,
+            compare,
+            in_region,
+        );
+        seconds += t.elapsed().as_secs_f64();
+        if to_write.send((sites, result)).is_err() {
+            break;
+        }
+    }
+    seconds
+}
+
+/// Writing: each chunk's rows to sites.parquet, and what the second pass needs of it
+/// (`Gathered`); busy seconds, the file's end included.
+fn write_chunks(
+    write_in: Receiver<(Vec<Site>, ChunkResult)>,
+    mut writer: SitesWriter,
+    chromosomes: &[String],
+    gathered: &mut Gathered,
+    bar: &ProgressBar,
+) -> anyhow::Result<f64> {
+    let mut seconds = 0.0;
+    for (sites, chunk) in write_in {
+        let t = Instant::now();
+        for (s, draws) in chunk.kept_draws {
+            let site = &sites[s];
+            gathered.region_sites.push((
+                format!("{}:{}", chromosomes[site.chr as usize], site.pos),
+                draws,
+            ));
+        }
+        let mut leaning = chunk.leaning_deltas.iter().peekable();
+        for (i, s) in chunk.summaries.iter().enumerate() {
+            gathered.histogram.add(s.p_above + s.p_below);
+            let deltas = match leaning.next_if(|(j, _)| *j == i) {
+                Some((_, deltas)) => deltas.as_slice(),
+                None => &[],
+            };
+            let chr = &chromosomes[s.chr as usize];
+            gathered
+                .finder
+                .push(chr, s.pos, s.p_above, s.p_below, deltas);
+        }
+        writer.write(chromosomes, &chunk.summaries)?;
+        bar.inc(sites.len() as u64);
+        seconds += t.elapsed().as_secs_f64();
+    }
+    let t = Instant::now();
+    writer.finish()?;
+    Ok(seconds + t.elapsed().as_secs_f64())
+}

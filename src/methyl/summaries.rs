@@ -1,0 +1,175 @@
+//! Stage 2's per-site posterior summaries from a chunk's draws: moments and intervals of the
+//! groups' mus and of delta, the recycled probabilities, R-hat and bulk ESS; and what the
+//! regions and --draws-region keep of the draws.
+
+use rayon::prelude::*;
+
+use crate::mcmc::diagnostics::{quantile_sorted, rhat_ess_bulk_and_sorted};
+use crate::methyl::merge::Site;
+use crate::methyl::regions::leaning;
+use crate::methyl::site_runner::FitConfig;
+
+/// One site's posterior summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteSummary {
+    pub chr: u32,
+    pub pos: u64,
+    pub n_samples: u32,
+    pub coverage_total: u64,
+    pub coverage_min: u32,
+    /// Per group: mean, sd, 2.5% and 97.5% quantiles of mu.
+    pub mu: Vec<[f64; 4]>,
+    /// delta = mu[second] - mu[first]: mean, sd, 2.5%, 97.5%.
+    pub delta: [f64; 4],
+    /// P(delta > d) and P(delta < -d), and P(the groups differ): waste-recycled estimates
+    /// from the independence steps (smooth, where counting draws would tie).
+    pub p_above: f64,
+    pub p_below: f64,
+    pub p_differ: f64,
+    /// Largest R-hat and smallest bulk ESS over the mus and delta.
+    pub r_hat: f64,
+    pub ess_bulk: f64,
+}
+
+/// Mean, sd, 2.5% and 97.5% quantiles of draws in ascending order.
+fn moments_and_interval(sorted: &[f64]) -> [f64; 4] {
+    let n = sorted.len() as f64;
+    let mean = sorted.iter().sum::<f64>() / n;
+    let sd = (sorted.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    [
+        mean,
+        sd,
+        quantile_sorted(sorted, 0.025),
+        quantile_sorted(sorted, 0.975),
+    ]
+}
+
+/// Summaries of one chunk's sites from their draws, mu per (site, chain, draw, group), and
+/// the recycled sums of (P(delta > d), P(delta < -d), P(differ)) per (site, chain).
+pub fn summarize_sites(
+    sites: &[Site],
+    draws: &[f32],
+    recycled: &[[f32; 3]],
+    n_chains: usize,
+    n_draws: usize,
+    n_groups: usize,
+    compare: (usize, usize),
+) -> Vec<SiteSummary> {
+    sites
+        .par_iter()
+        .enumerate()
+        .with_min_len(64)
+        .map(|(s, site)| {
+            let value = |chain: usize, draw: usize, g: usize| {
+                f64::from(draws[((s * n_chains + chain) * n_draws + draw) * n_groups + g])
+            };
+            let chains_of = |f: &dyn Fn(usize, usize) -> f64| -> Vec<Vec<f64>> {
+                (0..n_chains)
+                    .map(|c| (0..n_draws).map(|d| f(c, d)).collect())
+                    .collect()
+            };
+            let mut r_hat = f64::NEG_INFINITY;
+            let mut ess = f64::INFINITY;
+            // R-hat and bulk ESS, and the pooled draws sorted by the same ranking.
+            let mut diagnose = |chains: &[Vec<f64>]| -> Vec<f64> {
+                let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+                let (r, e, mut sorted) = rhat_ess_bulk_and_sorted(&refs);
+                r_hat = r_hat.max(r);
+                ess = ess.min(e);
+                if sorted.len() != n_chains * n_draws {
+                    // No ranking (e.g. too few draws to split): sort here.
+                    sorted = chains.concat();
+                    sorted.sort_unstable_by(f64::total_cmp);
+                }
+                sorted
+            };
+            let mu: Vec<[f64; 4]> = (0..n_groups)
+                .map(|g| moments_and_interval(&diagnose(&chains_of(&|c, d| value(c, d, g)))))
+                .collect();
+            let (g1, g2) = compare;
+            let pooled = diagnose(&chains_of(&|c, d| value(c, d, g2) - value(c, d, g1)));
+            let delta = moments_and_interval(&pooled);
+            let mut p = [0.0f64; 3];
+            for sums in &recycled[s * n_chains..(s + 1) * n_chains] {
+                for (p, x) in p.iter_mut().zip(sums) {
+                    *p += f64::from(*x) / (n_chains * n_draws) as f64;
+                }
+            }
+            // Sums of f32 can round a hair past 1.
+            let [p_above, p_below, p_differ] = p.map(|x| x.clamp(0.0, 1.0));
+            SiteSummary {
+                chr: site.chr,
+                pos: site.pos,
+                n_samples: site.counts.len() as u32,
+                coverage_total: site.counts.iter().map(|c| u64::from(c.2)).sum(),
+                coverage_min: site.counts.iter().map(|c| c.2).min().unwrap_or(0),
+                mu,
+                delta,
+                p_above,
+                p_below,
+                p_differ,
+                r_hat,
+                ess_bulk: ess,
+            }
+        })
+        .collect()
+}
+
+/// The summaries of one chunk's sites from their draws and recycled sums (`SweptChunk`), and the draws
+/// `keep_draws` asks for.
+pub fn summarize_chunk(
+    sites: &[Site],
+    draws: &[f32],
+    recycled: &[[f32; 3]],
+    n_groups: usize,
+    config: &FitConfig,
+    compare: (usize, usize),
+    keep_draws: &dyn Fn(&Site) -> bool,
+) -> ChunkResult {
+    let summaries = summarize_sites(
+        sites,
+        draws,
+        recycled,
+        config.chains as usize,
+        config.draws as usize,
+        n_groups,
+        compare,
+    );
+    let per_site = config.chains as usize * config.draws as usize * n_groups;
+    // Each leaning site's delta per joint draw, for the regions.
+    let (g1, g2) = compare;
+    let leaning_deltas = summaries
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| leaning(s.p_above, s.p_below).is_some())
+        .map(|(s, _)| {
+            let mine = &draws[s * per_site..(s + 1) * per_site];
+            let deltas = mine
+                .chunks_exact(n_groups)
+                .map(|mu| mu[g2] - mu[g1])
+                .collect();
+            (s, deltas)
+        })
+        .collect();
+    let kept_draws = sites
+        .iter()
+        .enumerate()
+        .filter(|(_, site)| keep_draws(site))
+        .map(|(s, _)| (s, draws[s * per_site..(s + 1) * per_site].to_vec()))
+        .collect();
+    ChunkResult {
+        summaries,
+        kept_draws,
+        leaning_deltas,
+    }
+}
+
+/// What one chunk gave.
+pub struct ChunkResult {
+    pub summaries: Vec<SiteSummary>,
+    /// For the sites `keep_draws` chose: index in the chunk, and mu per (chain, draw, group).
+    pub kept_draws: Vec<(usize, Vec<f32>)>,
+    /// For the sites that lean enough to join a candidate region (`regions::leaning`), in
+    /// order: index in the chunk, and delta per (chain, draw).
+    pub leaning_deltas: Vec<(usize, Vec<f32>)>,
+}
