@@ -62,43 +62,59 @@ fn module_of(src: &Path, file: &Path) -> Vec<String> {
     parts
 }
 
-/// Every `crate::x::y::...` path in `text`, as its segments (comments included: a doc link
-/// to a higher layer is a dependency of the reader's mind, too).
-fn crate_paths(text: &str) -> Vec<Vec<String>> {
+/// The identifier segments of the path that starts at `rest`, as far as they go.
+fn segments(rest: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("crate::") {
-        let before = rest[..i].chars().last();
-        rest = &rest[i + "crate::".len()..];
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-            continue;
-        }
-        let path: Vec<String> = rest
-            .split("::")
-            .map_while(|seg| {
-                let ident: String = seg
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                (!ident.is_empty() && ident.len() == seg.len()).then_some(ident)
-            })
+    for seg in rest.split("::") {
+        let ident: String = seg
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
             .collect();
-        // The last segment stops at a non-identifier character: keep it too.
-        let last: String = rest
-            .split("::")
-            .nth(path.len())
-            .map(|seg| {
-                seg.chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut path = path;
-        if !last.is_empty() {
-            path.push(last);
+        let whole = ident.len() == seg.len();
+        if !ident.is_empty() {
+            out.push(ident);
         }
-        if !path.is_empty() {
-            out.push(path);
+        if !whole {
+            break;
+        }
+    }
+    out
+}
+
+/// Every path in `text` that starts with `prefix` ("crate::", "super::", "self::"), as its
+/// segments after the prefix (comments included: a doc link to a higher layer is a
+/// dependency of the reader's mind, too).
+fn paths_after(text: &str, prefix: &str) -> Vec<Vec<String>> {
+    text.match_indices(prefix)
+        .filter(|(i, _)| {
+            !text[..*i]
+                .chars()
+                .last()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':')
+        })
+        .map(|(i, _)| segments(&text[i + prefix.len()..]))
+        .filter(|path| !path.is_empty())
+        .collect()
+}
+
+/// Every module path a file names: `crate::` paths as they are, and `super::`/`self::`
+/// paths resolved against the file's module `module` (`is_mod_rs`: a mod.rs, whose `self` is
+/// its directory). Only the code before the first `#[cfg(test)]` is read for `super::`,
+/// since a test module's `super` is its file.
+fn crate_paths(text: &str, module: &[String]) -> Vec<Vec<String>> {
+    let mut out = paths_after(text, "crate::");
+    let code = text.split("#[cfg(test)]").next().unwrap_or("");
+    for (prefix, up) in [("self::", 0), ("super::", 1)] {
+        for mut path in paths_after(code, prefix) {
+            let mut base = module[..module.len().saturating_sub(up)].to_vec();
+            while path.first().is_some_and(|s| s == "super") {
+                path.remove(0);
+                base.pop();
+            }
+            base.extend(path);
+            if !base.is_empty() {
+                out.push(base);
+            }
         }
     }
     out
@@ -118,7 +134,7 @@ fn dependencies_point_down_and_modules_form_no_cycle() {
             continue; // lib.rs and main.rs sit above every layer.
         };
         let text = fs::read_to_string(file).unwrap();
-        for path in crate_paths(&text) {
+        for path in crate_paths(&text, &from) {
             let to_top = &path[0];
             if !modules.iter().any(|m| m.first() == Some(to_top)) {
                 continue; // not a module (e.g. a macro or a type at the crate root)
@@ -173,8 +189,13 @@ fn dependencies_point_down_and_modules_form_no_cycle() {
 
 #[test]
 fn crate_paths_are_parsed() {
-    let paths =
-        crate_paths("use crate::mcmc::sampler::{run, Fit};\n x = crate::io::read::Dataset;");
+    let module = ["plot".to_string(), "traces".to_string()];
+    let text = "use crate::mcmc::sampler::{run, Fit};\n x = crate::io::read::Dataset;\n\
+                use super::axes::ticks;\nuse super::super::io::write;\n#[cfg(test)]\nuse super::*;";
+    let paths = crate_paths(text, &module);
     assert_eq!(paths[0], ["mcmc", "sampler"]);
     assert_eq!(paths[1], ["io", "read", "Dataset"]);
+    assert_eq!(paths[2], ["plot", "axes", "ticks"]);
+    assert_eq!(paths[3], ["io", "write"]);
+    assert_eq!(paths.len(), 4, "{paths:?}");
 }
