@@ -12,7 +12,7 @@ mod common;
 
 use betagibbs::kernels::cpu;
 use betagibbs::kernels::gpu::piece_stage::{PieceKernel, PieceStageGpu};
-use betagibbs::kernels::gpu::Gpu;
+use betagibbs::kernels::gpu::{Gpu, DEFAULT_WORKGROUP_SIZE};
 use betagibbs::kernels::layout::ThetaParams;
 use betagibbs::kernels::Device;
 use betagibbs::mcmc::sampler::Batch;
@@ -77,7 +77,7 @@ fn gpu_and_cpu_draw_the_same_thetas() {
         &batch.pieces,
         batch.n_units(),
         1,
-        64,
+        DEFAULT_WORKGROUP_SIZE,
     );
     let mut differs = vec![false; N_OBS];
     let mut worst_close = 0.0f32;
@@ -163,7 +163,7 @@ fn gpu_draws_do_not_depend_on_workgroup_size_or_chunking() {
     let (batch, hyper1) = fixture();
     let chains = 3;
     let hyper: Vec<[f32; 2]> = (0..chains).flat_map(|_| hyper1.iter().copied()).collect();
-    let reference = gpu_thetas(&gpu, &batch, &hyper, chains, 64, None);
+    let reference = gpu_thetas(&gpu, &batch, &hyper, chains, DEFAULT_WORKGROUP_SIZE, None);
     assert_eq!(
         reference,
         gpu_thetas(&gpu, &batch, &hyper, chains, 256, None),
@@ -276,7 +276,7 @@ fn gpu_and_cpu_collapsed_likelihoods_agree() {
         &batch.pieces,
         n_units,
         chains,
-        64,
+        DEFAULT_WORKGROUP_SIZE,
     );
     let n_pieces = batch.pieces.len();
     let mut on_gpu = vec![0.0f32; chains * n_pieces];

@@ -157,6 +157,7 @@ fn config(dir: &Path, device: DeviceChoice, draws: u32) -> MethylConfig {
 fn gpu_and_cpu_site_updates_agree() {
     use betagibbs::kernels::cpu::site_update::site_update_twin;
     use betagibbs::kernels::gpu::site_stage::SiteStageGpu;
+    use betagibbs::kernels::gpu::DEFAULT_WORKGROUP_SIZE;
     use betagibbs::kernels::site_layout::{
         SiteHyper, SiteOutputs, SiteParams, STATE_RECYCLED, STATE_STRIDE,
     };
@@ -180,7 +181,15 @@ fn gpu_and_cpu_site_updates_agree() {
     let mut on_cpu = SiteOutputs::new(&params);
     // The shader against its scalar twin (the CPU path's lanes are held to the twin in site_lanes).
     site_update_twin(&params, &batch, &hyper, &mut on_cpu);
-    let stage = SiteStageGpu::new(&gpu, sites.len(), batch.samples.len(), 4, 40, 2, 64);
+    let stage = SiteStageGpu::new(
+        &gpu,
+        sites.len(),
+        batch.samples.len(),
+        params.n_chains as usize,
+        params.draws_total as usize,
+        params.n_groups as usize,
+        DEFAULT_WORKGROUP_SIZE,
+    );
     let mut on_gpu = SiteOutputs::new(&params);
     stage.run(&params, &batch, &hyper, &mut on_gpu).unwrap();
     let per_chain = (params.draws_total * params.n_groups) as usize;
