@@ -6,6 +6,7 @@ mod common;
 
 use betagibbs::kernels::gpu::{Gpu, DEFAULT_WORKGROUP_SIZE};
 use betagibbs::kernels::Device;
+use betagibbs::ladder::trigamma;
 use betagibbs::mcmc::sampler::{Batch, ThetaStage, Update};
 use statrs::distribution::{Beta, ContinuousCDF};
 use statrs::function::gamma::digamma;
@@ -96,36 +97,14 @@ fn check(path: &str, gpu: Option<&Gpu>) {
     }
 }
 
-/// psi'(x) by recurrence to x >= 6 and the asymptotic series (error < 1e-10).
-fn trigamma(mut x: f64) -> f64 {
-    let mut acc = 0.0;
-    while x < 6.0 {
-        acc += 1.0 / (x * x);
-        x += 1.0;
-    }
-    let x2 = 1.0 / (x * x);
-    acc + 1.0 / x
-        + x2 / 2.0
-        + (1.0 / 6.0 - x2 * (1.0 / 30.0 - x2 * (1.0 / 42.0 - x2 / 30.0))) / (x * x * x)
-}
-
 #[test]
 fn cpu_beta_draws_follow_the_beta_distribution() {
     check("cpu", None);
 }
 
 #[test]
+#[ignore = "needs a Vulkan adapter (lavapipe: apt-get install mesa-vulkan-drivers)"]
 fn gpu_beta_draws_follow_the_beta_distribution() {
-    let Some(gpu) = common::gpu_or_skip("gpu_beta_draws") else {
-        return;
-    };
+    let gpu = common::gpu();
     check("gpu", Some(&gpu));
-}
-
-#[test]
-fn trigamma_is_right() {
-    // psi'(1) = pi^2 / 6, psi'(1/2) = pi^2 / 2.
-    let pi2 = std::f64::consts::PI.powi(2);
-    assert!((trigamma(1.0) - pi2 / 6.0).abs() < 1e-9);
-    assert!((trigamma(0.5) - pi2 / 2.0).abs() < 1e-9);
 }

@@ -3,12 +3,15 @@
 //! a grid for the marginal ML, and 2-D quadrature of p(z | y) (thetas integrated out)
 //! for Laplace + SIR. Monte Carlo tolerances are in units of the Monte Carlo standard error.
 
+mod common;
+
 use betagibbs::ladder::{
     digamma, eb_marginal_ml, eb_moments, estimate, laplace_mode, ln_rising,
     log_marginal_likelihood, log_marginal_likelihood_derivatives, log_posterior_z,
     log_posterior_z_derivatives, trigamma, Estimate, Estimator, LadderConfig,
 };
 use betagibbs::mcmc::prior::HyperPrior;
+use common::rats::RatsPosterior;
 use libm::lgamma;
 
 /// Closed-form moments must fall within this many MCSE of the draws' moments.
@@ -17,20 +20,10 @@ const MCSE_TOL: f64 = 4.0;
 const SIR_MCSE_TOL: f64 = 5.0;
 const DRAWS: usize = 4_000;
 
-/// (y, n) of the 71 experiments, read from data/rats.csv (tumors, rats).
+/// (y, n) of the 71 experiments.
 fn rats() -> (Vec<u32>, Vec<u32>) {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/rats.csv"))
-        .expect("data/rats.csv");
-    let mut lines = text.lines();
-    assert_eq!(lines.next().unwrap().trim(), "experiment,tumors,rats");
-    let (mut y, mut n) = (vec![], vec![]);
-    for line in lines.filter(|l| !l.trim().is_empty()) {
-        let cols: Vec<&str> = line.trim().split(',').collect();
-        y.push(cols[1].parse().unwrap());
-        n.push(cols[2].parse().unwrap());
-    }
-    assert_eq!(y.len(), 71);
-    (y, n)
+    let ds = common::rats();
+    (ds.successes, ds.trials)
 }
 
 fn config(seed: u32) -> LadderConfig {
@@ -297,8 +290,9 @@ fn log_posterior_derivatives_match_finite_differences() {
     }
 }
 
-/// Posterior moments of p(z | y) under the bda3 prior by the midpoint rule: E and sd of
-/// z0, z1, and of theta_i for `units` (E[theta_i | z] = (alpha + y_i) / (alpha + beta + n_i)).
+/// Posterior moments of z = (ln(alpha/beta), ln(alpha + beta)) under the bda3 prior, by
+/// quadrature (common::rats): E and sd of z0, z1, and of theta_i for `units`
+/// (E[theta_i | alpha, beta] = (alpha + y_i) / (alpha + beta + n_i)); the mode and grid step.
 struct Quadrature {
     z_mean: [f64; 2],
     z_sd: [f64; 2],
@@ -308,91 +302,40 @@ struct Quadrature {
     step: [f64; 2],
 }
 
-/// Grid over z = (ln(alpha/beta), ln(alpha + beta)): posterior sd ~ 0.1 and ~ 0.5, so the
-/// ranges leave > 10 sd each side (and z1's e^(-z1/2) tail beyond 12 holds < 1e-8 of the mass).
-const Z0_RANGE: (f64, f64) = (-3.2, -0.6);
-const Z1_RANGE: (f64, f64) = (-1.5, 12.0);
-const Z0_POINTS: usize = 260;
-const Z1_POINTS: usize = 540;
+/// Points per axis of the grid: a step of 0.0075 in z0 and 0.027 in z1.
+const GRID: usize = 600;
 
 fn quadrature(y: &[u32], n: &[u32], units: &[usize]) -> Quadrature {
-    let prior = HyperPrior::Bda3;
-    // The 71 experiments hold 40 distinct (y, n): weight each by its count.
-    let mut pairs: Vec<((u32, u32), f64)> = vec![];
-    for (&a, &b) in y.iter().zip(n) {
-        match pairs.iter_mut().find(|(p, _)| *p == (a, b)) {
-            Some((_, c)) => *c += 1.0,
-            None => pairs.push(((a, b), 1.0)),
-        }
+    let exact = RatsPosterior::new(GRID);
+    assert!(exact.edge_mass < 1e-9, "grid edge mass {}", exact.edge_mass);
+    let z = |alpha: f64, beta: f64| [(alpha / beta).ln(), (alpha + beta).ln()];
+    let mean_sd = |first: &dyn Fn(f64, f64) -> f64, second: &dyn Fn(f64, f64) -> f64| {
+        let m = exact.expectation(first);
+        (m, (exact.expectation(second) - m * m).sqrt())
+    };
+    let mut quadrature = Quadrature {
+        z_mean: [0.0; 2],
+        z_sd: [0.0; 2],
+        theta_mean: vec![],
+        theta_sd: vec![],
+        mode: z(exact.mode().0, exact.mode().1),
+        step: exact.step,
+    };
+    for l in 0..2 {
+        (quadrature.z_mean[l], quadrature.z_sd[l]) =
+            mean_sd(&|a, b| z(a, b)[l], &|a, b| z(a, b)[l].powi(2));
     }
-    let d0 = (Z0_RANGE.1 - Z0_RANGE.0) / Z0_POINTS as f64;
-    let d1 = (Z1_RANGE.1 - Z1_RANGE.0) / Z1_POINTS as f64;
-    let mut points = Vec::with_capacity(Z0_POINTS * Z1_POINTS);
-    for i in 0..Z0_POINTS {
-        for j in 0..Z1_POINTS {
-            let z = [
-                Z0_RANGE.0 + (i as f64 + 0.5) * d0,
-                Z1_RANGE.0 + (j as f64 + 0.5) * d1,
-            ];
-            let (alpha, beta) = prior.alpha_beta(z);
-            let lb = ln_beta(alpha, beta);
-            let ll: f64 = pairs
-                .iter()
-                .map(|&((a, b), c)| {
-                    c * (ln_beta(alpha + f64::from(a), beta + f64::from(b - a)) - lb)
-                })
-                .sum();
-            points.push((z, alpha, beta, prior.log_density(z) + ll));
-        }
+    for &i in units {
+        let (yi, ni) = (f64::from(y[i]), f64::from(n[i]));
+        // E[theta | alpha, beta] and E[theta^2 | alpha, beta] of Beta(alpha + y, beta + n - y).
+        let (m, sd) = mean_sd(&|a, b| (a + yi) / (a + b + ni), &|a, b| {
+            let (a, s) = (a + yi, a + b + ni);
+            a * (a + 1.0) / (s * (s + 1.0))
+        });
+        quadrature.theta_mean.push(m);
+        quadrature.theta_sd.push(sd);
     }
-    let max = points.iter().map(|p| p.3).fold(f64::NEG_INFINITY, f64::max);
-    let mode = points.iter().find(|p| p.3 == max).unwrap().0;
-    // The edges must carry no mass.
-    for &(z, _, _, lp) in &points {
-        let edge = (z[0] - Z0_RANGE.0).abs() < d0
-            || (Z0_RANGE.1 - z[0]).abs() < d0
-            || (z[1] - Z1_RANGE.0).abs() < d1
-            || (Z1_RANGE.1 - z[1]).abs() < d1;
-        if edge {
-            assert!(lp - max < -18.0, "posterior mass at the grid edge {z:?}");
-        }
-    }
-    let (mut w_sum, mut m1, mut m2) = (0.0, [0.0; 2], [0.0; 2]);
-    let mut t1 = vec![0.0; units.len()];
-    let mut t2 = vec![0.0; units.len()];
-    for &(z, alpha, beta, lp) in &points {
-        let w = (lp - max).exp();
-        w_sum += w;
-        for l in 0..2 {
-            m1[l] += w * z[l];
-            m2[l] += w * z[l] * z[l];
-        }
-        for (u, &i) in units.iter().enumerate() {
-            let a = alpha + f64::from(y[i]);
-            let s = alpha + beta + f64::from(n[i]);
-            t1[u] += w * a / s;
-            t2[u] += w * a * (a + 1.0) / (s * (s + 1.0));
-        }
-    }
-    let z_mean = [m1[0] / w_sum, m1[1] / w_sum];
-    let z_sd = [
-        (m2[0] / w_sum - z_mean[0] * z_mean[0]).sqrt(),
-        (m2[1] / w_sum - z_mean[1] * z_mean[1]).sqrt(),
-    ];
-    let theta_mean: Vec<f64> = t1.iter().map(|t| t / w_sum).collect();
-    let theta_sd = t2
-        .iter()
-        .zip(&theta_mean)
-        .map(|(t, m)| (t / w_sum - m * m).sqrt())
-        .collect();
-    Quadrature {
-        z_mean,
-        z_sd,
-        theta_mean,
-        theta_sd,
-        mode,
-        step: [d0, d1],
-    }
+    quadrature
 }
 
 #[test]

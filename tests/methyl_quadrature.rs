@@ -4,10 +4,12 @@
 //! chains. The jump between "same" and "differ" compares densities on spaces of different
 //! dimension, so a missing normalising constant (ln B(a, b), the slab's) shows here at once.
 
+mod common;
+
 use betagibbs::kernels::cpu::site_update::site_update_twin;
 use betagibbs::kernels::site_layout::{
-    SiteBatch, SiteHyper, SiteOutputs, SiteParams, SiteSample, LOG_PHI_DOF, SLAB_DOF,
-    STATE_RECYCLED, STATE_STRIDE,
+    SiteBatch, SiteHyper, SiteOutputs, SiteSample, LOG_PHI_DOF, SLAB_DOF, STATE_RECYCLED,
+    STATE_STRIDE,
 };
 use betagibbs::math::ln_gamma;
 
@@ -127,24 +129,7 @@ fn sampled(groups: Counts) -> [(f64, f64); 3] {
         }
         batch.offsets.push(batch.samples.len() as u32);
     }
-    let params = SiteParams {
-        seed: 77,
-        n_sites: COPIES as u32,
-        n_chains: CHAINS,
-        n_groups: 2,
-        site_offset: 0,
-        first_sweep: 0,
-        warmup: WARMUP,
-        n_draws: DRAWS,
-        init: 1,
-        draws_total: DRAWS,
-        draw_offset: 0,
-        random_walk: 1,
-        compare_first: 0,
-        compare_second: 1,
-        threshold: THRESHOLD as f32,
-        _pad: 0,
-    };
+    let params = common::site_params(77, COPIES as u32, CHAINS, (WARMUP, DRAWS), THRESHOLD as f32);
     let hyper = vec![SiteHyper::new(LEVELS, W, TAU); CHAINS as usize];
     let mut out = SiteOutputs::new(&params);
     site_update_twin(&params, &batch, &hyper, &mut out);

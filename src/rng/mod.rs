@@ -64,26 +64,6 @@ pub fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
     c
 }
 
-/// Known answers from Random123's `kat_vectors` file (philox4x32, 10 rounds): (counter,
-/// key, output). Both generators, Rust and WGSL, are tested against them.
-pub const PHILOX_KAT: [([u32; 4], [u32; 2], [u32; 4]); 3] = [
-    (
-        [0, 0, 0, 0],
-        [0, 0],
-        [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8],
-    ),
-    (
-        [u32::MAX; 4],
-        [u32::MAX; 2],
-        [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd],
-    ),
-    (
-        [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
-        [0xa4093822, 0x299f31d0],
-        [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1],
-    ),
-];
-
 /// The counter of one block: see the module documentation for the layout.
 #[inline]
 pub fn counter(index: u32, unit: u32, sweep: u32, stream: Stream, block: u32) -> [u32; 4] {
@@ -165,13 +145,6 @@ impl UniformStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn philox_known_answers() {
-        for (ctr, key, expected) in PHILOX_KAT {
-            assert_eq!(philox4x32_10(ctr, key), expected);
-        }
-    }
 
     #[test]
     fn uniforms_stay_inside_the_open_interval() {

@@ -13,7 +13,6 @@ use wgpu::util::DeviceExt;
 pub const THETA_UPDATE_WGSL: &str = include_str!(concat!(env!("OUT_DIR"), "/theta_update.wgsl"));
 pub const COLLAPSED_LOGLIK_WGSL: &str =
     include_str!(concat!(env!("OUT_DIR"), "/collapsed_loglik.wgsl"));
-pub const PHILOX_KAT_WGSL: &str = include_str!(concat!(env!("OUT_DIR"), "/philox_kat.wgsl"));
 
 /// Invocations per workgroup of theta_update unless a caller asks otherwise: a
 /// multiple of every vendor's subgroup size (8 on lavapipe, 32 NVIDIA, 64 AMD).
@@ -255,32 +254,6 @@ impl Gpu {
             layout: &pipeline.get_bind_group_layout(0),
             entries: &entries,
         })
-    }
-
-    /// Philox4x32-10 evaluated by the WGSL generator, for the known-answer test.
-    pub fn philox_on_gpu(&self, cases: &[([u32; 4], [u32; 2])]) -> Result<Vec<[u32; 4]>, GpuError> {
-        let inputs: Vec<[u32; 8]> = cases
-            .iter()
-            .map(|(c, k)| [c[0], c[1], c[2], c[3], k[0], k[1], 0, 0])
-            .collect();
-        let pipeline = self.pipeline("philox_kat", PHILOX_KAT_WGSL, &[]);
-        let input = self.storage_buffer("kat inputs", bytemuck::cast_slice(&inputs));
-        let size = (cases.len() * 16) as u64;
-        let output = self.output_buffer("kat outputs", size);
-        let readback = self.readback_buffer("kat readback", size);
-        let bind = self.bind_group(&pipeline, &[&input, &output]);
-        let mut encoder = self.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups((cases.len() as u32).div_ceil(64), 1, 1);
-        }
-        encoder.copy_buffer_to_buffer(&output, 0, &readback, 0, size);
-        self.queue.submit([encoder.finish()]);
-        let mut out = vec![[0u32; 4]; cases.len()];
-        self.read_into(&mut [(&readback, bytemuck::cast_slice_mut(&mut out))])?;
-        Ok(out)
     }
 }
 
