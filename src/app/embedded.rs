@@ -50,12 +50,3 @@ impl Embedded {
             .expect("the embedded tables are valid")
     }
 }
-
-pub fn rats_columns() -> ColumnSpec {
-    Embedded::Rats.columns()
-}
-
-/// The embedded rat data, parsed and validated like any input.
-pub fn rats_dataset() -> Dataset {
-    Embedded::Rats.dataset()
-}

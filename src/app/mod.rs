@@ -17,7 +17,7 @@ mod report;
 mod source;
 
 pub use bench::{bench_once, run_bench, BenchConfig, BenchJob, BenchRow};
-pub use embedded::{rats_columns, rats_dataset, Embedded, BATTING_CSV, RATS_CSV};
+pub use embedded::{Embedded, BATTING_CSV, RATS_CSV};
 pub use output::write_observations;
 pub use progress::progress_bar;
 pub use report::format_summary_table;
