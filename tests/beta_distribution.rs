@@ -5,9 +5,10 @@
 mod common;
 
 use betagibbs::kernels::gpu::{Gpu, DEFAULT_WORKGROUP_SIZE};
+use betagibbs::kernels::stages::ThetaStage;
 use betagibbs::kernels::Device;
 use betagibbs::ladder::trigamma;
-use betagibbs::mcmc::sampler::{Batch, ThetaStage, Update};
+use betagibbs::mcmc::sampler::Batch;
 use statrs::distribution::{Beta, ContinuousCDF};
 use statrs::function::gamma::digamma;
 
@@ -38,8 +39,17 @@ fn draw(gpu: Option<&Gpu>) -> (Vec<Vec<f32>>, Vec<[f64; 2]>) {
     let mut theta = vec![0.0f32; k * N];
     let mut sums = vec![[0.0f32; 2]; batch.pieces.len()];
     let backend = Device::from_gpu(gpu);
-    ThetaStage::new(backend, &batch, 1, DEFAULT_WORKGROUP_SIZE, Update::Gibbs)
-        .run(&batch, &params, &hyper, &mut theta, &mut sums)
+    let stage = ThetaStage::new(
+        backend,
+        &batch.observations,
+        &batch.pieces,
+        batch.n_units(),
+        1,
+        DEFAULT_WORKGROUP_SIZE,
+        false,
+    );
+    stage
+        .run(&params, &hyper, &mut theta, &mut sums)
         .expect("theta stage");
     let mut unit_sums = vec![[0.0f64; 2]; k];
     for (p, s) in batch.pieces.iter().zip(&sums) {

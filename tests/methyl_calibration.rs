@@ -245,7 +245,7 @@ fn gpu_and_cpu_site_updates_agree() {
     // A long run goes in several dispatches, the chains carried in the state: both devices
     // still agree (a single dispatch of 400 sweeps lost its draws on lavapipe).
     use betagibbs::kernels::Device;
-    use betagibbs::methyl::fit::{summarize_chunk, sweep_chunk, Contrast, Hyper, SiteRunner};
+    use betagibbs::methyl::fit::{site_stage, summarize_chunk, sweep_chunk, Contrast, Hyper};
     let contrast = Contrast {
         groups: (0, 1),
         threshold: 0.1,
@@ -262,9 +262,9 @@ fn gpu_and_cpu_site_updates_agree() {
         w_range: (0.0, 0.0),
     };
     let run = |device: Device| {
-        let runner = SiteRunner::new(&device, &fit, batch.samples.len(), 2);
+        let stage = site_stage(device, &fit, batch.samples.len(), 2);
         let swept =
-            sweep_chunk(&runner, &sites, &sample_group, 2, 0, &hyper, &fit, contrast).unwrap();
+            sweep_chunk(&stage, &sites, &sample_group, 2, 0, &hyper, &fit, contrast).unwrap();
         summarize_chunk(
             &sites,
             &swept.draws,

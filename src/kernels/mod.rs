@@ -7,6 +7,7 @@ pub mod device;
 pub mod gpu;
 pub mod layout;
 pub mod site_layout;
+pub mod stages;
 
 pub use device::{Device, DeviceChoice};
 

@@ -8,7 +8,7 @@
 //! of sites is narrow enough that the sites after them would hardly move it (its sd shrinks
 //! as one over the root of the sites; w's, learned from the few sites that differ, least),
 //! so the two-stage run is the joint posterior up to that width, which the chains still
-//! carry. Both stages run the site update through `site_runner`.
+//! carry. Both stages run the site update through `site_stage`.
 
 use std::time::Instant;
 
@@ -18,9 +18,10 @@ use crate::kernels::site_layout::{
 };
 use crate::methyl::merge::{Site, SiteMerger};
 
-// Stage 1's result, the runner and the summaries under the paths they had when they lived here.
+// Stage 1's result, the site stage and the summaries under the paths they had when they lived here.
+use crate::kernels::stages::SiteStage;
 pub use crate::methyl::hyper::Hyper;
-pub use crate::methyl::site_runner::{site_batch, FitConfig, SiteRunner};
+pub use crate::methyl::site_stage::{site_batch, site_stage, FitConfig};
 pub use crate::methyl::summaries::{summarize_chunk, ChunkResult, SiteSummary};
 
 /// Sweeps per site-update dispatch: long single dispatches are cut off (lavapipe stopped
@@ -52,7 +53,7 @@ pub struct Contrast {
 /// draws (`summarize_chunk` turns them into rows; `methyl` runs the two in a pipeline).
 #[allow(clippy::too_many_arguments)]
 pub fn sweep_chunk(
-    runner: &SiteRunner,
+    stage: &SiteStage,
     sites: &[Site],
     sample_group: &[u32],
     n_groups: usize,
@@ -97,7 +98,7 @@ pub fn sweep_chunk(
             draw_offset: done.saturating_sub(config.warmup),
             ..first
         };
-        runner.run(&params, &batch, &hyper.per_chain, &mut out)?;
+        stage.run(&params, &batch, &hyper.per_chain, &mut out)?;
         done += n;
     }
     let seconds = t0.elapsed().as_secs_f64();

@@ -10,11 +10,12 @@ use crate::kernels::gpu::GpuError;
 use crate::kernels::site_layout::{
     SiteBatch, SiteHyper, SiteOutputs, SiteParams, LOG_PHI_DOF, SLAB_DOF, STATE_STRIDE,
 };
+use crate::kernels::stages::SiteStage;
 use crate::mcmc::diagnostics::rhat;
 use crate::mcmc::prior::HyperPrior;
 use crate::mcmc::slice::slice_update;
 use crate::methyl::merge::{Site, SiteMerger};
-use crate::methyl::site_runner::{FitConfig, SiteRunner};
+use crate::methyl::site_stage::FitConfig;
 use crate::rng::host_variates::{beta, gamma, normal};
 use crate::rng::{Stream, UniformStream};
 
@@ -193,7 +194,7 @@ fn update_hyper(h: &mut [f64; 6], ab_z: &mut [f64; 2], stats: &SiteStats, rng: &
 /// every sweep. (A pilot on a quarter of the sites for the first warm-up sweeps was tried:
 /// on simulated studies the chains' priors then disagreed by up to 0.8 prior sds.)
 pub fn learn_hyper(
-    runner: &SiteRunner,
+    stage: &SiteStage,
     batch: &SiteBatch,
     n_groups: usize,
     config: &FitConfig,
@@ -230,7 +231,7 @@ pub fn learn_hyper(
     for sweep in 0..config.hyper_warmup + config.hyper_draws {
         params.first_sweep = sweep;
         let hyper32: Vec<SiteHyper> = h.iter().map(site_hyper).collect();
-        runner.run(&params, batch, &hyper32, &mut out)?;
+        stage.run(&params, batch, &hyper32, &mut out)?;
         params.init = 0;
         // Each chain's hyperparameters given its sites, the chains on all cores (each draws a
         // latent per site for the t priors).

@@ -12,5 +12,5 @@ pub mod regions;
 pub mod run;
 pub mod sheet;
 pub mod simulate;
-pub mod site_runner;
+pub mod site_stage;
 pub mod summaries;

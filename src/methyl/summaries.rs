@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use crate::mcmc::diagnostics::{quantile_sorted, rhat_ess_bulk_and_sorted};
 use crate::methyl::merge::Site;
 use crate::methyl::regions::leaning;
-use crate::methyl::site_runner::FitConfig;
+use crate::methyl::site_stage::FitConfig;
 
 /// One site's posterior summary.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,7 +12,7 @@
 //! mode/concentration form a child's omega ~ Beta(omega (kappa - 2) + 1, (1 - omega)(kappa - 2) + 1)
 //! of its parent, so the sufficient statistics are Σ log omega and Σ log(1 - omega).
 //!
-//! One file per job: the `config`, the device `stage`, a node's slice-sampler state
+//! The kernels run through `kernels::stages::ThetaStage`. One file per job: the `config`, a node's slice-sampler state
 //! (`hyper`), the `levels` above the units, the `collapsed` update's state, the sweep loop
 //! (`run`), and the `draws` it keeps.
 
@@ -22,10 +22,8 @@ mod draws;
 mod hyper;
 mod levels;
 mod run;
-mod stage;
 
 pub use crate::mcmc::batch::{Batch, HYPER_NAMES, NODE_NAMES};
 pub use config::{SamplerConfig, Update, DEFAULT_COLLAPSED_STEPS, DEFAULT_HYPER_ROUNDS};
 pub use draws::Fit;
 pub use run::run;
-pub use stage::ThetaStage;

@@ -6,6 +6,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::kernels::gpu::GpuError;
+use crate::kernels::stages::ThetaStage;
 use crate::kernels::Device;
 use crate::mcmc::batch::Batch;
 use crate::mcmc::metropolis::RandomWalk;
@@ -17,7 +18,6 @@ use super::config::{SamplerConfig, Update};
 use super::draws::{store_draw, Fit};
 use super::hyper::initial_state;
 use super::levels::Levels;
-use super::stage::ThetaStage;
 
 /// Run every chain of `config` on `batch`. `on_sweep`, if any, is called once per sweep
 /// (a progress bar, say).
@@ -57,10 +57,12 @@ pub fn run(
     };
     let stage = ThetaStage::new(
         backend,
-        batch,
+        &batch.observations,
+        &batch.pieces,
+        batch.n_units(),
         n_chains,
         config.workgroup_size,
-        config.update,
+        config.update == Update::Collapsed,
     );
     let n_draws = config.draws as usize;
     let n_params = batch.n_params(config.keep_thetas);
@@ -81,7 +83,7 @@ pub fn run(
         piece_loglik = vec![0.0f32; n_chains * n_pieces];
         unit_loglik = vec![0.0f64; n_chains * n_units];
         levels.unit_shapes(&mut hyper);
-        stage.loglik(batch, &all, &hyper, &mut piece_loglik)?;
+        stage.loglik(&all, &hyper, &mut piece_loglik)?;
         unit_sums(batch, n_chains, &piece_loglik, &mut unit_loglik);
         collapsed = unit_loglik
             .iter()
@@ -106,7 +108,7 @@ pub fn run(
             Update::Gibbs => {
                 levels.unit_shapes(&mut hyper);
                 let t0 = Instant::now();
-                stage.run(batch, &params, &hyper, &mut theta, &mut log_sums)?;
+                stage.run(&params, &hyper, &mut theta, &mut log_sums)?;
                 stage_seconds += t0.elapsed().as_secs_f64();
                 observation_updates += per_pass;
                 levels.states[0]
@@ -178,7 +180,7 @@ pub fn run(
                         };
                     }
                     let t0 = Instant::now();
-                    stage.loglik(batch, &all, &hyper, &mut piece_loglik)?;
+                    stage.loglik(&all, &hyper, &mut piece_loglik)?;
                     stage_seconds += t0.elapsed().as_secs_f64();
                     observation_updates += per_pass;
                     unit_sums(batch, n_chains, &piece_loglik, &mut unit_loglik);
@@ -213,7 +215,7 @@ pub fn run(
                 if write_theta {
                     levels.unit_shapes(&mut hyper);
                     let t0 = Instant::now();
-                    stage.run(batch, &params, &hyper, &mut theta, &mut log_sums)?;
+                    stage.run(&params, &hyper, &mut theta, &mut log_sums)?;
                     stage_seconds += t0.elapsed().as_secs_f64();
                     observation_updates += per_pass;
                 }

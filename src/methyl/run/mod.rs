@@ -19,12 +19,13 @@ use crate::error::UserError;
 use crate::kernels::device::{describe_device, open_device};
 use crate::kernels::gpu::Gpu;
 use crate::kernels::site_layout::{LOG_PHI_DOF, MAX_GROUPS, SLAB_DOF};
+use crate::kernels::stages::SiteStage;
 use crate::kernels::Device;
 use crate::methyl::config::MethylConfig;
 use crate::methyl::hyper::{learn_hyper, reservoir_sample, Hyper, HYPER_NAMES};
 use crate::methyl::merge::{Site, SiteMerger};
 use crate::methyl::sheet::SampleSheet;
-use crate::methyl::site_runner::{gpu_site_capacity, site_batch, SiteRunner};
+use crate::methyl::site_stage::{gpu_site_capacity, site_batch, site_stage};
 
 pub use bench::run_methyl_bench;
 
@@ -84,12 +85,12 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let n_samples = study.sheet.samples.len();
     let config = &fit_to_device(config, gpu.as_ref(), study.groups.len(), n_samples);
     let max_samples = config.fit.chunk_sites.max(config.fit.hyper_sites) * n_samples;
-    let runner = SiteRunner::new(&device, &config.fit, max_samples, study.groups.len());
+    let stage = site_stage(device, &config.fit, max_samples, study.groups.len());
 
     let bar = progress_bar(config.quiet);
     bar.set_message(format!("learning the genome-wide priors on {device_name}"));
     let mut phases = Phases::default();
-    let (hyper, all_sites) = learn_priors(config, &study, &mut merger, &runner, &mut phases)?;
+    let (hyper, all_sites) = learn_priors(config, &study, &mut merger, &stage, &mut phases)?;
     let (sites_seen, sites_kept) = (merger.sites_seen, merger.sites_kept);
     // Stage 2 from the start: a second pass, unless all the sites fit in one chunk and were kept.
     let pending = match all_sites {
@@ -108,7 +109,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let pipeline = stage2::Stage2 {
         config,
         study: &study,
-        runner: &runner,
+        stage: &stage,
         hyper: &hyper,
         metadata: &metadata,
         bar: &bar,
@@ -126,7 +127,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         acceptance: fitted.accepted_weighted / fitted.sites.max(1) as f64,
         dml: calls.n_dml,
         dmr: calls.n_dmr,
-        bytes_per_site: runner.bytes_per_site(),
+        bytes_per_site: stage.bytes_per_site(),
         device: device_name,
         phases,
     };
@@ -224,7 +225,7 @@ fn learn_priors(
     config: &MethylConfig,
     study: &Study,
     merger: &mut SiteMerger,
-    runner: &SiteRunner,
+    stage: &SiteStage,
     phases: &mut Phases,
 ) -> anyhow::Result<(Hyper, Option<Vec<Site>>)> {
     let reading_start = Instant::now();
@@ -248,7 +249,7 @@ fn learn_priors(
     drop(stage1_sites);
     let stage1_start = Instant::now();
     let hyper =
-        learn_hyper(runner, &hyper_batch, study.groups.len(), &config.fit).context("stage 1")?;
+        learn_hyper(stage, &hyper_batch, study.groups.len(), &config.fit).context("stage 1")?;
     phases.stage1 = stage1_start.elapsed().as_secs_f64();
     drop(hyper_batch);
     if hyper.prior_spread.is_nan() || hyper.prior_spread > HYPER_SPREAD_WARNING {

@@ -11,6 +11,7 @@ use indicatif::ProgressBar;
 
 use crate::io::atomic::atomic_write;
 use crate::kernels::gpu::GpuError;
+use crate::kernels::stages::SiteStage;
 use crate::methyl::config::MethylConfig;
 use crate::methyl::fit::{next_sites, sweep_chunk, Contrast, SweptChunk};
 use crate::methyl::hyper::Hyper;
@@ -18,14 +19,13 @@ use crate::methyl::merge::{Site, SiteMerger};
 use crate::methyl::output::{FdrHistogram, SitesWriter};
 use crate::methyl::regions::RegionFinder;
 use crate::methyl::run::{Phases, Study};
-use crate::methyl::site_runner::SiteRunner;
 use crate::methyl::summaries::{summarize_chunk, ChunkResult};
 
 /// What stage 2 reads: the run, its study, stage 1's priors and the device.
 pub(super) struct Stage2<'a, 'g> {
     pub config: &'a MethylConfig,
     pub study: &'a Study,
-    pub runner: &'a SiteRunner<'g>,
+    pub stage: &'a SiteStage<'g>,
     pub hyper: &'a Hyper,
     /// The footer of sites.parquet.
     pub metadata: &'a [(String, String)],
@@ -132,7 +132,7 @@ impl Stage2<'_, '_> {
         let mut totals = SweepTotals::default();
         for sites in sweep_in {
             let chunk = sweep_chunk(
-                self.runner,
+                self.stage,
                 &sites,
                 &study.sample_group,
                 study.groups.len(),

@@ -1,0 +1,83 @@
+//! The site update as a fit runs it, in both stages: how a run samples (`FitConfig`), a
+//! chunk's sites as the device takes them (`site_batch`), and the `SiteStage` it needs.
+
+use crate::kernels::gpu::Gpu;
+use crate::kernels::site_layout::{SiteBatch, SiteSample, STATE_STRIDE};
+use crate::kernels::stages::{SiteCapacity, SiteStage};
+use crate::kernels::Device;
+use crate::methyl::merge::Site;
+
+/// How a run samples.
+#[derive(Debug, Clone)]
+pub struct FitConfig {
+    pub chains: u32,
+    pub warmup: u32,
+    pub draws: u32,
+    pub seed: u32,
+    /// Sites of stage 1 and its sweeps.
+    pub hyper_sites: usize,
+    pub hyper_warmup: u32,
+    pub hyper_draws: u32,
+    /// Sites per chunk of stage 2.
+    pub chunk_sites: usize,
+    pub workgroup_size: u32,
+    /// The CPU path by the scalar twin alone, not four chains at a time (`bench` compares them).
+    pub scalar_twin: bool,
+}
+
+/// The device's batch of `sites`: every sample's counts with its group, and where each
+/// site's samples start.
+pub fn site_batch(sites: &[Site], sample_group: &[u32]) -> SiteBatch {
+    let mut batch = SiteBatch {
+        samples: Vec::new(),
+        offsets: vec![0],
+    };
+    for site in sites {
+        for &(sample, m, n) in &site.counts {
+            batch.samples.push(SiteSample {
+                group: sample_group[sample as usize],
+                methylated: m,
+                total: n,
+                _pad: 0,
+            });
+        }
+        batch.offsets.push(batch.samples.len() as u32);
+    }
+    batch
+}
+
+/// The most sites one GPU dispatch can hold within the device's largest storage binding:
+/// the recorded draws, the state and the samples (`samples_per_site` at most) per site.
+pub fn gpu_site_capacity(
+    gpu: &Gpu,
+    config: &FitConfig,
+    n_groups: usize,
+    samples_per_site: usize,
+) -> usize {
+    let chains = config.chains as usize;
+    let per_site = [
+        chains * config.draws as usize * n_groups * 4,
+        chains * STATE_STRIDE * 4,
+        samples_per_site * std::mem::size_of::<SiteSample>(),
+    ];
+    let largest = per_site.into_iter().max().unwrap_or(1).max(1) as u64;
+    (gpu.max_binding() / largest).max(1) as usize
+}
+
+/// The site stage a fit asks for: buffers for its largest dispatch (a chunk of stage 2 or
+/// stage 1's sites, `max_samples` samples at most), its chains and draws.
+pub fn site_stage<'g>(
+    device: Device<'g>,
+    config: &FitConfig,
+    max_samples: usize,
+    n_groups: usize,
+) -> SiteStage<'g> {
+    let capacity = SiteCapacity {
+        max_sites: config.chunk_sites.max(config.hyper_sites),
+        max_samples,
+        n_chains: config.chains as usize,
+        max_draws: config.draws as usize,
+        n_groups,
+    };
+    SiteStage::new(device, capacity, config.workgroup_size, config.scalar_twin)
+}
