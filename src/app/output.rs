@@ -9,7 +9,7 @@ use crate::mcmc::batch::Batch;
 use crate::plot::figures::OBSERVATIONS_SCHEMA;
 
 /// `--out` may be missing (it is created) or a directory, not a file.
-pub fn check_out_dir(out: &Path) -> Result<(), UserError> {
+pub(crate) fn check_out_dir(out: &Path) -> Result<(), UserError> {
     if out.exists() && !out.is_dir() {
         return Err(UserError(format!(
             "--out {}: exists and is not a directory",

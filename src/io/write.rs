@@ -19,7 +19,7 @@ use crate::mcmc::diagnostics::Summary;
 
 /// Rows per draws row group: ~20 MB uncompressed, large enough for fast scans yet small
 /// enough that a reader filtering one parameter skips most groups by their statistics.
-pub const DRAWS_ROW_GROUP_ROWS: usize = 1 << 20;
+pub(crate) const DRAWS_ROW_GROUP_ROWS: usize = 1 << 20;
 /// Rows per RecordBatch while streaming draws: bounds memory and divides the row-group size.
 const DRAWS_BATCH_ROWS: usize = 1 << 16;
 /// zstd's own default: posterior draws are high-entropy floats that higher levels barely shrink.
@@ -218,7 +218,7 @@ pub fn write_summary(
 
 /// A small table (one RecordBatch): text columns, then integer columns, then float
 /// columns, under the footer key SCHEMA_KEY = `schema_version` (observations/1, comparison/1, ...).
-pub struct SmallTable<'a> {
+pub(crate) struct SmallTable<'a> {
     pub schema_version: &'a str,
     pub text: Vec<(&'a str, Vec<String>)>,
     pub integers: Vec<(&'a str, Vec<i64>)>,
@@ -226,7 +226,7 @@ pub struct SmallTable<'a> {
 }
 
 /// Writes a `SmallTable`, text columns dictionary-encoded, atomically.
-pub fn write_small_table(
+pub(crate) fn write_small_table(
     path: &Path,
     table: &SmallTable,
     metadata: &[(String, String)],

@@ -72,7 +72,7 @@ impl Estimator {
     }
 
     /// Fewest units the estimator needs (a population needs at least two members).
-    pub fn min_units(self) -> usize {
+    pub(crate) fn min_units(self) -> usize {
         match self {
             Estimator::CompletePooling | Estimator::NoPooling => 1,
             _ => 2,

@@ -4,7 +4,7 @@
 //! ulps of them.
 
 /// logf's polynomial in the reduced mantissa, highest power first.
-pub const LN_POLYNOMIAL: [f32; 9] = [
+pub(crate) const LN_POLYNOMIAL: [f32; 9] = [
     7.037_683_6e-2,
     -1.151_461_1e-1,
     1.167_699_9e-1,
@@ -16,10 +16,10 @@ pub const LN_POLYNOMIAL: [f32; 9] = [
     3.333_333e-1,
 ];
 /// ln 2 in two parts: the high part is exact in f32, so that n ln 2 adds without rounding.
-pub const LN2_HI: f32 = 0.693_359_4;
-pub const LN2_LO: f32 = 2.121_944_4e-4;
+pub(crate) const LN2_HI: f32 = 0.693_359_4;
+pub(crate) const LN2_LO: f32 = 2.121_944_4e-4;
 /// expf's polynomial in the reduced argument r, highest power first: e^r = 1 + r + r^2 p(r).
-pub const EXP_POLYNOMIAL: [f32; 6] = [
+pub(crate) const EXP_POLYNOMIAL: [f32; 6] = [
     1.987_569_2e-4,
     1.398_2e-3,
     8.333_452e-3,
@@ -29,8 +29,8 @@ pub const EXP_POLYNOMIAL: [f32; 6] = [
 ];
 /// 1.5 * 2^23: adding and subtracting it rounds an f32 to an integer without libm's floor
 /// (which baseline x86-64, lacking SSE4.1, calls per lane, stopping vectorisation).
-pub const ROUND_SHIFTER: f32 = 12_582_912.0;
+pub(crate) const ROUND_SHIFTER: f32 = 12_582_912.0;
 /// cosf on [0, pi/4]: 1 - z^2/2 + z^4 ((c0 z^2 - c1) z^2 + c2).
-pub const COS_POLYNOMIAL: [f32; 3] = [2.443_315_7e-5, 1.388_731_6e-3, 4.166_664_6e-2];
+pub(crate) const COS_POLYNOMIAL: [f32; 3] = [2.443_315_7e-5, 1.388_731_6e-3, 4.166_664_6e-2];
 /// sinf on [0, pi/4]: z + z^3 ((-s0 z^2 + s1) z^2 - s2).
-pub const SIN_POLYNOMIAL: [f32; 3] = [1.951_529_6e-4, 8.332_161e-3, 1.666_665_5e-1];
+pub(crate) const SIN_POLYNOMIAL: [f32; 3] = [1.951_529_6e-4, 8.332_161e-3, 1.666_665_5e-1];

@@ -27,10 +27,10 @@ pub use crate::methyl::summaries::{summarize_chunk, ChunkResult, SiteSummary};
 /// Sweeps per site-update dispatch: long single dispatches are cut off (lavapipe stopped
 /// returning correct draws past ~300 sweeps of 12,000 chains; GPU drivers have watchdogs),
 /// so longer runs go in several, the chains carried over in `state`.
-pub const SWEEPS_PER_DISPATCH: u32 = 64;
+pub(crate) const SWEEPS_PER_DISPATCH: u32 = 64;
 
 /// Pulls up to `n` sites from the merge.
-pub fn next_sites(merger: &mut SiteMerger, n: usize) -> Result<Vec<Site>, crate::error::UserError> {
+pub(crate) fn next_sites(merger: &mut SiteMerger, n: usize) -> Result<Vec<Site>, crate::error::UserError> {
     let mut sites = Vec::with_capacity(n.min(1 << 20));
     while sites.len() < n {
         match merger.next_site()? {

@@ -21,7 +21,7 @@ use crate::rng::{Stream, UniformStream};
 
 /// Prior of the Beta(a, b) of every mu, in mean/concentration form: mean ~ Beta(1, 1),
 /// a + b ~ Gamma(1, 0.01) (mean 100): vague against thousands of sites.
-pub const MU_HYPERPRIOR: HyperPrior = HyperPrior::MeanConcentration {
+pub(crate) const MU_HYPERPRIOR: HyperPrior = HyperPrior::MeanConcentration {
     a: 1.0,
     b: 1.0,
     shape: 1.0,
@@ -193,7 +193,7 @@ fn update_hyper(h: &mut [f64; 6], ab_z: &mut [f64; 2], stats: &SiteStats, rng: &
 /// Stage 1: the joint sampler on `batch` (a uniform sample of sites), hyperparameters updated
 /// every sweep. (A pilot on a quarter of the sites for the first warm-up sweeps was tried:
 /// on simulated studies the chains' priors then disagreed by up to 0.8 prior sds.)
-pub fn learn_hyper(
+pub(crate) fn learn_hyper(
     stage: &SiteStage,
     batch: &SiteBatch,
     n_groups: usize,
@@ -329,7 +329,7 @@ pub fn learn_hyper(
 /// A uniform random sample of `k` sites of the whole merge, in one pass with memory for `k`
 /// sites (reservoir sampling, Vitter's algorithm R): stage 1's sites must represent the
 /// genome, and the first sites of a chromosome do not (neighbouring CpGs are alike).
-pub fn reservoir_sample(
+pub(crate) fn reservoir_sample(
     merger: &mut SiteMerger,
     k: usize,
     seed: u32,

@@ -86,7 +86,7 @@ fn parse_result(stdout: &str) -> Option<(u64, f64)> {
 /// `bench --accuracy`: the embedded accuracy benchmark, run by python3 on this binary, on the
 /// real data in `data`; its report goes to standard output, its files to `out` (or a temporary
 /// folder it names).
-pub fn run_accuracy(data: &Path, quick: bool, out: Option<&Path>) -> anyhow::Result<()> {
+pub(crate) fn run_accuracy(data: &Path, quick: bool, out: Option<&Path>) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("betagibbs-accuracy-{}", std::process::id()));
     let benches = dir.join("benches");
     std::fs::create_dir_all(&benches)?;

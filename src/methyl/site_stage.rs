@@ -48,7 +48,7 @@ pub fn site_batch(sites: &[Site], sample_group: &[u32]) -> SiteBatch {
 
 /// The most sites one GPU dispatch can hold within the device's largest storage binding:
 /// the recorded draws, the state and the samples (`samples_per_site` at most) per site.
-pub fn gpu_site_capacity(
+pub(crate) fn gpu_site_capacity(
     gpu: &Gpu,
     config: &FitConfig,
     n_groups: usize,

@@ -46,7 +46,7 @@ fn moments_and_interval(sorted: &[f64]) -> [f64; 4] {
 
 /// Summaries of one chunk's sites from their draws, mu per (site, chain, draw, group), and
 /// the recycled sums of (P(delta > d), P(delta < -d), P(differ)) per (site, chain).
-pub fn summarize_sites(
+pub(crate) fn summarize_sites(
     sites: &[Site],
     draws: &[f32],
     recycled: &[[f32; 3]],

@@ -16,12 +16,12 @@ pub(crate) const PHILOX_M1: u32 = 0xCD9E_8D57;
 pub(crate) const PHILOX_W0: u32 = 0x9E37_79B9;
 pub(crate) const PHILOX_W1: u32 = 0xBB67_AE85;
 /// Ten rounds: the Random123 default, the variant with published known answers.
-pub const PHILOX_ROUNDS: usize = 10;
+pub(crate) const PHILOX_ROUNDS: usize = 10;
 
 /// The counter's last word holds the stream tag above this bit and the block number below it.
-pub const STREAM_SHIFT: u32 = 24;
+pub(crate) const STREAM_SHIFT: u32 = 24;
 /// Largest block number one (index, unit, sweep, stream) may use.
-pub const MAX_BLOCK: u32 = (1 << STREAM_SHIFT) - 1;
+pub(crate) const MAX_BLOCK: u32 = (1 << STREAM_SHIFT) - 1;
 
 /// Which use a block of random numbers belongs to; the tag goes in the counter's last word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

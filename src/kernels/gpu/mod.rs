@@ -10,8 +10,8 @@ use std::sync::mpsc;
 use wgpu::util::DeviceExt;
 
 /// The expanded, naga-validated shaders (see build.rs).
-pub const THETA_UPDATE_WGSL: &str = include_str!(concat!(env!("OUT_DIR"), "/theta_update.wgsl"));
-pub const COLLAPSED_LOGLIK_WGSL: &str =
+pub(crate) const THETA_UPDATE_WGSL: &str = include_str!(concat!(env!("OUT_DIR"), "/theta_update.wgsl"));
+pub(crate) const COLLAPSED_LOGLIK_WGSL: &str =
     include_str!(concat!(env!("OUT_DIR"), "/collapsed_loglik.wgsl"));
 
 /// Invocations per workgroup of theta_update unless a caller asks otherwise: a
@@ -130,7 +130,7 @@ impl Gpu {
     }
 
     /// Largest storage binding in bytes.
-    pub fn max_binding(&self) -> u64 {
+    pub(crate) fn max_binding(&self) -> u64 {
         self.limits.max_storage_buffer_binding_size
     }
 
@@ -258,7 +258,7 @@ impl Gpu {
 }
 
 /// Workgroup grid covering `invocations`: (x, y) with x <= 65,535.
-pub fn dispatch_grid(invocations: u64, workgroup_size: u32) -> (u32, u32) {
+pub(crate) fn dispatch_grid(invocations: u64, workgroup_size: u32) -> (u32, u32) {
     let groups = invocations.div_ceil(u64::from(workgroup_size));
     if groups <= u64::from(MAX_WORKGROUPS_PER_DIMENSION) {
         (groups.max(1) as u32, 1)
