@@ -30,7 +30,10 @@ pub use crate::methyl::summaries::{summarize_chunk, ChunkResult, SiteSummary};
 pub(crate) const SWEEPS_PER_DISPATCH: u32 = 64;
 
 /// Pulls up to `n` sites from the merge.
-pub(crate) fn next_sites(merger: &mut SiteMerger, n: usize) -> Result<Vec<Site>, crate::error::UserError> {
+pub(crate) fn next_sites(
+    merger: &mut SiteMerger,
+    n: usize,
+) -> Result<Vec<Site>, crate::error::UserError> {
     let mut sites = Vec::with_capacity(n.min(1 << 20));
     while sites.len() < n {
         match merger.next_site()? {

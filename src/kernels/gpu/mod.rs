@@ -10,7 +10,8 @@ use std::sync::mpsc;
 use wgpu::util::DeviceExt;
 
 /// The expanded, naga-validated shaders (see build.rs).
-pub(crate) const THETA_UPDATE_WGSL: &str = include_str!(concat!(env!("OUT_DIR"), "/theta_update.wgsl"));
+pub(crate) const THETA_UPDATE_WGSL: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/theta_update.wgsl"));
 pub(crate) const COLLAPSED_LOGLIK_WGSL: &str =
     include_str!(concat!(env!("OUT_DIR"), "/collapsed_loglik.wgsl"));
 
