@@ -1,5 +1,7 @@
-//! The built binary, run with arguments: its exit code, its output as text, the numbers it prints.
+//! The built binary, run with arguments: its exit code, its output as text, the numbers it prints;
+//! the arguments of a short `sample` run on the CPU, and the files it reads.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// One run of the binary.
@@ -70,4 +72,38 @@ impl CliRun {
 pub fn print_rounding(printed: &str) -> f64 {
     let decimals = printed.split_once('.').map_or(0, |(_, d)| d.len());
     0.5 * 10f64.powi(-(decimals as i32)) + 1e-12
+}
+
+/// A path as an argument.
+pub fn arg(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 temporary path")
+}
+
+/// Writes `contents` to `dir/name`; its path.
+pub fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// `--device cpu --quiet` with `chains` chains of `warmup` + `draws` sweeps.
+pub fn short_cpu_run<'a>(chains: &'a str, warmup: &'a str, draws: &'a str) -> [&'a str; 9] {
+    [
+        "--device", "cpu", "--quiet", "--chains", chains, "--warmup", warmup, "--draws", draws,
+    ]
+}
+
+/// `sample DATA --successes y --trials n --out OUT`, 2 chains of 20 + 20 on the CPU.
+pub fn sample(data: &Path, out: &Path, extra: &[&str]) -> CliRun {
+    let head = [
+        "sample",
+        arg(data),
+        "--successes",
+        "y",
+        "--trials",
+        "n",
+        "--out",
+        arg(out),
+    ];
+    betagibbs(&[&head[..], &short_cpu_run("2", "20", "20"), extra].concat())
 }

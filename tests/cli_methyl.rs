@@ -1,0 +1,223 @@
+//! The binary's `simulate`, `methyl` and `bench --dss` end to end: methyl's outputs agree with
+//! the merge and the default FDR, its bad inputs exit 2 and leave nothing behind, and `bench`
+//! times DSS's DMLtest beside the CPU path.
+
+mod common;
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use betagibbs::methyl::config::DEFAULT_FDR;
+use betagibbs::methyl::merge::SiteMerger;
+use betagibbs::methyl::sheet::SampleSheet;
+use common::cli::{arg, write};
+use common::{betagibbs, print_rounding, CliRun, Table};
+
+/// `methyl SHEET --compare COMPARE --device cpu --quiet --out OUT` with a small stage 1 and
+/// several chunks, so the stages run as a pipeline.
+fn methyl(sheet: &Path, out: &Path, compare: &str) -> CliRun {
+    betagibbs(&[
+        "methyl",
+        arg(sheet),
+        "--compare",
+        compare,
+        "--device",
+        "cpu",
+        "--hyper-sites",
+        "200",
+        "--hyper-warmup",
+        "50",
+        "--hyper-draws",
+        "10",
+        "--chunk-sites",
+        "64",
+        "--quiet",
+        "--out",
+        arg(out),
+    ])
+}
+
+/// The outputs of a methyl run with the default filter and FDR: sites.parquet holds every site
+/// the merge keeps; dml.parquet exactly the sites of P(DM) at or above its lowest, at an
+/// expected FDR within the default; every region's CpGs lie inside it.
+fn assert_methyl_outputs(sheet: &Path, out: &Path) {
+    let filter = common::methyl_config(sheet.to_path_buf(), out.to_path_buf()).filter;
+    let mut merger = SiteMerger::open(&SampleSheet::read(sheet).unwrap(), filter).unwrap();
+    while merger.next_site().unwrap().is_some() {}
+    let sites = Table::read(&out.join("sites.parquet"));
+    assert_eq!(sites.rows as u64, merger.sites_kept);
+    let dml = Table::read(&out.join("dml.parquet"));
+    assert!(dml.rows > 0, "no DML to check");
+    let key = |t: &Table, i: usize| (t.text("chr")[i].clone(), t.numbers("pos")[i] as u64);
+    let lowest = dml
+        .numbers("p_dm")
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    let called: HashSet<_> = (0..dml.rows).map(|i| key(&dml, i)).collect();
+    let above: HashSet<_> = (0..sites.rows)
+        .filter(|&i| sites.numbers("p_dm")[i] >= lowest)
+        .map(|i| key(&sites, i))
+        .collect();
+    assert_eq!(called, above, "DMLs against the sites at P(DM) >= {lowest}");
+    let fdr = dml.numbers("p_dm").iter().map(|p| 1.0 - p).sum::<f64>() / dml.rows as f64;
+    assert!(fdr <= DEFAULT_FDR, "expected FDR of the DMLs {fdr}");
+    let dmr = Table::read(&out.join("dmr.parquet"));
+    for i in 0..dmr.rows {
+        let (chr, start, end) = (
+            &dmr.text("chr")[i],
+            dmr.numbers("start")[i],
+            dmr.numbers("end")[i],
+        );
+        let inside = (0..sites.rows)
+            .filter(|&k| &sites.text("chr")[k] == chr)
+            .filter(|&k| (start..=end).contains(&sites.numbers("pos")[k]))
+            .count();
+        assert_eq!(
+            inside as f64,
+            dmr.numbers("n_cpgs")[i],
+            "DMR {chr}:{start}-{end}"
+        );
+    }
+}
+
+/// `simulate` then `methyl` end to end; then methyl's bad inputs exit 2 and leave nothing.
+#[test]
+fn methyl_runs_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    betagibbs(&["simulate", "--sites", "300", "--out", arg(&study)]).assert_success();
+    let sheet = study.join("sheet.tsv");
+    let out = dir.path().join("fit");
+    methyl(&sheet, &out, "A,B").assert_success();
+    assert_methyl_outputs(&sheet, &out);
+
+    // A --draws-region that holds no site says so and writes no draws; a later run without
+    // it leaves no stale draws.parquet beside its own sites.
+    let with_region = |region: Option<&str>| {
+        let mut args = vec![
+            "methyl",
+            arg(&sheet),
+            "--compare",
+            "A,B",
+            "--device",
+            "cpu",
+            "--hyper-sites",
+            "100",
+            "--hyper-warmup",
+            "10",
+            "--hyper-draws",
+            "5",
+            "--out",
+            arg(&out),
+        ];
+        if let Some(region) = region {
+            args.extend(["--draws-region", region]);
+        }
+        betagibbs(&args)
+    };
+    let result = with_region(Some("chrNone:1-100"));
+    result.assert_success();
+    assert!(
+        result
+            .stderr
+            .contains("no site lies in --draws-region chrNone:1-100"),
+        "{}",
+        result.stderr
+    );
+    assert_eq!(Table::read(&out.join("draws.parquet")).rows, 0);
+    with_region(None).assert_success();
+    assert!(!out.join("draws.parquet").exists());
+
+    // A group no sample is in.
+    let out = dir.path().join("bad-group");
+    methyl(&sheet, &out, "A,C").assert_user_error(&["no sample is in group \"C\""]);
+    assert!(!out.exists());
+
+    // An unsorted file, its bad line far into the file.
+    let a1 = study.join("A1.txt");
+    let mut lines: Vec<String> = std::fs::read_to_string(&a1)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    lines.swap(250, 251);
+    std::fs::write(&a1, lines.join("\n") + "\n").unwrap();
+    let out = dir.path().join("unsorted");
+    methyl(&sheet, &out, "A,B").assert_user_error(&["A1.txt:252: unsorted"]);
+    assert!(!out.exists(), "partial output left behind");
+
+    // methylated > total.
+    lines.swap(250, 251);
+    lines[10] = "chrSim\t1360\t5\t9".to_string();
+    std::fs::write(&a1, lines.join("\n") + "\n").unwrap();
+    methyl(&sheet, &dir.path().join("bad-count"), "A,B")
+        .assert_user_error(&["A1.txt:11:4: methylated count 9 exceeds the total 5"]);
+}
+
+/// The (sites, wall seconds) columns of a `bench` table row: the 7 columns after the path.
+fn bench_row(stdout: &str, path: &str) -> (f64, f64) {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(path))
+        .unwrap_or_else(|| panic!("no row {path:?} in:\n{stdout}"));
+    let columns: Vec<&str> = line.split_whitespace().collect();
+    let tail = &columns[columns.len() - 7..];
+    (tail[0].parse().unwrap(), tail[1].parse().unwrap())
+}
+
+/// `bench --sheet --dss` times DSS's DMLtest on the same files beside the CPU path and prints
+/// the ratio; files that DSS cannot read (methylKit's format) exit 2 with its reason, before
+/// the long part.
+#[test]
+#[ignore = "needs Rscript with Bioconductor DSS"]
+fn bench_times_dss_dmltest_beside_the_cpu_path() {
+    common::require_dss();
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    betagibbs(&["simulate", "--sites", "1500", "--out", arg(&study)]).assert_success();
+    let bench = |sheet: &Path, compare: &str| {
+        betagibbs(&[
+            "bench",
+            "--sheet",
+            arg(sheet),
+            "--compare",
+            compare,
+            "--cpu-only",
+            "--dss",
+        ])
+    };
+    let result = bench(&study.join("sheet.tsv"), "A,B");
+    result.assert_success();
+    let stdout = &result.stdout;
+    // Every simulated site is covered in every sample: both test all 1500.
+    let (dss_sites, dss_seconds) = bench_row(stdout, "reference: DSS DMLtest");
+    let (cpu_sites, cpu_seconds) = bench_row(stdout, "cpu: ");
+    assert_eq!((dss_sites, cpu_sites), (1500.0, 1500.0), "{stdout}");
+    // The printed ratio is the two rows' sites per second, within the rounding of their
+    // printed seconds (2 decimals) and of the ratio itself (2 decimals).
+    let printed = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("cpu path / DSS: "))
+        .and_then(|l| l.split('x').next())
+        .unwrap_or_else(|| panic!("no ratio in {stdout}"));
+    let ratio: f64 = printed.parse().unwrap();
+    let expected = (cpu_sites / cpu_seconds) / (dss_sites / dss_seconds);
+    let tolerance =
+        print_rounding(printed) + expected * 0.005 * (1.0 / cpu_seconds + 1.0 / dss_seconds);
+    assert!(
+        (ratio - expected).abs() <= tolerance,
+        "printed {ratio}, rows give {expected}: {stdout}"
+    );
+
+    let kit = concat!(
+        "chrBase\tchr\tbase\tstrand\tcoverage\tfreqC\tfreqT\n",
+        "chr1.10\tchr1\t10\tF\t12\t25.00\t75.00\n"
+    );
+    let mut sheet = String::from("sample\tfile\tgroup\n");
+    for (name, group) in [("a1", "A"), ("a2", "A"), ("b1", "B"), ("b2", "B")] {
+        write(dir.path(), &format!("{name}.txt"), kit);
+        sheet += &format!("{name}\t{name}.txt\t{group}\n");
+    }
+    bench(&write(dir.path(), "kit.tsv", &sheet), "A,B").assert_user_error(&["not DSS's format"]);
+}
