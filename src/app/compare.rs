@@ -24,7 +24,7 @@ use crate::mcmc::diagnostics::quantile_sorted;
 use crate::mcmc::model::Model;
 use crate::mcmc::prior::HyperPrior;
 use crate::mcmc::sampler::{self, SamplerConfig, Update};
-use crate::plot::figures::{Figure, ImageFormat, PlotConfig, COMPARISON_SCHEMA};
+use crate::plot::figures::{FigureKind, ImageFormat, PlotConfig, COMPARISON_SCHEMA};
 
 /// The Gibbs sampler's chains and warm-up in `compare`: `sample`'s defaults.
 const GIBBS_CHAINS: u32 = 4;
@@ -295,7 +295,7 @@ pub fn run(config: &CompareConfig) -> anyhow::Result<()> {
     let figures = crate::plot::figures::draw(&PlotConfig {
         dir: config.out.clone(),
         out: config.out.clone(),
-        figures: vec![Figure::Comparison],
+        figures: vec![FigureKind::Comparison],
         params: Vec::new(),
         contrasts: Vec::new(),
         format: config.format,

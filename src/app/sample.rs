@@ -20,7 +20,7 @@ use crate::mcmc::contrast::Contrast;
 use crate::mcmc::diagnostics::summarize;
 use crate::mcmc::model::Model;
 use crate::mcmc::sampler::{self, Batch, Fit, SamplerConfig};
-use crate::plot::figures::{Figure, ImageFormat, PlotConfig};
+use crate::plot::figures::{FigureKind, ImageFormat, PlotConfig};
 
 /// Everything `sample` and `demo` need, validated.
 #[derive(Debug, Clone)]
@@ -170,10 +170,10 @@ fn figures(config: &RunConfig, format: ImageFormat) -> PlotConfig {
         out: config.out.join("figures"),
         // This run's figures only, whatever else lies in the directory.
         figures: [
-            (config.sampler.keep_thetas, Figure::Shrinkage),
-            (true, Figure::Densities),
-            (true, Figure::Traces),
-            (config.ppc, Figure::Predictive),
+            (config.sampler.keep_thetas, FigureKind::Shrinkage),
+            (true, FigureKind::Densities),
+            (true, FigureKind::Traces),
+            (config.ppc, FigureKind::Predictive),
         ]
         .into_iter()
         .filter_map(|(wanted, f)| wanted.then_some(f))

@@ -12,6 +12,7 @@ use clap::ValueEnum;
 use crate::error::UserError;
 use crate::io::readback::{read_draws, read_table, Draws};
 use crate::mcmc::contrast::Contrast;
+pub use crate::plot::render::ImageFormat;
 
 /// Schema tags of the small tables (footer key betagibbs.schema).
 pub const OBSERVATIONS_SCHEMA: &str = "observations/1";
@@ -25,7 +26,7 @@ const MAX_SHRINKAGE_UNITS: usize = 12;
 const MAX_SHRINKAGE_POINTS: usize = 5000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Figure {
+pub enum FigureKind {
     /// BDA3 Fig. 5.4: each theta's posterior median and 95% interval against its raw rate.
     Shrinkage,
     /// Kruschke Fig. 9.14: posterior densities with 95% HDIs, of parameters and differences.
@@ -38,29 +39,14 @@ pub enum Figure {
     Comparison,
 }
 
-impl Figure {
+impl FigureKind {
     fn stem(self) -> &'static str {
         match self {
-            Figure::Shrinkage => "shrinkage",
-            Figure::Densities => "densities",
-            Figure::Traces => "traces",
-            Figure::Predictive => "predictive",
-            Figure::Comparison => "comparison",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ImageFormat {
-    Svg,
-    Png,
-}
-
-impl ImageFormat {
-    pub fn extension(self) -> &'static str {
-        match self {
-            ImageFormat::Svg => "svg",
-            ImageFormat::Png => "png",
+            FigureKind::Shrinkage => "shrinkage",
+            FigureKind::Densities => "densities",
+            FigureKind::Traces => "traces",
+            FigureKind::Predictive => "predictive",
+            FigureKind::Comparison => "comparison",
         }
     }
 }
@@ -73,7 +59,7 @@ pub struct PlotConfig {
     /// Where the figures go (default `<dir>/figures`).
     pub out: PathBuf,
     /// Figures asked for; empty: every one the directory's files allow.
-    pub figures: Vec<Figure>,
+    pub figures: Vec<FigureKind>,
     /// Parameters for the densities and traces (default: the model's population parameters).
     pub params: Vec<String>,
     pub contrasts: Vec<Contrast>,
@@ -270,7 +256,7 @@ fn resolve(draws: &Draws, name: &str) -> Result<usize, UserError> {
 fn densities_and_traces(
     draws: &Draws,
     config: &PlotConfig,
-    figure: Figure,
+    figure: FigureKind,
 ) -> anyhow::Result<PathBuf> {
     // Defaults unless parameters are named; the contrasts asked for come on top.
     let (params, mut contrasts) = if config.params.is_empty() {
@@ -309,7 +295,7 @@ fn densities_and_traces(
         labelled.push((c.label(), chains, Some(0.0)));
     }
     match figure {
-        Figure::Densities => {
+        FigureKind::Densities => {
             let panels: Vec<crate::plot::Density> = labelled
                 .into_iter()
                 .map(|(label, chains, reference)| crate::plot::Density {
@@ -427,19 +413,19 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
         .into());
     }
     let has = |f: &str| dir.join(f).is_file();
-    let wanted: Vec<Figure> = if config.figures.is_empty() {
+    let wanted: Vec<FigureKind> = if config.figures.is_empty() {
         let mut all = Vec::new();
         if has("draws.parquet") {
             if has("observations.parquet") {
-                all.push(Figure::Shrinkage);
+                all.push(FigureKind::Shrinkage);
             }
-            all.extend([Figure::Densities, Figure::Traces]);
+            all.extend([FigureKind::Densities, FigureKind::Traces]);
         }
         if has("predictive.parquet") {
-            all.push(Figure::Predictive);
+            all.push(FigureKind::Predictive);
         }
         if has("comparison.parquet") && has("observations.parquet") {
-            all.push(Figure::Comparison);
+            all.push(FigureKind::Comparison);
         }
         all
     } else {
@@ -452,7 +438,7 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
         ))
         .into());
     }
-    let needs = |figure: Figure, file: &str| -> Result<(), UserError> {
+    let needs = |figure: FigureKind, file: &str| -> Result<(), UserError> {
         if has(file) {
             Ok(())
         } else {
@@ -466,13 +452,13 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
     };
     for &figure in &wanted {
         match figure {
-            Figure::Shrinkage => {
+            FigureKind::Shrinkage => {
                 needs(figure, "draws.parquet")?;
                 needs(figure, "observations.parquet")?
             }
-            Figure::Densities | Figure::Traces => needs(figure, "draws.parquet")?,
-            Figure::Predictive => needs(figure, "predictive.parquet")?,
-            Figure::Comparison => {
+            FigureKind::Densities | FigureKind::Traces => needs(figure, "draws.parquet")?,
+            FigureKind::Predictive => needs(figure, "predictive.parquet")?,
+            FigureKind::Comparison => {
                 needs(figure, "comparison.parquet")?;
                 needs(figure, "observations.parquet")?
             }
@@ -487,10 +473,12 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
     }
     std::fs::create_dir_all(&config.out)
         .map_err(|e| anyhow::anyhow!("creating {}: {e}", config.out.display()))?;
-    let draws = if wanted
-        .iter()
-        .any(|f| matches!(f, Figure::Shrinkage | Figure::Densities | Figure::Traces))
-    {
+    let draws = if wanted.iter().any(|f| {
+        matches!(
+            f,
+            FigureKind::Shrinkage | FigureKind::Densities | FigureKind::Traces
+        )
+    }) {
         Some(read_draws(&dir.join("draws.parquet"))?)
     } else {
         None
@@ -498,19 +486,19 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for figure in wanted {
         match figure {
-            Figure::Shrinkage => written.extend(shrinkage(
+            FigureKind::Shrinkage => written.extend(shrinkage(
                 dir,
                 draws.as_ref().expect("read"),
                 &config.out,
                 config.format,
             )?),
-            Figure::Densities | Figure::Traces => written.push(densities_and_traces(
+            FigureKind::Densities | FigureKind::Traces => written.push(densities_and_traces(
                 draws.as_ref().expect("read"),
                 config,
                 figure,
             )?),
-            Figure::Predictive => written.push(predictive(dir, &config.out, config.format)?),
-            Figure::Comparison => written.push(comparison(dir, &config.out, config.format)?),
+            FigureKind::Predictive => written.push(predictive(dir, &config.out, config.format)?),
+            FigureKind::Comparison => written.push(comparison(dir, &config.out, config.format)?),
         }
     }
     Ok(written)

@@ -36,7 +36,7 @@ pub use comparison::{
 pub use densities::{densities, Density};
 pub use layout::{MAX_COLUMNS, MAX_PANELS, PANEL_SIZE};
 pub use predictive::{predictive_checks, PredictiveStat};
-pub use render::{render, render_rgb, RgbImage};
+pub use render::{render, render_rgb, ImageFormat, RgbImage};
 pub use scatter::SCATTER_SIZE;
 pub use shrinkage::{shrinkage, Shrinkage};
 pub use traces::{traces, Trace, MAX_TRACE_POINTS, TRACE_ROW_HEIGHT, TRACE_WIDTH};

@@ -17,20 +17,30 @@ pub struct RgbImage {
     pub pixels: Vec<u8>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
+/// The file formats of a figure (`--format`): vector or bitmap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImageFormat {
     Svg,
     Png,
 }
 
-fn format_of(path: &Path) -> Result<Format> {
+impl ImageFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageFormat::Svg => "svg",
+            ImageFormat::Png => "png",
+        }
+    }
+}
+
+fn format_of(path: &Path) -> Result<ImageFormat> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     match ext.as_deref() {
-        Some("svg") => Ok(Format::Svg),
-        Some("png") => Ok(Format::Png),
+        Some("svg") => Ok(ImageFormat::Svg),
+        Some("png") => Ok(ImageFormat::Png),
         _ => bail!(
             "cannot draw {}: the figure format follows the extension, which must be .svg or .png",
             path.display()
@@ -40,16 +50,16 @@ fn format_of(path: &Path) -> Result<Format> {
 
 /// Temp file next to `path` (same filesystem, so the rename is atomic), keeping the
 /// extension because the PNG encoder picks its format from it.
-fn temp_path(path: &Path, format: Format) -> PathBuf {
+fn temp_path(path: &Path, format: ImageFormat) -> PathBuf {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "figure".to_string());
-    let ext = match format {
-        Format::Svg => "svg",
-        Format::Png => "png",
-    };
-    path.with_file_name(format!(".{name}.{}.tmp.{ext}", std::process::id()))
+    path.with_file_name(format!(
+        ".{name}.{}.tmp.{}",
+        std::process::id(),
+        format.extension()
+    ))
 }
 
 /// Draws `fig` to `path` (.svg or .png), atomically.
@@ -62,7 +72,7 @@ pub fn render(path: &Path, fig: &Figure) -> Result<()> {
     let tmp = temp_path(path, format);
     let result = (|| -> Result<()> {
         match format {
-            Format::Svg => {
+            ImageFormat::Svg => {
                 let mut svg = String::new();
                 {
                     let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
@@ -71,7 +81,7 @@ pub fn render(path: &Path, fig: &Figure) -> Result<()> {
                 }
                 std::fs::write(&tmp, svg)?;
             }
-            Format::Png => {
+            ImageFormat::Png => {
                 let root = BitMapBackend::new(&tmp, size).into_drawing_area();
                 fig.draw(&root)?;
                 root.present()?;

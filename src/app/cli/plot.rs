@@ -6,7 +6,7 @@ use clap::Args;
 
 use crate::app::cli::sample::parse_contrasts;
 use crate::error::UserError;
-use crate::plot::figures::{Figure, ImageFormat, PlotConfig};
+use crate::plot::figures::{FigureKind, ImageFormat, PlotConfig};
 
 #[derive(Debug, Args)]
 pub struct PlotArgs {
@@ -14,7 +14,7 @@ pub struct PlotArgs {
     pub dir: PathBuf,
     /// Figures to draw (repeatable; default: every one the directory's files allow).
     #[arg(long = "figure", value_enum)]
-    pub figures: Vec<Figure>,
+    pub figures: Vec<FigureKind>,
     /// Parameters of the density and trace figures (repeatable), e.g. 'omega[Pitcher]'.
     #[arg(long = "param", value_name = "NAME")]
     pub params: Vec<String>,
