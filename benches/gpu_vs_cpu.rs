@@ -1,5 +1,5 @@
 //! `cargo bench`: the GPU and CPU paths, and the gibbs and collapsed updates, side by side
-//! on the embedded models in one run, as `betagibbs bench` does (see README). Chain counts
+//! on the embedded models in one run, as `betagibbs bench` does (see docs/benchmarks.md). Chain counts
 //! and lengths can be set with BETAGIBBS_BENCH_CHAINS (comma-separated, both models),
 //! BETAGIBBS_BENCH_WARMUP and BETAGIBBS_BENCH_DRAWS.
 
