@@ -178,8 +178,13 @@ fn plot_refuses_what_the_directory_cannot_give() {
         (&["--figure", "predictive"][..], "predictive.parquet"),
         (&["--figure", "comparison"][..], "comparison.parquet"),
         (&["--param", "nope"][..], "\"nope\""),
+        (&["--contrast", "theta[1] - nope"][..], "\"nope\""),
     ] {
-        betagibbs(&[&["plot", arg(&out)][..], args].concat()).assert_user_error(&[says]);
+        // Refused before the first figure: the shrinkage figure the run allows is not drawn.
+        let figures = dir.path().join("figures");
+        betagibbs(&[&["plot", arg(&out), "--out", arg(&figures)][..], args].concat())
+            .assert_user_error(&[says]);
+        assert!(!figures.exists(), "{args:?} left {}", figures.display());
     }
 }
 

@@ -253,12 +253,13 @@ fn resolve(draws: &Draws, name: &str) -> Result<usize, UserError> {
     })
 }
 
-fn densities_and_traces(
+/// The parameters and contrasts of the density and trace figures: the defaults unless
+/// parameters are named, the contrasts asked for on top; every name resolved and the panel
+/// count checked.
+fn panel_choice(
     draws: &Draws,
     config: &PlotConfig,
-    figure: FigureKind,
-) -> anyhow::Result<PathBuf> {
-    // Defaults unless parameters are named; the contrasts asked for come on top.
+) -> Result<(Vec<String>, Vec<Contrast>), UserError> {
     let (params, mut contrasts) = if config.params.is_empty() {
         default_choice(draws)
     } else {
@@ -270,9 +271,23 @@ fn densities_and_traces(
             "{} parameters and contrasts: at most {} per figure",
             params.len() + contrasts.len(),
             crate::plot::MAX_PANELS
-        ))
-        .into());
+        )));
     }
+    for name in params
+        .iter()
+        .chain(contrasts.iter().flat_map(|c| [&c.left, &c.right]))
+    {
+        resolve(draws, name)?;
+    }
+    Ok((params, contrasts))
+}
+
+fn densities_and_traces(
+    draws: &Draws,
+    config: &PlotConfig,
+    figure: FigureKind,
+) -> anyhow::Result<PathBuf> {
+    let (params, contrasts) = panel_choice(draws, config)?;
     let path = config
         .out
         .join(format!("{}.{}", figure.stem(), config.format.extension()));
@@ -471,8 +486,6 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
         ))
         .into());
     }
-    std::fs::create_dir_all(&config.out)
-        .map_err(|e| anyhow::anyhow!("creating {}: {e}", config.out.display()))?;
     let draws = if wanted.iter().any(|f| {
         matches!(
             f,
@@ -483,6 +496,18 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
     } else {
         None
     };
+    // Every name asked for is checked before the first figure is drawn, so a typo leaves
+    // nothing behind.
+    if let Some(draws) = &draws {
+        if wanted
+            .iter()
+            .any(|f| matches!(f, FigureKind::Densities | FigureKind::Traces))
+        {
+            panel_choice(draws, config)?;
+        }
+    }
+    std::fs::create_dir_all(&config.out)
+        .map_err(|e| anyhow::anyhow!("creating {}: {e}", config.out.display()))?;
     let mut written = Vec::new();
     for figure in wanted {
         match figure {
