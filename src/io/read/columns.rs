@@ -59,7 +59,11 @@ pub(super) fn resolve_columns(
                 number,
             }),
             None => {
-                let have: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+                // Escaped, so that a stray control byte in a header cannot reach the terminal.
+                let have: Vec<String> = names
+                    .iter()
+                    .map(|n| format!("'{}'", n.escape_debug()))
+                    .collect();
                 Err(UserError(format!(
                     "{prefix}: {role} column '{want}' not found; the columns are: {}",
                     have.join(", ")

@@ -8,6 +8,24 @@ use super::{sha256_hex, Dataset};
 use crate::error::UserError;
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+/// Bytes looked at for signs of a binary file: text tables never hold a NUL byte.
+const BINARY_SNIFF_BYTES: usize = 8192;
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+
+/// A binary file named as a table is refused before a byte of it reaches a message.
+fn refuse_binary(text: &[u8], source: &str) -> Result<(), UserError> {
+    if text.starts_with(GZIP_MAGIC) {
+        return Err(UserError(format!(
+            "{source}: is gzip-compressed; decompress it first (gunzip), or give a Parquet file"
+        )));
+    }
+    match text.iter().take(BINARY_SNIFF_BYTES).position(|&b| b == 0) {
+        Some(offset) => Err(UserError(format!(
+            "{source}: not a CSV, TSV or Parquet file: it holds binary data (a NUL byte at offset {offset})"
+        ))),
+        None => Ok(()),
+    }
+}
 
 /// Parses delimited text (CSV or TSV); also used for data embedded in the binary.
 pub fn parse_delimited(
@@ -18,6 +36,7 @@ pub fn parse_delimited(
 ) -> Result<Dataset, UserError> {
     let sha256 = sha256_hex(bytes);
     let text = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    refuse_binary(text, source)?;
     if text.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(UserError(format!("{source}: file is empty")));
     }
@@ -144,6 +163,27 @@ impl LineCounter<'_> {
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{csv, fails, spec};
+
+    /// An executable or a gzip file named as a table: refused by name, no byte of it echoed.
+    #[test]
+    fn binary_and_compressed_files_are_refused_without_echoing_them() {
+        let elf = "\u{7f}ELF\u{2}\u{1}\u{1}\0\0\0\u{1b}[31mred,n\n";
+        let message = fails(
+            elf,
+            &spec(None, None),
+            &["binary data (a NUL byte at offset 7)"],
+        );
+        assert!(!message.contains('\u{1b}'), "{message}");
+        let gz = super::parse_delimited(&[0x1f, 0x8b, 8, 0], "d.csv.gz", b',', &spec(None, None));
+        assert!(gz.unwrap_err().0.contains("d.csv.gz: is gzip-compressed"));
+    }
+
+    /// A control byte in a header is escaped in the message that lists the columns.
+    #[test]
+    fn header_names_are_escaped_in_messages() {
+        let message = fails("y\u{1b}[2J,n\n1,2\n", &spec(None, None), &["'y\\u{1b}[2J'"]);
+        assert!(!message.contains('\u{1b}'), "{message}");
+    }
 
     #[test]
     fn quotes_whitespace_bom_trailing_newline_and_exact_floats() {
