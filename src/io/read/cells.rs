@@ -4,6 +4,7 @@
 use super::columns::{Col, Layout};
 use super::rows::Loc;
 use crate::error::UserError;
+use crate::kernels::layout::MAX_TRIALS;
 
 pub(super) const COUNT_RULE: &str = "counts must be whole numbers >= 0";
 pub(super) const TOO_LARGE: &str = "is too large (the maximum is 4294967295)";
@@ -118,6 +119,14 @@ pub(super) fn check_pair(
             "trials is 0; each observation needs at least one trial",
         ));
     }
+    if n > MAX_TRIALS {
+        return Err(cell_error(
+            source,
+            loc,
+            &lay.n,
+            format!("trials {n} above 2^24 = {MAX_TRIALS}, the most the f32 kernels hold exactly"),
+        ));
+    }
     if y > n {
         return Err(cell_error(
             source,
@@ -227,6 +236,12 @@ mod tests {
             "n,y\n5,7\n",
             &c,
             &["data.csv:2:2: column 'y'", "successes 7 exceed trials 5"],
+        );
+        // The f32 kernels' limit, at the cell that breaks it; 2^24 itself is fine.
+        fails(
+            "y,n\n1,16777216\n1,16777217\n",
+            &c,
+            &["data.csv:3:2: column 'n'", "trials 16777217 above 2^24"],
         );
     }
 }
