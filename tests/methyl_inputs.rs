@@ -201,6 +201,24 @@ fn bad_inputs_are_named_by_file_and_line() {
             ],
             &["b.txt", "chr2 comes before chr1", "a.txt"],
         ),
+        (
+            "a header and no counts",
+            vec![("a.txt", dss("chr1\t9\t1\t0\n")), ("b.txt", dss(""))],
+            &["b.txt", "no counts for sample \"s1\""],
+        ),
+        (
+            "a long table without the sample's rows",
+            vec![(
+                "a.txt",
+                "site,sample,methylated,total\nchr1:9,other,1,2\n".into(),
+            )],
+            &["a.txt", "no rows of sample \"s0\""],
+        ),
+        (
+            "blank lines, then a bad line: its own line number",
+            vec![("a.txt", format!("\n\n{}", dss("chr1\tfive\t1\t0\n")))],
+            &["a.txt:4:2", "position"],
+        ),
     ];
     for (what, files, fragments) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -215,6 +233,23 @@ fn bad_inputs_are_named_by_file_and_line() {
             assert!(err.contains(f), "{what}: {err:?} lacks {f:?}");
         }
     }
+}
+
+/// Blank lines before the header (an editor's, or a concatenation's) are skipped, not taken
+/// for an empty file.
+#[test]
+fn leading_blank_lines_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.txt",
+        "\n\r\n\nchr\tpos\tN\tX\nchr1\t9\t4\t1\nchr1\t12\t2\t2\n",
+    );
+    write(dir.path(), "sheet.csv", "sample,file,group\ns0,a.txt,g0\n");
+    assert_eq!(
+        merge_all(&dir.path().join("sheet.csv"), ALL_SITES),
+        Ok((2, 2))
+    );
 }
 
 #[test]

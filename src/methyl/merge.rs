@@ -125,21 +125,31 @@ struct Lines {
 impl Lines {
     fn open(path: &Path, format: Option<Format>, sample: &str) -> Result<Lines, UserError> {
         let mut reader = open_text(path)?;
+        // The first line that is not blank decides the format; blank lines before it are skipped
+        // and counted, so messages keep the file's line numbers.
         let mut first = String::new();
-        reader
-            .read_line(&mut first)
-            .map_err(|e| UserError(format!("{}:1: cannot read: {e}", path.display())))?;
+        let mut line = 0;
+        loop {
+            first.clear();
+            line += 1;
+            let n = reader
+                .read_line(&mut first)
+                .map_err(|e| UserError(format!("{}:{line}: cannot read: {e}", path.display())))?;
+            if n == 0 {
+                return Err(UserError(format!("{}: file is empty", path.display())));
+            }
+            if !first.trim().trim_start_matches('\u{feff}').is_empty() {
+                break;
+            }
+        }
         // A byte-order mark (Excel's "CSV UTF-8") is not part of the first field.
         let first = first.trim_end_matches(['\n', '\r']);
         let first = first.strip_prefix('\u{feff}').unwrap_or(first).to_string();
-        if first.is_empty() {
-            return Err(UserError(format!("{}: file is empty", path.display())));
-        }
         let format = match format.or_else(|| Format::detect(&first)) {
             Some(f) => f,
             None => {
                 return Err(UserError(format!(
-                    "{}:1: cannot tell the format from the first line {first:?}; name it in the sample sheet's format column",
+                    "{}:{line}: cannot tell the format from the first line {first:?}; name it in the sample sheet's format column",
                     path.display()
                 )))
             }
@@ -148,7 +158,7 @@ impl Lines {
             Format::Long => Some((
                 LongColumns::from_header(&first).ok_or_else(|| {
                     UserError(format!(
-                        "{}:1: a long table needs columns sample, methylated, total and site (chr:pos) or chr and pos",
+                        "{}:{line}: a long table needs columns sample, methylated, total and site (chr:pos) or chr and pos",
                         path.display()
                     ))
                 })?,
@@ -163,7 +173,7 @@ impl Lines {
             path: path.to_path_buf(),
             reader,
             buffer: String::new(),
-            line: 1,
+            line,
             format,
             pending_first: (!header).then_some(first),
         })
@@ -173,7 +183,7 @@ impl Lines {
     fn next_line(&mut self) -> Result<Option<(usize, usize)>, UserError> {
         if let Some(first) = self.pending_first.take() {
             self.buffer = first;
-            return Ok(Some((1, self.buffer.len())));
+            return Ok(Some((self.line, self.buffer.len())));
         }
         loop {
             self.buffer.clear();
@@ -255,6 +265,16 @@ pub(crate) fn chromosome_order(
         }
         first_line.insert(chr.clone(), line);
         order.push(chr);
+    }
+    // A sample without a count would silently drop out of every site: most likely the
+    // wrong file, or a long table without this sample's rows.
+    if order.is_empty() {
+        return Err(UserError(match lines.long {
+            Some(_) => format!("{path}: no rows of sample {sample:?} in this long table"),
+            None => {
+                format!("{path}: no counts for sample {sample:?} (the file holds no data lines)")
+            }
+        }));
     }
     Ok(order)
 }
