@@ -53,14 +53,47 @@ fn bad_input_exits_2_names_the_place_and_writes_nothing() {
 fn bad_flags_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let data = write(dir.path(), "ok.csv", "y,n\n1,5\n2,6\n");
-    for extra in [
-        &["--prior", "flat"][..],
-        &["--chains", "0"],
-        &["--prior", "kruschke(a=NaN)"],
-    ] {
-        sample(&data, &dir.path().join("out"), extra).assert_user_error(&[]);
+    let out = dir.path().join("out");
+    // Each case: (chains, draws, extra flags), and what the message must say.
+    let cases: [(&str, &str, &[&str], &[&str]); 5] = [
+        ("2", "20", &["--prior", "flat"], &["flat"]),
+        ("0", "20", &[], &["--chains"]),
+        ("2", "20", &["--prior", "kruschke(a=NaN)"], &["NaN"]),
+        // Sizes no machine holds: refused up front with the figures, not an aborted allocation.
+        (
+            "4000000000",
+            "20",
+            &[],
+            &[
+                "--chains 4000000000 and --draws 20 need about",
+                "GiB of memory",
+            ],
+        ),
+        (
+            "2",
+            "4000000000",
+            &[],
+            &[
+                "--chains 2 and --draws 4000000000 need about",
+                "more than this machine's",
+            ],
+        ),
+    ];
+    for (chains, draws, extra, says) in cases {
+        let head = [
+            "sample",
+            arg(&data),
+            "--successes",
+            "y",
+            "--trials",
+            "n",
+            "--out",
+            arg(&out),
+        ];
+        betagibbs(&[&head[..], &short_cpu_run(chains, "20", draws), extra].concat())
+            .assert_user_error(says);
     }
-    assert!(!dir.path().join("out").exists());
+    assert!(!out.exists());
 }
 
 /// draws.parquet holds every parameter of summary.parquet (less its contrasts), each with

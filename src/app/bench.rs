@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::app::embedded::Embedded;
+use crate::app::memory::check_fits;
 use crate::kernels::device::describe_device;
 use crate::kernels::gpu::Gpu;
 use crate::kernels::Device;
@@ -98,6 +99,10 @@ pub fn bench_once(
     config.keep_thetas = false;
     config.update = update;
     config.hyper_rounds = bench.hyper_rounds.unwrap_or(update.default_rounds());
+    check_fits(
+        config.memory_bytes(&batch),
+        &format!("--chains {chains} and --draws {}", bench.draws),
+    )?;
     let backend = Device::from_gpu(gpu);
     let fit = sampler::run(&batch, &config, backend, None)?;
     let (mut min_ess, mut slowest, mut max_r_hat) = (f64::INFINITY, String::new(), 0.0f64);

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use crate::app::memory::check_fits;
 use crate::app::output::{check_out_dir, write_observations};
 use crate::app::progress::progress_bar;
 use crate::app::source::DataSource;
@@ -202,6 +203,10 @@ pub fn run(config: &CompareConfig) -> anyhow::Result<()> {
     );
     sampler_config.update = Update::Collapsed;
     sampler_config.hyper_rounds = Update::Collapsed.default_rounds();
+    check_fits(
+        sampler_config.memory_bytes(&model.batch),
+        &format!("--draws {}", config.draws),
+    )?;
     let bar = progress_bar(
         u64::from(sampler_config.sweeps()),
         &format!("sampling on {device}"),

@@ -1,6 +1,6 @@
 //! The commands behind the binary, one module per command: each takes the validated config
 //! its flags became (`cli`) and does its work with the library below. `embedded`, `source`,
-//! `output`, `progress` and `report` serve several commands.
+//! `output`, `progress`, `report` and `memory` serve several commands.
 
 pub mod bench;
 pub mod cli;
@@ -11,6 +11,7 @@ pub mod plot;
 pub mod sample;
 pub mod simulate;
 
+mod memory;
 mod output;
 mod progress;
 mod report;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use rayon::prelude::*;
 
+use crate::app::memory::check_fits;
 use crate::app::output::{check_out_dir, write_observations};
 use crate::app::progress::progress_bar;
 use crate::app::report::{format_summary_table, print_checks, print_contrasts};
@@ -81,6 +82,13 @@ pub fn run(config: &RunConfig) -> anyhow::Result<()> {
         .map(|c| Ok((c.label(), c.resolve(&names)?)))
         .collect::<Result<Vec<_>, UserError>>()?;
     check_out_dir(&config.out)?;
+    check_fits(
+        config.sampler.memory_bytes(&batch),
+        &format!(
+            "--chains {} and --draws {}",
+            config.sampler.chains, config.sampler.draws
+        ),
+    )?;
     let gpu = open_device(config.device)?;
     let device = describe_device(gpu.as_ref());
     let backend = Device::from_gpu(gpu.as_ref());

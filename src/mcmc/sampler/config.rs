@@ -1,6 +1,7 @@
 //! What to run: the update of the units' hyperparameters, the prior and the chain lengths.
 
 use crate::kernels::gpu::DEFAULT_WORKGROUP_SIZE;
+use crate::mcmc::batch::Batch;
 use crate::mcmc::prior::HyperPrior;
 
 /// Slice-sampling rounds per sweep of the gibbs update (see SamplerConfig::hyper_rounds).
@@ -80,5 +81,23 @@ impl SamplerConfig {
 
     pub fn sweeps(&self) -> u32 {
         self.warmup + self.draws * self.thin
+    }
+}
+
+/// Bytes per (chain, unit) of host state beyond the draws: the hyperparameters, their
+/// slice or Metropolis state and the collapsed update's likelihoods (an upper bound).
+const HOST_BYTES_PER_CHAIN_UNIT: u64 = 128;
+
+impl SamplerConfig {
+    /// The memory a run of this config on `batch` holds at its peak: every kept draw in f64
+    /// (they are summarised after the run), and per chain the thetas, the pieces' sums and
+    /// the units' state. Checked before a run, so that an impossible size is a message.
+    pub fn memory_bytes(&self, batch: &Batch) -> u64 {
+        let chains = u64::from(self.chains);
+        let draws = batch.n_params(self.keep_thetas) as u64 * chains * u64::from(self.draws) * 8;
+        let per_chain = batch.n_obs() as u64 * 4
+            + batch.pieces.len() as u64 * 12
+            + batch.n_units() as u64 * HOST_BYTES_PER_CHAIN_UNIT;
+        draws.saturating_add(chains.saturating_mul(per_chain))
     }
 }
