@@ -142,6 +142,38 @@ fn a_good_run_writes_draws_and_summary() {
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
 
+/// A killed run's temp files are cleaned by the next run into the same directory, and a run
+/// whose input is one of its own outputs is refused before it writes anything.
+#[test]
+fn stale_temps_are_cleaned_and_an_output_is_never_its_own_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "d.csv", "y,n\n1,5\n2,6\n0,4\n");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    // Process ids above the kernel's pid_max (at most 2^22) belong to no live process.
+    let stale = out.join(".summary.parquet.4194305.0.tmp");
+    std::fs::write(&stale, b"half a file").unwrap();
+    sample(&data, &out, &[]).assert_success();
+    if cfg!(target_os = "linux") {
+        assert!(!stale.exists(), "{} left", stale.display());
+    }
+    let observations = out.join("observations.parquet");
+    let before = std::fs::read(&observations).unwrap();
+    let head = [
+        "sample",
+        arg(&observations),
+        "--successes",
+        "successes",
+        "--trials",
+        "trials",
+        "--out",
+        arg(&out),
+    ];
+    betagibbs(&[&head[..], &short_cpu_run("2", "20", "20")].concat())
+        .assert_user_error(&["is the observations.parquet this run would write"]);
+    assert_eq!(std::fs::read(&observations).unwrap(), before);
+}
+
 /// `demo --device gpu --chains 4 --warmup 20 --draws 20 --quiet --out OUT`.
 fn demo_on_the_gpu(out: &Path, env: &[(&str, &str)]) -> CliRun {
     let args = [

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::app::memory::check_fits;
-use crate::app::output::{check_out_dir, write_observations};
+use crate::app::output::{check_not_an_output, check_out_dir, write_observations};
 use crate::app::progress::progress_bar;
 use crate::app::source::DataSource;
 use crate::error::UserError;
@@ -133,6 +133,13 @@ pub fn run(config: &CompareConfig) -> anyhow::Result<()> {
         return Err(UserError("compare takes one population: no --unit column".into()).into());
     }
     check_out_dir(&config.out)?;
+    if let Some(input) = config.source.path() {
+        check_not_an_output(
+            input,
+            &config.out,
+            &["comparison.parquet", "observations.parquet"],
+        )?;
+    }
     let (y, n) = (&dataset.successes, &dataset.trials);
     let model = Model::new(&dataset, true)?;
     let theta_names: Vec<String> = model.names[..dataset.n_obs()].to_vec();

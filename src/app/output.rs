@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::error::UserError;
+use crate::io::atomic::remove_stale_temps;
 use crate::io::write::{write_small_table, SmallTable};
 use crate::mcmc::batch::Batch;
 use crate::plot::figures::OBSERVATIONS_SCHEMA;
@@ -15,6 +16,29 @@ pub(crate) fn check_out_dir(out: &Path) -> Result<(), UserError> {
             "--out {}: exists and is not a directory",
             out.display()
         )));
+    }
+    remove_stale_temps(out);
+    Ok(())
+}
+
+/// Refuses an input that is one of the files the run will write into `out`: the run would
+/// replace the user's data with its own output.
+pub(crate) fn check_not_an_output(
+    input: &Path,
+    out: &Path,
+    outputs: &[&str],
+) -> Result<(), UserError> {
+    let Ok(input) = input.canonicalize() else {
+        return Ok(());
+    };
+    for name in outputs {
+        if out.join(name).canonicalize().is_ok_and(|o| o == input) {
+            return Err(UserError(format!(
+                "{}: is the {name} this run would write into --out {}; choose another --out",
+                input.display(),
+                out.display()
+            )));
+        }
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use anyhow::Context;
 use rayon::prelude::*;
 
 use crate::app::memory::check_fits;
-use crate::app::output::{check_out_dir, write_observations};
+use crate::app::output::{check_not_an_output, check_out_dir, write_observations};
 use crate::app::progress::progress_bar;
 use crate::app::report::{format_summary_table, print_checks, print_contrasts};
 use crate::app::source::DataSource;
@@ -72,6 +72,14 @@ pub fn summary_rows(fit: &Fit, names: &[String]) -> Vec<SummaryRow> {
         .collect()
 }
 
+/// The files `sample` and `demo` write into `--out`.
+const SAMPLE_OUTPUTS: [&str; 4] = [
+    "draws.parquet",
+    "summary.parquet",
+    "observations.parquet",
+    "predictive.parquet",
+];
+
 /// `sample` and `demo`: read, fit, summarise, write, print.
 pub fn run(config: &RunConfig) -> anyhow::Result<()> {
     let dataset = config.source.dataset(&config.columns)?;
@@ -82,6 +90,9 @@ pub fn run(config: &RunConfig) -> anyhow::Result<()> {
         .map(|c| Ok((c.label(), c.resolve(&names)?)))
         .collect::<Result<Vec<_>, UserError>>()?;
     check_out_dir(&config.out)?;
+    if let Some(input) = config.source.path() {
+        check_not_an_output(input, &config.out, &SAMPLE_OUTPUTS)?;
+    }
     check_fits(
         config.sampler.memory_bytes(&batch),
         &format!(

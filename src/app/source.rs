@@ -16,6 +16,14 @@ pub enum DataSource {
 }
 
 impl DataSource {
+    /// The file, when the counts come from one.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        match self {
+            DataSource::File(path) => Some(path),
+            DataSource::Embedded(_) => None,
+        }
+    }
+
     /// The data set, read with `columns` and validated (an embedded table has its own columns).
     pub fn dataset(&self, columns: &ColumnSpec) -> Result<Dataset, UserError> {
         match self {

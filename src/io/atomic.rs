@@ -61,6 +61,38 @@ pub(crate) fn atomic_write(path: &Path, write: impl FnOnce(&mut File) -> Result<
     Ok(())
 }
 
+/// The process id in a temp file's name: `.<name>.<pid>.<n>.tmp` (`atomic_write`) or
+/// `.<name>.<pid>.tmp.<ext>` (a figure's), or None for any other name.
+fn temp_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?;
+    let parts: Vec<&str> = rest.rsplit('.').collect();
+    match parts.as_slice() {
+        ["tmp", n, pid, ..] if n.parse::<u64>().is_ok() => pid.parse().ok(),
+        [_ext, "tmp", pid, ..] => pid.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Removes the temp files a killed run left in `dir` (their process is gone), so that they
+/// do not pile up; a live process's are left alone. Linux only: elsewhere there is no cheap
+/// way to tell a live process, and nothing is removed.
+pub(crate) fn remove_stale_temps(dir: &Path) {
+    #[cfg(target_os = "linux")]
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().and_then(temp_owner) else {
+                continue;
+            };
+            if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = dir;
+}
+
 /// Best effort: persist the rename itself; directories cannot be opened for this on Windows.
 fn sync_dir(dir: &Path) {
     #[cfg(unix)]
@@ -74,6 +106,38 @@ fn sync_dir(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temp_names_give_their_owner() {
+        assert_eq!(temp_owner(".draws.parquet.4242.0.tmp"), Some(4242));
+        assert_eq!(temp_owner(".shrinkage.svg.77.tmp.svg"), Some(77));
+        assert_eq!(temp_owner("draws.parquet"), None);
+        assert_eq!(temp_owner(".hidden"), None);
+        assert_eq!(temp_owner(".x.notapid.3.tmp"), None);
+    }
+
+    /// A dead process's temp files go; a live one's (this test's) and other files stay.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn stale_temps_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        // Process ids above the kernel's pid_max (at most 2^22) are never alive.
+        let dead = [
+            ".draws.parquet.4194305.0.tmp",
+            ".traces.png.4194305.tmp.png",
+        ];
+        let mine = format!(".summary.parquet.{}.0.tmp", std::process::id());
+        for name in dead.iter().copied().chain([mine.as_str(), "draws.parquet"]) {
+            fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        remove_stale_temps(dir.path());
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, [mine, "draws.parquet".to_string()]);
+    }
     use std::io::Write;
 
     #[test]

@@ -508,6 +508,7 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
     }
     std::fs::create_dir_all(&config.out)
         .map_err(|e| anyhow::anyhow!("creating {}: {e}", config.out.display()))?;
+    crate::io::atomic::remove_stale_temps(&config.out);
     let mut written = Vec::new();
     for figure in wanted {
         match figure {

@@ -16,6 +16,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::UserError;
+use crate::io::atomic::remove_stale_temps;
 use crate::kernels::device::{describe_device, open_device};
 use crate::kernels::gpu::Gpu;
 use crate::kernels::site_layout::{LOG_PHI_DOF, MAX_GROUPS, SLAB_DOF};
@@ -104,6 +105,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let mut metadata = footer(config, &study, &device_name, &hyper);
     std::fs::create_dir_all(&config.out)
         .with_context(|| format!("creating {}", config.out.display()))?;
+    remove_stale_temps(&config.out);
     let sites_path = config.out.join("sites.parquet");
     bar.set_message(format!("fitting sites on {device_name}"));
     let pipeline = stage2::Stage2 {
