@@ -123,7 +123,7 @@ impl Batch {
     }
 
     /// One level: index of unit u's first parameter: its thetas (when kept), then HYPER_NAMES.
-    pub(crate) fn unit_param_start(&self, u: usize, keep_thetas: bool) -> usize {
+    pub fn unit_param_start(&self, u: usize, keep_thetas: bool) -> usize {
         assert!(!self.is_tree(), "multi-level models use node_param_start");
         HYPER_NAMES.len() * u
             + if keep_thetas {
