@@ -16,13 +16,23 @@ pub(super) fn cell_error(
     col: &Col,
     msg: impl std::fmt::Display,
 ) -> UserError {
-    UserError(match loc {
+    let message = match loc {
         Loc::Line(l) => format!("{source}:{l}:{}: column '{}': {msg}", col.number, col.name),
         Loc::Row(r) => format!(
             "{source}: row {r}, column {} '{}': {msg}",
             col.number, col.name
         ),
-    })
+    };
+    // One line, whatever a quoted cell held: control characters are shown escaped.
+    UserError(
+        message
+            .chars()
+            .map(|c| match c {
+                c if c.is_control() => c.escape_debug().to_string(),
+                c => c.to_string(),
+            })
+            .collect(),
+    )
 }
 
 /// Parses a count exactly: digits with an optional fraction and exponent, whole and in u32 range.

@@ -76,7 +76,7 @@ pub fn parse_delimited(
             let shown = if value.is_empty() {
                 "value".to_string()
             } else {
-                format!("value \"{value}\"")
+                format!("value \"{}\"", value.escape_debug())
             };
             cell_error(
                 source,
@@ -176,6 +176,16 @@ mod tests {
         assert!(!message.contains('\u{1b}'), "{message}");
         let gz = super::parse_delimited(&[0x1f, 0x8b, 8, 0], "d.csv.gz", b',', &spec(None, None));
         assert!(gz.unwrap_err().0.contains("d.csv.gz: is gzip-compressed"));
+    }
+
+    /// A quoted cell spanning lines is shown escaped: the message stays one line.
+    #[test]
+    fn a_quoted_newline_in_a_bad_count_stays_on_one_line() {
+        fails(
+            "y,n\n\"2\n6\",7\n",
+            &spec(None, None),
+            &["data.csv:2:1", "value \"2\\n6\""],
+        );
     }
 
     /// A control byte in a header is escaped in the message that lists the columns.
