@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Behaviour fingerprint: runs fixed-seed fits (rats, baseball, the estimator ladder, DSS's
 # 2 x 2 methylation example, the simulator) on the CPU and, where a Vulkan adapter exists,
-# the GPU, draws the figures, and prints one hash per output table's rows (footer metadata excluded: it holds
-# run times). Two builds behave the same when their fingerprints match line for line.
+# the GPU, draws the figures, and prints one hash per output table's rows and per other file
+# (footer metadata and run.json excluded: they hold run times and run ids). Two builds behave
+# the same when their fingerprints match line for line.
 # Usage: benches/fingerprint.sh BINARY [DATA_DIR]   (DATA_DIR defaults to ../shared/data)
 set -euo pipefail
 bin=$(realpath "$1")
@@ -40,4 +41,4 @@ for path in sorted(glob.glob("**/*.parquet", recursive=True)):
     print(f"{path}\t{table.num_rows}\t{digest.hexdigest()[:16]}")
 PY
 # The simulator's text files and every figure, byte for byte.
-find sim figures-* compare-rats -type f ! -name '*.parquet' | sort | xargs sha256sum | cut -c1-16,65-
+find sim figures-* compare-rats -type f ! -name '*.parquet' ! -name run.json | sort | xargs sha256sum | cut -c1-16,65-

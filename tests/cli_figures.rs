@@ -173,7 +173,23 @@ fn plot_refuses_what_the_directory_cannot_give() {
     std::fs::copy(out.join("summary.parquet"), foreign.join("summary.parquet")).unwrap();
     betagibbs(&["plot", arg(&foreign)]).assert_user_error(&[]);
     std::fs::copy(out.join("summary.parquet"), foreign.join("draws.parquet")).unwrap();
+    std::fs::copy(out.join("run.json"), foreign.join("run.json")).unwrap();
     betagibbs(&["plot", arg(&foreign)]).assert_user_error(&["expected a betagibbs draws/1 file"]);
+    // Files of two runs (as a run killed between its writes leaves them): refused, and a
+    // run's files without its manifest likewise.
+    let other = dir.path().join("other");
+    sample(&data, &other, &["--seed", "9"]).assert_success();
+    let mixed = dir.path().join("mixed");
+    std::fs::create_dir_all(&mixed).unwrap();
+    for name in ["run.json", "draws.parquet", "observations.parquet"] {
+        std::fs::copy(out.join(name), mixed.join(name)).unwrap();
+    }
+    betagibbs(&["plot", arg(&mixed)]).assert_success();
+    std::fs::copy(other.join("draws.parquet"), mixed.join("draws.parquet")).unwrap();
+    betagibbs(&["plot", arg(&mixed)])
+        .assert_user_error(&["draws.parquet is not from the run run.json names"]);
+    std::fs::remove_file(mixed.join("run.json")).unwrap();
+    betagibbs(&["plot", arg(&mixed)]).assert_user_error(&["from a run that wrote no run.json"]);
     for (args, says) in [
         (&["--figure", "predictive"][..], "predictive.parquet"),
         (&["--figure", "comparison"][..], "comparison.parquet"),

@@ -136,10 +136,31 @@ fn a_good_run_writes_draws_and_summary() {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| {
-            !["draws.parquet", "summary.parquet", "observations.parquet"].contains(&n.as_str())
+            ![
+                "draws.parquet",
+                "summary.parquet",
+                "observations.parquet",
+                "run.json",
+            ]
+            .contains(&n.as_str())
         })
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    // The manifest names this run, whose id every file's footer carries.
+    let manifest = std::fs::read_to_string(out.join("run.json")).unwrap();
+    assert!(manifest
+        .contains("\"files\": [\"draws.parquet\", \"summary.parquet\", \"observations.parquet\"]"));
+    let id = Table::read(&out.join("draws.parquet")).metadata["betagibbs.run_id"].clone();
+    assert!(
+        manifest.contains(&format!("\"run_id\": \"{id}\"")),
+        "{manifest}"
+    );
+    for name in ["summary.parquet", "observations.parquet"] {
+        assert_eq!(
+            Table::read(&out.join(name)).metadata["betagibbs.run_id"],
+            id
+        );
+    }
 }
 
 /// A killed run's temp files are cleaned by the next run into the same directory, and a run

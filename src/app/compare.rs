@@ -15,6 +15,7 @@ use crate::app::output::{check_not_an_output, check_out_dir, write_observations}
 use crate::app::progress::progress_bar;
 use crate::app::source::DataSource;
 use crate::error::UserError;
+use crate::io::manifest::Run;
 use crate::io::read::ColumnSpec;
 use crate::io::write::{write_small_table, SmallTable};
 use crate::kernels::device::{describe_device, open_device};
@@ -280,8 +281,8 @@ pub fn run(config: &CompareConfig) -> anyhow::Result<()> {
             metadata.push((format!("betagibbs.notes.{estimator}"), text.join(" | ")));
         }
     }
-    std::fs::create_dir_all(&config.out)
-        .with_context(|| format!("creating the output directory {}", config.out.display()))?;
+    let run = Run::begin(&config.out, "compare")?;
+    metadata.push(run.footer());
     let table = SmallTable {
         schema_version: COMPARISON_SCHEMA,
         text: vec![("estimator", rows.estimator), ("parameter", rows.parameter)],
@@ -290,6 +291,7 @@ pub fn run(config: &CompareConfig) -> anyhow::Result<()> {
     };
     write_small_table(&config.out.join("comparison.parquet"), &table, &metadata)?;
     write_observations(&config.out, &model.batch, &model.names, &metadata)?;
+    run.finish(&["comparison.parquet", "observations.parquet"])?;
 
     println!(
         "{:<17} {:>9} {:>9} {:>14} {:>16}",

@@ -13,6 +13,7 @@ use crate::app::progress::progress_bar;
 use crate::app::report::{format_summary_table, print_checks, print_contrasts};
 use crate::app::source::DataSource;
 use crate::error::UserError;
+use crate::io::manifest::Run;
 use crate::io::read::{ColumnSpec, Dataset};
 use crate::io::write::{write_draws, write_summary, DrawsTable, SummaryRow};
 use crate::kernels::device::{describe_device, open_device};
@@ -114,9 +115,9 @@ pub fn run(config: &RunConfig) -> anyhow::Result<()> {
 
     let mut rows = summary_rows(&fit, &names);
     rows.extend(contrast_rows(&fit, &contrasts));
-    let metadata = run_metadata(&dataset, &batch, s, &device);
-    std::fs::create_dir_all(&config.out)
-        .with_context(|| format!("creating the output directory {}", config.out.display()))?;
+    let run = Run::begin(&config.out, "sample")?;
+    let mut metadata = run_metadata(&dataset, &batch, s, &device);
+    metadata.push(run.footer());
     let draws_path = config.out.join("draws.parquet");
     let table = DrawsTable {
         parameter_names: &names,
@@ -132,6 +133,18 @@ pub fn run(config: &RunConfig) -> anyhow::Result<()> {
     }
     println!("{}", format_summary_table(&rows));
     write_predictive(config, &batch, &names, &fit, &metadata)?;
+    let written = [
+        (true, "draws.parquet"),
+        (true, "summary.parquet"),
+        (s.keep_thetas, "observations.parquet"),
+        (config.ppc, "predictive.parquet"),
+    ];
+    run.finish(
+        &written
+            .iter()
+            .filter_map(|(w, f)| w.then_some(*f))
+            .collect::<Vec<_>>(),
+    )?;
     print_contrasts(&rows[rows.len() - contrasts.len()..]);
     eprintln!(
         "betagibbs: {} chains x {} draws in {:.2} s on {device}; wrote {} and {}",

@@ -3,6 +3,7 @@
 //! opening a Parquet file to read, shared by `read` and `readback` (`parquet_file`).
 
 pub mod atomic;
+pub mod manifest;
 pub(crate) mod parquet_file;
 pub mod read;
 pub mod readback;

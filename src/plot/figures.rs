@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum;
 
 use crate::error::UserError;
+use crate::io::manifest::check_run;
 use crate::io::readback::{read_draws, read_table, Draws};
 use crate::mcmc::contrast::Contrast;
 pub use crate::plot::render::ImageFormat;
@@ -479,6 +480,19 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
             }
         }
     }
+    // The files these figures read must all come from one complete run.
+    let mut reads: Vec<&str> = Vec::new();
+    for figure in &wanted {
+        reads.extend(match figure {
+            FigureKind::Shrinkage => &["draws.parquet", "observations.parquet"][..],
+            FigureKind::Densities | FigureKind::Traces => &["draws.parquet"],
+            FigureKind::Predictive => &["predictive.parquet"],
+            FigureKind::Comparison => &["comparison.parquet", "observations.parquet"],
+        });
+    }
+    reads.sort_unstable();
+    reads.dedup();
+    check_run(dir, &reads)?;
     if config.out.exists() && !config.out.is_dir() {
         return Err(UserError(format!(
             "--out {}: exists and is not a directory",

@@ -16,18 +16,31 @@ pub struct Table {
     pub rows: usize,
     pub text: HashMap<String, Vec<String>>,
     pub numbers: HashMap<String, Vec<f64>>,
+    /// The footer's key-value metadata.
+    pub metadata: HashMap<String, String>,
 }
 
 impl Table {
     pub fn read(path: &Path) -> Table {
         let file = File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .and_then(|b| b.build())
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let metadata = builder
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .into_iter()
+            .flatten()
+            .map(|kv| (kv.key.clone(), kv.value.clone().unwrap_or_default()))
+            .collect();
+        let reader = builder
+            .build()
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut table = Table {
             rows: 0,
             text: HashMap::new(),
             numbers: HashMap::new(),
+            metadata,
         };
         for batch in reader {
             let batch = batch.unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -17,6 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::UserError;
 use crate::io::atomic::remove_stale_temps;
+use crate::io::manifest::Run;
 use crate::kernels::device::{describe_device, open_device};
 use crate::kernels::gpu::Gpu;
 use crate::kernels::site_layout::{LOG_PHI_DOF, MAX_GROUPS, SLAB_DOF};
@@ -102,10 +103,10 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         }
     };
 
-    let mut metadata = footer(config, &study, &device_name, &hyper);
-    std::fs::create_dir_all(&config.out)
-        .with_context(|| format!("creating {}", config.out.display()))?;
+    let run = Run::begin(&config.out, "methyl")?;
     remove_stale_temps(&config.out);
+    let mut metadata = footer(config, &study, &device_name, &hyper);
+    metadata.push(run.footer());
     let sites_path = config.out.join("sites.parquet");
     bar.set_message(format!("fitting sites on {device_name}"));
     let pipeline = stage2::Stage2 {
@@ -120,6 +121,11 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
 
     let writing_start = Instant::now();
     let calls = calls::call_and_write(config, &study, fitted.gathered, &sites_path, &mut metadata)?;
+    let mut written = vec!["sites.parquet", "dml.parquet", "dmr.parquet"];
+    if !config.draws_regions.is_empty() {
+        written.push("draws.parquet");
+    }
+    run.finish(&written)?;
     phases.writing += writing_start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
