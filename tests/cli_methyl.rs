@@ -129,6 +129,42 @@ fn methyl_runs_and_refuses_bad_input() {
     with_region(None).assert_success();
     assert!(!out.join("draws.parquet").exists());
 
+    // --memory bounds the chunks of stage 2: smaller chunks, the same sites.parquet.
+    let bounded = dir.path().join("bounded");
+    let run = betagibbs(&[
+        "methyl",
+        arg(&sheet),
+        "--compare",
+        "A,B",
+        "--device",
+        "cpu",
+        "--hyper-sites",
+        "100",
+        "--hyper-warmup",
+        "10",
+        "--hyper-draws",
+        "5",
+        "--memory",
+        "0.0005",
+        "--out",
+        arg(&bounded),
+    ]);
+    run.assert_success();
+    assert!(
+        run.stderr
+            .contains("keep stage 2's draws within --memory 0.0005 GiB"),
+        "{}",
+        run.stderr
+    );
+    let (a, b) = (
+        Table::read(&out.join("sites.parquet")),
+        Table::read(&bounded.join("sites.parquet")),
+    );
+    assert_eq!(
+        (a.numbers("delta_mean"), a.numbers("p_dm")),
+        (b.numbers("delta_mean"), b.numbers("p_dm"))
+    );
+
     // A group no sample is in.
     let out = dir.path().join("bad-group");
     methyl(&sheet, &out, "A,C").assert_user_error(&["no sample is in group \"C\""]);

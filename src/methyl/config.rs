@@ -34,6 +34,9 @@ pub const DEFAULT_HYPER_WARMUP: u32 = 200;
 pub const DEFAULT_HYPER_DRAWS: u32 = 50;
 /// Sites per chunk of stage 2: bounds host and device memory whatever the genome size.
 pub const DEFAULT_CHUNK_SITES: usize = 65_536;
+/// Memory stage 2's chunks may hold, in GiB (`--memory`): chunks shrink below
+/// DEFAULT_CHUNK_SITES when the draws would take more; at the default draws they do not.
+pub const DEFAULT_MEMORY_GIB: f64 = 1.0;
 /// Fewest CpGs of a DMR and largest gap in bases between neighbours (DSS's callDMR).
 pub const DEFAULT_DMR_MIN_CPGS: u32 = 3;
 pub const DEFAULT_DMR_MAX_GAP: u64 = 50;
@@ -92,6 +95,8 @@ pub struct MethylConfig {
     pub quiet: bool,
     /// `--draws-region`: sites whose draws go to draws.parquet.
     pub draws_regions: Vec<Region>,
+    /// `--memory`: GiB that stage 2's chunks may hold.
+    pub memory_gib: f64,
 }
 
 /// A genomic interval `chr:start-end`, 1-based and inclusive.
@@ -143,6 +148,7 @@ impl MethylConfig {
             out,
             quiet: false,
             draws_regions: Vec::new(),
+            memory_gib: DEFAULT_MEMORY_GIB,
         }
     }
 }

@@ -81,3 +81,26 @@ pub fn site_stage<'g>(
     };
     SiteStage::new(device, capacity, config.workgroup_size, config.scalar_twin)
 }
+
+/// Chunks of stage 2 whose draws exist at once: one being summarised, one waiting in the
+/// channel to the summariser, one being swept (the pipeline's channels hold one each).
+const IN_FLIGHT_CHUNKS: usize = 3;
+/// Bytes per site of a chunk beyond its draws and state: its summary row and bookkeeping.
+const SUMMARY_BYTES_PER_SITE: usize = 512;
+
+/// The most sites per chunk of stage 2 whose chunks in flight fit in `memory_bytes`: each
+/// site's recorded draws (f32 per chain, draw and group), its chains' state, its samples'
+/// counts and its summary.
+pub(crate) fn chunk_sites_within(
+    memory_bytes: f64,
+    config: &FitConfig,
+    n_groups: usize,
+    samples_per_site: usize,
+) -> usize {
+    let chains = config.chains as usize;
+    let per_site = chains * config.draws as usize * n_groups * 4
+        + chains * STATE_STRIDE * 4
+        + samples_per_site * std::mem::size_of::<SiteSample>()
+        + SUMMARY_BYTES_PER_SITE;
+    ((memory_bytes / (IN_FLIGHT_CHUNKS * per_site) as f64) as usize).max(1)
+}

@@ -69,6 +69,10 @@ pub struct MethylArgs {
     /// Sites per chunk: bounds host and device memory whatever the genome size.
     #[arg(long, default_value_t = DEFAULT_CHUNK_SITES)]
     pub chunk_sites: usize,
+    /// GiB of memory stage 2's chunks of sites may hold: chunks shrink below --chunk-sites when
+    /// the draws (--chains x --draws per group and site) would take more.
+    #[arg(long, value_name = "GIB", default_value_t = DEFAULT_MEMORY_GIB)]
+    pub memory: f64,
     /// Fewest loci in a DMR.
     #[arg(long, default_value_t = DEFAULT_DMR_MIN_CPGS)]
     pub dmr_min_cpgs: u32,
@@ -111,6 +115,12 @@ impl MethylArgs {
                 return Err(UserError(format!("{name} must be at least 1")));
             }
         }
+        if !(self.memory > 0.0 && self.memory.is_finite()) {
+            return Err(UserError(format!(
+                "--memory {}: must be a positive number of GiB",
+                self.memory
+            )));
+        }
         if self.hyper_sites == 0 || self.chunk_sites == 0 {
             return Err(UserError(
                 "--hyper-sites and --chunk-sites must be at least 1".into(),
@@ -150,6 +160,7 @@ impl MethylArgs {
                 .iter()
                 .map(|r| Region::parse(r))
                 .collect::<Result<_, _>>()?,
+            memory_gib: self.memory,
         })
     }
 }

@@ -27,7 +27,7 @@ use crate::methyl::config::MethylConfig;
 use crate::methyl::hyper::{learn_hyper, reservoir_sample, Hyper, HYPER_NAMES};
 use crate::methyl::merge::{Site, SiteMerger};
 use crate::methyl::sheet::SampleSheet;
-use crate::methyl::site_stage::{gpu_site_capacity, site_batch, site_stage};
+use crate::methyl::site_stage::{chunk_sites_within, gpu_site_capacity, site_batch, site_stage};
 
 pub use bench::run_methyl_bench;
 
@@ -188,8 +188,11 @@ fn open_study(config: &MethylConfig) -> anyhow::Result<(Study, SiteMerger)> {
     Ok((study, merger))
 }
 
-/// The run's settings on this device: on a GPU, chunks (and stage 1's sample) must fit the
-/// device's largest binding.
+/// Bytes in a GiB.
+const GIB: f64 = (1u64 << 30) as f64;
+
+/// The run's settings on this machine: chunks small enough that stage 2's draws stay within
+/// --memory, and on a GPU, chunks (and stage 1's sample) that fit the device's largest binding.
 fn fit_to_device(
     config: &MethylConfig,
     gpu: Option<&Gpu>,
@@ -197,6 +200,16 @@ fn fit_to_device(
     n_samples: usize,
 ) -> MethylConfig {
     let mut fit = config.fit.clone();
+    let within = chunk_sites_within(config.memory_gib * GIB, &fit, n_groups, n_samples);
+    if within < fit.chunk_sites {
+        if !config.quiet {
+            eprintln!(
+                "betagibbs: chunks of {within} sites keep stage 2's draws within --memory {} GiB",
+                config.memory_gib
+            );
+        }
+        fit.chunk_sites = within;
+    }
     if let Some(gpu) = gpu {
         let capacity = gpu_site_capacity(gpu, &fit, n_groups, n_samples);
         if capacity < fit.chunk_sites.max(fit.hyper_sites) {
