@@ -94,8 +94,9 @@ fn methyl_runs_and_refuses_bad_input() {
 
     // A --draws-region that holds no site says so and writes no draws; a later run without
     // it leaves no stale draws.parquet beside its own sites.
-    let with_region = |region: Option<&str>| {
-        let mut args = vec![
+    // With a small stage 1 and the default chunks, into `out`.
+    let small = |out: &Path, extra: &[&str]| {
+        let head = [
             "methyl",
             arg(&sheet),
             "--compare",
@@ -109,12 +110,13 @@ fn methyl_runs_and_refuses_bad_input() {
             "--hyper-draws",
             "5",
             "--out",
-            arg(&out),
+            arg(out),
         ];
-        if let Some(region) = region {
-            args.extend(["--draws-region", region]);
-        }
-        betagibbs(&args)
+        betagibbs(&[&head[..], extra].concat())
+    };
+    let with_region = |region: Option<&str>| match region {
+        Some(region) => small(&out, &["--draws-region", region]),
+        None => small(&out, &[]),
     };
     let result = with_region(Some("chrNone:1-100"));
     result.assert_success();
@@ -131,24 +133,7 @@ fn methyl_runs_and_refuses_bad_input() {
 
     // --memory bounds the chunks of stage 2: smaller chunks, the same sites.parquet.
     let bounded = dir.path().join("bounded");
-    let run = betagibbs(&[
-        "methyl",
-        arg(&sheet),
-        "--compare",
-        "A,B",
-        "--device",
-        "cpu",
-        "--hyper-sites",
-        "100",
-        "--hyper-warmup",
-        "10",
-        "--hyper-draws",
-        "5",
-        "--memory",
-        "0.0005",
-        "--out",
-        arg(&bounded),
-    ]);
+    let run = small(&bounded, &["--memory", "0.0005"]);
     run.assert_success();
     assert!(
         run.stderr

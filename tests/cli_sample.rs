@@ -8,7 +8,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use common::cli::{arg, sample, short_cpu_run, write};
+use common::cli::{arg, sample, sample_head, short_cpu_run, write};
 use common::rats::RatsPosterior;
 use common::{betagibbs, betagibbs_with_env, CliRun, Table};
 use statrs::distribution::{Beta, Continuous, ContinuousCDF};
@@ -80,18 +80,15 @@ fn bad_flags_exit_2() {
         ),
     ];
     for (chains, draws, extra, says) in cases {
-        let head = [
-            "sample",
-            arg(&data),
-            "--successes",
-            "y",
-            "--trials",
-            "n",
-            "--out",
-            arg(&out),
-        ];
-        betagibbs(&[&head[..], &short_cpu_run(chains, "20", draws), extra].concat())
-            .assert_user_error(says);
+        betagibbs(
+            &[
+                &sample_head(&data, &out)[..],
+                &short_cpu_run(chains, "20", draws),
+                extra,
+            ]
+            .concat(),
+        )
+        .assert_user_error(says);
     }
     assert!(!out.exists());
 }

@@ -14,7 +14,7 @@ use betagibbs::io::read::{read_dataset, ColumnSpec};
 use betagibbs::methyl::merge::{SiteFilter, SiteMerger};
 use betagibbs::methyl::sheet::SampleSheet;
 use betagibbs::rng::{Stream, UniformStream};
-use common::cli::{arg, betagibbs};
+use common::cli::sample;
 
 /// Mutants per seed file: enough to reach every branch of a small reader many times.
 const MUTANTS: u32 = 1000;
@@ -242,23 +242,7 @@ fn refused_mutants_exit_2_and_write_nothing() {
         }
         refused += 1;
         let out = dir.path().join("out");
-        let run = betagibbs(&[
-            "sample",
-            arg(&data),
-            "--successes",
-            "y",
-            "--trials",
-            "n",
-            "--unit",
-            "unit",
-            "--id",
-            "id",
-            "--device",
-            "cpu",
-            "--quiet",
-            "--out",
-            arg(&out),
-        ]);
+        let run = sample(&data, &out, &["--unit", "unit", "--id", "id"]);
         run.assert_user_error(&["table.csv"]);
         assert!(
             !out.exists(),

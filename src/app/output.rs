@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use crate::error::UserError;
-use crate::io::atomic::remove_stale_temps;
 use crate::io::write::{write_small_table, SmallTable};
 use crate::mcmc::batch::Batch;
 use crate::plot::figures::OBSERVATIONS_SCHEMA;
@@ -17,7 +16,6 @@ pub(crate) fn check_out_dir(out: &Path) -> Result<(), UserError> {
             out.display()
         )));
     }
-    remove_stale_temps(out);
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 
 use crate::error::UserError;
-use crate::io::atomic::atomic_write;
+use crate::io::atomic::{atomic_write, remove_stale_temps};
 use crate::io::parquet_file::open_parquet;
 
 /// The manifest's file name in an output directory.
@@ -28,11 +28,13 @@ pub struct Run {
 }
 
 impl Run {
-    /// Starts a run into `dir` (created if need be): a fresh id, and the old manifest removed,
-    /// so that until `finish` the directory says that no run into it completed.
+    /// Starts a run into `dir` (created if need be): a fresh id, the old manifest removed (so
+    /// that until `finish` the directory says that no run into it completed), and the temp
+    /// files of a killed run cleaned away.
     pub fn begin(dir: &Path, command: &'static str) -> Result<Run> {
         fs::create_dir_all(dir)
             .with_context(|| format!("creating the output directory {}", dir.display()))?;
+        remove_stale_temps(dir);
         let manifest = dir.join(MANIFEST);
         if manifest.exists() {
             fs::remove_file(&manifest)

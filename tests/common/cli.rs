@@ -93,9 +93,9 @@ pub fn short_cpu_run<'a>(chains: &'a str, warmup: &'a str, draws: &'a str) -> [&
     ]
 }
 
-/// `sample DATA --successes y --trials n --out OUT`, 2 chains of 20 + 20 on the CPU.
-pub fn sample(data: &Path, out: &Path, extra: &[&str]) -> CliRun {
-    let head = [
+/// `sample DATA --successes y --trials n --out OUT`, before any chain flags.
+pub fn sample_head<'a>(data: &'a Path, out: &'a Path) -> [&'a str; 8] {
+    [
         "sample",
         arg(data),
         "--successes",
@@ -104,6 +104,17 @@ pub fn sample(data: &Path, out: &Path, extra: &[&str]) -> CliRun {
         "n",
         "--out",
         arg(out),
-    ];
-    betagibbs(&[&head[..], &short_cpu_run("2", "20", "20"), extra].concat())
+    ]
+}
+
+/// `sample DATA --successes y --trials n --out OUT`, 2 chains of 20 + 20 on the CPU.
+pub fn sample(data: &Path, out: &Path, extra: &[&str]) -> CliRun {
+    betagibbs(
+        &[
+            &sample_head(data, out)[..],
+            &short_cpu_run("2", "20", "20"),
+            extra,
+        ]
+        .concat(),
+    )
 }

@@ -76,7 +76,7 @@ pub fn parse_delimited(
             let shown = if value.is_empty() {
                 "value".to_string()
             } else {
-                format!("value \"{}\"", value.escape_debug())
+                format!("value \"{value}\"")
             };
             cell_error(
                 source,

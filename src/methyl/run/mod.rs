@@ -16,7 +16,6 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::UserError;
-use crate::io::atomic::remove_stale_temps;
 use crate::io::manifest::Run;
 use crate::kernels::device::{describe_device, open_device};
 use crate::kernels::gpu::Gpu;
@@ -104,7 +103,6 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     };
 
     let run = Run::begin(&config.out, "methyl")?;
-    remove_stale_temps(&config.out);
     let mut metadata = footer(config, &study, &device_name, &hyper);
     metadata.push(run.footer());
     let sites_path = config.out.join("sites.parquet");
