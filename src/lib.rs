@@ -7,7 +7,7 @@
 //! - `methyl`, `ladder`, `plot`: the domains (methylation studies, the estimation
 //!   ladder, figures);
 //! - `io`: readers, Parquet writers, atomic files, read-back;
-//! - `mcmc`: priors, slice and Metropolis steps, the sampler, diagnostics;
+//! - `mcmc`: priors, slice and Metropolis steps, the sampler, diagnostics, design matrices;
 //! - `kernels`: the shaders' CPU twins, the GPU stages and their shared layouts;
 //! - `rng`, `math`, `error`: Philox streams, special functions, the user-error type.
 //!
