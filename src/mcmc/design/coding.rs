@@ -26,7 +26,11 @@ fn number(cell: &str) -> Option<f64> {
 fn cell_error(table: &Table, row: usize, col: usize, msg: &str) -> UserError {
     UserError(format!(
         "{}:{}:{}: column '{}': {msg}",
-        table.source, table.lines[row], table.columns[col], table.names[col]
+        table.source,
+        // A table without line or column numbers is taken as a header line and its rows.
+        table.lines.get(row).copied().unwrap_or(row + 2),
+        table.columns.get(col).copied().unwrap_or(col + 1),
+        table.names[col]
     ))
 }
 
@@ -48,7 +52,10 @@ pub(super) fn code(
                 table.names.join(", ")
             ))
         })?;
-    let cells: Vec<&str> = table.rows.iter().map(|r| r[col].as_str()).collect();
+    // A short row's missing cells are empty, reported as such.
+    let cells: Vec<&str> = (table.rows.iter())
+        .map(|r| r.get(col).map_or("", String::as_str))
+        .collect();
     if let Some(row) = cells.iter().position(|c| c.is_empty() || *c == "NA") {
         return Err(cell_error(
             table,

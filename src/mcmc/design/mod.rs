@@ -70,6 +70,12 @@ impl Design {
         references: &[(String, String)],
     ) -> Result<Design, UserError> {
         let parsed = formula::parse(formula)?;
+        if table.rows.is_empty() {
+            return Err(UserError(format!(
+                "{} has no rows to build the design '{formula}' from",
+                table.source
+            )));
+        }
         let normalised = parsed.normalised();
         for (variable, level) in references {
             let named = |v: &formula::Variable| v.name == *variable || v.column == *variable;

@@ -202,6 +202,16 @@ fn user_errors_say_what_and_where() {
     let mut empty = sheet();
     empty.rows[1][3] = String::new();
     assert!(err("~ age", &empty).starts_with("t.tsv:3:4: column 'age': a missing value"));
+    let mut short = sheet();
+    short.rows[2].truncate(2);
+    short.lines.clear();
+    assert!(err("~ cell", &short).starts_with("t.tsv:4:3: column 'cell': a missing value"));
+    let mut none = sheet();
+    none.rows.clear();
+    assert_eq!(
+        err("~ cell", &none),
+        "t.tsv has no rows to build the design '~ cell' from"
+    );
     let e = err("~ group*cell*factor(age)", &sheet());
     assert!(
         e.contains("has 24 coefficients") && e.contains("only 6 rows"),
