@@ -258,9 +258,34 @@ fn rank_error(
             labels.join(" and ")
         ),
     };
+    let gloss = same_rows(terms, owner, d).unwrap_or_default();
     UserError(format!(
-        "the design '{formula}' is not of full rank: {what}, so {advice}"
+        "the design '{formula}' is not of full rank: {what}{gloss}, so {advice}"
     ))
+}
+
+/// " (the rows with group SLE are exactly those with cell rN)" where the dependence is two
+/// factors' levels marking the same rows (or complementary ones): the usual confounding.
+fn same_rows(terms: &[Term], owner: &[Option<usize>], d: &rank::Dependence) -> Option<String> {
+    // A dummy column of a single-factor term as "variable level".
+    let level = |k: usize| {
+        let t = &terms[owner[k]?];
+        let name = t.levels.get(1 + k - t.columns.start)?;
+        Some(format!("{} {name}", t.label))
+    };
+    let first = level(d.column)?;
+    let near = |w: f64, x: f64| (w - x).abs() < 1e-9;
+    match *d.combination.as_slice() {
+        [(k, w)] if near(w, 1.0) => Some(format!(
+            " (the rows with {first} are exactly those with {})",
+            level(k)?
+        )),
+        [(0, w0), (k, w)] if near(w0, 1.0) && near(w, -1.0) => Some(format!(
+            " (the rows with {first} are exactly those without {})",
+            level(k)?
+        )),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -232,8 +232,8 @@ fn rank_deficiency_names_the_confounded_terms() {
     );
     assert_eq!(
         err("~ group + cell", &t),
-        "the design '~ group + cell' is not of full rank: in every row, cellrN = groupSLE, \
-         so the data cannot tell the terms group and cell apart; drop one of them"
+        "the design '~ group + cell' is not of full rank: in every row, cellrN = groupSLE \
+         (the rows with cell rN are exactly those with group SLE), so the data cannot tell the terms group and cell apart; drop one of them"
     );
     assert_eq!(
         err("~ age + months", &t),
@@ -249,7 +249,10 @@ fn rank_deficiency_names_the_confounded_terms() {
         }
     });
     let e = err("~ group + cell", &t2);
-    assert!(e.contains("cellrN = (Intercept) - groupSLE"), "{e}");
+    assert!(
+        e.contains("cellrN = (Intercept) - groupSLE (the rows with cell rN are exactly those without group SLE)"),
+        "{e}"
+    );
     let e = err(
         "~ age + group*cell",
         &table(
