@@ -6,7 +6,12 @@
 
 mod common;
 
+use betagibbs::kernels::cpu::site_regression::site_regression;
 use betagibbs::kernels::cpu::site_update::site_update_twin;
+use betagibbs::kernels::regression_layout::{
+    RegressionDesign, RegressionHyper, RegressionOutputs, MAX_COEFS, REG_STATE_RECYCLED,
+    REG_STATE_STRIDE,
+};
 use betagibbs::kernels::site_layout::{
     SiteBatch, SiteHyper, SiteOutputs, SiteSample, LOG_PHI_DOF, SLAB_DOF, STATE_RECYCLED,
     STATE_STRIDE,
@@ -133,18 +138,21 @@ fn sampled(groups: Counts) -> [(f64, f64); 3] {
     let hyper = vec![SiteHyper::new(LEVELS, W, TAU); CHAINS as usize];
     let mut out = SiteOutputs::new(&params);
     site_update_twin(&params, &batch, &hyper, &mut out);
-    let per_copy = CHAINS as usize * STATE_STRIDE;
+    recycled_estimates(&out.state, STATE_STRIDE, STATE_RECYCLED)
+}
+
+/// (P(differ), P(delta > d), P(delta < -d)) from the recycled sums of every copy's chains
+/// (`stride` floats of state a chain, the sums (above, below, differ) from `recycled`): their
+/// means and standard errors, from the spread between copies.
+fn recycled_estimates(state: &[f32], stride: usize, recycled: usize) -> [(f64, f64); 3] {
+    let per_copy = CHAINS as usize * stride;
     let mut result = [(0.0, 0.0); 3];
     for (k, r) in result.iter_mut().enumerate() {
-        // Recycled sums in order (above, below, differ).
-        let slot = STATE_RECYCLED + [2, 0, 1][k];
-        let copies: Vec<f64> = out
-            .state
+        let slot = recycled + [2, 0, 1][k];
+        let copies: Vec<f64> = state
             .chunks(per_copy)
             .map(|site| {
-                site.chunks(STATE_STRIDE)
-                    .map(|c| f64::from(c[slot]))
-                    .sum::<f64>()
+                site.chunks(stride).map(|c| f64::from(c[slot])).sum::<f64>()
                     / f64::from(CHAINS * DRAWS)
             })
             .collect();
@@ -176,7 +184,83 @@ fn the_sampler_finds_the_quadrature_posterior_of_a_difference() {
             [&[(0, 40), (30, 40)], &[(2, 40), (28, 40)]],
         ),
     ];
-    for (name, groups) in sites {
+    check(&sites, "", sampled);
+}
+
+/// The site regression's recycled estimates for the design `~ group` (intercept and group
+/// 1's dummy, tested): the same model as the two-group update, so the same exact answers.
+fn sampled_by_regression(groups: Counts) -> [(f64, f64); 3] {
+    let samples: Vec<(u32, u32, f64)> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(g, counts)| counts.iter().map(move |&(m, n)| (m, n, g as f64)))
+        .collect();
+    let x: Vec<f64> = samples.iter().flat_map(|s| [1.0, s.2]).collect();
+    let design = RegressionDesign::new(
+        &x,
+        samples.len(),
+        2,
+        1,
+        &[vec![1.0, 0.0], vec![1.0, 1.0]],
+        (0, 1),
+        THRESHOLD,
+    )
+    .expect("full rank");
+    let mut batch = SiteBatch {
+        samples: Vec::new(),
+        offsets: vec![0],
+    };
+    for _ in 0..COPIES {
+        for (j, &(methylated, total, _)) in samples.iter().enumerate() {
+            batch.samples.push(SiteSample {
+                group: j as u32,
+                methylated,
+                total,
+                _pad: 0,
+            });
+        }
+        batch.offsets.push(batch.samples.len() as u32);
+    }
+    let params = common::site_params(77, COPIES as u32, CHAINS, (WARMUP, DRAWS), THRESHOLD as f32);
+    let hyper = vec![
+        RegressionHyper {
+            site: SiteHyper::new(LEVELS, W, TAU),
+            nuisance_scale: [1.0; MAX_COEFS],
+        };
+        CHAINS as usize
+    ];
+    let n = COPIES * CHAINS as usize;
+    let mut out = RegressionOutputs {
+        state: vec![0.0; n * REG_STATE_STRIDE],
+        draws: vec![0.0; n * DRAWS as usize * design.draw_slots()],
+    };
+    site_regression(&params, &design, &batch, &hyper, &mut out);
+    recycled_estimates(&out.state, REG_STATE_STRIDE, REG_STATE_RECYCLED)
+}
+
+#[test]
+fn the_site_regression_finds_the_same_quadrature_posterior() {
+    let sites: [(&str, Counts); 3] = [
+        (
+            "clear difference",
+            [&[(2, 30), (4, 25)], &[(20, 28), (17, 30)]],
+        ),
+        (
+            "modest difference",
+            [&[(20, 30), (18, 25)], &[(12, 28), (13, 30)]],
+        ),
+        (
+            "scattered replicates",
+            [&[(0, 40), (30, 40)], &[(2, 40), (28, 40)]],
+        ),
+    ];
+    check(&sites, "regression, ", sampled_by_regression);
+}
+
+/// Each site's exact probabilities against `sampled`'s, within 4 standard errors plus 0.002
+/// for the grids and the f32 arithmetic.
+fn check(sites: &[(&str, Counts)], label: &str, sampled: fn(Counts) -> [(f64, f64); 3]) {
+    for &(name, groups) in sites {
         let exact = exact(groups);
         let sampled = sampled(groups);
         for (k, what) in ["P(differ)", "P(delta > d)", "P(delta < -d)"]
@@ -185,13 +269,12 @@ fn the_sampler_finds_the_quadrature_posterior_of_a_difference() {
         {
             let (mean, se) = sampled[k];
             eprintln!(
-                "{name}: {what} exact {:.4}, sampled {mean:.4} ± {se:.4}",
+                "{label}{name}: {what} exact {:.4}, sampled {mean:.4} ± {se:.4}",
                 exact[k]
             );
-            // 4 standard errors, plus 0.002 for the grids and the f32 arithmetic.
             assert!(
                 (mean - exact[k]).abs() <= 4.0 * se + 0.002,
-                "{name}: {what} exact {} sampled {mean} ± {se}",
+                "{label}{name}: {what} exact {} sampled {mean} ± {se}",
                 exact[k]
             );
         }

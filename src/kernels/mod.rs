@@ -6,6 +6,7 @@ pub mod cpu;
 pub mod device;
 pub mod gpu;
 pub mod layout;
+pub mod regression_layout;
 pub mod site_layout;
 pub mod stages;
 

@@ -43,6 +43,8 @@ pub enum Stream {
     /// Host-only draws of the estimation ladder (`ladder`) and of posterior predictive checks (`ppc`).
     Ladder = 7,
     Predictive = 8,
+    /// The methylation site regression's proposals and acceptances (CPU only).
+    SiteRegression = 9,
 }
 
 /// The Philox4x32-10 bijection: four 32-bit words of output per (counter, key).

@@ -6,6 +6,7 @@ pub mod betabinom;
 pub mod collapsed_loglik;
 pub mod lanes;
 pub mod site_lanes;
+pub mod site_regression;
 pub mod site_update;
 pub mod theta_update;
 pub mod variates;

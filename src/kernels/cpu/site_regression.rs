@@ -1,0 +1,380 @@
+//! The site regression: per site and chain, logit mu_j = x_j · beta for every sample j,
+//! m_j ~ BetaBinomial(n_j, mu_j phi, (1 - mu_j) phi), with the tested block of beta under a
+//! spike and slab (docs/methyl-model.md, "General designs"). CPU only for now, in f32 and in
+//! the shape of the site kernels, one invocation (site, chain) at a time.
+//!
+//! Each sweep: (1) a reversible jump of the tested block between 0 and free, the free values
+//! proposed from Newton steps of the binomial likelihood with each read discounted by the
+//! beta-binomial design effect; (2) every free coordinate of gamma (the orthogonal
+//! coordinates of `RegressionDesign`) by Metropolis–Hastings with the same kind of Newton
+//! proposal, its reverse density taken at the proposal; (3) a random walk on log phi. The
+//! jump adds `alpha f(proposal) + (1 - alpha) f(current)` to the recycled sums, as
+//! site_update does.
+
+use rayon::prelude::*;
+
+use crate::kernels::cpu::betabinom::{beta_binomial_log_ratio, HALF_LN_TWO_PI};
+use crate::kernels::cpu::variates::standard_normal;
+use crate::kernels::regression_layout::*;
+use crate::kernels::site_layout::{
+    SiteBatch, SiteParams, SiteSample, LOG_PHI_DOF, MIN_SHAPE, SLAB_DOF,
+};
+use crate::rng::{counter, philox4x32_10, uniform_f32, Stream};
+
+/// Smallest precision of a Newton proposal: a coordinate that neither the data nor its prior
+/// inform moves in steps of at most 10 in gamma.
+const MIN_PRECISION: f32 = 1e-2;
+/// Random-walk step sd of log phi, about its posterior sd at a few samples of tens of reads.
+const RW_LOG_PHI: f32 = 0.5;
+/// The pooled proportion that starts a chain is kept this far from 0 and 1.
+const START_CLAMP: f32 = 0.02;
+
+#[inline]
+fn sigmoid(u: f32) -> f32 {
+    1.0 / (1.0 + (-u).exp())
+}
+
+/// ln(1 + e^u) without overflow.
+#[inline]
+fn softplus(u: f32) -> f32 {
+    u.max(0.0) + (-u.abs()).exp().ln_1p()
+}
+
+/// A chain's point: gamma, each sample's logit mean, log phi and the tested block's state.
+#[derive(Clone)]
+struct Point {
+    gamma: [f32; MAX_COEFS],
+    eta: Vec<f32>,
+    z: f32,
+    differ: bool,
+}
+
+struct Site<'a> {
+    d: &'a RegressionDesign,
+    samples: &'a [SiteSample],
+    h: &'a RegressionHyper,
+}
+
+impl Site<'_> {
+    fn q(&self, j: usize, k: usize) -> f32 {
+        self.d.basis[self.samples[j].group as usize * self.d.n_coefs + k]
+    }
+
+    fn eta_of(&self, gamma: &[f32; MAX_COEFS]) -> Vec<f32> {
+        (0..self.samples.len())
+            .map(|j| (0..self.d.n_coefs).map(|k| self.q(j, k) * gamma[k]).sum())
+            .collect()
+    }
+
+    fn beta(&self, gamma: &[f32; MAX_COEFS]) -> [f32; MAX_COEFS] {
+        let n = self.d.n_coefs;
+        let mut beta = [0.0f32; MAX_COEFS];
+        for (i, b) in beta.iter_mut().enumerate().take(n) {
+            *b = (i..n).map(|k| self.d.to_beta[i * n + k] * gamma[k]).sum();
+        }
+        beta
+    }
+
+    fn log_likelihood(&self, p: &Point) -> f32 {
+        let phi = p.z.exp();
+        self.samples
+            .iter()
+            .zip(&p.eta)
+            .map(|(s, &eta)| {
+                let mu = sigmoid(eta);
+                beta_binomial_log_ratio(
+                    s.methylated as f32,
+                    s.total as f32,
+                    (mu * phi).max(MIN_SHAPE),
+                    ((1.0 - mu) * phi).max(MIN_SHAPE),
+                )
+            })
+            .sum()
+    }
+
+    /// log prior density of p in gamma coordinates, normalised where the jump compares
+    /// spaces: the intercept's level, the other coefficients' t, the block's spike or slab
+    /// (with its Jacobian), log phi's t (its constant cancels).
+    fn log_prior(&self, p: &Point) -> f32 {
+        let (h, d) = (&self.h.site, self.d);
+        let beta = self.beta(&p.gamma);
+        let mut lp = -h.a * softplus(-beta[0]) - h.b * softplus(beta[0]) - h.ln_beta;
+        for (k, &b) in beta.iter().enumerate().take(d.tested).skip(1) {
+            let s = self.h.nuisance_scale[k];
+            lp -= 0.5 * (NUISANCE_DOF + 1.0) * (b * b / (NUISANCE_DOF * s * s)).ln_1p() + s.ln();
+        }
+        if p.differ {
+            lp += h.log_differ - d.ln_det_tested;
+            for &b in &beta[d.tested..d.n_coefs] {
+                lp += h.ln_slab - 0.5 * (SLAB_DOF + 1.0) * (b * b * h.slab_inv_scale2).ln_1p();
+            }
+        } else {
+            lp += h.log_same;
+        }
+        let t = (p.z - h.m0) / h.s0;
+        lp - 0.5 * (LOG_PHI_DOF + 1.0) * (t * t / LOG_PHI_DOF).ln_1p()
+    }
+
+    fn log_target(&self, p: &Point) -> f32 {
+        self.log_likelihood(p) + self.log_prior(p)
+    }
+
+    /// The Newton proposal of coordinate k at p: (mean, precision) from the binomial score
+    /// and information with each read discounted by (phi + 1) / (phi + n), plus the priors'
+    /// (the block's slab counted when `slab`).
+    fn newton(&self, k: usize, p: &Point, slab: bool) -> (f32, f32) {
+        let (h, d, n) = (&self.h.site, self.d, self.d.n_coefs);
+        let beta = self.beta(&p.gamma);
+        let (mut g, mut c) = (0.0f32, 0.0f32);
+        for (i, &b) in beta.iter().enumerate().take(k.min(n - 1) + 1) {
+            let r = d.to_beta[i * n + k];
+            if r == 0.0 {
+                continue;
+            }
+            let (gi, ci) = if i == 0 {
+                let m = sigmoid(b);
+                (h.a - (h.a + h.b) * m, (h.a + h.b) * m * (1.0 - m))
+            } else if i < d.tested {
+                let v = NUISANCE_DOF * self.h.nuisance_scale[i].powi(2);
+                (
+                    -(NUISANCE_DOF + 1.0) * b / (v + b * b),
+                    (NUISANCE_DOF + 1.0) / (v + b * b),
+                )
+            } else if slab {
+                let v = 1.0 / h.slab_inv_scale2;
+                (
+                    -(SLAB_DOF + 1.0) * b / (v + b * b),
+                    (SLAB_DOF + 1.0) / (v + b * b),
+                )
+            } else {
+                (0.0, 0.0)
+            };
+            g += gi * r;
+            c += ci * r * r;
+        }
+        let phi = p.z.exp();
+        for (j, s) in self.samples.iter().enumerate() {
+            let q = self.q(j, k);
+            let mu = sigmoid(p.eta[j]);
+            let (m, total) = (s.methylated as f32, s.total as f32);
+            let discount = (phi + 1.0) / (phi + total);
+            g += q * discount * (m - total * mu);
+            c += q * q * discount * total * mu * (1.0 - mu);
+        }
+        let precision = c.max(MIN_PRECISION);
+        (p.gamma[k] + g / precision, precision)
+    }
+
+    /// Moves coordinate k of p to `value`, its samples' logits with it.
+    fn set(&self, p: &mut Point, k: usize, value: f32) {
+        let step = value - p.gamma[k];
+        p.gamma[k] = value;
+        for (j, eta) in p.eta.iter_mut().enumerate() {
+            *eta += step * self.q(j, k);
+        }
+    }
+
+    /// What the recycled sums estimate at p: (delta > d, delta < -d, differ) as 0 or 1.
+    fn indicators(&self, p: &Point) -> [f32; 3] {
+        if !p.differ {
+            return [0.0; 3];
+        }
+        let mu = self.level_mus(p);
+        let delta = mu[self.d.compare.1] - mu[self.d.compare.0];
+        let d = self.d.threshold;
+        [
+            f32::from(u8::from(delta > d)),
+            f32::from(u8::from(delta < -d)),
+            1.0,
+        ]
+    }
+
+    fn level_mus(&self, p: &Point) -> Vec<f32> {
+        let (d, beta) = (self.d, self.beta(&p.gamma));
+        d.levels
+            .chunks_exact(d.n_coefs)
+            .map(|row| sigmoid(row.iter().zip(&beta).map(|(x, b)| x * b).sum()))
+            .collect()
+    }
+}
+
+/// Normalised: the jump compares it with densities on another space.
+fn log_normal_density(x: f32, mean: f32, precision: f32) -> f32 {
+    0.5 * precision.ln() - HALF_LN_TWO_PI - 0.5 * precision * (x - mean) * (x - mean)
+}
+
+/// Every (site, chain) of a dispatch: `out.state` carries the chains between dispatches.
+pub fn site_regression(
+    params: &SiteParams,
+    design: &RegressionDesign,
+    batch: &SiteBatch,
+    hyper: &[RegressionHyper],
+    out: &mut RegressionOutputs,
+) {
+    let n_chains = params.n_chains as usize;
+    let per_draws = params.draws_total as usize * design.draw_slots();
+    let one = |invocation: usize, state: &mut [f32], draws: &mut [f32]| {
+        let (site, chain) = (invocation / n_chains, invocation % n_chains);
+        let range = batch.offsets[site] as usize..batch.offsets[site + 1] as usize;
+        let ctx = Site {
+            d: design,
+            samples: &batch.samples[range],
+            h: &hyper[chain],
+        };
+        run_one(params, &ctx, site, chain, state, draws);
+    };
+    let states = out.state.par_chunks_mut(REG_STATE_STRIDE).enumerate();
+    if per_draws == 0 {
+        // Stage 1 records nothing.
+        states
+            .with_min_len(16)
+            .for_each(|(i, state)| one(i, state, &mut []));
+    } else {
+        states
+            .zip(out.draws.par_chunks_mut(per_draws))
+            .with_min_len(16)
+            .for_each(|((i, state), draws)| one(i, state, draws));
+    }
+}
+
+fn run_one(
+    params: &SiteParams,
+    ctx: &Site,
+    site: usize,
+    chain: usize,
+    state: &mut [f32],
+    draws: &mut [f32],
+) {
+    let d = ctx.d;
+    let (n, tested) = (d.n_coefs, d.tested);
+    let global_site = params.site_offset + site as u32;
+    let key = [params.seed, chain as u32];
+    let words = |step: usize, sweep: u32| {
+        philox4x32_10(
+            counter(step as u32, global_site, sweep, Stream::SiteRegression, 0),
+            key,
+        )
+    };
+    let mut here = Point {
+        gamma: [0.0; MAX_COEFS],
+        eta: Vec::new(),
+        z: ctx.h.site.m0,
+        differ: false,
+    };
+    let mut recycled = [0.0f32; 3];
+    if params.init != 0 {
+        // The pooled proportion through the intercept (Q's first column is constant), then
+        // each other free coordinate at its Newton mean.
+        let (m, t) = ctx.samples.iter().fold((0.5f32, 1.0f32), |(m, t), s| {
+            (m + s.methylated as f32, t + s.total as f32)
+        });
+        let p = (m / t).clamp(START_CLAMP, 1.0 - START_CLAMP);
+        here.gamma[0] = (p / (1.0 - p)).ln() / d.basis[0];
+        here.eta = ctx.eta_of(&here.gamma);
+        for k in 1..tested {
+            let (mean, _) = ctx.newton(k, &here, false);
+            ctx.set(&mut here, k, mean);
+        }
+    } else {
+        here.gamma[..n].copy_from_slice(&state[..n]);
+        here.z = state[REG_STATE_LOG_PHI];
+        here.differ = state[REG_STATE_DIFFER] != 0.0;
+        recycled.copy_from_slice(&state[REG_STATE_RECYCLED..REG_STATE_RECYCLED + 3]);
+        here.eta = ctx.eta_of(&here.gamma);
+    }
+    let mut lp_here = ctx.log_target(&here);
+    let mut accepted = 0.0f32;
+    let slots = d.draw_slots();
+    for k in 0..params.warmup + params.n_draws {
+        let sweep = params.first_sweep + k;
+        // 1. The jump of the tested block between 0 and free.
+        let jump = words(n + 1, sweep);
+        let mut there = here.clone();
+        let mut log_q = 0.0f32;
+        if here.differ {
+            for t in tested..n {
+                ctx.set(&mut there, t, 0.0);
+            }
+            there.differ = false;
+            // The reverse proposal, built from the null point as the forward one would be.
+            let mut partial = there.clone();
+            for t in tested..n {
+                let (mean, precision) = ctx.newton(t, &partial, true);
+                log_q += log_normal_density(here.gamma[t], mean, precision);
+                ctx.set(&mut partial, t, here.gamma[t]);
+            }
+        } else {
+            there.differ = true;
+            for t in tested..n {
+                let w = words(n + 2 + t - tested, sweep);
+                let (mean, precision) = ctx.newton(t, &there, true);
+                let value = mean + standard_normal(w[0], w[1]) / precision.sqrt();
+                log_q -= log_normal_density(value, mean, precision);
+                ctx.set(&mut there, t, value);
+            }
+        }
+        let lp_there = ctx.log_target(&there);
+        let log_ratio = lp_there - lp_here + log_q;
+        if k >= params.warmup {
+            let alpha = log_ratio.min(0.0).exp();
+            let (i_there, i_here) = (ctx.indicators(&there), ctx.indicators(&here));
+            for i in 0..3 {
+                recycled[i] += alpha * i_there[i] + (1.0 - alpha) * i_here[i];
+            }
+        }
+        if uniform_f32(jump[2]).ln() < log_ratio {
+            here = there;
+            lp_here = lp_there;
+            accepted += 1.0;
+        }
+        // 2. Each free coordinate by its Newton proposal.
+        let free = if here.differ { n } else { tested };
+        for c in 0..free {
+            let w = words(c, sweep);
+            let (mean, precision) = ctx.newton(c, &here, true);
+            let value = mean + standard_normal(w[0], w[1]) / precision.sqrt();
+            let mut there = here.clone();
+            ctx.set(&mut there, c, value);
+            let (back, back_precision) = ctx.newton(c, &there, true);
+            let lp_there = ctx.log_target(&there);
+            let log_ratio = lp_there - lp_here
+                + log_normal_density(here.gamma[c], back, back_precision)
+                - log_normal_density(value, mean, precision);
+            if uniform_f32(w[2]).ln() < log_ratio {
+                here = there;
+                lp_here = lp_there;
+            }
+        }
+        // 3. log phi by a random walk.
+        let w = words(n, sweep);
+        let mut there = here.clone();
+        there.z += RW_LOG_PHI * standard_normal(w[0], w[1]);
+        let lp_there = ctx.log_target(&there);
+        if uniform_f32(w[2]).ln() < lp_there - lp_here {
+            here = there;
+            lp_here = lp_there;
+        }
+        if k >= params.warmup {
+            let draw = (params.draw_offset + k - params.warmup) as usize;
+            let row = &mut draws[draw * slots..(draw + 1) * slots];
+            row[..d.n_levels].copy_from_slice(&ctx.level_mus(&here));
+            row[d.n_levels] = ctx.beta(&here.gamma)[tested];
+        }
+    }
+    state[..n].copy_from_slice(&here.gamma[..n]);
+    state[REG_STATE_LOG_PHI] = here.z;
+    state[REG_STATE_DIFFER] = f32::from(u8::from(here.differ));
+    state[REG_STATE_DIFFER + 1] = lp_here;
+    state[REG_STATE_ACCEPTED] = accepted;
+    state[REG_STATE_RECYCLED..REG_STATE_RECYCLED + 3].copy_from_slice(&recycled);
+}
+
+/// beta of a chain's state (the coefficients in the design's order, intercept first).
+pub fn state_coefficients(design: &RegressionDesign, state: &[f32]) -> [f32; MAX_COEFS] {
+    let n = design.n_coefs;
+    let mut beta = [0.0f32; MAX_COEFS];
+    for (i, b) in beta.iter_mut().enumerate().take(n) {
+        *b = (i..n).map(|k| design.to_beta[i * n + k] * state[k]).sum();
+    }
+    beta
+}
