@@ -246,6 +246,7 @@ fn gpu_and_cpu_site_updates_agree() {
     // still agree (a single dispatch of 400 sweeps lost its draws on lavapipe).
     use betagibbs::kernels::Device;
     use betagibbs::methyl::fit::{site_stage, summarize_chunk, sweep_chunk, Contrast, Hyper};
+    use betagibbs::methyl::summaries::DrawSlots;
     let contrast = Contrast {
         groups: (0, 1),
         threshold: 0.1,
@@ -260,6 +261,8 @@ fn gpu_and_cpu_site_updates_agree() {
         max_r_hat: 1.0,
         prior_spread: 0.0,
         w_range: (0.0, 0.0),
+        nuisance: Vec::new(),
+        nuisance_mean: Vec::new(),
     };
     let run = |device: Device| {
         let stage = site_stage(device, &fit, batch.samples.len(), 2);
@@ -269,9 +272,12 @@ fn gpu_and_cpu_site_updates_agree() {
             &sites,
             &swept.draws,
             &swept.recycled,
-            2,
+            DrawSlots {
+                stride: 2,
+                compare: (0, 1),
+                coef: None,
+            },
             &fit,
-            (0, 1),
             &|_| false,
         )
         .summaries

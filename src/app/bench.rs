@@ -26,7 +26,7 @@ pub enum BenchJob {
     /// `--sheet`: `methyl` on a sample sheet, on the GPU too unless `--cpu-only`, beside DSS
     /// with `--dss`.
     Methyl {
-        config: MethylConfig,
+        config: Box<MethylConfig>,
         gpu: bool,
         dss: bool,
     },

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::error::UserError;
 use crate::kernels::gpu::DEFAULT_WORKGROUP_SIZE;
 use crate::kernels::DeviceChoice;
+use crate::methyl::design::DesignRequest;
 use crate::methyl::fit::FitConfig;
 use crate::methyl::merge::SiteFilter;
 use crate::methyl::regions::DmrRule;
@@ -81,8 +82,10 @@ impl Default for DmrRule {
 #[derive(Debug, Clone)]
 pub struct MethylConfig {
     pub sheet: PathBuf,
-    /// delta = mu[second] - mu[first].
+    /// delta = mu[second] - mu[first] (unused where `design` is set).
     pub compare: (String, String),
+    /// `--design` with `--coef` or `--contrast`: a regression on the sheet's columns.
+    pub design: Option<DesignRequest>,
     pub filter: SiteFilter,
     /// d of P(delta > d) and P(delta < -d).
     pub threshold: f64,
@@ -139,6 +142,7 @@ impl MethylConfig {
         MethylConfig {
             sheet,
             compare,
+            design: None,
             filter: SiteFilter::default(),
             threshold: DEFAULT_THRESHOLD,
             fdr: DEFAULT_FDR,

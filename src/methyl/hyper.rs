@@ -7,6 +7,7 @@
 use rayon::prelude::*;
 
 use crate::kernels::gpu::GpuError;
+use crate::kernels::regression_layout::NUISANCE_DOF;
 use crate::kernels::site_layout::{
     SiteBatch, SiteHyper, SiteOutputs, SiteParams, LOG_PHI_DOF, SLAB_DOF, STATE_STRIDE,
 };
@@ -63,7 +64,7 @@ pub const HYPER_NAMES: [&str; 6] = ["a", "b", "m0", "s0", "w", "tau"];
 const W_BOUND: f64 = 1e-9;
 
 /// Hyperparameters (a, b, m0, s0, w, tau) as the shader takes them.
-fn site_hyper(h: &[f64; 6]) -> SiteHyper {
+pub(crate) fn site_hyper(h: &[f64; 6]) -> SiteHyper {
     let w = h[4].clamp(W_BOUND, 1.0 - W_BOUND);
     SiteHyper::new([h[0], h[1], h[2], h[3]].map(|x| x as f32), w, h[5])
 }
@@ -90,6 +91,10 @@ pub struct Hyper {
     pub prior_spread: f64,
     /// The smallest and largest of the chains' kept-sweep means of w.
     pub w_range: (f64, f64),
+    /// A design's nuisance coefficients' prior scales per chain (index 0, the intercept's,
+    /// unused), and their means over the kept sweeps; empty for the groups model.
+    pub nuisance: Vec<Vec<f64>>,
+    pub nuisance_mean: Vec<f64>,
 }
 
 /// The prior-scale difference between two chains' mean hyperparameters (see `Hyper::prior_spread`).
@@ -114,12 +119,15 @@ fn prior_difference(x: [f64; 6], y: [f64; 6]) -> f64 {
 
 /// One chain's stage-1 sites: `Σ log mu_0` and `Σ log(1 - mu_0)` of their levels, each
 /// site's log phi, how many sites' groups differ, and those sites' differences in logit.
-struct SiteStats {
-    sum_log: f64,
-    sum_log1m: f64,
-    log_phi: Vec<f64>,
-    n_differ: f64,
-    differences: Vec<f64>,
+#[derive(Default)]
+pub(crate) struct SiteStats {
+    pub sum_log: f64,
+    pub sum_log1m: f64,
+    pub log_phi: Vec<f64>,
+    pub n_differ: f64,
+    pub differences: Vec<f64>,
+    /// Per nuisance coefficient (1, 2, ...), its value at every site.
+    pub nuisance: Vec<Vec<f64>>,
 }
 
 /// The weight of a value x of a scale-mixture Student-t(nu) with scale s, given x: for
@@ -178,37 +186,60 @@ fn update_hyper(h: &mut [f64; 6], ab_z: &mut [f64; 2], stats: &SiteStats, rng: &
     let w = beta(wa + stats.n_differ, wb + n_sites - stats.n_differ, rng);
     // tau^2 | the differences: the slab's t as a scale mixture too, a weight given each
     // difference, then tau^2 | the weights ~ InvGamma.
-    let nu = f64::from(SLAB_DOF);
-    let ss: f64 = stats
-        .differences
-        .iter()
-        .map(|&beta| t_weight(beta, h[5], nu, rng) * beta * beta)
-        .sum();
-    let (shape, scale) = SLAB_VARIANCE_PRIOR;
-    let n_beta = stats.differences.len() as f64;
-    let tau2 = (scale + 0.5 * ss) / gamma(shape + 0.5 * n_beta, rng);
-    *h = [a, b, m0, variance.sqrt(), w, tau2.sqrt()];
+    let tau = update_scale(h[5], &stats.differences, SLAB_DOF, SLAB_VARIANCE_PRIOR, rng);
+    *h = [a, b, m0, variance.sqrt(), w, tau];
 }
 
-/// Stage 1: the joint sampler on `batch` (a uniform sample of sites), hyperparameters updated
-/// every sweep. (A pilot on a quarter of the sites for the first warm-up sweeps was tried:
-/// on simulated studies the chains' priors then disagreed by up to 0.8 prior sds.)
-pub(crate) fn learn_hyper(
-    stage: &SiteStage,
-    batch: &SiteBatch,
-    n_groups: usize,
-    config: &FitConfig,
-) -> Result<Hyper, GpuError> {
-    let n_chains = config.chains as usize;
-    let mut h: Vec<[f64; 6]> = (0..n_chains).map(|c| initial_hyper(c, n_chains)).collect();
-    let mut ab_z: Vec<[f64; 2]> = h
-        .iter()
-        .map(|h| [(h[0] / h[1]).ln(), (h[0] + h[1]).ln()])
-        .collect();
-    let mut kept: Vec<[f64; 6]> = Vec::new();
-    let mut params = SiteParams {
+/// A site model as stage 1 runs it: every site swept once given each chain's priors, then
+/// each chain's statistics of its sites.
+pub(crate) trait Stage1Sites: Sync {
+    fn sweep(
+        &mut self,
+        sweep: u32,
+        hyper: &[[f64; 6]],
+        nuisance: &[Vec<f64>],
+    ) -> Result<(), GpuError>;
+    fn stats(&self, chain: usize) -> SiteStats;
+    fn n_sites(&self) -> usize;
+    /// Coefficients under the nuisance prior: `1..this` (none for the groups model).
+    fn nuisance_end(&self) -> usize {
+        1
+    }
+}
+
+/// The groups model's stage 1: the site update on `batch`.
+pub(crate) struct GroupSites<'a, 'g> {
+    pub stage: &'a SiteStage<'g>,
+    pub batch: &'a SiteBatch,
+    pub params: SiteParams,
+    pub out: SiteOutputs,
+    pub n_groups: usize,
+}
+
+impl<'a, 'g> GroupSites<'a, 'g> {
+    pub(crate) fn new(
+        stage: &'a SiteStage<'g>,
+        batch: &'a SiteBatch,
+        n_groups: usize,
+        config: &FitConfig,
+    ) -> Self {
+        let params = stage1_params(config, batch.n_sites(), n_groups);
+        let out = SiteOutputs::new(&params);
+        GroupSites {
+            stage,
+            batch,
+            params,
+            out,
+            n_groups,
+        }
+    }
+}
+
+/// Stage 1's dispatch: one unrecorded sweep of every site, the first from the proposal.
+pub(crate) fn stage1_params(config: &FitConfig, n_sites: usize, n_groups: usize) -> SiteParams {
+    SiteParams {
         seed: config.seed,
-        n_sites: batch.n_sites() as u32,
+        n_sites: n_sites as u32,
         n_chains: config.chains,
         n_groups: n_groups as u32,
         site_offset: 0,
@@ -226,40 +257,78 @@ pub(crate) fn learn_hyper(
         compare_second: 0,
         threshold: 0.0,
         _pad: 0,
-    };
-    let mut out = SiteOutputs::new(&params);
+    }
+}
+
+impl Stage1Sites for GroupSites<'_, '_> {
+    fn sweep(&mut self, sweep: u32, hyper: &[[f64; 6]], _: &[Vec<f64>]) -> Result<(), GpuError> {
+        self.params.first_sweep = sweep;
+        let hyper32: Vec<SiteHyper> = hyper.iter().map(site_hyper).collect();
+        self.stage
+            .run(&self.params, self.batch, &hyper32, &mut self.out)?;
+        self.params.init = 0;
+        Ok(())
+    }
+
+    fn stats(&self, chain: usize) -> SiteStats {
+        let n_chains = self.params.n_chains as usize;
+        let mut stats = SiteStats::default();
+        for site in 0..self.batch.n_sites() {
+            let invocation = site * n_chains + chain;
+            let [l, l1m, z, differ] = self.out.stats[invocation].map(f64::from);
+            stats.sum_log += l;
+            stats.sum_log1m += l1m;
+            stats.log_phi.push(z);
+            if differ != 0.0 {
+                stats.n_differ += 1.0;
+                let logits = &self.out.state[invocation * STATE_STRIDE..][..self.n_groups];
+                for logit in &logits[1..] {
+                    stats.differences.push(f64::from(logit - logits[0]));
+                }
+            }
+        }
+        stats
+    }
+
+    fn n_sites(&self) -> usize {
+        self.batch.n_sites()
+    }
+}
+
+/// Inverse-Gamma(shape, scale) prior of a nuisance coefficient's squared scale: weakly
+/// informative (median about 0.15 in logit), as thousands of sites outweigh it.
+const NUISANCE_VARIANCE_PRIOR: (f64, f64) = (1.0, 0.1);
+/// Starting scale of every nuisance coefficient's t, in logit.
+const NUISANCE_START: f64 = 1.0;
+
+/// Stage 1: the joint sampler on a uniform sample of sites, hyperparameters updated every
+/// sweep. (A pilot on a quarter of the sites for the first warm-up sweeps was tried: on
+/// simulated studies the chains' priors then disagreed by up to 0.8 prior sds.)
+pub(crate) fn learn_hyper(
+    sites: &mut dyn Stage1Sites,
+    config: &FitConfig,
+) -> Result<Hyper, GpuError> {
+    let n_chains = config.chains as usize;
+    let mut h: Vec<[f64; 6]> = (0..n_chains).map(|c| initial_hyper(c, n_chains)).collect();
+    let mut ab_z: Vec<[f64; 2]> = h
+        .iter()
+        .map(|h| [(h[0] / h[1]).ln(), (h[0] + h[1]).ln()])
+        .collect();
+    let nuisance_end = sites.nuisance_end();
+    let mut nuisance: Vec<Vec<f64>> = vec![vec![NUISANCE_START; nuisance_end]; n_chains];
+    let mut kept: Vec<[f64; 6]> = Vec::new();
+    let mut nuisance_sum = vec![0.0f64; nuisance_end];
     for sweep in 0..config.hyper_warmup + config.hyper_draws {
-        params.first_sweep = sweep;
-        let hyper32: Vec<SiteHyper> = h.iter().map(site_hyper).collect();
-        stage.run(&params, batch, &hyper32, &mut out)?;
-        params.init = 0;
+        sites.sweep(sweep, &h, &nuisance)?;
+        let sites = &*sites;
         // Each chain's hyperparameters given its sites, the chains on all cores (each draws a
         // latent per site for the t priors).
         h.par_iter_mut()
             .zip(ab_z.par_iter_mut())
+            .zip(nuisance.par_iter_mut())
             .enumerate()
-            .for_each(|(chain, (h, ab_z))| {
-                let mut stats = SiteStats {
-                    sum_log: 0.0,
-                    sum_log1m: 0.0,
-                    log_phi: Vec::with_capacity(batch.n_sites()),
-                    n_differ: 0.0,
-                    differences: Vec::new(),
-                };
-                for site in 0..batch.n_sites() {
-                    let invocation = site * n_chains + chain;
-                    let [l, l1m, z, differ] = out.stats[invocation].map(f64::from);
-                    stats.sum_log += l;
-                    stats.sum_log1m += l1m;
-                    stats.log_phi.push(z);
-                    if differ != 0.0 {
-                        stats.n_differ += 1.0;
-                        let logits = &out.state[invocation * STATE_STRIDE..][..n_groups];
-                        for logit in &logits[1..] {
-                            stats.differences.push(f64::from(logit - logits[0]));
-                        }
-                    }
-                }
+            .for_each(|(chain, ((h, ab_z), nuisance))| {
+                let stats = sites.stats(chain);
                 // Hyperparameter streams: unit u32::MAX is no site's.
                 let mut rng = UniformStream::new(
                     config.seed,
@@ -270,11 +339,50 @@ pub(crate) fn learn_hyper(
                     Stream::Hyper,
                 );
                 update_hyper(h, ab_z, &stats, &mut rng);
+                for (k, values) in stats.nuisance.iter().enumerate() {
+                    nuisance[k + 1] = update_scale(
+                        nuisance[k + 1],
+                        values,
+                        NUISANCE_DOF,
+                        NUISANCE_VARIANCE_PRIOR,
+                        &mut rng,
+                    );
+                }
             });
         if sweep >= config.hyper_warmup {
             kept.extend_from_slice(&h);
+            for n in &nuisance {
+                for (sum, v) in nuisance_sum.iter_mut().zip(n) {
+                    *sum += v / (n_chains as f64 * f64::from(config.hyper_draws));
+                }
+            }
         }
     }
+    let mut hyper = summarize_hyper(&h, &kept, n_chains, sites.n_sites());
+    hyper.nuisance = nuisance;
+    hyper.nuisance_mean = nuisance_sum;
+    Ok(hyper)
+}
+
+/// A scale's draw given values of its scale-mixture Student-t(nu): each value's weight, then
+/// the squared scale | the weights ~ InvGamma with prior (shape, scale).
+fn update_scale(
+    scale: f64,
+    values: &[f64],
+    nu: f32,
+    (shape, prior_scale): (f64, f64),
+    rng: &mut UniformStream,
+) -> f64 {
+    let nu = f64::from(nu);
+    let ss: f64 = values
+        .iter()
+        .map(|&x| t_weight(x, scale, nu, rng) * x * x)
+        .sum();
+    ((prior_scale + 0.5 * ss) / gamma(shape + 0.5 * values.len() as f64, rng)).sqrt()
+}
+
+/// Stage 1's result from the chains' last hyperparameters and their kept sweeps (sweep-major).
+fn summarize_hyper(h: &[[f64; 6]], kept: &[[f64; 6]], n_chains: usize, n_sites: usize) -> Hyper {
     let mut mean = [0.0; 6];
     let mut sd = [0.0; 6];
     let mut max_r_hat = f64::NEG_INFINITY;
@@ -315,15 +423,17 @@ pub(crate) fn learn_hyper(
         w_means.clone().fold(f64::INFINITY, f64::min),
         w_means.fold(f64::NEG_INFINITY, f64::max),
     );
-    Ok(Hyper {
+    Hyper {
         prior_spread,
         w_range,
         per_chain: h.iter().map(site_hyper).collect(),
         mean,
         sd,
-        sites: batch.n_sites(),
+        sites: n_sites,
         max_r_hat,
-    })
+        nuisance: Vec::new(),
+        nuisance_mean: Vec::new(),
+    }
 }
 
 /// A uniform random sample of `k` sites of the whole merge, in one pass with memory for `k`

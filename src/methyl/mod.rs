@@ -2,6 +2,7 @@
 //! fitted site by site with genome-wide priors, and called for differential methylation.
 
 pub mod config;
+pub mod design;
 pub mod fit;
 pub mod formats;
 pub mod hyper;
@@ -9,6 +10,7 @@ pub mod merge;
 pub mod output;
 pub mod reference;
 pub mod regions;
+pub mod regression;
 pub mod run;
 pub mod sheet;
 pub mod simulate;

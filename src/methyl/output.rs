@@ -27,7 +27,7 @@ pub const DMR_SCHEMA: &str = "methylation-dmr/2";
 /// Columns per group: `mu_<group>_mean`, `_sd`, `_q2_5`, `_q97_5`.
 const MU_COLUMNS: [&str; 4] = ["mean", "sd", "q2_5", "q97_5"];
 
-pub(crate) fn sites_schema(groups: &[String]) -> SchemaRef {
+pub(crate) fn sites_schema(groups: &[String], coef: Option<&str>) -> SchemaRef {
     let mut fields = vec![
         Field::new("chr", DataType::Utf8, false),
         Field::new("pos", DataType::Int64, false),
@@ -39,6 +39,13 @@ pub(crate) fn sites_schema(groups: &[String]) -> SchemaRef {
         for c in MU_COLUMNS {
             fields.push(Field::new(format!("mu_{g}_{c}"), DataType::Float64, false));
         }
+    }
+    // A design's tested coefficient, on the logit scale.
+    for c in coef
+        .iter()
+        .flat_map(|name| MU_COLUMNS.map(|c| format!("{name}_{c}")))
+    {
+        fields.push(Field::new(c, DataType::Float64, false));
     }
     for c in [
         "delta_mean",
@@ -89,6 +96,11 @@ pub(crate) fn sites_batch(
             columns.push(f64_col(&|r| r.mu[g][k]));
         }
     }
+    if rows.first().is_some_and(|r| r.coef.is_some()) {
+        for k in 0..4 {
+            columns.push(f64_col(&|r| r.coef.map_or(f64::NAN, |c| c[k])));
+        }
+    }
     for k in 0..4 {
         columns.push(f64_col(&|r| r.delta[k]));
     }
@@ -114,9 +126,10 @@ impl<'f> SitesWriter<'f> {
     pub fn new(
         file: &'f mut File,
         groups: &[String],
+        coef: Option<&str>,
         metadata: &[(String, String)],
     ) -> Result<Self> {
-        let schema = sites_schema(groups);
+        let schema = sites_schema(groups, coef);
         let props = writer_properties(SITES_SCHEMA, &["chr"], None, metadata)?;
         Ok(SitesWriter {
             writer: ArrowWriter::try_new(file, schema.clone(), Some(props))?,

@@ -1,11 +1,12 @@
 //! The sample sheet: CSV or TSV with columns `sample`, `file`, `group` and optionally
-//! `format` (else detected per file) and any covariates (kept, unused for now). Relative
+//! `format` (else detected per file) and any covariates, which `--design` may name. Relative
 //! paths are relative to the sheet's directory.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::UserError;
+use crate::mcmc::design::Table;
 use crate::methyl::formats::Format;
 
 #[derive(Debug, Clone)]
@@ -16,12 +17,16 @@ pub struct Sample {
     pub format: Option<Format>,
     /// Line of the sheet, for messages.
     pub line: usize,
+    /// Every field of its line, in the header's order: the covariates of a design.
+    pub fields: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct SampleSheet {
     pub path: PathBuf,
     pub samples: Vec<Sample>,
+    /// The header's column names.
+    pub columns: Vec<String>,
 }
 
 impl SampleSheet {
@@ -104,6 +109,7 @@ impl SampleSheet {
                 file,
                 format,
                 line,
+                fields: fields.iter().map(|f| f.to_string()).collect(),
             });
         }
         if samples.is_empty() {
@@ -114,7 +120,19 @@ impl SampleSheet {
         Ok(SampleSheet {
             path: path.to_path_buf(),
             samples,
+            columns: names.iter().map(|n| n.to_string()).collect(),
         })
+    }
+
+    /// The sheet's cells as a design reads them, with their lines for messages.
+    pub fn table(&self) -> Table {
+        Table {
+            source: self.path.display().to_string(),
+            names: self.columns.clone(),
+            rows: self.samples.iter().map(|s| s.fields.clone()).collect(),
+            lines: self.samples.iter().map(|s| s.line).collect(),
+            columns: (1..=self.columns.len()).collect(),
+        }
     }
 
     /// The groups in order of first appearance, and each sample's group index.

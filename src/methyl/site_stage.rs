@@ -2,6 +2,7 @@
 //! chunk's sites as the device takes them (`site_batch`), and the `SiteStage` it needs.
 
 use crate::kernels::gpu::Gpu;
+use crate::kernels::regression_layout::RegressionDesign;
 use crate::kernels::site_layout::{SiteBatch, SiteSample, STATE_STRIDE};
 use crate::kernels::stages::{SiteCapacity, SiteStage};
 use crate::kernels::Device;
@@ -103,4 +104,22 @@ pub(crate) fn chunk_sites_within(
         + samples_per_site * std::mem::size_of::<SiteSample>()
         + SUMMARY_BYTES_PER_SITE;
     ((memory_bytes / (IN_FLIGHT_CHUNKS * per_site) as f64) as usize).max(1)
+}
+
+/// The site model a run fits: the groups' update on its device, or a design's regression
+/// (on the CPU: it has no WGSL kernel yet).
+#[allow(clippy::large_enum_variant)] // one per run
+pub enum SiteModel<'g> {
+    Groups(SiteStage<'g>),
+    Regression(RegressionDesign),
+}
+
+impl SiteModel<'_> {
+    /// Device memory per site of the GPU stage; None on the CPU.
+    pub fn bytes_per_site(&self) -> Option<f64> {
+        match self {
+            SiteModel::Groups(stage) => stage.bytes_per_site(),
+            SiteModel::Regression(_) => None,
+        }
+    }
 }

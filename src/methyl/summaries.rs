@@ -9,6 +9,15 @@ use crate::methyl::merge::Site;
 use crate::methyl::regions::leaning;
 use crate::methyl::site_stage::FitConfig;
 
+/// What each recorded draw holds: `stride` values, the mus of the groups (or a design's
+/// levels), then a design's tested coefficient in slot `coef`; delta compares `compare`.
+#[derive(Debug, Clone, Copy)]
+pub struct DrawSlots {
+    pub stride: usize,
+    pub compare: (usize, usize),
+    pub coef: Option<usize>,
+}
+
 /// One site's posterior summary.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SiteSummary {
@@ -21,6 +30,8 @@ pub struct SiteSummary {
     pub mu: Vec<[f64; 4]>,
     /// delta = mu[second] - mu[first]: mean, sd, 2.5%, 97.5%.
     pub delta: [f64; 4],
+    /// A design's tested coefficient on the logit scale: mean, sd, 2.5%, 97.5%.
+    pub coef: Option<[f64; 4]>,
     /// P(delta > d) and P(delta < -d), and P(the groups differ): waste-recycled estimates
     /// from the independence steps (smooth, where counting draws would tie).
     pub p_above: f64,
@@ -44,17 +55,22 @@ fn moments_and_interval(sorted: &[f64]) -> [f64; 4] {
     ]
 }
 
-/// Summaries of one chunk's sites from their draws, mu per (site, chain, draw, group), and
-/// the recycled sums of (P(delta > d), P(delta < -d), P(differ)) per (site, chain).
+/// Summaries of one chunk's sites from their draws, mu per (site, chain, draw, group) (and
+/// a design's tested coefficient in the last slot, `coef_slot`), and the recycled sums of (P(delta > d), P(delta < -d), P(differ)) per (site, chain).
 pub(crate) fn summarize_sites(
     sites: &[Site],
     draws: &[f32],
     recycled: &[[f32; 3]],
     n_chains: usize,
     n_draws: usize,
-    n_groups: usize,
-    compare: (usize, usize),
+    slots: DrawSlots,
 ) -> Vec<SiteSummary> {
+    let DrawSlots {
+        stride: n_groups,
+        compare,
+        coef: coef_slot,
+    } = slots;
+    let n_mu = coef_slot.unwrap_or(n_groups);
     sites
         .par_iter()
         .enumerate()
@@ -83,9 +99,11 @@ pub(crate) fn summarize_sites(
                 }
                 sorted
             };
-            let mu: Vec<[f64; 4]> = (0..n_groups)
+            let mu: Vec<[f64; 4]> = (0..n_mu)
                 .map(|g| moments_and_interval(&diagnose(&chains_of(&|c, d| value(c, d, g)))))
                 .collect();
+            let coef = coef_slot
+                .map(|g| moments_and_interval(&diagnose(&chains_of(&|c, d| value(c, d, g)))));
             let (g1, g2) = compare;
             let pooled = diagnose(&chains_of(&|c, d| value(c, d, g2) - value(c, d, g1)));
             let delta = moments_and_interval(&pooled);
@@ -105,6 +123,7 @@ pub(crate) fn summarize_sites(
                 coverage_min: site.counts.iter().map(|c| c.2).min().unwrap_or(0),
                 mu,
                 delta,
+                coef,
                 p_above,
                 p_below,
                 p_differ,
@@ -121,9 +140,8 @@ pub fn summarize_chunk(
     sites: &[Site],
     draws: &[f32],
     recycled: &[[f32; 3]],
-    n_groups: usize,
+    slots: DrawSlots,
     config: &FitConfig,
-    compare: (usize, usize),
     keep_draws: &dyn Fn(&Site) -> bool,
 ) -> ChunkResult {
     let summaries = summarize_sites(
@@ -132,9 +150,13 @@ pub fn summarize_chunk(
         recycled,
         config.chains as usize,
         config.draws as usize,
-        n_groups,
-        compare,
+        slots,
     );
+    let DrawSlots {
+        stride: n_groups,
+        compare,
+        ..
+    } = slots;
     let per_site = config.chains as usize * config.draws as usize * n_groups;
     // Each leaning site's delta per joint draw, for the regions.
     let (g1, g2) = compare;

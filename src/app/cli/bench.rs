@@ -80,7 +80,7 @@ impl BenchArgs {
         }
         if let Some(config) = self.methyl_config()? {
             return Ok(BenchJob::Methyl {
-                config,
+                config: Box::new(config),
                 gpu: !self.cpu_only,
                 dss: self.dss,
             });

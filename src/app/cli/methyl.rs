@@ -8,6 +8,7 @@ use crate::error::UserError;
 use crate::kernels::gpu::DEFAULT_WORKGROUP_SIZE;
 use crate::kernels::DeviceChoice;
 use crate::methyl::config::*;
+use crate::methyl::design::{DesignRequest, Tested};
 use crate::methyl::fit::FitConfig;
 use crate::methyl::merge::SiteFilter;
 use crate::methyl::regions::DmrRule;
@@ -28,9 +29,32 @@ pub(super) fn parse_compare(text: &str) -> Result<(String, String), UserError> {
 pub struct MethylArgs {
     /// Sample sheet (CSV or TSV): columns sample, file, group, and optionally format.
     pub sheet: PathBuf,
-    /// The two groups to compare, 'A,B': delta = mu_B - mu_A.
-    #[arg(long, value_name = "A,B")]
-    pub compare: String,
+    /// The two groups to compare, 'A,B': delta = mu_B - mu_A. Shorthand for
+    /// --design '~ group' --coef groupB with A the reference.
+    #[arg(
+        long,
+        value_name = "A,B",
+        required_unless_present = "design",
+        conflicts_with = "design"
+    )]
+    pub compare: Option<String>,
+    /// A study design as an R formula over the sheet's columns, e.g. '~ group + cell': factors
+    /// in treatment coding (R's coefficient names), numeric columns as covariates, a:b and
+    /// a*b interactions, a subject column for pairs. Needs --coef or --contrast.
+    #[arg(long, value_name = "FORMULA")]
+    pub design: Option<String>,
+    /// The design's coefficient to test, by R's name, e.g. groupSLE.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "design",
+        conflicts_with = "contrast"
+    )]
+    pub coef: Option<String>,
+    /// A difference (or other combination) of the design's coefficients to test, e.g.
+    /// 'groupB - groupC'.
+    #[arg(long, value_name = "EXPR", requires = "design")]
+    pub contrast: Option<String>,
     /// d of the posterior probabilities P(delta > d) and P(delta < -d).
     #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
     pub threshold: f64,
@@ -94,7 +118,28 @@ pub struct MethylArgs {
 
 impl MethylArgs {
     pub fn into_config(self) -> Result<MethylConfig, UserError> {
-        let (a, b) = parse_compare(&self.compare)?;
+        let (compare, design) = match (&self.compare, self.design) {
+            (Some(text), _) => (parse_compare(text)?, None),
+            (None, Some(formula)) => {
+                let tested = match (self.coef, self.contrast) {
+                    (Some(name), None) => Tested::Coef(name),
+                    (None, Some(expr)) => Tested::Contrast(expr),
+                    _ => return Err(UserError(
+                        "--design needs the coefficient to test: --coef NAME or --contrast EXPR"
+                            .into(),
+                    )),
+                };
+                (
+                    (String::new(), String::new()),
+                    Some(DesignRequest { formula, tested }),
+                )
+            }
+            (None, None) => {
+                return Err(UserError(
+                    "methyl needs --compare A,B or --design FORMULA".into(),
+                ))
+            }
+        };
         if !(self.threshold >= 0.0 && self.threshold < 1.0) {
             return Err(UserError(format!(
                 "--threshold {}: must be in [0, 1)",
@@ -128,7 +173,8 @@ impl MethylArgs {
         }
         Ok(MethylConfig {
             sheet: self.sheet,
-            compare: (a, b),
+            compare,
+            design,
             filter: SiteFilter {
                 min_coverage: self.min_coverage,
                 min_samples_per_group: self.min_samples_per_group,

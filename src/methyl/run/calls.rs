@@ -10,7 +10,7 @@ use crate::methyl::config::MethylConfig;
 use crate::methyl::output::{write_calls, write_regions};
 use crate::methyl::regions::call_regions;
 use crate::methyl::run::stage2::Gathered;
-use crate::methyl::run::Study;
+use crate::methyl::run::{DrawSlots, Study};
 
 /// The calls' thresholds and counts, for the report.
 pub(super) struct Calls {
@@ -78,7 +78,8 @@ pub(super) fn call_and_write(
         write_region_draws(
             config,
             &study.groups,
-            study.compare,
+            study.slots(),
+            study.coef_name(),
             &region_sites,
             metadata,
         )?;
@@ -98,24 +99,26 @@ pub(super) fn call_and_write(
 }
 
 /// draws.parquet in the core draws schema: per site `<chr>:<pos>/mu[<group>]` for every group
-/// and `<chr>:<pos>/delta`.
+/// and `<chr>:<pos>/delta` (and a design's tested coefficient, `<chr>:<pos>/<coef>`).
 fn write_region_draws(
     config: &MethylConfig,
     groups: &[String],
-    compare: (usize, usize),
+    slots: DrawSlots,
+    coef: Option<&str>,
     sites: &[(String, Vec<f32>)],
     metadata: &[(String, String)],
 ) -> anyhow::Result<()> {
-    let (n_chains, n_draws, n_groups) = (
+    let (n_chains, n_draws, stride, compare) = (
         config.fit.chains as usize,
         config.fit.draws as usize,
-        groups.len(),
+        slots.stride,
+        slots.compare,
     );
     let mut names = Vec::new();
     let mut values = Vec::new();
     for (site, draws) in sites {
         let mu = |chain: usize, draw: usize, g: usize| {
-            f64::from(draws[(chain * n_draws + draw) * n_groups + g])
+            f64::from(draws[(chain * n_draws + draw) * stride + g])
         };
         for (g, group) in groups.iter().enumerate() {
             names.push(format!("{site}/mu[{group}]"));
@@ -126,6 +129,12 @@ fn write_region_draws(
         names.push(format!("{site}/delta"));
         for chain in 0..n_chains {
             values.extend((0..n_draws).map(|d| mu(chain, d, compare.1) - mu(chain, d, compare.0)));
+        }
+        if let (Some(name), Some(slot)) = (coef, slots.coef) {
+            names.push(format!("{site}/{name}"));
+            for chain in 0..n_chains {
+                values.extend((0..n_draws).map(|d| mu(chain, d, slot)));
+            }
         }
     }
     let table = crate::io::write::DrawsTable {

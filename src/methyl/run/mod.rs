@@ -19,14 +19,19 @@ use crate::error::UserError;
 use crate::io::manifest::Run;
 use crate::kernels::device::{describe_device, open_device};
 use crate::kernels::gpu::Gpu;
+use crate::kernels::regression_layout::NUISANCE_DOF;
 use crate::kernels::site_layout::{LOG_PHI_DOF, MAX_GROUPS, SLAB_DOF};
-use crate::kernels::stages::SiteStage;
 use crate::kernels::Device;
 use crate::methyl::config::MethylConfig;
-use crate::methyl::hyper::{learn_hyper, reservoir_sample, Hyper, HYPER_NAMES};
+use crate::methyl::design::StudyDesign;
+use crate::methyl::hyper::{learn_hyper, reservoir_sample, GroupSites, Hyper, HYPER_NAMES};
 use crate::methyl::merge::{Site, SiteMerger};
+use crate::methyl::regression::RegressionSites;
 use crate::methyl::sheet::SampleSheet;
-use crate::methyl::site_stage::{chunk_sites_within, gpu_site_capacity, site_batch, site_stage};
+use crate::methyl::site_stage::{
+    chunk_sites_within, gpu_site_capacity, site_batch, site_stage, SiteModel,
+};
+pub(crate) use crate::methyl::summaries::DrawSlots;
 
 pub use bench::run_methyl_bench;
 
@@ -80,18 +85,33 @@ pub fn run_methyl(config: &MethylConfig) -> anyhow::Result<MethylReport> {
 fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let start = Instant::now();
     let (study, mut merger) = open_study(config)?;
-    let gpu = open_device(config.device)?;
+    let mut gpu = open_device(config.device)?;
+    if study.design.is_some() && gpu.is_some() {
+        // The regression has no WGSL kernel yet.
+        eprintln!(
+            "betagibbs: a --design runs on the CPU: its site regression has no GPU kernel yet"
+        );
+        gpu = None;
+    }
     let device_name = describe_device(gpu.as_ref());
     let device = Device::from_gpu(gpu.as_ref());
     let n_samples = study.sheet.samples.len();
-    let config = &fit_to_device(config, gpu.as_ref(), study.groups.len(), n_samples);
+    let config = &fit_to_device(config, gpu.as_ref(), study.slots().stride, n_samples);
     let max_samples = config.fit.chunk_sites.max(config.fit.hyper_sites) * n_samples;
-    let stage = site_stage(device, &config.fit, max_samples, study.groups.len());
+    let model = match &study.design {
+        Some(design) => SiteModel::Regression(design.model.clone()),
+        None => SiteModel::Groups(site_stage(
+            device,
+            &config.fit,
+            max_samples,
+            study.groups.len(),
+        )),
+    };
 
     let bar = progress_bar(config.quiet);
     bar.set_message(format!("learning the genome-wide priors on {device_name}"));
     let mut phases = Phases::default();
-    let (hyper, all_sites) = learn_priors(config, &study, &mut merger, &stage, &mut phases)?;
+    let (hyper, all_sites) = learn_priors(config, &study, &mut merger, &model, &mut phases)?;
     let (sites_seen, sites_kept) = (merger.sites_seen, merger.sites_kept);
     // Stage 2 from the start: a second pass, unless all the sites fit in one chunk and were kept.
     let pending = match all_sites {
@@ -110,7 +130,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let pipeline = stage2::Stage2 {
         config,
         study: &study,
-        stage: &stage,
+        model: &model,
         hyper: &hyper,
         metadata: &metadata,
         bar: &bar,
@@ -133,7 +153,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         acceptance: fitted.accepted_weighted / fitted.sites.max(1) as f64,
         dml: calls.n_dml,
         dmr: calls.n_dmr,
-        bytes_per_site: stage.bytes_per_site(),
+        bytes_per_site: model.bytes_per_site(),
         device: device_name,
         phases,
     };
@@ -150,6 +170,29 @@ struct Study {
     sample_group: Vec<u32>,
     /// The compared groups' indices: delta = mu[compare.1] - mu[compare.0].
     compare: (usize, usize),
+    /// A design's regression, where `groups` are its two recorded levels.
+    design: Option<StudyDesign>,
+}
+
+impl Study {
+    pub(crate) fn slots(&self) -> DrawSlots {
+        match &self.design {
+            Some(d) => DrawSlots {
+                stride: d.model.draw_slots(),
+                compare: d.model.compare,
+                coef: Some(d.model.n_levels),
+            },
+            None => DrawSlots {
+                stride: self.groups.len(),
+                compare: self.compare,
+                coef: None,
+            },
+        }
+    }
+
+    pub(crate) fn coef_name(&self) -> Option<&str> {
+        self.design.as_ref().map(|d| d.tested_name.as_str())
+    }
 }
 
 /// Opening: the sheet read and checked (its groups, the compared ones, --out), and the merge
@@ -165,10 +208,23 @@ fn open_study(config: &MethylConfig) -> anyhow::Result<(Study, SiteMerger)> {
         ))
         .into());
     }
-    let compare = (
-        sheet.group_index(&config.compare.0)?,
-        sheet.group_index(&config.compare.1)?,
-    );
+    let (groups, compare, design) = match &config.design {
+        None => {
+            let compare = (
+                sheet.group_index(&config.compare.0)?,
+                sheet.group_index(&config.compare.1)?,
+            );
+            (groups, compare, None)
+        }
+        Some(request) => {
+            let d = StudyDesign::new(&sheet, request, config.threshold)?;
+            match as_two_groups(&d, &sheet)? {
+                // `~ group` tested by a group's coefficient is the groups model, run as --compare.
+                Some(pair) => (groups, pair, None),
+                None => (d.levels.clone(), d.model.compare, Some(d)),
+            }
+        }
+    };
     if config.out.exists() && !config.out.is_dir() {
         return Err(UserError(format!(
             "--out {}: exists and is not a directory",
@@ -182,8 +238,27 @@ fn open_study(config: &MethylConfig) -> anyhow::Result<(Study, SiteMerger)> {
         groups,
         sample_group,
         compare,
+        design,
     };
     Ok((study, merger))
+}
+
+/// The groups compared when a design is `~ group` with a group's coefficient tested: the
+/// same model as --compare (logit mu_g = logit mu_0 + beta_g), so the same run.
+fn as_two_groups(
+    d: &StudyDesign,
+    sheet: &SampleSheet,
+) -> Result<Option<(usize, usize)>, UserError> {
+    let terms = &d.design.terms;
+    let single = terms.len() == 1 && terms[0].variables == ["group"] && terms[0].is_factor;
+    let tested = d.weights.iter().filter(|w| **w != 0.0).count() == 1 && d.weights.contains(&1.0);
+    if !single || !tested {
+        return Ok(None);
+    }
+    Ok(Some((
+        sheet.group_index(&d.levels[0])?,
+        sheet.group_index(&d.levels[1])?,
+    )))
 }
 
 /// Bytes in a GiB.
@@ -244,7 +319,7 @@ fn learn_priors(
     config: &MethylConfig,
     study: &Study,
     merger: &mut SiteMerger,
-    stage: &SiteStage,
+    model: &SiteModel,
     phases: &mut Phases,
 ) -> anyhow::Result<(Hyper, Option<Vec<Site>>)> {
     let reading_start = Instant::now();
@@ -264,13 +339,22 @@ fn learn_priors(
         ))
         .into());
     }
-    let hyper_batch = site_batch(&stage1_sites, &study.sample_group);
-    drop(stage1_sites);
     let stage1_start = Instant::now();
-    let hyper =
-        learn_hyper(stage, &hyper_batch, study.groups.len(), &config.fit).context("stage 1")?;
+    let hyper = match model {
+        SiteModel::Groups(stage) => {
+            let batch = site_batch(&stage1_sites, &study.sample_group);
+            drop(stage1_sites);
+            let mut sites = GroupSites::new(stage, &batch, study.groups.len(), &config.fit);
+            learn_hyper(&mut sites, &config.fit)
+        }
+        SiteModel::Regression(design) => {
+            let mut sites = RegressionSites::new(design, &stage1_sites, &config.fit);
+            drop(stage1_sites);
+            learn_hyper(&mut sites, &config.fit)
+        }
+    }
+    .context("stage 1")?;
     phases.stage1 = stage1_start.elapsed().as_secs_f64();
-    drop(hyper_batch);
     if hyper.prior_spread.is_nan() || hyper.prior_spread > HYPER_SPREAD_WARNING {
         eprintln!(
             "betagibbs: warning: the chains' genome-wide priors differ by {:.2} prior sds (hyperparameter R-hat {:.2}); raise --hyper-warmup",
@@ -288,15 +372,18 @@ fn footer(
     device_name: &str,
     hyper: &Hyper,
 ) -> Vec<(String, String)> {
-    vec![
+    let mut footer = vec![
         ("betagibbs.version".to_string(), env!("CARGO_PKG_VERSION").to_string()),
         (
             "betagibbs.model".to_string(),
-            format!("m[j] ~ BetaBinomial(n[j], mu[g] phi, (1 - mu[g]) phi) per site; mu[0] ~ Beta(a, b); with probability w the groups differ, logit mu[g] = logit mu[0] + beta[g], beta[g] = tau u, u ~ Student-t({SLAB_DOF}), else they share mu[0]; log phi = m0 + s0 t, t ~ Student-t({LOG_PHI_DOF})"),
+            match &study.design {
+                None => format!("m[j] ~ BetaBinomial(n[j], mu[g] phi, (1 - mu[g]) phi) per site; mu[0] ~ Beta(a, b); with probability w the groups differ, logit mu[g] = logit mu[0] + beta[g], beta[g] = tau u, u ~ Student-t({SLAB_DOF}), else they share mu[0]; log phi = m0 + s0 t, t ~ Student-t({LOG_PHI_DOF})"),
+                Some(_) => format!("m[j] ~ BetaBinomial(n[j], mu[j] phi, (1 - mu[j]) phi) per site; logit mu[j] = x[j] . beta; inverse logit of the intercept ~ Beta(a, b); with probability w the tested coefficient is tau u, u ~ Student-t({SLAB_DOF}), else 0; every other coefficient k is s[k] v, v ~ Student-t({NUISANCE_DOF}); log phi = m0 + s0 t, t ~ Student-t({LOG_PHI_DOF})"),
+            },
         ),
         ("betagibbs.sample_sheet".to_string(), config.sheet.display().to_string()),
         ("betagibbs.groups".to_string(), study.groups.join(",")),
-        ("betagibbs.delta".to_string(), format!("mu_{} - mu_{}", config.compare.1, config.compare.0)),
+        ("betagibbs.delta".to_string(), format!("mu_{} - mu_{}", study.groups[study.compare.1], study.groups[study.compare.0])),
         ("betagibbs.threshold".to_string(), config.threshold.to_string()),
         ("betagibbs.chains".to_string(), config.fit.chains.to_string()),
         ("betagibbs.warmup".to_string(), config.fit.warmup.to_string()),
@@ -323,5 +410,19 @@ fn footer(
                 hyper.prior_spread, hyper.max_r_hat, hyper.w_range.0, hyper.w_range.1
             ),
         ),
-    ]
+    ];
+    if let Some(design) = &study.design {
+        let samples: Vec<String> = study.sheet.samples.iter().map(|s| s.name.clone()).collect();
+        footer.push(("betagibbs.design".to_string(), design.footer_json(&samples)));
+        let scales: Vec<String> = (1..design.model.tested)
+            .map(|k| {
+                format!(
+                    "{} = {:.4}",
+                    design.design.names[design.order[k]], hyper.nuisance_mean[k]
+                )
+            })
+            .collect();
+        footer.push(("betagibbs.nuisance_scales".to_string(), scales.join(", ")));
+    }
+    footer
 }

@@ -11,21 +11,22 @@ use indicatif::ProgressBar;
 
 use crate::io::atomic::atomic_write;
 use crate::kernels::gpu::GpuError;
-use crate::kernels::stages::SiteStage;
 use crate::methyl::config::MethylConfig;
 use crate::methyl::fit::{next_sites, sweep_chunk, Contrast, SweptChunk};
 use crate::methyl::hyper::Hyper;
 use crate::methyl::merge::{Site, SiteMerger};
 use crate::methyl::output::{FdrHistogram, SitesWriter};
 use crate::methyl::regions::RegionFinder;
-use crate::methyl::run::{Phases, Study};
+use crate::methyl::regression::sweep_regression_chunk;
+use crate::methyl::run::{DrawSlots, Phases, Study};
+use crate::methyl::site_stage::SiteModel;
 use crate::methyl::summaries::{summarize_chunk, ChunkResult};
 
 /// What stage 2 reads: the run, its study, stage 1's priors and the device.
 pub(super) struct Stage2<'a, 'g> {
     pub config: &'a MethylConfig,
     pub study: &'a Study,
-    pub stage: &'a SiteStage<'g>,
+    pub model: &'a SiteModel<'g>,
     pub hyper: &'a Hyper,
     /// The footer of sites.parquet.
     pub metadata: &'a [(String, String)],
@@ -76,7 +77,12 @@ impl Stage2<'_, '_> {
         };
         let mut totals = SweepTotals::default();
         atomic_write(sites_path, |file| {
-            let writer = SitesWriter::new(file, &self.study.groups, self.metadata)?;
+            let writer = SitesWriter::new(
+                file,
+                &self.study.groups,
+                self.study.coef_name(),
+                self.metadata,
+            )?;
             let chromosomes = merger.chromosomes.clone();
             let in_region = |site: &Site| {
                 let chr = &chromosomes[site.chr as usize];
@@ -92,10 +98,9 @@ impl Stage2<'_, '_> {
                 let chunk_sites = config.fit.chunk_sites;
                 let reader =
                     scope.spawn(move || read_chunks(merger, pending, chunk_sites, to_sweep));
-                let (n_groups, compare, in_region) =
-                    (self.study.groups.len(), self.study.compare, &in_region);
+                let (slots, in_region) = (self.study.slots(), &in_region);
                 let summarizer = scope.spawn(move || {
-                    summarize_chunks(summarize_in, to_write, n_groups, config, compare, in_region)
+                    summarize_chunks(summarize_in, to_write, slots, config, in_region)
                 });
                 let (gathered, chromosomes, bar) = (&mut gathered, &chromosomes, self.bar);
                 let writer_stage =
@@ -131,19 +136,25 @@ impl Stage2<'_, '_> {
         let (config, study) = (self.config, self.study);
         let mut totals = SweepTotals::default();
         for sites in sweep_in {
-            let chunk = sweep_chunk(
-                self.stage,
-                &sites,
-                &study.sample_group,
-                study.groups.len(),
-                totals.sites as u32,
-                self.hyper,
-                &config.fit,
-                Contrast {
-                    groups: study.compare,
-                    threshold: config.threshold,
-                },
-            )?;
+            let offset = totals.sites as u32;
+            let chunk = match self.model {
+                SiteModel::Groups(stage) => sweep_chunk(
+                    stage,
+                    &sites,
+                    &study.sample_group,
+                    study.groups.len(),
+                    offset,
+                    self.hyper,
+                    &config.fit,
+                    Contrast {
+                        groups: study.compare,
+                        threshold: config.threshold,
+                    },
+                )?,
+                SiteModel::Regression(design) => {
+                    sweep_regression_chunk(design, &sites, offset, self.hyper, &config.fit)?
+                }
+            };
             totals.device_seconds += chunk.device_seconds;
             totals.sites += sites.len() as u64;
             totals.accepted_weighted += chunk.acceptance * sites.len() as f64;
@@ -183,9 +194,8 @@ fn read_chunks(
 fn summarize_chunks(
     summarize_in: Receiver<(Vec<Site>, SweptChunk)>,
     to_write: SyncSender<(Vec<Site>, ChunkResult)>,
-    n_groups: usize,
+    slots: DrawSlots,
     config: &MethylConfig,
-    compare: (usize, usize),
     in_region: &dyn Fn(&Site) -> bool,
 ) -> f64 {
     let mut seconds = 0.0;
@@ -195,9 +205,8 @@ fn summarize_chunks(
             &sites,
             &swept.draws,
             &swept.recycled,
-            n_groups,
+            slots,
             &config.fit,
-            compare,
             in_region,
         );
         seconds += t.elapsed().as_secs_f64();

@@ -1,0 +1,181 @@
+//! A design's site model in both stages: stage 1's sites (`RegressionSites`) and stage 2's
+//! sweeps of a chunk (`sweep_regression_chunk`), through `cpu::site_regression`.
+
+use std::time::Instant;
+
+use crate::kernels::cpu::site_regression::{site_regression, state_coefficients};
+use crate::kernels::gpu::GpuError;
+use crate::kernels::regression_layout::{
+    RegressionDesign, RegressionHyper, RegressionOutputs, MAX_COEFS, REG_STATE_ACCEPTED,
+    REG_STATE_DIFFER, REG_STATE_LOG_PHI, REG_STATE_RECYCLED, REG_STATE_STRIDE,
+};
+use crate::kernels::site_layout::{SiteBatch, SiteHyper, SiteParams};
+use crate::methyl::fit::SweptChunk;
+use crate::methyl::hyper::{site_hyper, stage1_params, Hyper, SiteStats, Stage1Sites};
+use crate::methyl::merge::Site;
+use crate::methyl::site_stage::{site_batch, FitConfig};
+
+/// ln(1 + e^u) without overflow.
+fn softplus(u: f64) -> f64 {
+    u.max(0.0) + (-u.abs()).exp().ln_1p()
+}
+
+/// Each chain's priors as the regression takes them.
+fn regression_hyper(hyper: &[SiteHyper], nuisance: &[Vec<f64>]) -> Vec<RegressionHyper> {
+    hyper
+        .iter()
+        .zip(nuisance)
+        .map(|(&site, n)| {
+            let mut nuisance_scale = [1.0f32; MAX_COEFS];
+            for (s, v) in nuisance_scale.iter_mut().zip(n) {
+                *s = *v as f32;
+            }
+            RegressionHyper {
+                site,
+                nuisance_scale,
+            }
+        })
+        .collect()
+}
+
+/// A batch whose samples carry their index in the sheet (the design's row), not a group.
+pub(crate) fn design_batch(sites: &[Site], n_samples: usize) -> SiteBatch {
+    let rows: Vec<u32> = (0..n_samples as u32).collect();
+    site_batch(sites, &rows)
+}
+
+/// The regression's stage-1 dispatch: as the groups', with every move (its sweeps have no
+/// separate random walk to skip).
+fn params(config: &FitConfig, n_sites: usize) -> SiteParams {
+    SiteParams {
+        random_walk: 1,
+        ..stage1_params(config, n_sites, 0)
+    }
+}
+
+/// Stage 1's sites of a design.
+pub(crate) struct RegressionSites<'a> {
+    design: &'a RegressionDesign,
+    batch: SiteBatch,
+    params: SiteParams,
+    out: RegressionOutputs,
+}
+
+impl<'a> RegressionSites<'a> {
+    pub(crate) fn new(
+        design: &'a RegressionDesign,
+        sites: &[Site],
+        config: &FitConfig,
+    ) -> RegressionSites<'a> {
+        let batch = design_batch(sites, design.n_samples);
+        let params = params(config, sites.len());
+        let out = RegressionOutputs {
+            state: vec![0.0; sites.len() * config.chains as usize * REG_STATE_STRIDE],
+            draws: Vec::new(),
+        };
+        RegressionSites {
+            design,
+            batch,
+            params,
+            out,
+        }
+    }
+}
+
+impl Stage1Sites for RegressionSites<'_> {
+    fn sweep(
+        &mut self,
+        sweep: u32,
+        hyper: &[[f64; 6]],
+        nuisance: &[Vec<f64>],
+    ) -> Result<(), GpuError> {
+        self.params.first_sweep = sweep;
+        let hyper: Vec<SiteHyper> = hyper.iter().map(site_hyper).collect();
+        let hyper = regression_hyper(&hyper, nuisance);
+        site_regression(
+            &self.params,
+            self.design,
+            &self.batch,
+            &hyper,
+            &mut self.out,
+        );
+        self.params.init = 0;
+        Ok(())
+    }
+
+    fn stats(&self, chain: usize) -> SiteStats {
+        let (d, n_chains) = (self.design, self.params.n_chains as usize);
+        let mut stats = SiteStats {
+            nuisance: vec![Vec::new(); d.tested - 1],
+            ..SiteStats::default()
+        };
+        for site in 0..self.batch.n_sites() {
+            let state =
+                &self.out.state[(site * n_chains + chain) * REG_STATE_STRIDE..][..REG_STATE_STRIDE];
+            let beta = state_coefficients(d, state).map(f64::from);
+            stats.sum_log -= softplus(-beta[0]);
+            stats.sum_log1m -= softplus(beta[0]);
+            stats.log_phi.push(f64::from(state[REG_STATE_LOG_PHI]));
+            if state[REG_STATE_DIFFER] != 0.0 {
+                stats.n_differ += 1.0;
+                stats.differences.extend(&beta[d.tested..d.n_coefs]);
+            }
+            for (k, values) in stats.nuisance.iter_mut().enumerate() {
+                values.push(beta[k + 1]);
+            }
+        }
+        stats
+    }
+
+    fn n_sites(&self) -> usize {
+        self.batch.n_sites()
+    }
+
+    fn nuisance_end(&self) -> usize {
+        self.design.tested
+    }
+}
+
+/// Stage 2's sweeps of one chunk's sites of a design with the stage-1 priors: mu at each
+/// recorded level and the tested coefficient per (site, chain, draw), and the recycled sums.
+pub(crate) fn sweep_regression_chunk(
+    design: &RegressionDesign,
+    sites: &[Site],
+    site_offset: u32,
+    hyper: &Hyper,
+    config: &FitConfig,
+) -> Result<SweptChunk, GpuError> {
+    let batch = design_batch(sites, design.n_samples);
+    let n = sites.len() * config.chains as usize;
+    let params = SiteParams {
+        site_offset,
+        // Stage 2's sweeps are numbered after stage 1's, so the two never share random numbers.
+        first_sweep: config.hyper_warmup + config.hyper_draws,
+        warmup: config.warmup,
+        n_draws: config.draws,
+        draws_total: config.draws,
+        ..params(config, sites.len())
+    };
+    let hyper = regression_hyper(&hyper.per_chain, &hyper.nuisance);
+    let mut out = RegressionOutputs {
+        state: vec![0.0; n * REG_STATE_STRIDE],
+        draws: vec![0.0; n * config.draws as usize * design.draw_slots()],
+    };
+    let t0 = Instant::now();
+    site_regression(&params, design, &batch, &hyper, &mut out);
+    let chains = out.state.chunks_exact(REG_STATE_STRIDE);
+    let accepted: f64 = chains
+        .clone()
+        .map(|c| f64::from(c[REG_STATE_ACCEPTED]))
+        .sum();
+    let recycled = chains
+        .map(|c| [0, 1, 2].map(|i| c[REG_STATE_RECYCLED + i]))
+        .collect();
+    let sweeps = f64::from(config.warmup + config.draws);
+    Ok(SweptChunk {
+        draws: out.draws,
+        recycled,
+        device_seconds: t0.elapsed().as_secs_f64(),
+        acceptance: accepted / (n as f64 * sweeps).max(1.0),
+    })
+}

@@ -1,0 +1,174 @@
+//! `methyl --design` end to end: `~ group` is `--compare` (the same calls), a design with
+//! covariates and a contrast run and write their columns and footer, and a bad design exits 2
+//! naming what is wrong.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::cli::arg;
+use common::{betagibbs, CliRun, Table};
+
+/// `methyl SHEET QUESTION... --device cpu --quiet --out OUT` with a small stage 1.
+fn methyl(sheet: &Path, out: &Path, question: &[&str]) -> CliRun {
+    let head = [
+        "methyl",
+        arg(sheet),
+        "--device",
+        "cpu",
+        "--hyper-sites",
+        "200",
+        "--hyper-warmup",
+        "50",
+        "--hyper-draws",
+        "10",
+        "--quiet",
+        "--out",
+        arg(out),
+    ];
+    betagibbs(&[&head[..], question].concat())
+}
+
+/// A simulated study of 4 samples per group with a `batch` factor (crossed with the groups),
+/// an `age`, and a 3-level `cell`, added to its sheet.
+fn study(dir: &Path) -> PathBuf {
+    let study = dir.join("study");
+    betagibbs(&[
+        "simulate",
+        "--sites",
+        "600",
+        "--replicates",
+        "4",
+        "--out",
+        arg(&study),
+    ])
+    .assert_success();
+    let sheet = study.join("sheet.tsv");
+    let text = std::fs::read_to_string(&sheet).unwrap();
+    let mut lines = text.lines();
+    let mut out = format!("{}\tbatch\tage\tcell\n", lines.next().unwrap());
+    for (i, line) in lines.enumerate() {
+        let batch = ["b1", "b2"][(i / 2) % 2];
+        // Balanced between the groups, so that age and group can be told apart.
+        let age = 30 + 7 * (i % 4) + i / 4;
+        let cell = ["c1", "c2", "c3"][i % 3];
+        out.push_str(&format!("{line}\t{batch}\t{age}\t{cell}\n"));
+    }
+    std::fs::write(&sheet, out).unwrap();
+    sheet
+}
+
+#[test]
+fn a_group_design_is_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = study(dir.path());
+    let (a, b) = (dir.path().join("compare"), dir.path().join("design"));
+    methyl(&sheet, &a, &["--compare", "A,B"]).assert_success();
+    methyl(&sheet, &b, &["--design", "~ group", "--coef", "groupB"]).assert_success();
+    for file in ["sites.parquet", "dml.parquet"] {
+        let (x, y) = (Table::read(&a.join(file)), Table::read(&b.join(file)));
+        assert_eq!(x.rows, y.rows, "{file}");
+        assert_eq!(x.numbers("p_dm"), y.numbers("p_dm"), "{file}");
+    }
+}
+
+#[test]
+fn a_design_with_covariates_writes_its_coefficient_and_footer() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = study(dir.path());
+    let out = dir.path().join("fit");
+    let design = ["--design", "~ group + batch + age", "--coef", "groupB"];
+    methyl(&sheet, &out, &design).assert_success();
+    let sites = Table::read(&out.join("sites.parquet"));
+    assert!(sites.rows > 500, "{} sites", sites.rows);
+    for column in ["groupB_mean", "groupB_sd", "groupB_q2_5", "groupB_q97_5"] {
+        assert!(
+            sites.numbers(column).iter().all(|x| x.is_finite()),
+            "{column}"
+        );
+    }
+    // The levels are the groups at the reference batch and the mean age.
+    let (mu_a, mu_b, delta) = (
+        sites.numbers("mu_A_mean"),
+        sites.numbers("mu_B_mean"),
+        sites.numbers("delta_mean"),
+    );
+    for i in 0..sites.rows {
+        assert!((mu_b[i] - mu_a[i] - delta[i]).abs() < 1e-6, "row {i}");
+    }
+    let footer = &sites.metadata;
+    assert!(
+        footer["betagibbs.design"].contains("\"formula\""),
+        "{footer:?}"
+    );
+    assert!(footer["betagibbs.design"].contains("groupB"), "{footer:?}");
+    assert!(
+        footer.contains_key("betagibbs.nuisance_scales"),
+        "{footer:?}"
+    );
+    // The simulator's DMRs are found, and the calls keep their stated FDR on its truth.
+    let dml = Table::read(&out.join("dml.parquet"));
+    assert!(dml.rows > 10, "{} DMLs", dml.rows);
+
+    // A contrast of two cell types.
+    let out = dir.path().join("contrast");
+    methyl(
+        &sheet,
+        &out,
+        &[
+            "--design",
+            "~ group + cell",
+            "--contrast",
+            "cellc2 - cellc3",
+        ],
+    )
+    .assert_success();
+    let sites = Table::read(&out.join("sites.parquet"));
+    assert!(sites.numbers("contrast_mean").iter().all(|x| x.is_finite()));
+}
+
+#[test]
+fn a_bad_design_exits_2_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = study(dir.path());
+    let out = dir.path().join("bad");
+    let bad = |question: &[&str], needles: &[&str]| {
+        methyl(&sheet, &out, question).assert_user_error(needles);
+        assert!(!out.exists(), "output left behind");
+    };
+    bad(&["--design", "~ group + sex", "--coef", "groupB"], &["sex"]);
+    bad(
+        &["--design", "~ group", "--coef", "groupC"],
+        &["groupC", "groupB"],
+    );
+    bad(&["--design", "~ group"], &["--coef"]);
+    // A copy of group under another name: confounded.
+    let text = std::fs::read_to_string(&sheet).unwrap();
+    let copied: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let group = l.split('\t').nth(2).unwrap();
+            format!("{l}\t{}\n", if i == 0 { "twin" } else { group })
+        })
+        .collect();
+    let twin = sheet.with_file_name("twin.tsv");
+    std::fs::write(&twin, copied).unwrap();
+    methyl(
+        &twin,
+        &out,
+        &["--design", "~ group + twin", "--coef", "groupB"],
+    )
+    .assert_user_error(&["full rank", "twinB"]);
+    // Text in a numeric column, at its line and column.
+    let texty = text.replacen("\t37\t", "\tthirty-seven\t", 1);
+    assert_ne!(texty, text);
+    let texty_sheet = sheet.with_file_name("texty.tsv");
+    std::fs::write(&texty_sheet, texty).unwrap();
+    methyl(
+        &texty_sheet,
+        &out,
+        &["--design", "~ group + age", "--coef", "groupB"],
+    )
+    .assert_user_error(&["texty.tsv:3:", "thirty-seven"]);
+}
