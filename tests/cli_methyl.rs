@@ -242,3 +242,60 @@ fn bench_times_dss_dmltest_beside_the_cpu_path() {
     }
     bench(&write(dir.path(), "kit.tsv", &sheet), "A,B").assert_user_error(&["not DSS's format"]);
 }
+
+/// `simulate` with covariates and pairs: the sheet names subject and covariates and still
+/// reads as a sample sheet, the truth has a column per coefficient; bad specs exit 2.
+#[test]
+fn simulate_writes_covariates_and_refuses_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    let head = [
+        "simulate",
+        "--sites",
+        "200",
+        "--replicates",
+        "4",
+        "--out",
+        arg(&study),
+    ];
+    let design = [
+        "--covariate",
+        "cell=factor:2",
+        "--covariate",
+        "age=numeric:30,70",
+        "--covariate-effect",
+        "cell=0.8",
+        "--pairs",
+        "--subject-sd",
+        "0.6",
+    ];
+    betagibbs(&[&head[..], &design[..]].concat()).assert_success();
+    let sheet = std::fs::read_to_string(study.join("sheet.tsv")).unwrap();
+    assert!(
+        sheet.starts_with("sample\tfile\tgroup\tsubject\tcell\tage\nA1\tA1.txt\tA\ts1\tcell1\t")
+    );
+    assert_eq!(
+        SampleSheet::read(&study.join("sheet.tsv"))
+            .unwrap()
+            .samples
+            .len(),
+        8
+    );
+    let truth = std::fs::read_to_string(study.join("truth.tsv")).unwrap();
+    let header = truth.lines().next().unwrap();
+    assert!(
+        header.ends_with("\tphi\tgroupB_logit\tcellcell2_logit\tage_logit"),
+        "{header}"
+    );
+    for (flags, needle) in [
+        (&["--subject-sd", "0.5"][..], "--pairs"),
+        (&["--covariate", "cell=factor:1"][..], "factor"),
+        (&["--covariate", "group=factor:2"][..], "group"),
+        (
+            &["--covariate", "a=factor:2", "--covariate-effect", "b=1"][..],
+            "no --covariate",
+        ),
+    ] {
+        betagibbs(&[&head[..], flags].concat()).assert_user_error(&[needle]);
+    }
+}

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod compare;
+mod covariates;
 mod methyl;
 mod plot;
 mod sample;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use crate::app::cli::covariates::parse_design;
 use crate::error::UserError;
 use crate::methyl::simulate::{
     Noise, SimulateConfig, DEFAULT_CHROMOSOMES, DEFAULT_NULL_FRACTION, DEFAULT_PHI,
@@ -42,11 +43,27 @@ pub struct SimulateArgs {
     /// Logit-scale sd of a sample's proportion around its group's level (logit-normal noise).
     #[arg(long, default_value_t = DEFAULT_SAMPLE_SD)]
     pub sample_sd: f64,
+    /// A covariate of the samples (of the subjects with --pairs), repeatable:
+    /// 'NAME=factor:K' (levels NAME1 ... NAMEK), 'NAME=factor:L1,L2,...' (L1 the reference)
+    /// or 'NAME=numeric:LO,HI' (uniform, two decimals). Factors are balanced across groups.
+    #[arg(long = "covariate", value_name = "SPEC")]
+    pub covariates: Vec<String>,
+    /// Logit-scale sd of a covariate's per-site effects, 'NAME=SD' (repeatable; default 0.5):
+    /// of each non-reference level's shift, or of a numeric covariate's shift over its range.
+    #[arg(long = "covariate-effect", value_name = "NAME=SD")]
+    pub covariate_effects: Vec<String>,
+    /// Pairs: sample k of A and sample k of B come from subject s<k>, which shares its
+    /// covariates and a per-site logit offset between them.
+    #[arg(long)]
+    pub pairs: bool,
+    /// Logit-scale sd of a subject's per-site offset (default 0.5).
+    #[arg(long, requires = "pairs")]
+    pub subject_sd: Option<f64>,
     /// Seed of every draw: the same seed and flags give the same bytes.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u32,
-    /// Output directory: A1.txt ... (DSS format), sheet.tsv, truth.tsv (per site),
-    /// truth_regions.tsv (per DMR).
+    /// Output directory: A1.txt ... (DSS format), sheet.tsv, truth.tsv (per site; with
+    /// covariates or pairs also each coefficient's logit-scale truth), truth_regions.tsv (per DMR).
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -119,6 +136,12 @@ impl SimulateArgs {
                     s0: DEFAULT_PHI.1,
                 },
             },
+            design: parse_design(
+                &self.covariates,
+                &self.covariate_effects,
+                self.pairs,
+                self.subject_sd,
+            )?,
             seed: self.seed,
             out: self.out,
         })

@@ -6,6 +6,9 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use crate::methyl::simulate::design::{
+    sample_rows, sheet_cells, sheet_header, SampleRow, SiteEffects,
+};
 use crate::methyl::simulate::genome::{draw_chromosome, Chromosome};
 use crate::methyl::simulate::{
     expit, logit, stream, uniform_int, Noise, Purpose, SimulateConfig, GROUPS,
@@ -40,41 +43,54 @@ pub(super) fn logit_normal_mean(mu: f64, sd: f64) -> f64 {
 /// numbered from `first_region`.
 fn render_block(
     config: &SimulateConfig,
+    samples: &[SampleRow],
     chromosome: &Chromosome,
     sites: Range<usize>,
     first_region: usize,
 ) -> (Vec<String>, String) {
     let name = format!("chr{}", chromosome.index + 1);
-    let replicates = config.replicates as usize;
-    let mut files = vec![String::new(); 2 * replicates];
+    let mut files = vec![String::new(); samples.len()];
     let mut truth = String::new();
     let (lo, hi) = config.coverage;
+    let designed = !config.design.is_empty();
+    // The sd of a sample's logit around its level at the reference, subjects included.
+    let subject_sd = config.design.subject_sd.unwrap_or(0.0);
     for i in sites {
         let site = &chromosome.sites[i];
+        let effects = designed.then(|| SiteEffects::draw(config, chromosome.index, i));
         let mut rng = stream(config.seed, Purpose::Reads, chromosome.index, i);
         // The site's dispersion in the beta-binomial family; none (NaN) in the logit-normal.
         let phi = match config.noise {
             Noise::BetaBinomial { m0, s0 } => (m0 + s0 * normal(&mut rng)).exp(),
             Noise::LogitNormal { .. } => f64::NAN,
         };
-        for (j, file) in files.iter_mut().enumerate() {
-            let mu = site.mu[j / replicates];
+        for (sample, file) in samples.iter().zip(files.iter_mut()) {
+            let mu = site.mu[sample.group];
+            let shift = effects.as_ref().map_or(0.0, |e| e.shift(sample));
             let n = uniform_int(lo, hi, rng.next_f64());
             let p = match config.noise {
-                Noise::LogitNormal { sd } => expit(logit(mu) + sd * normal(&mut rng)),
-                Noise::BetaBinomial { .. } => beta(mu * phi, (1.0 - mu) * phi, &mut rng),
+                Noise::LogitNormal { sd } => expit(logit(mu) + shift + sd * normal(&mut rng)),
+                Noise::BetaBinomial { .. } => {
+                    // No shift keeps mu's own bits: the two-group study's bytes stay as they were.
+                    let m = if shift == 0.0 {
+                        mu
+                    } else {
+                        expit(logit(mu) + shift)
+                    };
+                    beta(m * phi, (1.0 - m) * phi, &mut rng)
+                }
             };
             let x = binomial(n, p, &mut rng);
             let _ = writeln!(file, "{name}\t{}\t{n}\t{x}", site.pos);
         }
         let [mu_a, mu_b] = site.mu;
         let mean = |mu: f64| match config.noise {
-            Noise::LogitNormal { sd } => logit_normal_mean(mu, sd),
-            Noise::BetaBinomial { .. } => mu,
+            Noise::LogitNormal { sd } => logit_normal_mean(mu, sd.hypot(subject_sd)),
+            Noise::BetaBinomial { .. } => logit_normal_mean(mu, subject_sd),
         };
         let mean_a = mean(mu_a);
         let mean_b = if mu_b == mu_a { mean_a } else { mean(mu_b) };
-        let _ = writeln!(
+        let _ = write!(
             truth,
             "{name}\t{}\t{mu_a}\t{mu_b}\t{}\t{}\t{}\t{}\t{mean_a}\t{mean_b}\t{}",
             site.pos,
@@ -88,6 +104,19 @@ fn render_block(
                 phi.to_string()
             },
         );
+        if let Some(effects) = &effects {
+            // groupB on the logit scale: exactly 0 where the levels do not differ.
+            let group_b = if mu_b == mu_a {
+                0.0
+            } else {
+                logit(mu_b) - logit(mu_a)
+            };
+            let _ = write!(truth, "\t{group_b}");
+            for gamma in &effects.gamma {
+                let _ = write!(truth, "\t{gamma}");
+            }
+        }
+        truth.push('\n');
     }
     (files, truth)
 }
@@ -96,8 +125,22 @@ fn render_block(
 /// inside a DMR, `region` its id (-1 outside), `state` the block (M methylated, U
 /// unmethylated), `mean_A`/`mean_B` the mean of the samples' proportions (the logit-normal
 /// family pulls it from mu toward 0.5), `phi` the beta-binomial dispersion (NA otherwise).
+/// A study with covariates or pairs adds `<coefficient>_logit` per coefficient.
 pub(super) const TRUTH_HEADER: &str =
     "chr\tpos\tmu_A\tmu_B\tdelta\tdm\tregion\tstate\tmean_A\tmean_B\tphi\n";
+
+/// `TRUTH_HEADER`, with the coefficients' columns of a study with covariates or pairs.
+fn truth_header(config: &SimulateConfig) -> String {
+    if config.design.is_empty() {
+        return TRUTH_HEADER.to_string();
+    }
+    let mut header = TRUTH_HEADER.trim_end().to_string();
+    for coefficient in config.design.coefficients() {
+        let _ = write!(header, "\t{coefficient}_logit");
+    }
+    header.push('\n');
+    header
+}
 /// Columns of `truth_regions.tsv`: one DMR a row, in genome order; `start` and `end` are the
 /// positions of its first and last CpG, `peak_delta` its signed delta of largest magnitude.
 const REGIONS_HEADER: &str = "region\tchr\tstart\tend\tn_cpgs\tpeak_delta\n";
@@ -141,12 +184,13 @@ pub(super) fn render(config: &SimulateConfig) -> Rendered {
                 .map(move |b| (c, b * SITES_PER_BLOCK..n.min((b + 1) * SITES_PER_BLOCK)))
         })
         .collect();
+    let rows = sample_rows(config);
     let blocks: Vec<(Vec<String>, String)> = tasks
         .into_par_iter()
-        .map(|(c, sites)| render_block(config, &chromosomes[c], sites, first_region[c]))
+        .map(|(c, sites)| render_block(config, &rows, &chromosomes[c], sites, first_region[c]))
         .collect();
-    let mut files = vec![String::from(SAMPLE_HEADER); 2 * config.replicates as usize];
-    let mut truth = String::from(TRUTH_HEADER);
+    let mut files = vec![String::from(SAMPLE_HEADER); rows.len()];
+    let mut truth = truth_header(config);
     for (block_files, block_truth) in blocks {
         for (file, text) in files.iter_mut().zip(block_files) {
             file.push_str(&text);
@@ -168,15 +212,14 @@ pub(super) fn render(config: &SimulateConfig) -> Rendered {
             );
         }
     }
-    let mut sheet = String::from("sample\tfile\tgroup\n");
+    let mut sheet = sheet_header(&config.design);
     let samples = files
         .into_iter()
-        .enumerate()
-        .map(|(j, text)| {
-            let group = GROUPS[j / config.replicates as usize];
-            let name = format!("{group}{}", j % config.replicates as usize + 1);
-            let _ = writeln!(sheet, "{name}\t{name}.txt\t{group}");
-            (name, text)
+        .zip(rows)
+        .map(|(text, row)| {
+            let (name, group) = (&row.name, GROUPS[row.group]);
+            let _ = writeln!(sheet, "{name}\t{name}.txt\t{group}{}", sheet_cells(&row));
+            (row.name, text)
         })
         .collect();
     Rendered {

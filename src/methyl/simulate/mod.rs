@@ -26,8 +26,17 @@
 //! Every draw comes from a Philox stream named by its purpose, chromosome and site (or DMR),
 //! so the output does not depend on the number of threads: one seed, the same bytes.
 //!
-//! `genome` draws the truth, `files` the reads and the files' text; `simulate` writes them.
+//! With covariates (`Design`) the samples also carry factors and numeric covariates, and
+//! with pairs a subject each, shared by one sample in A and one in B; every site gets its own
+//! logit-scale effect of each covariate and offset of each subject (see `design`). The truth
+//! then states every coefficient on the logit scale, in R's treatment coding.
+//!
+//! `genome` draws the truth, `design` the samples' covariates and the sites' effects, `files`
+//! the reads and the files' text; `simulate` writes them.
 
+mod design;
+#[cfg(test)]
+mod design_tests;
 mod files;
 mod genome;
 
@@ -39,6 +48,8 @@ use anyhow::Context;
 use crate::io::atomic::atomic_write;
 use crate::methyl::simulate::files::render;
 use crate::rng::{Stream, UniformStream};
+
+pub use design::{Covariate, CovariateKind, Design, DEFAULT_COVARIATE_EFFECT, DEFAULT_SUBJECT_SD};
 
 /// How a sample's methylated proportion p scatters around its group's level mu.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,6 +79,8 @@ pub struct SimulateConfig {
     /// Smallest and largest peak |delta| of a DMR, before clipping to the unit interval.
     pub dmr_delta: (f64, f64),
     pub noise: Noise,
+    /// Covariates and pairing; empty: the two-group study.
+    pub design: Design,
     pub seed: u32,
     pub out: PathBuf,
 }
@@ -104,6 +117,7 @@ impl Default for SimulateConfig {
             noise: Noise::LogitNormal {
                 sd: DEFAULT_SAMPLE_SD,
             },
+            design: Design::default(),
             seed: DEFAULT_SEED,
             out: PathBuf::new(),
         }
@@ -120,9 +134,14 @@ enum Purpose {
     Landscape = 2,
     /// A site's phi (beta-binomial), and every sample's coverage, proportion and count.
     Reads = 3,
+    /// A sample's (a subject's, when paired) numeric covariate, keyed by covariate and unit.
+    Design = 4,
+    /// A site's covariate effects and subject offsets.
+    Effects = 5,
 }
 
-/// The stream of one purpose's draws for the `index`-th site (or DMR) of a chromosome.
+/// The stream of one purpose's draws for the `index`-th site (or DMR) of a chromosome; for
+/// `Design`, the `index`-th unit (sample or subject) of the `chromosome`-th covariate.
 fn stream(seed: u32, purpose: Purpose, chromosome: u32, index: usize) -> UniformStream {
     UniformStream::new(
         seed,
