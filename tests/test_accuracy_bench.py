@@ -10,7 +10,6 @@ missing."""
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,20 +23,12 @@ MAX_REALISED_FDR = 0.10  # at a nominal 5%
 MIN_CALLS = 10  # fewer calls than this say nothing about a realised FDR
 
 
-def dss_available():
-    if shutil.which("Rscript") is None:
-        return False
-    probe = subprocess.run(["Rscript", "-e", "suppressPackageStartupMessages(library(DSS))"],
-                           capture_output=True)
-    return probe.returncode == 0
-
-
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def report(tmp_path_factory, dss_available):
     missing = []
     if not (DATA / "cond1_1.txt.gz").exists():
         missing.append(f"{DATA} (the shared real data)")
-    if not dss_available():
+    if not dss_available:
         missing.append("Rscript with Bioconductor's DSS (apt-get install r-bioc-dss)")
     for module in ("numpy", "pyarrow"):
         if importlib.util.find_spec(module) is None:

@@ -1,5 +1,6 @@
 //! `bench`: the embedded models timed on both paths with both updates; or, by flag, the
-//! methylation benchmark (`--sheet`) or the accuracy benchmark (`--accuracy`).
+//! methylation benchmark (`--sheet`), the accuracy benchmark (`--accuracy`) or the study-design
+//! benchmark (`--design`).
 
 use std::path::PathBuf;
 
@@ -13,12 +14,14 @@ use crate::mcmc::model::Model;
 use crate::mcmc::prior::HyperPrior;
 use crate::mcmc::sampler::{self, SamplerConfig, Update};
 use crate::methyl::config::MethylConfig;
+use crate::methyl::reference::Suite;
 
 /// What `bench` times, chosen by its flags.
 #[derive(Debug)]
 pub enum BenchJob {
-    /// `--accuracy`: the accuracy benchmark on the real data in `data`.
-    Accuracy {
+    /// `--accuracy` or `--design`: that benchmark script on the real data in `data`.
+    Suite {
+        suite: Suite,
         data: PathBuf,
         quick: bool,
         out: Option<PathBuf>,
@@ -37,9 +40,12 @@ pub enum BenchJob {
 /// `bench`, whichever job its flags chose.
 pub fn run(job: &BenchJob) -> anyhow::Result<()> {
     match job {
-        BenchJob::Accuracy { data, quick, out } => {
-            crate::methyl::reference::run_accuracy(data, *quick, out.as_deref())
-        }
+        BenchJob::Suite {
+            suite,
+            data,
+            quick,
+            out,
+        } => crate::methyl::reference::run_suite(*suite, data, *quick, out.as_deref()),
         BenchJob::Methyl { config, gpu, dss } => {
             crate::methyl::run::run_methyl_bench(config, *gpu, *dss)
         }

@@ -1,7 +1,8 @@
 //! The references run beside us: DSS's `DMLtest` (no smoothing) through `Rscript` on the same
 //! files in the same run, so that `bench --sheet ... --dss` takes the ratio of sites per second
-//! side by side (`benches/dss_dmltest.R`); and `bench --accuracy`, the accuracy benchmark
-//! against DSS (`benches/accuracy.py` with `benches/accuracy_dss.R`).
+//! side by side (`benches/dss_dmltest.R`); `bench --accuracy`, the accuracy benchmark
+//! against DSS (`benches/accuracy.py` with `benches/accuracy_dss.R`); and `bench --design`,
+//! study designs against DSS's multiFactor (`benches/design.py` with `benches/design_dss.R`).
 
 use std::path::Path;
 use std::process::Command;
@@ -15,6 +16,9 @@ const DSS_SCRIPT: &str = include_str!("../../benches/dss_dmltest.R");
 /// script at benches/ beside itself).
 const ACCURACY_SCRIPT: &str = include_str!("../../benches/accuracy.py");
 const ACCURACY_DSS_SCRIPT: &str = include_str!("../../benches/accuracy_dss.R");
+/// The design benchmark and its DSS side (`bench --design`), likewise.
+const DESIGN_SCRIPT: &str = include_str!("../../benches/design.py");
+const DESIGN_DSS_SCRIPT: &str = include_str!("../../benches/design_dss.R");
 /// The script's exit status for a missing tool or input, as ours.
 const SCRIPT_USER_ERROR: i32 = 2;
 /// The script's result line starts with this.
@@ -83,18 +87,70 @@ fn parse_result(stdout: &str) -> Option<(u64, f64)> {
     (seconds > 0.0).then_some((sites, seconds))
 }
 
-/// `bench --accuracy`: the embedded accuracy benchmark, run by python3 on this binary, on the
-/// real data in `data`; its report goes to standard output, its files to `out` (or a temporary
-/// folder it names).
-pub(crate) fn run_accuracy(data: &Path, quick: bool, out: Option<&Path>) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("betagibbs-accuracy-{}", std::process::id()));
+/// A benchmark script run by python3 on this binary beside DSS: `bench --accuracy` or
+/// `bench --design`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Suite {
+    /// The accuracy benchmark (`benches/accuracy.py` with `benches/accuracy_dss.R`).
+    Accuracy,
+    /// Study designs against DSS's multiFactor (`benches/design.py` with
+    /// `benches/design_dss.R`).
+    Design,
+}
+
+impl Suite {
+    /// Its flag, its Python modules, and its two scripts: (file name, text) each.
+    fn parts(
+        self,
+    ) -> (
+        &'static str,
+        &'static str,
+        [(&'static str, &'static str); 2],
+    ) {
+        match self {
+            Suite::Accuracy => (
+                "--accuracy",
+                "numpy and pyarrow",
+                [
+                    ("accuracy.py", ACCURACY_SCRIPT),
+                    ("accuracy_dss.R", ACCURACY_DSS_SCRIPT),
+                ],
+            ),
+            Suite::Design => (
+                "--design",
+                "pyarrow",
+                [
+                    ("design.py", DESIGN_SCRIPT),
+                    ("design_dss.R", DESIGN_DSS_SCRIPT),
+                ],
+            ),
+        }
+    }
+}
+
+/// `bench --accuracy` or `bench --design`: the embedded benchmark script, run by python3 on
+/// this binary, on the real data in `data`; its report goes to standard output, its files to
+/// `out` (or a temporary folder it names).
+pub(crate) fn run_suite(
+    suite: Suite,
+    data: &Path,
+    quick: bool,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    let (flag, modules, scripts) = suite.parts();
+    let dir = std::env::temp_dir().join(format!(
+        "betagibbs-{}-{}",
+        flag.trim_start_matches('-'),
+        std::process::id()
+    ));
     let benches = dir.join("benches");
     std::fs::create_dir_all(&benches)?;
-    std::fs::write(benches.join("accuracy.py"), ACCURACY_SCRIPT)?;
-    std::fs::write(benches.join("accuracy_dss.R"), ACCURACY_DSS_SCRIPT)?;
+    for (name, text) in scripts {
+        std::fs::write(benches.join(name), text)?;
+    }
     let mut command = Command::new("python3");
     command
-        .arg(benches.join("accuracy.py"))
+        .arg(benches.join(scripts[0].0))
         .arg("--bin")
         .arg(std::env::current_exe()?)
         .arg("--data")
@@ -107,17 +163,17 @@ pub(crate) fn run_accuracy(data: &Path, quick: bool, out: Option<&Path>) -> anyh
     }
     let status = command.status().map_err(|e| {
         UserError(format!(
-            "--accuracy runs python3 (with numpy and pyarrow), which did not start ({e})"
+            "{flag} runs python3 (with {modules}), which did not start ({e})"
         ))
     });
     let _ = std::fs::remove_dir_all(&dir);
     match status?.code() {
         Some(0) => Ok(()),
-        Some(SCRIPT_USER_ERROR) => Err(UserError(
-            "--accuracy: the benchmark could not run (its message is above)".into(),
-        )
+        Some(SCRIPT_USER_ERROR) => Err(UserError(format!(
+            "{flag}: the benchmark could not run (its message is above)"
+        ))
         .into()),
-        code => anyhow::bail!("--accuracy: the benchmark failed (exit status {code:?})"),
+        code => anyhow::bail!("{flag}: the benchmark failed (exit status {code:?})"),
     }
 }
 

@@ -1,5 +1,5 @@
-//! `bench`'s flags: an embedded model's timing, or the methylation (`--sheet`) or accuracy
-//! (`--accuracy`) benchmark.
+//! `bench`'s flags: an embedded model's timing, or the methylation (`--sheet`), accuracy
+//! (`--accuracy`) or study-design (`--design`) benchmark.
 
 use std::path::PathBuf;
 
@@ -11,6 +11,7 @@ use crate::app::embedded::Embedded;
 use crate::error::UserError;
 use crate::mcmc::sampler::Update;
 use crate::methyl::config::MethylConfig;
+use crate::methyl::reference::Suite;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -55,27 +56,48 @@ pub struct BenchArgs {
     /// and spike-ins of the real data in --data and a simulator that is not the model,
     /// betagibbs beside DSS in one run; needs python3 with numpy and pyarrow, and Rscript with
     /// Bioconductor's DSS.
-    #[arg(long, conflicts_with_all = ["sheet", "dss"])]
+    #[arg(long, group = "suite", conflicts_with_all = ["sheet", "dss"])]
     pub accuracy: bool,
-    /// With --accuracy: the folder of the shared real data (DSS's example and RRBS example).
-    #[arg(long, requires = "accuracy", default_value = "../shared/data")]
+    /// Instead of timing: the study-design benchmark (benches/design.py, embedded): methyl
+    /// --design beside DSS's DMLfit/DMLtest.multiFactor on DSS's RRBS example (agreement of the
+    /// tested coefficient), null splits of its healthy controls (calls) and a simulated study
+    /// with covariates (sites per second); needs python3 with pyarrow, and Rscript with
+    /// Bioconductor's DSS.
+    #[arg(long, group = "suite", conflicts_with_all = ["sheet", "dss"])]
+    pub design: bool,
+    /// With --accuracy or --design: the folder of the shared real data (DSS's example and RRBS
+    /// example).
+    #[arg(long, requires = "suite", default_value = "../shared/data")]
     pub data: PathBuf,
-    /// With --accuracy: the first 5,000 sites of each data set, for a quick check.
-    #[arg(long, requires = "accuracy")]
+    /// With --accuracy: the first 5,000 sites of each data set; with --design: one null split
+    /// and 5,000 simulated sites. For a quick check.
+    #[arg(long, requires = "suite")]
     pub quick: bool,
     /// With --accuracy: where the report (report.txt, accuracy.json) and every fit go.
     #[arg(long, requires = "accuracy")]
     pub accuracy_out: Option<PathBuf>,
+    /// With --design: where the report (report.md, design.json) and every fit go.
+    #[arg(long, requires = "design")]
+    pub design_out: Option<PathBuf>,
 }
 
 impl BenchArgs {
-    /// The job the flags ask for: `--accuracy`, then `--sheet`, else an embedded model.
+    /// The job the flags ask for: `--accuracy` or `--design`, then `--sheet`, else an
+    /// embedded model.
     pub fn into_job(self) -> Result<BenchJob, UserError> {
-        if self.accuracy {
-            return Ok(BenchJob::Accuracy {
+        let suite = if self.accuracy {
+            Some((Suite::Accuracy, self.accuracy_out.clone()))
+        } else if self.design {
+            Some((Suite::Design, self.design_out.clone()))
+        } else {
+            None
+        };
+        if let Some((suite, out)) = suite {
+            return Ok(BenchJob::Suite {
+                suite,
                 data: self.data,
                 quick: self.quick,
-                out: self.accuracy_out,
+                out,
             });
         }
         if let Some(config) = self.methyl_config()? {
