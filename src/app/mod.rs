@@ -14,6 +14,7 @@ pub mod simulate;
 mod memory;
 mod output;
 mod progress;
+mod regression;
 mod report;
 mod source;
 

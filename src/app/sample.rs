@@ -38,10 +38,20 @@ pub struct RunConfig {
     pub ppc: bool,
     /// Default figures into out/figures.
     pub plot: Option<ImageFormat>,
+    /// `--design`: a beta-binomial regression instead of the hierarchical model.
+    pub design: Option<DesignSpec>,
+}
+
+/// `--design FORMULA` and what to do with rows of zero trials.
+#[derive(Debug, Clone)]
+pub struct DesignSpec {
+    pub formula: String,
+    /// `--drop-empty`: drop them (and say how many) instead of refusing them.
+    pub drop_empty: bool,
 }
 
 /// Summary rows of the contrasts: the difference taken draw by draw within each chain.
-fn contrast_rows(fit: &Fit, resolved: &[(String, (usize, usize))]) -> Vec<SummaryRow> {
+pub(crate) fn contrast_rows(fit: &Fit, resolved: &[(String, (usize, usize))]) -> Vec<SummaryRow> {
     resolved
         .iter()
         .map(|(label, (a, b))| {
@@ -74,7 +84,7 @@ pub fn summary_rows(fit: &Fit, names: &[String]) -> Vec<SummaryRow> {
 }
 
 /// The files `sample` and `demo` write into `--out`.
-const SAMPLE_OUTPUTS: [&str; 4] = [
+pub(crate) const SAMPLE_OUTPUTS: [&str; 4] = [
     "draws.parquet",
     "summary.parquet",
     "observations.parquet",
@@ -83,6 +93,9 @@ const SAMPLE_OUTPUTS: [&str; 4] = [
 
 /// `sample` and `demo`: read, fit, summarise, write, print.
 pub fn run(config: &RunConfig) -> anyhow::Result<()> {
+    if let Some(design) = &config.design {
+        return crate::app::regression::run(config, design);
+    }
     let dataset = config.source.dataset(&config.columns)?;
     let Model { batch, names } = Model::new(&dataset, config.sampler.keep_thetas)?;
     let contrasts = config

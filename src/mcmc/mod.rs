@@ -11,5 +11,6 @@ pub mod metropolis;
 pub mod model;
 pub mod ppc;
 pub mod prior;
+pub mod regression;
 pub mod sampler;
 pub mod slice;

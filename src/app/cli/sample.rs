@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::app::embedded::Embedded;
-use crate::app::sample::RunConfig;
+use crate::app::sample::{DesignSpec, RunConfig};
 use crate::app::source::DataSource;
 use crate::error::UserError;
 use crate::io::read::ColumnSpec;
@@ -91,12 +91,32 @@ pub struct SampleArgs {
     /// one root. Names: omega[<label>], kappa[<label>]; the root's omega, kappa.
     #[arg(long = "group", value_name = "COL", conflicts_with_all = ["unit", "aggregate_by"])]
     pub groups: Vec<String>,
+    /// Beta-binomial regression instead: logit mu = x · beta with the design of this R
+    /// formula, e.g. '~ group + sex'; theta ~ Beta(mu kappa, (1 - mu) kappa). Parameters
+    /// coef[<name>] (R's names), kappa and theta[<row>]. Runs on the CPU.
+    #[arg(long, value_name = "FORMULA", conflicts_with_all = DESIGN_CONFLICTS)]
+    pub design: Option<String>,
+    /// With --design: drop the rows with zero trials (and say how many) instead of refusing them.
+    #[arg(long, requires = "design")]
+    pub drop_empty: bool,
     /// Output directory for draws.parquet and summary.parquet.
     #[arg(long)]
     pub out: PathBuf,
     #[command(flatten)]
     pub chains: ChainArgs,
 }
+
+/// The flags of the hierarchical model that a regression (`--design`) has no use for.
+const DESIGN_CONFLICTS: [&str; 8] = [
+    "unit",
+    "aggregate_by",
+    "groups",
+    "prior",
+    "update",
+    "hyper_rounds",
+    "ppc",
+    "plot",
+];
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -180,6 +200,7 @@ impl ChainArgs {
             quiet: self.quiet,
             ppc: self.ppc,
             plot: self.plot,
+            design: None,
         })
     }
 }
@@ -195,8 +216,21 @@ impl SampleArgs {
             id: self.id.or(self.aggregate_by),
             groups: self.groups,
         };
-        self.chains
-            .into_run_config(grouped, DataSource::File(self.data), columns, self.out)
+        if self.design.is_some() && self.chains.device == DeviceChoice::Gpu {
+            return Err(UserError(
+                "--device gpu: the regression (--design) runs on the CPU only; leave out --device \
+                 or give --device cpu"
+                    .into(),
+            ));
+        }
+        let mut config =
+            self.chains
+                .into_run_config(grouped, DataSource::File(self.data), columns, self.out)?;
+        config.design = self.design.map(|formula| DesignSpec {
+            formula,
+            drop_empty: self.drop_empty,
+        });
+        Ok(config)
     }
 }
 

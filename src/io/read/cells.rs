@@ -113,6 +113,18 @@ pub(super) fn parse_count(text: &str) -> Result<u32, &'static str> {
     }
 }
 
+/// A count cell's text parsed, or the message naming its place and what is wrong.
+pub(super) fn count_cell(source: &str, loc: Loc, col: &Col, value: &str) -> Result<u32, UserError> {
+    parse_count(value).map_err(|why| {
+        let shown = if value.is_empty() {
+            "value".to_string()
+        } else {
+            format!("value \"{value}\"")
+        };
+        cell_error(source, loc, col, format!("{shown} {why}; {COUNT_RULE}"))
+    })
+}
+
 /// Checks one (y, n) pair; `y_col` carries the message since successes is what's wrong.
 pub(super) fn check_pair(
     source: &str,

@@ -1,7 +1,7 @@
 //! Delimited text (CSV or TSV): [`parse_delimited`] and the physical line numbers in its errors.
 
 use super::assemble::assemble;
-use super::cells::{cell_error, check_pair, non_empty, parse_count, COUNT_RULE};
+use super::cells::{cell_error, check_pair, count_cell, non_empty};
 use super::columns::{resolve_columns, Col, ColumnSpec};
 use super::rows::{Loc, RawObs};
 use super::{sha256_hex, Dataset};
@@ -35,33 +35,14 @@ pub fn parse_delimited(
     cols: &ColumnSpec,
 ) -> Result<Dataset, UserError> {
     let sha256 = sha256_hex(bytes);
-    let text = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
-    refuse_binary(text, source)?;
-    if text.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(UserError(format!("{source}: file is empty")));
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false) // read the header ourselves to know its line
-        .flexible(true) // field-count mismatches get our own message
-        .trim(csv::Trim::All)
-        .from_reader(text);
-    let io_error = |e: csv::Error| UserError(format!("{source}: cannot parse: {e}"));
-
-    let mut record = csv::ByteRecord::new();
-    if !reader.read_byte_record(&mut record).map_err(io_error)? {
-        return Err(UserError(format!("{source}: file is empty")));
-    }
-    let mut lines = LineCounter {
-        text,
-        pos: 0,
-        line: 1,
-    };
-    let header_line = lines.line_of(&record);
-    let names: Vec<String> = record
-        .iter()
-        .map(|f| String::from_utf8_lossy(f).into_owned())
-        .collect();
+    let Opened {
+        mut reader,
+        mut lines,
+        mut record,
+        header_line,
+        names,
+    } = open(bytes, source, delimiter)?;
+    let io_error = |e: csv::Error| io_error(source, e);
     let lay = resolve_columns(&format!("{source}:{header_line}"), &names, cols)?;
 
     let field = |record: &csv::ByteRecord, line: u64, col: &Col| -> Result<String, UserError> {
@@ -71,20 +52,7 @@ pub fn parse_delimited(
             .map_err(|_| cell_error(source, Loc::Line(line), col, "value is not valid UTF-8"))
     };
     let count = |record: &csv::ByteRecord, line: u64, col: &Col| -> Result<u32, UserError> {
-        let value = field(record, line, col)?;
-        parse_count(&value).map_err(|why| {
-            let shown = if value.is_empty() {
-                "value".to_string()
-            } else {
-                format!("value \"{value}\"")
-            };
-            cell_error(
-                source,
-                Loc::Line(line),
-                col,
-                format!("{shown} {why}; {COUNT_RULE}"),
-            )
-        })
+        count_cell(source, Loc::Line(line), col, &field(record, line, col)?)
     };
 
     let mut rows = Vec::new();
@@ -131,16 +99,73 @@ pub fn parse_delimited(
     assemble(source.to_string(), sha256, rows, &lay)
 }
 
+/// A delimited file opened and its header read: the reader, the line counter, the header's
+/// line and its names.
+pub(super) struct Opened<'a> {
+    pub(super) reader: csv::Reader<&'a [u8]>,
+    pub(super) lines: LineCounter<'a>,
+    pub(super) record: csv::ByteRecord,
+    pub(super) header_line: u64,
+    pub(super) names: Vec<String>,
+}
+
+pub(super) fn io_error(source: &str, e: csv::Error) -> UserError {
+    UserError(format!("{source}: cannot parse: {e}"))
+}
+
+/// Refuses binary and empty files, then reads the header.
+pub(super) fn open<'a>(
+    bytes: &'a [u8],
+    source: &str,
+    delimiter: u8,
+) -> Result<Opened<'a>, UserError> {
+    let text = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    refuse_binary(text, source)?;
+    if text.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(UserError(format!("{source}: file is empty")));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false) // read the header ourselves to know its line
+        .flexible(true) // field-count mismatches get our own message
+        .trim(csv::Trim::All)
+        .from_reader(text);
+    let mut record = csv::ByteRecord::new();
+    if !reader
+        .read_byte_record(&mut record)
+        .map_err(|e| io_error(source, e))?
+    {
+        return Err(UserError(format!("{source}: file is empty")));
+    }
+    let mut lines = LineCounter {
+        text,
+        pos: 0,
+        line: 1,
+    };
+    let header_line = lines.line_of(&record);
+    let names: Vec<String> = record
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    Ok(Opened {
+        reader,
+        lines,
+        record,
+        header_line,
+        names,
+    })
+}
+
 /// Physical line numbers from byte offsets: the csv crate's own line count drifts on
 /// blank lines and CRLF endings. Records come in order, so counting is incremental.
-struct LineCounter<'a> {
+pub(super) struct LineCounter<'a> {
     text: &'a [u8],
     pos: usize,
     line: u64,
 }
 
 impl LineCounter<'_> {
-    fn line_of(&mut self, record: &csv::ByteRecord) -> u64 {
+    pub(super) fn line_of(&mut self, record: &csv::ByteRecord) -> u64 {
         let mut start = record.position().map_or(self.pos, |p| p.byte() as usize);
         // The reported offset precedes any skipped blank lines; a record never starts with one.
         while matches!(self.text.get(start), Some(b'\r' | b'\n')) {

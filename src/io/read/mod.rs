@@ -22,21 +22,31 @@ mod assemble;
 mod cells;
 mod columns;
 mod delimited;
+mod design_rows;
 mod groups;
 mod parquet;
 mod rows;
 mod sha256;
 #[cfg(test)]
 mod test_support;
+mod text_table;
 
 // `self::` because the `parquet` crate has the same name.
 use self::parquet::parse_parquet;
 pub use columns::ColumnSpec;
 pub use delimited::parse_delimited;
+pub use design_rows::{design_rows, DesignRows};
 pub use sha256::sha256_hex;
+pub use text_table::{read_text_table, TextTable};
 
-/// Reads a CSV, TSV or Parquet file, chosen by extension or, failing that, by content.
-pub fn read_dataset(path: &Path, cols: &ColumnSpec) -> Result<Dataset, UserError> {
+/// How a file's bytes are read.
+pub(super) enum Format {
+    Delimited(u8),
+    Parquet,
+}
+
+/// A file's handle, bytes and format, chosen by extension or, failing that, by content.
+pub(super) fn load(path: &Path) -> Result<(File, Vec<u8>, Format), UserError> {
     let source = path.display().to_string();
     let cannot_read = |e: std::io::Error| UserError(format!("{source}: cannot read file: {e}"));
     let mut file = File::open(path).map_err(cannot_read)?;
@@ -49,19 +59,26 @@ pub fn read_dataset(path: &Path, cols: &ColumnSpec) -> Result<Dataset, UserError
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    match ext.as_str() {
-        "csv" => parse_delimited(&bytes, &source, b',', cols),
-        "tsv" | "tab" | "txt" => parse_delimited(&bytes, &source, b'\t', cols),
-        // Re-use the open handle so the bytes hashed are the bytes parsed.
-        "parquet" | "pq" => parse_parquet(file, &source, sha256_hex(&bytes), cols),
-        _ if bytes.starts_with(&PARQUET_MAGIC) => {
-            parse_parquet(file, &source, sha256_hex(&bytes), cols)
-        }
+    let format = match ext.as_str() {
+        "csv" => Format::Delimited(b','),
+        "tsv" | "tab" | "txt" => Format::Delimited(b'\t'),
+        "parquet" | "pq" => Format::Parquet,
+        _ if bytes.starts_with(&PARQUET_MAGIC) => Format::Parquet,
         _ => {
             let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-            let delimiter = if header.contains(&b'\t') { b'\t' } else { b',' };
-            parse_delimited(&bytes, &source, delimiter, cols)
+            Format::Delimited(if header.contains(&b'\t') { b'\t' } else { b',' })
         }
+    };
+    Ok((file, bytes, format))
+}
+
+/// Reads a CSV, TSV or Parquet file, chosen by extension or, failing that, by content.
+pub fn read_dataset(path: &Path, cols: &ColumnSpec) -> Result<Dataset, UserError> {
+    let source = path.display().to_string();
+    match load(path)? {
+        (_, bytes, Format::Delimited(d)) => parse_delimited(&bytes, &source, d, cols),
+        // Re-use the open handle so the bytes hashed are the bytes parsed.
+        (file, bytes, Format::Parquet) => parse_parquet(file, &source, sha256_hex(&bytes), cols),
     }
 }
 
