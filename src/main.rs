@@ -32,7 +32,13 @@ fn main() -> ExitCode {
 /// One command: its flags into its config, then its run.
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Sample(args) => app::sample::run(&args.into_config()?),
+        Command::Sample(args) => {
+            let config = args.into_config()?;
+            match &config.design {
+                Some(design) => app::regression::run(&config, design),
+                None => app::sample::run(&config),
+            }
+        }
         Command::Demo(args) => app::sample::run(&args.into_config()?),
         Command::Bench(args) => app::bench::run(&args.into_job()?),
         Command::Methyl(args) => app::methyl::run(&args.into_config()?),

@@ -14,7 +14,7 @@ pub mod simulate;
 mod memory;
 mod output;
 mod progress;
-mod regression;
+pub mod regression;
 mod report;
 mod source;
 

@@ -91,11 +91,8 @@ pub(crate) const SAMPLE_OUTPUTS: [&str; 4] = [
     "predictive.parquet",
 ];
 
-/// `sample` and `demo`: read, fit, summarise, write, print.
+/// `sample` and `demo`: read, fit, summarise, write, print (`--design`: `app::regression`).
 pub fn run(config: &RunConfig) -> anyhow::Result<()> {
-    if let Some(design) = &config.design {
-        return crate::app::regression::run(config, design);
-    }
     let dataset = config.source.dataset(&config.columns)?;
     let Model { batch, names } = Model::new(&dataset, config.sampler.keep_thetas)?;
     let contrasts = config

@@ -68,7 +68,7 @@ pub(super) fn run_chain(
                     basis = b;
                 }
             }
-        } else if (sweep - config.warmup + 1) % config.thin == 0 {
+        } else if (sweep - config.warmup + 1).is_multiple_of(config.thin) {
             let draw = ((sweep - config.warmup + 1) / config.thin - 1) as usize;
             store_draw(target, &th, &lin, config, chain, sweep, draw, &mut values);
         }

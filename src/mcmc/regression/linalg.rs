@@ -27,7 +27,7 @@ pub(super) fn thin_qr(x: &[f64], rows: usize, cols: usize) -> Result<(Vec<f64>, 
             .map(|i| q[i * cols + j].powi(2))
             .sum::<f64>()
             .sqrt();
-        if !(norm > RANK_TOLERANCE * norm0) {
+        if norm.is_nan() || norm <= RANK_TOLERANCE * norm0 {
             return Err(j);
         }
         r[j * cols + j] = norm;
@@ -47,7 +47,7 @@ pub(super) fn cholesky(s: &[f64], d: usize) -> Option<Vec<f64>> {
             let sum: f64 = (0..j).map(|k| l[i * d + k] * l[j * d + k]).sum();
             if i == j {
                 let pivot = s[i * d + i] - sum;
-                if !(pivot > 0.0) {
+                if pivot.is_nan() || pivot <= 0.0 {
                     return None;
                 }
                 l[i * d + i] = pivot.sqrt();
