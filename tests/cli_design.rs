@@ -1,5 +1,5 @@
 //! `methyl --design` end to end: `~ group` is `--compare` (the same calls), a design with
-//! covariates and a contrast run and write their columns and footer, and a bad design exits 2
+//! covariates, a contrast and a joint test run and write their columns and footer, and a bad design exits 2
 //! naming what is wrong.
 
 mod common;
@@ -125,6 +125,23 @@ fn a_design_with_covariates_writes_its_coefficient_and_footer() {
     .assert_success();
     let sites = Table::read(&out.join("sites.parquet"));
     assert!(sites.numbers("contrast_mean").iter().all(|x| x.is_finite()));
+
+    // A joint test of the three cell types: each level's mu, and P(they span more than d).
+    let out = dir.path().join("joint");
+    methyl(
+        &sheet,
+        &out,
+        &["--design", "~ group + cell", "--test", "cell"],
+    )
+    .assert_success();
+    let sites = Table::read(&out.join("sites.parquet"));
+    for level in ["c1", "c2", "c3"] {
+        assert!(sites
+            .numbers(&format!("mu_{level}_mean"))
+            .iter()
+            .all(|x| x.is_finite()));
+    }
+    assert!(sites.numbers("p_delta_below").iter().all(|&p| p == 0.0));
 }
 
 #[test]
@@ -142,6 +159,10 @@ fn a_bad_design_exits_2_naming_the_problem() {
         &["groupC", "groupB"],
     );
     bad(&["--design", "~ group"], &["--coef"]);
+    bad(
+        &["--design", "~ group", "--test", "group"],
+        &["--coef groupB"],
+    );
     // A copy of group under another name: confounded.
     let text = std::fs::read_to_string(&sheet).unwrap();
     let copied: String = text

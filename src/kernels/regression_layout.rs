@@ -43,6 +43,9 @@ pub struct RegressionDesign {
     /// delta = mu[compare.1] - mu[compare.0].
     pub compare: (usize, usize),
     pub threshold: f32,
+    /// A joint test of a factor's levels (the tested block): the first recycled sum counts
+    /// the levels' means spanning more than d, the second none.
+    pub joint: bool,
 }
 
 impl RegressionDesign {
@@ -113,6 +116,7 @@ impl RegressionDesign {
             n_levels: levels.len(),
             compare,
             threshold: threshold as f32,
+            joint: false,
         })
     }
 

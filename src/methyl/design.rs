@@ -9,6 +9,7 @@
 
 use crate::error::UserError;
 use crate::kernels::regression_layout::{RegressionDesign, MAX_COEFS};
+use crate::kernels::site_layout::MAX_GROUPS;
 use crate::mcmc::design::{parse_contrast, Design};
 use crate::methyl::sheet::SampleSheet;
 
@@ -24,6 +25,8 @@ pub struct DesignRequest {
 pub enum Tested {
     Coef(String),
     Contrast(String),
+    /// A joint test that any level of a factor with more than two levels differs.
+    Term(String),
 }
 
 /// The design a run fits.
@@ -55,6 +58,7 @@ impl StudyDesign {
             )));
         }
         let (weights, tested_name) = match &request.tested {
+            Tested::Term(label) => return joint_test(design, label, threshold),
             Tested::Coef(name) => {
                 let c = design.coefficient(name)?;
                 let mut w = vec![0.0; k];
@@ -139,22 +143,7 @@ fn level_rows(design: &Design, weights: &[f64], name: &str) -> (Vec<f64>, Vec<f6
     let k = design.n_cols();
     let n = design.n_rows;
     let column = |c: usize| (0..n).map(move |j| design.row(j)[c]);
-    let factors: Vec<&str> = design
-        .terms
-        .iter()
-        .filter(|t| t.is_factor && t.variables.len() == 1)
-        .map(|t| t.variables[0].as_str())
-        .collect();
-    let mut base = vec![0.0; k];
-    base[0] = 1.0;
-    for term in &design.terms {
-        if term.variables.iter().any(|v| factors.contains(&v.as_str())) {
-            continue; // zero at a factor's reference level
-        }
-        for c in term.columns.clone() {
-            base[c] = column(c).sum::<f64>() / n as f64;
-        }
-    }
+    let base = base_row(design);
     let single = weights.iter().filter(|w| **w != 0.0).count() == 1;
     let c = (0..k).find(|&c| weights[c] != 0.0).unwrap_or(0);
     let term = design.terms.iter().find(|t| t.columns.contains(&c));
@@ -186,4 +175,84 @@ fn level_rows(design: &Design, weights: &[f64], name: &str) -> (Vec<f64>, Vec<f6
         tested,
         vec!["reference".to_string(), name.to_string()],
     )
+}
+
+/// The design's row at the reference: the intercept, every factor (and every term with one)
+/// at its reference level, every numeric covariate at its mean over the samples.
+fn base_row(design: &Design) -> Vec<f64> {
+    let n = design.n_rows;
+    let factors: Vec<&str> = design
+        .terms
+        .iter()
+        .filter(|t| t.is_factor && t.variables.len() == 1)
+        .map(|t| t.variables[0].as_str())
+        .collect();
+    let mut base = vec![0.0; design.n_cols()];
+    base[0] = 1.0;
+    for term in &design.terms {
+        if term.variables.iter().any(|v| factors.contains(&v.as_str())) {
+            continue; // zero at a factor's reference level
+        }
+        for c in term.columns.clone() {
+            base[c] = (0..n).map(|j| design.row(j)[c]).sum::<f64>() / n as f64;
+        }
+    }
+    base
+}
+
+/// `--test TERM`: the factor's every non-reference coefficient tested at once (the block last),
+/// its levels recorded, and P(delta > d) counting the levels' means spanning more than d.
+fn joint_test(design: Design, label: &str, threshold: f64) -> Result<StudyDesign, UserError> {
+    let term = design.term(label)?;
+    if !term.is_factor || term.variables.len() != 1 {
+        return Err(UserError(format!(
+            "--test {label}: a joint test is of one factor's levels; test {label}'s coefficient with --coef"
+        )));
+    }
+    let block = term.columns.clone();
+    if block.len() < 2 {
+        return Err(UserError(format!(
+            "--test {label}: {label} has two levels; test its coefficient with --coef {}",
+            design.names[block.start]
+        )));
+    }
+    if term.levels.len() > MAX_GROUPS {
+        return Err(UserError(format!(
+            "--test {label}: {} levels; at most {MAX_GROUPS} are supported",
+            term.levels.len()
+        )));
+    }
+    let level_names = term.levels.clone();
+    let (k, n) = (design.n_cols(), design.n_rows);
+    let order: Vec<usize> = (0..k)
+        .filter(|c| !block.contains(c))
+        .chain(block.clone())
+        .collect();
+    let permute = |row: &[f64]| -> Vec<f64> { order.iter().map(|&c| row[c]).collect() };
+    let base = base_row(&design);
+    let levels: Vec<Vec<f64>> = (0..=block.len())
+        .map(|l| {
+            let mut row = base.clone();
+            if l > 0 {
+                row[block.start + l - 1] = 1.0;
+            }
+            permute(&row)
+        })
+        .collect();
+    let x: Vec<f64> = (0..n).flat_map(|j| permute(design.row(j))).collect();
+    let mut model = RegressionDesign::new(&x, n, k, k - block.len(), &levels, (0, 1), threshold)
+        .ok_or_else(|| UserError(format!("--test {label}: the design is not of full rank")))?;
+    model.joint = true;
+    let mut weights = vec![0.0; k];
+    for c in block.clone() {
+        weights[c] = 1.0;
+    }
+    Ok(StudyDesign {
+        levels: level_names,
+        tested_name: design.names[block.start].clone(),
+        model,
+        weights,
+        order,
+        design,
+    })
 }

@@ -53,8 +53,22 @@ pub struct MethylArgs {
     pub coef: Option<String>,
     /// A difference (or other combination) of the design's coefficients to test, e.g.
     /// 'groupB - groupC'.
-    #[arg(long, value_name = "EXPR", requires = "design")]
+    #[arg(
+        long,
+        value_name = "EXPR",
+        requires = "design",
+        conflicts_with = "test"
+    )]
     pub contrast: Option<String>,
+    /// A joint test that any level of a factor with more than two levels differs, e.g. cell:
+    /// p_dm is then P(the levels' means span more than d).
+    #[arg(
+        long,
+        value_name = "TERM",
+        requires = "design",
+        conflicts_with = "coef"
+    )]
+    pub test: Option<String>,
     /// d of the posterior probabilities P(delta > d) and P(delta < -d).
     #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
     pub threshold: f64,
@@ -121,11 +135,12 @@ impl MethylArgs {
         let (compare, design) = match (&self.compare, self.design) {
             (Some(text), _) => (parse_compare(text)?, None),
             (None, Some(formula)) => {
-                let tested = match (self.coef, self.contrast) {
-                    (Some(name), None) => Tested::Coef(name),
-                    (None, Some(expr)) => Tested::Contrast(expr),
+                let tested = match (self.coef, self.contrast, self.test) {
+                    (Some(name), None, None) => Tested::Coef(name),
+                    (None, Some(expr), None) => Tested::Contrast(expr),
+                    (None, None, Some(term)) => Tested::Term(term),
                     _ => return Err(UserError(
-                        "--design needs the coefficient to test: --coef NAME or --contrast EXPR"
+                        "--design needs what to test: --coef NAME, --contrast EXPR or --test TERM"
                             .into(),
                     )),
                 };

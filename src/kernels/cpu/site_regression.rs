@@ -180,8 +180,13 @@ impl Site<'_> {
             return [0.0; 3];
         }
         let mu = self.level_mus(p);
-        let delta = mu[self.d.compare.1] - mu[self.d.compare.0];
         let d = self.d.threshold;
+        if self.d.joint {
+            let span = mu.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b))
+                - mu.iter().fold(f32::INFINITY, |a, &b| a.min(b));
+            return [f32::from(u8::from(span > d)), 0.0, 1.0];
+        }
+        let delta = mu[self.d.compare.1] - mu[self.d.compare.0];
         [
             f32::from(u8::from(delta > d)),
             f32::from(u8::from(delta < -d)),
