@@ -16,8 +16,12 @@ pub(super) fn print_report(
 ) {
     let phases = &report.phases;
     let (n_sites, seconds) = (report.sites, report.seconds);
+    let tested = match config.design {
+        None => "the groups differ",
+        Some(_) => "the tested effect is nonzero",
+    };
     eprintln!(
-        "betagibbs: {} of {} sites passed the filters; priors from a sample of {} in {:.2} s: mu ~ Beta({:.3}, {:.3}), log phi = {:.3} + {:.3} t4; the groups differ at {:.1}% of sites (chains {:.1}% to {:.1}%), by logit differences of scale {:.3} (t2)",
+        "betagibbs: {} of {} sites passed the filters; priors from a sample of {} in {:.2} s: mu ~ Beta({:.3}, {:.3}), log phi = {:.3} + {:.3} t4; {tested} at {:.1}% of sites (chains {:.1}% to {:.1}%), by logit differences of scale {:.3} (t2)",
         sites_kept, sites_seen, hyper.sites, phases.stage1, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3], 100.0 * hyper.mean[4], 100.0 * hyper.w_range.0, 100.0 * hyper.w_range.1, hyper.mean[5]
     );
     eprintln!(
