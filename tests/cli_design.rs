@@ -6,28 +6,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::cli::arg;
-use common::{betagibbs, CliRun, Table};
-
-/// `methyl SHEET QUESTION... --device cpu --quiet --out OUT` with a small stage 1.
-fn methyl(sheet: &Path, out: &Path, question: &[&str]) -> CliRun {
-    let head = [
-        "methyl",
-        arg(sheet),
-        "--device",
-        "cpu",
-        "--hyper-sites",
-        "200",
-        "--hyper-warmup",
-        "50",
-        "--hyper-draws",
-        "10",
-        "--quiet",
-        "--out",
-        arg(out),
-    ];
-    betagibbs(&[&head[..], question].concat())
-}
+use common::cli::{arg, small_methyl as methyl};
+use common::{betagibbs, Table};
 
 /// A simulated study of 4 samples per group with a `batch` factor (crossed with the groups),
 /// an `age`, and a 3-level `cell`, added to its sheet.

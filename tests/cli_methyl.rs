@@ -10,31 +10,13 @@ use std::path::Path;
 use betagibbs::methyl::config::DEFAULT_FDR;
 use betagibbs::methyl::merge::SiteMerger;
 use betagibbs::methyl::sheet::SampleSheet;
-use common::cli::{arg, write};
+use common::cli::{arg, small_methyl, write};
 use common::{betagibbs, print_rounding, CliRun, Table};
 
-/// `methyl SHEET --compare COMPARE --device cpu --quiet --out OUT` with a small stage 1 and
-/// several chunks, so the stages run as a pipeline.
+/// `methyl SHEET --compare COMPARE` with a small stage 1 and several chunks
+/// (`common::cli::small_methyl`), so the stages run as a pipeline.
 fn methyl(sheet: &Path, out: &Path, compare: &str) -> CliRun {
-    betagibbs(&[
-        "methyl",
-        arg(sheet),
-        "--compare",
-        compare,
-        "--device",
-        "cpu",
-        "--hyper-sites",
-        "200",
-        "--hyper-warmup",
-        "50",
-        "--hyper-draws",
-        "10",
-        "--chunk-sites",
-        "64",
-        "--quiet",
-        "--out",
-        arg(out),
-    ])
+    small_methyl(sheet, out, &["--compare", compare])
 }
 
 /// The outputs of a methyl run with the default filter and FDR: sites.parquet holds every site

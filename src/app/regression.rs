@@ -5,11 +5,12 @@ use crate::app::memory::check_fits;
 use crate::app::output::{check_not_an_output, check_out_dir};
 use crate::app::progress::progress_bar;
 use crate::app::report::{format_summary_table, print_contrasts};
-use crate::app::sample::{contrast_rows, summary_rows, DesignSpec, RunConfig, SAMPLE_OUTPUTS};
+use crate::app::sample::{
+    contrast_rows, report_written, summary_rows, write_fit, DesignSpec, RunConfig, SAMPLE_OUTPUTS,
+};
 use crate::error::UserError;
 use crate::io::manifest::Run;
 use crate::io::read::{design_rows, read_text_table, DesignRows, TextTable};
-use crate::io::write::{write_draws, write_summary, DrawsTable};
 use crate::kernels::device::describe_device;
 use crate::mcmc::design::{Design, Table};
 use crate::mcmc::regression::prior::PRIOR_TEXT;
@@ -124,16 +125,7 @@ pub fn run(config: &RunConfig, spec: &DesignSpec) -> anyhow::Result<()> {
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     metadata.push(run.footer());
-    let draws_path = config.out.join("draws.parquet");
-    let table = DrawsTable {
-        parameter_names: &names,
-        n_chains: fit.n_chains,
-        n_draws: fit.n_draws,
-        values: &fit.values,
-    };
-    write_draws(&draws_path, &table, &metadata)?;
-    let summary_path = config.out.join("summary.parquet");
-    write_summary(&summary_path, &summary, &metadata)?;
+    let (draws_path, summary_path) = write_fit(&config.out, &names, &fit, &summary, &metadata)?;
     // An earlier hierarchical run's files would not match these draws.
     for stale in ["observations.parquet", "predictive.parquet"] {
         let p = config.out.join(stale);
@@ -144,13 +136,6 @@ pub fn run(config: &RunConfig, spec: &DesignSpec) -> anyhow::Result<()> {
     println!("{}", format_summary_table(&summary));
     run.finish(&["draws.parquet", "summary.parquet"])?;
     print_contrasts(&summary[summary.len() - contrasts.len()..]);
-    eprintln!(
-        "betagibbs: {} chains x {} draws in {:.2} s on {device}; wrote {} and {}",
-        fit.n_chains,
-        fit.n_draws,
-        fit.wall_seconds,
-        draws_path.display(),
-        summary_path.display()
-    );
+    report_written(&fit, &device, &draws_path, &summary_path);
     Ok(())
 }

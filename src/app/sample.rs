@@ -2,7 +2,7 @@
 //! summary.parquet (and observations.parquet, predictive.parquet, figures when asked),
 //! print the summary.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use rayon::prelude::*;
@@ -128,16 +128,7 @@ pub fn run(config: &RunConfig) -> anyhow::Result<()> {
     let run = Run::begin(&config.out, "sample")?;
     let mut metadata = run_metadata(&dataset, &batch, s, &device);
     metadata.push(run.footer());
-    let draws_path = config.out.join("draws.parquet");
-    let table = DrawsTable {
-        parameter_names: &names,
-        n_chains: fit.n_chains,
-        n_draws: fit.n_draws,
-        values: &fit.values,
-    };
-    write_draws(&draws_path, &table, &metadata)?;
-    let summary_path = config.out.join("summary.parquet");
-    write_summary(&summary_path, &rows, &metadata)?;
+    let (draws_path, summary_path) = write_fit(&config.out, &names, &fit, &rows, &metadata)?;
     if s.keep_thetas {
         write_observations(&config.out, &batch, &names, &metadata)?;
     }
@@ -156,20 +147,46 @@ pub fn run(config: &RunConfig) -> anyhow::Result<()> {
             .collect::<Vec<_>>(),
     )?;
     print_contrasts(&rows[rows.len() - contrasts.len()..]);
-    eprintln!(
-        "betagibbs: {} chains x {} draws in {:.2} s on {device}; wrote {} and {}",
-        fit.n_chains,
-        fit.n_draws,
-        fit.wall_seconds,
-        draws_path.display(),
-        summary_path.display()
-    );
+    report_written(&fit, &device, &draws_path, &summary_path);
     if let Some(format) = config.plot {
         for path in crate::plot::figures::draw(&figures(config, format))? {
             eprintln!("betagibbs: drew {}", path.display());
         }
     }
     Ok(())
+}
+
+/// draws.parquet and summary.parquet of a fit in `out`, with the run's footer; their paths.
+pub(crate) fn write_fit(
+    out: &Path,
+    names: &[String],
+    fit: &Fit,
+    summary: &[SummaryRow],
+    metadata: &[(String, String)],
+) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let draws_path = out.join("draws.parquet");
+    let table = DrawsTable {
+        parameter_names: names,
+        n_chains: fit.n_chains,
+        n_draws: fit.n_draws,
+        values: &fit.values,
+    };
+    write_draws(&draws_path, &table, metadata)?;
+    let summary_path = out.join("summary.parquet");
+    write_summary(&summary_path, summary, metadata)?;
+    Ok((draws_path, summary_path))
+}
+
+/// The closing line of a fit: its size, time and device, and the files written.
+pub(crate) fn report_written(fit: &Fit, device: &str, draws: &Path, summary: &Path) {
+    eprintln!(
+        "betagibbs: {} chains x {} draws in {:.2} s on {device}; wrote {} and {}",
+        fit.n_chains,
+        fit.n_draws,
+        fit.wall_seconds,
+        draws.display(),
+        summary.display()
+    );
 }
 
 /// With `--ppc`: predictive.parquet and the checks' table; without, an earlier run's

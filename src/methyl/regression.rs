@@ -10,15 +10,11 @@ use crate::kernels::regression_layout::{
     REG_STATE_DIFFER, REG_STATE_LOG_PHI, REG_STATE_RECYCLED, REG_STATE_STRIDE,
 };
 use crate::kernels::site_layout::{SiteBatch, SiteHyper, SiteParams};
+use crate::math::softplus;
 use crate::methyl::fit::SweptChunk;
 use crate::methyl::hyper::{site_hyper, stage1_params, Hyper, SiteStats, Stage1Sites};
 use crate::methyl::merge::Site;
 use crate::methyl::site_stage::{site_batch, FitConfig};
-
-/// ln(1 + e^u) without overflow.
-fn softplus(u: f64) -> f64 {
-    u.max(0.0) + (-u.abs()).exp().ln_1p()
-}
 
 /// Each chain's priors as the regression takes them.
 fn regression_hyper(hyper: &[SiteHyper], nuisance: &[Vec<f64>]) -> Vec<RegressionHyper> {

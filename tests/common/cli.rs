@@ -118,3 +118,26 @@ pub fn sample(data: &Path, out: &Path, extra: &[&str]) -> CliRun {
         .concat(),
     )
 }
+
+/// `methyl SHEET QUESTION... --device cpu --quiet --out OUT` with a small stage 1 and chunks of
+/// 64 sites, so the stages run as a pipeline; QUESTION is `--compare A,B` or a design.
+pub fn small_methyl(sheet: &Path, out: &Path, question: &[&str]) -> CliRun {
+    let head = [
+        "methyl",
+        arg(sheet),
+        "--device",
+        "cpu",
+        "--hyper-sites",
+        "200",
+        "--hyper-warmup",
+        "50",
+        "--hyper-draws",
+        "10",
+        "--chunk-sites",
+        "64",
+        "--quiet",
+        "--out",
+        arg(out),
+    ];
+    betagibbs(&[&head[..], question].concat())
+}

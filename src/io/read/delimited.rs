@@ -58,13 +58,7 @@ pub fn parse_delimited(
     let mut rows = Vec::new();
     while reader.read_byte_record(&mut record).map_err(io_error)? {
         let line = lines.line_of(&record);
-        if record.len() != names.len() {
-            return Err(UserError(format!(
-                "{source}:{line}: row has {} fields but the header has {}",
-                record.len(),
-                names.len()
-            )));
-        }
+        check_width(source, line, &record, &names)?;
         let loc = Loc::Line(line);
         let y = count(&record, line, &lay.y)?;
         let n = count(&record, line, &lay.n)?;
@@ -183,6 +177,23 @@ impl LineCounter<'_> {
         self.pos = self.pos.max(end);
         self.line
     }
+}
+
+/// A record with as many fields as the header, or the line that has not.
+pub(super) fn check_width(
+    source: &str,
+    line: u64,
+    record: &csv::ByteRecord,
+    names: &[String],
+) -> Result<(), UserError> {
+    if record.len() == names.len() {
+        return Ok(());
+    }
+    Err(UserError(format!(
+        "{source}:{line}: row has {} fields but the header has {}",
+        record.len(),
+        names.len()
+    )))
 }
 
 #[cfg(test)]

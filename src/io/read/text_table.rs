@@ -7,7 +7,7 @@ use std::path::Path;
 use arrow::array::Array;
 use arrow::util::display::array_value_to_string;
 
-use super::delimited::{io_error, open, Opened};
+use super::delimited::{check_width, io_error, open, Opened};
 use super::{load, sha256_hex, Format};
 use crate::error::UserError;
 use crate::io::parquet_file::{column_names, open_parquet, unreadable};
@@ -63,13 +63,7 @@ fn delimited_cells(bytes: &[u8], source: &str, delimiter: u8) -> Result<Cells, U
         .map_err(|e| io_error(source, e))?
     {
         let line = lines.line_of(&record);
-        if record.len() != names.len() {
-            return Err(UserError(format!(
-                "{source}:{line}: row has {} fields but the header has {}",
-                record.len(),
-                names.len()
-            )));
-        }
+        check_width(source, line, &record, &names)?;
         let cells = record
             .iter()
             .enumerate()

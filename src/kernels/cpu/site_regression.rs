@@ -49,6 +49,16 @@ struct Point {
     differ: bool,
 }
 
+impl Point {
+    /// Becomes `other` in place: the proposals reuse one buffer, not one allocation a step.
+    fn copy_from(&mut self, other: &Point) {
+        self.gamma = other.gamma;
+        self.eta.clone_from(&other.eta);
+        self.z = other.z;
+        self.differ = other.differ;
+    }
+}
+
 struct Site<'a> {
     d: &'a RegressionDesign,
     samples: &'a [SiteSample],
@@ -67,12 +77,7 @@ impl Site<'_> {
     }
 
     fn beta(&self, gamma: &[f32; MAX_COEFS]) -> [f32; MAX_COEFS] {
-        let n = self.d.n_coefs;
-        let mut beta = [0.0f32; MAX_COEFS];
-        for (i, b) in beta.iter_mut().enumerate().take(n) {
-            *b = (i..n).map(|k| self.d.to_beta[i * n + k] * gamma[k]).sum();
-        }
-        beta
+        state_coefficients(self.d, gamma)
     }
 
     fn log_likelihood(&self, p: &Point) -> f32 {
@@ -290,11 +295,13 @@ fn run_one(
     let mut lp_here = ctx.log_target(&here);
     let mut accepted = 0.0f32;
     let slots = d.draw_slots();
+    // The proposal, and the reverse jump's partial point.
+    let (mut there, mut partial) = (here.clone(), here.clone());
     for k in 0..params.warmup + params.n_draws {
         let sweep = params.first_sweep + k;
         // 1. The jump of the tested block between 0 and free.
         let jump = words(n + 1, sweep);
-        let mut there = here.clone();
+        there.copy_from(&here);
         let mut log_q = 0.0f32;
         if here.differ {
             for t in tested..n {
@@ -302,7 +309,7 @@ fn run_one(
             }
             there.differ = false;
             // The reverse proposal, built from the null point as the forward one would be.
-            let mut partial = there.clone();
+            partial.copy_from(&there);
             for t in tested..n {
                 let (mean, precision) = ctx.newton(t, &partial, true);
                 log_q += log_normal_density(here.gamma[t], mean, precision);
@@ -328,7 +335,7 @@ fn run_one(
             }
         }
         if uniform_f32(jump[2]).ln() < log_ratio {
-            here = there;
+            std::mem::swap(&mut here, &mut there);
             lp_here = lp_there;
             accepted += 1.0;
         }
@@ -338,7 +345,7 @@ fn run_one(
             let w = words(c, sweep);
             let (mean, precision) = ctx.newton(c, &here, true);
             let value = mean + standard_normal(w[0], w[1]) / precision.sqrt();
-            let mut there = here.clone();
+            there.copy_from(&here);
             ctx.set(&mut there, c, value);
             let (back, back_precision) = ctx.newton(c, &there, true);
             let lp_there = ctx.log_target(&there);
@@ -346,17 +353,17 @@ fn run_one(
                 + log_normal_density(here.gamma[c], back, back_precision)
                 - log_normal_density(value, mean, precision);
             if uniform_f32(w[2]).ln() < log_ratio {
-                here = there;
+                std::mem::swap(&mut here, &mut there);
                 lp_here = lp_there;
             }
         }
         // 3. log phi by a random walk.
         let w = words(n, sweep);
-        let mut there = here.clone();
+        there.copy_from(&here);
         there.z += RW_LOG_PHI * standard_normal(w[0], w[1]);
         let lp_there = ctx.log_target(&there);
         if uniform_f32(w[2]).ln() < lp_there - lp_here {
-            here = there;
+            std::mem::swap(&mut here, &mut there);
             lp_here = lp_there;
         }
         if k >= params.warmup {
@@ -374,7 +381,8 @@ fn run_one(
     state[REG_STATE_RECYCLED..REG_STATE_RECYCLED + 3].copy_from_slice(&recycled);
 }
 
-/// beta of a chain's state (the coefficients in the design's order, intercept first).
+/// beta of a chain's state, or of its gamma (the coefficients in the design's order,
+/// intercept first): R^-1 gamma.
 pub fn state_coefficients(design: &RegressionDesign, state: &[f32]) -> [f32; MAX_COEFS] {
     let n = design.n_coefs;
     let mut beta = [0.0f32; MAX_COEFS];
