@@ -3,6 +3,7 @@
 # DSS's example through `bench --sheet`, then simulated studies on the GPU and the CPU paths.
 # Expects, carried from the build machine: .devrun/betagibbs (a stripped release build),
 # .devrun/data/ (DSS's cond*.txt.gz and dss.tsv) and .gl/ (the Vulkan loader's .deb files).
+# Release test binaries under .devrun/tests/ (stripped, optional) run first, GPU tests included.
 # Writes logs to $OUT. SITES (default 28000000) sizes the genome-scale run; SMALL (2000000) the
 # side-by-side run of both paths.
 set -u
@@ -34,6 +35,10 @@ fit() { # name sheet device
     cat "$log"
 }
 
+if [ -d .devrun/tests ]; then
+    echo "== the GPU tests"
+    for t in .devrun/tests/*; do CI=true timeout 120 "$t" --include-ignored --nocapture; done 2>&1 | tee "$OUT/gputests.txt"
+fi
 echo "== DSS example"
 "$B" bench --sheet .devrun/data/dss.tsv --compare cond1,cond2 2>&1 | tee "$OUT/dss.txt"
 echo "== $SMALL simulated sites, GPU then CPU"
