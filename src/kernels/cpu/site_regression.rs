@@ -13,11 +13,11 @@
 
 use rayon::prelude::*;
 
-use crate::kernels::cpu::betabinom::{beta_binomial_log_ratio, HALF_LN_TWO_PI};
+use crate::kernels::cpu::betabinom::{beta_binomial_log_ratio, ln_1p, HALF_LN_TWO_PI};
 use crate::kernels::cpu::variates::standard_normal;
 use crate::kernels::regression_layout::*;
 use crate::kernels::site_layout::{
-    SiteBatch, SiteParams, SiteSample, LOG_PHI_DOF, MIN_SHAPE, SLAB_DOF,
+    SiteBatch, SiteParams, SiteSample, LOG_PHI_DOF, MAX_GROUPS, MIN_SHAPE, SLAB_DOF,
 };
 use crate::rng::{counter, philox4x32_10, uniform_f32, Stream};
 
@@ -34,30 +34,24 @@ fn sigmoid(u: f32) -> f32 {
     1.0 / (1.0 + (-u).exp())
 }
 
-/// ln(1 + e^u) without overflow.
+/// ln(1 + e^u) without overflow, through betabinom's ln_1p as the shader computes it.
 #[inline]
 fn softplus(u: f32) -> f32 {
-    u.max(0.0) + (-u.abs()).exp().ln_1p()
+    u.max(0.0) + ln_1p((-u.abs()).exp())
 }
 
-/// A chain's point: gamma, each sample's logit mean, log phi and the tested block's state.
-#[derive(Clone)]
+/// A chain's point: gamma, log phi and the tested block's state. The samples' logit means
+/// are recomputed from gamma in each pass over them (n_coefs products a sample), not cached:
+/// the shader keeps no per-sample array per chain.
+#[derive(Clone, Copy)]
 struct Point {
     gamma: [f32; MAX_COEFS],
-    eta: Vec<f32>,
     z: f32,
     differ: bool,
 }
 
-impl Point {
-    /// Becomes `other` in place: the proposals reuse one buffer, not one allocation a step.
-    fn copy_from(&mut self, other: &Point) {
-        self.gamma = other.gamma;
-        self.eta.clone_from(&other.eta);
-        self.z = other.z;
-        self.differ = other.differ;
-    }
-}
+/// No coordinate: a pass over the samples for the likelihood alone.
+const NO_COORD: usize = usize::MAX;
 
 struct Site<'a> {
     d: &'a RegressionDesign,
@@ -65,36 +59,49 @@ struct Site<'a> {
     h: &'a RegressionHyper,
 }
 
+#[allow(clippy::needless_range_loop)] // indexed as the shader indexes
 impl Site<'_> {
-    fn q(&self, j: usize, k: usize) -> f32 {
-        self.d.basis[self.samples[j].group as usize * self.d.n_coefs + k]
-    }
-
-    fn eta_of(&self, gamma: &[f32; MAX_COEFS]) -> Vec<f32> {
-        (0..self.samples.len())
-            .map(|j| (0..self.d.n_coefs).map(|k| self.q(j, k) * gamma[k]).sum())
-            .collect()
+    /// Sample j's logit mean at gamma: its design row (in the basis) times gamma.
+    fn eta(&self, j: usize, gamma: &[f32; MAX_COEFS]) -> f32 {
+        let n = self.d.n_coefs;
+        let row = &self.d.basis[self.samples[j].group as usize * n..][..n];
+        let mut e = 0.0f32;
+        for k in 0..n {
+            e += row[k] * gamma[k];
+        }
+        e
     }
 
     fn beta(&self, gamma: &[f32; MAX_COEFS]) -> [f32; MAX_COEFS] {
         state_coefficients(self.d, gamma)
     }
 
-    fn log_likelihood(&self, p: &Point) -> f32 {
+    /// One pass over the samples at p: the data's score and information of coordinate k
+    /// (each read discounted by (phi + 1) / (phi + n); none for NO_COORD) and, when
+    /// `likelihood`, p's beta-binomial log likelihood.
+    fn pass(&self, k: usize, p: &Point, likelihood: bool) -> [f32; 3] {
         let phi = p.z.exp();
-        self.samples
-            .iter()
-            .zip(&p.eta)
-            .map(|(s, &eta)| {
-                let mu = sigmoid(eta);
-                beta_binomial_log_ratio(
-                    s.methylated as f32,
-                    s.total as f32,
+        let (mut g, mut c, mut l) = (0.0f32, 0.0f32, 0.0f32);
+        let n = self.d.n_coefs;
+        for (j, s) in self.samples.iter().enumerate() {
+            let mu = sigmoid(self.eta(j, &p.gamma));
+            let (m, total) = (s.methylated as f32, s.total as f32);
+            if k != NO_COORD {
+                let q = self.d.basis[s.group as usize * n + k];
+                let discount = (phi + 1.0) / (phi + total);
+                g += q * discount * (m - total * mu);
+                c += q * q * discount * total * mu * (1.0 - mu);
+            }
+            if likelihood {
+                l += beta_binomial_log_ratio(
+                    m,
+                    total,
                     (mu * phi).max(MIN_SHAPE),
                     ((1.0 - mu) * phi).max(MIN_SHAPE),
-                )
-            })
-            .sum()
+                );
+            }
+        }
+        [g, c, l]
     }
 
     /// log prior density of p in gamma coordinates, normalised where the jump compares
@@ -104,30 +111,31 @@ impl Site<'_> {
         let (h, d) = (&self.h.site, self.d);
         let beta = self.beta(&p.gamma);
         let mut lp = -h.a * softplus(-beta[0]) - h.b * softplus(beta[0]) - h.ln_beta;
-        for (k, &b) in beta.iter().enumerate().take(d.tested).skip(1) {
-            let s = self.h.nuisance_scale[k];
-            lp -= 0.5 * (NUISANCE_DOF + 1.0) * (b * b / (NUISANCE_DOF * s * s)).ln_1p() + s.ln();
+        for k in 1..d.tested {
+            let (b, s) = (beta[k], self.h.nuisance_scale[k]);
+            lp -= 0.5 * (NUISANCE_DOF + 1.0) * ln_1p(b * b / (NUISANCE_DOF * s * s)) + s.ln();
         }
         if p.differ {
             lp += h.log_differ - d.ln_det_tested;
             for &b in &beta[d.tested..d.n_coefs] {
-                lp += h.ln_slab - 0.5 * (SLAB_DOF + 1.0) * (b * b * h.slab_inv_scale2).ln_1p();
+                lp += h.ln_slab - 0.5 * (SLAB_DOF + 1.0) * ln_1p(b * b * h.slab_inv_scale2);
             }
         } else {
             lp += h.log_same;
         }
         let t = (p.z - h.m0) / h.s0;
-        lp - 0.5 * (LOG_PHI_DOF + 1.0) * (t * t / LOG_PHI_DOF).ln_1p()
+        lp - 0.5 * (LOG_PHI_DOF + 1.0) * ln_1p(t * t / LOG_PHI_DOF)
     }
 
+    /// log target at p, with p's likelihood.
     fn log_target(&self, p: &Point) -> f32 {
-        self.log_likelihood(p) + self.log_prior(p)
+        self.pass(NO_COORD, p, true)[2] + self.log_prior(p)
     }
 
     /// The Newton proposal of coordinate k at p: (mean, precision) from the binomial score
     /// and information with each read discounted by (phi + 1) / (phi + n), plus the priors'
-    /// (the block's slab counted when `slab`).
-    fn newton(&self, k: usize, p: &Point, slab: bool) -> (f32, f32) {
+    /// (the block's slab counted when `slab`); and p's log likelihood when `likelihood`.
+    fn newton(&self, k: usize, p: &Point, slab: bool, likelihood: bool) -> [f32; 3] {
         let (h, d, n) = (&self.h.site, self.d, self.d.n_coefs);
         let beta = self.beta(&p.gamma);
         let (mut g, mut c) = (0.0f32, 0.0f32);
@@ -140,7 +148,7 @@ impl Site<'_> {
                 let m = sigmoid(b);
                 (h.a - (h.a + h.b) * m, (h.a + h.b) * m * (1.0 - m))
             } else if i < d.tested {
-                let v = NUISANCE_DOF * self.h.nuisance_scale[i].powi(2);
+                let v = NUISANCE_DOF * self.h.nuisance_scale[i] * self.h.nuisance_scale[i];
                 (
                     -(NUISANCE_DOF + 1.0) * b / (v + b * b),
                     (NUISANCE_DOF + 1.0) / (v + b * b),
@@ -157,26 +165,9 @@ impl Site<'_> {
             g += gi * r;
             c += ci * r * r;
         }
-        let phi = p.z.exp();
-        for (j, s) in self.samples.iter().enumerate() {
-            let q = self.q(j, k);
-            let mu = sigmoid(p.eta[j]);
-            let (m, total) = (s.methylated as f32, s.total as f32);
-            let discount = (phi + 1.0) / (phi + total);
-            g += q * discount * (m - total * mu);
-            c += q * q * discount * total * mu * (1.0 - mu);
-        }
-        let precision = c.max(MIN_PRECISION);
-        (p.gamma[k] + g / precision, precision)
-    }
-
-    /// Moves coordinate k of p to `value`, its samples' logits with it.
-    fn set(&self, p: &mut Point, k: usize, value: f32) {
-        let step = value - p.gamma[k];
-        p.gamma[k] = value;
-        for (j, eta) in p.eta.iter_mut().enumerate() {
-            *eta += step * self.q(j, k);
-        }
+        let [dg, dc, l] = self.pass(k, p, likelihood);
+        let precision = (c + dc).max(MIN_PRECISION);
+        [p.gamma[k] + (g + dg) / precision, precision, l]
     }
 
     /// What the recycled sums estimate at p: (delta > d, delta < -d, differ) as 0 or 1.
@@ -185,11 +176,14 @@ impl Site<'_> {
             return [0.0; 3];
         }
         let mu = self.level_mus(p);
-        let d = self.d.threshold;
+        let (d, n_levels) = (self.d.threshold, self.d.n_levels);
         if self.d.joint {
-            let span = mu.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b))
-                - mu.iter().fold(f32::INFINITY, |a, &b| a.min(b));
-            return [f32::from(u8::from(span > d)), 0.0, 1.0];
+            let (mut lo, mut hi) = (mu[0], mu[0]);
+            for &m in &mu[1..n_levels] {
+                lo = lo.min(m);
+                hi = hi.max(m);
+            }
+            return [f32::from(u8::from(hi - lo > d)), 0.0, 1.0];
         }
         let delta = mu[self.d.compare.1] - mu[self.d.compare.0];
         [
@@ -199,12 +193,19 @@ impl Site<'_> {
         ]
     }
 
-    fn level_mus(&self, p: &Point) -> Vec<f32> {
+    /// mu at each recorded level (the first n_levels entries).
+    fn level_mus(&self, p: &Point) -> [f32; MAX_GROUPS] {
         let (d, beta) = (self.d, self.beta(&p.gamma));
-        d.levels
-            .chunks_exact(d.n_coefs)
-            .map(|row| sigmoid(row.iter().zip(&beta).map(|(x, b)| x * b).sum()))
-            .collect()
+        let mut mu = [0.0f32; MAX_GROUPS];
+        for (g, m) in mu.iter_mut().enumerate().take(d.n_levels) {
+            let row = &d.levels[g * d.n_coefs..][..d.n_coefs];
+            let mut u = 0.0f32;
+            for k in 0..d.n_coefs {
+                u += row[k] * beta[k];
+            }
+            *m = sigmoid(u);
+        }
+        mu
     }
 }
 
@@ -267,7 +268,6 @@ fn run_one(
     };
     let mut here = Point {
         gamma: [0.0; MAX_COEFS],
-        eta: Vec::new(),
         z: ctx.h.site.m0,
         differ: false,
     };
@@ -275,57 +275,61 @@ fn run_one(
     if params.init != 0 {
         // The pooled proportion through the intercept (Q's first column is constant), then
         // each other free coordinate at its Newton mean.
-        let (m, t) = ctx.samples.iter().fold((0.5f32, 1.0f32), |(m, t), s| {
-            (m + s.methylated as f32, t + s.total as f32)
-        });
+        let (mut m, mut t) = (0.5f32, 1.0f32);
+        for s in ctx.samples {
+            m += s.methylated as f32;
+            t += s.total as f32;
+        }
         let p = (m / t).clamp(START_CLAMP, 1.0 - START_CLAMP);
         here.gamma[0] = (p / (1.0 - p)).ln() / d.basis[0];
-        here.eta = ctx.eta_of(&here.gamma);
         for k in 1..tested {
-            let (mean, _) = ctx.newton(k, &here, false);
-            ctx.set(&mut here, k, mean);
+            here.gamma[k] = ctx.newton(k, &here, false, false)[0];
         }
     } else {
         here.gamma[..n].copy_from_slice(&state[..n]);
         here.z = state[REG_STATE_LOG_PHI];
         here.differ = state[REG_STATE_DIFFER] != 0.0;
         recycled.copy_from_slice(&state[REG_STATE_RECYCLED..REG_STATE_RECYCLED + 3]);
-        here.eta = ctx.eta_of(&here.gamma);
     }
     let mut lp_here = ctx.log_target(&here);
     let mut accepted = 0.0f32;
     let slots = d.draw_slots();
-    // The proposal, and the reverse jump's partial point.
-    let (mut there, mut partial) = (here.clone(), here.clone());
     for k in 0..params.warmup + params.n_draws {
         let sweep = params.first_sweep + k;
         // 1. The jump of the tested block between 0 and free.
         let jump = words(n + 1, sweep);
-        there.copy_from(&here);
+        let mut there = here;
         let mut log_q = 0.0f32;
+        let lp_there;
         if here.differ {
             for t in tested..n {
-                ctx.set(&mut there, t, 0.0);
+                there.gamma[t] = 0.0;
             }
             there.differ = false;
-            // The reverse proposal, built from the null point as the forward one would be.
-            partial.copy_from(&there);
+            // The reverse proposal, built from the null point as the forward one would be;
+            // its first pass is at the null point itself and gives that point's likelihood.
+            let mut partial = there;
+            let mut likelihood = 0.0f32;
             for t in tested..n {
-                let (mean, precision) = ctx.newton(t, &partial, true);
+                let [mean, precision, l] = ctx.newton(t, &partial, true, t == tested);
+                if t == tested {
+                    likelihood = l;
+                }
                 log_q += log_normal_density(here.gamma[t], mean, precision);
-                ctx.set(&mut partial, t, here.gamma[t]);
+                partial.gamma[t] = here.gamma[t];
             }
+            lp_there = likelihood + ctx.log_prior(&there);
         } else {
             there.differ = true;
             for t in tested..n {
                 let w = words(n + 2 + t - tested, sweep);
-                let (mean, precision) = ctx.newton(t, &there, true);
+                let [mean, precision, _] = ctx.newton(t, &there, true, false);
                 let value = mean + standard_normal(w[0], w[1]) / precision.sqrt();
                 log_q -= log_normal_density(value, mean, precision);
-                ctx.set(&mut there, t, value);
+                there.gamma[t] = value;
             }
+            lp_there = ctx.log_target(&there);
         }
-        let lp_there = ctx.log_target(&there);
         let log_ratio = lp_there - lp_here + log_q;
         if k >= params.warmup {
             let alpha = log_ratio.min(0.0).exp();
@@ -335,41 +339,42 @@ fn run_one(
             }
         }
         if uniform_f32(jump[2]).ln() < log_ratio {
-            std::mem::swap(&mut here, &mut there);
+            here = there;
             lp_here = lp_there;
             accepted += 1.0;
         }
-        // 2. Each free coordinate by its Newton proposal.
+        // 2. Each free coordinate by its Newton proposal; the reverse step's pass gives the
+        // proposal's likelihood too.
         let free = if here.differ { n } else { tested };
         for c in 0..free {
             let w = words(c, sweep);
-            let (mean, precision) = ctx.newton(c, &here, true);
+            let [mean, precision, _] = ctx.newton(c, &here, true, false);
             let value = mean + standard_normal(w[0], w[1]) / precision.sqrt();
-            there.copy_from(&here);
-            ctx.set(&mut there, c, value);
-            let (back, back_precision) = ctx.newton(c, &there, true);
-            let lp_there = ctx.log_target(&there);
+            let mut there = here;
+            there.gamma[c] = value;
+            let [back, back_precision, likelihood] = ctx.newton(c, &there, true, true);
+            let lp_there = likelihood + ctx.log_prior(&there);
             let log_ratio = lp_there - lp_here
                 + log_normal_density(here.gamma[c], back, back_precision)
                 - log_normal_density(value, mean, precision);
             if uniform_f32(w[2]).ln() < log_ratio {
-                std::mem::swap(&mut here, &mut there);
+                here = there;
                 lp_here = lp_there;
             }
         }
         // 3. log phi by a random walk.
         let w = words(n, sweep);
-        there.copy_from(&here);
+        let mut there = here;
         there.z += RW_LOG_PHI * standard_normal(w[0], w[1]);
         let lp_there = ctx.log_target(&there);
         if uniform_f32(w[2]).ln() < lp_there - lp_here {
-            std::mem::swap(&mut here, &mut there);
+            here = there;
             lp_here = lp_there;
         }
         if k >= params.warmup {
             let draw = (params.draw_offset + k - params.warmup) as usize;
             let row = &mut draws[draw * slots..(draw + 1) * slots];
-            row[..d.n_levels].copy_from_slice(&ctx.level_mus(&here));
+            row[..d.n_levels].copy_from_slice(&ctx.level_mus(&here)[..d.n_levels]);
             row[d.n_levels] = ctx.beta(&here.gamma)[tested];
         }
     }
