@@ -41,10 +41,21 @@ const SHARED_STRUCTS: &[(&str, &str, &str)] = &[
         "src/kernels/site_layout.rs",
         "crate::kernels::site_layout::SiteSample",
     ),
+    (
+        "RegressionShape",
+        "src/kernels/regression_layout.rs",
+        "crate::kernels::regression_layout::RegressionShape",
+    ),
+    (
+        "RegressionHyper",
+        "src/kernels/regression_layout.rs",
+        "crate::kernels::regression_layout::RegressionHyper",
+    ),
 ];
 
 /// WGSL structs private to a shader (the host never sees their bytes).
-const SHADER_ONLY_STRUCTS: &[&str] = &["Point", "Proposal", "Target", "KatInput"];
+const SHADER_ONLY_STRUCTS: &[&str] =
+    &["Point", "Proposal", "Target", "KatInput", "RegressionPoint"];
 
 /// WGSL constants and the Rust expression each must equal (u32 as is, f32 bit for bit).
 const SHARED_CONSTANTS: &[(&str, &str)] = &[
@@ -109,10 +120,54 @@ const SHARED_CONSTANTS: &[(&str, &str)] = &[
         "PROPOSE_DIFFER",
         "crate::kernels::site_layout::PROPOSE_DIFFER",
     ),
+    (
+        "MAX_COEFS",
+        "crate::kernels::regression_layout::MAX_COEFS as u32",
+    ),
+    (
+        "REG_STATE_STRIDE",
+        "crate::kernels::regression_layout::REG_STATE_STRIDE as u32",
+    ),
+    (
+        "REG_STATE_LOG_PHI",
+        "crate::kernels::regression_layout::REG_STATE_LOG_PHI as u32",
+    ),
+    (
+        "REG_STATE_DIFFER",
+        "crate::kernels::regression_layout::REG_STATE_DIFFER as u32",
+    ),
+    (
+        "REG_STATE_ACCEPTED",
+        "crate::kernels::regression_layout::REG_STATE_ACCEPTED as u32",
+    ),
+    (
+        "REG_STATE_RECYCLED",
+        "crate::kernels::regression_layout::REG_STATE_RECYCLED as u32",
+    ),
+    (
+        "STREAM_SITE_REGRESSION",
+        "crate::rng::Stream::SiteRegression as u32",
+    ),
+    (
+        "MIN_PRECISION",
+        "crate::kernels::cpu::site_regression::MIN_PRECISION",
+    ),
+    (
+        "RW_LOG_PHI",
+        "crate::kernels::cpu::site_regression::RW_LOG_PHI",
+    ),
+    (
+        "START_CLAMP",
+        "crate::kernels::cpu::site_regression::START_CLAMP",
+    ),
+    (
+        "NUISANCE_DOF",
+        "crate::kernels::regression_layout::NUISANCE_DOF",
+    ),
 ];
 
 /// WGSL constants the host has no copy of (it uses std's).
-const SHADER_ONLY_CONSTANTS: &[&str] = &["PI", "TWO_PI"];
+const SHADER_ONLY_CONSTANTS: &[&str] = &["PI", "TWO_PI", "NO_COORD"];
 
 fn expand(source: &str, shared: &Path, shader: &Path) -> String {
     let mut out = String::new();

@@ -1,14 +1,18 @@
-//! The site regression's inputs and outputs (`cpu::site_regression`): the design in the
-//! orthogonal basis the sampler moves in, each chain's priors, and the per-(site, chain)
-//! state. Host-side only: there is no WGSL kernel of the regression yet.
+//! The site regression's inputs and outputs (`shaders/site_regression.wgsl` and its twin
+//! `cpu::site_regression`): the design in the orthogonal basis the sampler moves in, each
+//! chain's priors, and the per-(site, chain) state. `RegressionShape` and `RegressionHyper`
+//! are shared byte for byte with the shader (build.rs checks them), as are the constants.
+
+use bytemuck::{Pod, Zeroable};
 
 use crate::kernels::site_layout::{SiteHyper, MAX_GROUPS};
 
 /// Most coefficients of a design, the intercept included (issue 15 asks for 16).
 pub const MAX_COEFS: usize = 16;
 /// Floats of state per (site, chain): the coordinates gamma, log phi, the tested block's
-/// state (1: it differs from 0), the total log target, the dispatch's accepted model jumps,
-/// and the three recycled sums of P(delta > d), P(delta < -d) and P(the block differs).
+/// state (1: it differs from 0), the total log target, the accepted model jumps since the
+/// chain's start (a dispatch that goes on from the state adds to them), and the three
+/// recycled sums of P(delta > d), P(delta < -d) and P(the block differs).
 pub const REG_STATE_STRIDE: usize = MAX_COEFS + 7;
 pub(crate) const REG_STATE_LOG_PHI: usize = MAX_COEFS;
 pub(crate) const REG_STATE_DIFFER: usize = MAX_COEFS + 1;
@@ -131,7 +135,8 @@ impl RegressionDesign {
 /// intercept's inverse logit ~ Beta(a, b); the tested block is 0 with probability
 /// e^log_same, else each of its coefficients is tau times a Student-t(SLAB_DOF)); and each
 /// other coefficient k a Student-t(NUISANCE_DOF) with scale `nuisance_scale[k]` in logit.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct RegressionHyper {
     pub site: SiteHyper,
     pub nuisance_scale: [f32; MAX_COEFS],
@@ -140,6 +145,47 @@ pub struct RegressionHyper {
 /// Degrees of freedom of the other coefficients' Student-t priors: weakly informative, with
 /// tails that let one site's large cell-type or subject effect through.
 pub const NUISANCE_DOF: f32 = 4.0;
+
+/// The design's sizes and what the recycled sums compare, as the shader takes them
+/// (RegressionShape in site_regression.wgsl: build.rs checks it).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct RegressionShape {
+    pub n_coefs: u32,
+    pub n_rows: u32,
+    pub tested: u32,
+    pub n_levels: u32,
+    pub compare_first: u32,
+    pub compare_second: u32,
+    /// Nonzero: a joint test of the tested block (`RegressionDesign::joint`).
+    pub joint: u32,
+    pub threshold: f32,
+    pub ln_det_tested: f32,
+    pub _pad: [u32; 3],
+}
+
+impl RegressionDesign {
+    /// The shader's uniform of this design.
+    pub fn shape(&self) -> RegressionShape {
+        RegressionShape {
+            n_coefs: self.n_coefs as u32,
+            n_rows: self.n_samples as u32,
+            tested: self.tested as u32,
+            n_levels: self.n_levels as u32,
+            compare_first: self.compare.0 as u32,
+            compare_second: self.compare.1 as u32,
+            joint: u32::from(self.joint),
+            threshold: self.threshold,
+            ln_det_tested: self.ln_det_tested,
+            _pad: [0; 3],
+        }
+    }
+
+    /// The shader's design buffer: Q, then R^-1, then the recorded levels, row-major.
+    pub fn matrices(&self) -> Vec<f32> {
+        [&self.basis[..], &self.to_beta, &self.levels].concat()
+    }
+}
 
 /// Outputs of one dispatch of the site regression.
 pub struct RegressionOutputs {

@@ -1,15 +1,18 @@
 //! Each kernel on the chosen device, behind one type per kernel of the same shape: the GPU
 //! stage when the device is a GPU, else the CPU twin, with the same contract either way.
 //! `ThetaStage` runs theta_update and collapsed_loglik over a batch's pieces; `SiteStage`
-//! runs site_update over a dispatch's sites.
+//! runs site_update over a dispatch's sites, `RegressionStage` site_regression.
 
 use crate::kernels::cpu::collapsed_loglik::collapsed_loglik;
+use crate::kernels::cpu::site_regression::site_regression;
 use crate::kernels::cpu::site_update::{site_update, site_update_twin};
 use crate::kernels::cpu::theta_update::theta_update;
 use crate::kernels::gpu::piece_stage::{PieceKernel, PieceStageGpu};
+use crate::kernels::gpu::regression_stage::RegressionStageGpu;
 use crate::kernels::gpu::site_stage::SiteStageGpu;
 use crate::kernels::gpu::GpuError;
 use crate::kernels::layout::{Observation, Piece, ThetaParams};
+use crate::kernels::regression_layout::{RegressionDesign, RegressionHyper, RegressionOutputs};
 use crate::kernels::site_layout::{SiteBatch, SiteHyper, SiteOutputs, SiteParams};
 use crate::kernels::Device;
 
@@ -179,5 +182,61 @@ impl<'g> SiteStage<'g> {
     /// Device memory per site of the GPU stage; None on the CPU.
     pub fn bytes_per_site(&self) -> Option<f64> {
         self.gpu.as_ref().map(SiteStageGpu::bytes_per_site)
+    }
+}
+
+/// site_regression for one design: the GPU stage with buffers for the largest dispatch, or
+/// the CPU twin.
+pub struct RegressionStage<'g> {
+    design: &'g RegressionDesign,
+    gpu: Option<RegressionStageGpu<'g>>,
+}
+
+impl<'g> RegressionStage<'g> {
+    pub fn new(
+        device: Device<'g>,
+        design: &'g RegressionDesign,
+        capacity: SiteCapacity,
+        workgroup_size: u32,
+    ) -> Self {
+        let gpu = match device {
+            Device::Cpu => None,
+            Device::Gpu(gpu) => Some(RegressionStageGpu::new(
+                gpu,
+                design,
+                capacity.max_sites,
+                capacity.max_samples,
+                capacity.n_chains,
+                capacity.max_draws,
+                workgroup_size,
+            )),
+        };
+        RegressionStage { design, gpu }
+    }
+
+    pub fn design(&self) -> &RegressionDesign {
+        self.design
+    }
+
+    /// One dispatch: the contract of `cpu::site_regression`.
+    pub fn run(
+        &self,
+        params: &SiteParams,
+        batch: &SiteBatch,
+        hyper: &[RegressionHyper],
+        out: &mut RegressionOutputs,
+    ) -> Result<(), GpuError> {
+        match &self.gpu {
+            Some(stage) => stage.run(self.design, params, batch, hyper, out),
+            None => {
+                site_regression(params, self.design, batch, hyper, out);
+                Ok(())
+            }
+        }
+    }
+
+    /// Device memory per site of the GPU stage; None on the CPU.
+    pub fn bytes_per_site(&self) -> Option<f64> {
+        self.gpu.as_ref().map(RegressionStageGpu::bytes_per_site)
     }
 }

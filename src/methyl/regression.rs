@@ -1,15 +1,17 @@
 //! A design's site model in both stages: stage 1's sites (`RegressionSites`) and stage 2's
-//! sweeps of a chunk (`sweep_regression_chunk`), through `cpu::site_regression`.
+//! sweeps of a chunk (`sweep_regression_chunk`), through a `RegressionStage` (the
+//! site_regression shader or its CPU twin).
 
 use std::time::Instant;
 
-use crate::kernels::cpu::site_regression::{site_regression, state_coefficients};
+use crate::kernels::cpu::site_regression::state_coefficients;
 use crate::kernels::gpu::GpuError;
 use crate::kernels::regression_layout::{
     RegressionDesign, RegressionHyper, RegressionOutputs, MAX_COEFS, REG_STATE_ACCEPTED,
     REG_STATE_DIFFER, REG_STATE_LOG_PHI, REG_STATE_RECYCLED, REG_STATE_STRIDE,
 };
 use crate::kernels::site_layout::{SiteBatch, SiteHyper, SiteParams};
+use crate::kernels::stages::RegressionStage;
 use crate::math::softplus;
 use crate::methyl::fit::SweptChunk;
 use crate::methyl::hyper::{site_hyper, stage1_params, Hyper, SiteStats, Stage1Sites};
@@ -50,19 +52,21 @@ fn params(config: &FitConfig, n_sites: usize) -> SiteParams {
 }
 
 /// Stage 1's sites of a design.
-pub(crate) struct RegressionSites<'a> {
+pub(crate) struct RegressionSites<'a, 'g> {
+    stage: &'a RegressionStage<'g>,
     design: &'a RegressionDesign,
     batch: SiteBatch,
     params: SiteParams,
     out: RegressionOutputs,
 }
 
-impl<'a> RegressionSites<'a> {
+impl<'a, 'g> RegressionSites<'a, 'g> {
     pub(crate) fn new(
-        design: &'a RegressionDesign,
+        stage: &'a RegressionStage<'g>,
         sites: &[Site],
         config: &FitConfig,
-    ) -> RegressionSites<'a> {
+    ) -> RegressionSites<'a, 'g> {
+        let design = stage.design();
         let batch = design_batch(sites, design.n_samples);
         let params = params(config, sites.len());
         let out = RegressionOutputs {
@@ -70,6 +74,7 @@ impl<'a> RegressionSites<'a> {
             draws: Vec::new(),
         };
         RegressionSites {
+            stage,
             design,
             batch,
             params,
@@ -78,7 +83,7 @@ impl<'a> RegressionSites<'a> {
     }
 }
 
-impl Stage1Sites for RegressionSites<'_> {
+impl Stage1Sites for RegressionSites<'_, '_> {
     fn sweep(
         &mut self,
         sweep: u32,
@@ -88,13 +93,8 @@ impl Stage1Sites for RegressionSites<'_> {
         self.params.first_sweep = sweep;
         let hyper: Vec<SiteHyper> = hyper.iter().map(site_hyper).collect();
         let hyper = regression_hyper(&hyper, nuisance);
-        site_regression(
-            &self.params,
-            self.design,
-            &self.batch,
-            &hyper,
-            &mut self.out,
-        );
+        self.stage
+            .run(&self.params, &self.batch, &hyper, &mut self.out)?;
         self.params.init = 0;
         Ok(())
     }
@@ -135,12 +135,13 @@ impl Stage1Sites for RegressionSites<'_> {
 /// Stage 2's sweeps of one chunk's sites of a design with the stage-1 priors: mu at each
 /// recorded level and the tested coefficient per (site, chain, draw), and the recycled sums.
 pub(crate) fn sweep_regression_chunk(
-    design: &RegressionDesign,
+    stage: &RegressionStage,
     sites: &[Site],
     site_offset: u32,
     hyper: &Hyper,
     config: &FitConfig,
 ) -> Result<SweptChunk, GpuError> {
+    let design = stage.design();
     let batch = design_batch(sites, design.n_samples);
     let n = sites.len() * config.chains as usize;
     let params = SiteParams {
@@ -158,7 +159,7 @@ pub(crate) fn sweep_regression_chunk(
         draws: vec![0.0; n * config.draws as usize * design.draw_slots()],
     };
     let t0 = Instant::now();
-    site_regression(&params, design, &batch, &hyper, &mut out);
+    stage.run(&params, &batch, &hyper, &mut out)?;
     let chains = out.state.chunks_exact(REG_STATE_STRIDE);
     let accepted: f64 = chains
         .clone()

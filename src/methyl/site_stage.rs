@@ -2,9 +2,9 @@
 //! chunk's sites as the device takes them (`site_batch`), and the `SiteStage` it needs.
 
 use crate::kernels::gpu::Gpu;
-use crate::kernels::regression_layout::RegressionDesign;
+use crate::kernels::regression_layout::{RegressionDesign, REG_STATE_STRIDE};
 use crate::kernels::site_layout::{SiteBatch, SiteSample, STATE_STRIDE};
-use crate::kernels::stages::{SiteCapacity, SiteStage};
+use crate::kernels::stages::{RegressionStage, SiteCapacity, SiteStage};
 use crate::kernels::Device;
 use crate::methyl::merge::Site;
 
@@ -58,7 +58,7 @@ pub(crate) fn gpu_site_capacity(
     let chains = config.chains as usize;
     let per_site = [
         chains * config.draws as usize * n_groups * 4,
-        chains * STATE_STRIDE * 4,
+        chains * STATE_STRIDE.max(REG_STATE_STRIDE) * 4,
         samples_per_site * std::mem::size_of::<SiteSample>(),
     ];
     let largest = per_site.into_iter().max().unwrap_or(1).max(1) as u64;
@@ -83,6 +83,23 @@ pub fn site_stage<'g>(
     SiteStage::new(device, capacity, config.workgroup_size, config.scalar_twin)
 }
 
+/// The regression stage of a design, with buffers as `site_stage`'s.
+pub fn regression_stage<'g>(
+    device: Device<'g>,
+    design: &'g RegressionDesign,
+    config: &FitConfig,
+    max_samples: usize,
+) -> RegressionStage<'g> {
+    let capacity = SiteCapacity {
+        max_sites: config.chunk_sites.max(config.hyper_sites),
+        max_samples,
+        n_chains: config.chains as usize,
+        max_draws: config.draws as usize,
+        n_groups: design.draw_slots(),
+    };
+    RegressionStage::new(device, design, capacity, config.workgroup_size)
+}
+
 /// Chunks of stage 2 whose draws exist at once: one being summarised, one waiting in the
 /// channel to the summariser, one being swept (the pipeline's channels hold one each).
 const IN_FLIGHT_CHUNKS: usize = 3;
@@ -100,18 +117,17 @@ pub(crate) fn chunk_sites_within(
 ) -> usize {
     let chains = config.chains as usize;
     let per_site = chains * config.draws as usize * n_groups * 4
-        + chains * STATE_STRIDE * 4
+        + chains * STATE_STRIDE.max(REG_STATE_STRIDE) * 4
         + samples_per_site * std::mem::size_of::<SiteSample>()
         + SUMMARY_BYTES_PER_SITE;
     ((memory_bytes / (IN_FLIGHT_CHUNKS * per_site) as f64) as usize).max(1)
 }
 
-/// The site model a run fits: the groups' update on its device, or a design's regression
-/// (on the CPU: it has no WGSL kernel yet).
+/// The site model a run fits on its device: the groups' update, or a design's regression.
 #[allow(clippy::large_enum_variant)] // one per run
 pub enum SiteModel<'g> {
     Groups(SiteStage<'g>),
-    Regression(RegressionDesign),
+    Regression(RegressionStage<'g>),
 }
 
 impl SiteModel<'_> {
@@ -119,7 +135,7 @@ impl SiteModel<'_> {
     pub fn bytes_per_site(&self) -> Option<f64> {
         match self {
             SiteModel::Groups(stage) => stage.bytes_per_site(),
-            SiteModel::Regression(_) => None,
+            SiteModel::Regression(stage) => stage.bytes_per_site(),
         }
     }
 }

@@ -23,11 +23,11 @@ use crate::rng::{counter, philox4x32_10, uniform_f32, Stream};
 
 /// Smallest precision of a Newton proposal: a coordinate that neither the data nor its prior
 /// inform moves in steps of at most 10 in gamma.
-const MIN_PRECISION: f32 = 1e-2;
+pub(crate) const MIN_PRECISION: f32 = 1e-2;
 /// Random-walk step sd of log phi, about its posterior sd at a few samples of tens of reads.
-const RW_LOG_PHI: f32 = 0.5;
+pub(crate) const RW_LOG_PHI: f32 = 0.5;
 /// The pooled proportion that starts a chain is kept this far from 0 and 1.
-const START_CLAMP: f32 = 0.02;
+pub(crate) const START_CLAMP: f32 = 0.02;
 
 #[inline]
 fn sigmoid(u: f32) -> f32 {
@@ -272,6 +272,7 @@ fn run_one(
         differ: false,
     };
     let mut recycled = [0.0f32; 3];
+    let mut accepted = 0.0f32;
     if params.init != 0 {
         // The pooled proportion through the intercept (Q's first column is constant), then
         // each other free coordinate at its Newton mean.
@@ -290,9 +291,9 @@ fn run_one(
         here.z = state[REG_STATE_LOG_PHI];
         here.differ = state[REG_STATE_DIFFER] != 0.0;
         recycled.copy_from_slice(&state[REG_STATE_RECYCLED..REG_STATE_RECYCLED + 3]);
+        accepted = state[REG_STATE_ACCEPTED];
     }
     let mut lp_here = ctx.log_target(&here);
-    let mut accepted = 0.0f32;
     let slots = d.draw_slots();
     for k in 0..params.warmup + params.n_draws {
         let sweep = params.first_sweep + k;

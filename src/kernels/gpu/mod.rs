@@ -1,8 +1,10 @@
 //! The GPU path: opening a wgpu device, buffers, pipelines and read-back. The stages that
-//! dispatch the shaders are `piece_stage` (theta_update, collapsed_loglik) and `site_stage`
-//! (site_update); their CPU twins are under `kernels::cpu`.
+//! dispatch the shaders are `piece_stage` (theta_update, collapsed_loglik), `site_stage`
+//! (site_update) and `regression_stage` (site_regression); their CPU twins are under
+//! `kernels::cpu`.
 
 pub mod piece_stage;
+pub mod regression_stage;
 pub mod site_stage;
 
 use std::sync::mpsc;
@@ -37,6 +39,18 @@ pub enum GpuError {
     },
     #[error("GPU buffer mapping failed: {0}")]
     Map(String),
+    #[error(
+        "{adapter} ends a shader's loops after {limit} iterations in all, and one sweep of this \
+         design ({coefs} coefficients, up to {samples} samples a site) needs about {needed}: \
+         run it with --device cpu, or on a hardware GPU"
+    )]
+    SoftwareLoopLimit {
+        adapter: String,
+        limit: u64,
+        coefs: usize,
+        samples: usize,
+        needed: u64,
+    },
 }
 
 /// An open GPU device with the limits this program requested.
@@ -128,6 +142,11 @@ impl Gpu {
             "{} ({:?}, {:?})",
             self.info.name, self.info.device_type, self.info.backend
         )
+    }
+
+    /// A software adapter (lavapipe), with its limits.
+    pub(crate) fn is_software(&self) -> bool {
+        !is_hardware(&self.info)
     }
 
     /// Largest storage binding in bytes.

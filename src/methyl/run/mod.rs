@@ -29,7 +29,7 @@ use crate::methyl::merge::{Site, SiteMerger};
 use crate::methyl::regression::RegressionSites;
 use crate::methyl::sheet::SampleSheet;
 use crate::methyl::site_stage::{
-    chunk_sites_within, gpu_site_capacity, site_batch, site_stage, SiteModel,
+    chunk_sites_within, gpu_site_capacity, regression_stage, site_batch, site_stage, SiteModel,
 };
 pub(crate) use crate::methyl::summaries::DrawSlots;
 
@@ -85,21 +85,19 @@ pub fn run_methyl(config: &MethylConfig) -> anyhow::Result<MethylReport> {
 fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let start = Instant::now();
     let (study, mut merger) = open_study(config)?;
-    let mut gpu = open_device(config.device)?;
-    if study.design.is_some() && gpu.is_some() {
-        // The regression has no WGSL kernel yet.
-        eprintln!(
-            "betagibbs: a --design runs on the CPU: its site regression has no GPU kernel yet"
-        );
-        gpu = None;
-    }
+    let gpu = open_device(config.device)?;
     let device_name = describe_device(gpu.as_ref());
     let device = Device::from_gpu(gpu.as_ref());
     let n_samples = study.sheet.samples.len();
     let config = &fit_to_device(config, gpu.as_ref(), study.slots().stride, n_samples);
     let max_samples = config.fit.chunk_sites.max(config.fit.hyper_sites) * n_samples;
     let model = match &study.design {
-        Some(design) => SiteModel::Regression(design.model.clone()),
+        Some(design) => SiteModel::Regression(regression_stage(
+            device,
+            &design.model,
+            &config.fit,
+            max_samples,
+        )),
         None => SiteModel::Groups(site_stage(
             device,
             &config.fit,
@@ -347,8 +345,8 @@ fn learn_priors(
             let mut sites = GroupSites::new(stage, &batch, study.groups.len(), &config.fit);
             learn_hyper(&mut sites, &config.fit)
         }
-        SiteModel::Regression(design) => {
-            let mut sites = RegressionSites::new(design, &stage1_sites, &config.fit);
+        SiteModel::Regression(stage) => {
+            let mut sites = RegressionSites::new(stage, &stage1_sites, &config.fit);
             drop(stage1_sites);
             learn_hyper(&mut sites, &config.fit)
         }

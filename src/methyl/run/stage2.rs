@@ -151,8 +151,8 @@ impl Stage2<'_, '_> {
                         threshold: config.threshold,
                     },
                 )?,
-                SiteModel::Regression(design) => {
-                    sweep_regression_chunk(design, &sites, offset, self.hyper, &config.fit)?
+                SiteModel::Regression(stage) => {
+                    sweep_regression_chunk(stage, &sites, offset, self.hyper, &config.fit)?
                 }
             };
             totals.device_seconds += chunk.device_seconds;

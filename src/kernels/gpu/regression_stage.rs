@@ -1,0 +1,282 @@
+//! The site_regression shader on a GPU: the design uploaded once, buffers sized once, one
+//! dispatch per call, results read back into the same `RegressionOutputs` the CPU twin fills.
+
+use wgpu::util::DeviceExt;
+
+use crate::kernels::gpu::{dispatch_grid, Gpu, GpuError};
+use crate::kernels::regression_layout::{
+    RegressionDesign, RegressionHyper, RegressionOutputs, REG_STATE_STRIDE,
+};
+use crate::kernels::site_layout::{SiteBatch, SiteParams, SiteSample};
+
+/// The expanded, naga-validated shader (see build.rs).
+pub(crate) const SITE_REGRESSION_WGSL: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/site_regression.wgsl"));
+
+/// lavapipe (Mesa's llvmpipe) silently ends every loop of an invocation once their iterations
+/// together pass this many (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS): the chains then go wrong.
+const SOFTWARE_LOOP_LIMIT: u64 = 65_535;
+/// `loop_iterations_per_sweep` is our count of the shader's loops; the compiler may add its
+/// own (chains broke at 1.6 times our count), so a software dispatch keeps to this fraction.
+const SOFTWARE_LOOP_SHARE: u64 = 4;
+
+/// Loop iterations of one (site, chain) sweep of site_regression.wgsl, at most: every `for`
+/// of the shader counted, function by function.
+fn loop_iterations_per_sweep(design: &RegressionDesign, samples: usize) -> u64 {
+    let (n, levels) = (design.n_coefs as u64, design.n_levels as u64);
+    let block = n - design.tested as u64;
+    let coefficients = n + n * (n + 1) / 2;
+    let data_pass = samples as u64 * (1 + n);
+    let newton = n + coefficients + data_pass;
+    let log_prior = coefficients + n;
+    let log_target = data_pass + log_prior;
+    let level_mus = coefficients + levels * (1 + n);
+    let indicators = level_mus + levels;
+    let jump = block * newton + log_target + n + 2 * indicators;
+    let coordinates = n * (2 * newton + log_prior);
+    let record = level_mus + levels + coefficients;
+    jump + coordinates + log_target + record + 1
+}
+
+/// The site_regression shader on a GPU, for one design, with buffers for up to `max_sites`
+/// sites per dispatch.
+pub struct RegressionStageGpu<'g> {
+    gpu: &'g Gpu,
+    pipeline: wgpu::ComputePipeline,
+    workgroup_size: u32,
+    max_sites: usize,
+    max_samples: usize,
+    n_chains: usize,
+    max_draw_floats: usize,
+    params: wgpu::Buffer,
+    samples: wgpu::Buffer,
+    offsets: wgpu::Buffer,
+    hyper: wgpu::Buffer,
+    state: wgpu::Buffer,
+    draws: wgpu::Buffer,
+    state_back: wgpu::Buffer,
+    draws_back: wgpu::Buffer,
+    /// The design's buffers, held for the bind group: a dropped buffer is freed while a
+    /// dispatch may still read it (seen on lavapipe: the chains broke after ~40 sweeps).
+    _design: [wgpu::Buffer; 2],
+    bind: wgpu::BindGroup,
+}
+
+impl<'g> RegressionStageGpu<'g> {
+    /// Buffers for dispatches of up to `max_sites` sites holding up to `max_samples` samples,
+    /// `n_chains` chains and `max_draws` recorded draws per (site, chain).
+    pub fn new(
+        gpu: &'g Gpu,
+        design: &RegressionDesign,
+        max_sites: usize,
+        max_samples: usize,
+        n_chains: usize,
+        max_draws: usize,
+        workgroup_size: u32,
+    ) -> Self {
+        let pipeline = gpu.pipeline(
+            "site_regression",
+            SITE_REGRESSION_WGSL,
+            &[("WORKGROUP_SIZE", f64::from(workgroup_size))],
+        );
+        let inv = max_sites * n_chains;
+        let max_draw_floats = inv * max_draws * design.draw_slots();
+        let storage = |label, size: usize, extra: wgpu::BufferUsages| {
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: (size as u64).max(16),
+                usage: wgpu::BufferUsages::STORAGE | extra,
+                mapped_at_creation: false,
+            })
+        };
+        let input = wgpu::BufferUsages::COPY_DST;
+        let output = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        let params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("regression params"),
+            size: std::mem::size_of::<SiteParams>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let shape = gpu
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("regression shape"),
+                contents: bytemuck::bytes_of(&design.shape()),
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
+        let matrices = gpu
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("regression design"),
+                contents: bytemuck::cast_slice(&design.matrices()),
+                usage: wgpu::BufferUsages::STORAGE,
+            });
+        let sample_bytes = std::mem::size_of::<SiteSample>();
+        let samples = storage("regression samples", max_samples * sample_bytes, input);
+        let offsets = storage("regression offsets", (max_sites + 1) * 4, input);
+        let hyper_bytes = n_chains * std::mem::size_of::<RegressionHyper>();
+        let hyper = storage("regression hyper", hyper_bytes, input);
+        let state = storage("regression state", inv * REG_STATE_STRIDE * 4, output);
+        let draws = storage("regression draws", max_draw_floats * 4, output);
+        let state_back = gpu.readback_buffer(
+            "regression state readback",
+            (inv * REG_STATE_STRIDE * 4) as u64,
+        );
+        let draws_back =
+            gpu.readback_buffer("regression draws readback", (max_draw_floats * 4) as u64);
+        let bind = gpu.bind_group(
+            &pipeline,
+            &[
+                &params, &shape, &matrices, &samples, &offsets, &hyper, &state, &draws,
+            ],
+        );
+        RegressionStageGpu {
+            gpu,
+            pipeline,
+            workgroup_size,
+            max_sites,
+            max_samples,
+            n_chains,
+            max_draw_floats,
+            params,
+            samples,
+            offsets,
+            hyper,
+            state,
+            draws,
+            state_back,
+            draws_back,
+            _design: [shape, matrices],
+            bind,
+        }
+    }
+
+    /// Bytes of device memory per site at this configuration (the design's own buffers,
+    /// a few kilobytes, left out).
+    pub fn bytes_per_site(&self) -> f64 {
+        let inv = (self.max_sites * self.n_chains) as f64;
+        let total = self.max_samples as f64 * std::mem::size_of::<SiteSample>() as f64
+            + (self.max_sites as f64 + 1.0) * 4.0
+            + inv * REG_STATE_STRIDE as f64 * 4.0 * 2.0
+            + self.max_draw_floats as f64 * 4.0 * 2.0;
+        total / self.max_sites as f64
+    }
+
+    /// Sweeps per dispatch for sites of at most `samples` samples: all of them on hardware;
+    /// on a software adapter as many as keep within its loop limit.
+    fn sweeps_per_dispatch(
+        &self,
+        design: &RegressionDesign,
+        samples: usize,
+    ) -> Result<u32, GpuError> {
+        if !self.gpu.is_software() {
+            return Ok(u32::MAX);
+        }
+        let per_sweep = loop_iterations_per_sweep(design, samples);
+        let budget = SOFTWARE_LOOP_LIMIT / SOFTWARE_LOOP_SHARE;
+        // The start (its Newton steps) counts as one sweep more.
+        if 2 * per_sweep > budget {
+            return Err(GpuError::SoftwareLoopLimit {
+                adapter: self.gpu.describe(),
+                limit: SOFTWARE_LOOP_LIMIT,
+                coefs: design.n_coefs,
+                samples,
+                needed: per_sweep * SOFTWARE_LOOP_SHARE,
+            });
+        }
+        Ok((budget / per_sweep - 1) as u32)
+    }
+
+    /// The contract of `cpu::site_regression` (the state is uploaded unless `params.init`),
+    /// in one dispatch, or on a software adapter in as many as its loop limit needs: each
+    /// goes on from the state the last left on the device.
+    pub fn run(
+        &self,
+        design: &RegressionDesign,
+        params: &SiteParams,
+        batch: &SiteBatch,
+        hyper: &[RegressionHyper],
+        out: &mut RegressionOutputs,
+    ) -> Result<(), GpuError> {
+        let samples = batch
+            .offsets
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as usize)
+            .max()
+            .unwrap_or(0);
+        let per_dispatch = self.sweeps_per_dispatch(design, samples)?;
+        assert!(batch.n_sites() <= self.max_sites && batch.samples.len() <= self.max_samples);
+        assert!(
+            params.warmup + params.n_draws > 0,
+            "a dispatch runs at least one sweep"
+        );
+        assert!(
+            out.draws.len() <= self.max_draw_floats && params.n_chains as usize == self.n_chains
+        );
+        let q = &self.gpu.queue;
+        if !batch.samples.is_empty() {
+            q.write_buffer(&self.samples, 0, bytemuck::cast_slice(&batch.samples));
+        }
+        q.write_buffer(&self.offsets, 0, bytemuck::cast_slice(&batch.offsets));
+        q.write_buffer(&self.hyper, 0, bytemuck::cast_slice(hyper));
+        if params.init == 0 && !out.state.is_empty() {
+            q.write_buffer(&self.state, 0, bytemuck::cast_slice(&out.state));
+        }
+        let total = params.warmup + params.n_draws;
+        let mut done = 0;
+        while done < total {
+            let take = per_dispatch.min(total - done);
+            let warmup = params.warmup.saturating_sub(done).min(take);
+            let piece = SiteParams {
+                first_sweep: params.first_sweep + done,
+                warmup,
+                n_draws: take - warmup,
+                init: if done == 0 { params.init } else { 0 },
+                draw_offset: params.draw_offset + done.saturating_sub(params.warmup),
+                ..*params
+            };
+            // Each piece its own submission: its parameters are written before it runs.
+            q.write_buffer(&self.params, 0, bytemuck::bytes_of(&piece));
+            let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&self.pipeline);
+                pass.set_bind_group(0, &self.bind, &[]);
+                let n = u64::from(params.n_sites) * u64::from(params.n_chains);
+                let (x, y) = dispatch_grid(n, self.workgroup_size);
+                pass.dispatch_workgroups(x, y, 1);
+            }
+            done += take;
+            if done < total {
+                q.submit([encoder.finish()]);
+            } else {
+                self.read_back(encoder, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies the state and draws out after the last dispatch's commands, and reads them.
+    fn read_back(
+        &self,
+        mut encoder: wgpu::CommandEncoder,
+        out: &mut RegressionOutputs,
+    ) -> Result<(), GpuError> {
+        let q = &self.gpu.queue;
+        let state_bytes = (out.state.len() * 4) as u64;
+        let draws_bytes = (out.draws.len() * 4) as u64;
+        for (src, dst, n) in [
+            (&self.state, &self.state_back, state_bytes),
+            (&self.draws, &self.draws_back, draws_bytes),
+        ] {
+            if n > 0 {
+                encoder.copy_buffer_to_buffer(src, 0, dst, 0, n);
+            }
+        }
+        q.submit([encoder.finish()]);
+        self.gpu.read_into(&mut [
+            (&self.state_back, bytemuck::cast_slice_mut(&mut out.state)),
+            (&self.draws_back, bytemuck::cast_slice_mut(&mut out.draws)),
+        ])
+    }
+}
