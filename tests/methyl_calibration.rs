@@ -320,3 +320,86 @@ fn chunking_does_not_change_the_fit() {
     assert_eq!(one[0].len(), SITES as usize);
     assert_eq!(one, many);
 }
+
+/// Sites of 200 samples: one sweep of the site update then loops over them several times,
+/// and a single dispatch of the run's sweeps passes lavapipe's 65,535 loop iterations an
+/// invocation (where it silently ends the loops: 0 calls instead of 22 on a simulated study).
+/// The stage splits the sweeps across dispatches there; both devices must still agree.
+#[test]
+#[ignore = "needs a Vulkan adapter (lavapipe: apt-get install mesa-vulkan-drivers)"]
+fn gpu_site_update_of_many_samples_agrees_with_the_twin() {
+    use betagibbs::kernels::cpu::site_update::site_update_twin;
+    use betagibbs::kernels::gpu::site_stage::SiteStageGpu;
+    use betagibbs::kernels::gpu::DEFAULT_WORKGROUP_SIZE;
+    use betagibbs::kernels::site_layout::{
+        SiteBatch, SiteHyper, SiteOutputs, SiteSample, STATE_ACCEPTED, STATE_STRIDE,
+    };
+    const SAMPLES: u32 = 200;
+    const N_SITES: u32 = 60;
+    let gpu = common::gpu();
+    let mut batch = SiteBatch {
+        samples: Vec::new(),
+        offsets: vec![0],
+    };
+    for site in 0..N_SITES {
+        for j in 0..SAMPLES {
+            let total = 5 + (site * 7 + j * 13) % 30;
+            let level = if j < SAMPLES / 2 {
+                0.3
+            } else {
+                0.3 + 0.01 * f64::from(site % 20)
+            };
+            batch.samples.push(SiteSample {
+                group: u32::from(j >= SAMPLES / 2),
+                methylated: (f64::from(total) * level).round() as u32,
+                total,
+                _pad: 0,
+            });
+        }
+        batch.offsets.push(batch.samples.len() as u32);
+    }
+    let hyper = vec![SiteHyper::new([0.6, 0.6, 2.7, 0.7], 0.2, 1.0); 4];
+    let params = common::site_params(9, N_SITES, 4, (5, 50), 0.1);
+    let mut on_cpu = SiteOutputs::new(&params);
+    site_update_twin(&params, &batch, &hyper, &mut on_cpu);
+    let stage = SiteStageGpu::new(
+        &gpu,
+        N_SITES as usize,
+        batch.samples.len(),
+        4,
+        50,
+        2,
+        DEFAULT_WORKGROUP_SIZE,
+    );
+    let mut on_gpu = SiteOutputs::new(&params);
+    stage.run(&params, &batch, &hyper, &mut on_gpu).unwrap();
+    let per_chain = 50 * 2;
+    let chains = (N_SITES * 4) as usize;
+    let same = on_cpu
+        .draws
+        .chunks_exact(per_chain)
+        .zip(on_gpu.draws.chunks_exact(per_chain))
+        .filter(|(a, b)| {
+            a.iter()
+                .zip(b.iter())
+                .all(|(x, y)| (x - y).abs() <= 1e-3 * x.abs().max(1e-3))
+        })
+        .count();
+    let accepted = |o: &SiteOutputs| -> f32 {
+        o.state
+            .chunks_exact(STATE_STRIDE)
+            .map(|c| c[STATE_ACCEPTED])
+            .sum()
+    };
+    eprintln!(
+        "200 samples a site: {same} of {chains} chains' draws agree; accepted steps cpu {} gpu {}",
+        accepted(&on_cpu),
+        accepted(&on_gpu)
+    );
+    assert!(same as f64 >= 0.95 * chains as f64, "{same} of {chains}");
+    let (a, b) = (accepted(&on_cpu), accepted(&on_gpu));
+    assert!(
+        (a - b).abs() <= 0.05 * a,
+        "accepted steps: cpu {a}, gpu {b}"
+    );
+}

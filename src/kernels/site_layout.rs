@@ -18,7 +18,7 @@ pub const STATE_STRIDE: usize = 2 * MAX_GROUPS + 6;
 pub(crate) const STATE_LOG_PHI: usize = MAX_GROUPS;
 pub(crate) const STATE_LIKELIHOOD: usize = MAX_GROUPS + 1;
 pub(crate) const STATE_DIFFER: usize = 2 * MAX_GROUPS + 1;
-pub(crate) const STATE_ACCEPTED: usize = 2 * MAX_GROUPS + 2;
+pub const STATE_ACCEPTED: usize = 2 * MAX_GROUPS + 2;
 /// The three recycled sums.
 pub const STATE_RECYCLED: usize = 2 * MAX_GROUPS + 3;
 /// Random-walk step sd of each logit mu (build.rs checks it against site_update.wgsl).

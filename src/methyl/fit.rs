@@ -24,9 +24,9 @@ pub use crate::methyl::hyper::Hyper;
 pub use crate::methyl::site_stage::{site_batch, site_stage, FitConfig};
 pub use crate::methyl::summaries::{summarize_chunk, ChunkResult, SiteSummary};
 
-/// Sweeps per site-update dispatch: long single dispatches are cut off (lavapipe stopped
-/// returning correct draws past ~300 sweeps of 12,000 chains; GPU drivers have watchdogs),
-/// so longer runs go in several, the chains carried over in `state`.
+/// Sweeps per site-update call: GPU drivers have watchdogs on long dispatches, so longer runs
+/// go in several, the chains carried over in `state`. (lavapipe's limit, 65,535 loop
+/// iterations an invocation, is met by the stage itself: `Gpu::sweeps_per_dispatch`.)
 pub(crate) const SWEEPS_PER_DISPATCH: u32 = 64;
 
 /// Pulls up to `n` sites from the merge.

@@ -11,6 +11,8 @@ use std::sync::mpsc;
 
 use wgpu::util::DeviceExt;
 
+use crate::kernels::site_layout::{SiteBatch, SiteParams};
+
 /// The expanded, naga-validated shaders (see build.rs).
 pub(crate) const THETA_UPDATE_WGSL: &str =
     include_str!(concat!(env!("OUT_DIR"), "/theta_update.wgsl"));
@@ -40,15 +42,13 @@ pub enum GpuError {
     #[error("GPU buffer mapping failed: {0}")]
     Map(String),
     #[error(
-        "{adapter} ends a shader's loops after {limit} iterations in all, and one sweep of this \
-         design ({coefs} coefficients, up to {samples} samples a site) needs about {needed}: \
-         run it with --device cpu, or on a hardware GPU"
+        "{adapter} ends a shader's loops after {limit} iterations in all, and one sweep of \
+         {what} needs about {needed}: run it with --device cpu, or on a hardware GPU"
     )]
     SoftwareLoopLimit {
         adapter: String,
         limit: u64,
-        coefs: usize,
-        samples: usize,
+        what: String,
         needed: u64,
     },
 }
@@ -275,6 +275,73 @@ impl Gpu {
             entries: &entries,
         })
     }
+}
+
+/// lavapipe (Mesa's llvmpipe) silently ends every loop of an invocation once their iterations
+/// together pass this many (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS): the chains then go wrong.
+const SOFTWARE_LOOP_LIMIT: u64 = 65_535;
+/// The stages count their shaders' loops, and the count runs low (the compiler's own loops):
+/// chains broke at 1.6 times our count of site_regression's and 4 to 10 times site_update's
+/// (tests/regression_gpu.rs, tests/methyl_calibration.rs). A software dispatch keeps to this
+/// fraction of the limit.
+const SOFTWARE_LOOP_SHARE: u64 = 16;
+
+impl Gpu {
+    /// Sweeps per dispatch of a site shader whose sweep runs about `per_sweep` loop
+    /// iterations: all of them on hardware, on a software adapter as many as keep within its
+    /// loop limit (the start counted as one sweep more), or an error naming `what` when not
+    /// even one does.
+    pub(crate) fn sweeps_per_dispatch(
+        &self,
+        per_sweep: u64,
+        what: impl FnOnce() -> String,
+    ) -> Result<u32, GpuError> {
+        if !self.is_software() {
+            return Ok(u32::MAX);
+        }
+        let budget = SOFTWARE_LOOP_LIMIT / SOFTWARE_LOOP_SHARE;
+        if 2 * per_sweep > budget {
+            return Err(GpuError::SoftwareLoopLimit {
+                adapter: self.describe(),
+                limit: SOFTWARE_LOOP_LIMIT,
+                what: what(),
+                needed: per_sweep * SOFTWARE_LOOP_SHARE,
+            });
+        }
+        Ok((budget / per_sweep - 1).min(u64::from(u32::MAX)) as u32)
+    }
+}
+
+/// A call's sweeps as dispatches of at most `per_dispatch` sweeps, each going on from the
+/// state the one before left (the first as the call asks).
+pub(crate) fn sweep_pieces(params: &SiteParams, per_dispatch: u32) -> Vec<SiteParams> {
+    let total = params.warmup + params.n_draws;
+    let mut pieces = Vec::new();
+    let mut done = 0;
+    while done < total {
+        let take = per_dispatch.min(total - done);
+        let warmup = params.warmup.saturating_sub(done).min(take);
+        pieces.push(SiteParams {
+            first_sweep: params.first_sweep + done,
+            warmup,
+            n_draws: take - warmup,
+            init: if done == 0 { params.init } else { 0 },
+            draw_offset: params.draw_offset + done.saturating_sub(params.warmup),
+            ..*params
+        });
+        done += take;
+    }
+    pieces
+}
+
+/// The most samples of any site of a batch.
+pub(crate) fn max_site_samples(batch: &SiteBatch) -> usize {
+    batch
+        .offsets
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as usize)
+        .max()
+        .unwrap_or(0)
 }
 
 /// Workgroup grid covering `invocations`: (x, y) with x <= 65,535.

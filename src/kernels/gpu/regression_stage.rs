@@ -3,7 +3,7 @@
 
 use wgpu::util::DeviceExt;
 
-use crate::kernels::gpu::{dispatch_grid, Gpu, GpuError};
+use crate::kernels::gpu::{dispatch_grid, max_site_samples, sweep_pieces, Gpu, GpuError};
 use crate::kernels::regression_layout::{
     RegressionDesign, RegressionHyper, RegressionOutputs, REG_STATE_STRIDE,
 };
@@ -12,13 +12,6 @@ use crate::kernels::site_layout::{SiteBatch, SiteParams, SiteSample};
 /// The expanded, naga-validated shader (see build.rs).
 pub(crate) const SITE_REGRESSION_WGSL: &str =
     include_str!(concat!(env!("OUT_DIR"), "/site_regression.wgsl"));
-
-/// lavapipe (Mesa's llvmpipe) silently ends every loop of an invocation once their iterations
-/// together pass this many (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS): the chains then go wrong.
-const SOFTWARE_LOOP_LIMIT: u64 = 65_535;
-/// `loop_iterations_per_sweep` is our count of the shader's loops; the compiler may add its
-/// own (chains broke at 1.6 times our count), so a software dispatch keeps to this fraction.
-const SOFTWARE_LOOP_SHARE: u64 = 4;
 
 /// Loop iterations of one (site, chain) sweep of site_regression.wgsl, at most: every `for`
 /// of the shader counted, function by function.
@@ -162,31 +155,6 @@ impl<'g> RegressionStageGpu<'g> {
         total / self.max_sites as f64
     }
 
-    /// Sweeps per dispatch for sites of at most `samples` samples: all of them on hardware;
-    /// on a software adapter as many as keep within its loop limit.
-    fn sweeps_per_dispatch(
-        &self,
-        design: &RegressionDesign,
-        samples: usize,
-    ) -> Result<u32, GpuError> {
-        if !self.gpu.is_software() {
-            return Ok(u32::MAX);
-        }
-        let per_sweep = loop_iterations_per_sweep(design, samples);
-        let budget = SOFTWARE_LOOP_LIMIT / SOFTWARE_LOOP_SHARE;
-        // The start (its Newton steps) counts as one sweep more.
-        if 2 * per_sweep > budget {
-            return Err(GpuError::SoftwareLoopLimit {
-                adapter: self.gpu.describe(),
-                limit: SOFTWARE_LOOP_LIMIT,
-                coefs: design.n_coefs,
-                samples,
-                needed: per_sweep * SOFTWARE_LOOP_SHARE,
-            });
-        }
-        Ok((budget / per_sweep - 1) as u32)
-    }
-
     /// The contract of `cpu::site_regression` (the state is uploaded unless `params.init`),
     /// in one dispatch, or on a software adapter in as many as its loop limit needs: each
     /// goes on from the state the last left on the device.
@@ -198,21 +166,15 @@ impl<'g> RegressionStageGpu<'g> {
         hyper: &[RegressionHyper],
         out: &mut RegressionOutputs,
     ) -> Result<(), GpuError> {
-        let samples = batch
-            .offsets
-            .windows(2)
-            .map(|w| (w[1] - w[0]) as usize)
-            .max()
-            .unwrap_or(0);
-        let per_dispatch = self.sweeps_per_dispatch(design, samples)?;
-        assert!(batch.n_sites() <= self.max_sites && batch.samples.len() <= self.max_samples);
-        assert!(
-            params.warmup + params.n_draws > 0,
-            "a dispatch runs at least one sweep"
-        );
-        assert!(
-            out.draws.len() <= self.max_draw_floats && params.n_chains as usize == self.n_chains
-        );
+        let samples = max_site_samples(batch);
+        let per_dispatch =
+            self.gpu
+                .sweeps_per_dispatch(loop_iterations_per_sweep(design, samples), || {
+                    format!(
+                        "this design ({} coefficients, up to {samples} samples a site)",
+                        design.n_coefs
+                    )
+                })?;
         let q = &self.gpu.queue;
         if !batch.samples.is_empty() {
             q.write_buffer(&self.samples, 0, bytemuck::cast_slice(&batch.samples));
@@ -222,21 +184,10 @@ impl<'g> RegressionStageGpu<'g> {
         if params.init == 0 && !out.state.is_empty() {
             q.write_buffer(&self.state, 0, bytemuck::cast_slice(&out.state));
         }
-        let total = params.warmup + params.n_draws;
-        let mut done = 0;
-        while done < total {
-            let take = per_dispatch.min(total - done);
-            let warmup = params.warmup.saturating_sub(done).min(take);
-            let piece = SiteParams {
-                first_sweep: params.first_sweep + done,
-                warmup,
-                n_draws: take - warmup,
-                init: if done == 0 { params.init } else { 0 },
-                draw_offset: params.draw_offset + done.saturating_sub(params.warmup),
-                ..*params
-            };
+        let pieces = sweep_pieces(params, per_dispatch);
+        for (i, piece) in pieces.iter().enumerate() {
             // Each piece its own submission: its parameters are written before it runs.
-            q.write_buffer(&self.params, 0, bytemuck::bytes_of(&piece));
+            q.write_buffer(&self.params, 0, bytemuck::bytes_of(piece));
             let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
@@ -246,8 +197,7 @@ impl<'g> RegressionStageGpu<'g> {
                 let (x, y) = dispatch_grid(n, self.workgroup_size);
                 pass.dispatch_workgroups(x, y, 1);
             }
-            done += take;
-            if done < total {
+            if i + 1 < pieces.len() {
                 q.submit([encoder.finish()]);
             } else {
                 self.read_back(encoder, out)?;
