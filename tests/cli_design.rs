@@ -143,6 +143,11 @@ fn a_bad_design_exits_2_naming_the_problem() {
         &["--design", "~ group", "--test", "group"],
         &["--coef groupB"],
     );
+    // An interaction's block is tested one coefficient at a time.
+    bad(
+        &["--design", "~ group * cell", "--test", "group:cell"],
+        &["not a factor", "groupB:cellc2, groupB:cellc3"],
+    );
     // A copy of group under another name: confounded.
     let text = std::fs::read_to_string(&sheet).unwrap();
     let copied: String = text

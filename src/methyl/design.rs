@@ -205,8 +205,10 @@ fn base_row(design: &Design) -> Vec<f64> {
 fn joint_test(design: Design, label: &str, threshold: f64) -> Result<StudyDesign, UserError> {
     let term = design.term(label)?;
     if !term.is_factor || term.variables.len() != 1 {
+        let names = design.names[term.columns.clone()].join(", ");
         return Err(UserError(format!(
-            "--test {label}: a joint test is of one factor's levels; test {label}'s coefficient with --coef"
+            "--test {label}: a joint test is of one factor's levels, and {label} is not a \
+             factor; test its coefficients one at a time with --coef ({names})"
         )));
     }
     let block = term.columns.clone();

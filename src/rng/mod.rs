@@ -43,7 +43,8 @@ pub enum Stream {
     /// Host-only draws of the estimation ladder (`ladder`) and of posterior predictive checks (`ppc`).
     Ladder = 7,
     Predictive = 8,
-    /// The methylation site regression's proposals and acceptances (CPU only).
+    /// The methylation site regression's proposals and acceptances (build.rs checks it with
+    /// STREAM_SITE_REGRESSION in site_regression.wgsl).
     SiteRegression = 9,
 }
 

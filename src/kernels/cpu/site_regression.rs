@@ -1,7 +1,8 @@
 //! The site regression: per site and chain, logit mu_j = x_j · beta for every sample j,
 //! m_j ~ BetaBinomial(n_j, mu_j phi, (1 - mu_j) phi), with the tested block of beta under a
-//! spike and slab (docs/methyl-model.md, "General designs"). CPU only for now, in f32 and in
-//! the shape of the site kernels, one invocation (site, chain) at a time.
+//! spike and slab (docs/methyl-model.md, "General designs"): the CPU twin of
+//! `shaders/site_regression.wgsl`, in f32, the same operations in the same order, one
+//! invocation (site, chain) at a time.
 //!
 //! Each sweep: (1) a reversible jump of the tested block between 0 and free, the free values
 //! proposed from Newton steps of the binomial likelihood with each read discounted by the
