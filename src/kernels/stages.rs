@@ -4,7 +4,7 @@
 //! runs site_update over a dispatch's sites, `RegressionStage` site_regression.
 
 use crate::kernels::cpu::collapsed_loglik::collapsed_loglik;
-use crate::kernels::cpu::site_regression::site_regression;
+use crate::kernels::cpu::site_regression::{site_regression, site_regression_twin};
 use crate::kernels::cpu::site_update::{site_update, site_update_twin};
 use crate::kernels::cpu::theta_update::theta_update;
 use crate::kernels::gpu::piece_stage::{PieceKernel, PieceStageGpu};
@@ -186,10 +186,11 @@ impl<'g> SiteStage<'g> {
 }
 
 /// site_regression for one design: the GPU stage with buffers for the largest dispatch, or
-/// the CPU twin.
+/// on the CPU the four-chain lanes (or, with `scalar_twin`, the scalar twin alone).
 pub struct RegressionStage<'g> {
     design: &'g RegressionDesign,
     gpu: Option<RegressionStageGpu<'g>>,
+    scalar_twin: bool,
 }
 
 impl<'g> RegressionStage<'g> {
@@ -198,6 +199,7 @@ impl<'g> RegressionStage<'g> {
         design: &'g RegressionDesign,
         capacity: SiteCapacity,
         workgroup_size: u32,
+        scalar_twin: bool,
     ) -> Self {
         let gpu = match device {
             Device::Cpu => None,
@@ -211,7 +213,11 @@ impl<'g> RegressionStage<'g> {
                 workgroup_size,
             )),
         };
-        RegressionStage { design, gpu }
+        RegressionStage {
+            design,
+            gpu,
+            scalar_twin,
+        }
     }
 
     pub fn design(&self) -> &RegressionDesign {
@@ -228,6 +234,10 @@ impl<'g> RegressionStage<'g> {
     ) -> Result<(), GpuError> {
         match &self.gpu {
             Some(stage) => stage.run(self.design, params, batch, hyper, out),
+            None if self.scalar_twin => {
+                site_regression_twin(params, self.design, batch, hyper, out);
+                Ok(())
+            }
             None => {
                 site_regression(params, self.design, batch, hyper, out);
                 Ok(())

@@ -97,7 +97,13 @@ pub fn regression_stage<'g>(
         max_draws: config.draws as usize,
         n_groups: design.draw_slots(),
     };
-    RegressionStage::new(device, design, capacity, config.workgroup_size)
+    RegressionStage::new(
+        device,
+        design,
+        capacity,
+        config.workgroup_size,
+        config.scalar_twin,
+    )
 }
 
 /// Chunks of stage 2 whose draws exist at once: one being summarised, one waiting in the

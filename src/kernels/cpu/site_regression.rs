@@ -15,6 +15,7 @@
 use rayon::prelude::*;
 
 use crate::kernels::cpu::betabinom::{beta_binomial_log_ratio, ln_1p, HALF_LN_TWO_PI};
+use crate::kernels::cpu::site_lanes::{run_regression_lanes, CHAIN_LANES};
 use crate::kernels::cpu::variates::standard_normal;
 use crate::kernels::regression_layout::*;
 use crate::kernels::site_layout::{
@@ -216,6 +217,9 @@ fn log_normal_density(x: f32, mean: f32, precision: f32) -> f32 {
 }
 
 /// Every (site, chain) of a dispatch: `out.state` carries the chains between dispatches.
+/// Chains go four at a time through `site_lanes::run_regression_lanes` (the same operations
+/// in f32x4, with Cephes' ln, exp and cos: results agree with this twin's to the last bits),
+/// the rest one at a time here.
 pub fn site_regression(
     params: &SiteParams,
     design: &RegressionDesign,
@@ -223,30 +227,78 @@ pub fn site_regression(
     hyper: &[RegressionHyper],
     out: &mut RegressionOutputs,
 ) {
+    dispatch(params, design, batch, hyper, out, true);
+}
+
+/// `site_regression` one chain at a time: the shader's twin, and the reference the lanes and
+/// the GPU are held to.
+pub fn site_regression_twin(
+    params: &SiteParams,
+    design: &RegressionDesign,
+    batch: &SiteBatch,
+    hyper: &[RegressionHyper],
+    out: &mut RegressionOutputs,
+) {
+    dispatch(params, design, batch, hyper, out, false);
+}
+
+fn dispatch(
+    params: &SiteParams,
+    design: &RegressionDesign,
+    batch: &SiteBatch,
+    hyper: &[RegressionHyper],
+    out: &mut RegressionOutputs,
+    lanes: bool,
+) {
     let n_chains = params.n_chains as usize;
-    let per_draws = params.draws_total as usize * design.draw_slots();
-    let one = |invocation: usize, state: &mut [f32], draws: &mut [f32]| {
-        let (site, chain) = (invocation / n_chains, invocation % n_chains);
-        let range = batch.offsets[site] as usize..batch.offsets[site + 1] as usize;
-        let ctx = Site {
-            d: design,
-            samples: &batch.samples[range],
-            h: &hyper[chain],
-        };
-        run_one(params, &ctx, site, chain, state, draws);
-    };
-    let states = out.state.par_chunks_mut(REG_STATE_STRIDE).enumerate();
-    if per_draws == 0 {
-        // Stage 1 records nothing.
-        states
-            .with_min_len(16)
-            .for_each(|(i, state)| one(i, state, &mut []));
-    } else {
-        states
-            .zip(out.draws.par_chunks_mut(per_draws))
-            .with_min_len(16)
-            .for_each(|((i, state), draws)| one(i, state, draws));
+    if n_chains == 0 {
+        return;
     }
+    let per_draws = params.draws_total as usize * design.draw_slots();
+    // One site's chains per task; without recorded draws (stage 1) each site gets an empty slice.
+    let draws: Vec<&mut [f32]> = if per_draws == 0 {
+        (0..params.n_sites).map(|_| Default::default()).collect()
+    } else {
+        out.draws.chunks_mut(n_chains * per_draws).collect()
+    };
+    out.state
+        .par_chunks_mut(n_chains * REG_STATE_STRIDE)
+        .zip(draws)
+        .enumerate()
+        .with_min_len(4)
+        .for_each(|(site, (state, draws))| {
+            let range = batch.offsets[site] as usize..batch.offsets[site + 1] as usize;
+            let samples = &batch.samples[range];
+            let mut chain = 0;
+            while lanes && chain + CHAIN_LANES <= n_chains {
+                run_regression_lanes(
+                    params,
+                    design,
+                    samples,
+                    hyper,
+                    site,
+                    chain,
+                    &mut state[chain * REG_STATE_STRIDE..(chain + CHAIN_LANES) * REG_STATE_STRIDE],
+                    &mut draws[chain * per_draws..(chain + CHAIN_LANES) * per_draws],
+                );
+                chain += CHAIN_LANES;
+            }
+            for c in chain..n_chains {
+                let ctx = Site {
+                    d: design,
+                    samples,
+                    h: &hyper[c],
+                };
+                run_one(
+                    params,
+                    &ctx,
+                    site,
+                    c,
+                    &mut state[c * REG_STATE_STRIDE..(c + 1) * REG_STATE_STRIDE],
+                    &mut draws[c * per_draws..(c + 1) * per_draws],
+                );
+            }
+        });
 }
 
 fn run_one(

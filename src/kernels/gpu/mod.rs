@@ -282,7 +282,7 @@ impl Gpu {
 const SOFTWARE_LOOP_LIMIT: u64 = 65_535;
 /// The stages count their shaders' loops, and the count runs low (the compiler's own loops):
 /// chains broke at 1.6 times our count of site_regression's and 4 to 10 times site_update's
-/// (tests/regression_gpu.rs, tests/methyl_calibration.rs). A software dispatch keeps to this
+/// (tests/site_regression_twins.rs, tests/methyl_calibration.rs). A software dispatch keeps to this
 /// fraction of the limit.
 const SOFTWARE_LOOP_SHARE: u64 = 16;
 

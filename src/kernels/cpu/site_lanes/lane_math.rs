@@ -144,7 +144,7 @@ fn choose(near: F, series: impl Fn() -> F, log: impl Fn() -> F) -> F {
 
 /// betabinom::ln_1p in every lane.
 #[inline(always)]
-fn ln_1p(u: F) -> F {
+pub(super) fn ln_1p(u: F) -> F {
     let near = u.simd_ge(sp(-0.5)) & u.simd_le(sp(1.0));
     choose(near, || ln_1p_series(u), || ln(u + 1.0))
 }

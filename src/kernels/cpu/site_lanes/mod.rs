@@ -10,10 +10,13 @@
 //! do, and the tests hold the three together. The scalar twin stays the reference and runs
 //! where chains don't fill lanes.
 //!
-//! `lane_math` holds the arithmetic in lanes, `update` the site update built on it.
+//! `lane_math` holds the arithmetic in lanes, `update` the site update built on it, and
+//! `regression` a design's site regression (twin: `site_regression::run_one`).
 
 mod lane_math;
+mod regression;
 mod update;
 
 pub use lane_math::CHAIN_LANES;
+pub use regression::run_regression_lanes;
 pub use update::run_lanes;

@@ -1,11 +1,12 @@
-//! The site_regression shader against its CPU twin: one dispatch of the same sites, design,
-//! hyperparameters and seed on both devices gives the same chains, except where an f32
-//! difference between the platforms' log and exp flips a Metropolis decision (that chain
-//! then goes its own, equally valid, way).
+//! The site regression's three implementations held together: the shader and the CPU's
+//! four-chain lanes against the scalar twin. One dispatch of the same sites, design,
+//! hyperparameters and seed gives the same chains, except where an f32 difference between
+//! their log and exp flips a Metropolis decision (that chain then goes its own, equally
+//! valid, way).
 
 mod common;
 
-use betagibbs::kernels::cpu::site_regression::site_regression;
+use betagibbs::kernels::cpu::site_regression::{site_regression, site_regression_twin};
 use betagibbs::kernels::gpu::regression_stage::RegressionStageGpu;
 use betagibbs::kernels::gpu::DEFAULT_WORKGROUP_SIZE;
 use betagibbs::kernels::regression_layout::{
@@ -60,26 +61,31 @@ fn batch() -> SiteBatch {
     batch
 }
 
+/// Each chain's priors: a little apart, as stage 1's chains are.
+fn hyper() -> Vec<RegressionHyper> {
+    (0..CHAINS)
+        .map(|c| {
+            let mut nuisance_scale = [1.0f32; MAX_COEFS];
+            nuisance_scale[1] = 0.3 + 0.02 * c as f32;
+            nuisance_scale[2] = 0.1;
+            RegressionHyper {
+                site: SiteHyper::new([0.8, 0.7, 3.0 + 0.1 * c as f32, 0.5], 0.2, 0.8),
+                nuisance_scale,
+            }
+        })
+        .collect()
+}
+
 fn run_both(params: &SiteParams, state: Option<&[f32]>) -> [RegressionOutputs; 2] {
     let gpu = common::gpu();
-    let (design, batch) = (design(), batch());
-    let mut nuisance_scale = [1.0f32; MAX_COEFS];
-    nuisance_scale[1] = 0.3;
-    nuisance_scale[2] = 0.1;
-    let hyper = vec![
-        RegressionHyper {
-            site: SiteHyper::new([0.8, 0.7, 3.0, 0.5], 0.2, 0.8),
-            nuisance_scale,
-        };
-        CHAINS as usize
-    ];
+    let (design, batch, hyper) = (design(), batch(), hyper());
     let n = SITES * CHAINS as usize;
     let fresh = || RegressionOutputs {
         state: state.map_or_else(|| vec![0.0; n * REG_STATE_STRIDE], <[f32]>::to_vec),
         draws: vec![0.0; n * params.draws_total as usize * design.draw_slots()],
     };
     let mut on_cpu = fresh();
-    site_regression(params, &design, &batch, &hyper, &mut on_cpu);
+    site_regression_twin(params, &design, &batch, &hyper, &mut on_cpu);
     let stage = RegressionStageGpu::new(
         &gpu,
         &design,
@@ -150,6 +156,56 @@ fn gpu_and_cpu_site_regressions_agree() {
     eprintln!("ten sweeps more from the same state: {states} of {chains} agree");
     assert!(
         states as f64 >= 0.95 * chains as f64,
+        "{states} of {chains}"
+    );
+}
+
+/// The lanes against the twin, on the CPU: stage 2's dispatch, then stage 1's single sweeps
+/// from the state.
+#[test]
+fn lanes_and_twin_site_regressions_agree() {
+    let (design, batch, hyper) = (design(), batch(), hyper());
+    let n = SITES * CHAINS as usize;
+    let run = |params: &SiteParams, state: Option<&[f32]>, lanes: bool| {
+        let mut out = RegressionOutputs {
+            state: state.map_or_else(|| vec![0.0; n * REG_STATE_STRIDE], <[f32]>::to_vec),
+            draws: vec![0.0; n * params.draws_total as usize * design.draw_slots()],
+        };
+        if lanes {
+            site_regression(params, &design, &batch, &hyper, &mut out);
+        } else {
+            site_regression_twin(params, &design, &batch, &hyper, &mut out);
+        }
+        out
+    };
+    let params = common::site_params(11, SITES as u32, CHAINS, (5, 40), 0.1);
+    let (twin, lanes) = (run(&params, None, false), run(&params, None, true));
+    let slots = design.draw_slots();
+    let draws = agreeing(&twin.draws, &lanes.draws, 40 * slots, 1e-3);
+    let states = agreeing(&twin.state, &lanes.state, REG_STATE_STRIDE, 1e-3);
+    let chains = n;
+    eprintln!("lanes against the twin: {draws} of {chains} chains' draws and {states} final states agree to 1e-3");
+    assert!(draws as f64 >= 0.95 * chains as f64, "{draws} of {chains}");
+    assert!(
+        states as f64 >= 0.95 * chains as f64,
+        "{states} of {chains}"
+    );
+    let more = SiteParams {
+        first_sweep: 45,
+        warmup: 1,
+        n_draws: 0,
+        init: 0,
+        draws_total: 0,
+        ..params
+    };
+    let (twin2, lanes2) = (
+        run(&more, Some(&twin.state), false),
+        run(&more, Some(&twin.state), true),
+    );
+    let states = agreeing(&twin2.state, &lanes2.state, REG_STATE_STRIDE, 1e-3);
+    eprintln!("a sweep more from the same state: {states} of {chains} agree");
+    assert!(
+        states as f64 >= 0.97 * chains as f64,
         "{states} of {chains}"
     );
 }
