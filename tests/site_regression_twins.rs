@@ -76,30 +76,13 @@ fn hyper() -> Vec<RegressionHyper> {
         .collect()
 }
 
-fn run_both(params: &SiteParams, state: Option<&[f32]>) -> [RegressionOutputs; 2] {
-    let gpu = common::gpu();
-    let (design, batch, hyper) = (design(), batch(), hyper());
+/// A dispatch's outputs: fresh, or going on from `state`.
+fn outputs(params: &SiteParams, state: Option<&[f32]>) -> RegressionOutputs {
     let n = SITES * CHAINS as usize;
-    let fresh = || RegressionOutputs {
+    RegressionOutputs {
         state: state.map_or_else(|| vec![0.0; n * REG_STATE_STRIDE], <[f32]>::to_vec),
-        draws: vec![0.0; n * params.draws_total as usize * design.draw_slots()],
-    };
-    let mut on_cpu = fresh();
-    site_regression_twin(params, &design, &batch, &hyper, &mut on_cpu);
-    let stage = RegressionStageGpu::new(
-        &gpu,
-        &design,
-        SITES,
-        batch.samples.len(),
-        CHAINS as usize,
-        params.draws_total as usize,
-        DEFAULT_WORKGROUP_SIZE,
-    );
-    let mut on_gpu = fresh();
-    stage
-        .run(&design, params, &batch, &hyper, &mut on_gpu)
-        .unwrap();
-    [on_cpu, on_gpu]
+        draws: vec![0.0; n * params.draws_total as usize * design().draw_slots()],
+    }
 }
 
 fn agreeing(a: &[f32], b: &[f32], per_chain: usize, tolerance: f32) -> usize {
@@ -113,99 +96,78 @@ fn agreeing(a: &[f32], b: &[f32], per_chain: usize, tolerance: f32) -> usize {
         .count()
 }
 
+/// `other` against the scalar twin: stage 2's dispatch (5 warm-up sweeps, 40 recorded), then
+/// `more` sweeps from the twin's state, as stage 1 goes on. At least 95% of the chains must
+/// agree to 1e-3 in every draw and in their final state, their recycled P(differ) too.
+fn held_to_the_twin(name: &str, more: u32, other: &dyn Fn(&SiteParams, &mut RegressionOutputs)) {
+    let (design, batch, hyper) = (design(), batch(), hyper());
+    let twin = |params: &SiteParams, out: &mut RegressionOutputs| {
+        site_regression_twin(params, &design, &batch, &hyper, out);
+    };
+    let chains = SITES * CHAINS as usize;
+    let enough = |agree: usize| agree as f64 >= 0.95 * chains as f64;
+    let params = common::site_params(11, SITES as u32, CHAINS, (5, 40), 0.1);
+    let (mut a, mut b) = (outputs(&params, None), outputs(&params, None));
+    twin(&params, &mut a);
+    other(&params, &mut b);
+    let draws = agreeing(&a.draws, &b.draws, 40 * design.draw_slots(), 1e-3);
+    let states = agreeing(&a.state, &b.state, REG_STATE_STRIDE, 1e-3);
+    let p_differ = |o: &RegressionOutputs| -> f32 {
+        o.state
+            .chunks_exact(REG_STATE_STRIDE)
+            .map(|c| c[REG_STATE_RECYCLED + 2])
+            .sum::<f32>()
+            / (chains as f32 * 40.0)
+    };
+    eprintln!(
+        "{name} against the twin: {draws} of {chains} chains' draws and {states} final states agree to 1e-3; mean P(differ) {:.4} and {:.4}",
+        p_differ(&a),
+        p_differ(&b)
+    );
+    assert!(enough(draws), "{draws} of {chains}");
+    assert!(enough(states), "{states} of {chains}");
+    let go_on = SiteParams {
+        first_sweep: 45,
+        warmup: more,
+        n_draws: 0,
+        init: 0,
+        draws_total: 0,
+        ..params
+    };
+    let (mut a2, mut b2) = (
+        outputs(&go_on, Some(&a.state)),
+        outputs(&go_on, Some(&a.state)),
+    );
+    twin(&go_on, &mut a2);
+    other(&go_on, &mut b2);
+    let states = agreeing(&a2.state, &b2.state, REG_STATE_STRIDE, 1e-3);
+    eprintln!("{name}: {more} sweeps more from the same state: {states} of {chains} agree");
+    assert!(enough(states), "{states} of {chains}");
+}
+
 #[test]
 #[ignore = "needs a Vulkan adapter (lavapipe: apt-get install mesa-vulkan-drivers)"]
 fn gpu_and_cpu_site_regressions_agree() {
-    let params = common::site_params(11, SITES as u32, CHAINS, (5, 40), 0.1);
-    let [cpu, gpu] = run_both(&params, None);
-    let chains = SITES * CHAINS as usize;
-    let slots = design().draw_slots();
-    let draws = agreeing(&cpu.draws, &gpu.draws, 40 * slots, 1e-3);
-    let states = agreeing(&cpu.state, &gpu.state, REG_STATE_STRIDE, 1e-3);
-    let recycled: Vec<f32> = [&cpu.state, &gpu.state]
-        .iter()
-        .flat_map(|s| {
-            s.chunks_exact(REG_STATE_STRIDE)
-                .map(|c| c[REG_STATE_RECYCLED + 2])
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let (p_cpu, p_gpu) = recycled.split_at(chains);
-    let mean = |v: &[f32]| v.iter().sum::<f32>() / (v.len() as f32 * 40.0);
-    eprintln!(
-        "site regression on both devices: {draws} of {chains} chains' draws and {states} of {chains} final states agree to 1e-3; mean P(differ) cpu {:.4} gpu {:.4}",
-        mean(p_cpu),
-        mean(p_gpu)
+    let gpu = common::gpu();
+    let (design, batch, hyper) = (design(), batch(), hyper());
+    let stage = RegressionStageGpu::new(
+        &gpu,
+        &design,
+        SITES,
+        batch.samples.len(),
+        CHAINS as usize,
+        40,
+        DEFAULT_WORKGROUP_SIZE,
     );
-    assert!(draws as f64 >= 0.95 * chains as f64, "{draws} of {chains}");
-    assert!(
-        states as f64 >= 0.95 * chains as f64,
-        "{states} of {chains}"
-    );
-    // Ten more sweeps from the state, as stage 1 runs them one at a time.
-    let more = SiteParams {
-        first_sweep: 45,
-        warmup: 10,
-        n_draws: 0,
-        init: 0,
-        draws_total: 0,
-        ..params
-    };
-    let [cpu2, gpu2] = run_both(&more, Some(&cpu.state));
-    let states = agreeing(&cpu2.state, &gpu2.state, REG_STATE_STRIDE, 1e-3);
-    eprintln!("ten sweeps more from the same state: {states} of {chains} agree");
-    assert!(
-        states as f64 >= 0.95 * chains as f64,
-        "{states} of {chains}"
-    );
+    held_to_the_twin("the shader", 10, &|params, out| {
+        stage.run(&design, params, &batch, &hyper, out).unwrap();
+    });
 }
 
-/// The lanes against the twin, on the CPU: stage 2's dispatch, then stage 1's single sweeps
-/// from the state.
 #[test]
 fn lanes_and_twin_site_regressions_agree() {
     let (design, batch, hyper) = (design(), batch(), hyper());
-    let n = SITES * CHAINS as usize;
-    let run = |params: &SiteParams, state: Option<&[f32]>, lanes: bool| {
-        let mut out = RegressionOutputs {
-            state: state.map_or_else(|| vec![0.0; n * REG_STATE_STRIDE], <[f32]>::to_vec),
-            draws: vec![0.0; n * params.draws_total as usize * design.draw_slots()],
-        };
-        if lanes {
-            site_regression(params, &design, &batch, &hyper, &mut out);
-        } else {
-            site_regression_twin(params, &design, &batch, &hyper, &mut out);
-        }
-        out
-    };
-    let params = common::site_params(11, SITES as u32, CHAINS, (5, 40), 0.1);
-    let (twin, lanes) = (run(&params, None, false), run(&params, None, true));
-    let slots = design.draw_slots();
-    let draws = agreeing(&twin.draws, &lanes.draws, 40 * slots, 1e-3);
-    let states = agreeing(&twin.state, &lanes.state, REG_STATE_STRIDE, 1e-3);
-    let chains = n;
-    eprintln!("lanes against the twin: {draws} of {chains} chains' draws and {states} final states agree to 1e-3");
-    assert!(draws as f64 >= 0.95 * chains as f64, "{draws} of {chains}");
-    assert!(
-        states as f64 >= 0.95 * chains as f64,
-        "{states} of {chains}"
-    );
-    let more = SiteParams {
-        first_sweep: 45,
-        warmup: 1,
-        n_draws: 0,
-        init: 0,
-        draws_total: 0,
-        ..params
-    };
-    let (twin2, lanes2) = (
-        run(&more, Some(&twin.state), false),
-        run(&more, Some(&twin.state), true),
-    );
-    let states = agreeing(&twin2.state, &lanes2.state, REG_STATE_STRIDE, 1e-3);
-    eprintln!("a sweep more from the same state: {states} of {chains} agree");
-    assert!(
-        states as f64 >= 0.97 * chains as f64,
-        "{states} of {chains}"
-    );
+    held_to_the_twin("the lanes", 1, &|params, out| {
+        site_regression(params, &design, &batch, &hyper, out);
+    });
 }

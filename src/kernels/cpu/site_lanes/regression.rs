@@ -9,13 +9,14 @@ use crate::kernels::cpu::site_lanes::lane_math::{
     beta_binomial, beta_shapes, exp, ln, ln_1p, one_if, sp, standard_normal, uniform, CHAIN_LANES,
     F, U,
 };
+use crate::kernels::cpu::site_lanes::update::Hyper as SiteLanes;
 use crate::kernels::cpu::site_regression::{MIN_PRECISION, RW_LOG_PHI, START_CLAMP};
 use crate::kernels::regression_layout::{
     RegressionDesign, RegressionHyper, MAX_COEFS, NUISANCE_DOF, REG_STATE_ACCEPTED,
     REG_STATE_DIFFER, REG_STATE_LOG_PHI, REG_STATE_RECYCLED, REG_STATE_STRIDE,
 };
 use crate::kernels::site_layout::{
-    SiteParams, SiteSample, LOG_PHI_DOF, MAX_GROUPS, MIN_SHAPE, SLAB_DOF,
+    SiteHyper, SiteParams, SiteSample, LOG_PHI_DOF, MAX_GROUPS, MIN_SHAPE, SLAB_DOF,
 };
 use crate::rng::{Stream, STREAM_SHIFT};
 
@@ -29,17 +30,10 @@ struct Point {
     differ: F,
 }
 
-/// A chain's priors per lane (RegressionHyper), with the nuisance scales' logs.
+/// A chain's priors per lane (RegressionHyper): the site's, and the nuisance scales with
+/// their logs.
 struct Hyper {
-    a: F,
-    b: F,
-    m0: F,
-    s0: F,
-    log_same: F,
-    log_differ: F,
-    ln_beta: F,
-    slab_inv_scale2: F,
-    ln_slab: F,
+    site: SiteLanes,
     nuisance_scale: [F; MAX_COEFS],
     ln_nuisance_scale: [F; MAX_COEFS],
 }
@@ -115,21 +109,22 @@ impl Site<'_> {
     fn log_prior(&self, p: &Point) -> F {
         let (h, d) = (&self.h, self.d);
         let beta = self.beta(&p.gamma);
-        let mut lp = -h.a * softplus(-beta[0]) - h.b * softplus(beta[0]) - h.ln_beta;
+        let mut lp = -h.site.a * softplus(-beta[0]) - h.site.b * softplus(beta[0]) - h.site.ln_beta;
         for k in 1..d.tested {
             let (b, s) = (beta[k], h.nuisance_scale[k]);
             lp -= ln_1p(b * b / (s * s * NUISANCE_DOF)) * (0.5 * (NUISANCE_DOF + 1.0))
                 + h.ln_nuisance_scale[k];
         }
-        let mut differ = lp + h.log_differ - d.ln_det_tested;
+        let mut differ = lp + h.site.log_differ - d.ln_det_tested;
         if p.differ.any() {
             for k in d.tested..d.n_coefs {
                 let b = beta[k];
-                differ += h.ln_slab - ln_1p(b * b * h.slab_inv_scale2) * (0.5 * (SLAB_DOF + 1.0));
+                differ += h.site.ln_slab
+                    - ln_1p(b * b * h.site.slab_inv_scale2) * (0.5 * (SLAB_DOF + 1.0));
             }
         }
-        let lp = p.differ.select(differ, lp + h.log_same);
-        let t = (p.z - h.m0) / h.s0;
+        let lp = p.differ.select(differ, lp + h.site.log_same);
+        let t = (p.z - h.site.m0) / h.site.s0;
         lp - ln_1p(t * t / LOG_PHI_DOF) * (0.5 * (LOG_PHI_DOF + 1.0))
     }
 
@@ -150,7 +145,10 @@ impl Site<'_> {
             let b = beta[i];
             let (gi, ci) = if i == 0 {
                 let m = sigmoid(b);
-                (h.a - (h.a + h.b) * m, (h.a + h.b) * m * (sp(1.0) - m))
+                (
+                    h.site.a - (h.site.a + h.site.b) * m,
+                    (h.site.a + h.site.b) * m * (sp(1.0) - m),
+                )
             } else if i < d.tested {
                 let v = h.nuisance_scale[i] * h.nuisance_scale[i] * NUISANCE_DOF;
                 (
@@ -158,7 +156,7 @@ impl Site<'_> {
                     sp(NUISANCE_DOF + 1.0) / (v + b * b),
                 )
             } else if slab {
-                let v = sp(1.0) / h.slab_inv_scale2;
+                let v = sp(1.0) / h.site.slab_inv_scale2;
                 (
                     -b * (SLAB_DOF + 1.0) / (v + b * b),
                     sp(SLAB_DOF + 1.0) / (v + b * b),
@@ -252,23 +250,16 @@ pub fn run_regression_lanes(
     };
     let lane = |f: &dyn Fn(usize) -> f32| F::new(std::array::from_fn(f));
     let of = |f: &dyn Fn(&RegressionHyper) -> f32| lane(&|l| f(&hyper[first_chain + l]));
+    let sites: Vec<SiteHyper> = hyper.iter().map(|h| h.site).collect();
     let h = Hyper {
-        a: of(&|h| h.site.a),
-        b: of(&|h| h.site.b),
-        m0: of(&|h| h.site.m0),
-        s0: of(&|h| h.site.s0),
-        log_same: of(&|h| h.site.log_same),
-        log_differ: of(&|h| h.site.log_differ),
-        ln_beta: of(&|h| h.site.ln_beta),
-        slab_inv_scale2: of(&|h| h.site.slab_inv_scale2),
-        ln_slab: of(&|h| h.site.ln_slab),
+        site: SiteLanes::of_chains(&sites, first_chain),
         nuisance_scale: std::array::from_fn(|k| of(&|h| h.nuisance_scale[k])),
         ln_nuisance_scale: std::array::from_fn(|k| of(&|h| h.nuisance_scale[k].ln())),
     };
     let ctx = Site { d, samples, h };
     let mut here = Point {
         gamma: [sp(0.0); MAX_COEFS],
-        z: ctx.h.m0,
+        z: ctx.h.site.m0,
         differ: sp(0.0).simd_ne(sp(0.0)),
     };
     let mut recycled = [sp(0.0); 3];

@@ -40,16 +40,35 @@ struct Target {
 }
 
 /// site_layout::SiteHyper in lanes, a lane per chain.
-struct Hyper {
-    a: F,
-    b: F,
-    m0: F,
-    s0: F,
-    log_same: F,
-    log_differ: F,
-    ln_beta: F,
-    slab_inv_scale2: F,
-    ln_slab: F,
+pub(super) struct Hyper {
+    pub(super) a: F,
+    pub(super) b: F,
+    pub(super) m0: F,
+    pub(super) s0: F,
+    pub(super) log_same: F,
+    pub(super) log_differ: F,
+    pub(super) ln_beta: F,
+    pub(super) slab_inv_scale2: F,
+    pub(super) ln_slab: F,
+}
+
+impl Hyper {
+    /// The CHAIN_LANES chains' priors from `first`.
+    pub(super) fn of_chains(hyper: &[SiteHyper], first: usize) -> Hyper {
+        let of =
+            |f: &dyn Fn(&SiteHyper) -> f32| F::new(std::array::from_fn(|l| f(&hyper[first + l])));
+        Hyper {
+            a: of(&|h| h.a),
+            b: of(&|h| h.b),
+            m0: of(&|h| h.m0),
+            s0: of(&|h| h.s0),
+            log_same: of(&|h| h.log_same),
+            log_differ: of(&|h| h.log_differ),
+            ln_beta: of(&|h| h.ln_beta),
+            slab_inv_scale2: of(&|h| h.slab_inv_scale2),
+            ln_slab: of(&|h| h.ln_slab),
+        }
+    }
 }
 
 struct Site<'a> {
@@ -194,18 +213,7 @@ pub fn run_lanes(
         std::array::from_fn(|l| (first_chain + l) as u32),
     ];
     let lane = |f: &dyn Fn(usize) -> f32| F::new(std::array::from_fn(f));
-    let of = |f: &dyn Fn(&SiteHyper) -> f32| lane(&|l| f(&hyper[first_chain + l]));
-    let h = Hyper {
-        a: of(&|h| h.a),
-        b: of(&|h| h.b),
-        m0: of(&|h| h.m0),
-        s0: of(&|h| h.s0),
-        log_same: of(&|h| h.log_same),
-        log_differ: of(&|h| h.log_differ),
-        ln_beta: of(&|h| h.ln_beta),
-        slab_inv_scale2: of(&|h| h.slab_inv_scale2),
-        ln_slab: of(&|h| h.ln_slab),
-    };
+    let h = Hyper::of_chains(hyper, first_chain);
     let (m0, s0) = (h.m0, h.s0);
     let ctx = Site {
         samples,
