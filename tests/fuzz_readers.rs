@@ -11,6 +11,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
 use betagibbs::io::read::{read_dataset, ColumnSpec};
+use betagibbs::methyl::formats::ModCode;
 use betagibbs::methyl::merge::{SiteFilter, SiteMerger};
 use betagibbs::methyl::sheet::SampleSheet;
 use betagibbs::rng::{Stream, UniformStream};
@@ -154,6 +155,7 @@ fn merge_with(fuzzed: &Path, format: &str) -> Result<(), String> {
         min_coverage: 1,
         min_samples_per_group: 1,
         merge_strands: false,
+        mod_code: ModCode::FIVE_MC,
     };
     let mut merger = SiteMerger::open(&sheet, filter).map_err(|e| e.0)?;
     while merger.next_site().map_err(|e| e.0)?.is_some() {}
@@ -162,7 +164,7 @@ fn merge_with(fuzzed: &Path, format: &str) -> Result<(), String> {
 
 #[test]
 fn methylation_count_files_never_panic() {
-    let seeds: [(&str, &str, &str); 6] = [
+    let seeds: [(&str, &str, &str); 7] = [
         ("dss.txt", "dss", "chr\tpos\tN\tX\nchr1\t10\t9\t4\nchr1\t20\t3\t0\nchr2\t5\t8\t8\n"),
         ("bismark.cov", "bismark-cov", "chr1\t10\t10\t40.0\t2\t3\nchr1\t20\t20\t100\t4\t0\nchr2\t5\t5\t0\t0\t6\n"),
         (
@@ -181,6 +183,11 @@ fn methylation_count_files_never_panic() {
             "chrBase\tchr\tbase\tstrand\tcoverage\tfreqC\tfreqT\nchr1.10\tchr1\t10\tF\t5\t40.00\t60.00\nchr1.20\tchr1\t20\tR\t4\t100.00\t0.00\n",
         ),
         ("long.csv", "long", "site,sample,methylated,total\nchr1:10,B,2,5\nchr1:20,B,4,4\nchr2:5,B,0,6\n"),
+        (
+            "pileup.bed",
+            "modkit",
+            "chr1\t9\t10\tm\t5\t+\t9\t10\t255,0,0\t5 40.00 2 3 0 0 0 0 0\nchr1\t9\t10\th\t5\t+\t9\t10\t255,0,0\t5 20.00 1 3 1 0 0 0 0\nchr1\t19\t20\tm,CG,0\t4\t.\t19\t20\t255,0,0\t4 100.00 4 0 0 0 0 0 0\n",
+        ),
     ];
     for (k, (name, format, text)) in seeds.into_iter().enumerate() {
         fuzz(name, text.as_bytes(), 10 + k as u32, |p| {
@@ -214,6 +221,7 @@ fn sample_sheets_never_panic() {
             min_coverage: 1,
             min_samples_per_group: 1,
             merge_strands: false,
+            mod_code: ModCode::FIVE_MC,
         };
         SiteMerger::open(&sheet, filter)
             .map(|_| ())

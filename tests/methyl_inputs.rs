@@ -5,6 +5,7 @@ mod common;
 
 use std::path::Path;
 
+use betagibbs::methyl::formats::ModCode;
 use betagibbs::methyl::merge::{SiteFilter, SiteMerger};
 use betagibbs::methyl::sheet::SampleSheet;
 
@@ -12,6 +13,7 @@ const ALL_SITES: SiteFilter = SiteFilter {
     min_coverage: 1,
     min_samples_per_group: 1,
     merge_strands: false,
+    mod_code: ModCode::FIVE_MC,
 };
 /// The sites that all four samples of a 2 x 2 design cover.
 const IN_ALL_FOUR: SiteFilter = SiteFilter {
@@ -390,4 +392,83 @@ fn long_table_merges_like_the_per_sample_files() {
     );
     let (_, kept) = merge_all(&dir.path().join("sheet.csv"), IN_ALL_FOUR).unwrap();
     assert_eq!(kept, 7_700);
+}
+
+/// modkit `pileup` bedMethyl in the layout of its documentation (columns 1-9 tab-separated,
+/// 10-18 space-separated; the last row as `--only-tabs` writes it): detected from its first
+/// line, its `m` rows read as DSS counts of the same sites (0-based starts, N_mod of
+/// N_valid_cov), its `h` rows skipped, its strands kept or merged, and a file without the
+/// chosen code refused.
+#[test]
+fn modkit_bedmethyl_reads_like_its_dss_twin() {
+    let dir = tempfile::tempdir().unwrap();
+    let row = |chr: &str, start: u32, code: &str, strand: &str, valid: u32, n_mod: u32| {
+        let percent = 100.0 * f64::from(n_mod) / f64::from(valid);
+        format!(
+            "{chr}\t{start}\t{}\t{code}\t{valid}\t{strand}\t{start}\t{}\t255,0,0\t{valid} {percent:.2} {n_mod} {} 0 0 1 0 0\n",
+            start + 1,
+            start + 1,
+            valid - n_mod
+        )
+    };
+    let modkit = [
+        row("chr1", 99, "m", "+", 10, 3),
+        row("chr1", 99, "h", "+", 10, 1),
+        row("chr1", 100, "m", "-", 8, 4),
+        row("chr1", 199, "m,CG,0", ".", 5, 5),
+        row("chr2", 9, "m", "+", 12, 6).replace(' ', "\t"),
+    ]
+    .concat();
+    write(dir.path(), "a.bed", &modkit);
+    write(
+        dir.path(),
+        "b.txt",
+        "chr pos N X\nchr1 100 10 3\nchr1 101 8 4\nchr1 200 5 5\nchr2 10 12 6\n",
+    );
+    write(
+        dir.path(),
+        "sheet.csv",
+        "sample,file,group\na,a.bed,g\nb,b.txt,h\n",
+    );
+    let sheet = SampleSheet::read(&dir.path().join("sheet.csv")).unwrap();
+    let mut m = SiteMerger::open(&sheet, ALL_SITES).unwrap();
+    let mut sites = Vec::new();
+    while let Some(site) = m.next_site().unwrap() {
+        sites.push((site.pos, site.counts));
+    }
+    // Each site: the modkit sample (0) and its DSS twin (1) with the same counts.
+    let want = [(100, 3, 10), (101, 4, 8), (200, 5, 5), (10, 6, 12)];
+    assert_eq!(sites.len(), want.len(), "{sites:?}");
+    for ((pos, counts), (p, x, n)) in sites.iter().zip(want) {
+        assert_eq!((*pos, counts.clone()), (p, vec![(0, x, n), (1, x, n)]));
+    }
+    // Strands merged: the minus strand's C (101) joins the CpG's plus-strand C (100).
+    write(dir.path(), "one.csv", "sample,file,group\na,a.bed,g\n");
+    let one = SampleSheet::read(&dir.path().join("one.csv")).unwrap();
+    let merged = SiteFilter {
+        merge_strands: true,
+        ..ALL_SITES
+    };
+    let mut m = SiteMerger::open(&one, merged).unwrap();
+    let first = m.next_site().unwrap().unwrap();
+    assert_eq!((first.pos, first.counts), (100, vec![(0, 7, 18)]));
+    // 5hmC instead: its one row.
+    let hmc = SiteFilter {
+        mod_code: ModCode::parse("h").unwrap(),
+        ..ALL_SITES
+    };
+    let mut m = SiteMerger::open(&one, hmc).unwrap();
+    let first = m.next_site().unwrap().unwrap();
+    assert_eq!((first.pos, first.counts), (100, vec![(0, 1, 10)]));
+    assert!(m.next_site().unwrap().is_none());
+    // A file without the chosen code: refused, naming the codes it has.
+    write(dir.path(), "c.bed", &row("chr1", 99, "h", "+", 10, 1));
+    write(dir.path(), "c.csv", "sample,file,group\nc,c.bed,g\n");
+    let only_h = SampleSheet::read(&dir.path().join("c.csv")).unwrap();
+    let err = SiteMerger::open(&only_h, ALL_SITES).err().unwrap().0;
+    assert!(
+        err.contains("c.bed") && err.contains("only of h") && err.contains("--mod-code"),
+        "{err}"
+    );
+    assert!(ModCode::parse("m,CG").is_err() && ModCode::parse("").is_err());
 }

@@ -8,6 +8,7 @@ use crate::kernels::gpu::DEFAULT_WORKGROUP_SIZE;
 use crate::kernels::DeviceChoice;
 use crate::methyl::design::DesignRequest;
 use crate::methyl::fit::FitConfig;
+use crate::methyl::formats::ModCode;
 use crate::methyl::merge::SiteFilter;
 use crate::methyl::regions::DmrRule;
 
@@ -65,6 +66,7 @@ impl Default for SiteFilter {
             min_coverage: DEFAULT_MIN_COVERAGE,
             min_samples_per_group: DEFAULT_MIN_SAMPLES_PER_GROUP,
             merge_strands: false,
+            mod_code: ModCode::FIVE_MC,
         }
     }
 }

@@ -10,8 +10,10 @@
 //! | `bedgraph` | `track ...` line, then `chr start end percent methylated unmethylated` (MethylDackel) | 0-based half-open: pos = start + 1 |
 //! | `methylkit` | header `chrBase chr base strand coverage freqC freqT`, percentages | 1-based; methylated = round(coverage × freqC / 100) |
 //! | `long` | header naming `sample`, `methylated`, `total` and `site` (`chr:pos`) or `chr` and `pos`; all samples in one file, CSV or TSV | 1-based |
+//! | `modkit` | modkit `pileup` bedMethyl, 18 columns, no header: `chrom start end code score strand start end colour N_valid_cov percent N_mod N_canonical N_other_mod N_delete N_fail N_diff N_nocall`; methylated = N_mod, total = N_valid_cov, rows of one modification code (`--mod-code`, default `m`) | 0-based half-open: pos = start + 1 |
 //!
-//! Fields are separated by tabs (or, for `dss`, any whitespace). Files may be plain, gzip or
+//! Fields are separated by tabs (or, for `dss` and `modkit`, any whitespace: modkit writes
+//! its last nine columns space-separated unless run with `--only-tabs`). Files may be plain, gzip or
 //! bgzip (multi-member gzip); gzip is recognised by its magic bytes, not the name.
 
 use std::fmt;
@@ -29,16 +31,68 @@ pub enum Format {
     MethylKit,
     /// All samples in one table; its columns come from the header (`LongColumns`).
     Long,
+    /// Oxford Nanopore's modkit `pileup` bedMethyl: one row per position, strand and
+    /// modification code.
+    Modkit,
+}
+
+/// A modkit modification code: a letter (`m` 5mC, `h` 5hmC, `a` 6mA, ...) or a ChEBI number,
+/// as column 4 of its bedMethyl starts (before any `,motif,offset`). Fixed size, so that the
+/// filter that carries it stays `Copy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModCode {
+    bytes: [u8; MOD_CODE_MAX],
+    len: u8,
+}
+
+/// Longest modification code: ChEBI numbers have at most 6 digits today.
+const MOD_CODE_MAX: usize = 16;
+
+impl ModCode {
+    /// 5-methylcytosine, modkit's `m`: what bisulphite counts measure, and the default.
+    pub const FIVE_MC: ModCode = ModCode {
+        bytes: *b"m\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+        len: 1,
+    };
+
+    pub fn parse(text: &str) -> Result<ModCode, String> {
+        let text = text.trim();
+        if text.is_empty()
+            || text.len() > MOD_CODE_MAX
+            || !text.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(format!(
+                "modification code {text:?}: expected a letter such as m (5mC) or h (5hmC), or a ChEBI number"
+            ));
+        }
+        let mut bytes = [0u8; MOD_CODE_MAX];
+        bytes[..text.len()].copy_from_slice(text.as_bytes());
+        Ok(ModCode {
+            bytes,
+            len: text.len() as u8,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len as usize]).expect("parsed from a str")
+    }
+}
+
+impl fmt::Display for ModCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 7] = [
         Format::Dss,
         Format::BismarkCov,
         Format::BismarkReport,
         Format::BedGraph,
         Format::MethylKit,
         Format::Long,
+        Format::Modkit,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +103,7 @@ impl Format {
             Format::BedGraph => "bedgraph",
             Format::MethylKit => "methylkit",
             Format::Long => "long",
+            Format::Modkit => "modkit",
         }
     }
 
@@ -78,6 +133,13 @@ impl Format {
             [_, _, _, _, _, _] => Some(Format::BismarkCov),
             [_, _, strand, _, _, _, _] if matches!(*strand, "+" | "-") => {
                 Some(Format::BismarkReport)
+            }
+            [_, _, _, _, _, strand, _, _, colour, ..]
+                if fields.len() == 18
+                    && matches!(*strand, "+" | "-" | ".")
+                    && colour.contains(',') =>
+            {
+                Some(Format::Modkit)
             }
             _ => None,
         }
@@ -175,13 +237,19 @@ impl Format {
             Format::BismarkCov | Format::BedGraph => 6,
             Format::BismarkReport | Format::MethylKit => 7,
             Format::Long => 0,
+            Format::Modkit => 18,
         }
     }
 
     /// Parse one data line (without its newline).
     pub(crate) fn parse_line(self, line: &str) -> Result<CountRecord, FieldError> {
+        self.parse_coded(line).map(|(record, _)| record)
+    }
+
+    /// Parse one data line, with its modification code where the format has one (modkit's).
+    pub(crate) fn parse_coded(self, line: &str) -> Result<(CountRecord, Option<&str>), FieldError> {
         let fields: Vec<&str> = match self {
-            Format::Dss => line.split_whitespace().collect(),
+            Format::Dss | Format::Modkit => line.split_whitespace().collect(),
             _ => line.split('\t').map(str::trim).collect(),
         };
         if fields.len() != self.columns() {
@@ -194,8 +262,36 @@ impl Format {
                 ),
             ));
         }
+        let mut code = None;
         let (chr, pos, strand, methylated, total) = match self {
             Format::Long => unreachable!("long tables are parsed by LongColumns"),
+            Format::Modkit => {
+                code = Some(fields[3].split(',').next().unwrap_or_default());
+                let strand = match fields[5] {
+                    "+" => Strand::Plus,
+                    "-" => Strand::Minus,
+                    "." => Strand::Unknown,
+                    other => {
+                        return Err(field_error(6, format!("strand {other:?} is not +, - or .")))
+                    }
+                };
+                let total = count(&fields, 10, "N_valid_cov")?;
+                let methylated = count(&fields, 12, "N_mod")?;
+                if methylated > total {
+                    return Err(field_error(
+                        12,
+                        format!("N_mod {methylated} exceeds N_valid_cov {total}"),
+                    ));
+                }
+                let start = position(&fields, 2)?;
+                (
+                    chromosome(&fields, 1)?,
+                    start + 1,
+                    strand,
+                    methylated,
+                    total,
+                )
+            }
             Format::Dss => {
                 let total = count(&fields, 3, "total count N")?;
                 let methylated = count(&fields, 4, "methylated count X")?;
@@ -276,13 +372,14 @@ impl Format {
         if pos == 0 && self != Format::BedGraph {
             return Err(field_error(2, "position 0: these coordinates are 1-based"));
         }
-        Ok(CountRecord {
+        let record = CountRecord {
             chr,
             pos,
             strand,
             methylated,
             total,
-        })
+        };
+        Ok((record, code))
     }
 }
 
@@ -396,6 +493,25 @@ mod tests {
             methylated,
             total,
         }
+    }
+
+    /// modkit's documented layout (tabs, then spaces), and as `--only-tabs` writes it.
+    #[test]
+    fn modkit_rows_parse_with_their_code() {
+        let spaced = "chr1\t99\t100\tm,CG,0\t10\t-\t99\t100\t255,0,0\t10 30.00 3 6 1 0 0 0 0";
+        assert_eq!(Format::detect(spaced), Some(Format::Modkit));
+        let (r, code) = Format::Modkit.parse_coded(spaced).unwrap();
+        assert_eq!(
+            (r, code),
+            (rec("chr1", 100, Strand::Minus, 3, 10), Some("m"))
+        );
+        let tabbed = spaced.replace(' ', "\t").replace("\t-\t", "\t.\t");
+        assert_eq!(Format::detect(&tabbed), Some(Format::Modkit));
+        let (r, _) = Format::Modkit.parse_coded(&tabbed).unwrap();
+        assert_eq!(r.strand, Strand::Unknown);
+        let bad = spaced.replace("10 30.00 3", "2 30.00 3");
+        let e = Format::Modkit.parse_coded(&bad).unwrap_err();
+        assert_eq!(e.column, 12, "{e:?}");
     }
 
     #[test]

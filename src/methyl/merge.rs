@@ -3,7 +3,7 @@
 //! and chromosomes must come in one order across samples. A first, cheap pass over each
 //! file's chromosome column learns that order (and finds a chromosome that reappears).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use flate2::read::MultiGzDecoder;
 use crate::error::UserError;
 use crate::io::parquet_file::{column_names, open_parquet, unreadable, PARQUET_MAGIC};
 use crate::kernels::layout::MAX_TRIALS;
-use crate::methyl::formats::{CountRecord, Format, LongColumns, Strand};
+use crate::methyl::formats::{CountRecord, Format, LongColumns, ModCode, Strand};
 use crate::methyl::sheet::{Sample, SampleSheet};
 
 /// gzip's magic bytes (bgzip files are multi-member gzip and read the same way).
@@ -120,10 +120,18 @@ struct Lines {
     pending_first: Option<String>,
     /// A long table's columns, and the sample whose rows this reader keeps.
     long: Option<(LongColumns, String)>,
+    /// The modification code whose rows a modkit file gives, and the others it has skipped.
+    mod_code: ModCode,
+    other_codes: BTreeSet<String>,
 }
 
 impl Lines {
-    fn open(path: &Path, format: Option<Format>, sample: &str) -> Result<Lines, UserError> {
+    fn open(
+        path: &Path,
+        format: Option<Format>,
+        sample: &str,
+        mod_code: ModCode,
+    ) -> Result<Lines, UserError> {
         let mut reader = open_text(path)?;
         // The first line that is not blank decides the format; blank lines before it are skipped
         // and counted, so messages keep the file's line numbers.
@@ -170,6 +178,8 @@ impl Lines {
             format == Format::Long || (format.has_header() && format.parse_line(&first).is_err());
         Ok(Lines {
             long,
+            mod_code,
+            other_codes: BTreeSet::new(),
             path: path.to_path_buf(),
             reader,
             buffer: String::new(),
@@ -214,7 +224,15 @@ impl Lines {
             let text = &self.buffer[..len];
             let parsed = match &self.long {
                 Some((cols, sample)) => cols.parse(text, sample),
-                None => self.format.parse_line(text).map(Some),
+                None => match self.format.parse_coded(text) {
+                    Ok((_, Some(code))) if code != self.mod_code.as_str() => {
+                        if !self.other_codes.contains(code) {
+                            self.other_codes.insert(code.to_string());
+                        }
+                        Ok(None)
+                    }
+                    parsed => parsed.map(|(record, _)| Some(record)),
+                },
             };
             match parsed {
                 Ok(Some(record)) if record.total > MAX_TRIALS => {
@@ -247,8 +265,9 @@ pub(crate) fn chromosome_order(
     path: &Path,
     format: Option<Format>,
     sample: &str,
+    mod_code: ModCode,
 ) -> Result<Vec<String>, UserError> {
-    let mut lines = Lines::open(path, format, sample)?;
+    let mut lines = Lines::open(path, format, sample, mod_code)?;
     let mut order: Vec<String> = Vec::new();
     let mut first_line: HashMap<String, usize> = HashMap::new();
     let path = path.display().to_string();
@@ -266,8 +285,21 @@ pub(crate) fn chromosome_order(
         first_line.insert(chr.clone(), line);
         order.push(chr);
     }
+    let others: Vec<&str> = lines.other_codes.iter().map(String::as_str).collect();
     // A sample without a count would silently drop out of every site: most likely the
     // wrong file, or a long table without this sample's rows.
+    if order.is_empty() && !others.is_empty() {
+        return Err(UserError(format!(
+            "{path}: no rows of modification code {mod_code}, only of {}; choose one with --mod-code",
+            others.join(", ")
+        )));
+    }
+    if !others.is_empty() {
+        eprintln!(
+            "betagibbs: {path}: using its rows of modification code {mod_code}, not those of {} (--mod-code)",
+            others.join(", ")
+        );
+    }
     if order.is_empty() {
         return Err(UserError(match lines.long {
             Some(_) => format!("{path}: no rows of sample {sample:?} in this long table"),
@@ -459,6 +491,8 @@ pub struct SiteFilter {
     pub min_samples_per_group: u32,
     /// Add the minus-strand C of a CpG (one base on) to the plus-strand C.
     pub merge_strands: bool,
+    /// The rows of a modkit bedMethyl that count: those of this modification code.
+    pub mod_code: ModCode,
 }
 
 /// One site's counts: `(sample, methylated, total)` for every sample that passed the filter.
@@ -494,7 +528,7 @@ impl SiteMerger {
                     scope.spawn(move || {
                         Ok((
                             s.file.display().to_string(),
-                            chromosome_order(&s.file, s.format, &s.name)?,
+                            chromosome_order(&s.file, s.format, &s.name, filter.mod_code)?,
                         ))
                     })
                 })
@@ -524,7 +558,7 @@ impl SiteMerger {
         // samples).
         let mut files: HashMap<PathBuf, &Sample> = HashMap::new();
         for s in &sheet.samples {
-            let lines = Lines::open(&s.file, s.format, &s.name)?;
+            let lines = Lines::open(&s.file, s.format, &s.name, filter.mod_code)?;
             if lines.format != Format::Long {
                 let key = s.file.canonicalize().unwrap_or_else(|_| s.file.clone());
                 if let Some(first) = files.insert(key, s) {

@@ -10,6 +10,7 @@ use crate::kernels::DeviceChoice;
 use crate::methyl::config::*;
 use crate::methyl::design::{DesignRequest, Tested};
 use crate::methyl::fit::FitConfig;
+use crate::methyl::formats::ModCode;
 use crate::methyl::merge::SiteFilter;
 use crate::methyl::regions::DmrRule;
 
@@ -84,6 +85,10 @@ pub struct MethylArgs {
     /// Add each CpG's minus-strand counts (one base on) to its plus-strand counts.
     #[arg(long)]
     pub merge_strands: bool,
+    /// Of a modkit bedMethyl, the rows of this modification code: m (5mC) or h (5hmC), or any
+    /// code modkit writes.
+    #[arg(long, default_value = "m", value_parser = ModCode::parse)]
+    pub mod_code: ModCode,
     /// Chains per site.
     #[arg(long, default_value_t = DEFAULT_CHAINS)]
     pub chains: u32,
@@ -194,6 +199,7 @@ impl MethylArgs {
                 min_coverage: self.min_coverage,
                 min_samples_per_group: self.min_samples_per_group,
                 merge_strands: self.merge_strands,
+                mod_code: self.mod_code,
             },
             threshold: self.threshold,
             fdr: self.fdr,
