@@ -164,7 +164,7 @@ fn merge_with(fuzzed: &Path, format: &str) -> Result<(), String> {
 
 #[test]
 fn methylation_count_files_never_panic() {
-    let seeds: [(&str, &str, &str); 7] = [
+    let seeds: [(&str, &str, &str); 12] = [
         ("dss.txt", "dss", "chr\tpos\tN\tX\nchr1\t10\t9\t4\nchr1\t20\t3\t0\nchr2\t5\t8\t8\n"),
         ("bismark.cov", "bismark-cov", "chr1\t10\t10\t40.0\t2\t3\nchr1\t20\t20\t100\t4\t0\nchr2\t5\t5\t0\t0\t6\n"),
         (
@@ -188,6 +188,11 @@ fn methylation_count_files_never_panic() {
             "modkit",
             "chr1\t9\t10\tm\t5\t+\t9\t10\t255,0,0\t5 40.00 2 3 0 0 0 0 0\nchr1\t9\t10\th\t5\t+\t9\t10\t255,0,0\t5 20.00 1 3 1 0 0 0 0\nchr1\t19\t20\tm,CG,0\t4\t.\t19\t20\t255,0,0\t4 100.00 4 0 0 0 0 0 0\n",
         ),
+        ("encode.bed", "bedmethyl", "chr1\t9\t10\t.\t5\t+\t9\t10\t255,0,0\t5\t40\nchr1\t19\t20\t.\t4\t-\t19\t20\t255,0,0\t4\t100\n"),
+        ("x.CGmap", "cgmap", "chr1\tC\t10\tCG\tCG\t0.4\t2\t5\nchr1\tG\t11\tCG\tCG\t1.0\t4\t4\n"),
+        ("x.allc", "allc", "chr1\t10\t+\tCGN\t2\t5\t1\nchr1\t11\t-\tCGN\t4\t4\t1\n"),
+        ("x.bed", "biscuit", "chr1\t9\t10\t0.400\t5\nchr1\t19\t20\t1.000\t4\n"),
+        ("x.meth", "dnmtools", "chr1\t9\t+\tCpG\t0.4\t5\nchr1\t10\t-\tCpG\t1\t4\n"),
     ];
     for (k, (name, format, text)) in seeds.into_iter().enumerate() {
         fuzz(name, text.as_bytes(), 10 + k as u32, |p| {

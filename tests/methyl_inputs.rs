@@ -472,3 +472,79 @@ fn modkit_bedmethyl_reads_like_its_dss_twin() {
     );
     assert!(ModCode::parse("m,CG").is_err() && ModCode::parse("").is_err());
 }
+
+/// A format's line of one record: (chr, 1-based pos, strand, methylated, total).
+type RowWriter<'a> = &'a dyn Fn(&str, u64, &str, u32, u32) -> String;
+
+/// The other tools' count formats, each written in its documentation's layout from the same
+/// counts as a DSS file: detected from their first lines, they merge to the DSS file's sites
+/// and counts (coordinates normalised, counts rebuilt from levels and percentages).
+#[test]
+fn every_other_tools_format_reads_like_its_dss_twin() {
+    // (chr, 1-based pos, strand, methylated, total); totals up to 100, so that an integer
+    // percentage still names one count.
+    let records = [
+        ("chr1", 100, "+", 3, 10),
+        ("chr1", 101, "-", 4, 8),
+        ("chr1", 200, "+", 0, 13),
+        ("chr1", 350, "-", 67, 67),
+        ("chr2", 10, "+", 29, 97),
+    ];
+    let dss: String = std::iter::once("chr pos N X\n".to_string())
+        .chain(
+            records
+                .iter()
+                .map(|(c, p, _, m, n)| format!("{c} {p} {n} {m}\n")),
+        )
+        .collect();
+    let level = |m: u32, n: u32| f64::from(m) / f64::from(n);
+    let writers: [(&str, RowWriter); 5] = [
+        ("bedmethyl", &|c, p, s, m, n| {
+            let percent = (100.0 * level(m, n)).round();
+            format!(
+                "{c}\t{}\t{p}\t.\t{n}\t{s}\t{}\t{p}\t255,0,0\t{n}\t{percent}\n",
+                p - 1,
+                p - 1
+            )
+        }),
+        ("cgmap", &|c, p, s, m, n| {
+            let base = if s == "+" { "C" } else { "G" };
+            format!("{c}\t{base}\t{p}\tCG\tCG\t{:.2}\t{m}\t{n}\n", level(m, n))
+        }),
+        ("allc", &|c, p, s, m, n| {
+            format!("{c}\t{p}\t{s}\tCGN\t{m}\t{n}\t1\n")
+        }),
+        ("biscuit", &|c, p, _, m, n| {
+            format!("{c}\t{}\t{p}\t{:.3}\t{n}\n", p - 1, level(m, n))
+        }),
+        ("dnmtools", &|c, p, s, m, n| {
+            format!("{c}\t{}\t{s}\tCpG\t{:.6}\t{n}\n", p - 1, level(m, n))
+        }),
+    ];
+    for (name, write_row) in writers {
+        let dir = tempfile::tempdir().unwrap();
+        let text: String = records
+            .iter()
+            .map(|&(c, p, s, m, n)| write_row(c, p, s, m, n))
+            .collect();
+        write(dir.path(), "a.txt", &text);
+        write(dir.path(), "b.txt", &dss);
+        write(
+            dir.path(),
+            "sheet.csv",
+            "sample,file,group\na,a.txt,g\nb,b.txt,h\n",
+        );
+        let sheet = SampleSheet::read(&dir.path().join("sheet.csv")).unwrap();
+        let mut m = SiteMerger::open(&sheet, ALL_SITES)
+            .unwrap_or_else(|e| panic!("{name}: {}\n{text}", e.0));
+        for &(_, p, _, x, n) in &records {
+            let site = m.next_site().unwrap().unwrap();
+            assert_eq!(
+                (site.pos, site.counts),
+                (p, vec![(0, x, n), (1, x, n)]),
+                "{name}:\n{text}"
+            );
+        }
+        assert!(m.next_site().unwrap().is_none(), "{name}");
+    }
+}

@@ -10,6 +10,11 @@
 //! | `bedgraph` | `track ...` line, then `chr start end percent methylated unmethylated` (MethylDackel) | 0-based half-open: pos = start + 1 |
 //! | `methylkit` | header `chrBase chr base strand coverage freqC freqT`, percentages | 1-based; methylated = round(coverage × freqC / 100) |
 //! | `long` | header naming `sample`, `methylated`, `total` and `site` (`chr:pos`) or `chr` and `pos`; all samples in one file, CSV or TSV | 1-based |
+//! | `bedmethyl` | ENCODE bedMethyl (BED9 + 2): `chrom start end name score strand thickStart thickEnd itemRgb coverage percent`; methylated = round(coverage × percent / 100), refused unless that count gives back the percent | 0-based half-open: pos = start + 1 |
+//! | `cgmap` | BS-Seeker2 / CGmapTools CGmap: `chr base pos context dinucleotide level methylated total`; base C is the + strand, G the - | 1-based |
+//! | `allc` | methylpy / ALLCools allc: `chr pos strand context methylated total flag`, no header (or methylpy's old one) | 1-based |
+//! | `biscuit` | Biscuit's `vcf2bed` BED: `chr start end beta coverage`; methylated = round(beta × coverage), refused unless it gives back beta | 0-based half-open: pos = start + 1 |
+//! | `dnmtools` | dnmtools `counts`: `chr pos strand context level reads`; methylated = round(level × reads), refused unless it gives back the level | 0-based: pos = pos + 1 |
 //! | `modkit` | modkit `pileup` bedMethyl, 18 columns, no header: `chrom start end code score strand start end colour N_valid_cov percent N_mod N_canonical N_other_mod N_delete N_fail N_diff N_nocall`; methylated = N_mod, total = N_valid_cov, rows of one modification code (`--mod-code`, default `m`) | 0-based half-open: pos = start + 1 |
 //!
 //! Fields are separated by tabs (or, for `dss` and `modkit`, any whitespace: modkit writes
@@ -34,6 +39,93 @@ pub enum Format {
     /// Oxford Nanopore's modkit `pileup` bedMethyl: one row per position, strand and
     /// modification code.
     Modkit,
+    /// ENCODE's bedMethyl (BED9 + coverage and percent).
+    BedMethyl,
+    /// BS-Seeker2's and CGmapTools' CGmap.
+    CgMap,
+    /// methylpy's and ALLCools' allc.
+    Allc,
+    /// Biscuit's `vcf2bed` output (beta and coverage).
+    Biscuit,
+    /// dnmtools `counts` (level and reads).
+    Dnmtools,
+}
+
+/// methylpy's old allc header, where a file has one.
+const ALLC_HEADER: [&str; 7] = [
+    "chr",
+    "pos",
+    "strand",
+    "mc_class",
+    "mc_count",
+    "total",
+    "methylated",
+];
+
+/// A count given as a fraction of `total` (`scale` 1) or a percentage (`scale` 100): the whole
+/// count whose fraction, printed as precisely as `text` is, gives back `text`; else an error.
+/// (A percentage printed as an integer cannot tell apart counts of more than 100 reads that
+/// round alike: the nearest is taken where it reproduces the value.)
+fn count_from_fraction(
+    fields: &[&str],
+    column: usize,
+    total: u32,
+    scale: f64,
+    what: &str,
+) -> Result<u32, FieldError> {
+    let text = fields[column - 1];
+    let value: f64 = text
+        .parse()
+        .map_err(|_| field_error(column, format!("{what} {text:?} is not a number")))?;
+    if !(0.0..=scale).contains(&value) {
+        return Err(field_error(
+            column,
+            format!("{what} {value} is not within 0 and {scale}"),
+        ));
+    }
+    if total == 0 {
+        return Ok(0);
+    }
+    let count = (value / scale * f64::from(total)).round();
+    // Half the last printed digit: "0.667" is 0.667 +- 0.0005; exponent forms get 1e-6.
+    let half_digit = match (text.find(['e', 'E']), text.find('.')) {
+        (Some(_), _) => 1e-6 * scale,
+        (None, Some(dot)) => 0.5 * 10f64.powi(-((text.len() - dot - 1) as i32)),
+        (None, None) => 0.5,
+    };
+    if (count / f64::from(total) * scale - value).abs() > half_digit * (1.0 + 1e-9) {
+        return Err(field_error(
+            column,
+            format!("{what} {text} of {total} reads is not a whole count of them"),
+        ));
+    }
+    Ok(count as u32)
+}
+
+/// Methylated and total counts in their columns, methylated at most total.
+fn counts_at(fields: &[&str], meth_col: usize, total_col: usize) -> Result<(u32, u32), FieldError> {
+    let methylated = count(fields, meth_col, "methylated count")?;
+    let total = count(fields, total_col, "total count")?;
+    if methylated > total {
+        return Err(field_error(
+            meth_col,
+            format!("methylated count {methylated} exceeds the total {total}"),
+        ));
+    }
+    Ok((methylated, total))
+}
+
+/// A strand column: + or -, and . (none) where `dot` allows it.
+fn strand(fields: &[&str], column: usize, dot: bool) -> Result<Strand, FieldError> {
+    match fields[column - 1] {
+        "+" => Ok(Strand::Plus),
+        "-" => Ok(Strand::Minus),
+        "." if dot => Ok(Strand::Unknown),
+        other => Err(field_error(
+            column,
+            format!("strand {other:?} is not + or -"),
+        )),
+    }
 }
 
 /// A modkit modification code: a letter (`m` 5mC, `h` 5hmC, `a` 6mA, ...) or a ChEBI number,
@@ -85,7 +177,7 @@ impl fmt::Display for ModCode {
 }
 
 impl Format {
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 12] = [
         Format::Dss,
         Format::BismarkCov,
         Format::BismarkReport,
@@ -93,6 +185,11 @@ impl Format {
         Format::MethylKit,
         Format::Long,
         Format::Modkit,
+        Format::BedMethyl,
+        Format::CgMap,
+        Format::Allc,
+        Format::Biscuit,
+        Format::Dnmtools,
     ];
 
     pub fn name(self) -> &'static str {
@@ -104,6 +201,11 @@ impl Format {
             Format::MethylKit => "methylkit",
             Format::Long => "long",
             Format::Modkit => "modkit",
+            Format::BedMethyl => "bedmethyl",
+            Format::CgMap => "cgmap",
+            Format::Allc => "allc",
+            Format::Biscuit => "biscuit",
+            Format::Dnmtools => "dnmtools",
         }
     }
 
@@ -130,9 +232,33 @@ impl Format {
             }
             [track, ..] if *track == "track" => Some(Format::BedGraph),
             _ if LongColumns::from_header(first_line).is_some() => Some(Format::Long),
+            _ if fields == ALLC_HEADER => Some(Format::Allc),
+            [_, _, strand, _, _, _] if matches!(*strand, "+" | "-") => Some(Format::Dnmtools),
             [_, _, _, _, _, _] => Some(Format::BismarkCov),
-            [_, _, strand, _, _, _, _] if matches!(*strand, "+" | "-") => {
-                Some(Format::BismarkReport)
+            [_, _, strand, context, _, _, _] if matches!(*strand, "+" | "-") => {
+                // allc has the context before the counts, Bismark's report the counts first.
+                if context.parse::<u32>().is_ok() {
+                    Some(Format::BismarkReport)
+                } else {
+                    Some(Format::Allc)
+                }
+            }
+            [_, base, _, context, _, _, _, _]
+                if matches!(*base, "C" | "G") && matches!(*context, "CG" | "CHG" | "CHH") =>
+            {
+                Some(Format::CgMap)
+            }
+            [_, start, end, beta, _]
+                if start.parse::<u64>().is_ok()
+                    && end.parse::<u64>().is_ok()
+                    && beta.contains('.') =>
+            {
+                Some(Format::Biscuit)
+            }
+            [_, _, _, _, _, strand, _, _, colour, _, _]
+                if matches!(*strand, "+" | "-" | ".") && colour.contains(',') =>
+            {
+                Some(Format::BedMethyl)
             }
             [_, _, _, _, _, strand, _, _, colour, ..]
                 if fields.len() == 18
@@ -149,7 +275,7 @@ impl Format {
     pub(crate) fn has_header(self) -> bool {
         matches!(
             self,
-            Format::Dss | Format::MethylKit | Format::BedGraph | Format::Long
+            Format::Dss | Format::MethylKit | Format::BedGraph | Format::Long | Format::Allc
         )
     }
 }
@@ -238,6 +364,11 @@ impl Format {
             Format::BismarkReport | Format::MethylKit => 7,
             Format::Long => 0,
             Format::Modkit => 18,
+            Format::BedMethyl => 11,
+            Format::CgMap => 8,
+            Format::Allc => 7,
+            Format::Biscuit => 5,
+            Format::Dnmtools => 6,
         }
     }
 
@@ -249,7 +380,12 @@ impl Format {
     /// Parse one data line, with its modification code where the format has one (modkit's).
     pub(crate) fn parse_coded(self, line: &str) -> Result<(CountRecord, Option<&str>), FieldError> {
         let fields: Vec<&str> = match self {
-            Format::Dss | Format::Modkit => line.split_whitespace().collect(),
+            Format::Dss
+            | Format::Modkit
+            | Format::CgMap
+            | Format::Allc
+            | Format::Biscuit
+            | Format::Dnmtools => line.split_whitespace().collect(),
             _ => line.split('\t').map(str::trim).collect(),
         };
         if fields.len() != self.columns() {
@@ -284,13 +420,51 @@ impl Format {
                     ));
                 }
                 let start = position(&fields, 2)?;
-                (
-                    chromosome(&fields, 1)?,
-                    start + 1,
-                    strand,
-                    methylated,
-                    total,
-                )
+                let chr = chromosome(&fields, 1)?;
+                (chr, start + 1, strand, methylated, total)
+            }
+            Format::BedMethyl => {
+                let total = count(&fields, 10, "coverage")?;
+                let methylated = count_from_fraction(&fields, 11, total, 100.0, "percent")?;
+                let start = position(&fields, 2)?;
+                let strand = strand(&fields, 6, true)?;
+                let chr = chromosome(&fields, 1)?;
+                (chr, start + 1, strand, methylated, total)
+            }
+            Format::CgMap => {
+                let strand = match fields[1] {
+                    "C" => Strand::Plus,
+                    "G" => Strand::Minus,
+                    other => return Err(field_error(2, format!("base {other:?} is not C or G"))),
+                };
+                let (methylated, total) = counts_at(&fields, 7, 8)?;
+                let chr = chromosome(&fields, 1)?;
+                (chr, position(&fields, 3)?, strand, methylated, total)
+            }
+            Format::Allc => {
+                let strand = strand(&fields, 3, false)?;
+                let (methylated, total) = counts_at(&fields, 5, 6)?;
+                let chr = chromosome(&fields, 1)?;
+                (chr, position(&fields, 2)?, strand, methylated, total)
+            }
+            Format::Biscuit => {
+                let total = count(&fields, 5, "coverage")?;
+                let methylated = if fields[3] == "." && total == 0 {
+                    0
+                } else {
+                    count_from_fraction(&fields, 4, total, 1.0, "beta")?
+                };
+                let start = position(&fields, 2)?;
+                let chr = chromosome(&fields, 1)?;
+                (chr, start + 1, Strand::Unknown, methylated, total)
+            }
+            Format::Dnmtools => {
+                let strand = strand(&fields, 3, false)?;
+                let total = count(&fields, 6, "reads")?;
+                let methylated = count_from_fraction(&fields, 5, total, 1.0, "level")?;
+                let start = position(&fields, 2)?;
+                let chr = chromosome(&fields, 1)?;
+                (chr, start + 1, strand, methylated, total)
             }
             Format::Dss => {
                 let total = count(&fields, 3, "total count N")?;
@@ -301,8 +475,9 @@ impl Format {
                         format!("methylated count {methylated} exceeds the total {total}"),
                     ));
                 }
+                let chr = chromosome(&fields, 1)?;
                 (
-                    chromosome(&fields, 1)?,
+                    chr,
                     position(&fields, 2)?,
                     Strand::Unknown,
                     methylated,
@@ -326,13 +501,8 @@ impl Format {
                     other => return Err(field_error(3, format!("strand {other:?} is not + or -"))),
                 };
                 let (m, total) = from_split(&fields, 4)?;
-                (
-                    chromosome(&fields, 1)?,
-                    position(&fields, 2)?,
-                    strand,
-                    m,
-                    total,
-                )
+                let chr = chromosome(&fields, 1)?;
+                (chr, position(&fields, 2)?, strand, m, total)
             }
             Format::MethylKit => {
                 let strand = match fields[3] {
@@ -360,13 +530,8 @@ impl Format {
                         ),
                     ));
                 }
-                (
-                    chromosome(&fields, 2)?,
-                    position(&fields, 3)?,
-                    strand,
-                    methylated as u32,
-                    total,
-                )
+                let chr = chromosome(&fields, 2)?;
+                (chr, position(&fields, 3)?, strand, methylated as u32, total)
             }
         };
         if pos == 0 && self != Format::BedGraph {
@@ -495,6 +660,24 @@ mod tests {
         }
     }
 
+    /// Counts given as fractions: the count that gives back the printed value, or an error.
+    #[test]
+    fn fractions_become_the_counts_that_print_them() {
+        let f = |text: &str, total: u32, scale: f64| {
+            count_from_fraction(&[text], 1, total, scale, "level").map_err(|e| e.message)
+        };
+        assert_eq!(f("0.333333", 6, 1.0), Ok(2));
+        assert_eq!(f("0.0142857", 70, 1.0), Ok(1));
+        assert_eq!(f("33", 3, 100.0), Ok(1));
+        assert_eq!(f("0", 0, 1.0), Ok(0));
+        // 33% of 50 reads is no whole count (16 is 32%, 17 is 34%).
+        assert!(f("33", 50, 100.0)
+            .unwrap_err()
+            .contains("not a whole count"));
+        assert!(f("1.5", 4, 1.0).unwrap_err().contains("not within"));
+        assert!(f("NaN", 4, 1.0).is_err());
+    }
+
     /// modkit's documented layout (tabs, then spaces), and as `--only-tabs` writes it.
     #[test]
     fn modkit_rows_parse_with_their_code() {
@@ -516,35 +699,58 @@ mod tests {
 
     #[test]
     fn every_format_normalises_to_one_based_counts() {
+        use Format as F;
+        // Each line in its format, and what it reads as: chr, 1-based pos, strand, methylated,
+        // total. The last five are the other tools' formats, in their documentation's layouts.
         let cases = [
+            (F::Dss, "c\t3014904\t26\t2", "c 3014904 . 2 26"),
             (
-                Format::Dss,
-                "chr18\t3014904\t26\t2",
-                rec("chr18", 3014904, Strand::Unknown, 2, 26),
+                F::BismarkCov,
+                "c\t910856\t910856\t100\t1\t0",
+                "c 910856 . 1 1",
             ),
             (
-                Format::BismarkCov,
-                "chr1\t910856\t910856\t100\t1\t0",
-                rec("chr1", 910856, Strand::Unknown, 1, 1),
+                F::BismarkReport,
+                "c\t10469\t-\t3\t5\tCG\tCGA",
+                "c 10469 - 3 8",
+            ),
+            (F::BedGraph, "c\t10468\t10469\t60\t3\t2", "c 10469 . 3 5"),
+            (
+                F::MethylKit,
+                "c.98\tc\t98\tF\t96\t18.75\t81.25",
+                "c 98 + 18 96",
             ),
             (
-                Format::BismarkReport,
-                "chr1\t10469\t-\t3\t5\tCG\tCGA",
-                rec("chr1", 10469, Strand::Minus, 3, 8),
+                F::BedMethyl,
+                "c\t9\t10\t.\t6\t+\t9\t10\t255,0,0\t6\t67",
+                "c 10 + 4 6",
             ),
             (
-                Format::BedGraph,
-                "chr1\t10468\t10469\t60\t3\t2",
-                rec("chr1", 10469, Strand::Unknown, 3, 5),
+                F::CgMap,
+                "c\tG\t3000851\tCG\tCG\t0.4\t2\t5",
+                "c 3000851 - 2 5",
             ),
-            (
-                Format::MethylKit,
-                "chr21.9826907\tchr21\t9826907\tF\t96\t18.75\t81.25",
-                rec("chr21", 9826907, Strand::Plus, 18, 96),
-            ),
+            (F::Allc, "c\t18283342\t+\tCGT\t1\t2\t1", "c 18283342 + 1 2"),
+            (F::Biscuit, "c\t10468\t10469\t0.857\t7", "c 10469 . 6 7"),
+            (F::Dnmtools, "c  1871  -  CpG  0.666667  6", "c 1872 - 4 6"),
         ];
         for (format, line, want) in cases {
-            assert_eq!(format.parse_line(line), Ok(want), "{format}");
+            let w: Vec<&str> = want.split(' ').collect();
+            let strand = match w[2] {
+                "+" => Strand::Plus,
+                "-" => Strand::Minus,
+                _ => Strand::Unknown,
+            };
+            let (pos, m, n) = (
+                w[1].parse().unwrap(),
+                w[3].parse().unwrap(),
+                w[4].parse().unwrap(),
+            );
+            assert_eq!(
+                format.parse_line(line),
+                Ok(rec(w[0], pos, strand, m, n)),
+                "{format}"
+            );
         }
     }
 
@@ -567,6 +773,22 @@ mod tests {
             Format::detect("chr1\t10469\t+\t3\t5\tCG\tCGA"),
             Some(Format::BismarkReport)
         );
+        for (line, format) in [
+            (
+                "chr1\t10468\t10469\t.\t6\t+\t10468\t10469\t255,0,0\t6\t67",
+                Format::BedMethyl,
+            ),
+            ("chr1\tC\t3000827\tCG\tCG\t0.4\t2\t5", Format::CgMap),
+            ("chr12\t18283342\t+\tCGT\t1\t2\t1", Format::Allc),
+            (
+                "chr\tpos\tstrand\tmc_class\tmc_count\ttotal\tmethylated",
+                Format::Allc,
+            ),
+            ("chr1\t10468\t10469\t0.857\t7", Format::Biscuit),
+            ("chr1\t1870\t+\tCpG\t0\t1", Format::Dnmtools),
+        ] {
+            assert_eq!(Format::detect(line), Some(format), "{line}");
+        }
         assert_eq!(Format::detect("hello world"), None);
     }
 
