@@ -15,6 +15,7 @@ use betagibbs::error::UserError;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    quiet_vulkan_loader();
     let cli = Cli::parse();
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
@@ -26,6 +27,16 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         }
+    }
+}
+
+/// Without XDG_RUNTIME_DIR, the Vulkan drivers' Wayland probe prints "error: XDG_RUNTIME_DIR
+/// is invalid or not set" twice on every run, GPU or not; a headless compute program needs no
+/// Wayland, so the probe gets the temporary directory to look in (and finds nothing there).
+fn quiet_vulkan_loader() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        // SAFETY: the first statement of main, before any thread exists.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir()) };
     }
 }
 

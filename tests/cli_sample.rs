@@ -449,3 +449,34 @@ fn group_columns_validate_and_round_trip_awkward_labels() {
     let (result, _) = run("unit_and_group.csv", text, &["--unit", "g", "--group", "g"]);
     result.assert_user_error(&[]);
 }
+
+/// The default device without XDG_RUNTIME_DIR: none of the Vulkan drivers' noise (lavapipe's
+/// Wayland probe printed two error lines), and where no hardware GPU runs it, one line says
+/// the run goes to the CPU and why.
+#[test]
+fn device_auto_says_in_one_line_where_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_betagibbs"))
+        .args([
+            "demo",
+            "--out",
+            arg(&out),
+            "--chains",
+            "4",
+            "--warmup",
+            "20",
+        ])
+        .args(["--draws", "20", "--quiet"])
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
+    if stderr.contains("running on the CPU") {
+        let device_lines: Vec<&str> = stderr.lines().filter(|l| l.contains("GPU")).collect();
+        assert_eq!(device_lines.len(), 1, "{stderr}");
+        assert!(!stderr.contains("Install a Vulkan"), "{stderr}");
+    }
+}

@@ -1,7 +1,7 @@
 //! The one choice of device: the CPU twins or a GPU, and how a run opens it.
 
 use crate::error::UserError;
-use crate::kernels::gpu::Gpu;
+use crate::kernels::gpu::{Gpu, GpuError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 /// Which device a run asks for (`--device`).
@@ -38,8 +38,13 @@ pub(crate) fn open_device(choice: DeviceChoice) -> Result<Option<Gpu>, UserError
         DeviceChoice::Auto => match Gpu::open(false) {
             Ok(gpu) => Ok(Some(gpu)),
             Err(e) => {
+                // One line: where the run goes and why (the install hint is --device gpu's).
+                let why = match e {
+                    GpuError::NoAdapter { found } => format!("no GPU adapter found{found}"),
+                    other => other.to_string(),
+                };
                 eprintln!(
-                    "betagibbs: {e}\nbetagibbs: running on the CPU ({} threads)",
+                    "betagibbs: running on the CPU ({} threads): {why}",
                     rayon::current_num_threads()
                 );
                 Ok(None)
