@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use betagibbs::app;
 use betagibbs::app::cli::{Cli, Command};
 use betagibbs::error::UserError;
+use betagibbs::methyl::tracks::TrackConfig;
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -52,9 +53,21 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Demo(args) => app::sample::run(&args.into_config()?),
         Command::Bench(args) => app::bench::run(&args.into_job()?),
-        Command::Methyl(args) => app::methyl::run(&args.into_config()?),
+        Command::Methyl(args) => {
+            let export = args.export;
+            let config = args.into_config()?;
+            app::methyl::run(&config)?;
+            if export {
+                app::export::run(&TrackConfig {
+                    dir: config.out.clone(),
+                    out: config.out.join("browser"),
+                })?;
+            }
+            Ok(())
+        }
         Command::Simulate(args) => app::simulate::run(&args.into_config()?),
         Command::Compare(args) => app::compare::run(&args.into_config()?),
         Command::Plot(args) => app::plot::run(&args.into_config()?),
+        Command::Export(args) => app::export::run(&args.into_config()),
     }
 }

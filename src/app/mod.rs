@@ -6,6 +6,7 @@ pub mod bench;
 pub mod cli;
 pub mod compare;
 pub mod embedded;
+pub mod export;
 pub mod methyl;
 pub mod plot;
 pub mod sample;

@@ -16,3 +16,4 @@ pub mod sheet;
 pub mod simulate;
 pub mod site_stage;
 pub mod summaries;
+pub mod tracks;

@@ -85,6 +85,9 @@ pub struct MethylArgs {
     /// Add each CpG's minus-strand counts (one base on) to its plus-strand counts.
     #[arg(long)]
     pub merge_strands: bool,
+    /// Also write the genome-browser tracks to OUT/browser (as `betagibbs export OUT`).
+    #[arg(long)]
+    pub export: bool,
     /// Of a modkit bedMethyl, the rows of this modification code: m (5mC) or h (5hmC), or any
     /// code modkit writes.
     #[arg(long, default_value = "m", value_parser = ModCode::parse)]

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod compare;
 mod covariates;
+mod export;
 mod methyl;
 mod plot;
 mod sample;
@@ -14,6 +15,7 @@ mod simulate;
 
 pub use bench::BenchArgs;
 pub use compare::CompareArgs;
+pub use export::ExportArgs;
 pub use methyl::MethylArgs;
 pub use plot::PlotArgs;
 pub use sample::{ChainArgs, DemoArgs, SampleArgs};
@@ -46,4 +48,6 @@ pub enum Command {
     Compare(CompareArgs),
     /// Draw figures from a run's Parquet outputs (sample, demo or compare).
     Plot(PlotArgs),
+    /// Write a methyl run's genome-browser tracks: BED of its calls, bedGraph of every site.
+    Export(ExportArgs),
 }

@@ -1,0 +1,196 @@
+//! Genome-browser tracks of a `methyl` run (`export`, `methyl --export`): BED of the called
+//! loci and regions and bedGraph of every site's difference, each level's mean and a design's
+//! tested coefficient, in UCSC's conventions (0-based half-open intervals, one track line per
+//! file) so that IGV and the UCSC browser open them. Formats: docs/outputs.md.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use arrow::array::{Array, Float64Array, Int64Array, StringArray};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::error::UserError;
+use crate::io::atomic::atomic_write;
+
+/// The colour of a call whose difference is up (more methylated in the second group): red.
+const UP_RGB: &str = "178,24,43";
+/// ... and down: blue (ColorBrewer's RdBu ends, told apart by most colour-blind readers).
+const DOWN_RGB: &str = "33,102,172";
+/// Rows read from a Parquet file at a time: sites.parquet can hold a genome.
+const BATCH_ROWS: usize = 65_536;
+
+/// Where `export` reads a run and writes its tracks.
+#[derive(Debug, Clone)]
+pub struct TrackConfig {
+    /// The run's output directory (sites.parquet, dml.parquet, dmr.parquet).
+    pub dir: PathBuf,
+    /// Where the tracks go (`DIR/browser` by default).
+    pub out: PathBuf,
+}
+
+/// The record batches of one Parquet file, `columns` alone, streamed.
+fn batches(path: &Path, columns: &[&str]) -> Result<impl Iterator<Item = Result<RecordBatch>>> {
+    let file = File::open(path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| UserError(format!("{}: not a Parquet file: {e}", path.display())))?;
+    let schema = builder.parquet_schema();
+    let indices: Vec<usize> = columns
+        .iter()
+        .map(|c| {
+            (0..schema.num_columns())
+                .find(|&i| schema.column(i).name() == *c)
+                .ok_or_else(|| {
+                    UserError(format!(
+                        "{}: no column {c}: not a methyl output (run `betagibbs methyl` first)",
+                        path.display()
+                    ))
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let mask = parquet::arrow::ProjectionMask::leaves(schema, indices);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()?;
+    let shown = path.display().to_string();
+    Ok(reader.map(move |b| b.with_context(|| format!("reading {shown}"))))
+}
+
+fn typed<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {
+    match batch
+        .column_by_name(name)
+        .map(|c| c.as_any().downcast_ref::<T>())
+    {
+        Some(Some(array)) => Ok(array),
+        _ => bail!("column {name} is missing or of another type"),
+    }
+}
+
+/// Writes `path` whole or not at all, with a track line first.
+fn write_track(
+    path: &Path,
+    track: &str,
+    rows: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    atomic_write(path, |file| {
+        let mut w = BufWriter::new(file);
+        writeln!(w, "{track}")?;
+        rows(&mut w)?;
+        w.flush()?;
+        Ok(())
+    })
+}
+
+/// A BED9 line: the interval, the difference as its name, the probability (0 to 1000) as
+/// its score, no strand, and the direction as its colour.
+fn bed_line(w: &mut dyn Write, chr: &str, start: i64, end: i64, delta: f64, p: f64) -> Result<()> {
+    let rgb = if delta > 0.0 { UP_RGB } else { DOWN_RGB };
+    let score = (1000.0 * p).round().clamp(0.0, 1000.0) as i64;
+    writeln!(
+        w,
+        "{chr}\t{start}\t{end}\t{delta:+.3}\t{score}\t.\t{start}\t{end}\t{rgb}"
+    )?;
+    Ok(())
+}
+
+/// The tracks of the run in `config.dir`, written to `config.out`; their paths.
+pub fn write_tracks(config: &TrackConfig) -> Result<Vec<PathBuf>> {
+    let (dir, out) = (&config.dir, &config.out);
+    let sites_path = dir.join("sites.parquet");
+    if !sites_path.exists() {
+        return Err(UserError(format!(
+            "{}: no sites.parquet: not a methyl output directory",
+            dir.display()
+        ))
+        .into());
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let name = dir.file_name().map_or_else(
+        || "betagibbs".to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut written = Vec::new();
+
+    // The calls: loci, then regions (1-based first and last CpG, as BED's start - 1 and end).
+    for (file, parquet, [first, last, p], what) in [
+        ("dml.bed", "dml.parquet", ["pos", "pos", "p_dm"], "DMLs"),
+        (
+            "dmr.bed",
+            "dmr.parquet",
+            ["start", "end", "p_region"],
+            "DMRs",
+        ),
+    ] {
+        let path = out.join(file);
+        let track = format!(
+            "track name=\"{name} {what}\" description=\"{name}: {what}; score 1000 P(|delta| > d), red up, blue down\" itemRgb=\"On\""
+        );
+        let columns = ["chr", first, last, "delta_mean", p];
+        let rows = batches(&dir.join(parquet), &columns)?;
+        write_track(&path, &track, |w| {
+            for b in rows {
+                let b = &b?;
+                let chr = typed::<StringArray>(b, "chr")?;
+                let (start, end) = (
+                    typed::<Int64Array>(b, first)?,
+                    typed::<Int64Array>(b, last)?,
+                );
+                let delta = typed::<Float64Array>(b, "delta_mean")?;
+                let p = typed::<Float64Array>(b, p)?;
+                for i in 0..b.num_rows() {
+                    let (s, e) = (start.value(i) - 1, end.value(i));
+                    bed_line(w, chr.value(i), s, e, delta.value(i), p.value(i))?;
+                }
+            }
+            Ok(())
+        })?;
+        written.push(path);
+    }
+
+    // Every site: the difference, each level's mean and a design's coefficient.
+    let file = File::open(&sites_path)?;
+    let columns: Vec<String> = ParquetRecordBatchReaderBuilder::try_new(file)?
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let mut signals: Vec<(String, String)> = vec![("delta_mean".into(), "delta".into())];
+    for c in &columns {
+        if let Some(level) = c.strip_prefix("mu_").and_then(|c| c.strip_suffix("_mean")) {
+            signals.push((c.clone(), format!("mu_{level}")));
+        } else if c.ends_with("_mean") && c != "delta_mean" {
+            // A design's tested coefficient, logit scale.
+            signals.push((c.clone(), c.trim_end_matches("_mean").to_string()));
+        }
+    }
+    for (column, file_stem) in signals {
+        let path = out.join(format!("{file_stem}.bedGraph"));
+        let track = format!(
+            "track type=bedGraph name=\"{name} {file_stem}\" description=\"{name}: posterior mean of {column} per CpG\" visibility=full autoScale=on"
+        );
+        let rows = batches(&sites_path, &["chr", "pos", &column])?;
+        write_track(&path, &track, |w| {
+            for b in rows {
+                let b = &b?;
+                let (chr, pos) = (
+                    typed::<StringArray>(b, "chr")?,
+                    typed::<Int64Array>(b, "pos")?,
+                );
+                let value = typed::<Float64Array>(b, &column)?;
+                for i in 0..b.num_rows() {
+                    if value.is_valid(i) && value.value(i).is_finite() {
+                        let p = pos.value(i);
+                        writeln!(w, "{}\t{}\t{p}\t{:.4}", chr.value(i), p - 1, value.value(i))?;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        written.push(path);
+    }
+    Ok(written)
+}
