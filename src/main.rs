@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 
 use betagibbs::app;
-use betagibbs::app::cli::{Cli, Command};
+use betagibbs::app::cli::{Cli, Command, Demo};
 use betagibbs::error::UserError;
 use betagibbs::methyl::tracks::TrackConfig;
 use clap::Parser;
@@ -51,7 +51,10 @@ fn run(command: Command) -> anyhow::Result<()> {
                 None => app::sample::run(&config),
             }
         }
-        Command::Demo(args) => app::sample::run(&args.into_config()?),
+        Command::Demo(args) => match args.into_demo()? {
+            Demo::Sample(config) => app::sample::run(&config),
+            Demo::Methyl(demo) => app::demo::run_methyl_demo(&demo),
+        },
         Command::Bench(args) => app::bench::run(&args.into_job()?),
         Command::Methyl(args) => {
             let export = args.export;

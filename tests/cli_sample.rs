@@ -480,3 +480,37 @@ fn device_auto_says_in_one_line_where_it_runs() {
         assert!(!stderr.contains("Install a Vulkan"), "{stderr}");
     }
 }
+
+/// `demo methyl`: simulate, fit, call and score in one command; the realised FDR it reports
+/// is within the bound of twice the nominal 5%, and a second run into the same
+/// directory replaces the first.
+#[test]
+fn demo_methyl_runs_the_main_job_and_scores_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    for _ in 0..2 {
+        let run = betagibbs(&[
+            "demo",
+            "methyl",
+            "--out",
+            arg(&out),
+            "--device",
+            "cpu",
+            "--quiet",
+        ]);
+        run.assert_success();
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.contains("DMLs"))
+            .unwrap_or_else(|| panic!("{}", run.stdout));
+        let fdr: f64 = line
+            .split("realised FDR of ")
+            .nth(1)
+            .and_then(|r| r.split('%').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{line}"));
+        assert!(fdr <= 10.0, "{line}");
+        assert!(out.join("fit/dml.parquet").exists() && out.join("study/truth.tsv").exists());
+    }
+}

@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod cli;
 pub mod compare;
+pub mod demo;
 pub mod embedded;
 pub mod export;
 pub mod methyl;

@@ -18,7 +18,7 @@ pub use compare::CompareArgs;
 pub use export::ExportArgs;
 pub use methyl::MethylArgs;
 pub use plot::PlotArgs;
-pub use sample::{ChainArgs, DemoArgs, SampleArgs};
+pub use sample::{ChainArgs, Demo, DemoArgs, DemoData, SampleArgs};
 pub use simulate::{NoiseChoice, SimulateArgs};
 
 /// The whole command line: one subcommand and its flags.

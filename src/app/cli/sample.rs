@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::app::demo::MethylDemo;
 use crate::app::embedded::Embedded;
 use crate::app::sample::{DesignSpec, RunConfig};
 use crate::app::source::DataSource;
@@ -120,10 +121,11 @@ const DESIGN_CONFLICTS: [&str; 8] = [
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Which data: rats (BDA3 ch. 5, one level) or baseball (Kruschke DBDA2 ch. 9:
-    /// 948 players in 9 positions, two levels).
-    #[arg(value_enum, default_value_t = Embedded::Rats)]
-    pub data: Embedded,
+    /// Which data: rats (BDA3 ch. 5, one level), baseball (Kruschke DBDA2 ch. 9: 948 players
+    /// in 9 positions, two levels), or methyl (a simulated 2 x 2 methylation study, fitted,
+    /// called and scored against its truth; takes --out, --device, --seed and --quiet).
+    #[arg(value_enum, default_value_t = DemoData::Rats)]
+    pub data: DemoData,
     /// Output directory.
     #[arg(long, default_value = "betagibbs-demo")]
     pub out: PathBuf,
@@ -234,13 +236,41 @@ impl SampleArgs {
     }
 }
 
+/// What `demo` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoData {
+    Rats,
+    Baseball,
+    Methyl,
+}
+
+/// A demo's validated config: an embedded table's fit, or the methylation job.
+pub enum Demo {
+    Sample(Box<RunConfig>),
+    Methyl(MethylDemo),
+}
+
 impl DemoArgs {
-    pub fn into_config(self) -> Result<RunConfig, UserError> {
-        self.chains.into_run_config(
-            self.data == Embedded::Baseball,
-            DataSource::Embedded(self.data),
-            self.data.columns(),
-            self.out,
-        )
+    pub fn into_demo(self) -> Result<Demo, UserError> {
+        let data = match self.data {
+            DemoData::Methyl => {
+                return Ok(Demo::Methyl(MethylDemo {
+                    out: self.out,
+                    device: self.chains.device,
+                    seed: self.chains.seed,
+                    quiet: self.chains.quiet,
+                }))
+            }
+            DemoData::Rats => Embedded::Rats,
+            DemoData::Baseball => Embedded::Baseball,
+        };
+        self.chains
+            .into_run_config(
+                data == Embedded::Baseball,
+                DataSource::Embedded(data),
+                data.columns(),
+                self.out,
+            )
+            .map(|c| Demo::Sample(Box::new(c)))
     }
 }

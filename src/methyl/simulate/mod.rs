@@ -39,6 +39,7 @@ mod design;
 mod design_tests;
 mod files;
 mod genome;
+pub mod score;
 
 use std::io::Write as _;
 use std::path::PathBuf;
