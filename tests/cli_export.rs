@@ -85,3 +85,34 @@ fn tracks_match_the_run_they_come_from() {
     }
     betagibbs(&["export", arg(&study)]).assert_user_error(&["no sites.parquet"]);
 }
+
+/// `plot` on a methyl run draws its volcano plot by default; asked of a run without
+/// sites.parquet, the figure exits 2 naming the file it needs.
+#[test]
+fn plot_draws_a_methyl_runs_volcano() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    betagibbs(&["simulate", "--sites", "2000", "--out", arg(&study)]).assert_success();
+    let out = dir.path().join("fit");
+    small_methyl(&study.join("sheet.tsv"), &out, &["--compare", "A,B"]).assert_success();
+    let run = betagibbs(&["plot", arg(&out)]);
+    run.assert_success();
+    let svg = out.join("figures/volcano.svg");
+    assert!(run.stdout.contains("volcano.svg"), "{}", run.stdout);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("Volcano plot") && text.contains("call threshold"));
+    let demo = dir.path().join("demo");
+    betagibbs(&[
+        "demo",
+        "--out",
+        arg(&demo),
+        "--draws",
+        "20",
+        "--warmup",
+        "20",
+        "--quiet",
+    ])
+    .assert_success();
+    betagibbs(&["plot", arg(&demo), "--figure", "volcano"])
+        .assert_user_error(&["volcano", "sites.parquet"]);
+}

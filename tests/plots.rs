@@ -11,7 +11,7 @@ use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use betagibbs::plot::{
-    self, Density, EstimatorIntervals, Figure, PredictiveStat, Shrinkage, Trace, UnitAxis,
+    self, Density, EstimatorIntervals, Figure, PredictiveStat, Shrinkage, Trace, UnitAxis, Volcano,
 };
 use plotters::style::RGBColor;
 
@@ -203,6 +203,7 @@ struct Data {
     raw: Vec<f64>,
     estimators: Vec<EstimatorIntervals>,
     predictive: Vec<PredictiveStat>,
+    volcano: Volcano,
 }
 
 impl Data {
@@ -216,6 +217,7 @@ impl Data {
             raw,
             estimators,
             predictive: predictive_data(),
+            volcano: volcano_data(),
         }
     }
 }
@@ -325,6 +327,21 @@ fn estimator_case<'a>(name: &'static str, d: &'a Data, x: UnitAxis<'a>) -> Case<
 }
 
 /// Every figure of `d`, with what it must show.
+/// 201 sites, delta from -0.5 to 0.5, P(|delta| > 0.1) = 2.5 |delta| up to 1; called from
+/// 0.91 (|delta| >= 0.364, no site on the edge): 28 down and 28 up.
+fn volcano_data() -> Volcano {
+    let delta: Vec<f64> = (0..=200).map(|i| (f64::from(i) - 100.0) / 200.0).collect();
+    let p: Vec<f64> = delta.iter().map(|d| (d.abs() * 2.5).min(1.0)).collect();
+    Volcano {
+        title: "Volcano".into(),
+        called: p.iter().map(|&p| p >= 0.91).collect(),
+        delta,
+        p,
+        threshold: 0.91,
+        d: 0.1,
+    }
+}
+
 fn cases(d: &Data) -> Vec<Case<'_>> {
     let hist_bars = |range| marks("rect", &[&fill_of(plot::PALETTE[5])], range);
     let finite_panels = d
@@ -428,6 +445,19 @@ fn cases(d: &Data) -> Vec<Case<'_>> {
             ],
             colour: plot::PALETTE[1],
         },
+        Case {
+            name: "volcano",
+            fig: Figure::Volcano(&d.volcano),
+            texts: texts(&[
+                ("Volcano", 1),
+                ("not called", 1),
+                ("called, up (28)", 1),
+                ("called, down (28)", 1),
+            ]),
+            prefixes: vec![],
+            marks: vec![marks("circle", &[&fill_of(RGBColor(178, 24, 43))], 28..=28)],
+            colour: RGBColor(178, 24, 43),
+        },
     ]
 }
 
@@ -448,6 +478,7 @@ fn draw(path: &Path, fig: &Figure) -> anyhow::Result<()> {
             estimators,
         } => plot::estimator_comparison_by_index(path, title, estimators),
         Figure::PredictiveChecks { title, stats } => plot::predictive_checks(path, title, stats),
+        Figure::Volcano(v) => plot::volcano(path, v),
     }
 }
 
@@ -652,7 +683,7 @@ fn every_figure_renders_to_png_as_in_memory() {
         draw(&path, &case.fig).unwrap();
         let (width, height, pixels) = decode_png(&std::fs::read(&path).unwrap());
         let (rows, band) = match case.fig {
-            Figure::Shrinkage(_) | Figure::EstimatorComparison { .. } => {
+            Figure::Shrinkage(_) | Figure::EstimatorComparison { .. } | Figure::Volcano(_) => {
                 assert_eq!((width, height), plot::SCATTER_SIZE, "{name}");
                 (0, 0)
             }

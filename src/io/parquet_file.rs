@@ -3,10 +3,17 @@
 //! schema's column names.
 
 use std::fs::File;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use arrow::record_batch::RecordBatch;
 
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::error::UserError;
+
+/// Rows per streamed batch: a few MB of the columns a reader asks for.
+const BATCH_ROWS: usize = 65_536;
 
 /// The first (and last) four bytes of every Parquet file.
 pub(crate) const PARQUET_MAGIC: [u8; 4] = *b"PAR1";
@@ -32,4 +39,36 @@ pub(crate) fn column_names(builder: &ParquetRecordBatchReaderBuilder<File>) -> V
         .iter()
         .map(|f| f.name().clone())
         .collect()
+}
+
+/// The record batches of one Parquet file, `columns` alone, streamed in batches of
+/// BATCH_ROWS: a genome's sites.parquet is read without holding it.
+pub(crate) fn stream_columns(
+    path: &Path,
+    columns: &[&str],
+) -> Result<impl Iterator<Item = Result<RecordBatch>>> {
+    let file = File::open(path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| UserError(format!("{}: not a Parquet file: {e}", path.display())))?;
+    let schema = builder.parquet_schema();
+    let indices: Vec<usize> = columns
+        .iter()
+        .map(|c| {
+            (0..schema.num_columns())
+                .find(|&i| schema.column(i).name() == *c)
+                .ok_or_else(|| {
+                    UserError(format!(
+                        "{}: no column {c}: not a methyl output (run `betagibbs methyl` first)",
+                        path.display()
+                    ))
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let mask = parquet::arrow::ProjectionMask::leaves(schema, indices);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()?;
+    let shown = path.display().to_string();
+    Ok(reader.map(move |b| b.with_context(|| format!("reading {shown}"))))
 }

@@ -14,13 +14,12 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::error::UserError;
 use crate::io::atomic::atomic_write;
+use crate::io::parquet_file::stream_columns;
 
 /// The colour of a call whose difference is up (more methylated in the second group): red.
 const UP_RGB: &str = "178,24,43";
 /// ... and down: blue (ColorBrewer's RdBu ends, told apart by most colour-blind readers).
 const DOWN_RGB: &str = "33,102,172";
-/// Rows read from a Parquet file at a time: sites.parquet can hold a genome.
-const BATCH_ROWS: usize = 65_536;
 
 /// Where `export` reads a run and writes its tracks.
 #[derive(Debug, Clone)]
@@ -29,34 +28,6 @@ pub struct TrackConfig {
     pub dir: PathBuf,
     /// Where the tracks go (`DIR/browser` by default).
     pub out: PathBuf,
-}
-
-/// The record batches of one Parquet file, `columns` alone, streamed.
-fn batches(path: &Path, columns: &[&str]) -> Result<impl Iterator<Item = Result<RecordBatch>>> {
-    let file = File::open(path).map_err(|e| UserError(format!("{}: {e}", path.display())))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| UserError(format!("{}: not a Parquet file: {e}", path.display())))?;
-    let schema = builder.parquet_schema();
-    let indices: Vec<usize> = columns
-        .iter()
-        .map(|c| {
-            (0..schema.num_columns())
-                .find(|&i| schema.column(i).name() == *c)
-                .ok_or_else(|| {
-                    UserError(format!(
-                        "{}: no column {c}: not a methyl output (run `betagibbs methyl` first)",
-                        path.display()
-                    ))
-                })
-        })
-        .collect::<Result<_, _>>()?;
-    let mask = parquet::arrow::ProjectionMask::leaves(schema, indices);
-    let reader = builder
-        .with_projection(mask)
-        .with_batch_size(BATCH_ROWS)
-        .build()?;
-    let shown = path.display().to_string();
-    Ok(reader.map(move |b| b.with_context(|| format!("reading {shown}"))))
 }
 
 fn typed<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {
@@ -129,7 +100,7 @@ pub fn write_tracks(config: &TrackConfig) -> Result<Vec<PathBuf>> {
             "track name=\"{name} {what}\" description=\"{name}: {what}; score 1000 P(|delta| > d), red up, blue down\" itemRgb=\"On\""
         );
         let columns = ["chr", first, last, "delta_mean", p];
-        let rows = batches(&dir.join(parquet), &columns)?;
+        let rows = stream_columns(&dir.join(parquet), &columns)?;
         write_track(&path, &track, |w| {
             for b in rows {
                 let b = &b?;
@@ -172,7 +143,7 @@ pub fn write_tracks(config: &TrackConfig) -> Result<Vec<PathBuf>> {
         let track = format!(
             "track type=bedGraph name=\"{name} {file_stem}\" description=\"{name}: posterior mean of {column} per CpG\" visibility=full autoScale=on"
         );
-        let rows = batches(&sites_path, &["chr", "pos", &column])?;
+        let rows = stream_columns(&sites_path, &["chr", "pos", &column])?;
         write_track(&path, &track, |w| {
             for b in rows {
                 let b = &b?;

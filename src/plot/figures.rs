@@ -38,6 +38,9 @@ pub enum FigureKind {
     Predictive,
     /// Estimators side by side (needs the output of `compare`).
     Comparison,
+    /// A methyl run's volcano plot: each site's difference against P(|delta| > d), the calls
+    /// coloured (needs sites.parquet and dml.parquet).
+    Volcano,
 }
 
 impl FigureKind {
@@ -48,6 +51,7 @@ impl FigureKind {
             FigureKind::Traces => "traces",
             FigureKind::Predictive => "predictive",
             FigureKind::Comparison => "comparison",
+            FigureKind::Volcano => "volcano",
         }
     }
 }
@@ -443,13 +447,16 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
         if has("comparison.parquet") && has("observations.parquet") {
             all.push(FigureKind::Comparison);
         }
+        if has("sites.parquet") {
+            all.push(FigureKind::Volcano);
+        }
         all
     } else {
         config.figures.clone()
     };
     if wanted.is_empty() {
         return Err(UserError(format!(
-            "{}: no draws.parquet or comparison.parquet to draw from",
+            "{}: no draws.parquet, comparison.parquet or sites.parquet to draw from",
             dir.display()
         ))
         .into());
@@ -478,6 +485,10 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
                 needs(figure, "comparison.parquet")?;
                 needs(figure, "observations.parquet")?
             }
+            FigureKind::Volcano => {
+                needs(figure, "sites.parquet")?;
+                needs(figure, "dml.parquet")?
+            }
         }
     }
     // The files these figures read must all come from one complete run.
@@ -488,6 +499,7 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
             FigureKind::Densities | FigureKind::Traces => &["draws.parquet"],
             FigureKind::Predictive => &["predictive.parquet"],
             FigureKind::Comparison => &["comparison.parquet", "observations.parquet"],
+            FigureKind::Volcano => &["sites.parquet", "dml.parquet"],
         });
     }
     reads.sort_unstable();
@@ -539,7 +551,76 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
             )?),
             FigureKind::Predictive => written.push(predictive(dir, &config.out, config.format)?),
             FigureKind::Comparison => written.push(comparison(dir, &config.out, config.format)?),
+            FigureKind::Volcano => written.push(volcano(dir, &config.out, config.format)?),
         }
     }
     Ok(written)
+}
+
+/// Most sites of either kind (called, not called) drawn in a volcano plot: beyond, every k-th
+/// in genome order keeps the SVG small and the picture the same.
+const MAX_VOLCANO_POINTS: usize = 20_000;
+
+/// The volcano plot of a methyl run: sites.parquet streamed, the calls those at or above
+/// dml.parquet's threshold on P(|delta| > d), each kind thinned to MAX_VOLCANO_POINTS.
+fn volcano(dir: &Path, out: &Path, format: ImageFormat) -> anyhow::Result<PathBuf> {
+    use arrow::array::{Array, Float64Array};
+    let footer = read_table(&dir.join("dml.parquet"), crate::methyl::output::DML_SCHEMA)?.metadata;
+    let number = |key: &str| -> f64 {
+        footer
+            .get(key)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    let (threshold, d) = (
+        number("betagibbs.p_dm_threshold"),
+        number("betagibbs.threshold"),
+    );
+    let sites = dir.join("sites.parquet");
+    let column = |batch: &arrow::record_batch::RecordBatch,
+                  name: &str|
+     -> anyhow::Result<Vec<f64>> {
+        let array = batch
+            .column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<Float64Array>())
+            .ok_or_else(|| anyhow::anyhow!("{}: column {name} is not float64", sites.display()))?;
+        Ok((0..array.len()).map(|i| array.value(i)).collect())
+    };
+    // Two streamed passes, so that a genome's sites are never held: how many of each kind
+    // (not called, called), then every stride-th of each.
+    let mut counts = [0usize; 2];
+    for batch in crate::io::parquet_file::stream_columns(&sites, &["p_dm"])? {
+        for x in column(&batch?, "p_dm")? {
+            counts[usize::from(x >= threshold)] += 1;
+        }
+    }
+    let stride = counts.map(|n| n.div_ceil(MAX_VOLCANO_POINTS).max(1));
+    let mut fig = crate::plot::Volcano {
+        title: format!(
+            "Volcano plot of {}: {} sites, {} called",
+            dir.display(),
+            counts[0] + counts[1],
+            counts[1]
+        ),
+        threshold,
+        d,
+        ..Default::default()
+    };
+    let mut seen = [0usize; 2];
+    for batch in crate::io::parquet_file::stream_columns(&sites, &["delta_mean", "p_dm"])? {
+        let batch = batch?;
+        let (delta, p) = (column(&batch, "delta_mean")?, column(&batch, "p_dm")?);
+        for (x, y) in delta.into_iter().zip(p) {
+            let kind = usize::from(y >= threshold);
+            if seen[kind] % stride[kind] == 0 {
+                fig.delta.push(x);
+                fig.p.push(y);
+                fig.called.push(kind == 1);
+            }
+            seen[kind] += 1;
+        }
+    }
+    let path = out.join(format!("volcano.{}", format.extension()));
+    crate::plot::volcano(&path, &fig)?;
+    Ok(path)
 }

@@ -4,7 +4,7 @@
 //! Text uses the embedded DejaVu Sans registered as "sans-serif", so no system fonts are
 //! needed and PNG and SVG lay out alike.
 //!
-//! One file per figure (shrinkage, densities, traces, predictive, comparison); what they
+//! One file per figure (shrinkage, densities, traces, predictive, comparison, volcano); what they
 //! share: render (backends, files), axes, text, font, layout, legend, histogram, scatter,
 //! colours. `figures` reads a run's outputs and picks what to draw.
 
@@ -24,6 +24,7 @@ mod scatter;
 mod shrinkage;
 mod text;
 mod traces;
+mod volcano;
 
 use anyhow::Result;
 use plotters::coord::Shift;
@@ -40,6 +41,7 @@ pub use render::{render, render_rgb, ImageFormat, RgbImage};
 pub use scatter::SCATTER_SIZE;
 pub use shrinkage::{shrinkage, Shrinkage};
 pub use traces::{traces, Trace, MAX_TRACE_POINTS, TRACE_ROW_HEIGHT, TRACE_WIDTH};
+pub use volcano::{volcano, Volcano};
 
 use render::Backend;
 
@@ -64,6 +66,7 @@ pub enum Figure<'a> {
         title: &'a str,
         stats: &'a [PredictiveStat],
     },
+    Volcano(&'a Volcano),
 }
 
 impl Figure<'_> {
@@ -84,12 +87,15 @@ impl Figure<'_> {
             Figure::PredictiveChecks { stats, .. } => {
                 layout::check_panel_count("predictive checks", "statistics", stats.len())
             }
+            Figure::Volcano(v) => volcano::validate(v),
         }
     }
 
     fn size(&self) -> (u32, u32) {
         match *self {
-            Figure::Shrinkage(_) | Figure::EstimatorComparison { .. } => SCATTER_SIZE,
+            Figure::Shrinkage(_) | Figure::EstimatorComparison { .. } | Figure::Volcano(_) => {
+                SCATTER_SIZE
+            }
             Figure::Densities { panels, .. } => layout::grid_size(panels.len()),
             Figure::PredictiveChecks { stats, .. } => layout::grid_size(stats.len()),
             Figure::Traces { params, .. } => traces::size(params),
@@ -114,6 +120,7 @@ impl Figure<'_> {
             Figure::PredictiveChecks { title, stats } => {
                 layout::draw_grid(root, title, stats, predictive::panel)
             }
+            Figure::Volcano(v) => volcano::draw(root, v),
         }
     }
 }
