@@ -28,6 +28,9 @@ const ZSTD_LEVEL: i32 = 3;
 pub const SCHEMA_KEY: &str = "betagibbs.schema";
 pub const DRAWS_SCHEMA: &str = "draws/1";
 pub const SUMMARY_SCHEMA: &str = "summary/1";
+/// A methyl run's dml.parquet: here, below both methyl (which writes it) and plot (which
+/// reads it for the volcano plot).
+pub const DML_SCHEMA: &str = "methylation-dml/1";
 
 /// Post-warm-up draws in memory: values[(param * n_chains + chain) * n_draws + draw].
 pub struct DrawsTable<'a> {

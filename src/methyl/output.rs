@@ -21,7 +21,7 @@ use crate::methyl::regions::CandidateRegion;
 
 /// Schema versions in the footer's `betagibbs.schema`.
 pub const SITES_SCHEMA: &str = "methylation-sites/2";
-pub const DML_SCHEMA: &str = "methylation-dml/1";
+pub use crate::io::write::DML_SCHEMA;
 pub const DMR_SCHEMA: &str = "methylation-dmr/2";
 
 /// Columns per group: `mu_<group>_mean`, `_sd`, `_q2_5`, `_q97_5`.

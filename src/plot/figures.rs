@@ -18,6 +18,7 @@ pub use crate::plot::render::ImageFormat;
 /// Schema tags of the small tables (footer key betagibbs.schema).
 pub const OBSERVATIONS_SCHEMA: &str = "observations/1";
 pub const COMPARISON_SCHEMA: &str = "comparison/1";
+
 /// Most level-0 groups whose omega the default density figure shows: more panels get unreadable.
 const DEFAULT_DENSITY_GROUPS: usize = 4;
 /// Most units (one-level models with --unit) given their own shrinkage figure.
@@ -565,7 +566,7 @@ const MAX_VOLCANO_POINTS: usize = 20_000;
 /// dml.parquet's threshold on P(|delta| > d), each kind thinned to MAX_VOLCANO_POINTS.
 fn volcano(dir: &Path, out: &Path, format: ImageFormat) -> anyhow::Result<PathBuf> {
     use arrow::array::{Array, Float64Array};
-    let footer = read_table(&dir.join("dml.parquet"), crate::methyl::output::DML_SCHEMA)?.metadata;
+    let footer = read_table(&dir.join("dml.parquet"), crate::io::write::DML_SCHEMA)?.metadata;
     let number = |key: &str| -> f64 {
         footer
             .get(key)
