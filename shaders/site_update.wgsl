@@ -33,7 +33,7 @@ const MAX_GROUPS: u32 = 8u;
 // Floats of state per (site, chain), mirrored in src/kernels/site_layout.rs (checked by build.rs): logit mu per group, log phi,
 // each group's beta-binomial log likelihood at that point (a dispatch that goes on from the
 // state needs not evaluate it again; stage 1 runs one sweep per dispatch), differ (0 or 1),
-// the dispatch's accepted independence steps, and the recycled sums of P(delta > d),
+// the accepted independence steps since the chain's start, and the recycled sums of P(delta > d),
 // P(delta < -d) and P(differ) over the recorded sweeps so far.
 const STATE_STRIDE: u32 = 22u;
 const STATE_LOG_PHI: u32 = 8u;
@@ -241,6 +241,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var here: Point;
     var lp_here: Target;
     var recycled = vec3<f32>(0.0);
+    var accepted = 0.0;
     let fresh = params.init != 0u;
     if (!fresh) {
         var likelihood: array<f32, 8>;
@@ -257,11 +258,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             state[base + STATE_RECYCLED + 1u],
             state[base + STATE_RECYCLED + 2u],
         );
+        accepted = state[base + STATE_ACCEPTED];
         lp_here = with_priors(here, likelihood, h);
     }
     // The proposal at here's log phi (only an accepted independence step moves log phi).
     var q_here = proposal(first, last, here.z, here.differ, h);
-    var accepted = 0.0;
     let n_sweeps = params.warmup + params.n_draws;
     for (var k = 0u; k < n_sweeps; k++) {
         let sweep = params.first_sweep + k;

@@ -12,7 +12,7 @@ pub(crate) const MAX_GROUPS: usize = 8;
 /// Floats of state per (site, chain), checked against site_update.wgsl by build.rs: logit mu per group,
 /// log phi, each group's beta-binomial log likelihood at that point (so that a dispatch that
 /// goes on from the state, as stage 1's do every sweep, need not evaluate it again), differ
-/// (0 or 1), the dispatch's accepted independence steps, and the recycled sums of
+/// (0 or 1), the accepted independence steps since the chain's start, and the recycled sums of
 /// P(delta > d), P(delta < -d) and P(differ) over the recorded sweeps so far.
 pub const STATE_STRIDE: usize = 2 * MAX_GROUPS + 6;
 pub(crate) const STATE_LOG_PHI: usize = MAX_GROUPS;

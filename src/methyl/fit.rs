@@ -105,14 +105,13 @@ pub fn sweep_chunk(
         done += n;
     }
     let seconds = t0.elapsed().as_secs_f64();
-    // The state holds the last dispatch's acceptances, and the recycled sums of the run.
+    // The state holds the run's accepted steps and recycled sums.
     let chains = out.state.chunks_exact(STATE_STRIDE);
     let accepted: f64 = chains.clone().map(|c| f64::from(c[STATE_ACCEPTED])).sum();
     let recycled = chains
         .map(|c| [0, 1, 2].map(|i| c[STATE_RECYCLED + i]))
         .collect();
-    let steps = out.stats.len() as f64
-        * f64::from(total - (total - 1) / SWEEPS_PER_DISPATCH * SWEEPS_PER_DISPATCH);
+    let steps = out.stats.len() as f64 * f64::from(total);
     Ok(SweptChunk {
         draws: out.draws,
         recycled,

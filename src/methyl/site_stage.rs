@@ -65,21 +65,26 @@ pub(crate) fn gpu_site_capacity(
     (gpu.max_binding() / largest).max(1) as usize
 }
 
-/// The site stage a fit asks for: buffers for its largest dispatch (a chunk of stage 2 or
-/// stage 1's sites, `max_samples` samples at most), its chains and draws.
+/// The largest dispatch of a fit: a chunk of stage 2 or stage 1's sites, `max_samples`
+/// samples at most, its chains and `slots` values per recorded draw.
+fn capacity(config: &FitConfig, max_samples: usize, slots: usize) -> SiteCapacity {
+    SiteCapacity {
+        max_sites: config.chunk_sites.max(config.hyper_sites),
+        max_samples,
+        n_chains: config.chains as usize,
+        max_draws: config.draws as usize,
+        n_groups: slots,
+    }
+}
+
+/// The site stage a fit asks for, with buffers for its largest dispatch.
 pub fn site_stage<'g>(
     device: Device<'g>,
     config: &FitConfig,
     max_samples: usize,
     n_groups: usize,
 ) -> SiteStage<'g> {
-    let capacity = SiteCapacity {
-        max_sites: config.chunk_sites.max(config.hyper_sites),
-        max_samples,
-        n_chains: config.chains as usize,
-        max_draws: config.draws as usize,
-        n_groups,
-    };
+    let capacity = capacity(config, max_samples, n_groups);
     SiteStage::new(device, capacity, config.workgroup_size, config.scalar_twin)
 }
 
@@ -90,20 +95,9 @@ pub fn regression_stage<'g>(
     config: &FitConfig,
     max_samples: usize,
 ) -> RegressionStage<'g> {
-    let capacity = SiteCapacity {
-        max_sites: config.chunk_sites.max(config.hyper_sites),
-        max_samples,
-        n_chains: config.chains as usize,
-        max_draws: config.draws as usize,
-        n_groups: design.draw_slots(),
-    };
-    RegressionStage::new(
-        device,
-        design,
-        capacity,
-        config.workgroup_size,
-        config.scalar_twin,
-    )
+    let capacity = capacity(config, max_samples, design.draw_slots());
+    let (workgroup, twin) = (config.workgroup_size, config.scalar_twin);
+    RegressionStage::new(device, design, capacity, workgroup, twin)
 }
 
 /// Chunks of stage 2 whose draws exist at once: one being summarised, one waiting in the

@@ -238,6 +238,7 @@ fn run_one(
         likelihood: [0.0; MAX_GROUPS],
     };
     let mut recycled = [0.0f32; 3];
+    let mut accepted = 0.0f32;
     if !fresh {
         let mut likelihood = [0.0f32; MAX_GROUPS];
         for g in 0..n_groups {
@@ -247,13 +248,13 @@ fn run_one(
         here.z = state[STATE_LOG_PHI];
         here.differ = state[STATE_DIFFER] != 0.0;
         recycled.copy_from_slice(&state[STATE_RECYCLED..STATE_RECYCLED + 3]);
+        accepted = state[STATE_ACCEPTED];
         // The likelihoods were computed at the point before its logit round trip: an f32
         // rounding apart, well inside the beta-binomial's own error.
         lp_here = ctx.with_priors(&here, likelihood);
     }
     // The proposal at here's log phi (only an accepted independence step moves log phi).
     let mut q_here = ctx.proposal(here.z, here.differ);
-    let mut accepted = 0.0f32;
     for k in 0..params.warmup + params.n_draws {
         let sweep = params.first_sweep + k;
         // 1. Independence proposal: log phi = m0 + s0 t, t a normal over the root of a

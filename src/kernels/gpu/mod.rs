@@ -334,6 +334,56 @@ pub(crate) fn sweep_pieces(params: &SiteParams, per_dispatch: u32) -> Vec<SitePa
     pieces
 }
 
+impl Gpu {
+    /// Runs a site shader's call as `pieces` (`sweep_pieces`), each its own submission so that
+    /// its parameters are written to `params` before it runs; `finish` adds to the last
+    /// piece's commands (the copies out) before it is submitted.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn dispatch_pieces(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        bind: &wgpu::BindGroup,
+        params: &wgpu::Buffer,
+        pieces: &[SiteParams],
+        invocations: u64,
+        workgroup_size: u32,
+        finish: impl FnOnce(&mut wgpu::CommandEncoder),
+    ) {
+        let mut finish = Some(finish);
+        for (i, piece) in pieces.iter().enumerate() {
+            self.queue
+                .write_buffer(params, 0, bytemuck::bytes_of(piece));
+            let mut encoder = self.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                pass.set_pipeline(pipeline);
+                pass.set_bind_group(0, bind, &[]);
+                let (x, y) = dispatch_grid(invocations, workgroup_size);
+                pass.dispatch_workgroups(x, y, 1);
+            }
+            if i + 1 == pieces.len() {
+                if let Some(finish) = finish.take() {
+                    finish(&mut encoder);
+                }
+            }
+            self.queue.submit([encoder.finish()]);
+        }
+    }
+}
+
+/// Copies each (source, destination, bytes) of a stage's outputs to its read-back buffer,
+/// skipping the empty ones.
+pub(crate) fn copy_out(
+    encoder: &mut wgpu::CommandEncoder,
+    copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64)],
+) {
+    for &(src, dst, n) in copies {
+        if n > 0 {
+            encoder.copy_buffer_to_buffer(src, 0, dst, 0, n);
+        }
+    }
+}
+
 /// The most samples of any site of a batch.
 pub(crate) fn max_site_samples(batch: &SiteBatch) -> usize {
     batch

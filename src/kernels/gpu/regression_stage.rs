@@ -3,7 +3,7 @@
 
 use wgpu::util::DeviceExt;
 
-use crate::kernels::gpu::{dispatch_grid, max_site_samples, sweep_pieces, Gpu, GpuError};
+use crate::kernels::gpu::{copy_out, max_site_samples, sweep_pieces, Gpu, GpuError};
 use crate::kernels::regression_layout::{
     RegressionDesign, RegressionHyper, RegressionOutputs, REG_STATE_STRIDE,
 };
@@ -184,46 +184,26 @@ impl<'g> RegressionStageGpu<'g> {
         if params.init == 0 && !out.state.is_empty() {
             q.write_buffer(&self.state, 0, bytemuck::cast_slice(&out.state));
         }
-        let pieces = sweep_pieces(params, per_dispatch);
-        for (i, piece) in pieces.iter().enumerate() {
-            // Each piece its own submission: its parameters are written before it runs.
-            q.write_buffer(&self.params, 0, bytemuck::bytes_of(piece));
-            let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
-            {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
-                pass.set_pipeline(&self.pipeline);
-                pass.set_bind_group(0, &self.bind, &[]);
-                let n = u64::from(params.n_sites) * u64::from(params.n_chains);
-                let (x, y) = dispatch_grid(n, self.workgroup_size);
-                pass.dispatch_workgroups(x, y, 1);
-            }
-            if i + 1 < pieces.len() {
-                q.submit([encoder.finish()]);
-            } else {
-                self.read_back(encoder, out)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Copies the state and draws out after the last dispatch's commands, and reads them.
-    fn read_back(
-        &self,
-        mut encoder: wgpu::CommandEncoder,
-        out: &mut RegressionOutputs,
-    ) -> Result<(), GpuError> {
-        let q = &self.gpu.queue;
+        let invocations = u64::from(params.n_sites) * u64::from(params.n_chains);
         let state_bytes = (out.state.len() * 4) as u64;
         let draws_bytes = (out.draws.len() * 4) as u64;
-        for (src, dst, n) in [
-            (&self.state, &self.state_back, state_bytes),
-            (&self.draws, &self.draws_back, draws_bytes),
-        ] {
-            if n > 0 {
-                encoder.copy_buffer_to_buffer(src, 0, dst, 0, n);
-            }
-        }
-        q.submit([encoder.finish()]);
+        self.gpu.dispatch_pieces(
+            &self.pipeline,
+            &self.bind,
+            &self.params,
+            &sweep_pieces(params, per_dispatch),
+            invocations,
+            self.workgroup_size,
+            |encoder| {
+                copy_out(
+                    encoder,
+                    &[
+                        (&self.state, &self.state_back, state_bytes),
+                        (&self.draws, &self.draws_back, draws_bytes),
+                    ],
+                )
+            },
+        );
         self.gpu.read_into(&mut [
             (&self.state_back, bytemuck::cast_slice_mut(&mut out.state)),
             (&self.draws_back, bytemuck::cast_slice_mut(&mut out.draws)),

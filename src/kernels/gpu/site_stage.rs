@@ -1,10 +1,8 @@
 //! The site_update shader on a GPU: buffers sized once, one dispatch per call, results read
 //! back into the same `SiteOutputs` the CPU twin fills.
 
-use crate::kernels::gpu::{dispatch_grid, max_site_samples, sweep_pieces, Gpu, GpuError};
-use crate::kernels::site_layout::{
-    SiteBatch, SiteHyper, SiteOutputs, SiteParams, STATE_ACCEPTED, STATE_STRIDE,
-};
+use crate::kernels::gpu::{copy_out, max_site_samples, sweep_pieces, Gpu, GpuError};
+use crate::kernels::site_layout::{SiteBatch, SiteHyper, SiteOutputs, SiteParams, STATE_STRIDE};
 
 /// Loop iterations of one (site, chain) sweep of site_update.wgsl, about: the passes over
 /// the samples (the proposal's, the likelihoods', each group's random walk), and per group
@@ -127,7 +125,7 @@ impl<'g> SiteStageGpu<'g> {
 
     /// The contract of `site_update` (the state is uploaded unless `params.init`), in one
     /// dispatch, or on a software adapter in as many as its loop limit needs, each going on
-    /// from the state the one before left on the device, their accepted steps summed.
+    /// from the state the one before left on the device.
     pub fn run(
         &self,
         params: &SiteParams,
@@ -162,71 +160,28 @@ impl<'g> SiteStageGpu<'g> {
         if params.init == 0 && !out.state.is_empty() {
             q.write_buffer(&self.state, 0, bytemuck::cast_slice(&out.state));
         }
-        let pieces = sweep_pieces(params, per_dispatch);
-        // The accepted steps of every piece before the last (each dispatch counts its own).
-        let mut accepted_before: Vec<f32> = Vec::new();
-        for (i, piece) in pieces.iter().enumerate() {
-            q.write_buffer(&self.params, 0, bytemuck::bytes_of(piece));
-            let mut encoder = self.gpu.device.create_command_encoder(&Default::default());
-            {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
-                pass.set_pipeline(&self.pipeline);
-                pass.set_bind_group(0, &self.bind, &[]);
-                let n = u64::from(params.n_sites) * u64::from(params.n_chains);
-                let (x, y) = dispatch_grid(n, self.workgroup_size);
-                pass.dispatch_workgroups(x, y, 1);
-            }
-            if i + 1 == pieces.len() {
-                self.read_back(encoder, out)?;
-                break;
-            }
-            let state_bytes = (out.state.len() * 4) as u64;
-            encoder.copy_buffer_to_buffer(&self.state, 0, &self.state_back, 0, state_bytes);
-            q.submit([encoder.finish()]);
-            self.gpu
-                .read_into(&mut [(&self.state_back, bytemuck::cast_slice_mut(&mut out.state))])?;
-            let accepted = out
-                .state
-                .chunks_exact(STATE_STRIDE)
-                .map(|c| c[STATE_ACCEPTED]);
-            if accepted_before.is_empty() {
-                accepted_before = accepted.collect();
-            } else {
-                for (sum, a) in accepted_before.iter_mut().zip(accepted) {
-                    *sum += a;
-                }
-            }
-        }
-        for (c, before) in out
-            .state
-            .chunks_exact_mut(STATE_STRIDE)
-            .zip(&accepted_before)
-        {
-            c[STATE_ACCEPTED] += before;
-        }
-        Ok(())
-    }
-
-    /// Copies the outputs out after the last dispatch's commands, and reads them.
-    fn read_back(
-        &self,
-        mut encoder: wgpu::CommandEncoder,
-        out: &mut SiteOutputs,
-    ) -> Result<(), GpuError> {
-        let q = &self.gpu.queue;
+        let invocations = u64::from(params.n_sites) * u64::from(params.n_chains);
         let state_bytes = (out.state.len() * 4) as u64;
         let draws_bytes = (out.draws.len() * 4) as u64;
         let stats_bytes = (out.stats.len() * 16) as u64;
-        for (src, dst, n) in [
-            (&self.state, &self.state_back, state_bytes),
-            (&self.draws, &self.draws_back, draws_bytes),
-            (&self.stats, &self.stats_back, stats_bytes),
-        ] {
-            if n > 0 {
-                encoder.copy_buffer_to_buffer(src, 0, dst, 0, n);
-            }
-        }
-        q.submit([encoder.finish()]);
+        self.gpu.dispatch_pieces(
+            &self.pipeline,
+            &self.bind,
+            &self.params,
+            &sweep_pieces(params, per_dispatch),
+            invocations,
+            self.workgroup_size,
+            |encoder| {
+                copy_out(
+                    encoder,
+                    &[
+                        (&self.state, &self.state_back, state_bytes),
+                        (&self.draws, &self.draws_back, draws_bytes),
+                        (&self.stats, &self.stats_back, stats_bytes),
+                    ],
+                )
+            },
+        );
         self.gpu.read_into(&mut [
             (&self.state_back, bytemuck::cast_slice_mut(&mut out.state)),
             (&self.draws_back, bytemuck::cast_slice_mut(&mut out.draws)),

@@ -238,6 +238,7 @@ pub fn run_lanes(
         prior: sp(0.0),
     };
     let mut recycled = [sp(0.0); 3];
+    let mut accepted = sp(0.0);
     if !fresh {
         let mut likelihood = [sp(0.0); MAX_GROUPS];
         for g in 0..n_groups {
@@ -249,10 +250,10 @@ pub fn run_lanes(
         for (i, r) in recycled.iter_mut().enumerate() {
             *r = lane(&|l| state[l * STATE_STRIDE + STATE_RECYCLED + i]);
         }
+        accepted = lane(&|l| state[l * STATE_STRIDE + STATE_ACCEPTED]);
         lp_here = ctx.with_priors(&here, likelihood);
     }
     let mut q_here = ctx.proposal(here.z);
-    let mut accepted = sp(0.0);
     let site_tag = (Stream::Site as u32) << STREAM_SHIFT;
     let per_chain = draws.len() / CHAIN_LANES;
     for k in 0..params.warmup + params.n_draws {
