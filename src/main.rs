@@ -57,7 +57,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         },
         Command::Bench(args) => app::bench::run(&args.into_job()?),
         Command::Methyl(args) => {
-            let export = args.export;
+            let (export, plot) = (args.export, args.plot);
             let config = args.into_config()?;
             app::methyl::run(&config)?;
             if export {
@@ -66,11 +66,17 @@ fn run(command: Command) -> anyhow::Result<()> {
                     out: config.out.join("browser"),
                 })?;
             }
+            if let Some(format) = plot {
+                app::plot::run(&app::plot::methyl_figures(&config.out, format), None)?;
+            }
             Ok(())
         }
         Command::Simulate(args) => app::simulate::run(&args.into_config()?),
         Command::Compare(args) => app::compare::run(&args.into_config()?),
-        Command::Plot(args) => app::plot::run(&args.into_config()?),
+        Command::Plot(args) => {
+            let (config, sheet) = args.into_config()?;
+            app::plot::run(&config, sheet.as_deref())
+        }
         Command::Export(args) => app::export::run(&args.into_config()),
     }
 }

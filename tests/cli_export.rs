@@ -74,6 +74,12 @@ fn tracks_match_the_run_they_come_from() {
             assert!((got - want).abs() <= 5e-5, "{file}: {got} vs {want}");
         }
     }
+    // Each bedGraph also as a bigWig (its magic number first; pyBigWig reads the values in
+    // tests/test_browser_tracks.py).
+    for stem in ["delta", "mu_A", "mu_B"] {
+        let bw = std::fs::read(browser.join(format!("{stem}.bw"))).unwrap();
+        assert_eq!(bw[..4], 0x888F_FC26u32.to_le_bytes(), "{stem}.bw");
+    }
     // `export` on its own gives the same files; on a directory of no methyl run, exit 2.
     let again = dir.path().join("again");
     betagibbs(&["export", arg(&out), "--out", arg(&again)]).assert_success();
@@ -86,21 +92,93 @@ fn tracks_match_the_run_they_come_from() {
     betagibbs(&["export", arg(&study)]).assert_user_error(&["no sites.parquet"]);
 }
 
-/// `plot` on a methyl run draws its volcano plot by default; asked of a run without
-/// sites.parquet, the figure exits 2 naming the file it needs.
+/// `methyl --plot` draws every figure of the run: the volcano plot, the chromosome overview,
+/// the distributions with the calibration against the simulated truth beside the sheet, and a
+/// region plot of each of the top DMRs, with every sample's counts. A region without CpGs,
+/// or a sheet that is not there, exits 2 and writes nothing; a figure asked of a run without
+/// sites.parquet exits 2 naming the file it needs.
 #[test]
-fn plot_draws_a_methyl_runs_volcano() {
+fn plot_draws_a_methyl_runs_figures() {
     let dir = tempfile::tempdir().unwrap();
     let study = dir.path().join("study");
-    betagibbs(&["simulate", "--sites", "2000", "--out", arg(&study)]).assert_success();
+    betagibbs(&["simulate", "--sites", "3000", "--out", arg(&study)]).assert_success();
     let out = dir.path().join("fit");
-    small_methyl(&study.join("sheet.tsv"), &out, &["--compare", "A,B"]).assert_success();
-    let run = betagibbs(&["plot", arg(&out)]);
+    small_methyl(
+        &study.join("sheet.tsv"),
+        &out,
+        &["--compare", "A,B", "--plot"],
+    )
+    .assert_success();
+    let figures = out.join("figures");
+    let text = |name: &str| std::fs::read_to_string(figures.join(name)).unwrap();
+    assert!(
+        text("volcano.svg").contains("Volcano plot")
+            && text("volcano.svg").contains("call threshold")
+    );
+    assert!(text("overview.svg").contains("chr3"));
+    assert!(text("distributions.svg").contains("calibration against the truth"));
+    // The calibration covers every site (all are in truth.tsv), in the benchmark's bins.
+    let sites = Table::read(&out.join("sites.parquet"));
+    let calibration = text("calibration.tsv");
+    let rows: Vec<Vec<f64>> = calibration
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 5, "{calibration}");
+    assert_eq!(rows.iter().map(|r| r[2]).sum::<f64>() as usize, sites.rows);
+    assert!(
+        rows[0][4] < 0.2 && rows[4][2] > 0.0 && rows[4][4] > 0.8,
+        "{calibration}"
+    );
+    // One region plot per top DMR, each sample's counts drawn as points.
+    let dmr = Table::read(&out.join("dmr.parquet"));
+    let regions: Vec<String> = std::fs::read_dir(&figures)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("region-"))
+        .collect();
+    assert_eq!(regions.len(), dmr.rows.min(4), "{regions:?}");
+    for name in &regions {
+        let svg = text(name);
+        assert!(svg.contains("A (2 samples; mean, 95% band)"), "{name}");
+        assert!(svg.matches("<circle").count() > 8, "{name}");
+    }
+    // A window with no CpG, and a sheet that is not there: exit 2, nothing written.
+    let elsewhere = dir.path().join("elsewhere");
+    betagibbs(&[
+        "plot",
+        arg(&out),
+        "--region",
+        "chr1:1-5",
+        "--out",
+        arg(&elsewhere),
+    ])
+    .assert_user_error(&["--region chr1:1-5", "no CpG"]);
+    assert!(!elsewhere.join("region-1-chr1_1-5.svg").exists());
+    betagibbs(&[
+        "plot",
+        arg(&out),
+        "--figure",
+        "region",
+        "--sheet",
+        "nosuch.tsv",
+        "--out",
+        arg(&elsewhere),
+    ])
+    .assert_user_error(&["nosuch.tsv", "--sheet"]);
+    // A window asked for draws that window alone.
+    let run = betagibbs(&[
+        "plot",
+        arg(&out),
+        "--region",
+        "chr2:10000-12000",
+        "--out",
+        arg(&elsewhere),
+    ]);
     run.assert_success();
-    let svg = out.join("figures/volcano.svg");
-    assert!(run.stdout.contains("volcano.svg"), "{}", run.stdout);
-    let text = std::fs::read_to_string(&svg).unwrap();
-    assert!(text.contains("Volcano plot") && text.contains("call threshold"));
+    assert_eq!(run.stdout.lines().count(), 1, "{}", run.stdout);
+    assert!(elsewhere.join("region-1-chr2_10000-12000.svg").is_file());
     let demo = dir.path().join("demo");
     betagibbs(&[
         "demo",

@@ -11,7 +11,9 @@ use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use betagibbs::plot::{
-    self, Density, EstimatorIntervals, Figure, PredictiveStat, Shrinkage, Trace, UnitAxis, Volcano,
+    self, Binned, CalibrationBin, ChromosomeStrip, Density, EstimatorIntervals, Figure, GroupBand,
+    MethylDistributions, Overview, PredictiveStat, RegionPlot, RegionSample, Shrinkage, Trace,
+    UnitAxis, Volcano,
 };
 use plotters::style::RGBColor;
 
@@ -204,6 +206,9 @@ struct Data {
     estimators: Vec<EstimatorIntervals>,
     predictive: Vec<PredictiveStat>,
     volcano: Volcano,
+    region: RegionPlot,
+    overview: Overview,
+    distributions: MethylDistributions,
 }
 
 impl Data {
@@ -218,6 +223,9 @@ impl Data {
             estimators,
             predictive: predictive_data(),
             volcano: volcano_data(),
+            region: region_data(),
+            overview: overview_data(),
+            distributions: distributions_data(),
         }
     }
 }
@@ -342,6 +350,105 @@ fn volcano_data() -> Volcano {
     }
 }
 
+/// Two groups of two samples at 5 CpGs, group A's samples at 10, 20, ... reads; one called
+/// region shaded.
+fn region_data() -> RegionPlot {
+    let pos: Vec<f64> = (0..5).map(|k| 1_000_100.0 + 50.0 * f64::from(k)).collect();
+    let samples = (0..4)
+        .map(|s| RegionSample {
+            name: format!("s{s}"),
+            group: Some(s / 2),
+            pos: pos.clone(),
+            methylated: (0..5).map(|k| 3 + k + 5 * (s as u32 / 2)).collect(),
+            total: (1..=5).map(|k| 10 * k).collect(),
+        })
+        .collect();
+    let groups = ["A", "B"]
+        .iter()
+        .enumerate()
+        .map(|(g, name)| GroupBand {
+            name: name.to_string(),
+            pos: pos.clone(),
+            mean: vec![0.2 + 0.5 * g as f64; 5],
+            low: vec![0.1 + 0.5 * g as f64; 5],
+            high: vec![0.3 + 0.5 * g as f64; 5],
+        })
+        .collect();
+    RegionPlot {
+        title: "A region".into(),
+        chr: "chr7".into(),
+        view: (1_000_000.0, 1_000_400.0),
+        shaded: vec![(1_000_100.0, 1_000_250.0)],
+        samples,
+        groups,
+    }
+}
+
+/// Two chromosomes: 3 loci up and 2 down on chrA, one region down on chrB.
+fn overview_data() -> Overview {
+    let bins = |n: usize| (0..n).map(|k| (1e4 * (k as f64 + 0.5), 0.01)).collect();
+    Overview {
+        title: "Overview".into(),
+        strips: vec![
+            ChromosomeStrip {
+                name: "chrA".into(),
+                bins: bins(100),
+                calls: vec![
+                    (1e5, 0.3),
+                    (2e5, 0.4),
+                    (3e5, 0.35),
+                    (5e5, -0.3),
+                    (6e5, -0.2),
+                ],
+                regions: vec![],
+            },
+            ChromosomeStrip {
+                name: "chrB".into(),
+                bins: bins(60),
+                calls: vec![],
+                regions: vec![(2e5, 2.01e5, -0.4)],
+            },
+        ],
+        end: 1e6,
+        reach: 0.5,
+    }
+}
+
+/// Coverage in 5 bins (one empty), P(DM) in 10, and a calibration of 3 bins, one empty.
+fn distributions_data() -> MethylDistributions {
+    let bin = |low, high, sites, stated, observed| CalibrationBin {
+        low,
+        high,
+        sites,
+        stated,
+        observed,
+    };
+    MethylDistributions {
+        title: "Distributions".into(),
+        coverage: Binned {
+            label: "coverage".into(),
+            x_desc: "reads".into(),
+            edges: vec![0.0, 10.0, 20.0, 30.0, 40.0, 50.0],
+            counts: vec![5, 40, 0, 30, 2],
+            log_counts: false,
+            marker: None,
+        },
+        p_dm: Binned {
+            label: "P(DM)".into(),
+            x_desc: "posterior probability".into(),
+            edges: (0..=10).map(|k| f64::from(k) / 10.0).collect(),
+            counts: vec![9000, 50, 20, 10, 8, 6, 5, 4, 3, 12],
+            log_counts: true,
+            marker: Some((0.9, "calls: >= 0.9".into())),
+        },
+        calibration: Some(vec![
+            bin(0.0, 0.5, 9000, 0.02, 0.03),
+            bin(0.5, 0.8, 0, f64::NAN, f64::NAN),
+            bin(0.8, 1.0, 40, 0.93, 0.9),
+        ]),
+    }
+}
+
 fn cases(d: &Data) -> Vec<Case<'_>> {
     let hist_bars = |range| marks("rect", &[&fill_of(plot::PALETTE[5])], range);
     let finite_panels = d
@@ -458,6 +565,63 @@ fn cases(d: &Data) -> Vec<Case<'_>> {
             marks: vec![marks("circle", &[&fill_of(RGBColor(178, 24, 43))], 28..=28)],
             colour: RGBColor(178, 24, 43),
         },
+        Case {
+            name: "region",
+            fig: Figure::Region(&d.region),
+            texts: texts(&[
+                ("A region", 1),
+                ("A (2 samples; mean, 95% band)", 1),
+                ("B (2 samples; mean, 95% band)", 1),
+                ("called region", 1),
+                ("1,000,000", 1),
+            ]),
+            prefixes: vec![],
+            // Each group's 10 points and its legend swatch; its mean line and the swatch's bar.
+            marks: vec![
+                marks("circle", &[&fill_of(plot::PALETTE[0])], 11..=11),
+                marks("circle", &[&fill_of(plot::PALETTE[1])], 11..=11),
+                marks("polyline", &[&stroke_of(plot::PALETTE[1])], 2..=2),
+            ],
+            colour: plot::PALETTE[0],
+        },
+        Case {
+            name: "overview",
+            fig: Figure::Overview(&d.overview),
+            texts: texts(&[
+                ("Overview", 1),
+                ("chrA", 1),
+                ("chrB", 1),
+                ("position (Mb)", 1),
+            ]),
+            prefixes: vec![],
+            // Up: 3 loci and the legend's swatch; down: 2 loci, the swatch.
+            marks: vec![
+                marks("circle", &[&fill_of(RGBColor(178, 24, 43))], 4..=4),
+                marks("circle", &[&fill_of(RGBColor(33, 102, 172))], 3..=3),
+            ],
+            colour: RGBColor(178, 24, 43),
+        },
+        Case {
+            name: "distributions",
+            fig: Figure::MethylDistributions(&d.distributions),
+            texts: texts(&[
+                ("Distributions", 1),
+                ("coverage", 1),
+                ("P(DM)", 1),
+                ("calibration against the truth", 1),
+                ("calls: >= 0.9", 1),
+                ("9000 sites", 1),
+                ("40 sites", 1),
+                ("log10(1 + sites)", 1),
+            ]),
+            prefixes: vec![],
+            // 4 coverage bars and 10 P(DM) bars; the two calibration points with sites.
+            marks: vec![
+                marks("rect", &[&fill_of(plot::PALETTE[5])], 14..=14),
+                marks("circle", &[&fill_of(plot::PALETTE[0])], 2..=2),
+            ],
+            colour: plot::PALETTE[5],
+        },
     ]
 }
 
@@ -479,6 +643,9 @@ fn draw(path: &Path, fig: &Figure) -> anyhow::Result<()> {
         } => plot::estimator_comparison_by_index(path, title, estimators),
         Figure::PredictiveChecks { title, stats } => plot::predictive_checks(path, title, stats),
         Figure::Volcano(v) => plot::volcano(path, v),
+        Figure::Region(_) | Figure::Overview(_) | Figure::MethylDistributions(_) => {
+            plot::render(path, fig)
+        }
     }
 }
 
@@ -683,8 +850,20 @@ fn every_figure_renders_to_png_as_in_memory() {
         draw(&path, &case.fig).unwrap();
         let (width, height, pixels) = decode_png(&std::fs::read(&path).unwrap());
         let (rows, band) = match case.fig {
-            Figure::Shrinkage(_) | Figure::EstimatorComparison { .. } | Figure::Volcano(_) => {
+            Figure::Shrinkage(_)
+            | Figure::EstimatorComparison { .. }
+            | Figure::Volcano(_)
+            | Figure::Region(_) => {
                 assert_eq!((width, height), plot::SCATTER_SIZE, "{name}");
+                (0, 0)
+            }
+            // One strip per chromosome, or one panel per distribution, below the title.
+            Figure::Overview(o) => {
+                assert!(height > 80 * o.strips.len() as u32, "{name}: {height} px");
+                (0, 0)
+            }
+            Figure::MethylDistributions(_) => {
+                assert_eq!(width, 3 * 480, "{name}");
                 (0, 0)
             }
             Figure::Traces { params, .. } => {

@@ -3,8 +3,10 @@
 bedtools parses every BED and bedGraph line strictly (a bad interval, a start past its end or
 a non-number stops it). `bedtools merge` needs the sorted, 0-based half-open intervals that
 IGV and the UCSC browser need; the merged DMLs must fall inside the regions' chromosomes.
-Needs `bedtools` on the PATH (Debian: apt-get install bedtools) and the binary
-(BETAGIBBS_BIN, default target/debug/betagibbs).
+The bigWigs are read by pyBigWig (libBigWig, the reader deepTools uses): same chromosomes,
+same intervals and values as their bedGraphs. Needs `bedtools` on the PATH (Debian: apt-get
+install bedtools), pyBigWig (pip install pybigwig) and the binary (BETAGIBBS_BIN, default
+target/debug/betagibbs).
 """
 
 import os
@@ -47,3 +49,30 @@ def test_bedtools_reads_every_track(tmp_path):
     n_dml = sum(1 for l in (browser / "dml.bed").read_text().splitlines()
                 if not l.startswith("track "))
     assert len(covered.splitlines()) == n_dml
+
+
+def test_pybigwig_reads_every_bigwig_as_its_bedgraph(tmp_path):
+    try:
+        import pyBigWig
+    except ImportError:
+        pytest.fail("pyBigWig is not installed (pip install pybigwig)")
+    study, fit = tmp_path / "study", tmp_path / "fit"
+    run(BIN, "simulate", "--sites", "3000", "--out", str(study))
+    run(BIN, "methyl", str(study / "sheet.tsv"), "--compare", "A,B", "--device", "cpu",
+        "--hyper-sites", "300", "--quiet", "--export", "--out", str(fit))
+    browser = fit / "browser"
+    for stem in ["delta", "mu_A", "mu_B"]:
+        rows = [l.split("\t") for l in (browser / f"{stem}.bedGraph").read_text().splitlines()
+                if not l.startswith("track ")]
+        bw = pyBigWig.open(str(browser / f"{stem}.bw"))
+        assert bw.isBigWig(), stem
+        chroms = bw.chroms()
+        assert sorted(chroms) == sorted({r[0] for r in rows}), stem
+        got = [(c, s, e, v) for c in chroms for (s, e, v) in (bw.intervals(c) or [])]
+        assert len(got) == len(rows), stem
+        by_site = {(c, s, e): v for (c, s, e, v) in got}
+        for chrom, start, end, value in rows:
+            v = by_site[(chrom, int(start), int(end))]
+            # The bedGraph has 4 decimals; the bigWig the f32 of the full value.
+            assert abs(v - float(value)) <= 5.1e-5, (stem, chrom, start, v, value)
+        bw.close()

@@ -306,14 +306,18 @@ pub fn run(config: &CompareConfig) -> anyhow::Result<()> {
     for (estimator, note) in &notes {
         eprintln!("betagibbs: {estimator}: {note}");
     }
-    let figures = crate::plot::figures::draw(&PlotConfig {
-        dir: config.out.clone(),
-        out: config.out.clone(),
-        figures: vec![FigureKind::Comparison],
-        params: Vec::new(),
-        contrasts: Vec::new(),
-        format: config.format,
-    })?;
+    let figures = crate::plot::figures::draw(
+        &PlotConfig {
+            dir: config.out.clone(),
+            out: config.out.clone(),
+            figures: vec![FigureKind::Comparison],
+            params: Vec::new(),
+            contrasts: Vec::new(),
+            format: config.format,
+            methyl: Default::default(),
+        },
+        None,
+    )?;
     eprintln!(
         "betagibbs: {} estimators on {} thetas ({}); wrote {} and {}",
         lines.len(),

@@ -149,7 +149,7 @@ pub fn run(config: &RunConfig) -> anyhow::Result<()> {
     print_contrasts(&rows[rows.len() - contrasts.len()..]);
     report_written(&fit, &device, &draws_path, &summary_path);
     if let Some(format) = config.plot {
-        for path in crate::plot::figures::draw(&figures(config, format))? {
+        for path in crate::plot::figures::draw(&figures(config, format), None)? {
             eprintln!("betagibbs: drew {}", path.display());
         }
     }
@@ -237,6 +237,7 @@ fn figures(config: &RunConfig, format: ImageFormat) -> PlotConfig {
         .into_iter()
         .filter_map(|(wanted, f)| wanted.then_some(f))
         .collect(),
+        methyl: Default::default(),
         params: Vec::new(),
         contrasts: config.contrasts.clone(),
         format,

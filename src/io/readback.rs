@@ -80,28 +80,44 @@ impl Table {
     }
 }
 
-/// Reads a whole Parquet file written by betagibbs, checking its schema tag is `expected`.
-pub fn read_table(path: &Path, expected: &str) -> anyhow::Result<Table> {
+/// The footer of a Parquet file written by betagibbs, its schema tag checked to be `expected`;
+/// no rows are read.
+pub fn read_footer(path: &Path, expected: &str) -> anyhow::Result<HashMap<String, String>> {
+    Ok(open_checked(path, expected)?.1)
+}
+
+fn open_checked(
+    path: &Path,
+    expected: &str,
+) -> anyhow::Result<(
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder<File>,
+    HashMap<String, String>,
+)> {
     let file = File::open(path).map_err(|e| refuse(format!("{}: {e}", path.display())))?;
     let builder = open_parquet(file, &path.display().to_string())?;
-    let mut table = Table::default();
+    let mut metadata = HashMap::new();
     if let Some(kv) = builder.metadata().file_metadata().key_value_metadata() {
         for entry in kv {
-            table
-                .metadata
-                .insert(entry.key.clone(), entry.value.clone().unwrap_or_default());
+            metadata.insert(entry.key.clone(), entry.value.clone().unwrap_or_default());
         }
     }
-    match table.metadata.get(SCHEMA_KEY) {
-        Some(v) if v == expected => {}
-        found => {
-            return Err(refuse(format!(
-                "{}: expected a betagibbs {expected} file, found schema {:?}",
-                path.display(),
-                found.map_or("(none)", String::as_str)
-            )))
-        }
+    match metadata.get(SCHEMA_KEY) {
+        Some(v) if v == expected => Ok((builder, metadata)),
+        found => Err(refuse(format!(
+            "{}: expected a betagibbs {expected} file, found schema {:?}",
+            path.display(),
+            found.map_or("(none)", String::as_str)
+        ))),
     }
+}
+
+/// Reads a whole Parquet file written by betagibbs, checking its schema tag is `expected`.
+pub fn read_table(path: &Path, expected: &str) -> anyhow::Result<Table> {
+    let (builder, metadata) = open_checked(path, expected)?;
+    let mut table = Table {
+        metadata,
+        ..Table::default()
+    };
     let schema = builder.schema().clone();
     let reader = builder
         .build()

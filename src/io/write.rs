@@ -31,6 +31,9 @@ pub const SUMMARY_SCHEMA: &str = "summary/1";
 /// A methyl run's dml.parquet: here, below both methyl (which writes it) and plot (which
 /// reads it for the volcano plot).
 pub const DML_SCHEMA: &str = "methylation-dml/1";
+/// Schema tags of methyl's sites.parquet and dmr.parquet, read by methyl and plot alike.
+pub const SITES_SCHEMA: &str = "methylation-sites/2";
+pub const DMR_SCHEMA: &str = "methylation-dmr/2";
 
 /// Post-warm-up draws in memory: values[(param * n_chains + chain) * n_draws + draw].
 pub struct DrawsTable<'a> {

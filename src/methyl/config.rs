@@ -71,6 +71,36 @@ impl Default for SiteFilter {
     }
 }
 
+impl SiteFilter {
+    /// The footer's `betagibbs.filter`: `key=value` pairs that `from_footer` reads back.
+    pub fn footer(&self) -> String {
+        format!(
+            "min_coverage={} min_samples_per_group={} merge_strands={} mod_code={}",
+            self.min_coverage, self.min_samples_per_group, self.merge_strands, self.mod_code
+        )
+    }
+
+    /// The filter a run recorded in its footer (`betagibbs.filter`, as `footer` writes it);
+    /// keys it lacks (a run of an older version) keep their defaults.
+    pub fn from_footer(text: &str) -> Result<SiteFilter, UserError> {
+        let mut filter = SiteFilter::default();
+        for pair in text.split_whitespace() {
+            let bad = || UserError(format!("betagibbs.filter {text:?}: cannot read {pair:?}"));
+            let (key, value) = pair.split_once('=').ok_or_else(bad)?;
+            match key {
+                "min_coverage" => filter.min_coverage = value.parse().map_err(|_| bad())?,
+                "min_samples_per_group" => {
+                    filter.min_samples_per_group = value.parse().map_err(|_| bad())?
+                }
+                "merge_strands" => filter.merge_strands = value.parse().map_err(|_| bad())?,
+                "mod_code" => filter.mod_code = ModCode::parse(value).map_err(|_| bad())?,
+                _ => {}
+            }
+        }
+        Ok(filter)
+    }
+}
+
 impl Default for DmrRule {
     fn default() -> Self {
         DmrRule {
@@ -156,5 +186,31 @@ impl MethylConfig {
             draws_regions: Vec::new(),
             memory_gib: DEFAULT_MEMORY_GIB,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filter_reads_back_from_its_footer() {
+        let filter = SiteFilter {
+            min_coverage: 5,
+            min_samples_per_group: 2,
+            merge_strands: true,
+            mod_code: ModCode::parse("h").unwrap(),
+        };
+        let back = SiteFilter::from_footer(&filter.footer()).unwrap();
+        assert_eq!(
+            (
+                back.min_coverage,
+                back.min_samples_per_group,
+                back.merge_strands
+            ),
+            (5, 2, true)
+        );
+        assert_eq!(back.mod_code.as_str(), "h");
+        assert!(SiteFilter::from_footer("min_coverage=x").is_err());
     }
 }

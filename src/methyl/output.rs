@@ -20,9 +20,7 @@ use crate::methyl::fit::SiteSummary;
 use crate::methyl::regions::CandidateRegion;
 
 /// Schema versions in the footer's `betagibbs.schema`.
-pub const SITES_SCHEMA: &str = "methylation-sites/2";
-pub use crate::io::write::DML_SCHEMA;
-pub const DMR_SCHEMA: &str = "methylation-dmr/2";
+pub use crate::io::write::{DML_SCHEMA, DMR_SCHEMA, SITES_SCHEMA};
 
 /// Columns per group: `mu_<group>_mean`, `_sd`, `_q2_5`, `_q97_5`.
 const MU_COLUMNS: [&str; 4] = ["mean", "sd", "q2_5", "q97_5"];

@@ -1,8 +1,10 @@
 //! Genome-browser tracks of a `methyl` run (`export`, `methyl --export`): BED of the called
 //! loci and regions and bedGraph of every site's difference, each level's mean and a design's
 //! tested coefficient, in UCSC's conventions (0-based half-open intervals, one track line per
-//! file) so that IGV and the UCSC browser open them. Formats: docs/outputs.md.
+//! file) so that IGV and the UCSC browser open them; each bedGraph also as bigWig, the indexed
+//! binary form genome browsers load remotely. Formats: docs/outputs.md.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -10,12 +12,17 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use arrow::array::{Array, Float64Array, Int64Array, StringArray};
 use arrow::record_batch::RecordBatch;
+use bigtools::bed::bedparser::BedValueError;
+use bigtools::beddata::BedParserStreamingIterator;
+use bigtools::{BigWigWrite, Value};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::error::UserError;
 use crate::io::atomic::atomic_write;
 use crate::io::parquet_file::stream_columns;
 
+/// Threads that compress a bigWig's sections: a track is written in seconds either way.
+const BIGWIG_THREADS: usize = 2;
 /// The colour of a call whose difference is up (more methylated in the second group): red.
 const UP_RGB: &str = "178,24,43";
 /// ... and down: blue (ColorBrewer's RdBu ends, told apart by most colour-blind readers).
@@ -138,7 +145,11 @@ pub fn write_tracks(config: &TrackConfig) -> Result<Vec<PathBuf>> {
             signals.push((c.clone(), c.trim_end_matches("_mean").to_string()));
         }
     }
+    let sizes = chromosome_sizes(&sites_path)?;
     for (column, file_stem) in signals {
+        let path = out.join(format!("{file_stem}.bw"));
+        write_bigwig(&path, &sites_path, &column, &sizes)?;
+        written.push(path);
         let path = out.join(format!("{file_stem}.bedGraph"));
         let track = format!(
             "track type=bedGraph name=\"{name} {file_stem}\" description=\"{name}: posterior mean of {column} per CpG\" visibility=full autoScale=on"
@@ -164,4 +175,75 @@ pub fn write_tracks(config: &TrackConfig) -> Result<Vec<PathBuf>> {
         written.push(path);
     }
     Ok(written)
+}
+
+/// Each chromosome's size for a bigWig's header: its last site's position (the sites'
+/// 0-based half-open ends; the genome's true lengths are not known to a run).
+fn chromosome_sizes(sites: &Path) -> Result<HashMap<String, u32>> {
+    let mut sizes: HashMap<String, u32> = HashMap::new();
+    for b in stream_columns(sites, &["chr", "pos"])? {
+        let b = &b?;
+        let (chr, pos) = (
+            typed::<StringArray>(b, "chr")?,
+            typed::<Int64Array>(b, "pos")?,
+        );
+        for i in 0..b.num_rows() {
+            let end = u32::try_from(pos.value(i))
+                .with_context(|| format!("position {} beyond bigWig's 32 bits", pos.value(i)))?;
+            let size = sizes.entry(chr.value(i).to_string()).or_default();
+            *size = (*size).max(end);
+        }
+    }
+    Ok(sizes)
+}
+
+/// `column` of every site as a bigWig (UCSC's binary, indexed form of a bedGraph, with
+/// zoom levels), written by the bigtools crate, whole or not at all.
+fn write_bigwig(
+    path: &Path,
+    sites: &Path,
+    column: &str,
+    sizes: &HashMap<String, u32>,
+) -> Result<()> {
+    let batches = stream_columns(sites, &["chr", "pos", column])?;
+    let column = column.to_string();
+    // Each batch's values in order, a failed read ending the stream with its error.
+    let values = batches.flat_map(move |b| -> Vec<Result<(String, Value), BedValueError>> {
+        let rows = || -> Result<Vec<(String, Value)>> {
+            let b = &b?;
+            let (chr, pos) = (
+                typed::<StringArray>(b, "chr")?,
+                typed::<Int64Array>(b, "pos")?,
+            );
+            let value = typed::<Float64Array>(b, &column)?;
+            Ok((0..b.num_rows())
+                .filter(|&i| value.is_valid(i) && value.value(i).is_finite())
+                .map(|i| {
+                    let p = pos.value(i) as u32;
+                    let v = Value {
+                        start: p - 1,
+                        end: p,
+                        value: value.value(i) as f32,
+                    };
+                    (chr.value(i).to_string(), v)
+                })
+                .collect())
+        };
+        match rows() {
+            Ok(rows) => rows.into_iter().map(Ok).collect(),
+            Err(e) => vec![Err(BedValueError::InvalidInput(e.to_string()))],
+        }
+    });
+    // The run's chromosome order need not be sorted: bigtools sorts the index itself.
+    let data = BedParserStreamingIterator::wrap_iter(values, true);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(BIGWIG_THREADS)
+        .build()
+        .context("starting the bigWig writer")?;
+    atomic_write(path, |file| {
+        let writer = BigWigWrite::new(file.try_clone()?, sizes.clone());
+        writer
+            .write(data, runtime)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    })
 }

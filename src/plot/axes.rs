@@ -61,6 +61,12 @@ pub(super) fn tick_labels(values: &[f64]) -> Vec<String> {
         .map(|&v| {
             if !step.is_finite() || step <= 0.0 {
                 fmt_num(v)
+            } else if (1e5..1e12).contains(&big)
+                && step >= 1.0
+                && values.iter().all(|x| x.fract() == 0.0)
+            {
+                // Genomic positions and other large whole numbers: every digit, grouped.
+                grouped(v as i64)
             } else if big >= 1e5 || step < 1e-4 {
                 format!("{v:.1e}")
             } else {
@@ -70,6 +76,22 @@ pub(super) fn tick_labels(values: &[f64]) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// A whole number with its thousands grouped by commas: 3014200 -> "3,014,200".
+fn grouped(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0 {
+        out.insert(0, '-');
+    }
+    out
 }
 
 /// `outer` is the area the chart was built on: text is drawn through it because plotters
@@ -165,5 +187,10 @@ mod tests {
         assert_eq!(tick_labels(&[0.1, 0.2, 0.3]), ["0.1", "0.2", "0.3"]);
         assert_eq!(tick_labels(&[0.0, 500.0, 1000.0]), ["0", "500", "1000"]);
         assert_eq!(tick_labels(&[-0.05, 0.0, 0.05]), ["-0.05", "0.00", "0.05"]);
+        assert_eq!(
+            tick_labels(&[3_014_000.0, 3_014_500.0, 3_015_000.0]),
+            ["3,014,000", "3,014,500", "3,015,000"]
+        );
+        assert_eq!(tick_labels(&[0.0, 2e5, 4e5]), ["0", "200,000", "400,000"]);
     }
 }

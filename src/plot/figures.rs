@@ -13,6 +13,7 @@ use crate::error::UserError;
 use crate::io::manifest::check_run;
 use crate::io::readback::{read_draws, read_table, Draws};
 use crate::mcmc::contrast::Contrast;
+use crate::plot::methyl_run::{self, CountSource, MethylFigureConfig};
 pub use crate::plot::render::ImageFormat;
 
 /// Schema tags of the small tables (footer key betagibbs.schema).
@@ -42,6 +43,14 @@ pub enum FigureKind {
     /// A methyl run's volcano plot: each site's difference against P(|delta| > d), the calls
     /// coloured (needs sites.parquet and dml.parquet).
     Volcano,
+    /// A methyl run's chromosome overview: the difference along each chromosome, the calls.
+    Overview,
+    /// A methyl run's distributions of coverage and of P(|delta| > d), and with --truth (or a
+    /// simulate study's truth.tsv beside the sheet) the calibration of P(|delta| > d).
+    Distributions,
+    /// A methyl run's region plots: each sample's proportions and each group's band over the
+    /// top DMRs, or over each --region (needs the run's sample sheet and count files).
+    Region,
 }
 
 impl FigureKind {
@@ -53,6 +62,9 @@ impl FigureKind {
             FigureKind::Predictive => "predictive",
             FigureKind::Comparison => "comparison",
             FigureKind::Volcano => "volcano",
+            FigureKind::Overview => "overview",
+            FigureKind::Distributions => "distributions",
+            FigureKind::Region => "region",
         }
     }
 }
@@ -70,6 +82,8 @@ pub struct PlotConfig {
     pub params: Vec<String>,
     pub contrasts: Vec<Contrast>,
     pub format: ImageFormat,
+    /// The region plots' windows and the calibration's truth, for a methyl run.
+    pub methyl: MethylFigureConfig,
 }
 
 /// Each observation's raw rate, by theta name, from observations.parquet.
@@ -423,8 +437,17 @@ fn comparison(dir: &Path, out: &Path, format: ImageFormat) -> anyhow::Result<Pat
     Ok(path)
 }
 
-/// Draws the figures of `config`, returning the files written.
-pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
+/// The figures of a methyl run that need only its Parquet files.
+const METHYL_FIGURES: [FigureKind; 3] = [
+    FigureKind::Volcano,
+    FigureKind::Overview,
+    FigureKind::Distributions,
+];
+
+/// Draws the figures of `config`, returning the files written. A methyl run's region plots
+/// need `counts`, the samples' counts; without it they are left out of the default set, and
+/// asking for them is an error.
+pub fn draw(config: &PlotConfig, counts: Option<&dyn CountSource>) -> anyhow::Result<Vec<PathBuf>> {
     let dir = &config.dir;
     if !dir.is_dir() {
         return Err(UserError(format!(
@@ -449,7 +472,10 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
             all.push(FigureKind::Comparison);
         }
         if has("sites.parquet") {
-            all.push(FigureKind::Volcano);
+            all.extend(METHYL_FIGURES);
+            if counts.is_some() {
+                all.push(FigureKind::Region);
+            }
         }
         all
     } else {
@@ -486,10 +512,22 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
                 needs(figure, "comparison.parquet")?;
                 needs(figure, "observations.parquet")?
             }
-            FigureKind::Volcano => {
+            FigureKind::Volcano | FigureKind::Distributions => {
                 needs(figure, "sites.parquet")?;
                 needs(figure, "dml.parquet")?
             }
+            FigureKind::Overview | FigureKind::Region => {
+                needs(figure, "sites.parquet")?;
+                needs(figure, "dml.parquet")?;
+                needs(figure, "dmr.parquet")?
+            }
+        }
+        if figure == FigureKind::Region && counts.is_none() {
+            return Err(UserError(format!(
+                "the region figure needs the run's sample sheet and count files (give --sheet) for {}",
+                dir.display()
+            ))
+            .into());
         }
     }
     // The files these figures read must all come from one complete run.
@@ -500,7 +538,10 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
             FigureKind::Densities | FigureKind::Traces => &["draws.parquet"],
             FigureKind::Predictive => &["predictive.parquet"],
             FigureKind::Comparison => &["comparison.parquet", "observations.parquet"],
-            FigureKind::Volcano => &["sites.parquet", "dml.parquet"],
+            FigureKind::Volcano | FigureKind::Distributions => &["sites.parquet", "dml.parquet"],
+            FigureKind::Overview | FigureKind::Region => {
+                &["sites.parquet", "dml.parquet", "dmr.parquet"]
+            }
         });
     }
     reads.sort_unstable();
@@ -552,76 +593,26 @@ pub fn draw(config: &PlotConfig) -> anyhow::Result<Vec<PathBuf>> {
             )?),
             FigureKind::Predictive => written.push(predictive(dir, &config.out, config.format)?),
             FigureKind::Comparison => written.push(comparison(dir, &config.out, config.format)?),
-            FigureKind::Volcano => written.push(volcano(dir, &config.out, config.format)?),
+            FigureKind::Volcano => {
+                written.push(methyl_run::volcano(dir, &config.out, config.format)?)
+            }
+            FigureKind::Overview => {
+                written.push(methyl_run::overview(dir, &config.out, config.format)?)
+            }
+            FigureKind::Distributions => written.extend(methyl_run::distributions(
+                dir,
+                &config.out,
+                config.format,
+                config.methyl.truth.as_deref(),
+            )?),
+            FigureKind::Region => written.extend(methyl_run::regions(
+                dir,
+                &config.out,
+                config.format,
+                &config.methyl,
+                counts.expect("checked above"),
+            )?),
         }
     }
     Ok(written)
-}
-
-/// Most sites of either kind (called, not called) drawn in a volcano plot: beyond, every k-th
-/// in genome order keeps the SVG small and the picture the same.
-const MAX_VOLCANO_POINTS: usize = 20_000;
-
-/// The volcano plot of a methyl run: sites.parquet streamed, the calls those at or above
-/// dml.parquet's threshold on P(|delta| > d), each kind thinned to MAX_VOLCANO_POINTS.
-fn volcano(dir: &Path, out: &Path, format: ImageFormat) -> anyhow::Result<PathBuf> {
-    use arrow::array::{Array, Float64Array};
-    let footer = read_table(&dir.join("dml.parquet"), crate::io::write::DML_SCHEMA)?.metadata;
-    let number = |key: &str| -> f64 {
-        footer
-            .get(key)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(f64::NAN)
-    };
-    let (threshold, d) = (
-        number("betagibbs.p_dm_threshold"),
-        number("betagibbs.threshold"),
-    );
-    let sites = dir.join("sites.parquet");
-    let column = |batch: &arrow::record_batch::RecordBatch,
-                  name: &str|
-     -> anyhow::Result<Vec<f64>> {
-        let array = batch
-            .column_by_name(name)
-            .and_then(|c| c.as_any().downcast_ref::<Float64Array>())
-            .ok_or_else(|| anyhow::anyhow!("{}: column {name} is not float64", sites.display()))?;
-        Ok((0..array.len()).map(|i| array.value(i)).collect())
-    };
-    // Two streamed passes, so that a genome's sites are never held: how many of each kind
-    // (not called, called), then every stride-th of each.
-    let mut counts = [0usize; 2];
-    for batch in crate::io::parquet_file::stream_columns(&sites, &["p_dm"])? {
-        for x in column(&batch?, "p_dm")? {
-            counts[usize::from(x >= threshold)] += 1;
-        }
-    }
-    let stride = counts.map(|n| n.div_ceil(MAX_VOLCANO_POINTS).max(1));
-    let mut fig = crate::plot::Volcano {
-        title: format!(
-            "Volcano plot of {}: {} sites, {} called",
-            dir.display(),
-            counts[0] + counts[1],
-            counts[1]
-        ),
-        threshold,
-        d,
-        ..Default::default()
-    };
-    let mut seen = [0usize; 2];
-    for batch in crate::io::parquet_file::stream_columns(&sites, &["delta_mean", "p_dm"])? {
-        let batch = batch?;
-        let (delta, p) = (column(&batch, "delta_mean")?, column(&batch, "p_dm")?);
-        for (x, y) in delta.into_iter().zip(p) {
-            let kind = usize::from(y >= threshold);
-            if seen[kind] % stride[kind] == 0 {
-                fig.delta.push(x);
-                fig.p.push(y);
-                fig.called.push(kind == 1);
-            }
-            seen[kind] += 1;
-        }
-    }
-    let path = out.join(format!("volcano.{}", format.extension()));
-    crate::plot::volcano(&path, &fig)?;
-    Ok(path)
 }

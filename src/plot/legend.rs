@@ -15,6 +15,8 @@ pub(super) enum Mark {
     Dashed(RGBColor),
     /// Point with a vertical interval bar through it.
     Interval(RGBColor),
+    /// A filled box (a shaded area).
+    Fill(RGBColor),
 }
 
 /// A one-line legend centred in its own band, so it never covers data.
@@ -51,6 +53,16 @@ where
                         c.stroke_width(2),
                     ))?;
                 }
+            }
+            Mark::Fill(c) => {
+                area.draw(&Rectangle::new(
+                    [(x, y - 7), (x + SWATCH, y + 7)],
+                    c.filled(),
+                ))?;
+                area.draw(&Rectangle::new(
+                    [(x, y - 7), (x + SWATCH, y + 7)],
+                    RGBColor(0xAA, 0xAA, 0xAA).stroke_width(1),
+                ))?;
             }
             Mark::Interval(c) => {
                 let cx = x + SWATCH / 2;

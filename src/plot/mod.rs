@@ -4,21 +4,26 @@
 //! Text uses the embedded DejaVu Sans registered as "sans-serif", so no system fonts are
 //! needed and PNG and SVG lay out alike.
 //!
-//! One file per figure (shrinkage, densities, traces, predictive, comparison, volcano); what they
+//! One file per figure (shrinkage, densities, traces, predictive, comparison; of a methylation
+//! run volcano, region, overview, distributions); what they
 //! share: render (backends, files), axes, text, font, layout, legend, histogram, scatter,
 //! colours. `figures` reads a run's outputs and picks what to draw.
 
 pub mod figures;
+pub mod methyl_run;
 
 mod axes;
 mod colours;
 mod comparison;
 mod densities;
+mod distributions;
 mod font;
 mod histogram;
 mod layout;
 mod legend;
+mod overview;
 mod predictive;
+mod region;
 mod render;
 mod scatter;
 mod shrinkage;
@@ -35,8 +40,11 @@ pub use comparison::{
     estimator_comparison, estimator_comparison_by_index, EstimatorIntervals, UnitAxis,
 };
 pub use densities::{densities, Density};
+pub use distributions::{Binned, CalibrationBin, MethylDistributions};
 pub use layout::{MAX_COLUMNS, MAX_PANELS, PANEL_SIZE};
+pub use overview::{ChromosomeStrip, Overview, MAX_OVERVIEW_CHROMOSOMES};
 pub use predictive::{predictive_checks, PredictiveStat};
+pub use region::{GroupBand, RegionPlot, RegionSample};
 pub use render::{render, render_rgb, ImageFormat, RgbImage};
 pub use scatter::SCATTER_SIZE;
 pub use shrinkage::{shrinkage, Shrinkage};
@@ -67,6 +75,9 @@ pub enum Figure<'a> {
         stats: &'a [PredictiveStat],
     },
     Volcano(&'a Volcano),
+    Region(&'a RegionPlot),
+    Overview(&'a Overview),
+    MethylDistributions(&'a MethylDistributions),
 }
 
 impl Figure<'_> {
@@ -88,14 +99,20 @@ impl Figure<'_> {
                 layout::check_panel_count("predictive checks", "statistics", stats.len())
             }
             Figure::Volcano(v) => volcano::validate(v),
+            Figure::Region(r) => region::validate(r),
+            Figure::Overview(o) => overview::validate(o),
+            Figure::MethylDistributions(d) => distributions::validate(d),
         }
     }
 
     fn size(&self) -> (u32, u32) {
         match *self {
-            Figure::Shrinkage(_) | Figure::EstimatorComparison { .. } | Figure::Volcano(_) => {
-                SCATTER_SIZE
-            }
+            Figure::Shrinkage(_)
+            | Figure::EstimatorComparison { .. }
+            | Figure::Volcano(_)
+            | Figure::Region(_) => SCATTER_SIZE,
+            Figure::Overview(o) => overview::size(o),
+            Figure::MethylDistributions(d) => distributions::size(d),
             Figure::Densities { panels, .. } => layout::grid_size(panels.len()),
             Figure::PredictiveChecks { stats, .. } => layout::grid_size(stats.len()),
             Figure::Traces { params, .. } => traces::size(params),
@@ -121,6 +138,9 @@ impl Figure<'_> {
                 layout::draw_grid(root, title, stats, predictive::panel)
             }
             Figure::Volcano(v) => volcano::draw(root, v),
+            Figure::Region(r) => region::draw(root, r),
+            Figure::Overview(o) => overview::draw(root, o),
+            Figure::MethylDistributions(d) => distributions::draw(root, d),
         }
     }
 }

@@ -16,8 +16,8 @@ use super::text::fmt_num;
 use super::Figure;
 
 /// Called loci whose difference is up, and down (the browser tracks' colours).
-const UP: RGBColor = RGBColor(178, 24, 43);
-const DOWN: RGBColor = RGBColor(33, 102, 172);
+pub(super) const UP: RGBColor = RGBColor(178, 24, 43);
+pub(super) const DOWN: RGBColor = RGBColor(33, 102, 172);
 /// The uncalled sites: light, so that tens of thousands of them leave the calls visible.
 const UNCALLED: RGBColor = RGBColor(0xAA, 0xAA, 0xAA);
 

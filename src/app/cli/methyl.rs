@@ -13,6 +13,7 @@ use crate::methyl::fit::FitConfig;
 use crate::methyl::formats::ModCode;
 use crate::methyl::merge::SiteFilter;
 use crate::methyl::regions::DmrRule;
+use crate::plot::figures::ImageFormat;
 
 /// `--compare A,B`: two different, non-empty group names.
 pub(super) fn parse_compare(text: &str) -> Result<(String, String), UserError> {
@@ -88,6 +89,10 @@ pub struct MethylArgs {
     /// Also write the genome-browser tracks to OUT/browser (as `betagibbs export OUT`).
     #[arg(long)]
     pub export: bool,
+    /// Also draw the run's figures into OUT/figures (as `betagibbs plot OUT`): svg, or
+    /// --plot=png.
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "svg", value_name = "FORMAT")]
+    pub plot: Option<ImageFormat>,
     /// Of a modkit bedMethyl, the rows of this modification code: m (5mC) or h (5hmC), or any
     /// code modkit writes.
     #[arg(long, default_value = "m", value_parser = ModCode::parse)]

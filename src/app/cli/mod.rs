@@ -17,7 +17,7 @@ pub use bench::BenchArgs;
 pub use compare::CompareArgs;
 pub use export::ExportArgs;
 pub use methyl::MethylArgs;
-pub use plot::PlotArgs;
+pub use plot::{PlotArgs, DEFAULT_TOP_REGIONS};
 pub use sample::{ChainArgs, Demo, DemoArgs, DemoData, SampleArgs};
 pub use simulate::{NoiseChoice, SimulateArgs};
 

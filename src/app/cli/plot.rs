@@ -6,7 +6,9 @@ use clap::Args;
 
 use crate::app::cli::sample::parse_contrasts;
 use crate::error::UserError;
+use crate::methyl::config::Region;
 use crate::plot::figures::{FigureKind, ImageFormat, PlotConfig};
+use crate::plot::methyl_run::{MethylFigureConfig, Window};
 
 #[derive(Debug, Args)]
 pub struct PlotArgs {
@@ -26,17 +28,55 @@ pub struct PlotArgs {
     /// Where the figures go (default: DIR/figures).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Of a methyl run: a window to draw a region plot of, chr:start-end (1-based, inclusive;
+    /// repeatable). Default: the top --top-regions DMRs.
+    #[arg(long = "region", value_name = "CHR:START-END")]
+    pub regions: Vec<String>,
+    /// Of a methyl run: how many of the top DMRs (by P, then |delta|) get a region plot.
+    #[arg(long, default_value_t = DEFAULT_TOP_REGIONS)]
+    pub top_regions: usize,
+    /// Of a methyl run: the sample sheet whose count files the region plots read (default:
+    /// the one the run names in its footer).
+    #[arg(long)]
+    pub sheet: Option<PathBuf>,
+    /// Of a methyl run on a `simulate` study: its truth.tsv, for the calibration (default:
+    /// truth.tsv beside the sheet, when there is one).
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
 }
 
+/// Region plots drawn by default: the top DMRs.
+pub const DEFAULT_TOP_REGIONS: usize = 4;
+
 impl PlotArgs {
-    pub fn into_config(self) -> Result<PlotConfig, UserError> {
-        Ok(PlotConfig {
+    /// The config, and the sheet asked for with --sheet.
+    pub fn into_config(self) -> Result<(PlotConfig, Option<PathBuf>), UserError> {
+        let windows = self
+            .regions
+            .iter()
+            .map(|r| {
+                let r = Region::parse(r)
+                    .map_err(|e| UserError(e.0.replace("--draws-region", "--region")))?;
+                Ok(Window {
+                    chr: r.chr,
+                    start: r.start,
+                    end: r.end,
+                })
+            })
+            .collect::<Result<Vec<_>, UserError>>()?;
+        let config = PlotConfig {
             out: self.out.unwrap_or_else(|| self.dir.join("figures")),
             dir: self.dir,
             figures: self.figures,
             params: self.params,
             contrasts: parse_contrasts(&self.contrasts)?,
             format: self.format,
-        })
+            methyl: MethylFigureConfig {
+                windows,
+                top_regions: self.top_regions,
+                truth: self.truth,
+            },
+        };
+        Ok((config, self.sheet))
     }
 }

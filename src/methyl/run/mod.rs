@@ -383,6 +383,7 @@ fn footer(
         ("betagibbs.groups".to_string(), study.groups.join(",")),
         ("betagibbs.delta".to_string(), format!("mu_{} - mu_{}", study.groups[study.compare.1], study.groups[study.compare.0])),
         ("betagibbs.threshold".to_string(), config.threshold.to_string()),
+        ("betagibbs.filter".to_string(), config.filter.footer()),
         ("betagibbs.chains".to_string(), config.fit.chains.to_string()),
         ("betagibbs.warmup".to_string(), config.fit.warmup.to_string()),
         ("betagibbs.draws".to_string(), config.fit.draws.to_string()),
