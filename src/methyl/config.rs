@@ -9,6 +9,7 @@ use crate::kernels::DeviceChoice;
 use crate::methyl::design::DesignRequest;
 use crate::methyl::fit::FitConfig;
 use crate::methyl::formats::ModCode;
+pub use crate::methyl::interval::Region;
 use crate::methyl::merge::SiteFilter;
 use crate::methyl::regions::DmrRule;
 
@@ -130,42 +131,10 @@ pub struct MethylConfig {
     pub quiet: bool,
     /// `--draws-region`: sites whose draws go to draws.parquet.
     pub draws_regions: Vec<Region>,
+    /// `--region`: the only part of the genome read and fitted.
+    pub region: Option<Region>,
     /// `--memory`: GiB that stage 2's chunks may hold.
     pub memory_gib: f64,
-}
-
-/// A genomic interval `chr:start-end`, 1-based and inclusive.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Region {
-    pub chr: String,
-    pub start: u64,
-    pub end: u64,
-}
-
-impl Region {
-    pub fn parse(text: &str) -> Result<Region, UserError> {
-        let bad = || {
-            UserError(format!(
-                "--draws-region {text:?}: expected chr:start-end, e.g. chr18:3014000-3016000"
-            ))
-        };
-        let (chr, range) = text.rsplit_once(':').ok_or_else(bad)?;
-        let (start, end) = range.split_once('-').ok_or_else(bad)?;
-        let parse = |v: &str| v.trim().replace(',', "").parse::<u64>().map_err(|_| bad());
-        let (start, end) = (parse(start)?, parse(end)?);
-        if chr.is_empty() || start == 0 || end < start {
-            return Err(bad());
-        }
-        Ok(Region {
-            chr: chr.to_string(),
-            start,
-            end,
-        })
-    }
-
-    pub(crate) fn contains(&self, chr: &str, pos: u64) -> bool {
-        self.chr == chr && (self.start..=self.end).contains(&pos)
-    }
 }
 
 impl MethylConfig {
@@ -184,6 +153,7 @@ impl MethylConfig {
             out,
             quiet: false,
             draws_regions: Vec::new(),
+            region: None,
             memory_gib: DEFAULT_MEMORY_GIB,
         }
     }

@@ -14,12 +14,15 @@ use crate::error::UserError;
 use crate::io::parquet_file::{column_names, open_parquet, unreadable, PARQUET_MAGIC};
 use crate::kernels::layout::MAX_TRIALS;
 use crate::methyl::formats::{CountRecord, Format, LongColumns, ModCode, Strand};
+use crate::methyl::interval::Region;
 use crate::methyl::sheet::{Sample, SampleSheet};
 
 /// gzip's magic bytes (bgzip files are multi-member gzip and read the same way).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Read buffer per open file: one per sample stays open during the merge.
 const READ_BUFFER: usize = 1 << 16;
+/// A region ending here or later is open-ended for a tabix query (whose bins reach 2^29).
+const TABIX_MAX_POSITION: u64 = 1 << 29;
 
 /// A Parquet table read as tab-separated text, a record batch at a time: a header line of
 /// the column names, then one line per row (so row r is line r + 1 in messages).
@@ -123,6 +126,12 @@ struct Lines {
     /// The modification code whose rows a modkit file gives, and the others it has skipped.
     mod_code: ModCode,
     other_codes: BTreeSet<String>,
+    /// `--region`: only records of this interval are given (with a base's margin at its end,
+    /// for a minus-strand C that `--merge-strands` moves onto its CpG); the reader ends once
+    /// the sorted file is past it.
+    scope: Option<Region>,
+    /// A record of `scope` has been given: a record of another chromosome ends the reader.
+    in_scope: bool,
 }
 
 impl Lines {
@@ -131,6 +140,7 @@ impl Lines {
         format: Option<Format>,
         sample: &str,
         mod_code: ModCode,
+        scope: Option<&Region>,
     ) -> Result<Lines, UserError> {
         let mut reader = open_text(path)?;
         // The first line that is not blank decides the format; blank lines before it are skipped
@@ -176,7 +186,7 @@ impl Lines {
         };
         let header =
             format == Format::Long || (format.has_header() && format.parse_line(&first).is_err());
-        Ok(Lines {
+        let mut lines = Lines {
             long,
             mod_code,
             other_codes: BTreeSet::new(),
@@ -186,7 +196,77 @@ impl Lines {
             line,
             format,
             pending_first: (!header).then_some(first),
-        })
+            scope: scope.cloned(),
+            in_scope: false,
+        };
+        if let Some(scope) = scope {
+            lines.seek_with_tabix(scope)?;
+        }
+        Ok(lines)
+    }
+
+    /// With a tabix index beside a bgzip file (`<file>.tbi`), jumps to the first block that
+    /// may hold `scope`, so that only that part of the file is read. Line numbers then count
+    /// from there, and messages say so.
+    fn seek_with_tabix(&mut self, scope: &Region) -> Result<(), UserError> {
+        let mut index_path = self.path.clone().into_os_string();
+        index_path.push(".tbi");
+        let index_path = PathBuf::from(index_path);
+        if !index_path.is_file() {
+            return Ok(());
+        }
+        let bad = |e: &dyn std::fmt::Display| {
+            UserError(format!(
+                "{}: cannot use its tabix index: {e}",
+                index_path.display()
+            ))
+        };
+        let index = noodles_tabix::fs::read(&index_path).map_err(|e| bad(&e))?;
+        let header = noodles_csi::BinningIndex::header(&index)
+            .ok_or_else(|| bad(&"the index has no header"))?;
+        let Some(id) = header
+            .reference_sequence_names()
+            .get_index_of(scope.chr.as_bytes())
+        else {
+            // The file has no rows on this chromosome.
+            self.reader = Box::new(std::io::empty());
+            self.pending_first = None;
+            return Ok(());
+        };
+        // One base of margin either side: the index is in the file's own convention, which
+        // may be 0-based.
+        let start = noodles_core::Position::try_from(scope.start.saturating_sub(1).max(1) as usize)
+            .map_err(|e| bad(&e))?;
+        let interval: noodles_core::region::Interval = if scope.end >= TABIX_MAX_POSITION {
+            (start..).into()
+        } else {
+            let end =
+                noodles_core::Position::try_from(scope.end as usize + 1).map_err(|e| bad(&e))?;
+            (start..=end).into()
+        };
+        let chunks = noodles_csi::BinningIndex::query(&index, id, interval).map_err(|e| bad(&e))?;
+        let Some(first) = chunks.iter().map(|c| c.start()).min() else {
+            self.reader = Box::new(std::io::empty());
+            self.pending_first = None;
+            return Ok(());
+        };
+        let file = File::open(&self.path)
+            .map_err(|e| UserError(format!("{}: cannot read: {e}", self.path.display())))?;
+        let mut reader = noodles_bgzf::io::Reader::new(file);
+        reader.seek(first).map_err(|e| {
+            UserError(format!(
+                "{}: not a bgzip file its tabix index fits: {e}",
+                self.path.display()
+            ))
+        })?;
+        self.reader = Box::new(BufReader::with_capacity(READ_BUFFER, reader));
+        self.pending_first = None;
+        self.line = 0;
+        self.path = PathBuf::from(format!(
+            "{} (lines counted from its tabix offset for {scope})",
+            self.path.display()
+        ));
+        Ok(())
     }
 
     /// Reads the next data line into `buffer`: its number and length, or None at the end.
@@ -234,6 +314,19 @@ impl Lines {
                     parsed => parsed.map(|(record, _)| Some(record)),
                 },
             };
+            if let (Some(scope), Ok(Some(record))) = (&self.scope, &parsed) {
+                if record.chr != scope.chr || record.pos < scope.start {
+                    // Before the region (or on another chromosome): past it once seen.
+                    if record.chr != scope.chr && self.in_scope {
+                        return Ok(None);
+                    }
+                    continue;
+                }
+                if record.pos > scope.end.saturating_add(1) {
+                    return Ok(None);
+                }
+                self.in_scope = true;
+            }
             match parsed {
                 Ok(Some(record)) if record.total > MAX_TRIALS => {
                     return Err(UserError(format!(
@@ -267,7 +360,7 @@ pub(crate) fn chromosome_order(
     sample: &str,
     mod_code: ModCode,
 ) -> Result<Vec<String>, UserError> {
-    let mut lines = Lines::open(path, format, sample, mod_code)?;
+    let mut lines = Lines::open(path, format, sample, mod_code, None)?;
     let mut order: Vec<String> = Vec::new();
     let mut first_line: HashMap<String, usize> = HashMap::new();
     let path = path.display().to_string();
@@ -511,6 +604,8 @@ pub struct SiteMerger {
     sample_group: Vec<u32>,
     n_groups: usize,
     filter: SiteFilter,
+    /// `--region`: the only interval read.
+    scope: Option<Region>,
     /// Sites seen (before filtering) and kept.
     pub sites_seen: u64,
     pub sites_kept: u64,
@@ -520,6 +615,21 @@ impl SiteMerger {
     /// Learns the chromosome order (one pass over every file, the files in parallel), then
     /// opens the merge.
     pub fn open(sheet: &SampleSheet, filter: SiteFilter) -> Result<SiteMerger, UserError> {
+        SiteMerger::open_scoped(sheet, filter, None)
+    }
+
+    /// The merge of the sites in `scope` alone (all with None). A scope has one chromosome,
+    /// so its order needs no pass over the files, and a tabix-indexed bgzip file is read
+    /// from the index's offset for it.
+    pub fn open_scoped(
+        sheet: &SampleSheet,
+        filter: SiteFilter,
+        scope: Option<Region>,
+    ) -> Result<SiteMerger, UserError> {
+        if let Some(scope) = scope {
+            let chromosomes = vec![scope.chr.clone()];
+            return SiteMerger::open_in_order(sheet, filter, chromosomes, Some(scope));
+        }
         let orders = std::thread::scope(|scope| {
             let handles: Vec<_> = sheet
                 .samples
@@ -539,18 +649,24 @@ impl SiteMerger {
                 .collect::<Result<Vec<_>, UserError>>()
         })?;
         let chromosomes = global_chromosome_order(&orders)?;
-        SiteMerger::open_in_order(sheet, filter, chromosomes)
+        SiteMerger::open_in_order(sheet, filter, chromosomes, None)
     }
 
     /// The merge again from the start of every file, with the chromosome order already known.
     pub(crate) fn restart(&self, sheet: &SampleSheet) -> Result<SiteMerger, UserError> {
-        SiteMerger::open_in_order(sheet, self.filter, self.chromosomes.clone())
+        SiteMerger::open_in_order(
+            sheet,
+            self.filter,
+            self.chromosomes.clone(),
+            self.scope.clone(),
+        )
     }
 
     fn open_in_order(
         sheet: &SampleSheet,
         filter: SiteFilter,
         chromosomes: Vec<String>,
+        scope: Option<Region>,
     ) -> Result<SiteMerger, UserError> {
         let mut streams = Vec::new();
         // A count file of one sample listed for two would count its reads twice, as two
@@ -558,7 +674,7 @@ impl SiteMerger {
         // samples).
         let mut files: HashMap<PathBuf, &Sample> = HashMap::new();
         for s in &sheet.samples {
-            let lines = Lines::open(&s.file, s.format, &s.name, filter.mod_code)?;
+            let lines = Lines::open(&s.file, s.format, &s.name, filter.mod_code, scope.as_ref())?;
             if lines.format != Format::Long {
                 let key = s.file.canonicalize().unwrap_or_else(|_| s.file.clone());
                 if let Some(first) = files.insert(key, s) {
@@ -592,6 +708,7 @@ impl SiteMerger {
             sample_group,
             n_groups: groups.len(),
             filter,
+            scope,
             sites_seen: 0,
             sites_kept: 0,
         })
@@ -633,6 +750,10 @@ impl SiteMerger {
                 stream.advance()?;
             }
             self.sites_seen += 1;
+            // The readers keep a base's margin past the scope (see Lines::scope).
+            if self.scope.as_ref().is_some_and(|r| !r.contains(&chr, pos)) {
+                continue;
+            }
             if per_group
                 .iter()
                 .all(|&k| k >= self.filter.min_samples_per_group)

@@ -6,6 +6,7 @@ pub mod design;
 pub mod fit;
 pub mod formats;
 pub mod hyper;
+pub mod interval;
 pub mod merge;
 pub mod output;
 pub mod reference;

@@ -14,5 +14,5 @@ pub mod table;
 pub use cli::{betagibbs, betagibbs_with_env, print_rounding, CliRun};
 pub use methyl::{methyl_config, site_params};
 pub use rats::rats;
-pub use requires::{gpu, require_dss, shared_data};
+pub use requires::{gpu, require_dss, require_htslib, shared_data};
 pub use table::Table;

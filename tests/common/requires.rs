@@ -40,3 +40,17 @@ pub fn require_dss() {
         "this test needs Rscript with Bioconductor's DSS (Debian: apt-get install r-bioc-dss)"
     );
 }
+
+/// htslib's `bgzip` and `tabix`, which users index their count files with.
+pub fn require_htslib() {
+    for tool in ["bgzip", "tabix"] {
+        let ok = std::process::Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            ok,
+            "this test needs htslib's {tool} (Debian: apt-get install tabix)"
+        );
+    }
+}

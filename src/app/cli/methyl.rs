@@ -136,6 +136,11 @@ pub struct MethylArgs {
     /// repeatable), to draws.parquet as `<chr>:<pos>/mu[<group>]` and `<chr>:<pos>/delta`.
     #[arg(long = "draws-region", value_name = "CHR:START-END")]
     pub draws_regions: Vec<String>,
+    /// Analyse only this region, chr:start-end (1-based, inclusive) or a whole chromosome:
+    /// a bgzip file with a tabix index beside it (<file>.tbi) is read from the index's offset
+    /// for it, others up to it. The genome-wide priors are then learned from its sites.
+    #[arg(long, value_name = "CHR[:START-END]")]
+    pub region: Option<String>,
     /// Output directory for sites.parquet, dml.parquet and dmr.parquet.
     #[arg(long)]
     pub out: PathBuf,
@@ -233,8 +238,13 @@ impl MethylArgs {
             draws_regions: self
                 .draws_regions
                 .iter()
-                .map(|r| Region::parse(r))
+                .map(|r| Region::parse("--draws-region", r))
                 .collect::<Result<_, _>>()?,
+            region: self
+                .region
+                .as_deref()
+                .map(|r| Region::parse("--region", r))
+                .transpose()?,
             memory_gib: self.memory,
         })
     }

@@ -55,8 +55,7 @@ impl PlotArgs {
             .regions
             .iter()
             .map(|r| {
-                let r = Region::parse(r)
-                    .map_err(|e| UserError(e.0.replace("--draws-region", "--region")))?;
+                let r = Region::parse("--region", r)?;
                 Ok(Window {
                     chr: r.chr,
                     start: r.start,

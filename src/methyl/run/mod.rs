@@ -230,7 +230,7 @@ fn open_study(config: &MethylConfig) -> anyhow::Result<(Study, SiteMerger)> {
         ))
         .into());
     }
-    let merger = SiteMerger::open(&sheet, config.filter)?;
+    let merger = SiteMerger::open_scoped(&sheet, config.filter, config.region.clone())?;
     let study = Study {
         sheet,
         groups,
@@ -329,8 +329,12 @@ fn learn_priors(
     )?;
     phases.reading += reading_start.elapsed().as_secs_f64();
     if stage1_sites.is_empty() {
+        let scope = config
+            .region
+            .as_ref()
+            .map_or(String::new(), |r| format!(" in --region {r}"));
         return Err(UserError(format!(
-            "{}: no site passes the filters (min coverage {}, min samples per group {})",
+            "{}: no site{scope} passes the filters (min coverage {}, min samples per group {})",
             config.sheet.display(),
             config.filter.min_coverage,
             config.filter.min_samples_per_group
@@ -384,6 +388,10 @@ fn footer(
         ("betagibbs.delta".to_string(), format!("mu_{} - mu_{}", study.groups[study.compare.1], study.groups[study.compare.0])),
         ("betagibbs.threshold".to_string(), config.threshold.to_string()),
         ("betagibbs.filter".to_string(), config.filter.footer()),
+        (
+            "betagibbs.region".to_string(),
+            config.region.as_ref().map_or("all".to_string(), ToString::to_string),
+        ),
         ("betagibbs.chains".to_string(), config.fit.chains.to_string()),
         ("betagibbs.warmup".to_string(), config.fit.warmup.to_string()),
         ("betagibbs.draws".to_string(), config.fit.draws.to_string()),
