@@ -30,6 +30,7 @@ fn main() {
             seed: 1,
             hyper_rounds: None,
             gpu: true,
+            stan: false,
         };
         run_bench(&config).expect("benchmark run");
     }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::app::embedded::Embedded;
 use crate::app::memory::check_fits;
+use crate::app::stan::run_stan;
 use crate::kernels::device::describe_device;
 use crate::kernels::gpu::Gpu;
 use crate::kernels::Device;
@@ -65,6 +66,8 @@ pub struct BenchConfig {
     /// None: each update's default.
     pub hyper_rounds: Option<u32>,
     pub gpu: bool,
+    /// `--stan`: Stan's NUTS on the same model in the same run (rats only).
+    pub stan: bool,
 }
 
 /// One benchmark measurement: an embedded model with one update and chain count on one path.
@@ -81,6 +84,9 @@ pub struct BenchRow {
     pub min_ess_per_second: f64,
     /// Which hyperparameter had that smallest ESS.
     pub slowest: String,
+    /// Bulk ESS of `kappa` (alpha + beta, or the root's concentration) per wall second: bulk
+    /// ESS is rank-based, so also that of log(alpha + beta), the figure Stan users quote.
+    pub kappa_ess_per_second: f64,
     /// The largest rank-normalised split R-hat over the hyperparameters: converged if near 1.
     pub max_r_hat: f64,
     /// Share of the wall time in the per-observation stages (the rest: host updates and bookkeeping).
@@ -112,9 +118,13 @@ pub fn bench_once(
     let backend = Device::from_gpu(gpu);
     let fit = sampler::run(&batch, &config, backend, None)?;
     let (mut min_ess, mut slowest, mut max_r_hat) = (f64::INFINITY, String::new(), 0.0f64);
+    let mut kappa_ess = f64::NAN;
     for (p, name) in names.iter().enumerate() {
         let chains = fit.chains(p);
         let ess = ess_bulk(&chains);
+        if name == "kappa" {
+            kappa_ess = ess;
+        }
         if ess < min_ess {
             (min_ess, slowest) = (ess, name.clone());
         }
@@ -128,6 +138,7 @@ pub fn bench_once(
         observation_updates_per_second: fit.observation_updates as f64 / fit.wall_seconds,
         min_ess_per_second: min_ess / fit.wall_seconds,
         slowest,
+        kappa_ess_per_second: kappa_ess / fit.wall_seconds,
         max_r_hat,
         stage_share: fit.stage_seconds / fit.wall_seconds,
     })
@@ -202,5 +213,52 @@ pub fn run_bench(config: &BenchConfig) -> anyhow::Result<Vec<BenchRow>> {
             }
         }
     }
+    if config.stan {
+        compare_with_stan(config, &rows)?;
+    }
     Ok(rows)
+}
+
+/// Stan's chains in `bench --stan`: its default, one per core on a workstation.
+const STAN_CHAINS: u32 = 4;
+
+/// Stan's row under ours, then each of our rows' ESS/s over Stan's.
+fn compare_with_stan(config: &BenchConfig, rows: &[BenchRow]) -> anyhow::Result<()> {
+    let Some(stan) = run_stan(STAN_CHAINS, config.warmup, config.draws, config.seed)? else {
+        return Ok(());
+    };
+    // Stan's sampling time less PyStan's fixed cost per call: the benefit of the doubt.
+    let seconds = (stan.seconds - stan.overhead).max(f64::MIN_POSITIVE);
+    let per_second = stan.min_ess / seconds;
+    println!(
+        "{:<44} {:>9} {:>6} {:>8.2} {:>14} {:>12.0} {:>16} {:>7.3} {:>7}",
+        format!("stan: {} (thetas integrated out)", stan.version),
+        "nuts",
+        stan.chains,
+        seconds,
+        "-",
+        per_second,
+        stan.slowest,
+        stan.max_r_hat,
+        "-"
+    );
+    let kappa_per_second = stan.kappa_ess / seconds;
+    println!(
+        "Stan's time: {:.2} s for the call less {:.2} s that a one-iteration call takes (PyStan's processes and transfers), compilation excluded",
+        stan.seconds, stan.overhead
+    );
+    println!(
+        "ours against Stan ({per_second:.0} min ESS/s, {kappa_per_second:.0} ESS/s of log(alpha + beta)), same warm-up and draws per chain:"
+    );
+    for row in rows {
+        println!(
+            "  {:<44} {:>9} {:>6} chains: min ESS/s {:.1}x, log(alpha + beta) {:.1}x",
+            row.path,
+            row.update.to_string(),
+            row.chains,
+            row.min_ess_per_second / per_second,
+            row.kappa_ess_per_second / kappa_per_second
+        );
+    }
+    Ok(())
 }

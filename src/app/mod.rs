@@ -1,6 +1,6 @@
 //! The commands behind the binary, one module per command: each takes the validated config
 //! its flags became (`cli`) and does its work with the library below. `embedded`, `source`,
-//! `output`, `progress`, `report` and `memory` serve several commands.
+//! `output`, `progress`, `report` and `memory` serve several commands; `stan` is bench's Stan.
 
 pub mod bench;
 pub mod cli;
@@ -19,6 +19,7 @@ mod progress;
 pub mod regression;
 mod report;
 mod source;
+mod stan;
 
 pub use bench::{bench_once, run_bench, BenchConfig, BenchJob, BenchRow};
 pub use embedded::{Embedded, BATTING_CSV, RATS_CSV};

@@ -79,6 +79,10 @@ pub struct BenchArgs {
     /// With --design: where the report (report.md, design.json) and every fit go.
     #[arg(long, requires = "design")]
     pub design_out: Option<PathBuf>,
+    /// With --model rats: Stan's NUTS (PyStan 3, 4 chains) on the same model in the same run,
+    /// its ESS computed by our estimator; skipped with a note without python3 and PyStan.
+    #[arg(long, conflicts_with_all = ["sheet", "suite"])]
+    pub stan: bool,
 }
 
 impl BenchArgs {
@@ -130,6 +134,11 @@ impl BenchArgs {
         } else {
             self.chains
         };
+        if self.stan && self.model != Embedded::Rats {
+            return Err(UserError(
+                "--stan runs Stan on the rat model only (--model rats)".into(),
+            ));
+        }
         if chains.contains(&0) || self.draws == 0 || self.hyper_rounds == Some(0) {
             return Err(UserError(
                 "--chains must list positive counts, and --draws and --hyper-rounds must be at least 1"
@@ -145,6 +154,7 @@ impl BenchArgs {
             seed: self.seed,
             hyper_rounds: self.hyper_rounds,
             gpu: !self.cpu_only,
+            stan: self.stan,
         })
     }
 }
