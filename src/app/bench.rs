@@ -93,6 +93,36 @@ pub struct BenchRow {
     pub stage_share: f64,
 }
 
+/// How the watched parameters mixed: the smallest bulk ESS and whose, the ESS of `kappa`, and
+/// the largest R-hat.
+pub(crate) struct Mixing {
+    pub min_ess: f64,
+    pub slowest: String,
+    pub kappa_ess: f64,
+    pub max_r_hat: f64,
+}
+
+/// The mixing of each (name, chains) pair.
+pub(crate) fn mixing<'a>(params: impl Iterator<Item = (&'a str, Vec<&'a [f64]>)>) -> Mixing {
+    let mut m = Mixing {
+        min_ess: f64::INFINITY,
+        slowest: String::new(),
+        kappa_ess: f64::NAN,
+        max_r_hat: 0.0,
+    };
+    for (name, chains) in params {
+        let ess = ess_bulk(&chains);
+        if name == "kappa" {
+            m.kappa_ess = ess;
+        }
+        if ess < m.min_ess {
+            (m.min_ess, m.slowest) = (ess, name.to_string());
+        }
+        m.max_r_hat = m.max_r_hat.max(rhat(&chains));
+    }
+    m
+}
+
 /// Run an embedded model once and measure it.
 pub fn bench_once(
     gpu: Option<&Gpu>,
@@ -117,29 +147,22 @@ pub fn bench_once(
     )?;
     let backend = Device::from_gpu(gpu);
     let fit = sampler::run(&batch, &config, backend, None)?;
-    let (mut min_ess, mut slowest, mut max_r_hat) = (f64::INFINITY, String::new(), 0.0f64);
-    let mut kappa_ess = f64::NAN;
-    for (p, name) in names.iter().enumerate() {
-        let chains = fit.chains(p);
-        let ess = ess_bulk(&chains);
-        if name == "kappa" {
-            kappa_ess = ess;
-        }
-        if ess < min_ess {
-            (min_ess, slowest) = (ess, name.clone());
-        }
-        max_r_hat = max_r_hat.max(rhat(&chains));
-    }
+    let m = mixing(
+        names
+            .iter()
+            .enumerate()
+            .map(|(p, n)| (n.as_str(), fit.chains(p))),
+    );
     Ok(BenchRow {
         path: describe_device(gpu),
         update,
         chains,
         wall_seconds: fit.wall_seconds,
         observation_updates_per_second: fit.observation_updates as f64 / fit.wall_seconds,
-        min_ess_per_second: min_ess / fit.wall_seconds,
-        slowest,
-        kappa_ess_per_second: kappa_ess / fit.wall_seconds,
-        max_r_hat,
+        min_ess_per_second: m.min_ess / fit.wall_seconds,
+        slowest: m.slowest,
+        kappa_ess_per_second: m.kappa_ess / fit.wall_seconds,
+        max_r_hat: m.max_r_hat,
         stage_share: fit.stage_seconds / fit.wall_seconds,
     })
 }

@@ -7,8 +7,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+use crate::app::bench::mixing;
 use crate::app::embedded::RATS_CSV;
-use crate::mcmc::diagnostics::{ess_bulk, rhat};
 
 /// benches/stan_rats.py, run by python3.
 const SCRIPT: &str = include_str!("../../benches/stan_rats.py");
@@ -124,31 +124,23 @@ fn parse(text: &str, chains: u32) -> Result<StanRow> {
             _ => bail!("bench --stan: unexpected line {line:?}"),
         }
     }
-    let (mut min_ess, mut slowest, mut max_r_hat) = (f64::INFINITY, String::new(), 0.0f64);
-    let mut kappa_ess = f64::NAN;
-    for (name, chains) in &draws {
-        let chains: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
-        if chains.iter().any(|c| c.is_empty()) {
-            bail!("bench --stan: no draws of {name}");
-        }
-        let ess = ess_bulk(&chains);
-        if name == "kappa" {
-            kappa_ess = ess;
-        }
-        if ess < min_ess {
-            (min_ess, slowest) = (ess, name.clone());
-        }
-        max_r_hat = max_r_hat.max(rhat(&chains));
+    if let Some((name, _)) = draws.iter().find(|(_, c)| c.iter().any(Vec::is_empty)) {
+        bail!("bench --stan: no draws of {name}");
     }
+    let m = mixing(
+        draws
+            .iter()
+            .map(|(n, c)| (n.as_str(), c.iter().map(Vec::as_slice).collect())),
+    );
     Ok(StanRow {
         version,
         chains,
         seconds,
         overhead,
-        min_ess,
-        slowest,
-        kappa_ess,
-        max_r_hat,
+        min_ess: m.min_ess,
+        slowest: m.slowest,
+        kappa_ess: m.kappa_ess,
+        max_r_hat: m.max_r_hat,
     })
 }
 
