@@ -6,11 +6,11 @@ use std::path::PathBuf;
 
 use crate::app::embedded::Embedded;
 use crate::app::memory::check_fits;
+use crate::app::report::mixing;
 use crate::app::stan::run_stan;
 use crate::kernels::device::describe_device;
 use crate::kernels::gpu::Gpu;
 use crate::kernels::Device;
-use crate::mcmc::diagnostics::{ess_bulk, rhat};
 use crate::mcmc::model::Model;
 use crate::mcmc::prior::HyperPrior;
 use crate::mcmc::sampler::{self, SamplerConfig, Update};
@@ -91,36 +91,6 @@ pub struct BenchRow {
     pub max_r_hat: f64,
     /// Share of the wall time in the per-observation stages (the rest: host updates and bookkeeping).
     pub stage_share: f64,
-}
-
-/// How the watched parameters mixed: the smallest bulk ESS and whose, the ESS of `kappa`, and
-/// the largest R-hat.
-pub(crate) struct Mixing {
-    pub min_ess: f64,
-    pub slowest: String,
-    pub kappa_ess: f64,
-    pub max_r_hat: f64,
-}
-
-/// The mixing of each (name, chains) pair.
-pub(crate) fn mixing<'a>(params: impl Iterator<Item = (&'a str, Vec<&'a [f64]>)>) -> Mixing {
-    let mut m = Mixing {
-        min_ess: f64::INFINITY,
-        slowest: String::new(),
-        kappa_ess: f64::NAN,
-        max_r_hat: 0.0,
-    };
-    for (name, chains) in params {
-        let ess = ess_bulk(&chains);
-        if name == "kappa" {
-            m.kappa_ess = ess;
-        }
-        if ess < m.min_ess {
-            (m.min_ess, m.slowest) = (ess, name.to_string());
-        }
-        m.max_r_hat = m.max_r_hat.max(rhat(&chains));
-    }
-    m
 }
 
 /// Run an embedded model once and measure it.

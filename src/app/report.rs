@@ -1,7 +1,8 @@
 //! What `sample` and `demo` print: the summary table (like CmdStan's stansummary), the
-//! posterior predictive checks and the contrasts.
+//! posterior predictive checks and the contrasts; and the mixing summary `bench` prints.
 
 use crate::io::write::SummaryRow;
+use crate::mcmc::diagnostics::{ess_bulk, rhat};
 use crate::mcmc::ppc::Check;
 
 /// `x` with about `sig` significant digits; scientific notation when very large or small.
@@ -131,6 +132,36 @@ pub(crate) fn print_contrasts(rows: &[SummaryRow]) {
             row.parameter, s.mean, hdi, s.p_positive
         );
     }
+}
+
+/// How the watched parameters mixed: the smallest bulk ESS and whose, the ESS of `kappa`, and
+/// the largest R-hat.
+pub(crate) struct Mixing {
+    pub min_ess: f64,
+    pub slowest: String,
+    pub kappa_ess: f64,
+    pub max_r_hat: f64,
+}
+
+/// The mixing of each (name, chains) pair.
+pub(crate) fn mixing<'a>(params: impl Iterator<Item = (&'a str, Vec<&'a [f64]>)>) -> Mixing {
+    let mut m = Mixing {
+        min_ess: f64::INFINITY,
+        slowest: String::new(),
+        kappa_ess: f64::NAN,
+        max_r_hat: 0.0,
+    };
+    for (name, chains) in params {
+        let ess = ess_bulk(&chains);
+        if name == "kappa" {
+            m.kappa_ess = ess;
+        }
+        if ess < m.min_ess {
+            (m.min_ess, m.slowest) = (ess, name.to_string());
+        }
+        m.max_r_hat = m.max_r_hat.max(rhat(&chains));
+    }
+    m
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::app::bench::mixing;
 use crate::app::embedded::RATS_CSV;
+use crate::app::report::mixing;
 
 /// benches/stan_rats.py, run by python3.
 const SCRIPT: &str = include_str!("../../benches/stan_rats.py");
