@@ -28,7 +28,7 @@ pub(crate) fn check_fits(needed: u64, what: &str) -> Result<(), UserError> {
     match physical_memory() {
         Some(total) if needed > total => Err(UserError(format!(
             "{what} need about {:.1} GiB of memory, more than this machine's {:.1} GiB; \
-             lower them (the draws are held in memory until they are summarised)",
+             lower them",
             gib(needed),
             gib(total)
         ))),

@@ -13,15 +13,16 @@ use crate::app::progress::progress_bar;
 use crate::app::report::{format_summary_table, print_checks, print_contrasts};
 use crate::app::source::DataSource;
 use crate::error::UserError;
+use crate::io::draw_spill::DrawSpill;
 use crate::io::manifest::Run;
 use crate::io::read::{ColumnSpec, Dataset};
-use crate::io::write::{write_draws, write_summary, DrawsTable, SummaryRow};
+use crate::io::write::{write_draws, write_draws_by_param, write_summary, DrawsTable, SummaryRow};
 use crate::kernels::device::{describe_device, open_device};
 use crate::kernels::{Device, DeviceChoice};
 use crate::mcmc::contrast::Contrast;
 use crate::mcmc::diagnostics::summarize;
 use crate::mcmc::model::Model;
-use crate::mcmc::sampler::{self, Batch, Fit, SamplerConfig};
+use crate::mcmc::sampler::{self, Batch, DrawSink, Fit, SamplerConfig};
 use crate::plot::figures::{FigureKind, ImageFormat, PlotConfig};
 
 /// Everything `sample` and `demo` need, validated.
@@ -104,31 +105,69 @@ pub fn run(config: &RunConfig) -> anyhow::Result<()> {
     if let Some(input) = config.source.path() {
         check_not_an_output(input, &config.out, &SAMPLE_OUTPUTS)?;
     }
+    let s = &config.sampler;
+    // Draws beyond IN_MEMORY_DRAWS_BYTES are spilled to disk while sampling (predictive checks
+    // replicate from the draws in memory, so they keep them there).
+    let streamed = !config.ppc && draws_bytes(&batch, s) > IN_MEMORY_DRAWS_BYTES;
+    let needed = if streamed {
+        s.memory_bytes(&batch) - draws_bytes(&batch, s)
+            + STREAMED_BYTES_PER_DRAW_SET * (u64::from(s.chains) * u64::from(s.draws) * 8)
+            + SUMMARY_GROUP_BYTES
+            + SPILL_BLOCK_BYTES
+    } else {
+        s.memory_bytes(&batch)
+    };
     check_fits(
-        config.sampler.memory_bytes(&batch),
-        &format!(
-            "--chains {} and --draws {}",
-            config.sampler.chains, config.sampler.draws
-        ),
+        needed,
+        &format!("--chains {} and --draws {}", s.chains, s.draws),
     )?;
     let gpu = open_device(config.device)?;
     let device = describe_device(gpu.as_ref());
     let backend = Device::from_gpu(gpu.as_ref());
-    let s = &config.sampler;
     let bar = progress_bar(
         u64::from(s.sweeps()),
         &format!("sampling on {device}"),
         config.quiet,
     );
-    let fit = sampler::run(&batch, s, backend, Some(&|| bar.inc(1))).context("sampling failed")?;
+    let on_sweep = || bar.inc(1);
+    let mut spill = None;
+    let fit = if streamed {
+        std::fs::create_dir_all(&config.out)
+            .with_context(|| format!("creating the output directory {}", config.out.display()))?;
+        let n_params = batch.n_params(s.keep_thetas);
+        let mut writer = DrawSpill::create(&config.out, n_params, s.chains as usize)?;
+        let block = (SPILL_BLOCK_BYTES / (n_params as u64 * u64::from(s.chains) * 8)).max(1);
+        let fit = sampler::run_streamed(
+            &batch,
+            s,
+            backend,
+            Some(&on_sweep),
+            DrawSink {
+                block: block as usize,
+                sink: &mut |values, k| writer.append(values, k),
+            },
+        );
+        spill = Some(writer);
+        fit
+    } else {
+        sampler::run(&batch, s, backend, Some(&on_sweep))
+    }
+    .context("sampling failed")?;
     bar.finish_and_clear();
 
-    let mut rows = summary_rows(&fit, &names);
-    rows.extend(contrast_rows(&fit, &contrasts));
     let run = Run::begin(&config.out, "sample")?;
     let mut metadata = run_metadata(&dataset, &batch, s, &device);
     metadata.push(run.footer());
-    let (draws_path, summary_path) = write_fit(&config.out, &names, &fit, &rows, &metadata)?;
+    let (rows, draws_path, summary_path) = match spill {
+        Some(spill) => write_streamed_fit(&config.out, &names, &fit, spill, &contrasts, &metadata)?,
+        None => {
+            let mut rows = summary_rows(&fit, &names);
+            rows.extend(contrast_rows(&fit, &contrasts));
+            let (draws_path, summary_path) =
+                write_fit(&config.out, &names, &fit, &rows, &metadata)?;
+            (rows, draws_path, summary_path)
+        }
+    };
     if s.keep_thetas {
         write_observations(&config.out, &batch, &names, &metadata)?;
     }
@@ -156,6 +195,76 @@ pub fn run(config: &RunConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Kept draws held in memory up to this size; beyond, they are spilled to disk while the
+/// sampler runs, and memory holds a block of them, then one parameter's.
+const IN_MEMORY_DRAWS_BYTES: u64 = 256 << 20;
+/// The block of draws a streamed run holds before handing it to the spill.
+const SPILL_BLOCK_BYTES: u64 = 64 << 20;
+/// Memory for the parameters a streamed run summarises at once, in parallel.
+const SUMMARY_GROUP_BYTES: u64 = 512 << 20;
+/// Copies of one parameter's draws a streamed run holds at once: its values, the summary's
+/// sorted and rank-normalised copies, and the Parquet batches (measured peak, with margin).
+const STREAMED_BYTES_PER_DRAW_SET: u64 = 4;
+
+/// All kept draws of `s` as f64.
+fn draws_bytes(batch: &Batch, s: &SamplerConfig) -> u64 {
+    batch.n_params(s.keep_thetas) as u64 * u64::from(s.chains) * u64::from(s.draws) * 8
+}
+
+/// A streamed run's draws.parquet and summary.parquet: each parameter read back from the
+/// spill, summarised and written in turn, then the contrasts from their two parameters.
+fn write_streamed_fit(
+    out: &Path,
+    names: &[String],
+    fit: &Fit,
+    spill: DrawSpill,
+    contrasts: &[(String, (usize, usize))],
+    metadata: &[(String, String)],
+) -> anyhow::Result<(Vec<SummaryRow>, PathBuf, PathBuf)> {
+    let mut reader = spill.finish()?;
+    let n_draws = fit.n_draws;
+    let per_param = (fit.n_chains * n_draws * 8) as u64;
+    // Parameters read and summarised together, one per thread, as memory allows.
+    let group = (SUMMARY_GROUP_BYTES / (per_param * STREAMED_BYTES_PER_DRAW_SET).max(1))
+        .clamp(1, rayon::current_num_threads() as u64) as usize;
+    let mut rows = Vec::with_capacity(names.len() + contrasts.len());
+    let mut ready: std::collections::VecDeque<Vec<f64>> = Default::default();
+    let draws_path = out.join("draws.parquet");
+    write_draws_by_param(&draws_path, names, fit.n_chains, n_draws, metadata, |p| {
+        if ready.is_empty() {
+            let last = (p + group).min(names.len());
+            let values = (p..last)
+                .map(|q| reader.param(q))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let summaries: Vec<SummaryRow> = values
+                .par_iter()
+                .zip(p..last)
+                .map(|(v, q)| SummaryRow {
+                    parameter: names[q].clone(),
+                    summary: summarize(&v.chunks(n_draws).collect::<Vec<_>>()),
+                })
+                .collect();
+            rows.extend(summaries);
+            ready.extend(values);
+        }
+        Ok(std::borrow::Cow::Owned(
+            ready.pop_front().expect("read above"),
+        ))
+    })?;
+    for (label, (a, b)) in contrasts {
+        let (a, b) = (reader.param(*a)?, reader.param(*b)?);
+        let diffs: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x - y).collect();
+        let chains: Vec<&[f64]> = diffs.chunks(n_draws).collect();
+        rows.push(SummaryRow {
+            parameter: label.clone(),
+            summary: summarize(&chains),
+        });
+    }
+    let summary_path = out.join("summary.parquet");
+    write_summary(&summary_path, &rows, metadata)?;
+    Ok((rows, draws_path, summary_path))
+}
+
 /// draws.parquet and summary.parquet of a fit in `out`, with the run's footer; their paths.
 pub(crate) fn write_fit(
     out: &Path,
@@ -179,8 +288,11 @@ pub(crate) fn write_fit(
 
 /// The closing line of a fit: its size, time and device, and the files written.
 pub(crate) fn report_written(fit: &Fit, device: &str, draws: &Path, summary: &Path) {
+    let peak = crate::io::peak_resident_bytes().map_or(String::new(), |b| {
+        format!("; peak resident memory {:.0} MB", b as f64 / 1e6)
+    });
     eprintln!(
-        "betagibbs: {} chains x {} draws in {:.2} s on {device}; wrote {} and {}",
+        "betagibbs: {} chains x {} draws in {:.2} s on {device}; wrote {} and {}{peak}",
         fit.n_chains,
         fit.n_draws,
         fit.wall_seconds,

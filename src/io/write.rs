@@ -106,6 +106,25 @@ pub fn write_draws(path: &Path, table: &DrawsTable, metadata: &[(String, String)
             parameter_names.len() * rows_per_param
         );
     }
+    write_draws_by_param(path, parameter_names, n_chains, n_draws, metadata, |p| {
+        Ok(std::borrow::Cow::Borrowed(
+            &values[p * rows_per_param..(p + 1) * rows_per_param],
+        ))
+    })
+}
+
+/// draws.parquet from each parameter's draws in turn, chain-major (value of chain c, draw d
+/// at `c * n_draws + d`): the rows come out parameter-major, as `write_draws` writes them,
+/// while only one parameter's draws need be in memory (a large run's spill gives them one at
+/// a time).
+pub fn write_draws_by_param<'a>(
+    path: &Path,
+    parameter_names: &[String],
+    n_chains: usize,
+    n_draws: usize,
+    metadata: &[(String, String)],
+    mut draws: impl FnMut(usize) -> Result<std::borrow::Cow<'a, [f64]>>,
+) -> Result<()> {
     for (what, count) in [
         ("chains", n_chains),
         ("draws", n_draws),
@@ -115,6 +134,7 @@ pub fn write_draws(path: &Path, table: &DrawsTable, metadata: &[(String, String)
             bail!("{count} {what} do not fit the Int32 columns of draws.parquet");
         }
     }
+    let rows_per_param = n_chains * n_draws;
     let schema = draws_schema();
     let props = writer_properties(
         DRAWS_SCHEMA,
@@ -127,31 +147,32 @@ pub fn write_draws(path: &Path, table: &DrawsTable, metadata: &[(String, String)
 
     atomic_write(path, |file| {
         let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
-        // Row r of the long table is values[r]: the in-memory layout is already parameter-major.
-        for start in (0..values.len()).step_by(DRAWS_BATCH_ROWS) {
-            let end = (start + DRAWS_BATCH_ROWS).min(values.len());
-            let (mut chain, mut draw, mut param) = (
-                Vec::with_capacity(end - start),
-                Vec::with_capacity(end - start),
-                Vec::with_capacity(end - start),
-            );
-            for r in start..end {
-                let within = r % rows_per_param;
-                param.push((r / rows_per_param) as i32);
-                chain.push((within / n_draws + 1) as i32);
-                draw.push((within % n_draws + 1) as i32);
+        for p in 0..parameter_names.len() {
+            let values = draws(p)?;
+            if values.len() != rows_per_param {
+                bail!(
+                    "{}: {} draws of parameter {p}, not {n_chains} chains x {n_draws}",
+                    path.display(),
+                    values.len()
+                );
             }
-            let parameter = DictionaryArray::<Int32Type>::try_new(param.into(), names.clone())?;
-            let batch = RecordBatch::try_new(
-                schema.clone(),
-                vec![
-                    Arc::new(Int32Array::from(chain)),
-                    Arc::new(Int32Array::from(draw)),
-                    Arc::new(parameter),
-                    Arc::new(Float64Array::from(values[start..end].to_vec())),
-                ],
-            )?;
-            writer.write(&batch)?;
+            for start in (0..rows_per_param).step_by(DRAWS_BATCH_ROWS) {
+                let end = (start + DRAWS_BATCH_ROWS).min(rows_per_param);
+                let chain: Vec<i32> = (start..end).map(|r| (r / n_draws + 1) as i32).collect();
+                let draw: Vec<i32> = (start..end).map(|r| (r % n_draws + 1) as i32).collect();
+                let keys = Int32Array::from(vec![p as i32; end - start]);
+                let parameter = DictionaryArray::<Int32Type>::try_new(keys, names.clone())?;
+                let batch = RecordBatch::try_new(
+                    schema.clone(),
+                    vec![
+                        Arc::new(Int32Array::from(chain)),
+                        Arc::new(Int32Array::from(draw)),
+                        Arc::new(parameter),
+                        Arc::new(Float64Array::from(values[start..end].to_vec())),
+                    ],
+                )?;
+                writer.write(&batch)?;
+            }
         }
         writer.close()?;
         Ok(())

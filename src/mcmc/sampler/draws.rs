@@ -11,7 +11,8 @@ pub struct Fit {
     pub n_chains: usize,
     pub n_draws: usize,
     pub n_params: usize,
-    /// values[(param * n_chains + chain) * n_draws + draw], params ordered as `Batch::n_params` says.
+    /// values[(param * n_chains + chain) * n_draws + draw], params ordered as `Batch::n_params` says
+    /// (empty after `run_streamed`, which handed them to its sink).
     pub values: Vec<f64>,
     pub wall_seconds: f64,
     /// Seconds in the per-observation stages (kernels, transfers and waits).
@@ -38,17 +39,18 @@ fn hyper_values(prior: &HyperPrior, z: [f64; 2]) -> [f64; 4] {
     [alpha, beta, alpha / (alpha + beta), alpha + beta]
 }
 
-/// Copy one sweep's state into the draws array.
+/// Copy one sweep's state into the draws array, whose stretches hold `n_draws` draws.
 pub(super) fn store_draw(
     levels: &Levels,
     config: &SamplerConfig,
     theta: &[f32],
     draw: usize,
+    n_draws: usize,
     values: &mut [f64],
 ) {
     let batch = levels.batch;
     let (n_units, n_obs) = (batch.n_units(), batch.n_obs());
-    let (n_chains, n_draws) = (config.chains as usize, config.draws as usize);
+    let n_chains = config.chains as usize;
     let index = |param: usize, chain: usize| (param * n_chains + chain) * n_draws + draw;
     for chain in 0..n_chains {
         if batch.is_tree() {

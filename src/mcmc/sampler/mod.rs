@@ -26,4 +26,4 @@ mod run;
 pub use crate::mcmc::batch::{Batch, HYPER_NAMES, NODE_NAMES};
 pub use config::{SamplerConfig, Update, DEFAULT_COLLAPSED_STEPS, DEFAULT_HYPER_ROUNDS};
 pub use draws::Fit;
-pub use run::run;
+pub use run::{run, run_streamed, DrawSink};

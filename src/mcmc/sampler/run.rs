@@ -19,13 +19,42 @@ use super::draws::{store_draw, Fit};
 use super::hyper::initial_state;
 use super::levels::Levels;
 
-/// Run every chain of `config` on `batch`. `on_sweep`, if any, is called once per sweep
-/// (a progress bar, say).
+/// Run every chain of `config` on `batch`, keeping every draw in the returned `Fit`.
+/// `on_sweep`, if any, is called once per sweep (a progress bar, say).
 pub fn run(
     batch: &Batch,
     config: &SamplerConfig,
     backend: Device,
     on_sweep: Option<&dyn Fn()>,
+) -> Result<Fit, GpuError> {
+    run_inner(batch, config, backend, on_sweep, None)
+}
+
+/// Where `run_streamed` hands its draws: every `block` kept draws (fewer in the last call),
+/// `sink(values, k)` with values[(param * n_chains + chain) * block + d] for d < k.
+pub struct DrawSink<'a> {
+    pub block: usize,
+    pub sink: &'a mut dyn FnMut(&[f64], usize),
+}
+
+/// `run`, its draws handed to `sink` a block at a time instead of kept: memory holds one
+/// block, whatever `--draws`. The returned `Fit` has no values.
+pub fn run_streamed(
+    batch: &Batch,
+    config: &SamplerConfig,
+    backend: Device,
+    on_sweep: Option<&dyn Fn()>,
+    sink: DrawSink,
+) -> Result<Fit, GpuError> {
+    run_inner(batch, config, backend, on_sweep, Some(sink))
+}
+
+fn run_inner(
+    batch: &Batch,
+    config: &SamplerConfig,
+    backend: Device,
+    on_sweep: Option<&dyn Fn()>,
+    mut sink: Option<DrawSink>,
 ) -> Result<Fit, GpuError> {
     let start = Instant::now();
     let (n_chains, n_units, n_obs, n_pieces) = (
@@ -66,7 +95,11 @@ pub fn run(
     );
     let n_draws = config.draws as usize;
     let n_params = batch.n_params(config.keep_thetas);
-    let mut values = vec![0.0f64; n_params * n_chains * n_draws];
+    // Kept draws per stretch of `values`: all of them, or a sink's block.
+    let stride = sink
+        .as_ref()
+        .map_or(n_draws, |s| s.block.clamp(1, n_draws.max(1)));
+    let mut values = vec![0.0f64; n_params * n_chains * stride];
     let mut hyper = vec![[0.0f32; 2]; n_chains * n_units];
     let mut theta = vec![0.0f32; n_chains * n_obs];
     let mut log_sums = vec![[0.0f32; 2]; n_chains * n_pieces];
@@ -227,11 +260,20 @@ pub fn run(
 
         if kept {
             let draw = ((sweep - config.warmup) / config.thin) as usize;
-            store_draw(&levels, config, &theta, draw, &mut values);
+            store_draw(&levels, config, &theta, draw % stride, stride, &mut values);
+            if let Some(s) = sink.as_mut() {
+                let filled = draw % stride + 1;
+                if filled == stride || draw + 1 == n_draws {
+                    (s.sink)(&values, filled);
+                }
+            }
         }
         if let Some(on_sweep) = on_sweep {
             on_sweep();
         }
+    }
+    if sink.is_some() {
+        values = Vec::new();
     }
     Ok(Fit {
         n_chains,

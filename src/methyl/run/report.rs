@@ -37,7 +37,7 @@ pub(super) fn print_report(
         "betagibbs: busy seconds (stage 2's overlap): reading {:.2}, stage 1 {:.2}, site update {:.2}, summaries {:.2}, writing {:.2}",
         phases.reading, phases.stage1, phases.site_update, phases.summaries, phases.writing
     );
-    if let Some(bytes) = peak_resident_bytes() {
+    if let Some(bytes) = crate::io::peak_resident_bytes() {
         eprintln!(
             "betagibbs: peak resident memory {:.0} MB",
             bytes as f64 / 1e6
@@ -55,12 +55,4 @@ pub(super) fn print_report(
         d = config.threshold,
         fdr = config.fdr,
     );
-}
-
-/// The process's peak resident set (VmHWM), where the OS reports it (Linux).
-fn peak_resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
