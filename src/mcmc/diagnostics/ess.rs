@@ -38,17 +38,30 @@ pub fn mcse_mean(chains: &[&[f64]]) -> f64 {
     mean_sd(&pooled).1 / ess_mean(chains).sqrt()
 }
 
+/// The pooled sorted draws' TAIL_QUANTILES, as the tail ESS takes them.
+pub(super) fn tail_quantiles(pooled_sorted: &[f64]) -> (f64, f64) {
+    (
+        mquantile_sorted(pooled_sorted, TAIL_QUANTILES.0),
+        mquantile_sorted(pooled_sorted, TAIL_QUANTILES.1),
+    )
+}
+
 impl Ranked {
     /// Tail ESS given the pooled sorted (unsplit) draws.
     pub(super) fn ess_tail(&self, pooled_sorted: &[f64]) -> f64 {
+        self.ess_tail_at(tail_quantiles(pooled_sorted))
+    }
+
+    /// Tail ESS given the pooled draws' TAIL_QUANTILES (`tail_quantiles`), so that the
+    /// sorted draws need not be held meanwhile.
+    pub(super) fn ess_tail_at(&self, (q_low, q_high): (f64, f64)) -> f64 {
         let split = &self.split;
-        let indicator_ess = |p: f64| {
-            let q = mquantile_sorted(pooled_sorted, p);
+        let indicator_ess = |q: f64| {
             let indicator = split.data.iter().map(|&x| if x <= q { 1.0 } else { 0.0 });
             ess_of(&split.map_all(indicator.collect()))
         };
-        let low = indicator_ess(TAIL_QUANTILES.0);
-        let high = indicator_ess(TAIL_QUANTILES.1);
+        let low = indicator_ess(q_low);
+        let high = indicator_ess(q_high);
         if low.is_nan() || high.is_nan() {
             f64::NAN
         } else {

@@ -10,6 +10,8 @@ use super::split::Split;
 /// Blom's (1958) offset in the rank-to-normal-score map (r - c)/(S - 2c + 1),
 /// the choice of Vehtari et al. (2021) and ArviZ.
 const BLOM_OFFSET: f64 = 3.0 / 8.0;
+/// Most pooled draws whose normal scores are tabulated (16 bytes a draw): 16 MiB.
+const SCORE_TABLE_MAX: usize = 1 << 20;
 
 /// The split draws sorted once. Every rank-based quantity derives from this one order:
 /// bulk ranks directly, the median from its middle, folded ranks by merging the two
@@ -46,17 +48,25 @@ impl Ranked {
     /// tied values share their average rank (`scipy.stats.rankdata(method="average")`),
     /// and rank r becomes Phi^-1((r - c) / (S - 2c + 1)) with Blom's c.
     fn z_scores(&self, sorted: &[(f64, usize)]) -> Split {
+        self.z_scores_from(sorted, sorted.len() <= SCORE_TABLE_MAX)
+    }
+
+    fn z_scores_from(&self, sorted: &[(f64, usize)], tabulate: bool) -> Split {
         let s = sorted.len();
         let score =
             |rank: f64| inv_normal_cdf((rank - BLOM_OFFSET) / (s as f64 - 2.0 * BLOM_OFFSET + 1.0));
         // Indexed by twice the rank: ties share an average rank, a whole or a half number.
-        let table = self.scores.get_or_init(|| {
-            SCORE_TABLE.with(|cached| {
-                let mut cached = cached.borrow_mut();
-                if cached.len() != 2 * s + 1 {
-                    *cached = Rc::new((0..=2 * s).map(|k| score(k as f64 / 2.0)).collect());
-                }
-                Rc::clone(&cached)
+        // Tabulated once per thread for every parameter of a run, up to SCORE_TABLE_MAX
+        // draws; beyond, the table would take twice the draws' memory.
+        let table = tabulate.then(|| {
+            self.scores.get_or_init(|| {
+                SCORE_TABLE.with(|cached| {
+                    let mut cached = cached.borrow_mut();
+                    if cached.len() != 2 * s + 1 {
+                        *cached = Rc::new((0..=2 * s).map(|k| score(k as f64 / 2.0)).collect());
+                    }
+                    Rc::clone(&cached)
+                })
             })
         });
         let mut z = vec![0.0; s];
@@ -67,7 +77,10 @@ impl Ranked {
                 end += 1;
             }
             // 1-based ranks start+1 ..= end share their average.
-            let value = table[start + 1 + end];
+            let value = match table {
+                Some(table) => table[start + 1 + end],
+                None => score((start + 1 + end) as f64 / 2.0),
+            };
             for &(_, i) in &sorted[start..end] {
                 z[i] = value;
             }
@@ -124,5 +137,25 @@ impl Ranked {
         }
         merged.extend(middle);
         merged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tabulated scores and the scores computed per tie group are the same numbers.
+    #[test]
+    fn scores_with_and_without_the_table_agree() {
+        let chains: Vec<Vec<f64>> = (0..3)
+            .map(|c| (0..40).map(|d| ((d * 7 + c * 5) % 13) as f64).collect())
+            .collect();
+        let chains: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+        let ranked = Ranked::new(&chains).unwrap();
+        let (a, b) = (
+            ranked.z_scores_from(&ranked.order, true),
+            ranked.z_scores_from(&ranked.order, false),
+        );
+        assert_eq!(a.data, b.data);
     }
 }

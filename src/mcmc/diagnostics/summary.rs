@@ -1,11 +1,10 @@
 //! The posterior summary of one quantity: moments, quantiles, HDI, P(> 0) and the
 //! convergence diagnostics, from one ranking of its draws.
 
-use super::ess::ess_of;
+use super::ess::{ess_of, tail_quantiles};
 use super::quantile::{hdi_sorted, quantile_sorted};
 use super::rank::Ranked;
 use super::rhat::MIN_CHAINS_FOR_RHAT;
-use super::split::mean_sd;
 
 /// Central 95% interval and median reported in [`Summary`].
 const SUMMARY_QUANTILES: (f64, f64, f64) = (0.025, 0.5, 0.975);
@@ -43,16 +42,30 @@ pub struct Summary {
 /// Full summary of one quantity. Mean, sd and quantiles use every draw pooled
 /// (they are NaN when any draw is NaN or there are no draws); the diagnostics follow the
 /// rules in the `diagnostics` docs.
+/// Mean and sample sd (ddof = 1) of the draws `draws` gives, in `mean_sd`'s order of
+/// summation, so the figures are the same to the bit.
+fn mean_sd_of<I: Iterator<Item = f64>>(draws: impl Fn() -> I) -> (f64, f64) {
+    let n = draws().count();
+    let mean = draws().sum::<f64>() / n as f64;
+    if n < 2 {
+        return (mean, f64::NAN);
+    }
+    let ss: f64 = draws().map(|v| (v - mean) * (v - mean)).sum();
+    (mean, (ss / (n as f64 - 1.0)).sqrt())
+}
+
 pub fn summarize(chains: &[&[f64]]) -> Summary {
-    let pooled: Vec<f64> = chains.iter().flat_map(|c| c.iter().copied()).collect();
-    let (mean, sd) = mean_sd(&pooled);
+    // The pooled draws are never copied for the mean and sd: a large run's parameter holds
+    // millions of draws, and each copy of them counts against its memory.
+    let pooled = || chains.iter().flat_map(|c| c.iter().copied());
+    let (mean, sd) = mean_sd_of(pooled);
     let ranked = Ranked::new(chains);
     let sorted = match &ranked {
         Some(ranked) => ranked.pooled_sorted(chains),
         // Empty, so the quantiles come out NaN.
-        None if pooled.iter().any(|x| x.is_nan()) => Vec::new(),
+        None if pooled().any(|x| x.is_nan()) => Vec::new(),
         None => {
-            let mut sorted = pooled;
+            let mut sorted: Vec<f64> = pooled().collect();
             sorted.sort_unstable_by(f64::total_cmp);
             sorted
         }
@@ -68,29 +81,38 @@ pub fn summarize(chains: &[&[f64]]) -> Summary {
     } else {
         sorted.iter().filter(|&&x| x > 0.0).count() as f64 / sorted.len() as f64
     };
+    let quantiles = [
+        SUMMARY_QUANTILES.0,
+        SUMMARY_QUANTILES.1,
+        SUMMARY_QUANTILES.2,
+    ]
+    .map(|p| quantile_sorted(&sorted, p));
+    let tails = (!sorted.is_empty()).then(|| tail_quantiles(&sorted));
+    // Every use of the sorted draws is above: the rank diagnostics below hold several copies
+    // of the draws at once, and the sorted ones need not be among them.
+    drop(sorted);
     let (ess_bulk, ess_tail, ess_mean, r_hat) = match &ranked {
         None => (f64::NAN, f64::NAN, f64::NAN, f64::NAN),
         Some(ranked) => {
-            let z = ranked.z_bulk();
-            let r_hat = if chains.len() >= MIN_CHAINS_FOR_RHAT {
-                ranked.rhat(Some(&z))
-            } else {
-                f64::NAN
+            let (r_hat, ess_bulk) = {
+                let z = ranked.z_bulk();
+                let r_hat = if chains.len() >= MIN_CHAINS_FOR_RHAT {
+                    ranked.rhat(Some(&z))
+                } else {
+                    f64::NAN
+                };
+                (r_hat, ess_of(&z))
             };
-            (
-                ess_of(&z),
-                ranked.ess_tail(&sorted),
-                ess_of(&ranked.split),
-                r_hat,
-            )
+            let ess_tail = tails.map_or(f64::NAN, |t| ranked.ess_tail_at(t));
+            (ess_bulk, ess_tail, ess_of(&ranked.split), r_hat)
         }
     };
     Summary {
         mean,
         sd,
-        q2_5: quantile_sorted(&sorted, SUMMARY_QUANTILES.0),
-        median: quantile_sorted(&sorted, SUMMARY_QUANTILES.1),
-        q97_5: quantile_sorted(&sorted, SUMMARY_QUANTILES.2),
+        q2_5: quantiles[0],
+        median: quantiles[1],
+        q97_5: quantiles[2],
         mcse_mean: sd / ess_mean.sqrt(),
         hdi_low: hdi.0,
         hdi_high: hdi.1,
