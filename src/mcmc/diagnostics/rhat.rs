@@ -33,13 +33,23 @@ pub fn rhat_ess_bulk_and_sorted(chains: &[&[f64]]) -> (f64, f64, Vec<f64>) {
 }
 
 impl Ranked {
-    /// R-hat (NaN with too few chains) and bulk ESS from one rank normalisation.
+    /// R-hat (NaN with too few chains) and bulk ESS from one rank normalisation. The folded
+    /// scores come first and go before the bulk ones are made: with millions of draws, each
+    /// set of scores is a copy of them in memory.
     pub(super) fn rhat_and_ess_bulk(&self, n_chains: usize) -> (f64, f64) {
+        let tail = (n_chains >= MIN_CHAINS_FOR_RHAT).then(|| rhat_basic(&self.z_folded()));
         let z = self.z_bulk();
-        let r_hat = if n_chains < MIN_CHAINS_FOR_RHAT {
-            f64::NAN
-        } else {
-            self.rhat(Some(&z))
+        let r_hat = match tail {
+            None => f64::NAN,
+            Some(tail) => {
+                let bulk = rhat_basic(&z);
+                // f64::max would hide a NaN; R-hat should surface it.
+                if bulk.is_nan() || tail.is_nan() {
+                    f64::NAN
+                } else {
+                    bulk.max(tail)
+                }
+            }
         };
         (r_hat, ess_of(&z))
     }

@@ -4,7 +4,6 @@
 use super::ess::{ess_of, tail_quantiles};
 use super::quantile::{hdi_sorted, quantile_sorted};
 use super::rank::Ranked;
-use super::rhat::MIN_CHAINS_FOR_RHAT;
 
 /// Central 95% interval and median reported in [`Summary`].
 const SUMMARY_QUANTILES: (f64, f64, f64) = (0.025, 0.5, 0.975);
@@ -94,15 +93,7 @@ pub fn summarize(chains: &[&[f64]]) -> Summary {
     let (ess_bulk, ess_tail, ess_mean, r_hat) = match &ranked {
         None => (f64::NAN, f64::NAN, f64::NAN, f64::NAN),
         Some(ranked) => {
-            let (r_hat, ess_bulk) = {
-                let z = ranked.z_bulk();
-                let r_hat = if chains.len() >= MIN_CHAINS_FOR_RHAT {
-                    ranked.rhat(Some(&z))
-                } else {
-                    f64::NAN
-                };
-                (r_hat, ess_of(&z))
-            };
+            let (r_hat, ess_bulk) = ranked.rhat_and_ess_bulk(chains.len());
             let ess_tail = tails.map_or(f64::NAN, |t| ranked.ess_tail_at(t));
             (ess_bulk, ess_tail, ess_of(&ranked.split), r_hat)
         }
