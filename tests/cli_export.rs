@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::cli::{arg, small_methyl};
 use common::{betagibbs, Table};
@@ -19,18 +19,19 @@ fn track(path: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// A simulated study of 3,000 CpGs in `dir/study`, fitted into `dir/fit` with `flag` added
+/// (`--export` or `--plot`); the two paths.
+fn fitted_study(dir: &Path, flag: &str) -> (PathBuf, PathBuf) {
+    let (study, out) = (dir.join("study"), dir.join("fit"));
+    betagibbs(&["simulate", "--sites", "3000", "--out", arg(&study)]).assert_success();
+    small_methyl(&study.join("sheet.tsv"), &out, &["--compare", "A,B", flag]).assert_success();
+    (study, out)
+}
+
 #[test]
 fn tracks_match_the_run_they_come_from() {
     let dir = tempfile::tempdir().unwrap();
-    let study = dir.path().join("study");
-    betagibbs(&["simulate", "--sites", "3000", "--out", arg(&study)]).assert_success();
-    let out = dir.path().join("fit");
-    small_methyl(
-        &study.join("sheet.tsv"),
-        &out,
-        &["--compare", "A,B", "--export"],
-    )
-    .assert_success();
+    let (study, out) = fitted_study(dir.path(), "--export");
     let browser = out.join("browser");
     // The calls: every DML one BED9 line, coloured by its direction.
     let dml = Table::read(&out.join("dml.parquet"));
@@ -100,15 +101,7 @@ fn tracks_match_the_run_they_come_from() {
 #[test]
 fn plot_draws_a_methyl_runs_figures() {
     let dir = tempfile::tempdir().unwrap();
-    let study = dir.path().join("study");
-    betagibbs(&["simulate", "--sites", "3000", "--out", arg(&study)]).assert_success();
-    let out = dir.path().join("fit");
-    small_methyl(
-        &study.join("sheet.tsv"),
-        &out,
-        &["--compare", "A,B", "--plot"],
-    )
-    .assert_success();
+    let (_, out) = fitted_study(dir.path(), "--plot");
     let figures = out.join("figures");
     let text = |name: &str| std::fs::read_to_string(figures.join(name)).unwrap();
     assert!(

@@ -25,14 +25,21 @@ def run(*args):
     return proc.stdout
 
 
-def test_bedtools_reads_every_track(tmp_path):
-    if shutil.which("bedtools") is None:
-        pytest.fail("bedtools is not on the PATH (Debian: apt-get install bedtools)")
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """One simulated study's fit with its tracks, shared by the tests: `DIR/browser`."""
+    tmp_path = tmp_path_factory.mktemp("tracks")
     study, fit = tmp_path / "study", tmp_path / "fit"
     run(BIN, "simulate", "--sites", "3000", "--out", str(study))
     run(BIN, "methyl", str(study / "sheet.tsv"), "--compare", "A,B", "--device", "cpu",
         "--hyper-sites", "300", "--quiet", "--export", "--out", str(fit))
     browser = fit / "browser"
+    return browser
+
+
+def test_bedtools_reads_every_track(browser):
+    if shutil.which("bedtools") is None:
+        pytest.fail("bedtools is not on the PATH (Debian: apt-get install bedtools)")
     for name in ["dml.bed", "dmr.bed", "delta.bedGraph", "mu_A.bedGraph", "mu_B.bedGraph"]:
         path = browser / name
         rows = [l for l in path.read_text().splitlines() if not l.startswith("track ")]
@@ -51,16 +58,11 @@ def test_bedtools_reads_every_track(tmp_path):
     assert len(covered.splitlines()) == n_dml
 
 
-def test_pybigwig_reads_every_bigwig_as_its_bedgraph(tmp_path):
+def test_pybigwig_reads_every_bigwig_as_its_bedgraph(browser):
     try:
         import pyBigWig
     except ImportError:
         pytest.fail("pyBigWig is not installed (pip install pybigwig)")
-    study, fit = tmp_path / "study", tmp_path / "fit"
-    run(BIN, "simulate", "--sites", "3000", "--out", str(study))
-    run(BIN, "methyl", str(study / "sheet.tsv"), "--compare", "A,B", "--device", "cpu",
-        "--hyper-sites", "300", "--quiet", "--export", "--out", str(fit))
-    browser = fit / "browser"
     for stem in ["delta", "mu_A", "mu_B"]:
         rows = [l.split("\t") for l in (browser / f"{stem}.bedGraph").read_text().splitlines()
                 if not l.startswith("track ")]

@@ -10,6 +10,7 @@ use crate::app::cli::DEFAULT_TOP_REGIONS;
 use crate::error::UserError;
 use crate::io::readback::read_footer;
 use crate::io::write::SITES_SCHEMA;
+use crate::methyl::interval::Region;
 use crate::methyl::merge::{SiteFilter, SiteMerger};
 use crate::methyl::sheet::SampleSheet;
 use crate::plot::figures::{FigureKind, ImageFormat, PlotConfig};
@@ -112,18 +113,24 @@ impl CountSource for SheetCounts {
     }
 
     fn counts(&self, windows: &[Window]) -> Result<Vec<Vec<SampleCount>>> {
-        // Every sample at every site, whatever the groups (the run's sites are the bands').
+        // Every sample at every site, whatever the groups (the run's sites are the bands'),
+        // one scoped merge per window: a tabix-indexed file is read from the window's offset.
         let filter = SiteFilter {
             min_samples_per_group: 0,
             ..self.filter
         };
-        let mut merger = SiteMerger::open(&self.sheet, filter)?;
-        let mut out = vec![Vec::new(); windows.len()];
-        while let Some(site) = merger.next_site()? {
-            let chr = &merger.chromosomes[site.chr as usize];
-            for (w, window) in windows.iter().enumerate() {
-                if &window.chr == chr && (window.start..=window.end).contains(&site.pos) {
-                    out[w].extend(site.counts.iter().map(|&(sample, methylated, total)| {
+        windows
+            .iter()
+            .map(|w| {
+                let scope = Region {
+                    chr: w.chr.clone(),
+                    start: w.start,
+                    end: w.end,
+                };
+                let mut merger = SiteMerger::open_scoped(&self.sheet, filter, Some(scope))?;
+                let mut counts = Vec::new();
+                while let Some(site) = merger.next_site()? {
+                    counts.extend(site.counts.iter().map(|&(sample, methylated, total)| {
                         SampleCount {
                             sample: sample as usize,
                             pos: site.pos,
@@ -132,8 +139,8 @@ impl CountSource for SheetCounts {
                         }
                     }));
                 }
-            }
-        }
-        Ok(out)
+                Ok(counts)
+            })
+            .collect()
     }
 }

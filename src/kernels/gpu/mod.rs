@@ -371,6 +371,38 @@ impl Gpu {
     }
 }
 
+/// The device buffers a site stage's call reads (site_update and site_regression alike).
+pub(crate) struct SiteInputs<'a> {
+    pub samples: &'a wgpu::Buffer,
+    pub offsets: &'a wgpu::Buffer,
+    pub hyper: &'a wgpu::Buffer,
+    pub state: &'a wgpu::Buffer,
+}
+
+impl Gpu {
+    /// Uploads one call's inputs: the batch's samples and offsets, the chains'
+    /// hyperparameters, and the host's copy of the state when the call goes on from it
+    /// (`params.init == 0`).
+    pub(crate) fn upload_site_inputs<H: bytemuck::Pod>(
+        &self,
+        to: SiteInputs,
+        params: &SiteParams,
+        batch: &SiteBatch,
+        hyper: &[H],
+        state: &[f32],
+    ) {
+        let q = &self.queue;
+        if !batch.samples.is_empty() {
+            q.write_buffer(to.samples, 0, bytemuck::cast_slice(&batch.samples));
+        }
+        q.write_buffer(to.offsets, 0, bytemuck::cast_slice(&batch.offsets));
+        q.write_buffer(to.hyper, 0, bytemuck::cast_slice(hyper));
+        if params.init == 0 && !state.is_empty() {
+            q.write_buffer(to.state, 0, bytemuck::cast_slice(state));
+        }
+    }
+}
+
 /// Copies each (source, destination, bytes) of a stage's outputs to its read-back buffer,
 /// skipping the empty ones.
 pub(crate) fn copy_out(

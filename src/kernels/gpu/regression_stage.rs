@@ -3,7 +3,7 @@
 
 use wgpu::util::DeviceExt;
 
-use crate::kernels::gpu::{copy_out, max_site_samples, sweep_pieces, Gpu, GpuError};
+use crate::kernels::gpu::{copy_out, max_site_samples, sweep_pieces, Gpu, GpuError, SiteInputs};
 use crate::kernels::regression_layout::{
     RegressionDesign, RegressionHyper, RegressionOutputs, REG_STATE_STRIDE,
 };
@@ -175,15 +175,18 @@ impl<'g> RegressionStageGpu<'g> {
                         design.n_coefs
                     )
                 })?;
-        let q = &self.gpu.queue;
-        if !batch.samples.is_empty() {
-            q.write_buffer(&self.samples, 0, bytemuck::cast_slice(&batch.samples));
-        }
-        q.write_buffer(&self.offsets, 0, bytemuck::cast_slice(&batch.offsets));
-        q.write_buffer(&self.hyper, 0, bytemuck::cast_slice(hyper));
-        if params.init == 0 && !out.state.is_empty() {
-            q.write_buffer(&self.state, 0, bytemuck::cast_slice(&out.state));
-        }
+        self.gpu.upload_site_inputs(
+            SiteInputs {
+                samples: &self.samples,
+                offsets: &self.offsets,
+                hyper: &self.hyper,
+                state: &self.state,
+            },
+            params,
+            batch,
+            hyper,
+            &out.state,
+        );
         let invocations = u64::from(params.n_sites) * u64::from(params.n_chains);
         let state_bytes = (out.state.len() * 4) as u64;
         let draws_bytes = (out.draws.len() * 4) as u64;

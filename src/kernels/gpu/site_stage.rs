@@ -1,7 +1,7 @@
 //! The site_update shader on a GPU: buffers sized once, one dispatch per call, results read
 //! back into the same `SiteOutputs` the CPU twin fills.
 
-use crate::kernels::gpu::{copy_out, max_site_samples, sweep_pieces, Gpu, GpuError};
+use crate::kernels::gpu::{copy_out, max_site_samples, sweep_pieces, Gpu, GpuError, SiteInputs};
 use crate::kernels::site_layout::{SiteBatch, SiteHyper, SiteOutputs, SiteParams, STATE_STRIDE};
 
 /// Loop iterations of one (site, chain) sweep of site_update.wgsl, about: the passes over
@@ -151,15 +151,18 @@ impl<'g> SiteStageGpu<'g> {
                 )
             },
         )?;
-        let q = &self.gpu.queue;
-        if !batch.samples.is_empty() {
-            q.write_buffer(&self.samples, 0, bytemuck::cast_slice(&batch.samples));
-        }
-        q.write_buffer(&self.offsets, 0, bytemuck::cast_slice(&batch.offsets));
-        q.write_buffer(&self.hyper, 0, bytemuck::cast_slice(hyper));
-        if params.init == 0 && !out.state.is_empty() {
-            q.write_buffer(&self.state, 0, bytemuck::cast_slice(&out.state));
-        }
+        self.gpu.upload_site_inputs(
+            SiteInputs {
+                samples: &self.samples,
+                offsets: &self.offsets,
+                hyper: &self.hyper,
+                state: &self.state,
+            },
+            params,
+            batch,
+            hyper,
+            &out.state,
+        );
         let invocations = u64::from(params.n_sites) * u64::from(params.n_chains);
         let state_bytes = (out.state.len() * 4) as u64;
         let draws_bytes = (out.draws.len() * 4) as u64;
