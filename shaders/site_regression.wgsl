@@ -83,6 +83,8 @@ struct RegressionHyper {
 @group(0) @binding(6) var<storage, read_write> state: array<f32>;
 // Per (site, chain, draw of the run, slot): each level's mu, then the tested coefficient.
 @group(0) @binding(7) var<storage, read_write> draws: array<f32>;
+// Per site, its rng::site_id (chromosome key, position): the key of its random numbers.
+@group(0) @binding(8) var<storage, read> site_ids: array<vec2<u32>>;
 
 override WORKGROUP_SIZE: u32 = 64u;
 
@@ -265,8 +267,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
     let site = invocation / params.n_chains;
     let chain = invocation % params.n_chains;
-    let global_site = params.site_offset + site;
-    let key = vec2<u32>(params.seed, chain);
+    // The site's identity keys its random numbers (rng::site_id), never its index here, so a
+    // shard, a chunk or a resumed run draws what the whole run draws.
+    let id = site_ids[site];
+    let site_pos = id.y;
+    let key = vec2<u32>(params.seed ^ id.x, chain);
     let first = site_offsets[site];
     let last = site_offsets[site + 1u];
     let h = hyper[chain];
@@ -311,7 +316,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     for (var k = 0u; k < params.warmup + params.n_draws; k++) {
         let sweep = params.first_sweep + k;
         // 1. The jump of the tested block between 0 and free.
-        let jump = words(n + 1u, global_site, sweep, key);
+        let jump = words(n + 1u, site_pos, sweep, key);
         var there = here;
         var log_q = 0.0;
         var lp_there: f32;
@@ -336,7 +341,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         } else {
             there.differ = true;
             for (var t = tested; t < n; t++) {
-                let w = words(n + 2u + t - tested, global_site, sweep, key);
+                let w = words(n + 2u + t - tested, site_pos, sweep, key);
                 let q = newton(first, last, t, there, h, true, false);
                 let value = q.x + standard_normal(w.x, w.y) / sqrt(q.y);
                 log_q -= log_normal_density(value, q.x, q.y);
@@ -358,7 +363,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         // proposal's likelihood too.
         let free = select(tested, n, here.differ);
         for (var c = 0u; c < free; c++) {
-            let w = words(c, global_site, sweep, key);
+            let w = words(c, site_pos, sweep, key);
             let q = newton(first, last, c, here, h, true, false);
             let value = q.x + standard_normal(w.x, w.y) / sqrt(q.y);
             var step = here;
@@ -374,7 +379,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             }
         }
         // 3. log phi by a random walk.
-        let w = words(n, global_site, sweep, key);
+        let w = words(n, site_pos, sweep, key);
         var walk = here;
         walk.z += RW_LOG_PHI * standard_normal(w.x, w.y);
         let lp_walk = log_target(first, last, walk, h);

@@ -69,6 +69,8 @@ const PROPOSE_DIFFER: f32 = 0.5;
 // (log mu_0, log(1 - mu_0), log phi, differ) per (site, chain): stage 1's statistics, with
 // the logits in the state.
 @group(0) @binding(6) var<storage, read_write> stats: array<vec4<f32>>;
+// Per site, its rng::site_id (chromosome key, position): the key of its random numbers.
+@group(0) @binding(7) var<storage, read> site_ids: array<vec2<u32>>;
 
 override WORKGROUP_SIZE: u32 = 64u;
 
@@ -231,8 +233,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
     let site = invocation / params.n_chains;
     let chain = invocation % params.n_chains;
-    let global_site = params.site_offset + site;
-    let key = vec2<u32>(params.seed, chain);
+    // The site's identity keys its random numbers (rng::site_id), never its index here, so a
+    // shard, a chunk or a resumed run draws what the whole run draws.
+    let id = site_ids[site];
+    let site_pos = id.y;
+    let key = vec2<u32>(params.seed ^ id.x, chain);
     let first = site_offsets[site];
     let last = site_offsets[site + 1u];
     let h = hyper[chain];
@@ -268,8 +273,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         let sweep = params.first_sweep + k;
         let first_sweep_fresh = fresh && k == 0u;
         // 1. Independence proposal.
-        let words = philox4x32_10(vec4<u32>(0u, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
-        let extra = philox4x32_10(vec4<u32>(MODEL_BLOCK, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
+        let words = philox4x32_10(vec4<u32>(0u, site_pos, sweep, STREAM_SITE << STREAM_SHIFT), key);
+        let extra = philox4x32_10(vec4<u32>(MODEL_BLOCK, site_pos, sweep, STREAM_SITE << STREAM_SHIFT), key);
         var there: Point;
         // Student-t(4): a normal over the root of a chi-square(4) / 4, that chi-square being
         // -2 log(u1 u2).
@@ -280,11 +285,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         // The shared mu is drawn as group 0's (the same random numbers, pooled shapes).
         var logs: vec2<f32>;
         if (!there.differ) {
-            logs = log_beta_variate(q_there.same.x, q_there.same.y, key, 0u, global_site, sweep);
+            logs = log_beta_variate(q_there.same.x, q_there.same.y, key, 0u, site_pos, sweep);
         }
         for (var g = 0u; g < params.n_groups; g++) {
             if (there.differ) {
-                logs = log_beta_variate(q_there.shapes[g].x, q_there.shapes[g].y, key, g, global_site, sweep);
+                logs = log_beta_variate(q_there.shapes[g].x, q_there.shapes[g].y, key, g, site_pos, sweep);
             }
             there.log_mu[g] = logs.x;
             there.log_1m[g] = logs.y;
@@ -312,7 +317,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             if (!here.differ && g > 0u) {
                 break;
             }
-            let wg = philox4x32_10(vec4<u32>(1u + g, global_site, sweep, STREAM_SITE << STREAM_SHIFT), key);
+            let wg = philox4x32_10(vec4<u32>(1u + g, site_pos, sweep, STREAM_SITE << STREAM_SHIFT), key);
             let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg.x, wg.y);
             var step = here;
             let pair = log_mu_pair(u1);

@@ -266,8 +266,7 @@ fn gpu_and_cpu_site_updates_agree() {
     };
     let run = |device: Device| {
         let stage = site_stage(device, &fit, batch.samples.len(), 2);
-        let swept =
-            sweep_chunk(&stage, &sites, &sample_group, 2, 0, &hyper, &fit, contrast).unwrap();
+        let swept = sweep_chunk(&stage, &sites, &sample_group, 2, &hyper, &fit, contrast).unwrap();
         summarize_chunk(
             &sites,
             &swept.draws,
@@ -337,10 +336,7 @@ fn gpu_site_update_of_many_samples_agrees_with_the_twin() {
     const SAMPLES: u32 = 200;
     const N_SITES: u32 = 60;
     let gpu = common::gpu();
-    let mut batch = SiteBatch {
-        samples: Vec::new(),
-        offsets: vec![0],
-    };
+    let mut batch = SiteBatch::new();
     for site in 0..N_SITES {
         for j in 0..SAMPLES {
             let total = 5 + (site * 7 + j * 13) % 30;
@@ -356,7 +352,7 @@ fn gpu_site_update_of_many_samples_agrees_with_the_twin() {
                 _pad: 0,
             });
         }
-        batch.offsets.push(batch.samples.len() as u32);
+        batch.end_site(betagibbs::rng::site_id(0, u64::from(site)));
     }
     let hyper = vec![SiteHyper::new([0.6, 0.6, 2.7, 0.7], 0.2, 1.0); 4];
     let params = common::site_params(9, N_SITES, 4, (5, 50), 0.1);

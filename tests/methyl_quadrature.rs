@@ -117,11 +117,8 @@ fn exact(groups: Counts) -> [f64; 3] {
 /// The twin's recycled estimates over COPIES copies of the site: their means and standard
 /// errors (from the spread between copies, each an independent set of chains).
 fn sampled(groups: Counts) -> [(f64, f64); 3] {
-    let mut batch = SiteBatch {
-        samples: Vec::new(),
-        offsets: vec![0],
-    };
-    for _ in 0..COPIES {
+    let mut batch = SiteBatch::new();
+    for copy in 0..COPIES {
         for (g, counts) in groups.iter().enumerate() {
             for &(methylated, total) in *counts {
                 batch.samples.push(SiteSample {
@@ -132,7 +129,8 @@ fn sampled(groups: Counts) -> [(f64, f64); 3] {
                 });
             }
         }
-        batch.offsets.push(batch.samples.len() as u32);
+        // Each copy its own identity: its own random numbers, independent chains.
+        batch.end_site(betagibbs::rng::site_id(0, copy as u64));
     }
     let params = common::site_params(77, COPIES as u32, CHAINS, (WARMUP, DRAWS), THRESHOLD as f32);
     let hyper = vec![SiteHyper::new(LEVELS, W, TAU); CHAINS as usize];
@@ -206,11 +204,8 @@ fn sampled_by_regression(groups: Counts) -> [(f64, f64); 3] {
         THRESHOLD,
     )
     .expect("full rank");
-    let mut batch = SiteBatch {
-        samples: Vec::new(),
-        offsets: vec![0],
-    };
-    for _ in 0..COPIES {
+    let mut batch = SiteBatch::new();
+    for copy in 0..COPIES {
         for (j, &(methylated, total, _)) in samples.iter().enumerate() {
             batch.samples.push(SiteSample {
                 group: j as u32,
@@ -219,7 +214,8 @@ fn sampled_by_regression(groups: Counts) -> [(f64, f64); 3] {
                 _pad: 0,
             });
         }
-        batch.offsets.push(batch.samples.len() as u32);
+        // Each copy its own identity: its own random numbers, independent chains.
+        batch.end_site(betagibbs::rng::site_id(0, copy as u64));
     }
     let params = common::site_params(77, COPIES as u32, CHAINS, (WARMUP, DRAWS), THRESHOLD as f32);
     let hyper = vec![

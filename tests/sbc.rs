@@ -197,10 +197,7 @@ fn site_sampler_is_calibrated() {
     const THIN: usize = 8;
     let per_chain = DRAWS / CHAINS as usize;
     let ([a, b, m0, s0], w, tau) = ([2.0f32, 3.0, 2.5, 0.6], 0.3, 1.0);
-    let mut batch = SiteBatch {
-        samples: Vec::new(),
-        offsets: vec![0],
-    };
+    let mut batch = SiteBatch::new();
     let mut truth = Vec::new();
     for r in 0..REPLICATIONS {
         let mut rng = UniformStream::new(2018, 1, r as u32, 0, 0, Stream::Predictive);
@@ -229,7 +226,7 @@ fn site_sampler_is_calibrated() {
                 _pad: 0,
             });
         }
-        batch.offsets.push(batch.samples.len() as u32);
+        batch.end_site(betagibbs::rng::site_id(0, r as u64));
         truth.push([mu0, mu1]);
     }
     let draws = (per_chain * THIN) as u32;

@@ -39,10 +39,7 @@ fn design() -> RegressionDesign {
 /// Sites with a level from 0.05 to 0.95, a group effect at every third, coverage 5 to 40.
 fn batch() -> SiteBatch {
     let mut rng = UniformStream::new(3, 0, 0, 0, 0, Stream::Hyper);
-    let mut batch = SiteBatch {
-        samples: Vec::new(),
-        offsets: vec![0],
-    };
+    let mut batch = SiteBatch::new();
     for site in 0..SITES {
         let level = 0.05 + 0.9 * rng.next_f64();
         let effect = if site % 3 == 0 { 0.3 } else { 0.0 };
@@ -56,7 +53,7 @@ fn batch() -> SiteBatch {
                 _pad: 0,
             });
         }
-        batch.offsets.push(batch.samples.len() as u32);
+        batch.end_site(betagibbs::rng::site_id(0, site as u64));
     }
     batch
 }

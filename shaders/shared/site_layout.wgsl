@@ -6,8 +6,6 @@ struct SiteParams {
     n_sites: u32,
     n_chains: u32,
     n_groups: u32,
-    // Global number of this dispatch's first site: counter word 1 of its random numbers.
-    site_offset: u32,
     first_sweep: u32,
     // Sweeps run in this dispatch: `warmup` unrecorded, then `n_draws` recorded.
     warmup: u32,
@@ -25,7 +23,8 @@ struct SiteParams {
     compare_first: u32,
     compare_second: u32,
     threshold: f32,
-    _pad: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 // One chain's genome-wide prior of a site (docs/methyl-model.md): group 0's mu (the level) ~

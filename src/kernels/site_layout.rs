@@ -48,8 +48,6 @@ pub struct SiteParams {
     pub n_sites: u32,
     pub n_chains: u32,
     pub n_groups: u32,
-    /// Global number of the dispatch's first site: counter word 1 of its random numbers.
-    pub site_offset: u32,
     pub first_sweep: u32,
     /// Sweeps run: `warmup` unrecorded, then `n_draws` recorded.
     pub warmup: u32,
@@ -67,7 +65,7 @@ pub struct SiteParams {
     pub compare_first: u32,
     pub compare_second: u32,
     pub threshold: f32,
-    pub _pad: u32,
+    pub _pad: [u32; 2],
 }
 
 /// One chain's genome-wide prior of a site (SiteHyper in site_layout.wgsl: build.rs checks it):
@@ -130,9 +128,25 @@ pub struct SiteBatch {
     pub samples: Vec<SiteSample>,
     /// len n_sites + 1.
     pub offsets: Vec<u32>,
+    /// Per site, its `rng::site_id`: the key of its random numbers.
+    pub ids: Vec<[u32; 2]>,
 }
 
 impl SiteBatch {
+    pub fn new() -> Self {
+        SiteBatch {
+            samples: Vec::new(),
+            offsets: vec![0],
+            ids: Vec::new(),
+        }
+    }
+
+    /// Closes the site whose samples were pushed since the last one closed.
+    pub fn end_site(&mut self, id: [u32; 2]) {
+        self.offsets.push(self.samples.len() as u32);
+        self.ids.push(id);
+    }
+
     pub fn n_sites(&self) -> usize {
         self.offsets.len().saturating_sub(1)
     }

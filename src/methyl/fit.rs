@@ -60,7 +60,6 @@ pub fn sweep_chunk(
     sites: &[Site],
     sample_group: &[u32],
     n_groups: usize,
-    site_offset: u32,
     hyper: &Hyper,
     config: &FitConfig,
     contrast: Contrast,
@@ -71,7 +70,6 @@ pub fn sweep_chunk(
         n_sites: sites.len() as u32,
         n_chains: config.chains,
         n_groups: n_groups as u32,
-        site_offset,
         // Stage 2's sweeps are numbered after stage 1's, so the two never share random numbers.
         first_sweep: config.hyper_warmup + config.hyper_draws,
         warmup: 0,
@@ -83,7 +81,7 @@ pub fn sweep_chunk(
         compare_first: contrast.groups.0 as u32,
         compare_second: contrast.groups.1 as u32,
         threshold: contrast.threshold as f32,
-        _pad: 0,
+        _pad: [0; 2],
     };
     let mut out = SiteOutputs::new(&first);
     let t0 = Instant::now();

@@ -242,7 +242,6 @@ pub(crate) fn stage1_params(config: &FitConfig, n_sites: usize, n_groups: usize)
         n_sites: n_sites as u32,
         n_chains: config.chains,
         n_groups: n_groups as u32,
-        site_offset: 0,
         first_sweep: 0,
         warmup: 1,
         n_draws: 0,
@@ -256,7 +255,7 @@ pub(crate) fn stage1_params(config: &FitConfig, n_sites: usize, n_groups: usize)
         compare_first: 0,
         compare_second: 0,
         threshold: 0.0,
-        _pad: 0,
+        _pad: [0; 2],
     }
 }
 

@@ -16,6 +16,7 @@ use crate::kernels::layout::MAX_TRIALS;
 use crate::methyl::formats::{CountRecord, Format, LongColumns, ModCode, Strand};
 use crate::methyl::interval::Region;
 use crate::methyl::sheet::{Sample, SampleSheet};
+use crate::rng::chromosome_key;
 
 /// gzip's magic bytes (bgzip files are multi-member gzip and read the same way).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -593,6 +594,9 @@ pub struct SiteFilter {
 pub struct Site {
     pub chr: u32,
     pub pos: u64,
+    /// `rng::chromosome_key` of the chromosome's name: with `pos`, the key of the site's
+    /// random numbers (the same in any run that holds the site).
+    pub chr_key: u32,
     pub counts: Vec<(u32, u32, u32)>,
 }
 
@@ -600,6 +604,8 @@ pub struct Site {
 pub struct SiteMerger {
     streams: Vec<SampleStream>,
     pub chromosomes: Vec<String>,
+    /// `rng::chromosome_key` of each chromosome.
+    chr_keys: Vec<u32>,
     chr: usize,
     sample_group: Vec<u32>,
     n_groups: usize,
@@ -703,6 +709,7 @@ impl SiteMerger {
         let (groups, sample_group) = sheet.groups();
         Ok(SiteMerger {
             streams,
+            chr_keys: chromosomes.iter().map(|c| chromosome_key(c)).collect(),
             chromosomes,
             chr: 0,
             sample_group,
@@ -762,6 +769,7 @@ impl SiteMerger {
                 return Ok(Some(Site {
                     chr: self.chr as u32,
                     pos,
+                    chr_key: self.chr_keys[self.chr],
                     counts,
                 }));
             }

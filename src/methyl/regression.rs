@@ -137,7 +137,6 @@ impl Stage1Sites for RegressionSites<'_, '_> {
 pub(crate) fn sweep_regression_chunk(
     stage: &RegressionStage,
     sites: &[Site],
-    site_offset: u32,
     hyper: &Hyper,
     config: &FitConfig,
 ) -> Result<SweptChunk, GpuError> {
@@ -145,7 +144,6 @@ pub(crate) fn sweep_regression_chunk(
     let batch = design_batch(sites, design.n_samples);
     let n = sites.len() * config.chains as usize;
     let params = SiteParams {
-        site_offset,
         // Stage 2's sweeps are numbered after stage 1's, so the two never share random numbers.
         first_sweep: config.hyper_warmup + config.hyper_draws,
         warmup: config.warmup,

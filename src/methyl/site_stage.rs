@@ -7,6 +7,7 @@ use crate::kernels::site_layout::{SiteBatch, SiteSample, STATE_STRIDE};
 use crate::kernels::stages::{RegressionStage, SiteCapacity, SiteStage};
 use crate::kernels::Device;
 use crate::methyl::merge::Site;
+use crate::rng::site_id;
 
 /// How a run samples.
 #[derive(Debug, Clone)]
@@ -29,10 +30,7 @@ pub struct FitConfig {
 /// The device's batch of `sites`: every sample's counts with its group, and where each
 /// site's samples start.
 pub fn site_batch(sites: &[Site], sample_group: &[u32]) -> SiteBatch {
-    let mut batch = SiteBatch {
-        samples: Vec::new(),
-        offsets: vec![0],
-    };
+    let mut batch = SiteBatch::new();
     for site in sites {
         for &(sample, m, n) in &site.counts {
             batch.samples.push(SiteSample {
@@ -42,7 +40,7 @@ pub fn site_batch(sites: &[Site], sample_group: &[u32]) -> SiteBatch {
                 _pad: 0,
             });
         }
-        batch.offsets.push(batch.samples.len() as u32);
+        batch.end_site(site_id(site.chr_key, site.pos));
     }
     batch
 }

@@ -28,7 +28,6 @@ pub fn site_params(
         n_sites,
         n_chains,
         n_groups: 2,
-        site_offset: 0,
         first_sweep: 0,
         warmup,
         n_draws: draws,
@@ -39,6 +38,6 @@ pub fn site_params(
         compare_first: 0,
         compare_second: 1,
         threshold,
-        _pad: 0,
+        _pad: [0; 2],
     }
 }

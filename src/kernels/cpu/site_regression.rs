@@ -276,7 +276,7 @@ fn dispatch(
                     design,
                     samples,
                     hyper,
-                    site,
+                    batch.ids[site],
                     chain,
                     &mut state[chain * REG_STATE_STRIDE..(chain + CHAIN_LANES) * REG_STATE_STRIDE],
                     &mut draws[chain * per_draws..(chain + CHAIN_LANES) * per_draws],
@@ -292,7 +292,7 @@ fn dispatch(
                 run_one(
                     params,
                     &ctx,
-                    site,
+                    batch.ids[site],
                     c,
                     &mut state[c * REG_STATE_STRIDE..(c + 1) * REG_STATE_STRIDE],
                     &mut draws[c * per_draws..(c + 1) * per_draws],
@@ -304,18 +304,19 @@ fn dispatch(
 fn run_one(
     params: &SiteParams,
     ctx: &Site,
-    site: usize,
+    id: [u32; 2],
     chain: usize,
     state: &mut [f32],
     draws: &mut [f32],
 ) {
     let d = ctx.d;
     let (n, tested) = (d.n_coefs, d.tested);
-    let global_site = params.site_offset + site as u32;
-    let key = [params.seed, chain as u32];
+    // The site's identity keys its random numbers (`rng::site_id`), never its index here.
+    let site_pos = id[1];
+    let key = [params.seed ^ id[0], chain as u32];
     let words = |step: usize, sweep: u32| {
         philox4x32_10(
-            counter(step as u32, global_site, sweep, Stream::SiteRegression, 0),
+            counter(step as u32, site_pos, sweep, Stream::SiteRegression, 0),
             key,
         )
     };

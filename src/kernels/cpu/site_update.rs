@@ -211,8 +211,9 @@ fn run_one(
 ) -> [f32; 4] {
     let n_chains = params.n_chains as usize;
     let (site, chain) = (invocation / n_chains, invocation % n_chains);
-    let global_site = params.site_offset + site as u32;
-    let key = [params.seed, chain as u32];
+    // The site's identity keys its random numbers (`rng::site_id`), never its index here.
+    let [chr_key, site_pos] = batch.ids[site];
+    let key = [params.seed ^ chr_key, chain as u32];
     let range = batch.offsets[site] as usize..batch.offsets[site + 1] as usize;
     let n_groups = params.n_groups as usize;
     let h = hyper[chain];
@@ -259,8 +260,8 @@ fn run_one(
         let sweep = params.first_sweep + k;
         // 1. Independence proposal: log phi = m0 + s0 t, t a normal over the root of a
         // chi-square(4) / 4, that chi-square being -2 log(u1 u2).
-        let words = site_words(0, global_site, sweep, key);
-        let extra = site_words(MODEL_BLOCK, global_site, sweep, key);
+        let words = site_words(0, site_pos, sweep, key);
+        let extra = site_words(MODEL_BLOCK, site_pos, sweep, key);
         let mut there = here;
         let chi_square = -2.0 * (uniform_f32(extra[0]) * uniform_f32(extra[1])).ln();
         there.z =
@@ -272,7 +273,7 @@ fn run_one(
             let site = DrawSite {
                 key,
                 index: g as u32,
-                unit: global_site,
+                unit: site_pos,
                 sweep,
             };
             log_beta_variate(a, b, site)
@@ -314,7 +315,7 @@ fn run_one(
             if !here.differ && g > 0 {
                 break;
             }
-            let wg = site_words(1 + g as u32, global_site, sweep, key);
+            let wg = site_words(1 + g as u32, site_pos, sweep, key);
             let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg[0], wg[1]);
             let mut step = here;
             let pair = log_mu_pair(u1);
@@ -424,7 +425,7 @@ fn run_sites(
                     params,
                     &batch.samples[range.clone()],
                     hyper,
-                    site,
+                    batch.ids[site],
                     chain,
                     &mut state[chain * STATE_STRIDE..(chain + CHAIN_LANES) * STATE_STRIDE],
                     d,
@@ -451,16 +452,13 @@ mod tests {
 
     /// Sites with 1 to 6 samples in 2 groups, coverage 1 to 300, some with zero counts.
     fn sites(n: usize) -> SiteBatch {
-        let mut batch = SiteBatch {
-            samples: Vec::new(),
-            offsets: vec![0],
-        };
+        let mut batch = SiteBatch::new();
         let mut x = 12345u32;
         let mut next = |m: u32| {
             x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             (x >> 8) % m
         };
-        for _ in 0..n {
+        for site in 0..n {
             for j in 0..1 + next(6) {
                 let total = 1 + next(300);
                 batch.samples.push(SiteSample {
@@ -470,7 +468,7 @@ mod tests {
                     _pad: 0,
                 });
             }
-            batch.offsets.push(batch.samples.len() as u32);
+            batch.end_site(crate::rng::site_id(0, site as u64));
         }
         batch
     }
@@ -493,7 +491,6 @@ mod tests {
                 n_sites: 300,
                 n_chains,
                 n_groups: 2,
-                site_offset: 17,
                 first_sweep: 0,
                 warmup: 5,
                 n_draws: 30,
@@ -504,7 +501,7 @@ mod tests {
                 compare_first: 0,
                 compare_second: 1,
                 threshold: 0.1,
-                _pad: 0,
+                _pad: [0; 2],
             };
             let (mut lanes, mut twin) = (SiteOutputs::new(&params), SiteOutputs::new(&params));
             site_update(&params, &batch, &hyper, &mut lanes);
@@ -571,7 +568,6 @@ mod tests {
             n_sites: 200,
             n_chains: 4,
             n_groups: 2,
-            site_offset: 0,
             first_sweep: first,
             warmup: sweeps,
             n_draws: 0,
@@ -582,7 +578,7 @@ mod tests {
             compare_first: 0,
             compare_second: 1,
             threshold: 0.1,
-            _pad: 0,
+            _pad: [0; 2],
         };
         for update in [site_update, site_update_twin] {
             let mut one = SiteOutputs::new(&whole(30, 0, 1));

@@ -375,6 +375,7 @@ impl Gpu {
 pub(crate) struct SiteInputs<'a> {
     pub samples: &'a wgpu::Buffer,
     pub offsets: &'a wgpu::Buffer,
+    pub ids: &'a wgpu::Buffer,
     pub hyper: &'a wgpu::Buffer,
     pub state: &'a wgpu::Buffer,
 }
@@ -396,6 +397,9 @@ impl Gpu {
             q.write_buffer(to.samples, 0, bytemuck::cast_slice(&batch.samples));
         }
         q.write_buffer(to.offsets, 0, bytemuck::cast_slice(&batch.offsets));
+        if !batch.ids.is_empty() {
+            q.write_buffer(to.ids, 0, bytemuck::cast_slice(&batch.ids));
+        }
         q.write_buffer(to.hyper, 0, bytemuck::cast_slice(hyper));
         if params.init == 0 && !state.is_empty() {
             q.write_buffer(to.state, 0, bytemuck::cast_slice(state));

@@ -44,6 +44,7 @@ pub struct RegressionStageGpu<'g> {
     params: wgpu::Buffer,
     samples: wgpu::Buffer,
     offsets: wgpu::Buffer,
+    ids: wgpu::Buffer,
     hyper: wgpu::Buffer,
     state: wgpu::Buffer,
     draws: wgpu::Buffer,
@@ -107,6 +108,7 @@ impl<'g> RegressionStageGpu<'g> {
         let sample_bytes = std::mem::size_of::<SiteSample>();
         let samples = storage("regression samples", max_samples * sample_bytes, input);
         let offsets = storage("regression offsets", (max_sites + 1) * 4, input);
+        let ids = storage("regression site ids", max_sites * 8, input);
         let hyper_bytes = n_chains * std::mem::size_of::<RegressionHyper>();
         let hyper = storage("regression hyper", hyper_bytes, input);
         let state = storage("regression state", inv * REG_STATE_STRIDE * 4, output);
@@ -120,7 +122,7 @@ impl<'g> RegressionStageGpu<'g> {
         let bind = gpu.bind_group(
             &pipeline,
             &[
-                &params, &shape, &matrices, &samples, &offsets, &hyper, &state, &draws,
+                &params, &shape, &matrices, &samples, &offsets, &hyper, &state, &draws, &ids,
             ],
         );
         RegressionStageGpu {
@@ -134,6 +136,7 @@ impl<'g> RegressionStageGpu<'g> {
             params,
             samples,
             offsets,
+            ids,
             hyper,
             state,
             draws,
@@ -150,6 +153,7 @@ impl<'g> RegressionStageGpu<'g> {
         let inv = (self.max_sites * self.n_chains) as f64;
         let total = self.max_samples as f64 * std::mem::size_of::<SiteSample>() as f64
             + (self.max_sites as f64 + 1.0) * 4.0
+            + self.max_sites as f64 * 8.0
             + inv * REG_STATE_STRIDE as f64 * 4.0 * 2.0
             + self.max_draw_floats as f64 * 4.0 * 2.0;
         total / self.max_sites as f64
@@ -179,6 +183,7 @@ impl<'g> RegressionStageGpu<'g> {
             SiteInputs {
                 samples: &self.samples,
                 offsets: &self.offsets,
+                ids: &self.ids,
                 hyper: &self.hyper,
                 state: &self.state,
             },

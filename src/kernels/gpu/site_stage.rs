@@ -24,6 +24,7 @@ pub struct SiteStageGpu<'g> {
     params: wgpu::Buffer,
     samples: wgpu::Buffer,
     offsets: wgpu::Buffer,
+    ids: wgpu::Buffer,
     hyper: wgpu::Buffer,
     state: wgpu::Buffer,
     draws: wgpu::Buffer,
@@ -75,6 +76,7 @@ impl<'g> SiteStageGpu<'g> {
         });
         let samples = storage("site samples", max_samples * 16, input);
         let offsets = storage("site offsets", (max_sites + 1) * 4, input);
+        let ids = storage("site ids", max_sites * 8, input);
         let hyper = storage(
             "site hyper",
             n_chains * std::mem::size_of::<SiteHyper>(),
@@ -89,7 +91,9 @@ impl<'g> SiteStageGpu<'g> {
         let stats_back = back("site stats readback", inv * 16);
         let bind = gpu.bind_group(
             &pipeline,
-            &[&params, &samples, &offsets, &hyper, &state, &draws, &stats],
+            &[
+                &params, &samples, &offsets, &hyper, &state, &draws, &stats, &ids,
+            ],
         );
         SiteStageGpu {
             gpu,
@@ -102,6 +106,7 @@ impl<'g> SiteStageGpu<'g> {
             params,
             samples,
             offsets,
+            ids,
             hyper,
             state,
             draws,
@@ -118,6 +123,7 @@ impl<'g> SiteStageGpu<'g> {
         let inv = (self.max_sites * self.n_chains) as f64;
         let total = self.max_samples as f64 * 16.0
             + (self.max_sites as f64 + 1.0) * 4.0
+            + self.max_sites as f64 * 8.0
             + inv * (STATE_STRIDE as f64 * 4.0 + 16.0) * 2.0
             + self.max_draw_floats as f64 * 4.0 * 2.0;
         total / self.max_sites as f64
@@ -155,6 +161,7 @@ impl<'g> SiteStageGpu<'g> {
             SiteInputs {
                 samples: &self.samples,
                 offsets: &self.offsets,
+                ids: &self.ids,
                 hyper: &self.hyper,
                 state: &self.state,
             },

@@ -136,14 +136,12 @@ impl Stage2<'_, '_> {
         let (config, study) = (self.config, self.study);
         let mut totals = SweepTotals::default();
         for sites in sweep_in {
-            let offset = totals.sites as u32;
             let chunk = match self.model {
                 SiteModel::Groups(stage) => sweep_chunk(
                     stage,
                     &sites,
                     &study.sample_group,
                     study.groups.len(),
-                    offset,
                     self.hyper,
                     &config.fit,
                     Contrast {
@@ -152,7 +150,7 @@ impl Stage2<'_, '_> {
                     },
                 )?,
                 SiteModel::Regression(stage) => {
-                    sweep_regression_chunk(stage, &sites, offset, self.hyper, &config.fit)?
+                    sweep_regression_chunk(stage, &sites, self.hyper, &config.fit)?
                 }
             };
             totals.device_seconds += chunk.device_seconds;

@@ -224,29 +224,30 @@ fn select_point(mask: F, a: &Point, b: &Point) -> Point {
     }
 }
 
-/// site_regression::run_one for chains `first_chain ..+ CHAIN_LANES` of `site`, whose samples
-/// are `samples`: `state` and `draws` are those chains' consecutive slices.
+/// site_regression::run_one for chains `first_chain ..+ CHAIN_LANES` of the site `id`
+/// (`rng::site_id`), whose samples are `samples`: `state` and `draws` are those chains' consecutive slices.
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)] // indexed as the twin indexes
 pub fn run_regression_lanes(
     params: &SiteParams,
     design: &RegressionDesign,
     samples: &[SiteSample],
     hyper: &[RegressionHyper],
-    site: usize,
+    id: [u32; 2],
     first_chain: usize,
     state: &mut [f32],
     draws: &mut [f32],
 ) {
     let d = design;
     let (n, tested) = (d.n_coefs, d.tested);
-    let global_site = params.site_offset + site as u32;
+    // The site's identity keys its random numbers (`rng::site_id`), never its index here.
+    let site_pos = id[1];
     let key: [U; 2] = [
-        [params.seed; CHAIN_LANES],
+        [params.seed ^ id[0]; CHAIN_LANES],
         std::array::from_fn(|l| (first_chain + l) as u32),
     ];
     let tag = (Stream::SiteRegression as u32) << STREAM_SHIFT;
     let words = |step: usize, sweep: u32| {
-        philox_lanes([step as u32; CHAIN_LANES], global_site, sweep, tag, key)
+        philox_lanes([step as u32; CHAIN_LANES], site_pos, sweep, tag, key)
     };
     let lane = |f: &dyn Fn(usize) -> f32| F::new(std::array::from_fn(f));
     let of = |f: &dyn Fn(&RegressionHyper) -> f32| lane(&|l| f(&hyper[first_chain + l]));

@@ -193,23 +193,24 @@ impl Site<'_> {
     }
 }
 
-/// site_update::run_one for chains `first_chain ..+ CHAIN_LANES` of `site`, whose samples are
-/// `samples`: `state`, `draws` and `stats` are those chains' consecutive slices.
+/// site_update::run_one for chains `first_chain ..+ CHAIN_LANES` of the site `id`
+/// (`rng::site_id`), whose samples are `samples`: `state`, `draws` and `stats` are those chains' consecutive slices.
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)] // indexed as the twin indexes
 pub fn run_lanes(
     params: &SiteParams,
     samples: &[SiteSample],
     hyper: &[SiteHyper],
-    site: usize,
+    id: [u32; 2],
     first_chain: usize,
     state: &mut [f32],
     draws: &mut [f32],
     stats: &mut [[f32; 4]],
 ) {
     let n_groups = params.n_groups as usize;
-    let global_site = params.site_offset + site as u32;
+    // The site's identity keys its random numbers (`rng::site_id`), never its index here.
+    let site_pos = id[1];
     let key: [U; 2] = [
-        [params.seed; CHAIN_LANES],
+        [params.seed ^ id[0]; CHAIN_LANES],
         std::array::from_fn(|l| (first_chain + l) as u32),
     ];
     let lane = |f: &dyn Fn(usize) -> f32| F::new(std::array::from_fn(f));
@@ -259,14 +260,8 @@ pub fn run_lanes(
     for k in 0..params.warmup + params.n_draws {
         let sweep = params.first_sweep + k;
         // 1. Independence proposal (log phi from its Student-t(4) prior).
-        let words = philox_lanes([0; CHAIN_LANES], global_site, sweep, site_tag, key);
-        let extra = philox_lanes(
-            [MODEL_BLOCK; CHAIN_LANES],
-            global_site,
-            sweep,
-            site_tag,
-            key,
-        );
+        let words = philox_lanes([0; CHAIN_LANES], site_pos, sweep, site_tag, key);
+        let extra = philox_lanes([MODEL_BLOCK; CHAIN_LANES], site_pos, sweep, site_tag, key);
         let mut there = here;
         let chi_square = ln(uniform(extra[0]) * uniform(extra[1])) * -2.0;
         there.z =
@@ -275,13 +270,13 @@ pub fn run_lanes(
         let q_there = ctx.proposal(there.z);
         // Group 0's variate from the pooled shapes where the proposal shares one mu.
         let [a0, b0] = [0, 1].map(|i| there.differ.select(q_there.shapes[0][i], q_there.same[i]));
-        [there.log_mu[0], there.log_1m[0]] = log_beta(a0, b0, 0, global_site, sweep, key);
+        [there.log_mu[0], there.log_1m[0]] = log_beta(a0, b0, 0, site_pos, sweep, key);
         let any_differ = there.differ.any();
         for g in 1..n_groups {
             let [mut lm, mut l1m] = [there.log_mu[0], there.log_1m[0]];
             if any_differ {
                 let [a, b] = q_there.shapes[g];
-                let [dm, d1m] = log_beta(a, b, g as u32, global_site, sweep, key);
+                let [dm, d1m] = log_beta(a, b, g as u32, site_pos, sweep, key);
                 lm = there.differ.select(dm, lm);
                 l1m = there.differ.select(d1m, l1m);
             }
@@ -333,13 +328,7 @@ pub fn run_lanes(
             if !moving.any() {
                 continue;
             }
-            let wg = philox_lanes(
-                [1 + g as u32; CHAIN_LANES],
-                global_site,
-                sweep,
-                site_tag,
-                key,
-            );
+            let wg = philox_lanes([1 + g as u32; CHAIN_LANES], site_pos, sweep, site_tag, key);
             let u1 = here.log_mu[g] - here.log_1m[g] + standard_normal(wg[0], wg[1]) * RW_LOGIT_MU;
             let [new_mu, new_1m] = log_mu_pair(u1);
             let mut step = here;
