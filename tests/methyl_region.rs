@@ -27,7 +27,10 @@ type Named = (String, u64, Vec<(u32, u32, u32)>);
 
 fn sites(merger: &mut SiteMerger) -> Vec<Named> {
     let mut out = Vec::new();
-    while let Some(Site { chr, pos, counts }) = merger.next_site().unwrap() {
+    while let Some(Site {
+        chr, pos, counts, ..
+    }) = merger.next_site().unwrap()
+    {
         out.push((merger.chromosomes[chr as usize].clone(), pos, counts));
     }
     out
