@@ -10,7 +10,7 @@
 use std::process::ExitCode;
 
 use betagibbs::app;
-use betagibbs::app::cli::{Cli, Command, Demo};
+use betagibbs::app::cli::{Cli, Command, Demo, MethylJob};
 use betagibbs::error::UserError;
 use betagibbs::methyl::tracks::TrackConfig;
 use clap::Parser;
@@ -56,21 +56,28 @@ fn run(command: Command) -> anyhow::Result<()> {
             Demo::Methyl(demo) => app::demo::run_methyl_demo(&demo),
         },
         Command::Bench(args) => app::bench::run(&args.into_job()?),
-        Command::Methyl(args) => {
-            let (export, plot) = (args.export, args.plot);
-            let config = args.into_config()?;
-            app::methyl::run(&config)?;
-            if export {
-                app::export::run(&TrackConfig {
-                    dir: config.out.clone(),
-                    out: config.out.join("browser"),
-                })?;
+        Command::Methyl(args) => match args.into_job()? {
+            MethylJob::Run {
+                config,
+                export,
+                plot,
+            } => {
+                app::methyl::run(&config)?;
+                if export {
+                    app::export::run(&TrackConfig {
+                        dir: config.out.clone(),
+                        out: config.out.join("browser"),
+                    })?;
+                }
+                if let Some(format) = plot {
+                    app::plot::run(&app::plot::methyl_figures(&config.out, format), None)?;
+                }
+                Ok(())
             }
-            if let Some(format) = plot {
-                app::plot::run(&app::plot::methyl_figures(&config.out, format), None)?;
-            }
-            Ok(())
-        }
+            MethylJob::Prior(config) => app::methyl::prior(&config),
+            MethylJob::Fit { config, prior } => app::methyl::fit(&config, &prior),
+            MethylJob::Call(config) => app::methyl::call(&config),
+        },
         Command::Simulate(args) => app::simulate::run(&args.into_config()?),
         Command::Compare(args) => app::compare::run(&args.into_config()?),
         Command::Plot(args) => {

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::cli::{arg, small_methyl as methyl};
+use common::cli::{arg, small_methyl as methyl, small_methyl_settings};
 use common::{betagibbs, Table};
 
 /// A simulated study of 4 samples per group with a `batch` factor (crossed with the groups),
@@ -190,21 +190,13 @@ fn a_design_on_the_gpu_matches_the_cpu() {
     let design = ["--design", "~ group + batch + age", "--coef", "groupB"];
     let run = |device: &str| {
         let out = dir.path().join(device);
+        let settings = small_methyl_settings(device);
         let head = [
-            "methyl",
-            arg(&sheet),
-            "--device",
-            device,
-            "--hyper-sites",
-            "200",
-            "--hyper-warmup",
-            "50",
-            "--hyper-draws",
-            "10",
-            "--quiet",
-            "--out",
-            arg(&out),
-        ];
+            &["methyl", arg(&sheet)],
+            &settings[..],
+            &["--out", arg(&out)],
+        ]
+        .concat();
         betagibbs(&[&head[..], &design[..]].concat()).assert_success();
         Table::read(&out.join("sites.parquet"))
     };

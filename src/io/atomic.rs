@@ -8,6 +8,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
 
+/// Writes a small text file atomically.
+pub(crate) fn write_text(path: &Path, text: &str) -> Result<()> {
+    atomic_write(path, |file| {
+        use std::io::Write;
+        file.write_all(text.as_bytes())?;
+        Ok(())
+    })
+}
+
 /// Removes the temp file when dropped, unless it was renamed into place.
 struct TempFile(Option<PathBuf>);
 

@@ -119,6 +119,17 @@ pub fn read_table(path: &Path, expected: &str) -> anyhow::Result<Table> {
         ..Table::default()
     };
     let schema = builder.schema().clone();
+    // Every column, even of a table without rows.
+    for field in schema.fields() {
+        match field.data_type() {
+            DataType::Utf8 | DataType::Dictionary(_, _) | DataType::LargeUtf8 => {
+                table.text.insert(field.name().clone(), Vec::new());
+            }
+            _ => {
+                table.numbers.insert(field.name().clone(), Vec::new());
+            }
+        }
+    }
     let reader = builder
         .build()
         .map_err(|e| refuse(format!("{}: {e}", path.display())))?;

@@ -615,6 +615,8 @@ pub struct SiteMerger {
     /// Sites seen (before filtering) and kept.
     pub sites_seen: u64,
     pub sites_kept: u64,
+    /// Sites kept per chromosome (of `chromosomes`).
+    pub kept_per_chromosome: Vec<u64>,
 }
 
 impl SiteMerger {
@@ -710,6 +712,7 @@ impl SiteMerger {
         Ok(SiteMerger {
             streams,
             chr_keys: chromosomes.iter().map(|c| chromosome_key(c)).collect(),
+            kept_per_chromosome: vec![0; chromosomes.len()],
             chromosomes,
             chr: 0,
             sample_group,
@@ -766,6 +769,7 @@ impl SiteMerger {
                 .all(|&k| k >= self.filter.min_samples_per_group)
             {
                 self.sites_kept += 1;
+                self.kept_per_chromosome[self.chr] += 1;
                 return Ok(Some(Site {
                     chr: self.chr as u32,
                     pos,

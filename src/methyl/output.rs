@@ -158,21 +158,29 @@ const FDR_BINS: usize = 10_000;
 const CALLS_ROW_GROUP_ROWS: usize = 1 << 16;
 
 /// Posterior probabilities of differential methylation, binned: enough to choose the
-/// Bayesian FDR threshold (Müller, Parmigiani & Rice 2006) for any number of sites.
+/// Bayesian FDR threshold (Müller, Parmigiani & Rice 2006) for any number of sites. Every
+/// field merges exactly (integer sums and minima), so shards' histograms merged in any
+/// order give the whole run's threshold bit for bit.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct FdrHistogram {
-    count: Vec<u64>,
-    /// Σ (1 - p) per bin: the expected false discoveries if the bin is called.
-    false_mass: Vec<f64>,
+    pub(crate) count: Vec<u64>,
+    /// Σ (1 - p) per bin in units of MASS_UNIT: the expected false discoveries if the bin is
+    /// called.
+    pub(crate) false_mass: Vec<u64>,
     /// The smallest p per bin: the threshold that calls exactly the bins above it, as the
     /// binning is monotone in p (a bin edge could fall between a p and its rounded bin).
-    min_p: Vec<f64>,
+    pub(crate) min_p: Vec<f64>,
 }
+
+/// The fixed point of `FdrHistogram::false_mass`: 2^-32, so a bin holds 4e9 sites at mass 1
+/// and each site's 1 - p is off by at most 1.2e-10.
+const MASS_UNIT: f64 = 1.0 / 4_294_967_296.0;
 
 impl Default for FdrHistogram {
     fn default() -> Self {
         FdrHistogram {
             count: vec![0; FDR_BINS],
-            false_mass: vec![0.0; FDR_BINS],
+            false_mass: vec![0; FDR_BINS],
             min_p: vec![f64::INFINITY; FDR_BINS],
         }
     }
@@ -182,23 +190,33 @@ impl FdrHistogram {
     pub fn add(&mut self, p: f64) {
         let bin = ((p * FDR_BINS as f64) as usize).min(FDR_BINS - 1);
         self.count[bin] += 1;
-        self.false_mass[bin] += 1.0 - p;
+        self.false_mass[bin] += ((1.0 - p) / MASS_UNIT).round() as u64;
         self.min_p[bin] = self.min_p[bin].min(p);
+    }
+
+    /// Adds another histogram's sites (a shard's).
+    pub fn merge(&mut self, other: &FdrHistogram) {
+        for bin in 0..FDR_BINS {
+            self.count[bin] += other.count[bin];
+            self.false_mass[bin] += other.false_mass[bin];
+            self.min_p[bin] = self.min_p[bin].min(other.min_p[bin]);
+        }
     }
 
     /// The smallest threshold t (a P(DM) that occurs) such that calling every site with
     /// P(DM) >= t has expected FDR = mean(1 - p) <= `fdr`; with it the number called and that FDR.
     pub fn threshold(&self, fdr: f64) -> (f64, u64, f64) {
-        let (mut n, mut mass) = (0u64, 0.0);
+        let (mut n, mut mass) = (0u64, 0u128);
         let mut best = (1.0 + f64::EPSILON, 0, 0.0);
         for bin in (0..FDR_BINS).rev() {
             if self.count[bin] == 0 {
                 continue; // the threshold sits at the lowest called bin, not in a gap
             }
             n += self.count[bin];
-            mass += self.false_mass[bin];
-            if mass / n as f64 <= fdr {
-                best = (self.min_p[bin], n, mass / n as f64);
+            mass += u128::from(self.false_mass[bin]);
+            let expected = mass as f64 * MASS_UNIT / n as f64;
+            if expected <= fdr {
+                best = (self.min_p[bin], n, expected);
             } else {
                 break;
             }
@@ -225,15 +243,83 @@ pub(crate) fn write_calls(
         let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
         for batch in reader {
             let batch = batch?;
-            let p = column::<Float64Array>(&batch, "p_dm")?;
-            let keep = BooleanArray::from_iter((0..p.len()).map(|i| Some(p.value(i) >= threshold)));
-            let kept = arrow::compute::filter_record_batch(&batch, &keep)?;
+            let kept = called_rows(&batch, threshold)?;
             n_dml += kept.num_rows() as u64;
             if kept.num_rows() > 0 {
                 writer.write(&kept)?;
             }
         }
         writer.close()?;
+        Ok(())
+    })?;
+    Ok(n_dml)
+}
+
+/// The rows of a batch of sites whose P(DM) reaches `threshold`: its DMLs.
+fn called_rows(batch: &RecordBatch, threshold: f64) -> Result<RecordBatch> {
+    let p = column::<Float64Array>(batch, "p_dm")?;
+    let keep = BooleanArray::from_iter((0..p.len()).map(|i| Some(p.value(i) >= threshold)));
+    Ok(arrow::compute::filter_record_batch(batch, &keep)?)
+}
+
+/// Schema tag of a Hive partition's file of a sharded run's sites (`DIR/sites/chr=<chr>/`):
+/// sites.parquet's columns without `chr`, which is the partition's.
+pub const SITES_PARTITION_SCHEMA: &str = "methylation-sites-partition/2";
+
+/// `methyl call`'s one pass over the shards' sites: each `(sites.parquet, partition file)`
+/// copied without its `chr` column, and the loci at or above `threshold` to `dml`, in the
+/// order given. Returns how many loci were called.
+pub(crate) fn write_partitions_and_calls(
+    parts: &[(std::path::PathBuf, std::path::PathBuf)],
+    dml: &Path,
+    threshold: f64,
+    metadata: &[(String, String)],
+) -> Result<u64> {
+    let mut n_dml = 0u64;
+    let (first, _) = parts.first().context("no shard to call")?;
+    let file = File::open(first).with_context(|| format!("reading {}", first.display()))?;
+    let schema = ParquetRecordBatchReaderBuilder::try_new(file)?
+        .schema()
+        .clone();
+    atomic_write(dml, |dml_file| {
+        let props = writer_properties(DML_SCHEMA, &["chr"], Some(CALLS_ROW_GROUP_ROWS), metadata)?;
+        let mut dml_writer = ArrowWriter::try_new(dml_file, schema.clone(), Some(props))?;
+        for (sites, partition) in parts {
+            let file = File::open(sites).with_context(|| format!("reading {}", sites.display()))?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+            if builder.schema().fields() != schema.fields() {
+                anyhow::bail!(
+                    "{}: its columns differ from {}'s: shards of one study only",
+                    sites.display(),
+                    first.display()
+                );
+            }
+            let reader = builder.build()?;
+            let chr = schema.index_of("chr")?;
+            let without: Vec<usize> = (0..schema.fields().len()).filter(|&i| i != chr).collect();
+            let part_schema = Arc::new(schema.project(&without)?);
+            if let Some(dir) = partition.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
+            atomic_write(partition, |part_file| {
+                let props = writer_properties(SITES_PARTITION_SCHEMA, &[], None, metadata)?;
+                let mut writer = ArrowWriter::try_new(part_file, part_schema.clone(), Some(props))?;
+                for batch in reader {
+                    let batch = batch?;
+                    writer.write(&batch.project(&without)?)?;
+                    writer.flush()?;
+                    let kept = called_rows(&batch, threshold)?;
+                    n_dml += kept.num_rows() as u64;
+                    if kept.num_rows() > 0 {
+                        dml_writer.write(&kept)?;
+                    }
+                }
+                writer.close()?;
+                Ok(())
+            })?;
+        }
+        dml_writer.close()?;
         Ok(())
     })?;
     Ok(n_dml)

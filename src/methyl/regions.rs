@@ -14,6 +14,17 @@ pub struct DmrRule {
     pub max_gap: u64,
 }
 
+impl DmrRule {
+    /// Whether a site (chromosome, position, direction, joint draws) continues a run whose
+    /// last site is `last`: the one rule of `RegionFinder` and `ShardFinder`.
+    fn joins(&self, last: (&str, u64, bool, usize), site: (&str, u64, bool, usize)) -> bool {
+        last.0 == site.0
+            && site.1.saturating_sub(last.1) <= self.max_gap
+            && last.2 == site.2
+            && last.3 == site.3
+    }
+}
+
 /// A site joins a candidate region when P(delta beyond d in the region's direction) is at
 /// least this: lenient, because the region's own probability, not the site's, decides the call.
 pub(crate) const CANDIDATE_P: f64 = 0.2;
@@ -79,11 +90,10 @@ impl RegionFinder {
             return;
         };
         if let Some(r) = &mut self.open {
-            let joins = r.chr == chr
-                && pos.saturating_sub(r.end) <= self.rule.max_gap
-                && r.up == up
-                && r.delta_sums.len() == deltas.len();
-            if joins {
+            if self.rule.joins(
+                (&r.chr, r.end, r.up, r.delta_sums.len()),
+                (chr, pos, up, deltas.len()),
+            ) {
                 r.end = pos;
                 r.n_cpgs += 1;
                 for (sum, d) in r.delta_sums.iter_mut().zip(deltas) {
@@ -103,7 +113,7 @@ impl RegionFinder {
         });
     }
 
-    fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         let Some(r) = self.open.take() else {
             return;
         };
@@ -139,6 +149,137 @@ impl RegionFinder {
         self.close();
         self.done
     }
+}
+
+/// A leaning site at a shard's edge, kept whole for `methyl call` to replay.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EdgeSite {
+    pub chr: String,
+    pub pos: u64,
+    pub p_above: f64,
+    pub p_below: f64,
+    /// Delta per joint draw (chain-major).
+    pub deltas: Vec<f32>,
+}
+
+/// What a shard knows of its candidate regions: a run of leaning sites at either edge may go
+/// on into the neighbouring shard, so those sites are kept whole; the runs between are
+/// closed and scored as in the whole run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ShardRegions {
+    /// The run that starts at the shard's first site, if it leans.
+    pub leading: Vec<EdgeSite>,
+    /// Whether a site ended the leading run (else the shard is that one run, or empty).
+    pub broken: bool,
+    /// The runs closed after the leading one, scored.
+    pub inner: Vec<CandidateRegion>,
+    /// The run still open at the shard's last site (after the leading one).
+    pub trailing: Vec<EdgeSite>,
+}
+
+/// A `RegionFinder` for one shard: it keeps the sites of the edge runs whole (`ShardRegions`).
+pub(crate) struct ShardFinder {
+    finder: RegionFinder,
+    regions: ShardRegions,
+}
+
+impl ShardFinder {
+    pub fn new(rule: DmrRule, threshold: f64) -> Self {
+        ShardFinder {
+            finder: RegionFinder::new(rule, threshold),
+            regions: ShardRegions::default(),
+        }
+    }
+
+    /// The next site in genome order, as `RegionFinder::push`.
+    pub fn push(&mut self, chr: &str, pos: u64, p_above: f64, p_below: f64, deltas: &[f32]) {
+        let up = leaning(p_above, p_below);
+        let site = || EdgeSite {
+            chr: chr.to_string(),
+            pos,
+            p_above,
+            p_below,
+            deltas: deltas.to_vec(),
+        };
+        let continues = |run: &[EdgeSite]| match (run.last(), up) {
+            (None, Some(_)) => true,
+            (Some(last), Some(up)) => self.finder.rule.joins(
+                (
+                    &last.chr,
+                    last.pos,
+                    leaning(last.p_above, last.p_below) == Some(true),
+                    last.deltas.len(),
+                ),
+                (chr, pos, up, deltas.len()),
+            ),
+            (_, None) => false,
+        };
+        let r = &mut self.regions;
+        if !r.broken {
+            if continues(&r.leading) {
+                r.leading.push(site());
+                return;
+            }
+            r.broken = true;
+        }
+        // The open run's sites, as the finder grows it.
+        if up.is_none() {
+            r.trailing.clear();
+        } else if continues(&r.trailing) {
+            r.trailing.push(site());
+        } else {
+            r.trailing = vec![site()];
+        }
+        self.finder.push(chr, pos, p_above, p_below, deltas);
+    }
+
+    /// The shard's edges and the runs closed between them.
+    pub fn finish(self) -> ShardRegions {
+        let mut finder = self.finder;
+        finder.open = None; // the trailing run: kept whole, closed by `methyl call`
+        ShardRegions {
+            inner: finder.done,
+            ..self.regions
+        }
+    }
+}
+
+/// The finder of a run: the whole run's, or a shard's (which keeps its edge runs whole).
+pub(crate) enum Finder {
+    Whole(RegionFinder),
+    Shard(ShardFinder),
+}
+
+impl Finder {
+    pub fn push(&mut self, chr: &str, pos: u64, p_above: f64, p_below: f64, deltas: &[f32]) {
+        match self {
+            Finder::Whole(f) => f.push(chr, pos, p_above, p_below, deltas),
+            Finder::Shard(f) => f.push(chr, pos, p_above, p_below, deltas),
+        }
+    }
+}
+
+/// The candidates of a whole run from its shards' regions, in genome order: each shard's edge
+/// runs replayed through one finder, so a run across a shard boundary is one candidate, scored
+/// exactly as the whole run scores it.
+pub(crate) fn replay_shards(
+    rule: DmrRule,
+    threshold: f64,
+    shards: impl IntoIterator<Item = ShardRegions>,
+) -> Vec<CandidateRegion> {
+    let mut finder = RegionFinder::new(rule, threshold);
+    let push = |finder: &mut RegionFinder, s: &EdgeSite| {
+        finder.push(&s.chr, s.pos, s.p_above, s.p_below, &s.deltas)
+    };
+    for shard in shards {
+        shard.leading.iter().for_each(|s| push(&mut finder, s));
+        if shard.broken {
+            finder.close();
+            finder.done.extend(shard.inner);
+            shard.trailing.iter().for_each(|s| push(&mut finder, s));
+        }
+    }
+    finder.finish()
 }
 
 /// The regions called at Bayesian FDR `fdr` (Müller et al. 2006, at the region level): the
@@ -207,6 +348,62 @@ mod tests {
         // The joint draws' means: 0.3, 0.2, 0.0, 0.05: two of four beyond 0.1.
         assert!((r.p_region - 0.5).abs() < 1e-12);
         assert!((r.delta_mean - 0.1375).abs() < 1e-6);
+    }
+
+    /// Sites on two chromosomes, leaning up, down or not at all, some far apart: every cut
+    /// into shards, replayed, gives the whole run's candidates bit for bit.
+    #[test]
+    fn shards_replayed_give_the_whole_runs_candidates() {
+        let mut x = 7u32;
+        let mut next = |m: u32| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 8) % m
+        };
+        let mut sites = Vec::new();
+        let mut pos = 0u64;
+        for i in 0..400 {
+            let chr = if i < 250 { "chr1" } else { "chr2" };
+            pos = if i == 250 {
+                5
+            } else {
+                pos + 1 + u64::from(next(70))
+            };
+            let (p_above, p_below) = match next(5) {
+                0 | 1 => (0.5 + f64::from(next(50)) / 100.0, 0.0),
+                2 => (0.0, 0.3 + f64::from(next(70)) / 100.0),
+                _ => (0.1, 0.05),
+            };
+            let deltas: Vec<f32> = (0..8).map(|_| next(1000) as f32 / 997.0 - 0.3).collect();
+            sites.push((chr, pos, p_above, p_below, deltas));
+        }
+        let rule = DmrRule {
+            min_cpgs: 2,
+            max_gap: 40,
+        };
+        let mut whole = RegionFinder::new(rule, 0.1);
+        for (c, p, a, b, d) in &sites {
+            whole.push(c, *p, *a, *b, d);
+        }
+        let whole = whole.finish();
+        assert!(whole.len() > 10);
+        for cuts in [
+            vec![],
+            vec![1],
+            vec![3, 4, 5, 200, 250, 251],
+            (0..400).step_by(7).collect(),
+        ] {
+            let mut bounds = vec![0];
+            bounds.extend(cuts);
+            bounds.push(sites.len());
+            let shards = bounds.windows(2).map(|w| {
+                let mut f = ShardFinder::new(rule, 0.1);
+                for (c, p, a, b, d) in &sites[w[0]..w[1]] {
+                    f.push(c, *p, *a, *b, d);
+                }
+                f.finish()
+            });
+            assert_eq!(replay_shards(rule, 0.1, shards), whole, "cuts {bounds:?}");
+        }
     }
 
     #[test]

@@ -119,14 +119,12 @@ pub fn sample(data: &Path, out: &Path, extra: &[&str]) -> CliRun {
     )
 }
 
-/// `methyl SHEET QUESTION... --device cpu --quiet --out OUT` with a small stage 1 and chunks of
-/// 64 sites, so the stages run as a pipeline; QUESTION is `--compare A,B` or a design.
-pub fn small_methyl(sheet: &Path, out: &Path, question: &[&str]) -> CliRun {
-    let head = [
-        "methyl",
-        arg(sheet),
+/// `methyl`'s small settings on `device`: a short stage 1 and chunks of 64 sites, so the
+/// stages run as a pipeline.
+pub fn small_methyl_settings(device: &str) -> [&str; 11] {
+    [
         "--device",
-        "cpu",
+        device,
         "--hyper-sites",
         "200",
         "--hyper-warmup",
@@ -136,8 +134,20 @@ pub fn small_methyl(sheet: &Path, out: &Path, question: &[&str]) -> CliRun {
         "--chunk-sites",
         "64",
         "--quiet",
-        "--out",
-        arg(out),
-    ];
-    betagibbs(&[&head[..], question].concat())
+    ]
+}
+
+/// `methyl SHEET QUESTION... --device cpu --quiet --out OUT` with `small_methyl_settings`;
+/// QUESTION is `--compare A,B` or a design.
+pub fn small_methyl(sheet: &Path, out: &Path, question: &[&str]) -> CliRun {
+    let settings = small_methyl_settings("cpu");
+    betagibbs(
+        &[
+            &["methyl", arg(sheet)],
+            &settings[..],
+            &["--out", arg(out)],
+            question,
+        ]
+        .concat(),
+    )
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, Subcommand};
 
 use crate::error::UserError;
 use crate::kernels::gpu::DEFAULT_WORKGROUP_SIZE;
@@ -13,6 +13,7 @@ use crate::methyl::fit::FitConfig;
 use crate::methyl::formats::ModCode;
 use crate::methyl::merge::SiteFilter;
 use crate::methyl::regions::DmrRule;
+use crate::methyl::run::CallConfig;
 use crate::plot::figures::ImageFormat;
 
 /// `--compare A,B`: two different, non-empty group names.
@@ -27,8 +28,129 @@ pub(super) fn parse_compare(text: &str) -> Result<(String, String), UserError> {
         })
 }
 
+/// `methyl`: a whole run, or one stage of a sharded run (`prior`, `fit`, `call`).
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct MethylArgs {
+    #[command(subcommand)]
+    pub stage: Option<MethylStage>,
+    #[command(flatten)]
+    pub run: Option<MethylRunArgs>,
+}
+
+/// The stages of a sharded run, each usable by hand (docs/sharding.md; workflow/Snakefile
+/// runs them).
+#[derive(Debug, Subcommand)]
+pub enum MethylStage {
+    /// Stage 1 alone: the genome-wide priors from a uniform sample of the whole study's
+    /// sites, into OUT/prior.parquet, and the study's chromosomes into OUT/shards.tsv.
+    Prior(MethylRunArgs),
+    /// Stage 2 on one shard (--region) with the priors of `methyl prior`: OUT/sites.parquet
+    /// and what `methyl call` needs of the shard.
+    Fit(FitArgs),
+    /// The shards joined: DMLs at one FDR over all sites, DMRs across shard boundaries, and
+    /// the sites as a Hive-partitioned dataset, OUT/sites/chr=<chr>/part-<k>.parquet.
+    Call(CallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// The directory `methyl prior --out` wrote; this run's flags must be the prior's.
+    #[arg(long, value_name = "DIR")]
+    pub prior: PathBuf,
+    #[command(flatten)]
+    pub run: MethylRunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The shards' directories (`methyl fit --out`), in any order.
+    #[arg(required = true, value_name = "PART")]
+    pub parts: Vec<PathBuf>,
+    /// The directory `methyl prior --out` wrote.
+    #[arg(long, value_name = "DIR")]
+    pub prior: PathBuf,
+    /// Target Bayesian false discovery rate of the DML calls, over every shard's sites.
+    #[arg(long, default_value_t = DEFAULT_FDR)]
+    pub fdr: f64,
+    /// Output directory for dml.parquet, dmr.parquet and sites/.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// What `methyl` runs.
+#[derive(Debug)]
+pub enum MethylJob {
+    /// A whole run, then its tracks and its figures if asked.
+    Run {
+        config: Box<MethylConfig>,
+        export: bool,
+        plot: Option<ImageFormat>,
+    },
+    Prior(Box<MethylConfig>),
+    Fit {
+        config: Box<MethylConfig>,
+        prior: PathBuf,
+    },
+    Call(CallConfig),
+}
+
+impl MethylArgs {
+    pub fn into_job(self) -> Result<MethylJob, UserError> {
+        let staged = |args: &MethylRunArgs, stage: &str| {
+            let extra = [
+                ("--export", args.export),
+                ("--plot", args.plot.is_some()),
+                ("--draws-region", !args.draws_regions.is_empty()),
+            ];
+            match extra.iter().find(|(_, given)| *given) {
+                Some((flag, _)) => Err(UserError(format!(
+                    "methyl {stage}: {flag} belongs to a whole run or to `methyl call`'s outputs"
+                ))),
+                None => Ok(()),
+            }
+        };
+        match (self.stage, self.run) {
+            (Some(MethylStage::Prior(args)), _) => {
+                staged(&args, "prior")?;
+                Ok(MethylJob::Prior(Box::new(args.into_config()?)))
+            }
+            (Some(MethylStage::Fit(fit)), _) => {
+                staged(&fit.run, "fit")?;
+                Ok(MethylJob::Fit {
+                    config: Box::new(fit.run.into_config()?),
+                    prior: fit.prior,
+                })
+            }
+            (Some(MethylStage::Call(call)), _) => {
+                if !(call.fdr > 0.0 && call.fdr < 1.0) {
+                    return Err(UserError(format!("--fdr {}: must be in (0, 1)", call.fdr)));
+                }
+                Ok(MethylJob::Call(CallConfig {
+                    parts: call.parts,
+                    prior: call.prior,
+                    fdr: call.fdr,
+                    out: call.out,
+                    quiet: call.quiet,
+                }))
+            }
+            (None, Some(args)) => Ok(MethylJob::Run {
+                export: args.export,
+                plot: args.plot,
+                config: Box::new(args.into_config()?),
+            }),
+            (None, None) => Err(UserError(
+                "methyl needs a sample sheet (or a stage: prior, fit, call)".into(),
+            )),
+        }
+    }
+}
+
+/// A whole run's flags, and those of `methyl prior` and `methyl fit`.
+#[derive(Debug, Args)]
+pub struct MethylRunArgs {
     /// Sample sheet (CSV or TSV): columns sample, file, group, and optionally format.
     pub sheet: PathBuf,
     /// The two groups to compare, 'A,B': delta = mu_B - mu_A. Shorthand for
@@ -148,7 +270,7 @@ pub struct MethylArgs {
     pub quiet: bool,
 }
 
-impl MethylArgs {
+impl MethylRunArgs {
     pub fn into_config(self) -> Result<MethylConfig, UserError> {
         let (compare, design) = match (&self.compare, self.design) {
             (Some(text), _) => (parse_compare(text)?, None),
@@ -272,9 +394,9 @@ mod tests {
             panic!("not methyl")
         };
         let library = MethylConfig::new("s.csv".into(), ("A".into(), "B".into()), "x".into());
-        assert_eq!(
-            format!("{:?}", args.into_config().unwrap()),
-            format!("{library:?}")
-        );
+        let MethylJob::Run { config, .. } = args.into_job().unwrap() else {
+            panic!("not a whole run")
+        };
+        assert_eq!(format!("{config:?}"), format!("{library:?}"));
     }
 }

@@ -16,7 +16,7 @@ mod simulate;
 pub use bench::BenchArgs;
 pub use compare::CompareArgs;
 pub use export::ExportArgs;
-pub use methyl::MethylArgs;
+pub use methyl::{MethylArgs, MethylJob};
 pub use plot::{PlotArgs, DEFAULT_TOP_REGIONS};
 pub use sample::{ChainArgs, Demo, DemoArgs, DemoData, SampleArgs};
 pub use simulate::{NoiseChoice, SimulateArgs};
@@ -39,7 +39,7 @@ pub enum Command {
     /// Time the GPU and CPU paths, and the gibbs and collapsed updates, side by side on an embedded model.
     Bench(BenchArgs),
     /// Fit every CpG site of a bisulphite-sequencing study and call differential methylation.
-    Methyl(MethylArgs),
+    Methyl(Box<MethylArgs>),
     /// Write a synthetic two-group methylation study with its truth: bimodal levels
     /// correlated along the genome, DMRs as regions, replicates not from the fitted model.
     Simulate(SimulateArgs),

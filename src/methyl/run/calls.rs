@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use crate::methyl::config::MethylConfig;
 use crate::methyl::output::{write_calls, write_regions};
-use crate::methyl::regions::call_regions;
+use crate::methyl::regions::{call_regions, Finder};
 use crate::methyl::run::stage2::Gathered;
 use crate::methyl::run::{DrawSlots, Study};
 
@@ -44,6 +44,9 @@ pub(super) fn call_and_write(
         "betagibbs.p_dm_threshold".to_string(),
         threshold.to_string(),
     ));
+    let Finder::Whole(finder) = finder else {
+        unreachable!("a whole run's finder")
+    };
     let (regions, p_region_threshold, dmr_fdr) = call_regions(finder.finish(), config.fdr);
     metadata.push((
         "betagibbs.p_region_threshold".to_string(),

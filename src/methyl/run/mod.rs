@@ -6,8 +6,10 @@
 //! the report (`report`). `bench` runs it on each device for `bench --sheet`.
 
 mod bench;
+mod call;
 mod calls;
 mod report;
+mod shards;
 mod stage2;
 
 use std::time::{Duration, Instant};
@@ -34,6 +36,8 @@ use crate::methyl::site_stage::{
 pub(crate) use crate::methyl::summaries::DrawSlots;
 
 pub use bench::run_methyl_bench;
+pub use call::{run_call, CallConfig};
+pub use shards::{run_fit, run_prior};
 
 /// Above this, stage 1's chains hand the sites priors whose centres or spreads differ by more
 /// than half a prior sd: say so. (Their R-hat over-warns: the hyperparameters crawl within a
@@ -73,18 +77,38 @@ pub struct Phases {
 /// Runs `methyl`; on failure removes the output directory if this run created it (it is
 /// then empty: every file is written atomically), so bad input leaves nothing behind.
 pub fn run_methyl(config: &MethylConfig) -> anyhow::Result<MethylReport> {
-    let created = !config.out.exists();
-    let result = fit_and_call(config);
+    leave_nothing_on_failure(&config.out, || fit_and_call(config))
+}
+
+/// Runs `body`; on failure removes `out` if this run created it (it is then empty: every
+/// file is written atomically), so bad input leaves nothing behind.
+fn leave_nothing_on_failure<R>(
+    out: &std::path::Path,
+    body: impl FnOnce() -> anyhow::Result<R>,
+) -> anyhow::Result<R> {
+    let created = !out.exists();
+    let result = body();
     if result.is_err() && created {
-        let _ = std::fs::remove_dir(&config.out);
+        let _ = std::fs::remove_dir(out);
     }
     result
 }
 
-/// Opens, fits and calls: the phases of a run in order.
-fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
-    let start = Instant::now();
-    let (study, mut merger) = open_study(config)?;
+/// A run's inputs opened: the study, the device and its site model, and the run's settings
+/// fitted to the device. Every `methyl` command starts here.
+struct Opened<'a, 'g> {
+    config: &'a MethylConfig,
+    study: &'a Study,
+    model: &'a SiteModel<'g>,
+    device_name: &'a str,
+}
+
+/// Opens the sheet, its samples' files and the device, and runs `body` on them.
+fn with_opened<R>(
+    config: &MethylConfig,
+    body: impl FnOnce(&Opened, SiteMerger) -> anyhow::Result<R>,
+) -> anyhow::Result<R> {
+    let (study, merger) = open_study(config)?;
     let gpu = open_device(config.device)?;
     let device_name = describe_device(gpu.as_ref());
     let device = Device::from_gpu(gpu.as_ref());
@@ -105,58 +129,77 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
             study.groups.len(),
         )),
     };
-
-    let bar = progress_bar(config.quiet);
-    bar.set_message(format!("learning the genome-wide priors on {device_name}"));
-    let mut phases = Phases::default();
-    let (hyper, all_sites) = learn_priors(config, &study, &mut merger, &model, &mut phases)?;
-    let (sites_seen, sites_kept) = (merger.sites_seen, merger.sites_kept);
-    // Stage 2 from the start: a second pass, unless all the sites fit in one chunk and were kept.
-    let pending = match all_sites {
-        Some(sites) => sites, // `merger` is at its end, with the chromosomes' names
-        None => {
-            merger = merger.restart(&study.sheet)?;
-            Vec::new()
-        }
-    };
-
-    let run = Run::begin(&config.out, "methyl")?;
-    let mut metadata = footer(config, &study, &device_name, &hyper);
-    metadata.push(run.footer());
-    let sites_path = config.out.join("sites.parquet");
-    bar.set_message(format!("fitting sites on {device_name}"));
-    let pipeline = stage2::Stage2 {
+    let opened = Opened {
         config,
         study: &study,
         model: &model,
-        hyper: &hyper,
-        metadata: &metadata,
-        bar: &bar,
+        device_name: &device_name,
     };
-    let fitted = pipeline.fit_sites(merger, pending, &sites_path, &mut phases)?;
+    body(&opened, merger)
+}
 
-    let writing_start = Instant::now();
-    let calls = calls::call_and_write(config, &study, fitted.gathered, &sites_path, &mut metadata)?;
-    let mut written = vec!["sites.parquet", "dml.parquet", "dmr.parquet"];
-    if !config.draws_regions.is_empty() {
-        written.push("draws.parquet");
-    }
-    run.finish(&written)?;
-    phases.writing += writing_start.elapsed().as_secs_f64();
-    bar.finish_and_clear();
-    let seconds = start.elapsed().as_secs_f64();
-    let report = MethylReport {
-        sites: fitted.sites,
-        seconds,
-        acceptance: fitted.accepted_weighted / fitted.sites.max(1) as f64,
-        dml: calls.n_dml,
-        dmr: calls.n_dmr,
-        bytes_per_site: model.bytes_per_site(),
-        device: device_name,
-        phases,
-    };
-    report::print_report(config, &report, &hyper, (sites_kept, sites_seen), &calls);
-    Ok(report)
+/// Opens, fits and calls: the phases of a run in order.
+fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
+    let start = Instant::now();
+    with_opened(config, |o, mut merger| {
+        let (config, study) = (o.config, o.study);
+        let bar = progress_bar(config.quiet);
+        bar.set_message(format!(
+            "learning the genome-wide priors on {}",
+            o.device_name
+        ));
+        let mut phases = Phases::default();
+        let (hyper, all_sites) = learn_priors(config, study, &mut merger, o.model, &mut phases)?;
+        let (sites_seen, sites_kept) = (merger.sites_seen, merger.sites_kept);
+        // Stage 2 from the start: a second pass, unless all the sites fit in one chunk and were kept.
+        let pending = match all_sites {
+            Some(sites) => sites, // `merger` is at its end, with the chromosomes' names
+            None => {
+                merger = merger.restart(&study.sheet)?;
+                Vec::new()
+            }
+        };
+
+        let run = Run::begin(&config.out, "methyl")?;
+        let mut metadata = footer(config, study, o.device_name, &hyper);
+        metadata.push(run.footer());
+        let sites_path = config.out.join("sites.parquet");
+        bar.set_message(format!("fitting sites on {}", o.device_name));
+        let pipeline = stage2::Stage2 {
+            config,
+            study,
+            model: o.model,
+            hyper: &hyper,
+            metadata: &metadata,
+            bar: &bar,
+            shard: false,
+        };
+        let fitted = pipeline.fit_sites(merger, pending, &sites_path, &mut phases)?;
+
+        let writing_start = Instant::now();
+        let calls =
+            calls::call_and_write(config, study, fitted.gathered, &sites_path, &mut metadata)?;
+        let mut written = vec!["sites.parquet", "dml.parquet", "dmr.parquet"];
+        if !config.draws_regions.is_empty() {
+            written.push("draws.parquet");
+        }
+        run.finish(&written)?;
+        phases.writing += writing_start.elapsed().as_secs_f64();
+        bar.finish_and_clear();
+        let seconds = start.elapsed().as_secs_f64();
+        let report = MethylReport {
+            sites: fitted.sites,
+            seconds,
+            acceptance: fitted.accepted_weighted / fitted.sites.max(1) as f64,
+            dml: calls.n_dml,
+            dmr: calls.n_dmr,
+            bytes_per_site: o.model.bytes_per_site(),
+            device: o.device_name.to_string(),
+            phases,
+        };
+        report::print_report(config, &report, &hyper, (sites_kept, sites_seen), &calls);
+        Ok(report)
+    })
 }
 
 /// The sample sheet as the phases use it.

@@ -16,7 +16,7 @@ use crate::methyl::fit::{next_sites, sweep_chunk, Contrast, SweptChunk};
 use crate::methyl::hyper::Hyper;
 use crate::methyl::merge::{Site, SiteMerger};
 use crate::methyl::output::{FdrHistogram, SitesWriter};
-use crate::methyl::regions::RegionFinder;
+use crate::methyl::regions::{Finder, RegionFinder, ShardFinder};
 use crate::methyl::regression::sweep_regression_chunk;
 use crate::methyl::run::{DrawSlots, Phases, Study};
 use crate::methyl::site_stage::SiteModel;
@@ -31,6 +31,8 @@ pub(super) struct Stage2<'a, 'g> {
     /// The footer of sites.parquet.
     pub metadata: &'a [(String, String)],
     pub bar: &'a ProgressBar,
+    /// A shard of a sharded run (`methyl fit`): its candidate regions keep their edges whole.
+    pub shard: bool,
 }
 
 /// What the writer gathers for the second pass.
@@ -40,7 +42,7 @@ pub(super) struct Gathered {
     /// Draws of the --draws-region sites: name and mu per (chain, draw, group).
     pub region_sites: Vec<(String, Vec<f32>)>,
     /// The candidate regions of the leaning sites.
-    pub finder: RegionFinder,
+    pub finder: Finder,
 }
 
 /// What stage 2 did.
@@ -49,6 +51,8 @@ pub(super) struct Fitted {
     pub sites: u64,
     /// The chunks' acceptance, each weighted by its sites.
     pub accepted_weighted: f64,
+    /// The merge's sites kept and seen, as its counters stood at its end.
+    pub kept_and_seen: (u64, u64),
 }
 
 /// The site update's totals over the chunks.
@@ -73,9 +77,14 @@ impl Stage2<'_, '_> {
         let mut gathered = Gathered {
             histogram: FdrHistogram::default(),
             region_sites: Vec::new(),
-            finder: RegionFinder::new(config.dmr, config.threshold),
+            finder: if self.shard {
+                Finder::Shard(ShardFinder::new(config.dmr, config.threshold))
+            } else {
+                Finder::Whole(RegionFinder::new(config.dmr, config.threshold))
+            },
         };
         let mut totals = SweepTotals::default();
+        let mut kept_and_seen = (0, 0);
         atomic_write(sites_path, |file| {
             let writer = SitesWriter::new(
                 file,
@@ -111,7 +120,9 @@ impl Stage2<'_, '_> {
                 let reading = reader.join().expect("reader panicked");
                 let summaries = summarizer.join().expect("summaries panicked");
                 let writing = writer_stage.join().expect("writer panicked");
-                phases.reading += reading?;
+                let reading = reading?;
+                phases.reading += reading.0;
+                kept_and_seen = reading.1;
                 totals = swept.context("stage 2")?;
                 phases.site_update += totals.device_seconds;
                 phases.summaries = summaries;
@@ -123,6 +134,7 @@ impl Stage2<'_, '_> {
             gathered,
             sites: totals.sites,
             accepted_weighted: totals.accepted_weighted,
+            kept_and_seen,
         })
     }
 
@@ -165,13 +177,14 @@ impl Stage2<'_, '_> {
 }
 
 /// Reading: the merge's sites in chunks of `chunk_sites`, the first completing `pending`,
-/// handed to the sweeps until the merge ends or a later stage stops; busy seconds.
+/// handed to the sweeps until the merge ends or a later stage stops; busy seconds, and the
+/// merge's sites kept and seen.
 fn read_chunks(
     mut merger: SiteMerger,
     pending: Vec<Site>,
     chunk_sites: usize,
     to_sweep: SyncSender<Vec<Site>>,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<(f64, (u64, u64))> {
     let mut seconds = 0.0;
     let mut chunk = pending;
     loop {
@@ -181,7 +194,7 @@ fn read_chunks(
         seconds += t.elapsed().as_secs_f64();
         // A failed send: a later stage stopped, and says why.
         if chunk.is_empty() || to_sweep.send(chunk).is_err() {
-            return Ok(seconds);
+            return Ok((seconds, (merger.sites_kept, merger.sites_seen)));
         }
         chunk = Vec::new();
     }

@@ -1,0 +1,300 @@
+//! `methyl call`: the shards of a sharded run joined. The DMLs at one Bayesian FDR over
+//! every site (the shards' P(DM) histograms merge exactly), the DMRs from every shard's
+//! candidates (runs across a shard boundary replayed whole), and the sites as a
+//! Hive-partitioned dataset, `DIR/sites/chr=<chr>/part-<k>.parquet`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::error::UserError;
+use crate::io::manifest::{check_run, Run, RUN_ID_KEY};
+use crate::io::readback::read_footer;
+use crate::methyl::interval::Region;
+use crate::methyl::output::{
+    write_partitions_and_calls, write_regions, FdrHistogram, SITES_SCHEMA,
+};
+use crate::methyl::regions::{call_regions, replay_shards, DmrRule};
+use crate::methyl::run::shards::setting;
+use crate::methyl::shard::{
+    read_prior, read_shard, read_shards, PRIOR_ID_KEY, REGIONS_FILE, SETTINGS_KEY, SITES_KEPT_KEY,
+};
+
+/// What `methyl call` needs, validated.
+#[derive(Debug, Clone)]
+pub struct CallConfig {
+    /// The shards' directories (`methyl fit --out`), in any order.
+    pub parts: Vec<PathBuf>,
+    /// The prior they were fitted with (`methyl prior --out`).
+    pub prior: PathBuf,
+    pub fdr: f64,
+    pub out: PathBuf,
+    pub quiet: bool,
+}
+
+/// A shard's directory, its region and its sites, as the call orders them.
+struct Part {
+    dir: PathBuf,
+    region: Option<Region>,
+    kept: u64,
+    footer: HashMap<String, String>,
+}
+
+/// Files of a shard that the call reads.
+const PART_FILES: [&str; 4] = [
+    "sites.parquet",
+    "regions.parquet",
+    "edges.parquet",
+    "histogram.parquet",
+];
+
+/// Runs `methyl call`.
+pub fn run_call(config: &CallConfig) -> anyhow::Result<()> {
+    super::leave_nothing_on_failure(&config.out, || call(config))
+}
+
+fn call(config: &CallConfig) -> anyhow::Result<()> {
+    let start = Instant::now();
+    check_run(&config.prior, &["prior.parquet"])?;
+    let prior = read_prior(&config.prior)?;
+    let prior_id = prior.metadata.get(RUN_ID_KEY).cloned().unwrap_or_default();
+    let settings = prior
+        .metadata
+        .get(SETTINGS_KEY)
+        .cloned()
+        .unwrap_or_default();
+    let chromosomes = read_shards(&config.prior)?;
+    let parts = ordered_parts(config, &prior_id, &chromosomes)?;
+    let number = |key: &str| -> anyhow::Result<f64> {
+        setting(&settings, key)
+            .and_then(|v| v.parse().ok())
+            .with_context(|| {
+                format!(
+                    "{}: no {key} in the prior's settings",
+                    config.prior.display()
+                )
+            })
+    };
+    let rule = DmrRule {
+        min_cpgs: number("dmr_min_cpgs")? as u32,
+        max_gap: number("dmr_max_gap")? as u64,
+    };
+    let threshold = number("threshold")?;
+
+    let mut histogram = FdrHistogram::default();
+    let mut shards = Vec::new();
+    for part in &parts {
+        let (regions, h) = read_shard(&part.dir)?;
+        histogram.merge(&h);
+        shards.push(regions);
+    }
+    let (p_dm_threshold, _, expected_fdr) = histogram.threshold(config.fdr);
+    let candidates = replay_shards(rule, threshold, shards);
+    let (regions, p_region_threshold, dmr_fdr) = call_regions(candidates, config.fdr);
+
+    let run = Run::begin(&config.out, "methyl call")?;
+    let sites_dir = config.out.join("sites");
+    if sites_dir.exists() {
+        // An earlier call's partitions would join this run's dataset.
+        std::fs::remove_dir_all(&sites_dir)
+            .with_context(|| format!("removing the earlier run's {}", sites_dir.display()))?;
+    }
+    let mut metadata: Vec<(String, String)> = parts[0]
+        .footer
+        .iter()
+        .filter(|(k, _)| {
+            ![
+                RUN_ID_KEY,
+                "betagibbs.schema",
+                "betagibbs.region",
+                "betagibbs.device",
+            ]
+            .contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    metadata.sort();
+    let devices: std::collections::BTreeSet<&str> = parts
+        .iter()
+        .filter_map(|p| p.footer.get("betagibbs.device").map(String::as_str))
+        .collect();
+    metadata.push((
+        "betagibbs.device".into(),
+        devices.into_iter().collect::<Vec<_>>().join("; "),
+    ));
+    metadata.push(("betagibbs.region".into(), "all".into()));
+    metadata.push(("betagibbs.shards".into(), parts.len().to_string()));
+    metadata.push(run.footer());
+    metadata.push(("betagibbs.fdr".into(), config.fdr.to_string()));
+    metadata.push((
+        "betagibbs.p_dm_threshold".into(),
+        p_dm_threshold.to_string(),
+    ));
+    metadata.push((
+        "betagibbs.p_region_threshold".into(),
+        p_region_threshold.to_string(),
+    ));
+    metadata.push(("betagibbs.dmr_expected_fdr".into(), dmr_fdr.to_string()));
+
+    // Partition k of a chromosome: its k-th shard in genome order.
+    let mut written: Vec<String> = vec!["dml.parquet".into(), "dmr.parquet".into()];
+    let mut copies = Vec::new();
+    let mut per_chr: HashMap<String, usize> = HashMap::new();
+    for part in &parts {
+        let Some(chr) = part.region.as_ref().map(|r| r.chr.clone()) else {
+            continue;
+        };
+        let k = per_chr.entry(chr.clone()).or_default();
+        let name = format!("sites/chr={}/part-{k}.parquet", hive_escape(&chr));
+        *k += 1;
+        copies.push((part.dir.join("sites.parquet"), config.out.join(&name)));
+        written.push(name);
+    }
+    let n_dml = write_partitions_and_calls(
+        &copies,
+        &config.out.join("dml.parquet"),
+        p_dm_threshold,
+        &metadata,
+    )?;
+    write_regions(&config.out.join("dmr.parquet"), &regions, &metadata)?;
+    let names: Vec<&str> = written.iter().map(String::as_str).collect();
+    run.finish(&names)?;
+    if !config.quiet {
+        let kept: u64 = parts.iter().map(|p| p.kept).sum();
+        eprintln!(
+            "betagibbs: {} shards, {kept} sites: {n_dml} DMLs at P(DM) >= {p_dm_threshold:.4} (expected FDR {expected_fdr:.4}), {} DMRs (expected FDR {dmr_fdr:.4}), in {:.1} s; written to {}",
+            parts.len(),
+            regions.len(),
+            start.elapsed().as_secs_f64(),
+            config.out.display()
+        );
+    }
+    Ok(())
+}
+
+/// The shards checked (each a complete run, of this prior, none overlapping another, and
+/// together every site of the study) and put in genome order.
+fn ordered_parts(
+    config: &CallConfig,
+    prior_id: &str,
+    chromosomes: &[(String, u64)],
+) -> anyhow::Result<Vec<Part>> {
+    if config.parts.is_empty() {
+        return Err(UserError("methyl call: no shard directories given".into()).into());
+    }
+    let rank: HashMap<&str, usize> = chromosomes
+        .iter()
+        .enumerate()
+        .map(|(i, (c, _))| (c.as_str(), i))
+        .collect();
+    let mut parts = Vec::new();
+    for dir in &config.parts {
+        check_run(dir, &PART_FILES)?;
+        let footer = read_footer(&dir.join("sites.parquet"), SITES_SCHEMA)?;
+        let shard = read_footer(
+            &dir.join(REGIONS_FILE),
+            crate::methyl::shard::SHARD_REGIONS_SCHEMA,
+        )?;
+        if shard.get(PRIOR_ID_KEY).map(String::as_str) != Some(prior_id) {
+            return Err(UserError(format!(
+                "{}: fitted with another prior than {} (run `methyl fit --prior {}` again)",
+                dir.display(),
+                config.prior.display(),
+                config.prior.display()
+            ))
+            .into());
+        }
+        let region = match footer.get("betagibbs.region").map(String::as_str) {
+            None | Some("all") => None,
+            Some(text) => Some(Region::parse("betagibbs.region", text)?),
+        };
+        let kept = shard
+            .get(SITES_KEPT_KEY)
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("{}: no {SITES_KEPT_KEY} in its footer", dir.display()))?;
+        parts.push(Part {
+            dir: dir.clone(),
+            region,
+            kept,
+            footer,
+        });
+    }
+    if parts.len() > 1 && parts.iter().any(|p| p.region.is_none()) {
+        return Err(UserError(
+            "methyl call: a shard fitted without --region holds every site; it cannot be joined with others".into(),
+        )
+        .into());
+    }
+    let key = |p: &Part| {
+        p.region.as_ref().map(|r| {
+            (
+                rank.get(r.chr.as_str()).copied().unwrap_or(usize::MAX),
+                r.chr.clone(),
+                r.start,
+            )
+        })
+    };
+    parts.sort_by_key(key);
+    for w in parts.windows(2) {
+        if let (Some(a), Some(b)) = (w[0].region.as_ref(), w[1].region.as_ref()) {
+            if a.chr == b.chr && b.start <= a.end {
+                return Err(UserError(format!(
+                    "{} ({a}) and {} ({b}) overlap: each site must be in one shard",
+                    w[0].dir.display(),
+                    w[1].dir.display()
+                ))
+                .into());
+            }
+        }
+    }
+    // Shards without sites hold nothing to join (their chromosome may not be the study's).
+    parts.retain(|p| p.kept > 0);
+    if let Some(p) = parts.iter().find(|p| {
+        p.region
+            .as_ref()
+            .is_some_and(|r| !rank.contains_key(r.chr.as_str()))
+    }) {
+        return Err(UserError(format!(
+            "{}: its sites are on a chromosome that the prior's study ({}) does not have",
+            p.dir.display(),
+            config.prior.display()
+        ))
+        .into());
+    }
+    let kept: u64 = parts.iter().map(|p| p.kept).sum();
+    let study: u64 = chromosomes.iter().map(|(_, n)| n).sum();
+    if kept != study {
+        let covered: std::collections::BTreeSet<&str> = parts
+            .iter()
+            .filter_map(|p| p.region.as_ref().map(|r| r.chr.as_str()))
+            .collect();
+        let missing: Vec<&str> = chromosomes
+            .iter()
+            .map(|(c, _)| c.as_str())
+            .filter(|c| !covered.contains(c))
+            .take(10)
+            .collect();
+        return Err(UserError(format!(
+            "the shards hold {kept} sites, the study {study}: a shard is missing or was filtered differently (chromosomes without a shard: {})",
+            if missing.is_empty() { "none".to_string() } else { missing.join(", ") }
+        ))
+        .into());
+    }
+    Ok(parts)
+}
+
+/// A chromosome's name as a Hive partition value: characters outside [A-Za-z0-9._-]
+/// percent-encoded, as Hive and pyarrow escape them.
+fn hive_escape(chr: &str) -> String {
+    chr.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
