@@ -135,6 +135,9 @@ pub struct MethylConfig {
     pub region: Option<Region>,
     /// `--memory`: GiB that stage 2's chunks may hold.
     pub memory_gib: f64,
+    /// `--resume`: keep the run's progress under OUT/.resume, and go on from it if a killed
+    /// run with the same settings left it (`run::resume`).
+    pub resume: bool,
 }
 
 impl MethylConfig {
@@ -155,6 +158,7 @@ impl MethylConfig {
             draws_regions: Vec::new(),
             region: None,
             memory_gib: DEFAULT_MEMORY_GIB,
+            resume: false,
         }
     }
 }

@@ -266,58 +266,93 @@ fn called_rows(batch: &RecordBatch, threshold: f64) -> Result<RecordBatch> {
 /// sites.parquet's columns without `chr`, which is the partition's.
 pub const SITES_PARTITION_SCHEMA: &str = "methylation-sites-partition/2";
 
-/// `methyl call`'s one pass over the shards' sites: each `(sites.parquet, partition file)`
-/// copied without its `chr` column, and the loci at or above `threshold` to `dml`, in the
-/// order given. Returns how many loci were called.
-pub(crate) fn write_partitions_and_calls(
-    parts: &[(std::path::PathBuf, std::path::PathBuf)],
+/// Where joined shards' sites go: a Hive partition file per shard (`methyl call`), or one
+/// sites.parquet (a resumed run).
+pub(crate) enum JoinedSites<'a> {
+    Partitions(&'a [std::path::PathBuf]),
+    One(&'a Path),
+}
+
+/// One pass over the shards' sites.parquet files, in the order given: their rows to `into`
+/// (a partition's file without its `chr` column), and the loci at or above `threshold` to
+/// `dml`. Returns how many loci were called.
+pub(crate) fn join_sites_and_calls(
+    parts: &[std::path::PathBuf],
+    into: JoinedSites,
     dml: &Path,
     threshold: f64,
     metadata: &[(String, String)],
 ) -> Result<u64> {
     let mut n_dml = 0u64;
-    let (first, _) = parts.first().context("no shard to call")?;
+    let first = parts.first().context("no shard to join")?;
     let file = File::open(first).with_context(|| format!("reading {}", first.display()))?;
     let schema = ParquetRecordBatchReaderBuilder::try_new(file)?
         .schema()
         .clone();
+    let chr = schema.index_of("chr")?;
+    let without: Vec<usize> = (0..schema.fields().len()).filter(|&i| i != chr).collect();
+    // Each shard's batches, checked to be of the first one's schema, to `sink`.
+    let each_batch = |sites: &Path, sink: &mut dyn FnMut(&RecordBatch) -> Result<()>| {
+        let file = File::open(sites).with_context(|| format!("reading {}", sites.display()))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+        if builder.schema().fields() != schema.fields() {
+            anyhow::bail!(
+                "{}: its columns differ from {}'s: shards of one study only",
+                sites.display(),
+                first.display()
+            );
+        }
+        for batch in builder.build()? {
+            sink(&batch?)?;
+        }
+        Ok(())
+    };
     atomic_write(dml, |dml_file| {
         let props = writer_properties(DML_SCHEMA, &["chr"], Some(CALLS_ROW_GROUP_ROWS), metadata)?;
         let mut dml_writer = ArrowWriter::try_new(dml_file, schema.clone(), Some(props))?;
-        for (sites, partition) in parts {
-            let file = File::open(sites).with_context(|| format!("reading {}", sites.display()))?;
-            let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
-            if builder.schema().fields() != schema.fields() {
-                anyhow::bail!(
-                    "{}: its columns differ from {}'s: shards of one study only",
-                    sites.display(),
-                    first.display()
-                );
+        let mut call = |batch: &RecordBatch| -> Result<()> {
+            let kept = called_rows(batch, threshold)?;
+            n_dml += kept.num_rows() as u64;
+            if kept.num_rows() > 0 {
+                dml_writer.write(&kept)?;
             }
-            let reader = builder.build()?;
-            let chr = schema.index_of("chr")?;
-            let without: Vec<usize> = (0..schema.fields().len()).filter(|&i| i != chr).collect();
-            let part_schema = Arc::new(schema.project(&without)?);
-            if let Some(dir) = partition.parent() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-            }
-            atomic_write(partition, |part_file| {
-                let props = writer_properties(SITES_PARTITION_SCHEMA, &[], None, metadata)?;
-                let mut writer = ArrowWriter::try_new(part_file, part_schema.clone(), Some(props))?;
-                for batch in reader {
-                    let batch = batch?;
-                    writer.write(&batch.project(&without)?)?;
-                    writer.flush()?;
-                    let kept = called_rows(&batch, threshold)?;
-                    n_dml += kept.num_rows() as u64;
-                    if kept.num_rows() > 0 {
-                        dml_writer.write(&kept)?;
+            Ok(())
+        };
+        match into {
+            JoinedSites::Partitions(files) => {
+                let part_schema = Arc::new(schema.project(&without)?);
+                for (sites, partition) in parts.iter().zip(files) {
+                    if let Some(dir) = partition.parent() {
+                        std::fs::create_dir_all(dir)
+                            .with_context(|| format!("creating {}", dir.display()))?;
                     }
+                    atomic_write(partition, |part_file| {
+                        let props = writer_properties(SITES_PARTITION_SCHEMA, &[], None, metadata)?;
+                        let mut writer =
+                            ArrowWriter::try_new(part_file, part_schema.clone(), Some(props))?;
+                        each_batch(sites, &mut |batch| {
+                            writer.write(&batch.project(&without)?)?;
+                            writer.flush()?;
+                            call(batch)
+                        })?;
+                        writer.close()?;
+                        Ok(())
+                    })?;
+                }
+            }
+            JoinedSites::One(path) => atomic_write(path, |file| {
+                let props = writer_properties(SITES_SCHEMA, &["chr"], None, metadata)?;
+                let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+                for sites in parts {
+                    each_batch(sites, &mut |batch| {
+                        writer.write(batch)?;
+                        writer.flush()?;
+                        call(batch)
+                    })?;
                 }
                 writer.close()?;
                 Ok(())
-            })?;
+            })?,
         }
         dml_writer.close()?;
         Ok(())

@@ -104,6 +104,7 @@ impl MethylArgs {
                 ("--export", args.export),
                 ("--plot", args.plot.is_some()),
                 ("--draws-region", !args.draws_regions.is_empty()),
+                ("--resume", args.resume),
             ];
             match extra.iter().find(|(_, given)| *given) {
                 Some((flag, _)) => Err(UserError(format!(
@@ -268,6 +269,11 @@ pub struct MethylRunArgs {
     pub out: PathBuf,
     #[arg(long)]
     pub quiet: bool,
+    /// Keep the run's progress in OUT/.resume, a segment of chunks at a time, and go on from
+    /// it where a killed run with the same settings and inputs left it. The result is the
+    /// uninterrupted run's, bit for bit.
+    #[arg(long, conflicts_with = "draws_regions")]
+    pub resume: bool,
 }
 
 impl MethylRunArgs {
@@ -368,6 +374,7 @@ impl MethylRunArgs {
                 .map(|r| Region::parse("--region", r))
                 .transpose()?,
             memory_gib: self.memory,
+            resume: self.resume,
         })
     }
 }

@@ -4,7 +4,7 @@
 //! Hive-partitioned dataset, `DIR/sites/chr=<chr>/part-<k>.parquet`.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -14,9 +14,10 @@ use crate::io::manifest::{check_run, Run, RUN_ID_KEY};
 use crate::io::readback::read_footer;
 use crate::methyl::interval::Region;
 use crate::methyl::output::{
-    write_partitions_and_calls, write_regions, FdrHistogram, SITES_SCHEMA,
+    join_sites_and_calls, write_regions, FdrHistogram, JoinedSites, SITES_SCHEMA,
 };
 use crate::methyl::regions::{call_regions, replay_shards, DmrRule};
+use crate::methyl::run::calls::Calls;
 use crate::methyl::run::shards::setting;
 use crate::methyl::shard::{
     read_prior, read_shard, read_shards, PRIOR_ID_KEY, REGIONS_FILE, SETTINGS_KEY, SITES_KEPT_KEY,
@@ -83,17 +84,6 @@ fn call(config: &CallConfig) -> anyhow::Result<()> {
     };
     let threshold = number("threshold")?;
 
-    let mut histogram = FdrHistogram::default();
-    let mut shards = Vec::new();
-    for part in &parts {
-        let (regions, h) = read_shard(&part.dir)?;
-        histogram.merge(&h);
-        shards.push(regions);
-    }
-    let (p_dm_threshold, _, expected_fdr) = histogram.threshold(config.fdr);
-    let candidates = replay_shards(rule, threshold, shards);
-    let (regions, p_region_threshold, dmr_fdr) = call_regions(candidates, config.fdr);
-
     let run = Run::begin(&config.out, "methyl call")?;
     let sites_dir = config.out.join("sites");
     if sites_dir.exists() {
@@ -127,16 +117,6 @@ fn call(config: &CallConfig) -> anyhow::Result<()> {
     metadata.push(("betagibbs.region".into(), "all".into()));
     metadata.push(("betagibbs.shards".into(), parts.len().to_string()));
     metadata.push(run.footer());
-    metadata.push(("betagibbs.fdr".into(), config.fdr.to_string()));
-    metadata.push((
-        "betagibbs.p_dm_threshold".into(),
-        p_dm_threshold.to_string(),
-    ));
-    metadata.push((
-        "betagibbs.p_region_threshold".into(),
-        p_region_threshold.to_string(),
-    ));
-    metadata.push(("betagibbs.dmr_expected_fdr".into(), dmr_fdr.to_string()));
 
     // Partition k of a chromosome: its k-th shard in genome order.
     let mut written: Vec<String> = vec!["dml.parquet".into(), "dmr.parquet".into()];
@@ -149,29 +129,85 @@ fn call(config: &CallConfig) -> anyhow::Result<()> {
         let k = per_chr.entry(chr.clone()).or_default();
         let name = format!("sites/chr={}/part-{k}.parquet", hive_escape(&chr));
         *k += 1;
-        copies.push((part.dir.join("sites.parquet"), config.out.join(&name)));
+        copies.push(config.out.join(&name));
         written.push(name);
     }
-    let n_dml = write_partitions_and_calls(
-        &copies,
-        &config.out.join("dml.parquet"),
-        p_dm_threshold,
-        &metadata,
+    let dirs: Vec<PathBuf> = parts.iter().map(|p| p.dir.clone()).collect();
+    let calls = join_shards(
+        &dirs,
+        (rule, threshold, config.fdr),
+        &config.out,
+        JoinedSites::Partitions(&copies),
+        &mut metadata,
     )?;
-    write_regions(&config.out.join("dmr.parquet"), &regions, &metadata)?;
     let names: Vec<&str> = written.iter().map(String::as_str).collect();
     run.finish(&names)?;
     if !config.quiet {
         let kept: u64 = parts.iter().map(|p| p.kept).sum();
         eprintln!(
-            "betagibbs: {} shards, {kept} sites: {n_dml} DMLs at P(DM) >= {p_dm_threshold:.4} (expected FDR {expected_fdr:.4}), {} DMRs (expected FDR {dmr_fdr:.4}), in {:.1} s; written to {}",
+            "betagibbs: {} shards, {kept} sites: {} DMLs at P(DM) >= {:.4} (expected FDR {:.4}), {} DMRs (expected FDR {:.4}), in {:.1} s; written to {}",
             parts.len(),
-            regions.len(),
+            calls.n_dml,
+            calls.threshold,
+            calls.expected_fdr,
+            calls.n_dmr,
+            calls.dmr_fdr,
             start.elapsed().as_secs_f64(),
             config.out.display()
         );
     }
     Ok(())
+}
+
+/// Shards (their directories, in genome order) joined into `out`: the DMLs at one Bayesian
+/// FDR over all their sites (their histograms merged, exactly) into dml.parquet, the DMRs of
+/// their candidates (edge runs replayed across boundaries) into dmr.parquet, and their sites
+/// `into` a dataset or one file. `question` is the DMR rule, d and the FDR; the thresholds
+/// join `metadata`, the footer.
+pub(super) fn join_shards(
+    dirs: &[PathBuf],
+    (rule, threshold, fdr): (DmrRule, f64, f64),
+    out: &Path,
+    into: JoinedSites,
+    metadata: &mut Vec<(String, String)>,
+) -> anyhow::Result<Calls> {
+    let mut histogram = FdrHistogram::default();
+    let mut shards = Vec::new();
+    for dir in dirs {
+        let (regions, h) = read_shard(dir)?;
+        histogram.merge(&h);
+        shards.push(regions);
+    }
+    let (p_dm_threshold, _, expected_fdr) = histogram.threshold(fdr);
+    let candidates = replay_shards(rule, threshold, shards);
+    let (regions, p_region_threshold, dmr_fdr) = call_regions(candidates, fdr);
+    metadata.push(("betagibbs.fdr".into(), fdr.to_string()));
+    metadata.push((
+        "betagibbs.p_dm_threshold".into(),
+        p_dm_threshold.to_string(),
+    ));
+    metadata.push((
+        "betagibbs.p_region_threshold".into(),
+        p_region_threshold.to_string(),
+    ));
+    metadata.push(("betagibbs.dmr_expected_fdr".into(), dmr_fdr.to_string()));
+    let sites: Vec<PathBuf> = dirs.iter().map(|d| d.join("sites.parquet")).collect();
+    let n_dml = join_sites_and_calls(
+        &sites,
+        into,
+        &out.join("dml.parquet"),
+        p_dm_threshold,
+        metadata,
+    )?;
+    write_regions(&out.join("dmr.parquet"), &regions, metadata)?;
+    Ok(Calls {
+        threshold: p_dm_threshold,
+        expected_fdr,
+        n_dml,
+        p_region_threshold,
+        dmr_fdr,
+        n_dmr: regions.len() as u64,
+    })
 }
 
 /// The shards checked (each a complete run, of this prior, none overlapping another, and

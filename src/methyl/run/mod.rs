@@ -9,6 +9,7 @@ mod bench;
 mod call;
 mod calls;
 mod report;
+mod resume;
 mod shards;
 mod stage2;
 
@@ -77,7 +78,10 @@ pub struct Phases {
 /// Runs `methyl`; on failure removes the output directory if this run created it (it is
 /// then empty: every file is written atomically), so bad input leaves nothing behind.
 pub fn run_methyl(config: &MethylConfig) -> anyhow::Result<MethylReport> {
-    leave_nothing_on_failure(&config.out, || fit_and_call(config))
+    leave_nothing_on_failure(&config.out, || match config.resume {
+        true => resume::fit_and_call_resumable(config),
+        false => fit_and_call(config),
+    })
 }
 
 /// Runs `body`; on failure removes `out` if this run created it (it is then empty: every
@@ -101,6 +105,27 @@ struct Opened<'a, 'g> {
     study: &'a Study,
     model: &'a SiteModel<'g>,
     device_name: &'a str,
+}
+
+impl<'g> Opened<'_, 'g> {
+    /// Stage 2 of this run with `hyper`: of a shard (edge runs kept whole) or of the whole run.
+    fn stage2<'a>(
+        &'a self,
+        hyper: &'a Hyper,
+        metadata: &'a [(String, String)],
+        bar: &'a ProgressBar,
+        shard: bool,
+    ) -> stage2::Stage2<'a, 'g> {
+        stage2::Stage2 {
+            config: self.config,
+            study: self.study,
+            model: self.model,
+            hyper,
+            metadata,
+            bar,
+            shard,
+        }
+    }
 }
 
 /// Opens the sheet, its samples' files and the device, and runs `body` on them.
@@ -161,20 +186,13 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         };
 
         let run = Run::begin(&config.out, "methyl")?;
+        resume::forget_progress(&config.out)?;
         let mut metadata = footer(config, study, o.device_name, &hyper);
         metadata.push(run.footer());
         let sites_path = config.out.join("sites.parquet");
         bar.set_message(format!("fitting sites on {}", o.device_name));
-        let pipeline = stage2::Stage2 {
-            config,
-            study,
-            model: o.model,
-            hyper: &hyper,
-            metadata: &metadata,
-            bar: &bar,
-            shard: false,
-        };
-        let fitted = pipeline.fit_sites(merger, pending, &sites_path, &mut phases)?;
+        let pipeline = o.stage2(&hyper, &metadata, &bar, false);
+        let fitted = pipeline.fit_sites(&mut merger, pending, None, &sites_path, &mut phases)?;
 
         let writing_start = Instant::now();
         let calls =

@@ -9,7 +9,7 @@ use crate::error::UserError;
 use crate::io::manifest::{Run, RUN_ID_KEY};
 use crate::methyl::config::MethylConfig;
 use crate::methyl::regions::Finder;
-use crate::methyl::run::{footer, learn_priors, stage2, with_opened, Phases, Study};
+use crate::methyl::run::{footer, learn_priors, with_opened, Phases, Study};
 use crate::methyl::shard::{
     read_prior, write_prior, write_shard, write_shards, PRIOR_ID_KEY, SETTINGS_KEY, SITES_KEPT_KEY,
     SITES_SEEN_KEY,
@@ -102,7 +102,7 @@ pub fn run_prior(config: &MethylConfig) -> anyhow::Result<()> {
 /// priors; writes sites.parquet and the shard's regions, edges and histogram.
 pub fn run_fit(config: &MethylConfig, prior_dir: &Path) -> anyhow::Result<()> {
     super::leave_nothing_on_failure(&config.out, || {
-        with_opened(config, |o, merger| {
+        with_opened(config, |o, mut merger| {
             let start = Instant::now();
             crate::io::manifest::check_run(prior_dir, &["prior.parquet"])?;
             let prior = read_prior(prior_dir)?;
@@ -115,18 +115,11 @@ pub fn run_fit(config: &MethylConfig, prior_dir: &Path) -> anyhow::Result<()> {
             metadata.push((PRIOR_ID_KEY.into(), prior_id));
             let bar = super::progress_bar(config.quiet);
             bar.set_message(format!("fitting sites on {}", o.device_name));
-            let pipeline = stage2::Stage2 {
-                config: o.config,
-                study: o.study,
-                model: o.model,
-                hyper: &hyper,
-                metadata: &metadata,
-                bar: &bar,
-                shard: true,
-            };
+            let pipeline = o.stage2(&hyper, &metadata, &bar, true);
             let mut phases = Phases::default();
             let sites_path = config.out.join("sites.parquet");
-            let fitted = pipeline.fit_sites(merger, Vec::new(), &sites_path, &mut phases)?;
+            let fitted =
+                pipeline.fit_sites(&mut merger, Vec::new(), None, &sites_path, &mut phases)?;
             let counts = fitted.kept_and_seen;
             let Finder::Shard(finder) = fitted.gathered.finder else {
                 unreachable!("a shard's finder")

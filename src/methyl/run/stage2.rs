@@ -64,12 +64,13 @@ struct SweepTotals {
 }
 
 impl Stage2<'_, '_> {
-    /// Fits every site of `merger` (after `pending`, sites stage 1 already read) into
-    /// `sites_path`; the stages' busy seconds join `phases`.
+    /// Fits the sites of `merger` (after `pending`, sites stage 1 already read), all or the
+    /// next `limit` of them, into `sites_path`; the stages' busy seconds join `phases`.
     pub(super) fn fit_sites(
         &self,
-        merger: SiteMerger,
+        merger: &mut SiteMerger,
         pending: Vec<Site>,
+        limit: Option<u64>,
         sites_path: &Path,
         phases: &mut Phases,
     ) -> anyhow::Result<Fitted> {
@@ -106,7 +107,7 @@ impl Stage2<'_, '_> {
                 let (to_write, write_in) = sync_channel::<(Vec<Site>, ChunkResult)>(1);
                 let chunk_sites = config.fit.chunk_sites;
                 let reader =
-                    scope.spawn(move || read_chunks(merger, pending, chunk_sites, to_sweep));
+                    scope.spawn(move || read_chunks(merger, pending, chunk_sites, limit, to_sweep));
                 let (slots, in_region) = (self.study.slots(), &in_region);
                 let summarizer = scope.spawn(move || {
                     summarize_chunks(summarize_in, to_write, slots, config, in_region)
@@ -177,20 +178,24 @@ impl Stage2<'_, '_> {
 }
 
 /// Reading: the merge's sites in chunks of `chunk_sites`, the first completing `pending`,
-/// handed to the sweeps until the merge ends or a later stage stops; busy seconds, and the
-/// merge's sites kept and seen.
+/// handed to the sweeps until the merge ends, `limit` sites were read or a later stage
+/// stops; busy seconds, and the merge's sites kept and seen.
 fn read_chunks(
-    mut merger: SiteMerger,
+    merger: &mut SiteMerger,
     pending: Vec<Site>,
     chunk_sites: usize,
+    limit: Option<u64>,
     to_sweep: SyncSender<Vec<Site>>,
 ) -> anyhow::Result<(f64, (u64, u64))> {
     let mut seconds = 0.0;
+    let mut left = limit.unwrap_or(u64::MAX);
     let mut chunk = pending;
     loop {
         let t = Instant::now();
-        let want = chunk_sites.saturating_sub(chunk.len());
-        chunk.extend(next_sites(&mut merger, want)?);
+        let room = (chunk_sites as u64).min(left) as usize;
+        let want = room.saturating_sub(chunk.len());
+        chunk.extend(next_sites(merger, want)?);
+        left = left.saturating_sub(chunk.len() as u64);
         seconds += t.elapsed().as_secs_f64();
         // A failed send: a later stage stopped, and says why.
         if chunk.is_empty() || to_sweep.send(chunk).is_err() {
