@@ -281,3 +281,37 @@ fn simulate_writes_covariates_and_refuses_bad_ones() {
         betagibbs(&[&head[..], flags].concat()).assert_user_error(&[needle]);
     }
 }
+
+/// The DMLs come from the candidates kept aside as the sites stream (P(DM) >= 0.5), or, when
+/// the threshold lies below them (a lax --fdr), from sites.parquet: both ways they are every
+/// site at or above the threshold, and the candidates' file is gone afterwards.
+#[test]
+fn dmls_are_every_site_above_the_threshold_with_or_without_the_candidates() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    betagibbs(&["simulate", "--sites", "2000", "--out", arg(&study)]).assert_success();
+    let sheet = study.join("sheet.tsv");
+    for (fdr, below_floor) in [("0.05", false), ("0.6", true)] {
+        let out = dir.path().join(format!("fdr{fdr}"));
+        small_methyl(&sheet, &out, &["--compare", "A,B", "--fdr", fdr]).assert_success();
+        let sites = Table::read(&out.join("sites.parquet"));
+        let dml = Table::read(&out.join("dml.parquet"));
+        let threshold: f64 = dml.metadata["betagibbs.p_dm_threshold"].parse().unwrap();
+        assert_eq!(
+            threshold < 0.5,
+            below_floor,
+            "--fdr {fdr}: threshold {threshold}"
+        );
+        let above = sites
+            .numbers("p_dm")
+            .iter()
+            .filter(|&&p| p >= threshold)
+            .count();
+        assert!(
+            dml.rows > 0 && dml.rows == above,
+            "--fdr {fdr}: {} DMLs, {above} sites",
+            dml.rows
+        );
+        assert!(!out.join(".dml_candidates.parquet").exists());
+    }
+}

@@ -117,20 +117,40 @@ pub(crate) fn sites_batch(
 /// Streams chunks of rows into a Parquet file, one row group per chunk.
 pub(crate) struct SitesWriter<'f> {
     writer: ArrowWriter<&'f mut File>,
+    /// The rows with P(DM) >= DML_CANDIDATE_P, kept aside for the calls.
+    candidates: Option<ArrowWriter<&'f mut File>>,
     schema: SchemaRef,
 }
 
+/// Sites whose P(DM) reaches this are also written to the DML candidates as the chunks
+/// stream, so that the calls read them, not all of sites.parquet again; a threshold below it
+/// (more than one false call in ten already expected there) falls back to sites.parquet.
+pub(crate) const DML_CANDIDATE_P: f64 = 0.5;
+/// The DML candidates' file in a run's directory, removed once the calls are written.
+pub(crate) const DML_CANDIDATES_FILE: &str = ".dml_candidates.parquet";
+
 impl<'f> SitesWriter<'f> {
+    /// A writer of sites.parquet into `file`, and of the DML candidates into `candidates`.
     pub fn new(
         file: &'f mut File,
+        candidates: Option<&'f mut File>,
         groups: &[String],
         coef: Option<&str>,
         metadata: &[(String, String)],
     ) -> Result<Self> {
         let schema = sites_schema(groups, coef);
         let props = writer_properties(SITES_SCHEMA, &["chr"], None, metadata)?;
+        let candidates = match candidates {
+            Some(file) => {
+                let props =
+                    writer_properties(DML_SCHEMA, &["chr"], Some(CALLS_ROW_GROUP_ROWS), metadata)?;
+                Some(ArrowWriter::try_new(file, schema.clone(), Some(props))?)
+            }
+            None => None,
+        };
         Ok(SitesWriter {
             writer: ArrowWriter::try_new(file, schema.clone(), Some(props))?,
+            candidates,
             schema,
         })
     }
@@ -139,14 +159,23 @@ impl<'f> SitesWriter<'f> {
         if rows.is_empty() {
             return Ok(());
         }
-        self.writer
-            .write(&sites_batch(&self.schema, chromosomes, rows)?)?;
+        let batch = sites_batch(&self.schema, chromosomes, rows)?;
+        self.writer.write(&batch)?;
         self.writer.flush()?;
+        if let Some(candidates) = &mut self.candidates {
+            let kept = called_rows(&batch, DML_CANDIDATE_P)?;
+            if kept.num_rows() > 0 {
+                candidates.write(&kept)?;
+            }
+        }
         Ok(())
     }
 
     pub(crate) fn finish(self) -> Result<()> {
         self.writer.close()?;
+        if let Some(candidates) = self.candidates {
+            candidates.close()?;
+        }
         Ok(())
     }
 }

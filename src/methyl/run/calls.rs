@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::methyl::config::MethylConfig;
-use crate::methyl::output::{write_calls, write_regions};
+use crate::methyl::output::{write_calls, write_regions, DML_CANDIDATES_FILE, DML_CANDIDATE_P};
 use crate::methyl::regions::{call_regions, Finder};
 use crate::methyl::run::stage2::Gathered;
 use crate::methyl::run::{DrawSlots, Study};
@@ -56,12 +56,17 @@ pub(super) fn call_and_write(
         "betagibbs.dmr_expected_fdr".to_string(),
         dmr_fdr.to_string(),
     ));
-    let n_dml = write_calls(
-        sites_path,
-        &config.out.join("dml.parquet"),
-        threshold,
-        metadata,
-    )?;
+    // The DMLs from the candidates kept aside, unless the threshold lies below them.
+    let candidates = sites_path.with_file_name(DML_CANDIDATES_FILE);
+    let source = match threshold >= DML_CANDIDATE_P && candidates.exists() {
+        true => candidates.as_path(),
+        false => sites_path,
+    };
+    let n_dml = write_calls(source, &config.out.join("dml.parquet"), threshold, metadata)?;
+    if candidates.exists() {
+        std::fs::remove_file(&candidates)
+            .with_context(|| format!("removing {}", candidates.display()))?;
+    }
     write_regions(&config.out.join("dmr.parquet"), &regions, metadata)?;
     let n_dmr = regions.len() as u64;
     debug_assert_eq!(n_dml, called);

@@ -15,7 +15,7 @@ use crate::methyl::config::MethylConfig;
 use crate::methyl::fit::{next_sites, sweep_chunk, Contrast, SweptChunk};
 use crate::methyl::hyper::Hyper;
 use crate::methyl::merge::{Site, SiteMerger};
-use crate::methyl::output::{FdrHistogram, SitesWriter};
+use crate::methyl::output::{FdrHistogram, SitesWriter, DML_CANDIDATES_FILE};
 use crate::methyl::regions::{Finder, RegionFinder, ShardFinder};
 use crate::methyl::regression::sweep_regression_chunk;
 use crate::methyl::run::{DrawSlots, Phases, Study};
@@ -86,9 +86,20 @@ impl Stage2<'_, '_> {
         };
         let mut totals = SweepTotals::default();
         let mut kept_and_seen = (0, 0);
-        atomic_write(sites_path, |file| {
+        // A whole run keeps its DML candidates aside as it writes; a shard's call reads all.
+        let candidates_path = sites_path.with_file_name(DML_CANDIDATES_FILE);
+        let with_candidates = !self.shard;
+        let written = atomic_write(sites_path, |file| {
+            let mut candidates_file = match with_candidates {
+                true => Some(
+                    std::fs::File::create(&candidates_path)
+                        .with_context(|| format!("creating {}", candidates_path.display()))?,
+                ),
+                false => None,
+            };
             let writer = SitesWriter::new(
                 file,
+                candidates_file.as_mut(),
                 &self.study.groups,
                 self.study.coef_name(),
                 self.metadata,
@@ -126,11 +137,15 @@ impl Stage2<'_, '_> {
                 kept_and_seen = reading.1;
                 totals = swept.context("stage 2")?;
                 phases.site_update += totals.device_seconds;
-                phases.summaries = summaries;
+                phases.summaries += summaries;
                 phases.writing += writing?;
                 Ok(())
             })
-        })?;
+        });
+        if written.is_err() && with_candidates {
+            let _ = std::fs::remove_file(&candidates_path);
+        }
+        written?;
         Ok(Fitted {
             gathered,
             sites: totals.sites,
