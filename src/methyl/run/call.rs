@@ -257,10 +257,11 @@ fn ordered_parts(
             footer,
         });
     }
-    if parts.len() > 1 && parts.iter().any(|p| p.region.is_none()) {
-        return Err(UserError(
-            "methyl call: a shard fitted without --region holds every site; it cannot be joined with others".into(),
-        )
+    if let Some(p) = parts.iter().find(|p| p.region.is_none()) {
+        return Err(UserError(format!(
+            "{}: fitted without --region; a shard is a chromosome or a region of one (methyl fit --region)",
+            p.dir.display()
+        ))
         .into());
     }
     let key = |p: &Part| {
