@@ -159,6 +159,26 @@ fn sharded_run_is_the_whole_run(
     }
     // The cut lies inside a called DMR: the sharded run called it whole, as above.
     assert!(single.rows > 1000);
+
+    // With --sites-file, one sites.parquet as the single run's, which `export` reads.
+    let one = dir.path().join("one");
+    let args = [
+        &["methyl", "call", "--sites-file"],
+        &part_args[..],
+        &["--prior", arg(&prior), "--quiet", "--out", arg(&one)],
+    ]
+    .concat();
+    betagibbs(&args).assert_success();
+    let joined = Table::read(&one.join("sites.parquet"));
+    for c in &columns {
+        assert_eq!(
+            bits(&single, c),
+            bits(&joined, c),
+            "--sites-file: column {c}"
+        );
+    }
+    assert!(!one.join("sites").exists());
+    betagibbs(&["export", arg(&one)]).assert_success();
 }
 
 #[test]

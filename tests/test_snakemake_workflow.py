@@ -46,13 +46,13 @@ def study(tmp_path_factory):
     return sheet, single
 
 
-def workflow(study, out, shards):
+def workflow(study, out, shards, *more):
     sheet, _ = study
     env = dict(os.environ, PATH=os.path.dirname(os.path.abspath(BIN)) + os.pathsep + os.environ["PATH"])
     run(snakemake(), "-s", os.path.join(REPO, "workflow", "Snakefile"), "--cores", "2", "--quiet",
         "--directory", str(out.parent),
         "--config", f"sheet={sheet}", f"out={out}", "compare=A,B", "device=cpu",
-        f"shards={shards}", f"extra={SETTINGS}", env=env)
+        f"shards={shards}", f"extra={SETTINGS}", *more, env=env)
 
 
 def assert_same_as_single(single, out):
@@ -100,3 +100,13 @@ def test_the_workflow_with_regions_cut_inside_a_chromosome_is_the_single_run(stu
     parts = sorted(p.name for p in (out / "sites" / "chr=chr2").iterdir())
     assert parts == ["part-0.parquet", "part-1.parquet"]
     assert_same_as_single(study[1], out)
+
+
+def test_the_workflow_can_write_one_sites_file(study, tmp_path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "one"
+    workflow(study, out, "auto", "sites_file=true")
+    assert not (out / "sites").exists()
+    for name in ["sites.parquet", "dml.parquet", "dmr.parquet"]:
+        assert pq.read_table(study[1] / name).equals(pq.read_table(out / name)), name

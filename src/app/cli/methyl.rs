@@ -78,6 +78,10 @@ pub struct CallArgs {
     pub out: PathBuf,
     #[arg(long)]
     pub quiet: bool,
+    /// Write the sites as one OUT/sites.parquet, as a single run does (which `plot` and
+    /// `export` read), instead of the Hive-partitioned OUT/sites/.
+    #[arg(long)]
+    pub sites_file: bool,
 }
 
 /// What `methyl` runs.
@@ -135,6 +139,7 @@ impl MethylArgs {
                     fdr: call.fdr,
                     out: call.out,
                     quiet: call.quiet,
+                    sites_file: call.sites_file,
                 }))
             }
             (None, Some(args)) => Ok(MethylJob::Run {

@@ -33,6 +33,9 @@ pub struct CallConfig {
     pub fdr: f64,
     pub out: PathBuf,
     pub quiet: bool,
+    /// The sites as one sites.parquet, as a single run writes them (which `plot` and
+    /// `export` read), not a Hive-partitioned dataset.
+    pub sites_file: bool,
 }
 
 /// A shard's directory, its region and its sites, as the call orders them.
@@ -133,11 +136,27 @@ fn call(config: &CallConfig) -> anyhow::Result<()> {
         written.push(name);
     }
     let dirs: Vec<PathBuf> = parts.iter().map(|p| p.dir.clone()).collect();
+    let one_file = config.out.join("sites.parquet");
+    let into = match config.sites_file {
+        true => {
+            written.retain(|name| !name.starts_with("sites/"));
+            written.push("sites.parquet".into());
+            JoinedSites::One(&one_file)
+        }
+        false => {
+            if one_file.exists() {
+                // An earlier call's one file would stand beside this call's dataset.
+                std::fs::remove_file(&one_file)
+                    .with_context(|| format!("removing {}", one_file.display()))?;
+            }
+            JoinedSites::Partitions(&copies)
+        }
+    };
     let calls = join_shards(
         &dirs,
         (rule, threshold, config.fdr),
         &config.out,
-        JoinedSites::Partitions(&copies),
+        into,
         &mut metadata,
     )?;
     let names: Vec<&str> = written.iter().map(String::as_str).collect();
