@@ -79,33 +79,35 @@ pub(crate) fn summarize_sites(
             let value = |chain: usize, draw: usize, g: usize| {
                 f64::from(draws[((s * n_chains + chain) * n_draws + draw) * n_groups + g])
             };
-            let chains_of = |f: &dyn Fn(usize, usize) -> f64| -> Vec<Vec<f64>> {
+            // A quantity's draws, chain after chain, in one allocation.
+            let chains_of = |f: &dyn Fn(usize, usize) -> f64| -> Vec<f64> {
                 (0..n_chains)
-                    .map(|c| (0..n_draws).map(|d| f(c, d)).collect())
+                    .flat_map(|c| (0..n_draws).map(move |d| (c, d)))
+                    .map(|(c, d)| f(c, d))
                     .collect()
             };
             let mut r_hat = f64::NEG_INFINITY;
             let mut ess = f64::INFINITY;
             // R-hat and bulk ESS, and the pooled draws sorted by the same ranking.
-            let mut diagnose = |chains: &[Vec<f64>]| -> Vec<f64> {
-                let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+            let mut diagnose = |flat: Vec<f64>| -> Vec<f64> {
+                let refs: Vec<&[f64]> = flat.chunks_exact(n_draws.max(1)).collect();
                 let (r, e, mut sorted) = rhat_ess_bulk_and_sorted(&refs);
                 r_hat = r_hat.max(r);
                 ess = ess.min(e);
                 if sorted.len() != n_chains * n_draws {
                     // No ranking (e.g. too few draws to split): sort here.
-                    sorted = chains.concat();
+                    sorted = flat;
                     sorted.sort_unstable_by(f64::total_cmp);
                 }
                 sorted
             };
             let mu: Vec<[f64; 4]> = (0..n_mu)
-                .map(|g| moments_and_interval(&diagnose(&chains_of(&|c, d| value(c, d, g)))))
+                .map(|g| moments_and_interval(&diagnose(chains_of(&|c, d| value(c, d, g)))))
                 .collect();
             let coef = coef_slot
-                .map(|g| moments_and_interval(&diagnose(&chains_of(&|c, d| value(c, d, g)))));
+                .map(|g| moments_and_interval(&diagnose(chains_of(&|c, d| value(c, d, g)))));
             let (g1, g2) = compare;
-            let pooled = diagnose(&chains_of(&|c, d| value(c, d, g2) - value(c, d, g1)));
+            let pooled = diagnose(chains_of(&|c, d| value(c, d, g2) - value(c, d, g1)));
             let delta = moments_and_interval(&pooled);
             let mut p = [0.0f64; 3];
             for sums in &recycled[s * n_chains..(s + 1) * n_chains] {

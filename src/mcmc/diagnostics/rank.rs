@@ -32,11 +32,41 @@ thread_local! {
     static SCORE_TABLE: RefCell<Rc<Vec<f64>>> = RefCell::new(Rc::new(Vec::new()));
 }
 
+/// An f32 as a u32 that orders as `f32::total_cmp` orders the floats: its bit transform,
+/// with the sign bit flipped so that unsigned order is signed order.
+#[inline]
+fn f32_order_key(x: f32) -> u32 {
+    let bits = x.to_bits() as i32;
+    (bits ^ (((bits >> 31) as u32) >> 1) as i32) as u32 ^ (1 << 31)
+}
+
 impl Ranked {
     pub(super) fn new(chains: &[&[f64]]) -> Option<Ranked> {
         let split = Split::new(chains)?;
-        let mut order: Vec<(f64, usize)> = split.data.iter().copied().zip(0..).collect();
-        order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let data = &split.data;
+        let f32_draws =
+            data.len() <= u32::MAX as usize && data.iter().all(|&x| x as f32 as f64 == x);
+        let order: Vec<(f64, usize)> = if f32_draws {
+            // Draws that are f32 values (the methylation sites' mus): sorted as one integer
+            // each, the float's order key above its index, in half the time of `total_cmp`.
+            let mut packed: Vec<u64> = data
+                .iter()
+                .zip(0u64..)
+                .map(|(&x, i)| (u64::from(f32_order_key(x as f32)) << 32) | i)
+                .collect();
+            packed.sort_unstable();
+            packed
+                .into_iter()
+                .map(|k| {
+                    let i = (k & 0xFFFF_FFFF) as usize;
+                    (data[i], i)
+                })
+                .collect()
+        } else {
+            let mut order: Vec<(f64, usize)> = data.iter().copied().zip(0..).collect();
+            order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            order
+        };
         Some(Ranked {
             split,
             order,
@@ -143,6 +173,53 @@ impl Ranked {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The integer keys order f32 values as `total_cmp` does; f32 draws and the same draws
+    /// nudged off f32 (the general path) give the same ranks.
+    #[test]
+    fn f32_keys_sort_as_total_cmp() {
+        let mut xs = vec![
+            0.0f32,
+            -0.0,
+            1.5,
+            -1.5,
+            f32::MIN_POSITIVE,
+            -f32::MIN_POSITIVE,
+            f32::MAX,
+            f32::MIN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            1e-40,
+            -1e-40,
+            0.1,
+            -0.25,
+            3.0,
+        ];
+        let mut by_key = xs.clone();
+        by_key.sort_by_key(|&x| f32_order_key(x));
+        xs.sort_by(f32::total_cmp);
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&by_key), bits(&xs));
+        let chains: Vec<Vec<f64>> = (0..4)
+            .map(|c| {
+                (0..30)
+                    .map(|d| f64::from(((d * 7 + c * 5) % 13) as f32 * 0.1))
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+        let nudged: Vec<Vec<f64>> = chains
+            .iter()
+            .map(|c| c.iter().map(|x| x + 1e-12 * x.abs()).collect())
+            .collect();
+        let nudged_refs: Vec<&[f64]> = nudged.iter().map(Vec::as_slice).collect();
+        let (a, b) = (
+            Ranked::new(&refs).unwrap(),
+            Ranked::new(&nudged_refs).unwrap(),
+        );
+        assert_eq!(a.z_bulk().data, b.z_bulk().data);
+        assert_eq!(a.z_folded().data, b.z_folded().data);
+    }
 
     /// The tabulated scores and the scores computed per tie group are the same numbers.
     #[test]
