@@ -38,8 +38,14 @@ pub(super) fn print_report(
         phases.reading, phases.stage1, phases.site_update, phases.summaries, phases.writing
     );
     if let Some(bytes) = crate::io::peak_resident_bytes() {
+        let cpu = crate::io::process_cpu_seconds().map_or(String::new(), |s| {
+            format!(
+                "; CPU {s:.1} core-s, {:.1} core-µs per site",
+                s / n_sites.max(1) as f64 * 1e6
+            )
+        });
         eprintln!(
-            "betagibbs: peak resident memory {:.0} MB",
+            "betagibbs: peak resident memory {:.0} MB{cpu}",
             bytes as f64 / 1e6
         );
     }
