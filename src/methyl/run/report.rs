@@ -20,9 +20,14 @@ pub(super) fn print_report(
         None => "the groups differ",
         Some(_) => "the tested effect is nonzero",
     };
+    // A resumed run read its priors back: it spent no time learning them.
+    let learned = match phases.stage1 > 0.0 {
+        true => format!("in {:.2} s", phases.stage1),
+        false => "(read back)".to_string(),
+    };
     eprintln!(
-        "betagibbs: {} of {} sites passed the filters; priors from a sample of {} in {:.2} s: mu ~ Beta({:.3}, {:.3}), log phi = {:.3} + {:.3} t4; {tested} at {:.1}% of sites (chains {:.1}% to {:.1}%), by logit differences of scale {:.3} (t2)",
-        sites_kept, sites_seen, hyper.sites, phases.stage1, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3], 100.0 * hyper.mean[4], 100.0 * hyper.w_range.0, 100.0 * hyper.w_range.1, hyper.mean[5]
+        "betagibbs: {} of {} sites passed the filters; priors from a sample of {} {learned}: mu ~ Beta({:.3}, {:.3}), log phi = {:.3} + {:.3} t4; {tested} at {:.1}% of sites (chains {:.1}% to {:.1}%), by logit differences of scale {:.3} (t2)",
+        sites_kept, sites_seen, hyper.sites, hyper.mean[0], hyper.mean[1], hyper.mean[2], hyper.mean[3], 100.0 * hyper.mean[4], 100.0 * hyper.w_range.0, 100.0 * hyper.w_range.1, hyper.mean[5]
     );
     eprintln!(
         "betagibbs: {} sites in {:.2} s ({:.0} sites/s, {:.0}% in the site update, acceptance {:.2}) on {}",
