@@ -264,3 +264,62 @@ fn refused_mutants_exit_2_and_write_nothing() {
         );
     }
 }
+
+/// The files a sharded run hands from stage to stage (`methyl prior`'s prior.parquet and
+/// shards.tsv, a shard's regions, edges and histogram), each mutated in a copy of a real
+/// run's directory and read back as the next stage reads it.
+#[test]
+fn sharded_run_files_never_panic() {
+    use betagibbs::methyl::shard::{check_shard, read_prior, read_shards};
+    use common::betagibbs;
+    use common::cli::{arg, small_methyl_settings};
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    betagibbs(&["simulate", "--sites", "1500", "--out", arg(&study)]).assert_success();
+    let sheet = study.join("sheet.tsv");
+    let flags = [&small_methyl_settings("cpu")[..], &["--compare", "A,B"]].concat();
+    let (prior, part) = (dir.path().join("prior"), dir.path().join("part"));
+    betagibbs(
+        &[
+            &["methyl", "prior", arg(&sheet)],
+            &flags[..],
+            &["--out", arg(&prior)],
+        ]
+        .concat(),
+    )
+    .assert_success();
+    let head = [
+        "methyl",
+        "fit",
+        arg(&sheet),
+        "--prior",
+        arg(&prior),
+        "--region",
+        "chr2",
+    ];
+    betagibbs(&[&head[..], &flags[..], &["--out", arg(&part)]].concat()).assert_success();
+    let one_line = |e: anyhow::Error| format!("{e:#}");
+    let in_copy = |from: &Path, name: &str, read: &dyn Fn(&Path) -> Result<(), String>| {
+        // The fuzzed file beside intact copies of its directory's other files.
+        let seed = std::fs::read(from.join(name)).unwrap();
+        let copy = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), copy.path().join(entry.file_name())).unwrap();
+        }
+        let copy_dir = copy.path().to_path_buf();
+        fuzz(name, &seed, 50 + name.len() as u32, |p: &Path| {
+            std::fs::copy(p, copy_dir.join(name)).unwrap();
+            read(&copy_dir)
+        });
+    };
+    in_copy(&prior, "prior.parquet", &|d| {
+        read_prior(d).map(|_| ()).map_err(one_line)
+    });
+    in_copy(&prior, "shards.tsv", &|d| {
+        read_shards(d).map(|_| ()).map_err(one_line)
+    });
+    for name in ["regions.parquet", "edges.parquet", "histogram.parquet"] {
+        in_copy(&part, name, &|d| check_shard(d).map_err(one_line));
+    }
+}

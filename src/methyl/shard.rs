@@ -329,6 +329,11 @@ pub(crate) fn write_shard(
     )
 }
 
+/// Reads a shard's regions, edges and histogram as `methyl call` does, to check them.
+pub fn check_shard(dir: &Path) -> anyhow::Result<()> {
+    read_shard(dir).map(|_| ())
+}
+
 /// A shard's regions and histogram read back.
 pub(crate) fn read_shard(dir: &Path) -> anyhow::Result<(ShardRegions, FdrHistogram)> {
     let path = dir.join(REGIONS_FILE);
