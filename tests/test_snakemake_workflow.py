@@ -110,3 +110,25 @@ def test_the_workflow_can_write_one_sites_file(study, tmp_path):
     assert not (out / "sites").exists()
     for name in ["sites.parquet", "dml.parquet", "dmr.parquet"]:
         assert pq.read_table(study[1] / name).equals(pq.read_table(out / name)), name
+
+
+def test_a_design_passes_through_the_workflow(tmp_path):
+    """design= and coef= reach prior and fit: the sharded design run is the single one."""
+    import pyarrow.parquet as pq
+
+    run(BIN, "simulate", "--sites", "3000", "--replicates", "3", "--covariate", "batch=factor:2",
+        "--out", str(tmp_path / "study"))
+    sheet = tmp_path / "study" / "sheet.tsv"
+    question = ["--design", "~ group + batch", "--coef", "groupB"]
+    single = tmp_path / "single"
+    run(BIN, "methyl", str(sheet), *question, "--device", "cpu", *SETTINGS.split(), "--quiet",
+        "--out", str(single))
+    out = tmp_path / "sharded"
+    env = dict(os.environ, PATH=os.path.dirname(os.path.abspath(BIN)) + os.pathsep + os.environ["PATH"])
+    run(snakemake(), "-s", os.path.join(REPO, "workflow", "Snakefile"), "--cores", "2", "--quiet",
+        "--directory", str(tmp_path),
+        "--config", f"sheet={sheet}", f"out={out}", "design=~ group + batch", "coef=groupB",
+        "device=cpu", "shards=auto", f"extra={SETTINGS}", "sites_file=true", env=env)
+    for name in ["sites.parquet", "dml.parquet", "dmr.parquet"]:
+        assert pq.read_table(single / name).equals(pq.read_table(out / name)), name
+    assert "groupB_mean" in pq.read_table(out / "sites.parquet").column_names
