@@ -274,7 +274,7 @@ pub struct MethylRunArgs {
     pub out: PathBuf,
     #[arg(long)]
     pub quiet: bool,
-    /// Keep the run's progress in OUT/.resume, a segment of chunks at a time, and go on from
+    /// Keep the run's progress in OUT/.resume, a chunk at a time, and go on from
     /// it where a killed run with the same settings and inputs left it. The result is the
     /// uninterrupted run's, bit for bit.
     #[arg(long, conflicts_with = "draws_regions")]
