@@ -135,6 +135,8 @@ fn sharded_run_is_the_whole_run(
     )
     .assert_success();
 
+    // plot and export read one sites.parquet, and say how to make it from the dataset.
+    betagibbs(&["export", arg(&call)]).assert_user_error(&["--sites-file"]);
     let single = Table::read(&whole.join("sites.parquet"));
     let mut columns: Vec<String> = single
         .text

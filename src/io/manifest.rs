@@ -73,6 +73,15 @@ impl Run {
     }
 }
 
+/// For a message about `dir`: how to read it, where it is a sharded run's joined output
+/// (`methyl call`'s Hive dataset of sites, which plot and export do not read); else nothing.
+pub fn sharded_hint(dir: &Path) -> String {
+    match dir.join("sites").is_dir() {
+        true => " (a sharded run's sites are a Hive dataset, sites/chr=*/: join the shards with `methyl call --sites-file` for one sites.parquet)".to_string(),
+        false => String::new(),
+    }
+}
+
 /// The run id in a Parquet file's footer, if any.
 pub fn run_id_of(path: &Path) -> Result<Option<String>, UserError> {
     let source = path.display().to_string();

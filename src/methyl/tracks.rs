@@ -80,8 +80,9 @@ pub fn write_tracks(config: &TrackConfig) -> Result<Vec<PathBuf>> {
     let sites_path = dir.join("sites.parquet");
     if !sites_path.exists() {
         return Err(UserError(format!(
-            "{}: no sites.parquet: not a methyl output directory",
-            dir.display()
+            "{}: no sites.parquet: not a methyl output directory{}",
+            dir.display(),
+            crate::io::manifest::sharded_hint(dir)
         ))
         .into());
     }

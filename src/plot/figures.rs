@@ -483,8 +483,9 @@ pub fn draw(config: &PlotConfig, counts: Option<&dyn CountSource>) -> anyhow::Re
     };
     if wanted.is_empty() {
         return Err(UserError(format!(
-            "{}: no draws.parquet, comparison.parquet or sites.parquet to draw from",
-            dir.display()
+            "{}: no draws.parquet, comparison.parquet or sites.parquet to draw from{}",
+            dir.display(),
+            crate::io::manifest::sharded_hint(dir)
         ))
         .into());
     }
