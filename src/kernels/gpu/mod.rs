@@ -11,7 +11,7 @@ use std::sync::mpsc;
 
 use wgpu::util::DeviceExt;
 
-use crate::kernels::site_layout::{SiteBatch, SiteParams};
+use crate::kernels::site_layout::{SiteBatch, SiteParams, SiteSample};
 
 /// The expanded, naga-validated shaders (see build.rs).
 pub(crate) const THETA_UPDATE_WGSL: &str =
@@ -371,22 +371,73 @@ impl Gpu {
     }
 }
 
-/// The device buffers a site stage's call reads (site_update and site_regression alike).
-pub(crate) struct SiteInputs<'a> {
-    pub samples: &'a wgpu::Buffer,
-    pub offsets: &'a wgpu::Buffer,
-    pub ids: &'a wgpu::Buffer,
-    pub hyper: &'a wgpu::Buffer,
-    pub state: &'a wgpu::Buffer,
+/// The device buffers a site stage's call reads (site_update and site_regression alike),
+/// sized once: the batch's samples, offsets and site ids, the chains' priors, and the
+/// chains' state, which the call also writes.
+pub(crate) struct SiteInputs {
+    pub samples: wgpu::Buffer,
+    pub offsets: wgpu::Buffer,
+    pub ids: wgpu::Buffer,
+    pub hyper: wgpu::Buffer,
+    pub state: wgpu::Buffer,
+}
+
+impl SiteInputs {
+    /// For up to `max_sites` sites holding `max_samples` samples, `hyper_bytes` of the
+    /// chains' priors and `state_bytes` of their state; `stage` labels the buffers.
+    pub(crate) fn new(
+        gpu: &Gpu,
+        stage: &str,
+        (max_sites, max_samples): (usize, usize),
+        hyper_bytes: usize,
+        state_bytes: usize,
+    ) -> SiteInputs {
+        let input = wgpu::BufferUsages::COPY_DST;
+        let output = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        let sample_bytes = std::mem::size_of::<SiteSample>();
+        SiteInputs {
+            samples: gpu.site_buffer(
+                &format!("{stage} samples"),
+                max_samples * sample_bytes,
+                input,
+            ),
+            offsets: gpu.site_buffer(&format!("{stage} offsets"), (max_sites + 1) * 4, input),
+            ids: gpu.site_buffer(&format!("{stage} site ids"), max_sites * 8, input),
+            hyper: gpu.site_buffer(&format!("{stage} hyper"), hyper_bytes, input),
+            state: gpu.site_buffer(&format!("{stage} state"), state_bytes, output),
+        }
+    }
+
+    /// Device bytes of the buffers that grow with the sites (samples, offsets and ids).
+    pub(crate) fn site_bytes(max_sites: usize, max_samples: usize) -> f64 {
+        let sample_bytes = std::mem::size_of::<SiteSample>();
+        (max_samples * sample_bytes + (max_sites + 1) * 4 + max_sites * 8) as f64
+    }
 }
 
 impl Gpu {
-    /// Uploads one call's inputs: the batch's samples and offsets, the chains'
+    /// A storage buffer of `size` bytes (at least 16: zero-sized bindings are invalid) with
+    /// the `extra` usages.
+    pub(crate) fn site_buffer(
+        &self,
+        label: &str,
+        size: usize,
+        extra: wgpu::BufferUsages,
+    ) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: (size as u64).max(16),
+            usage: wgpu::BufferUsages::STORAGE | extra,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// Uploads one call's inputs: the batch's samples, offsets and ids, the chains'
     /// hyperparameters, and the host's copy of the state when the call goes on from it
     /// (`params.init == 0`).
     pub(crate) fn upload_site_inputs<H: bytemuck::Pod>(
         &self,
-        to: SiteInputs,
+        to: &SiteInputs,
         params: &SiteParams,
         batch: &SiteBatch,
         hyper: &[H],
@@ -394,15 +445,15 @@ impl Gpu {
     ) {
         let q = &self.queue;
         if !batch.samples.is_empty() {
-            q.write_buffer(to.samples, 0, bytemuck::cast_slice(&batch.samples));
+            q.write_buffer(&to.samples, 0, bytemuck::cast_slice(&batch.samples));
         }
-        q.write_buffer(to.offsets, 0, bytemuck::cast_slice(&batch.offsets));
+        q.write_buffer(&to.offsets, 0, bytemuck::cast_slice(&batch.offsets));
         if !batch.ids.is_empty() {
-            q.write_buffer(to.ids, 0, bytemuck::cast_slice(&batch.ids));
+            q.write_buffer(&to.ids, 0, bytemuck::cast_slice(&batch.ids));
         }
-        q.write_buffer(to.hyper, 0, bytemuck::cast_slice(hyper));
+        q.write_buffer(&to.hyper, 0, bytemuck::cast_slice(hyper));
         if params.init == 0 && !state.is_empty() {
-            q.write_buffer(to.state, 0, bytemuck::cast_slice(state));
+            q.write_buffer(&to.state, 0, bytemuck::cast_slice(state));
         }
     }
 }

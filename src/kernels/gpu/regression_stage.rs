@@ -7,7 +7,7 @@ use crate::kernels::gpu::{copy_out, max_site_samples, sweep_pieces, Gpu, GpuErro
 use crate::kernels::regression_layout::{
     RegressionDesign, RegressionHyper, RegressionOutputs, REG_STATE_STRIDE,
 };
-use crate::kernels::site_layout::{SiteBatch, SiteParams, SiteSample};
+use crate::kernels::site_layout::{SiteBatch, SiteParams};
 
 /// The expanded, naga-validated shader (see build.rs).
 pub(crate) const SITE_REGRESSION_WGSL: &str =
@@ -42,11 +42,7 @@ pub struct RegressionStageGpu<'g> {
     n_chains: usize,
     max_draw_floats: usize,
     params: wgpu::Buffer,
-    samples: wgpu::Buffer,
-    offsets: wgpu::Buffer,
-    ids: wgpu::Buffer,
-    hyper: wgpu::Buffer,
-    state: wgpu::Buffer,
+    inputs: SiteInputs,
     draws: wgpu::Buffer,
     state_back: wgpu::Buffer,
     draws_back: wgpu::Buffer,
@@ -75,15 +71,6 @@ impl<'g> RegressionStageGpu<'g> {
         );
         let inv = max_sites * n_chains;
         let max_draw_floats = inv * max_draws * design.draw_slots();
-        let storage = |label, size: usize, extra: wgpu::BufferUsages| {
-            gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: (size as u64).max(16),
-                usage: wgpu::BufferUsages::STORAGE | extra,
-                mapped_at_creation: false,
-            })
-        };
-        let input = wgpu::BufferUsages::COPY_DST;
         let output = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
         let params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("regression params"),
@@ -105,14 +92,14 @@ impl<'g> RegressionStageGpu<'g> {
                 contents: bytemuck::cast_slice(&design.matrices()),
                 usage: wgpu::BufferUsages::STORAGE,
             });
-        let sample_bytes = std::mem::size_of::<SiteSample>();
-        let samples = storage("regression samples", max_samples * sample_bytes, input);
-        let offsets = storage("regression offsets", (max_sites + 1) * 4, input);
-        let ids = storage("regression site ids", max_sites * 8, input);
-        let hyper_bytes = n_chains * std::mem::size_of::<RegressionHyper>();
-        let hyper = storage("regression hyper", hyper_bytes, input);
-        let state = storage("regression state", inv * REG_STATE_STRIDE * 4, output);
-        let draws = storage("regression draws", max_draw_floats * 4, output);
+        let inputs = SiteInputs::new(
+            gpu,
+            "regression",
+            (max_sites, max_samples),
+            n_chains * std::mem::size_of::<RegressionHyper>(),
+            inv * REG_STATE_STRIDE * 4,
+        );
+        let draws = gpu.site_buffer("regression draws", max_draw_floats * 4, output);
         let state_back = gpu.readback_buffer(
             "regression state readback",
             (inv * REG_STATE_STRIDE * 4) as u64,
@@ -122,7 +109,15 @@ impl<'g> RegressionStageGpu<'g> {
         let bind = gpu.bind_group(
             &pipeline,
             &[
-                &params, &shape, &matrices, &samples, &offsets, &hyper, &state, &draws, &ids,
+                &params,
+                &shape,
+                &matrices,
+                &inputs.samples,
+                &inputs.offsets,
+                &inputs.hyper,
+                &inputs.state,
+                &draws,
+                &inputs.ids,
             ],
         );
         RegressionStageGpu {
@@ -134,11 +129,7 @@ impl<'g> RegressionStageGpu<'g> {
             n_chains,
             max_draw_floats,
             params,
-            samples,
-            offsets,
-            ids,
-            hyper,
-            state,
+            inputs,
             draws,
             state_back,
             draws_back,
@@ -151,9 +142,7 @@ impl<'g> RegressionStageGpu<'g> {
     /// a few kilobytes, left out).
     pub fn bytes_per_site(&self) -> f64 {
         let inv = (self.max_sites * self.n_chains) as f64;
-        let total = self.max_samples as f64 * std::mem::size_of::<SiteSample>() as f64
-            + (self.max_sites as f64 + 1.0) * 4.0
-            + self.max_sites as f64 * 8.0
+        let total = SiteInputs::site_bytes(self.max_sites, self.max_samples)
             + inv * REG_STATE_STRIDE as f64 * 4.0 * 2.0
             + self.max_draw_floats as f64 * 4.0 * 2.0;
         total / self.max_sites as f64
@@ -179,19 +168,8 @@ impl<'g> RegressionStageGpu<'g> {
                         design.n_coefs
                     )
                 })?;
-        self.gpu.upload_site_inputs(
-            SiteInputs {
-                samples: &self.samples,
-                offsets: &self.offsets,
-                ids: &self.ids,
-                hyper: &self.hyper,
-                state: &self.state,
-            },
-            params,
-            batch,
-            hyper,
-            &out.state,
-        );
+        self.gpu
+            .upload_site_inputs(&self.inputs, params, batch, hyper, &out.state);
         let invocations = u64::from(params.n_sites) * u64::from(params.n_chains);
         let state_bytes = (out.state.len() * 4) as u64;
         let draws_bytes = (out.draws.len() * 4) as u64;
@@ -206,7 +184,7 @@ impl<'g> RegressionStageGpu<'g> {
                 copy_out(
                     encoder,
                     &[
-                        (&self.state, &self.state_back, state_bytes),
+                        (&self.inputs.state, &self.state_back, state_bytes),
                         (&self.draws, &self.draws_back, draws_bytes),
                     ],
                 )

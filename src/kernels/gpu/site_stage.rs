@@ -22,11 +22,7 @@ pub struct SiteStageGpu<'g> {
     n_chains: usize,
     max_draw_floats: usize,
     params: wgpu::Buffer,
-    samples: wgpu::Buffer,
-    offsets: wgpu::Buffer,
-    ids: wgpu::Buffer,
-    hyper: wgpu::Buffer,
-    state: wgpu::Buffer,
+    inputs: SiteInputs,
     draws: wgpu::Buffer,
     stats: wgpu::Buffer,
     state_back: wgpu::Buffer,
@@ -58,15 +54,6 @@ impl<'g> SiteStageGpu<'g> {
         );
         let inv = max_sites * n_chains;
         let max_draw_floats = inv * max_draws * n_groups;
-        let storage = |label, size: usize, extra: wgpu::BufferUsages| {
-            gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: (size as u64).max(16),
-                usage: wgpu::BufferUsages::STORAGE | extra,
-                mapped_at_creation: false,
-            })
-        };
-        let input = wgpu::BufferUsages::COPY_DST;
         let output = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
         let params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("site params"),
@@ -74,17 +61,15 @@ impl<'g> SiteStageGpu<'g> {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let samples = storage("site samples", max_samples * 16, input);
-        let offsets = storage("site offsets", (max_sites + 1) * 4, input);
-        let ids = storage("site ids", max_sites * 8, input);
-        let hyper = storage(
-            "site hyper",
+        let inputs = SiteInputs::new(
+            gpu,
+            "site",
+            (max_sites, max_samples),
             n_chains * std::mem::size_of::<SiteHyper>(),
-            input,
+            inv * STATE_STRIDE * 4,
         );
-        let state = storage("site state", inv * STATE_STRIDE * 4, output);
-        let draws = storage("site draws", max_draw_floats * 4, output);
-        let stats = storage("site stats", inv * 16, output);
+        let draws = gpu.site_buffer("site draws", max_draw_floats * 4, output);
+        let stats = gpu.site_buffer("site stats", inv * 16, output);
         let back = |label, size: usize| gpu.readback_buffer(label, size as u64);
         let state_back = back("site state readback", inv * STATE_STRIDE * 4);
         let draws_back = back("site draws readback", max_draw_floats * 4);
@@ -92,7 +77,14 @@ impl<'g> SiteStageGpu<'g> {
         let bind = gpu.bind_group(
             &pipeline,
             &[
-                &params, &samples, &offsets, &hyper, &state, &draws, &stats, &ids,
+                &params,
+                &inputs.samples,
+                &inputs.offsets,
+                &inputs.hyper,
+                &inputs.state,
+                &draws,
+                &stats,
+                &inputs.ids,
             ],
         );
         SiteStageGpu {
@@ -104,11 +96,7 @@ impl<'g> SiteStageGpu<'g> {
             n_chains,
             max_draw_floats,
             params,
-            samples,
-            offsets,
-            ids,
-            hyper,
-            state,
+            inputs,
             draws,
             stats,
             state_back,
@@ -121,9 +109,7 @@ impl<'g> SiteStageGpu<'g> {
     /// Bytes of device memory per site at this configuration.
     pub fn bytes_per_site(&self) -> f64 {
         let inv = (self.max_sites * self.n_chains) as f64;
-        let total = self.max_samples as f64 * 16.0
-            + (self.max_sites as f64 + 1.0) * 4.0
-            + self.max_sites as f64 * 8.0
+        let total = SiteInputs::site_bytes(self.max_sites, self.max_samples)
             + inv * (STATE_STRIDE as f64 * 4.0 + 16.0) * 2.0
             + self.max_draw_floats as f64 * 4.0 * 2.0;
         total / self.max_sites as f64
@@ -157,19 +143,8 @@ impl<'g> SiteStageGpu<'g> {
                 )
             },
         )?;
-        self.gpu.upload_site_inputs(
-            SiteInputs {
-                samples: &self.samples,
-                offsets: &self.offsets,
-                ids: &self.ids,
-                hyper: &self.hyper,
-                state: &self.state,
-            },
-            params,
-            batch,
-            hyper,
-            &out.state,
-        );
+        self.gpu
+            .upload_site_inputs(&self.inputs, params, batch, hyper, &out.state);
         let invocations = u64::from(params.n_sites) * u64::from(params.n_chains);
         let state_bytes = (out.state.len() * 4) as u64;
         let draws_bytes = (out.draws.len() * 4) as u64;
@@ -185,7 +160,7 @@ impl<'g> SiteStageGpu<'g> {
                 copy_out(
                     encoder,
                     &[
-                        (&self.state, &self.state_back, state_bytes),
+                        (&self.inputs.state, &self.state_back, state_bytes),
                         (&self.draws, &self.draws_back, draws_bytes),
                         (&self.stats, &self.stats_back, stats_bytes),
                     ],
