@@ -395,8 +395,18 @@ pub(crate) fn write_regions(
     regions: &[CandidateRegion],
     metadata: &[(String, String)],
 ) -> Result<()> {
+    write_regions_as(path, DMR_SCHEMA, regions, metadata)
+}
+
+/// Regions in dmr.parquet's layout under the schema tag `schema` (a shard's candidates too).
+pub(crate) fn write_regions_as(
+    path: &Path,
+    schema: &str,
+    regions: &[CandidateRegion],
+    metadata: &[(String, String)],
+) -> Result<()> {
     atomic_write(path, |file| {
-        let props = writer_properties(DMR_SCHEMA, &["chr"], Some(CALLS_ROW_GROUP_ROWS), metadata)?;
+        let props = writer_properties(schema, &["chr"], Some(CALLS_ROW_GROUP_ROWS), metadata)?;
         let mut writer = ArrowWriter::try_new(file, dmr_schema(), Some(props))?;
         for rows in regions.chunks(CALLS_ROW_GROUP_ROWS) {
             writer.write(&dmr_batch(rows)?)?;

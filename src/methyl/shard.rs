@@ -20,7 +20,7 @@ use crate::io::readback::read_table;
 use crate::io::write::{write_small_table, SmallTable};
 use crate::kernels::site_layout::SiteHyper;
 use crate::methyl::hyper::Hyper;
-use crate::methyl::output::FdrHistogram;
+use crate::methyl::output::{write_regions_as, FdrHistogram};
 use crate::methyl::regions::{CandidateRegion, EdgeSite, ShardRegions};
 
 /// Schema tags of the sharded run's files.
@@ -248,25 +248,10 @@ pub(crate) fn write_shard(
 ) -> anyhow::Result<()> {
     let mut footer = metadata.to_vec();
     footer.push((BROKEN_KEY.to_string(), regions.broken.to_string()));
-    let inner = &regions.inner;
-    write_small_table(
+    write_regions_as(
         &dir.join(REGIONS_FILE),
-        &SmallTable {
-            schema_version: SHARD_REGIONS_SCHEMA,
-            text: vec![("chr", inner.iter().map(|r| r.chr.clone()).collect())],
-            integers: vec![
-                ("start", inner.iter().map(|r| r.start as i64).collect()),
-                ("end", inner.iter().map(|r| r.end as i64).collect()),
-                (
-                    "n_cpgs",
-                    inner.iter().map(|r| i64::from(r.n_cpgs)).collect(),
-                ),
-            ],
-            floats: vec![
-                ("delta_mean", inner.iter().map(|r| r.delta_mean).collect()),
-                ("p_region", inner.iter().map(|r| r.p_region).collect()),
-            ],
-        },
+        SHARD_REGIONS_SCHEMA,
+        &regions.inner,
         &footer,
     )?;
     // One row per (edge site, joint draw).

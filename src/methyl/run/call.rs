@@ -16,8 +16,8 @@ use crate::methyl::interval::Region;
 use crate::methyl::output::{
     join_sites_and_calls, write_regions, FdrHistogram, JoinedSites, SITES_SCHEMA,
 };
-use crate::methyl::regions::{call_regions, replay_shards, DmrRule};
-use crate::methyl::run::calls::Calls;
+use crate::methyl::regions::{replay_shards, DmrRule};
+use crate::methyl::run::calls::{decide, Calls};
 use crate::methyl::run::shards::setting;
 use crate::methyl::shard::{
     read_prior, read_shard, read_shards, PRIOR_ID_KEY, REGIONS_FILE, SETTINGS_KEY, SITES_KEPT_KEY,
@@ -41,7 +41,7 @@ pub struct CallConfig {
 /// A shard's directory, its region and its sites, as the call orders them.
 struct Part {
     dir: PathBuf,
-    region: Option<Region>,
+    region: Region,
     kept: u64,
     footer: HashMap<String, String>,
 }
@@ -121,37 +121,34 @@ fn call(config: &CallConfig) -> anyhow::Result<()> {
     metadata.push(("betagibbs.shards".into(), parts.len().to_string()));
     metadata.push(run.footer());
 
-    // Partition k of a chromosome: its k-th shard in genome order.
-    let mut written: Vec<String> = vec!["dml.parquet".into(), "dmr.parquet".into()];
-    let mut copies = Vec::new();
-    let mut per_chr: HashMap<String, usize> = HashMap::new();
-    for part in &parts {
-        let Some(chr) = part.region.as_ref().map(|r| r.chr.clone()) else {
-            continue;
-        };
-        let k = per_chr.entry(chr.clone()).or_default();
-        let name = format!("sites/chr={}/part-{k}.parquet", hive_escape(&chr));
-        *k += 1;
-        copies.push(config.out.join(&name));
-        written.push(name);
-    }
-    let dirs: Vec<PathBuf> = parts.iter().map(|p| p.dir.clone()).collect();
-    let one_file = config.out.join("sites.parquet");
-    let into = match config.sites_file {
-        true => {
-            written.retain(|name| !name.starts_with("sites/"));
-            written.push("sites.parquet".into());
-            JoinedSites::One(&one_file)
-        }
+    // The sites: one file, or partition k of a chromosome for its k-th shard in genome order.
+    let sites_names: Vec<String> = match config.sites_file {
+        true => vec!["sites.parquet".into()],
         false => {
-            if one_file.exists() {
-                // An earlier call's one file would stand beside this call's dataset.
-                std::fs::remove_file(&one_file)
-                    .with_context(|| format!("removing {}", one_file.display()))?;
-            }
-            JoinedSites::Partitions(&copies)
+            let mut per_chr: HashMap<&str, usize> = HashMap::new();
+            parts
+                .iter()
+                .map(|part| {
+                    let chr = part.region.chr.as_str();
+                    let k = per_chr.entry(chr).or_default();
+                    *k += 1;
+                    format!("sites/chr={}/part-{}.parquet", hive_escape(chr), *k - 1)
+                })
+                .collect()
         }
     };
+    let one_file = config.out.join("sites.parquet");
+    if !config.sites_file && one_file.exists() {
+        // An earlier call's one file would stand beside this call's dataset.
+        std::fs::remove_file(&one_file)
+            .with_context(|| format!("removing {}", one_file.display()))?;
+    }
+    let partitions: Vec<PathBuf> = sites_names.iter().map(|n| config.out.join(n)).collect();
+    let into = match config.sites_file {
+        true => JoinedSites::One(&one_file),
+        false => JoinedSites::Partitions(&partitions),
+    };
+    let dirs: Vec<PathBuf> = parts.iter().map(|p| p.dir.clone()).collect();
     let calls = join_shards(
         &dirs,
         (rule, threshold, config.fdr),
@@ -159,8 +156,9 @@ fn call(config: &CallConfig) -> anyhow::Result<()> {
         into,
         &mut metadata,
     )?;
-    let names: Vec<&str> = written.iter().map(String::as_str).collect();
-    run.finish(&names)?;
+    let mut written = vec!["dml.parquet", "dmr.parquet"];
+    written.extend(sites_names.iter().map(String::as_str));
+    run.finish(&written)?;
     if !config.quiet {
         let kept: u64 = parts.iter().map(|p| p.kept).sum();
         eprintln!(
@@ -197,36 +195,19 @@ pub(super) fn join_shards(
         histogram.merge(&h);
         shards.push(regions);
     }
-    let (p_dm_threshold, _, expected_fdr) = histogram.threshold(fdr);
     let candidates = replay_shards(rule, threshold, shards);
-    let (regions, p_region_threshold, dmr_fdr) = call_regions(candidates, fdr);
-    metadata.push(("betagibbs.fdr".into(), fdr.to_string()));
-    metadata.push((
-        "betagibbs.p_dm_threshold".into(),
-        p_dm_threshold.to_string(),
-    ));
-    metadata.push((
-        "betagibbs.p_region_threshold".into(),
-        p_region_threshold.to_string(),
-    ));
-    metadata.push(("betagibbs.dmr_expected_fdr".into(), dmr_fdr.to_string()));
+    let (calls, regions) = decide(&histogram, candidates, fdr, metadata);
     let sites: Vec<PathBuf> = dirs.iter().map(|d| d.join("sites.parquet")).collect();
     let n_dml = join_sites_and_calls(
         &sites,
         into,
         &out.join("dml.parquet"),
-        p_dm_threshold,
+        calls.threshold,
         metadata,
     )?;
+    debug_assert_eq!(n_dml, calls.n_dml);
     write_regions(&out.join("dmr.parquet"), &regions, metadata)?;
-    Ok(Calls {
-        threshold: p_dm_threshold,
-        expected_fdr,
-        n_dml,
-        p_region_threshold,
-        dmr_fdr,
-        n_dmr: regions.len() as u64,
-    })
+    Ok(calls)
 }
 
 /// The shards checked (each a complete run, of this prior, none overlapping another, and
@@ -262,8 +243,14 @@ fn ordered_parts(
             .into());
         }
         let region = match footer.get("betagibbs.region").map(String::as_str) {
-            None | Some("all") => None,
-            Some(text) => Some(Region::parse("betagibbs.region", text)?),
+            None | Some("all") => {
+                return Err(UserError(format!(
+                    "{}: fitted without --region; a shard is a chromosome or a region of one (methyl fit --region)",
+                    dir.display()
+                ))
+                .into())
+            }
+            Some(text) => Region::parse("betagibbs.region", text)?,
         };
         let kept = shard
             .get(SITES_KEPT_KEY)
@@ -276,42 +263,29 @@ fn ordered_parts(
             footer,
         });
     }
-    if let Some(p) = parts.iter().find(|p| p.region.is_none()) {
-        return Err(UserError(format!(
-            "{}: fitted without --region; a shard is a chromosome or a region of one (methyl fit --region)",
-            p.dir.display()
-        ))
-        .into());
-    }
     let key = |p: &Part| {
-        p.region.as_ref().map(|r| {
-            (
-                rank.get(r.chr.as_str()).copied().unwrap_or(usize::MAX),
-                r.chr.clone(),
-                r.start,
-            )
-        })
+        let r = &p.region;
+        let rank = rank.get(r.chr.as_str()).copied().unwrap_or(usize::MAX);
+        (rank, r.chr.clone(), r.start)
     };
     parts.sort_by_key(key);
     for w in parts.windows(2) {
-        if let (Some(a), Some(b)) = (w[0].region.as_ref(), w[1].region.as_ref()) {
-            if a.chr == b.chr && b.start <= a.end {
-                return Err(UserError(format!(
-                    "{} ({a}) and {} ({b}) overlap: each site must be in one shard",
-                    w[0].dir.display(),
-                    w[1].dir.display()
-                ))
-                .into());
-            }
+        let (a, b) = (&w[0].region, &w[1].region);
+        if a.chr == b.chr && b.start <= a.end {
+            return Err(UserError(format!(
+                "{} ({a}) and {} ({b}) overlap: each site must be in one shard",
+                w[0].dir.display(),
+                w[1].dir.display()
+            ))
+            .into());
         }
     }
     // Shards without sites hold nothing to join (their chromosome may not be the study's).
     parts.retain(|p| p.kept > 0);
-    if let Some(p) = parts.iter().find(|p| {
-        p.region
-            .as_ref()
-            .is_some_and(|r| !rank.contains_key(r.chr.as_str()))
-    }) {
+    if let Some(p) = parts
+        .iter()
+        .find(|p| !rank.contains_key(p.region.chr.as_str()))
+    {
         return Err(UserError(format!(
             "{}: its sites are on a chromosome that the prior's study ({}) does not have",
             p.dir.display(),
@@ -322,10 +296,8 @@ fn ordered_parts(
     let kept: u64 = parts.iter().map(|p| p.kept).sum();
     let study: u64 = chromosomes.iter().map(|(_, n)| n).sum();
     if kept != study {
-        let covered: std::collections::BTreeSet<&str> = parts
-            .iter()
-            .filter_map(|p| p.region.as_ref().map(|r| r.chr.as_str()))
-            .collect();
+        let covered: std::collections::BTreeSet<&str> =
+            parts.iter().map(|p| p.region.chr.as_str()).collect();
         let missing: Vec<&str> = chromosomes
             .iter()
             .map(|(c, _)| c.as_str())

@@ -7,8 +7,9 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::methyl::config::MethylConfig;
+use crate::methyl::output::FdrHistogram;
 use crate::methyl::output::{write_calls, write_regions, DML_CANDIDATES_FILE, DML_CANDIDATE_P};
-use crate::methyl::regions::{call_regions, Finder};
+use crate::methyl::regions::{call_regions, CandidateRegion, Finder};
 use crate::methyl::run::stage2::Gathered;
 use crate::methyl::run::{DrawSlots, Study};
 
@@ -22,6 +23,43 @@ pub(super) struct Calls {
     pub p_region_threshold: f64,
     pub dmr_fdr: f64,
     pub n_dmr: u64,
+}
+
+/// The calls at Bayesian FDR `fdr`, of a whole run or of joined shards: the DMLs' P(DM)
+/// threshold from the sites' histogram and the DMRs among `candidates`, whose writing is the
+/// caller's; the thresholds join `metadata`, the calls' footer.
+pub(super) fn decide(
+    histogram: &FdrHistogram,
+    candidates: Vec<CandidateRegion>,
+    fdr: f64,
+    metadata: &mut Vec<(String, String)>,
+) -> (Calls, Vec<CandidateRegion>) {
+    let (threshold, n_dml, expected_fdr) = histogram.threshold(fdr);
+    let (regions, p_region_threshold, dmr_fdr) = call_regions(candidates, fdr);
+    metadata.extend([
+        ("betagibbs.fdr".to_string(), fdr.to_string()),
+        (
+            "betagibbs.p_dm_threshold".to_string(),
+            threshold.to_string(),
+        ),
+        (
+            "betagibbs.p_region_threshold".to_string(),
+            p_region_threshold.to_string(),
+        ),
+        (
+            "betagibbs.dmr_expected_fdr".to_string(),
+            dmr_fdr.to_string(),
+        ),
+    ]);
+    let calls = Calls {
+        threshold,
+        expected_fdr,
+        n_dml,
+        p_region_threshold,
+        dmr_fdr,
+        n_dmr: regions.len() as u64,
+    };
+    (calls, regions)
 }
 
 /// Calls DMLs and DMRs from what stage 2 gathered and writes them, and the region draws;
@@ -38,24 +76,11 @@ pub(super) fn call_and_write(
         region_sites,
         finder,
     } = gathered;
-    let (threshold, called, expected_fdr) = histogram.threshold(config.fdr);
-    metadata.push(("betagibbs.fdr".to_string(), config.fdr.to_string()));
-    metadata.push((
-        "betagibbs.p_dm_threshold".to_string(),
-        threshold.to_string(),
-    ));
     let Finder::Whole(finder) = finder else {
         unreachable!("a whole run's finder")
     };
-    let (regions, p_region_threshold, dmr_fdr) = call_regions(finder.finish(), config.fdr);
-    metadata.push((
-        "betagibbs.p_region_threshold".to_string(),
-        p_region_threshold.to_string(),
-    ));
-    metadata.push((
-        "betagibbs.dmr_expected_fdr".to_string(),
-        dmr_fdr.to_string(),
-    ));
+    let (calls, regions) = decide(&histogram, finder.finish(), config.fdr, metadata);
+    let threshold = calls.threshold;
     // The DMLs from the candidates kept aside, unless the threshold lies below them.
     let candidates = sites_path.with_file_name(DML_CANDIDATES_FILE);
     let source = match threshold >= DML_CANDIDATE_P && candidates.exists() {
@@ -68,8 +93,7 @@ pub(super) fn call_and_write(
             .with_context(|| format!("removing {}", candidates.display()))?;
     }
     write_regions(&config.out.join("dmr.parquet"), &regions, metadata)?;
-    let n_dmr = regions.len() as u64;
-    debug_assert_eq!(n_dml, called);
+    debug_assert_eq!(n_dml, calls.n_dml);
     let draws_path = config.out.join("draws.parquet");
     if !config.draws_regions.is_empty() {
         if region_sites.is_empty() {
@@ -96,14 +120,7 @@ pub(super) fn call_and_write(
         std::fs::remove_file(&draws_path)
             .with_context(|| format!("removing the earlier run's {}", draws_path.display()))?;
     }
-    Ok(Calls {
-        threshold,
-        expected_fdr,
-        n_dml,
-        p_region_threshold,
-        dmr_fdr,
-        n_dmr,
-    })
+    Ok(calls)
 }
 
 /// draws.parquet in the core draws schema: per site `<chr>:<pos>/mu[<group>]` for every group
