@@ -10,7 +10,7 @@ use std::path::Path;
 use betagibbs::methyl::config::DEFAULT_FDR;
 use betagibbs::methyl::merge::SiteMerger;
 use betagibbs::methyl::sheet::SampleSheet;
-use common::cli::{arg, small_methyl, write};
+use common::cli::{arg, simulated_study, small_methyl, write};
 use common::{betagibbs, print_rounding, CliRun, Table};
 
 /// `methyl SHEET --compare COMPARE` with a small stage 1 and several chunks
@@ -288,9 +288,7 @@ fn simulate_writes_covariates_and_refuses_bad_ones() {
 #[test]
 fn dmls_are_every_site_above_the_threshold_with_or_without_the_candidates() {
     let dir = tempfile::tempdir().unwrap();
-    let study = dir.path().join("study");
-    betagibbs(&["simulate", "--sites", "2000", "--out", arg(&study)]).assert_success();
-    let sheet = study.join("sheet.tsv");
+    let sheet = simulated_study(dir.path(), "2000", &[]);
     for (fdr, below_floor) in [("0.05", false), ("0.6", true)] {
         let out = dir.path().join(format!("fdr{fdr}"));
         small_methyl(&sheet, &out, &["--compare", "A,B", "--fdr", fdr]).assert_success();

@@ -272,11 +272,9 @@ fn refused_mutants_exit_2_and_write_nothing() {
 fn sharded_run_files_never_panic() {
     use betagibbs::methyl::shard::{check_shard, read_prior, read_shards};
     use common::betagibbs;
-    use common::cli::{arg, small_methyl_settings};
+    use common::cli::{arg, simulated_study, small_methyl_settings};
     let dir = tempfile::tempdir().unwrap();
-    let study = dir.path().join("study");
-    betagibbs(&["simulate", "--sites", "1500", "--out", arg(&study)]).assert_success();
-    let sheet = study.join("sheet.tsv");
+    let sheet = simulated_study(dir.path(), "1500", &[]);
     let flags = [&small_methyl_settings("cpu")[..], &["--compare", "A,B"]].concat();
     let (prior, part) = (dir.path().join("prior"), dir.path().join("part"));
     betagibbs(

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::cli::arg;
+use common::cli::{arg, simulated_study};
 use common::{betagibbs, Table};
 
 /// Every column of a file as text and bit patterns.
@@ -34,9 +34,7 @@ fn segments_done(out: &Path) -> usize {
 #[test]
 fn a_killed_run_resumes_to_the_uninterrupted_result() {
     let dir = tempfile::tempdir().unwrap();
-    let study = dir.path().join("study");
-    betagibbs(&["simulate", "--sites", "40000", "--out", arg(&study)]).assert_success();
-    let sheet = study.join("sheet.tsv");
+    let sheet = simulated_study(dir.path(), "40000", &[]);
     let run = |out: &Path| -> Vec<String> {
         [
             "methyl",

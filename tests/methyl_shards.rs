@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::cli::{arg, small_methyl_settings, CliRun};
+use common::cli::{arg, simulated_study, small_methyl_settings, CliRun};
 use common::{betagibbs, Table};
 
 /// `methyl prior SHEET FLAGS --out PRIOR`.
@@ -27,14 +27,6 @@ fn fit(sheet: &Path, prior: &Path, region: &str, flags: &[&str], part: &Path) ->
         region,
     ];
     betagibbs(&[&head[..], flags, &["--out", arg(part)]].concat())
-}
-
-/// A simulated study of `sites` CpGs on 3 chromosomes in `dir/study`; its sheet.
-fn study(dir: &Path, sites: &str, extra: &[&str]) -> PathBuf {
-    let study = dir.join("study");
-    betagibbs(&[&["simulate", "--sites", sites, "--out", arg(&study)], extra].concat())
-        .assert_success();
-    study.join("sheet.tsv")
 }
 
 /// A position inside the whole run's first DMR on chr2, between two of its CpGs.
@@ -95,7 +87,7 @@ fn sharded_run_is_the_whole_run(
     question: &[&str],
 ) {
     let dir = tempfile::tempdir().unwrap();
-    let sheet = study(dir.path(), sites, simulate);
+    let sheet = simulated_study(dir.path(), sites, simulate);
     let flags = [&small_methyl_settings(device)[..], question].concat();
     let whole = dir.path().join("whole");
     betagibbs(
@@ -206,7 +198,7 @@ fn a_sharded_design_is_the_whole_design() {
 #[test]
 fn shards_that_do_not_tile_the_study_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let sheet = study(dir.path(), "1500", &[]);
+    let sheet = simulated_study(dir.path(), "1500", &[]);
     let flags = [&small_methyl_settings("cpu")[..], &["--compare", "A,B"]].concat();
     let prior = dir.path().join("prior");
     learn_prior(&sheet, &flags, &prior);

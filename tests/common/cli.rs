@@ -119,6 +119,14 @@ pub fn sample(data: &Path, out: &Path, extra: &[&str]) -> CliRun {
     )
 }
 
+/// `simulate --sites SITES EXTRA... --out DIR/study`; the study's sample sheet.
+pub fn simulated_study(dir: &Path, sites: &str, extra: &[&str]) -> PathBuf {
+    let study = dir.join("study");
+    betagibbs(&[&["simulate", "--sites", sites, "--out", arg(&study)], extra].concat())
+        .assert_success();
+    study.join("sheet.tsv")
+}
+
 /// `methyl`'s small settings on `device`: a short stage 1 and chunks of 64 sites, so the
 /// stages run as a pipeline.
 pub fn small_methyl_settings(device: &str) -> [&str; 11] {
