@@ -48,6 +48,11 @@ def test_pyarrow_draws_schema_metadata_and_compression(out):
     assert len(meta["betagibbs.input_sha256"]) == 64
     for i in range(f.metadata.num_columns):
         assert f.metadata.row_group(0).column(i).compression == "ZSTD"
+    # The encodings docs/outputs.md states, which every reader here must decode.
+    encodings = {c: f.metadata.row_group(0).column(i).encodings for i, c in enumerate(schema.names)}
+    assert "DELTA_BINARY_PACKED" in encodings["chain"]
+    assert "DELTA_BINARY_PACKED" in encodings["draw"]
+    assert "BYTE_STREAM_SPLIT" in encodings["value"]
     t = f.read()
     assert sorted(set(t.column("chain").to_pylist())) == list(range(1, CHAINS + 1))
     assert sorted(set(t.column("draw").to_pylist())) == list(range(1, DRAWS + 1))
