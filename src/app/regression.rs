@@ -97,8 +97,6 @@ pub fn run(config: &RunConfig, spec: &DesignSpec) -> anyhow::Result<()> {
     let fit = regression::run(&reg, &rc, Some(&|| bar.inc(1)))?;
     bar.finish_and_clear();
 
-    let mut summary = summary_rows(&fit, &names);
-    summary.extend(contrast_rows(&fit, &contrasts));
     let run = Run::begin(&config.out, "sample")?;
     let mut metadata: Vec<(String, String)> = [
         ("betagibbs.version", env!("CARGO_PKG_VERSION").to_string()),
@@ -125,7 +123,13 @@ pub fn run(config: &RunConfig, spec: &DesignSpec) -> anyhow::Result<()> {
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     metadata.push(run.footer());
-    let (draws_path, summary_path) = write_fit(&config.out, &names, &fit, &summary, &metadata)?;
+    let summarise = || {
+        let mut rows = summary_rows(&fit, &names);
+        rows.extend(contrast_rows(&fit, &contrasts));
+        rows
+    };
+    let (summary, draws_path, summary_path) =
+        write_fit(&config.out, &names, &fit, summarise, &metadata)?;
     // An earlier hierarchical run's files would not match these draws.
     for stale in ["observations.parquet", "predictive.parquet"] {
         let p = config.out.join(stale);

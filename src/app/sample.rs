@@ -161,11 +161,12 @@ pub fn run(config: &RunConfig) -> anyhow::Result<()> {
     let (rows, draws_path, summary_path) = match spill {
         Some(spill) => write_streamed_fit(&config.out, &names, &fit, spill, &contrasts, &metadata)?,
         None => {
-            let mut rows = summary_rows(&fit, &names);
-            rows.extend(contrast_rows(&fit, &contrasts));
-            let (draws_path, summary_path) =
-                write_fit(&config.out, &names, &fit, &rows, &metadata)?;
-            (rows, draws_path, summary_path)
+            let summarise = || {
+                let mut rows = summary_rows(&fit, &names);
+                rows.extend(contrast_rows(&fit, &contrasts));
+                rows
+            };
+            write_fit(&config.out, &names, &fit, summarise, &metadata)?
         }
     };
     if s.keep_thetas {
@@ -265,14 +266,15 @@ fn write_streamed_fit(
     Ok((rows, draws_path, summary_path))
 }
 
-/// draws.parquet and summary.parquet of a fit in `out`, with the run's footer; their paths.
+/// draws.parquet and summary.parquet of a fit in `out`, with the run's footer: the draws
+/// are written while `summarise` makes the summary's rows beside them. The rows and both paths.
 pub(crate) fn write_fit(
     out: &Path,
     names: &[String],
     fit: &Fit,
-    summary: &[SummaryRow],
+    summarise: impl FnOnce() -> Vec<SummaryRow> + Send,
     metadata: &[(String, String)],
-) -> anyhow::Result<(PathBuf, PathBuf)> {
+) -> anyhow::Result<(Vec<SummaryRow>, PathBuf, PathBuf)> {
     let draws_path = out.join("draws.parquet");
     let table = DrawsTable {
         parameter_names: names,
@@ -280,10 +282,11 @@ pub(crate) fn write_fit(
         n_draws: fit.n_draws,
         values: &fit.values,
     };
-    write_draws(&draws_path, &table, metadata)?;
+    let (rows, written) = rayon::join(summarise, || write_draws(&draws_path, &table, metadata));
+    written?;
     let summary_path = out.join("summary.parquet");
-    write_summary(&summary_path, summary, metadata)?;
-    Ok((draws_path, summary_path))
+    write_summary(&summary_path, &rows, metadata)?;
+    Ok((rows, draws_path, summary_path))
 }
 
 /// The closing line of a fit: its size, time and device, and the files written.
