@@ -3,10 +3,12 @@
 //! `ThetaStage` runs theta_update and collapsed_loglik over a batch's pieces; `SiteStage`
 //! runs site_update over a dispatch's sites, `RegressionStage` site_regression.
 
-use crate::kernels::cpu::collapsed_loglik::collapsed_loglik;
+use rayon::prelude::*;
+
+use crate::kernels::cpu::marginal_table::MarginalTables;
 use crate::kernels::cpu::site_regression::{site_regression, site_regression_twin};
 use crate::kernels::cpu::site_update::{site_update, site_update_twin};
-use crate::kernels::cpu::theta_update::theta_update;
+use crate::kernels::cpu::theta_update::{theta_update, theta_update_chain};
 use crate::kernels::gpu::piece_stage::{PieceKernel, PieceStageGpu};
 use crate::kernels::gpu::regression_stage::RegressionStageGpu;
 use crate::kernels::gpu::site_stage::SiteStageGpu;
@@ -21,8 +23,15 @@ use crate::kernels::Device;
 pub struct ThetaStage<'a> {
     observations: &'a [Observation],
     pieces: &'a [Piece],
+    /// Pieces of unit u: `unit_pieces[u]..unit_pieces[u + 1]`.
+    unit_pieces: Vec<u32>,
     gpu: Option<PieceStages<'a>>,
+    /// The CPU path's collapsed marginal: each unit's count tables, in f64.
+    tables: Option<MarginalTables>,
 }
+
+/// (chain, unit) log marginals per rayon task on the CPU path: each is about a microsecond.
+const MARGINALS_PER_TASK: usize = 16;
 
 /// The GPU's piece stages; collapsed_loglik only for runs that use it.
 struct PieceStages<'g> {
@@ -62,10 +71,30 @@ impl<'a> ThetaStage<'a> {
                 })
             }
         };
+        let mut unit_pieces = vec![0u32; n_units + 1];
+        for piece in pieces {
+            unit_pieces[piece.unit as usize + 1] += 1;
+        }
+        for u in 0..n_units {
+            unit_pieces[u + 1] += unit_pieces[u];
+        }
+        let tables = (collapsed && gpu.is_none()).then(|| {
+            // A unit's observations run from its first piece's unit_first_obs to its last piece's end.
+            let mut unit_offsets = vec![0u32; n_units + 1];
+            for piece in pieces {
+                unit_offsets[piece.unit as usize + 1] = piece.first_obs + piece.n_obs;
+            }
+            for u in 0..n_units {
+                unit_offsets[u + 1] = unit_offsets[u + 1].max(unit_offsets[u]);
+            }
+            MarginalTables::new(observations, &unit_offsets)
+        });
         ThetaStage {
             observations,
             pieces,
+            unit_pieces,
             gpu,
+            tables,
         }
     }
 
@@ -97,24 +126,84 @@ impl<'a> ThetaStage<'a> {
         }
     }
 
-    /// One collapsed_loglik pass: the contract of `cpu::collapsed_loglik`.
-    pub fn loglik(
+    /// theta_update for one chain, on this thread (the CPU path only: its host loop draws a
+    /// chain's thetas where it has just updated the chain's units): the contract of
+    /// `cpu::theta_update_chain`.
+    pub fn run_chain_cpu(
         &self,
         params: &ThetaParams,
-        hyper: &[[f32; 2]],
-        loglik: &mut [f32],
+        hyper_chain: &[[f32; 2]],
+        chain: u32,
+        theta_chain: &mut [f32],
+        sums_chain: &mut [[f32; 2]],
+    ) {
+        assert!(self.gpu.is_none(), "run_chain_cpu is the CPU path's");
+        theta_update_chain(
+            params,
+            self.observations,
+            self.pieces,
+            hyper_chain,
+            chain,
+            theta_chain,
+            sums_chain,
+        );
+    }
+
+    /// The CPU path's count tables of the collapsed marginal (None on the GPU), for a host
+    /// loop that evaluates each (chain, unit) where it is updated.
+    pub fn cpu_marginal(&self) -> Option<&MarginalTables> {
+        self.tables.as_ref()
+    }
+
+    /// The collapsed update's log marginal of every (chain, unit) at its (alpha, beta),
+    /// `shapes` and `out` chain-major: on the GPU, collapsed_loglik's f32 pieces (at the
+    /// shapes rounded to f32) summed per unit in f64; on the CPU, the units' count tables in f64.
+    pub fn unit_loglik(
+        &self,
+        params: &ThetaParams,
+        shapes: &[[f64; 2]],
+        out: &mut [f64],
     ) -> Result<(), GpuError> {
-        match &self.gpu {
-            Some(stages) => stages
-                .loglik
+        let n_units = self.unit_pieces.len() - 1;
+        assert_eq!(shapes.len(), out.len());
+        assert_eq!(out.len(), params.n_chains as usize * n_units);
+        let Some(stages) = &self.gpu else {
+            let tables = self
+                .tables
                 .as_ref()
-                .expect("the collapsed stage is built for collapsed runs")
-                .run(params, hyper, &mut [], bytemuck::cast_slice_mut(loglik)),
-            None => {
-                collapsed_loglik(params, self.observations, self.pieces, hyper, loglik);
-                Ok(())
-            }
-        }
+                .expect("the count tables are built for collapsed runs");
+            out.par_iter_mut()
+                .zip(shapes)
+                .with_min_len(MARGINALS_PER_TASK)
+                .enumerate()
+                .for_each(|(i, (sum, &[a, b]))| *sum = tables.log_marginal(i % n_units, a, b));
+            return Ok(());
+        };
+        let hyper: Vec<[f32; 2]> = shapes.iter().map(|&[a, b]| [a as f32, b as f32]).collect();
+        let n_pieces = self.pieces.len();
+        let mut pieces = vec![0.0f32; params.n_chains as usize * n_pieces];
+        stages
+            .loglik
+            .as_ref()
+            .expect("the collapsed stage is built for collapsed runs")
+            .run(
+                params,
+                &hyper,
+                &mut [],
+                bytemuck::cast_slice_mut(&mut pieces),
+            )?;
+        out.par_iter_mut()
+            .with_min_len(MARGINALS_PER_TASK)
+            .enumerate()
+            .for_each(|(i, sum)| {
+                let (chain, unit) = (i / n_units, i % n_units);
+                let range = self.unit_pieces[unit] as usize..self.unit_pieces[unit + 1] as usize;
+                *sum = pieces[chain * n_pieces..][range]
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .sum();
+            });
+        Ok(())
     }
 }
 

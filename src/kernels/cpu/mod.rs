@@ -5,6 +5,7 @@
 pub mod betabinom;
 pub mod collapsed_loglik;
 pub mod lanes;
+pub mod marginal_table;
 pub mod site_lanes;
 pub mod site_regression;
 pub mod site_update;

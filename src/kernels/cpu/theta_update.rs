@@ -94,14 +94,36 @@ pub fn theta_update(
                 hyper_chain,
                 chain,
             };
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2, checked just above.
-                unsafe { task.run_avx2(block, sums_block, theta_block) };
-                return;
-            }
-            task.run(block, sums_block, theta_block);
+            task.dispatch(block, sums_block, theta_block);
         });
+}
+
+/// theta_update for every piece of one chain, on this thread: `hyper_chain` holds the
+/// chain's (alpha, beta) per unit, `theta_chain` its n_obs thetas (written when
+/// `params.write_theta != 0`), `sums_chain` its pieces' log sums. The same arithmetic as
+/// `theta_update`, for a host loop that updates a chain's units and then draws its thetas.
+pub fn theta_update_chain(
+    params: &ThetaParams,
+    observations: &[Observation],
+    pieces: &[Piece],
+    hyper_chain: &[[f32; 2]],
+    chain: u32,
+    theta_chain: &mut [f32],
+    sums_chain: &mut [[f32; 2]],
+) {
+    assert_eq!(sums_chain.len(), pieces.len());
+    assert_eq!(hyper_chain.len(), params.n_units as usize);
+    let write = params.write_theta != 0;
+    if write {
+        assert_eq!(theta_chain.len(), params.n_obs as usize);
+    }
+    let task = Task {
+        params,
+        observations,
+        hyper_chain,
+        chain,
+    };
+    task.dispatch(pieces, sums_chain, write.then_some(theta_chain));
 }
 
 /// One rayon task: a run of pieces of one chain.
@@ -113,6 +135,22 @@ struct Task<'a> {
 }
 
 impl Task<'_> {
+    /// `run`, compiled for AVX2 where the CPU has it.
+    fn dispatch(
+        &self,
+        block: &[Piece],
+        sums_block: &mut [[f32; 2]],
+        theta_block: Option<&mut [f32]>,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            unsafe { self.run_avx2(block, sums_block, theta_block) };
+            return;
+        }
+        self.run(block, sums_block, theta_block);
+    }
+
     #[inline(always)]
     fn run(
         &self,

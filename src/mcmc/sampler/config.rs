@@ -6,8 +6,10 @@ use crate::mcmc::prior::HyperPrior;
 
 /// Slice-sampling rounds per sweep of the gibbs update (see SamplerConfig::hyper_rounds).
 pub const DEFAULT_HYPER_ROUNDS: u32 = 1;
-/// Metropolis steps per sweep of the collapsed update: each is one device pass.
-pub const DEFAULT_COLLAPSED_STEPS: u32 = 2;
+/// Metropolis steps per sweep of the collapsed update, each one pass of the marginal. With
+/// the thetas drawn, as `sample` draws them, 4 rather than 2 gave 1.3-1.6x the slowest ESS
+/// per second of the whole command on the rats and on baseball (docs/benchmarks.md).
+pub const DEFAULT_COLLAPSED_STEPS: u32 = 4;
 
 /// How the units' (alpha, beta) move: see the `sampler` module documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -57,6 +57,17 @@ impl Levels<'_> {
         }
     }
 
+    /// (alpha, beta) of every (chain, unit) in f64, as the collapsed marginal takes them.
+    pub(super) fn unit_alpha_beta(&self) -> Vec<[f64; 2]> {
+        self.states[0]
+            .iter()
+            .map(|s| {
+                let (a, b) = self.top.alpha_beta(s.z);
+                [a, b]
+            })
+            .collect()
+    }
+
     /// Slice-update every node of `level` >= 1 from its children's modes.
     pub(super) fn update_level(&mut self, level: usize, sweep: u32, config: &SamplerConfig) {
         let size = self.batch.level_sizes[level];

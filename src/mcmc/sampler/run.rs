@@ -10,10 +10,10 @@ use crate::kernels::stages::ThetaStage;
 use crate::kernels::Device;
 use crate::mcmc::batch::Batch;
 use crate::mcmc::metropolis::RandomWalk;
-use crate::mcmc::prior::{shapes_in_range, HyperPrior};
+use crate::mcmc::prior::HyperPrior;
 use crate::rng::{Stream, UniformStream};
 
-use super::collapsed::{unit_sums, CollapsedState};
+use super::collapsed::{Collapsed, ThetaOut};
 use super::config::{SamplerConfig, Update};
 use super::draws::{store_draw, Fit};
 use super::hyper::initial_state;
@@ -108,24 +108,10 @@ fn run_inner(
     let all = batch.theta_params(config.seed, 0, n_chains as u32, false);
     let per_pass = (n_obs * n_chains) as u64;
 
-    // Collapsed update: the current log marginal of every (chain, unit).
-    let mut collapsed = Vec::new();
-    let mut piece_loglik = Vec::new();
-    let mut unit_loglik = Vec::new();
-    if config.update == Update::Collapsed {
-        piece_loglik = vec![0.0f32; n_chains * n_pieces];
-        unit_loglik = vec![0.0f64; n_chains * n_units];
-        levels.unit_shapes(&mut hyper);
-        stage.loglik(&all, &hyper, &mut piece_loglik)?;
-        unit_sums(batch, n_chains, &piece_loglik, &mut unit_loglik);
-        collapsed = unit_loglik
-            .iter()
-            .map(|&loglik| CollapsedState {
-                walk: RandomWalk::default(),
-                loglik,
-            })
-            .collect();
-    }
+    let mut collapsed = match config.update {
+        Update::Collapsed => Some(Collapsed::new(&stage, &levels, &all)?),
+        Update::Gibbs => None,
+    };
 
     for sweep in 0..config.sweeps() {
         let kept =
@@ -174,84 +160,19 @@ fn run_inner(
                     });
             }
             Update::Collapsed => {
-                if in_warmup && sweep == config.warmup / 2 {
-                    collapsed
-                        .iter_mut()
-                        .for_each(|c| c.walk.restart_covariance());
-                }
-                if sweep == config.warmup {
-                    let tail_rate = config.prior.left_tail_rate();
-                    collapsed
-                        .iter_mut()
-                        .for_each(|c| c.walk.finish_warmup(tail_rate));
-                }
-                let mut rngs: Vec<UniformStream> = (0..n_chains * n_units)
-                    .map(|i| {
-                        let (chain, unit) = (i / n_units, i % n_units);
-                        UniformStream::new(
-                            config.seed,
-                            chain as u32,
-                            0,
-                            unit as u32,
-                            sweep,
-                            Stream::Collapsed,
-                        )
-                    })
-                    .collect();
-                let mut proposals = vec![([0.0f64; 2], 0.0f64); n_chains * n_units];
-                for _ in 0..config.hyper_rounds {
-                    for (i, proposal) in proposals.iter_mut().enumerate() {
-                        *proposal = collapsed[i]
-                            .walk
-                            .propose(levels.states[0][i].z, &mut rngs[i]);
-                        let (a, b) = levels.top.alpha_beta(proposal.0);
-                        // Outside SHAPE_RANGE the proposal is rejected below; evaluate anywhere harmless.
-                        hyper[i] = if shapes_in_range(a, b) {
-                            [a as f32, b as f32]
-                        } else {
-                            [1.0, 1.0]
-                        };
-                    }
-                    let t0 = Instant::now();
-                    stage.loglik(&all, &hyper, &mut piece_loglik)?;
-                    stage_seconds += t0.elapsed().as_secs_f64();
-                    observation_updates += per_pass;
-                    unit_sums(batch, n_chains, &piece_loglik, &mut unit_loglik);
-                    levels.states[0]
-                        .par_iter_mut()
-                        .zip(collapsed.par_iter_mut())
-                        .zip(rngs.par_iter_mut())
-                        .enumerate()
-                        .with_min_len(64)
-                        .for_each(|(i, ((state, c), rng))| {
-                            let (z1, hastings) = proposals[i];
-                            let prior = &priors[i];
-                            let (a, b) = prior.alpha_beta(z1);
-                            let log_ratio = if shapes_in_range(a, b) {
-                                unit_loglik[i] + prior.log_density(z1)
-                                    - c.loglik
-                                    - prior.log_density(state.z)
-                                    + hastings
-                            } else {
-                                f64::NEG_INFINITY
-                            };
-                            let accepted = RandomWalk::accept(log_ratio, rng);
-                            if accepted {
-                                state.z = z1;
-                                c.loglik = unit_loglik[i];
-                            }
-                            if in_warmup {
-                                c.walk.adapt(accepted, state.z);
-                            }
-                        });
-                }
-                if write_theta {
-                    levels.unit_shapes(&mut hyper);
-                    let t0 = Instant::now();
-                    stage.run(&params, &hyper, &mut theta, &mut log_sums)?;
-                    stage_seconds += t0.elapsed().as_secs_f64();
-                    observation_updates += per_pass;
-                }
+                let t0 = Instant::now();
+                let thetas = ThetaOut {
+                    params: write_theta.then_some(&params),
+                    theta: &mut theta,
+                    log_sums: &mut log_sums,
+                };
+                collapsed
+                    .as_mut()
+                    .expect("built for collapsed runs")
+                    .sweep(&stage, &mut levels, config, sweep, &priors, thetas)?;
+                stage_seconds += t0.elapsed().as_secs_f64();
+                observation_updates +=
+                    per_pass * (u64::from(config.hyper_rounds) + u64::from(write_theta));
             }
         }
         for level in 1..batch.n_levels() {
