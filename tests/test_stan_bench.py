@@ -39,3 +39,9 @@ def test_stan_runs_beside_our_samplers():
     ratios = re.findall(r"chains: min ESS/s (\S+)x, log\(alpha \+ beta\) (\S+)x", out)
     assert len(ratios) == 2, out
     assert all(float(a) > 0 and float(b) > 0 for a, b in ratios), out
+    # The whole `sample` command, timed as separate processes, against Stan's rate.
+    whole = re.search(r"^the whole command .* 3 runs: (.+) s, ESS of log\(alpha \+ beta\) (\S+): "
+                      r"(.+) ESS/s, (.+) Stan's$", out, re.M)
+    assert whole, out
+    assert len(whole.group(1).split(", ")) == 3 and float(whole.group(2)) > 1000, out
+    assert all(float(r.rstrip("x")) > 0 for r in whole.group(4).split(", ")), out

@@ -253,5 +253,87 @@ fn compare_with_stan(config: &BenchConfig, rows: &[BenchRow]) -> anyhow::Result<
             row.kappa_ess_per_second / kappa_per_second
         );
     }
+    let whole = time_whole_sample(config.seed)?;
+    let ess_per_second: Vec<f64> = whole.seconds.iter().map(|s| whole.kappa_ess / s).collect();
+    println!(
+        "the whole command (`sample rats.csv --chains {WHOLE_CHAINS} --warmup {WHOLE_WARMUP} --draws {WHOLE_DRAWS} --device cpu`, reading, summarising and writing included), {} runs: {} s, ESS of log(alpha + beta) {:.0}: {} ESS/s, {} Stan's",
+        whole.seconds.len(),
+        join(&whole.seconds, |s| format!("{s:.2}")),
+        whole.kappa_ess,
+        join(&ess_per_second, |r| format!("{r:.0}")),
+        join(&ess_per_second, |r| format!("{:.1}x", r / kappa_per_second)),
+    );
     Ok(())
+}
+
+fn join(values: &[f64], show: impl Fn(f64) -> String) -> String {
+    values
+        .iter()
+        .map(|&v| show(v))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The whole `sample` command that `bench --stan` times against Stan, as the reliability
+/// issue set it: 64 rat chains, 250 warm-up sweeps and 1,000 draws, on the CPU.
+const WHOLE_CHAINS: u32 = 64;
+const WHOLE_WARMUP: u32 = 250;
+const WHOLE_DRAWS: u32 = 1000;
+/// Runs of it, each timed: the spread shows the machine's noise.
+const WHOLE_RUNS: usize = 3;
+
+/// The whole command's wall seconds per run, and its (run-independent) ESS of kappa.
+struct WholeCommand {
+    seconds: Vec<f64>,
+    kappa_ess: f64,
+}
+
+/// Run this binary's `sample` on the rats WHOLE_RUNS times, each a new process writing its
+/// files, and read kappa's bulk ESS back from summary.parquet.
+fn time_whole_sample(seed: u32) -> anyhow::Result<WholeCommand> {
+    use anyhow::Context;
+    let exe = std::env::current_exe().context("finding this binary to time `sample`")?;
+    let dir = std::env::temp_dir().join(format!("betagibbs-whole-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let (data, out) = (dir.join("rats.csv"), dir.join("out"));
+    std::fs::write(&data, crate::app::embedded::RATS_CSV)?;
+    let mut seconds = Vec::new();
+    for _ in 0..WHOLE_RUNS {
+        let start = std::time::Instant::now();
+        let status = std::process::Command::new(&exe)
+            .arg("sample")
+            .arg(&data)
+            .args([
+                "--successes",
+                "tumors",
+                "--trials",
+                "rats",
+                "--device",
+                "cpu",
+            ])
+            .args(["--chains", &WHOLE_CHAINS.to_string()])
+            .args(["--warmup", &WHOLE_WARMUP.to_string()])
+            .args(["--draws", &WHOLE_DRAWS.to_string()])
+            .args(["--seed", &seed.to_string(), "--quiet", "--out"])
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .with_context(|| format!("running {}", exe.display()))?;
+        seconds.push(start.elapsed().as_secs_f64());
+        anyhow::ensure!(
+            status.success(),
+            "bench --stan: `sample` on the rats failed: {status}"
+        );
+    }
+    let summary = out.join("summary.parquet");
+    let table = crate::io::readback::read_table(&summary, crate::io::write::SUMMARY_SCHEMA)?;
+    let kappa = table
+        .text(&summary, "parameter")?
+        .iter()
+        .position(|p| p == "kappa")
+        .context("summary.parquet has no kappa")?;
+    let kappa_ess = table.numbers(&summary, "ess_bulk")?[kappa];
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(WholeCommand { seconds, kappa_ess })
 }
