@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import csv
 import io
+import os
 import sys
 import time
 
@@ -58,6 +59,10 @@ def main():
         print("PyStan is not installed (pip install pystan)", file=sys.stderr)
         sys.exit(NO_PYSTAN)
     rows = list(csv.DictReader(open(args.data)))
+    # PyStan's first build of the model leaves a build/ folder in the working one: keep it
+    # beside the output, not in the caller's folder.
+    args.out = os.path.abspath(args.out)
+    os.chdir(os.path.dirname(args.out))
     data = {
         "J": len(rows),
         "y": [int(r["tumors"]) for r in rows],
