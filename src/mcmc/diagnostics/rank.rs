@@ -40,6 +40,34 @@ fn f32_order_key(x: f32) -> u32 {
     (bits ^ (((bits >> 31) as u32) >> 1) as i32) as u32 ^ (1 << 31)
 }
 
+/// Sort words (key << 32 | index) whose indices ascend as given: a stable LSD radix sort
+/// on the key's four bytes, skipping a byte that every key shares, gives the order of
+/// `sort_unstable` on the whole words in about half its time (ties keep their index order).
+fn sort_by_high_word(words: &mut Vec<u64>) {
+    let mut spare = vec![0u64; words.len()];
+    for shift in [32u32, 40, 48, 56] {
+        let mut counts = [0usize; 256];
+        for &w in words.iter() {
+            counts[((w >> shift) & 0xFF) as usize] += 1;
+        }
+        if counts.contains(&words.len()) {
+            continue;
+        }
+        let mut start = 0;
+        for count in counts.iter_mut() {
+            let c = *count;
+            *count = start;
+            start += c;
+        }
+        for &w in words.iter() {
+            let digit = ((w >> shift) & 0xFF) as usize;
+            spare[counts[digit]] = w;
+            counts[digit] += 1;
+        }
+        std::mem::swap(words, &mut spare);
+    }
+}
+
 impl Ranked {
     pub(super) fn new(chains: &[&[f64]]) -> Option<Ranked> {
         let split = Split::new(chains)?;
@@ -54,7 +82,7 @@ impl Ranked {
                 .zip(0u64..)
                 .map(|(&x, i)| (u64::from(f32_order_key(x as f32)) << 32) | i)
                 .collect();
-            packed.sort_unstable();
+            sort_by_high_word(&mut packed);
             packed
                 .into_iter()
                 .map(|k| {
@@ -129,22 +157,22 @@ impl Ranked {
         // S = 2 * chains * half is even: numpy's median averages the middle two.
         let median = (self.order[s / 2 - 1].0 + self.order[s / 2].0) / 2.0;
         let split_at = self.order.partition_point(|&(v, _)| v < median);
-        let dist = |&(v, i): &(f64, usize)| ((v - median).abs(), i);
-        // Below the median distance grows downwards, above it upwards: merge the two runs.
-        let mut below = self.order[..split_at].iter().rev().map(dist).peekable();
-        let mut above = self.order[split_at..].iter().map(dist).peekable();
+        let (below, above) = self.order.split_at(split_at);
+        // Below the median distance grows downwards, above it upwards: merge the two runs,
+        // choosing by a select rather than a branch (the choice is a coin flip per draw).
+        let (mut b, mut a) = (below.len(), 0);
         let mut folded = Vec::with_capacity(s);
-        while let (Some(b), Some(a)) = (below.peek(), above.peek()) {
-            if b.0 <= a.0 {
-                folded.push(*b);
-                below.next();
-            } else {
-                folded.push(*a);
-                above.next();
-            }
+        while b > 0 && a < above.len() {
+            let (vb, ib) = below[b - 1];
+            let (va, ia) = above[a];
+            let (db, da) = (median - vb, va - median);
+            let take_below = db <= da;
+            folded.push(if take_below { (db, ib) } else { (da, ia) });
+            b -= usize::from(take_below);
+            a += usize::from(!take_below);
         }
-        folded.extend(below);
-        folded.extend(above);
+        folded.extend(below[..b].iter().rev().map(|&(v, i)| (median - v, i)));
+        folded.extend(above[a..].iter().map(|&(v, i)| (v - median, i)));
         self.z_scores(&folded)
     }
 
@@ -173,6 +201,33 @@ impl Ranked {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The radix sort gives sort_unstable's order, ties and all.
+    #[test]
+    fn radix_sort_matches_sort_unstable() {
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as u32
+        };
+        for (n, spread) in [
+            (0usize, 1u32),
+            (1, 1),
+            (1000, 7),
+            (5000, u32::MAX),
+            (70_000, 1 << 20),
+        ] {
+            let mut words: Vec<u64> = (0..n as u64)
+                .map(|i| (u64::from(next() % spread.max(1)) << 32) | i)
+                .collect();
+            let mut want = words.clone();
+            want.sort_unstable();
+            sort_by_high_word(&mut words);
+            assert_eq!(words, want, "n {n}, spread {spread}");
+        }
+    }
 
     /// The integer keys order f32 values as `total_cmp` does; f32 draws and the same draws
     /// nudged off f32 (the general path) give the same ranks.
