@@ -15,7 +15,7 @@ use crate::rng::{Stream, UniformStream};
 
 use super::collapsed::{Collapsed, ThetaOut};
 use super::config::{SamplerConfig, Update};
-use super::draws::{store_draw, Fit};
+use super::draws::{sources, store_draw, Fit};
 use super::hyper::initial_state;
 use super::levels::Levels;
 
@@ -100,6 +100,7 @@ fn run_inner(
         .as_ref()
         .map_or(n_draws, |s| s.block.clamp(1, n_draws.max(1)));
     let mut values = vec![0.0f64; n_params * n_chains * stride];
+    let sources = sources(batch, config.keep_thetas);
     let mut hyper = vec![[0.0f32; 2]; n_chains * n_units];
     let mut theta = vec![0.0f32; n_chains * n_obs];
     let mut log_sums = vec![[0.0f32; 2]; n_chains * n_pieces];
@@ -181,7 +182,15 @@ fn run_inner(
 
         if kept {
             let draw = ((sweep - config.warmup) / config.thin) as usize;
-            store_draw(&levels, config, &theta, draw % stride, stride, &mut values);
+            store_draw(
+                &levels,
+                config,
+                &sources,
+                &theta,
+                draw % stride,
+                stride,
+                &mut values,
+            );
             if let Some(s) = sink.as_mut() {
                 let filled = draw % stride + 1;
                 if filled == stride || draw + 1 == n_draws {
