@@ -43,7 +43,7 @@ fn draw(gpu: Option<&Gpu>) -> (Vec<Vec<f32>>, Vec<[f64; 2]>) {
         backend,
         &batch.observations,
         &batch.pieces,
-        batch.n_units(),
+        &batch.unit_offsets,
         1,
         DEFAULT_WORKGROUP_SIZE,
         false,

@@ -5,9 +5,7 @@ use crate::app::memory::check_fits;
 use crate::app::output::{check_not_an_output, check_out_dir};
 use crate::app::progress::progress_bar;
 use crate::app::report::{format_summary_table, print_contrasts};
-use crate::app::sample::{
-    contrast_rows, report_written, summary_rows, write_fit, DesignSpec, RunConfig, SAMPLE_OUTPUTS,
-};
+use crate::app::sample::{report_written, write_fit, DesignSpec, RunConfig, SAMPLE_OUTPUTS};
 use crate::error::UserError;
 use crate::io::manifest::Run;
 use crate::io::read::{design_rows, read_text_table, DesignRows, TextTable};
@@ -123,13 +121,8 @@ pub fn run(config: &RunConfig, spec: &DesignSpec) -> anyhow::Result<()> {
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     metadata.push(run.footer());
-    let summarise = || {
-        let mut rows = summary_rows(&fit, &names);
-        rows.extend(contrast_rows(&fit, &contrasts));
-        rows
-    };
     let (summary, draws_path, summary_path) =
-        write_fit(&config.out, &names, &fit, summarise, &metadata)?;
+        write_fit(&config.out, &names, &fit, &contrasts, &metadata)?;
     // An earlier hierarchical run's files would not match these draws.
     for stale in ["observations.parquet", "predictive.parquet"] {
         let p = config.out.join(stale);

@@ -160,14 +160,7 @@ pub fn run(config: &RunConfig) -> anyhow::Result<()> {
     metadata.push(run.footer());
     let (rows, draws_path, summary_path) = match spill {
         Some(spill) => write_streamed_fit(&config.out, &names, &fit, spill, &contrasts, &metadata)?,
-        None => {
-            let summarise = || {
-                let mut rows = summary_rows(&fit, &names);
-                rows.extend(contrast_rows(&fit, &contrasts));
-                rows
-            };
-            write_fit(&config.out, &names, &fit, summarise, &metadata)?
-        }
+        None => write_fit(&config.out, &names, &fit, &contrasts, &metadata)?,
     };
     if s.keep_thetas {
         write_observations(&config.out, &batch, &names, &metadata)?;
@@ -267,14 +260,20 @@ fn write_streamed_fit(
 }
 
 /// draws.parquet and summary.parquet of a fit in `out`, with the run's footer: the draws
-/// are written while `summarise` makes the summary's rows beside them. The rows and both paths.
+/// are written while the summary's rows (every parameter, then `contrasts`) are made beside
+/// them. The rows and both paths.
 pub(crate) fn write_fit(
     out: &Path,
     names: &[String],
     fit: &Fit,
-    summarise: impl FnOnce() -> Vec<SummaryRow> + Send,
+    contrasts: &[(String, (usize, usize))],
     metadata: &[(String, String)],
 ) -> anyhow::Result<(Vec<SummaryRow>, PathBuf, PathBuf)> {
+    let summarise = || {
+        let mut rows = summary_rows(fit, names);
+        rows.extend(contrast_rows(fit, contrasts));
+        rows
+    };
     let draws_path = out.join("draws.parquet");
     let table = DrawsTable {
         parameter_names: names,

@@ -40,17 +40,18 @@ struct PieceStages<'g> {
 }
 
 impl<'a> ThetaStage<'a> {
-    /// Prepare the stages for up to `max_chains` chains; `collapsed`: the run also needs
-    /// collapsed_loglik.
+    /// Prepare the stages for up to `max_chains` chains, unit u's observations being
+    /// `unit_offsets[u]..unit_offsets[u + 1]`; `collapsed`: the run also needs the marginal.
     pub fn new(
         device: Device<'a>,
         observations: &'a [Observation],
         pieces: &'a [Piece],
-        n_units: usize,
+        unit_offsets: &[u32],
         max_chains: usize,
         workgroup_size: u32,
         collapsed: bool,
     ) -> Self {
+        let n_units = unit_offsets.len() - 1;
         let gpu = match device {
             Device::Cpu => None,
             Device::Gpu(gpu) => {
@@ -78,17 +79,8 @@ impl<'a> ThetaStage<'a> {
         for u in 0..n_units {
             unit_pieces[u + 1] += unit_pieces[u];
         }
-        let tables = (collapsed && gpu.is_none()).then(|| {
-            // A unit's observations run from its first piece's unit_first_obs to its last piece's end.
-            let mut unit_offsets = vec![0u32; n_units + 1];
-            for piece in pieces {
-                unit_offsets[piece.unit as usize + 1] = piece.first_obs + piece.n_obs;
-            }
-            for u in 0..n_units {
-                unit_offsets[u + 1] = unit_offsets[u + 1].max(unit_offsets[u]);
-            }
-            MarginalTables::new(observations, &unit_offsets)
-        });
+        let tables =
+            (collapsed && gpu.is_none()).then(|| MarginalTables::new(observations, unit_offsets));
         ThetaStage {
             observations,
             pieces,

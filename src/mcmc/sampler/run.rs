@@ -88,7 +88,7 @@ fn run_inner(
         backend,
         &batch.observations,
         &batch.pieces,
-        batch.n_units(),
+        &batch.unit_offsets,
         n_chains,
         config.workgroup_size,
         config.update == Update::Collapsed,
