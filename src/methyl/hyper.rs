@@ -205,6 +205,31 @@ pub(crate) trait Stage1Sites: Sync {
     fn nuisance_end(&self) -> usize {
         1
     }
+    /// Each site's log phi in `chain`, where the model takes stage 1's joint move of (m0, s0)
+    /// with them (`joint_moves_of_chains`); None where it does not.
+    fn log_phi(&self, _chain: usize) -> Option<Vec<f32>> {
+        None
+    }
+    /// Each chain's log likelihood summed over its sites, each site at log phi `z[chain][site]`.
+    fn log_likelihoods_at(&self, _z: &[Vec<f32>]) -> Vec<f64> {
+        unreachable!("only models whose log_phi is Some")
+    }
+    /// Moves `chain`'s sites to log phi `z`.
+    fn set_log_phi(&mut self, _chain: usize, _z: &[f32]) {
+        unreachable!("only models whose log_phi is Some")
+    }
+}
+
+/// Starting sd of the joint move's shift of m0 and of its log scale of s0; warm-up adapts it.
+const JOINT_MOVE_START_SD: f64 = 0.05;
+/// Acceptance rate the joint move's sd is adapted towards in warm-up (Robbins–Monro).
+const JOINT_MOVE_ACCEPTANCE: f64 = 0.3;
+
+/// log density of s0 under its prior, s0^2 ~ InvGamma(LOG_PHI_VARIANCE_PRIOR), up to a constant.
+fn log_s0_prior(s0: f64) -> f64 {
+    let (shape, scale) = LOG_PHI_VARIANCE_PRIOR;
+    let v = s0 * s0;
+    -(shape + 1.0) * v.ln() - scale / v + s0.ln()
 }
 
 /// The groups model's stage 1: the site update on `batch`.
@@ -317,9 +342,11 @@ pub(crate) fn learn_hyper(
     let mut nuisance: Vec<Vec<f64>> = vec![vec![NUISANCE_START; nuisance_end]; n_chains];
     let mut kept: Vec<[f64; 6]> = Vec::new();
     let mut nuisance_sum = vec![0.0f64; nuisance_end];
+    let mut move_sd = vec![[JOINT_MOVE_START_SD; JOINT_MOVES]; n_chains];
+    let joint_moves = sites.log_phi(0).is_some();
     for sweep in 0..config.hyper_warmup + config.hyper_draws {
         sites.sweep(sweep, &h, &nuisance)?;
-        let sites = &*sites;
+        let view = &*sites;
         // Each chain's hyperparameters given its sites, the chains on all cores (each draws a
         // latent per site for the t priors).
         h.par_iter_mut()
@@ -327,7 +354,7 @@ pub(crate) fn learn_hyper(
             .zip(nuisance.par_iter_mut())
             .enumerate()
             .for_each(|(chain, ((h, ab_z), nuisance))| {
-                let stats = sites.stats(chain);
+                let stats = view.stats(chain);
                 // Hyperparameter streams: unit u32::MAX is no site's.
                 let mut rng = UniformStream::new(
                     config.seed,
@@ -348,6 +375,9 @@ pub(crate) fn learn_hyper(
                     );
                 }
             });
+        if joint_moves {
+            joint_moves_of_chains(sites, &mut h, &mut move_sd, sweep, config);
+        }
         if sweep >= config.hyper_warmup {
             kept.extend_from_slice(&h);
             for n in &nuisance {
@@ -361,6 +391,95 @@ pub(crate) fn learn_hyper(
     hyper.nuisance = nuisance;
     hyper.nuisance_mean = nuisance_sum;
     Ok(hyper)
+}
+
+/// Stage 1's joint moves of log phi's prior with every site's log phi: m0 shifted by delta,
+/// or s0 scaled by c, each site's log phi moved with them so that its standardised value
+/// (z - m0) / s0 stays. The Gibbs draws of (m0, s0) given the sites crawl where the data say
+/// little of each site's phi (s0 near 0.2 against a site's posterior sd near 0.5, as with 16
+/// samples); these moves go along that funnel. delta and log c are drawn symmetric; the t
+/// densities give c^-n and the map's Jacobian c^(n+1), so the Metropolis–Hastings log ratio
+/// is the likelihoods' change plus `prior_change`. The two are separate moves, each with its
+/// own step, because the sites pin m0 far more tightly than s0.
+struct JointMove {
+    m0: f64,
+    s0: f64,
+    z: Vec<f32>,
+    /// s0's prior's change, and log c.
+    prior_change: f64,
+}
+
+/// The joint moves: a shift of m0 (even sweeps), a scale of s0 (odd sweeps).
+const JOINT_MOVES: usize = 2;
+
+fn propose_joint_move(
+    kind: usize,
+    z: &[f32],
+    (m0, s0): (f64, f64),
+    sd: f64,
+    rng: &mut UniformStream,
+) -> JointMove {
+    let step = sd * normal(rng);
+    let (delta, log_c) = if kind == 0 { (step, 0.0) } else { (0.0, step) };
+    let c = log_c.exp();
+    let (m1, s1) = (m0 + delta, s0 * c);
+    JointMove {
+        m0: m1,
+        s0: s1,
+        z: z.iter()
+            .map(|&z| (m1 + c * (f64::from(z) - m0)) as f32)
+            .collect(),
+        prior_change: log_s0_prior(s1) - log_s0_prior(s0) + log_c,
+    }
+}
+
+/// Every chain's joint move of this sweep (the likelihoods on all cores, four chains at a
+/// time); in warm-up each move's step is adapted per chain towards JOINT_MOVE_ACCEPTANCE.
+fn joint_moves_of_chains(
+    sites: &mut dyn Stage1Sites,
+    h: &mut [[f64; 6]],
+    move_sd: &mut [[f64; JOINT_MOVES]],
+    sweep: u32,
+    config: &FitConfig,
+) {
+    let n_chains = h.len();
+    let here: Vec<Vec<f32>> = (0..n_chains)
+        .map(|chain| {
+            sites
+                .log_phi(chain)
+                .expect("joint moves only where log_phi is Some")
+        })
+        .collect();
+    let l_here = sites.log_likelihoods_at(&here);
+    let mut rngs: Vec<UniformStream> = (0..n_chains)
+        .map(|chain| {
+            UniformStream::new(config.seed, chain as u32, 2, u32::MAX, sweep, Stream::Hyper)
+        })
+        .collect();
+    // One of the two a sweep, in turn: each costs two passes over the sites' samples.
+    let kind = sweep as usize % JOINT_MOVES;
+    let mut moves: Vec<JointMove> = (0..n_chains)
+        .map(|c| {
+            let at = (h[c][2], h[c][3]);
+            propose_joint_move(kind, &here[c], at, move_sd[c][kind], &mut rngs[c])
+        })
+        .collect();
+    let there: Vec<Vec<f32>> = moves.iter_mut().map(|m| std::mem::take(&mut m.z)).collect();
+    let l_there = sites.log_likelihoods_at(&there);
+    for (chain, (m, z)) in moves.into_iter().zip(there).enumerate() {
+        let log_ratio = l_there[chain] - l_here[chain] + m.prior_change;
+        let accepted = rngs[chain].next_f64().ln() < log_ratio;
+        if accepted {
+            (h[chain][2], h[chain][3]) = (m.m0, m.s0);
+            sites.set_log_phi(chain, &z);
+        }
+        if sweep < config.hyper_warmup {
+            // Robbins–Monro on the log step, its gain shrinking as warm-up goes on.
+            let gain = 1.0 / (1.0 + f64::from(sweep / JOINT_MOVES as u32)).sqrt();
+            let hit = if accepted { 1.0 } else { 0.0 };
+            move_sd[chain][kind] *= (gain * (hit - JOINT_MOVE_ACCEPTANCE)).exp();
+        }
+    }
 }
 
 /// A scale's draw given values of its scale-mixture Student-t(nu): each value's weight, then
@@ -474,6 +593,30 @@ pub(crate) fn reservoir_sample(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joint_moves_keep_each_site_standardised() {
+        let z = [3.1f32, 4.0, 4.6, 2.2];
+        let (m0, s0) = (3.9, 0.25);
+        let mut rng = UniformStream::new(7, 0, 2, u32::MAX, 0, Stream::Hyper);
+        for kind in 0..JOINT_MOVES {
+            let m = propose_joint_move(kind, &z, (m0, s0), 0.3, &mut rng);
+            // A shift moves m0 alone, a scale s0 alone.
+            assert_eq!(kind == 0, m.m0 != m0);
+            assert_eq!(kind == 1, m.s0 != s0);
+            for (before, after) in z.iter().zip(&m.z) {
+                let (u, v) = (
+                    (f64::from(*before) - m0) / s0,
+                    (f64::from(*after) - m.m0) / m.s0,
+                );
+                assert!((u - v).abs() < 1e-5, "kind {kind}: {u} -> {v}");
+            }
+            // The reverse move's prior change is this one's, negated: log c and s0's prior.
+            let c = m.s0 / s0;
+            let back = log_s0_prior(s0) - log_s0_prior(m.s0) + (1.0 / c).ln();
+            assert!((m.prior_change + back).abs() < 1e-12);
+        }
+    }
 
     #[test]
     fn prior_difference_is_in_prior_sds() {

@@ -12,6 +12,7 @@
 //! jump adds `alpha f(proposal) + (1 - alpha) f(current)` to the recycled sums, as
 //! site_update does.
 
+use bytemuck::Zeroable;
 use rayon::prelude::*;
 
 use crate::kernels::cpu::betabinom::{beta_binomial_log_ratio, ln_1p, HALF_LN_TWO_PI};
@@ -439,6 +440,30 @@ fn run_one(
     state[REG_STATE_DIFFER + 1] = lp_here;
     state[REG_STATE_ACCEPTED] = accepted;
     state[REG_STATE_RECYCLED..REG_STATE_RECYCLED + 3].copy_from_slice(&recycled);
+}
+
+/// A chain's beta-binomial log likelihood of one site's samples at its state's coefficients
+/// and log phi `z`, as the twin's passes sum it: stage 1's joint moves of every site's log phi
+/// (methyl::hyper) weigh their proposals with it.
+pub fn site_log_likelihood(
+    design: &RegressionDesign,
+    samples: &[SiteSample],
+    state: &[f32],
+    z: f32,
+) -> f32 {
+    let mut p = Point {
+        gamma: [0.0; MAX_COEFS],
+        z,
+        differ: false,
+    };
+    p.gamma[..design.n_coefs].copy_from_slice(&state[..design.n_coefs]);
+    let hyper = RegressionHyper::zeroed(); // the likelihood alone reads no prior
+    let site = Site {
+        d: design,
+        samples,
+        h: &hyper,
+    };
+    site.pass(NO_COORD, &p, true)[2]
 }
 
 /// beta of a chain's state, or of its gamma (the coefficients in the design's order,

@@ -18,5 +18,5 @@ mod regression;
 mod update;
 
 pub use lane_math::CHAIN_LANES;
-pub use regression::run_regression_lanes;
+pub use regression::{run_regression_lanes, site_log_likelihood_lanes};
 pub use update::run_lanes;

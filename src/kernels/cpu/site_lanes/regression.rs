@@ -4,6 +4,8 @@
 //! pass over them is the same in all lanes; where the twin branches on a chain's state (the
 //! jump's direction, the free coordinates), the lanes compute what any lane needs and select.
 
+use bytemuck::Zeroable;
+
 use crate::kernels::cpu::lanes::philox_lanes;
 use crate::kernels::cpu::site_lanes::lane_math::{
     beta_binomial, beta_shapes, exp, ln, ln_1p, one_if, sp, standard_normal, uniform, CHAIN_LANES,
@@ -222,6 +224,36 @@ fn select_point(mask: F, a: &Point, b: &Point) -> Point {
         z: mask.select(a.z, b.z),
         differ: mask.select(a.differ, b.differ),
     }
+}
+
+/// site_regression::site_log_likelihood for CHAIN_LANES consecutive chains of one site:
+/// `states` are their states (REG_STATE_STRIDE floats each), `z` their log phi.
+pub fn site_log_likelihood_lanes(
+    design: &RegressionDesign,
+    samples: &[SiteSample],
+    states: &[f32],
+    z: [f32; CHAIN_LANES],
+) -> [f32; CHAIN_LANES] {
+    let mut p = Point {
+        gamma: [sp(0.0); MAX_COEFS],
+        z: F::new(z),
+        differ: sp(0.0).simd_ne(sp(0.0)),
+    };
+    for (k, g) in p.gamma.iter_mut().enumerate().take(design.n_coefs) {
+        *g = F::new(std::array::from_fn(|l| states[l * REG_STATE_STRIDE + k]));
+    }
+    // The likelihood alone reads no prior.
+    let none = [SiteHyper::zeroed(); CHAIN_LANES];
+    let site = Site {
+        d: design,
+        samples,
+        h: Hyper {
+            site: SiteLanes::of_chains(&none, 0),
+            nuisance_scale: [sp(1.0); MAX_COEFS],
+            ln_nuisance_scale: [sp(0.0); MAX_COEFS],
+        },
+    };
+    site.pass(None, &p, true)[2].to_array()
 }
 
 /// site_regression::run_one for chains `first_chain ..+ CHAIN_LANES` of the site `id`
