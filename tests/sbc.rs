@@ -251,3 +251,104 @@ fn site_sampler_is_calibrated() {
     assert_uniform("site model, mu of group 0", &ranks[0]);
     assert_uniform("site model, mu of group 1", &ranks[1]);
 }
+
+/// The rank of `truth` among `draws`, ties broken at random: the tested coefficient's spike
+/// puts the truth and many draws at exactly 0, where `rank` would count none of them.
+fn rank_with_ties(truth: f64, draws: &[f64], rng: &mut UniformStream) -> usize {
+    let below = draws.iter().filter(|&&d| d < truth).count();
+    let tied = draws.iter().filter(|&&d| d == truth).count();
+    below + ((tied + 1) as f64 * rng.next_f64()) as usize
+}
+
+/// A design's site regression at fixed genome-wide priors, as stage 2 runs it on the CPU
+/// (four chains in lanes): 12 samples, `~ batch + age + group`, coefficients drawn from the
+/// priors the kernel states (inverse logit of the intercept ~ Beta(a, b); batch 0.4 t_4, age
+/// 0.1 t_4; group 0 with probability 1 - w, else tau t_2; log phi = m0 + s0 t_4), each
+/// sample's proportion ~ Beta(mu_j phi, (1 - mu_j) phi) and its reads ~ Binomial. Checked:
+/// mu at both levels of the group and the group's coefficient.
+#[test]
+fn site_regression_is_calibrated() {
+    use betagibbs::kernels::cpu::site_regression::site_regression;
+    use betagibbs::kernels::regression_layout::{
+        RegressionDesign, RegressionHyper, RegressionOutputs, MAX_COEFS, REG_STATE_STRIDE,
+    };
+    const SAMPLES: usize = 12;
+    const CHAINS: u32 = 4;
+    const THIN: usize = 8;
+    // 4 x 25 thinned draws; the last is left out so that ranks run over 0..=DRAWS.
+    let per_chain = DRAWS.div_ceil(CHAINS as usize);
+    let rows = common::benchmark_design_rows(SAMPLES);
+    let x: Vec<f64> = rows.iter().flatten().copied().collect();
+    let levels = [vec![1.0, 0.0, 0.0, 0.0], vec![1.0, 0.0, 0.0, 1.0]];
+    let design = RegressionDesign::new(&x, SAMPLES, 4, 3, &levels, (0, 1), 0.1).expect("full rank");
+    let ([a, b, m0, s0], w, tau) = ([2.0f32, 3.0, 2.5, 0.6], 0.3, 1.0);
+    let scales = [0.4f32, 0.1];
+    let mut nuisance_scale = [1.0f32; MAX_COEFS];
+    nuisance_scale[1..3].copy_from_slice(&scales);
+    let hyper = vec![
+        RegressionHyper {
+            site: SiteHyper::new([a, b, m0, s0], w, tau),
+            nuisance_scale,
+        };
+        CHAINS as usize
+    ];
+    let sigmoid = |u: f64| 1.0 / (1.0 + (-u).exp());
+    let mut batch = SiteBatch::new();
+    let mut truth = Vec::new();
+    for r in 0..REPLICATIONS {
+        let mut rng = UniformStream::new(2018, 2, r as u32, 0, 0, Stream::Predictive);
+        let mu0 = beta(f64::from(a), f64::from(b), &mut rng);
+        let coef = [
+            (mu0 / (1.0 - mu0)).ln(),
+            f64::from(scales[0]) * student_t(4.0, &mut rng),
+            f64::from(scales[1]) * student_t(4.0, &mut rng),
+            if rng.next_f64() < w {
+                tau * student_t(2.0, &mut rng)
+            } else {
+                0.0
+            },
+        ];
+        let phi = (f64::from(m0) + f64::from(s0) * student_t(4.0, &mut rng)).exp();
+        for (j, row) in rows.iter().enumerate() {
+            let mu = sigmoid(row.iter().zip(&coef).map(|(x, c)| x * c).sum());
+            let p = beta(mu * phi, (1.0 - mu) * phi, &mut rng);
+            let total = 3 + ((r * 11 + j * 7) % 28) as u32;
+            batch.samples.push(SiteSample {
+                group: j as u32, // a design's samples carry their row
+                methylated: binomial(total, p, &mut rng),
+                total,
+                _pad: 0,
+            });
+        }
+        batch.end_site(betagibbs::rng::site_id(0, r as u64));
+        truth.push([mu0, sigmoid(coef[0] + coef[3]), coef[3]]);
+    }
+    let draws = (per_chain * THIN) as u32;
+    let params = common::site_params(11, REPLICATIONS as u32, CHAINS, (50, draws), 0.1);
+    let slots = design.draw_slots();
+    let n = REPLICATIONS * CHAINS as usize;
+    let mut out = RegressionOutputs {
+        state: vec![0.0; n * REG_STATE_STRIDE],
+        draws: vec![0.0; n * draws as usize * slots],
+    };
+    site_regression(&params, &design, &batch, &hyper, &mut out);
+    let mut ties = UniformStream::new(2018, 3, 0, 0, 0, Stream::Predictive);
+    let mut ranks = [Vec::new(), Vec::new(), Vec::new()];
+    for (site, truth) in truth.iter().enumerate() {
+        for (k, ranks) in ranks.iter_mut().enumerate() {
+            // Draws are laid out per (site, chain, draw, slot): mu at each level, then the coefficient.
+            let kept: Vec<f64> = (0..CHAINS as usize)
+                .flat_map(|c| (0..per_chain).map(move |d| (c, d * THIN + THIN - 1)))
+                .take(DRAWS)
+                .map(|(c, draw)| {
+                    let at = ((site * CHAINS as usize + c) * draws as usize + draw) * slots + k;
+                    f64::from(out.draws[at])
+                })
+                .collect();
+            ranks.push(rank_with_ties(truth[k], &kept, &mut ties));
+        }
+    }
+    assert_uniform("site regression, mu at the reference", &ranks[0]);
+    assert_uniform("site regression, mu at group B", &ranks[1]);
+    assert_uniform("site regression, the group's coefficient", &ranks[2]);
+}

@@ -24,13 +24,9 @@ const CHAINS: u32 = 4;
 /// Intercept, a two-level group, a two-level batch and a numeric covariate (a design of the
 /// benchmark's shape), levels at the group's two values.
 fn design() -> RegressionDesign {
-    let x: Vec<f64> = (0..SAMPLES)
-        .flat_map(|j| {
-            let group = f64::from(u8::from(j >= SAMPLES / 2));
-            let batch = f64::from(u8::from(j % 2 == 1));
-            let age = (j as f64 * 7.3) % 11.0 - 5.0;
-            [1.0, batch, age, group]
-        })
+    let x: Vec<f64> = common::benchmark_design_rows(SAMPLES)
+        .into_iter()
+        .flatten()
         .collect();
     let levels = [vec![1.0, 0.0, 0.0, 0.0], vec![1.0, 0.0, 0.0, 1.0]];
     RegressionDesign::new(&x, SAMPLES, 4, 3, &levels, (0, 1), 0.1).expect("full rank")

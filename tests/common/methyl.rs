@@ -41,3 +41,17 @@ pub fn site_params(
         _pad: [0; 2],
     }
 }
+
+/// A design of the benchmark's shape for `samples` samples: each row is (intercept, a
+/// two-level batch alternating, a numeric age near 0, a two-level group in halves); the
+/// regression tests' design, group tested.
+pub fn benchmark_design_rows(samples: usize) -> Vec<[f64; 4]> {
+    (0..samples)
+        .map(|j| {
+            let group = f64::from(u8::from(j >= samples / 2));
+            let batch = f64::from(u8::from(j % 2 == 1));
+            let age = (j as f64 * 7.3) % 11.0 - 5.0;
+            [1.0, batch, age, group]
+        })
+        .collect()
+}

@@ -12,7 +12,7 @@ pub mod requires;
 pub mod table;
 
 pub use cli::{betagibbs, betagibbs_with_env, print_rounding, CliRun};
-pub use methyl::{methyl_config, site_params};
+pub use methyl::{benchmark_design_rows, methyl_config, site_params};
 pub use rats::rats;
 pub use requires::{gpu, require_dss, require_htslib, shared_data};
 pub use table::Table;
