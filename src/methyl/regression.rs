@@ -181,13 +181,13 @@ impl Stage1Sites for RegressionSites<'_, '_> {
             .into_par_iter()
             .with_min_len(64)
             .map(per_site)
-            .reduce(
-                || vec![0.0; n_chains],
-                |mut a, b| {
-                    a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-                    a
-                },
-            )
+            .collect::<Vec<Vec<f64>>>()
+            .into_iter()
+            // Summed in site order, so that the decisions never depend on the threads.
+            .fold(vec![0.0; n_chains], |mut sum, site| {
+                sum.iter_mut().zip(site).for_each(|(s, l)| *s += l);
+                sum
+            })
     }
 
     fn set_log_phi(&mut self, chain: usize, z: &[f32]) {
