@@ -74,6 +74,19 @@ pub(crate) fn build_pieces(unit_offsets: &[u32], max_len: u32) -> Vec<Piece> {
     pieces
 }
 
+/// Where each of `n_units` units' pieces start in `pieces` (as `build_pieces` orders them):
+/// unit u's are `offsets[u]..offsets[u + 1]`.
+pub(crate) fn unit_piece_offsets(pieces: &[Piece], n_units: usize) -> Vec<u32> {
+    let mut offsets = vec![0u32; n_units + 1];
+    for p in pieces {
+        offsets[p.unit as usize + 1] += 1;
+    }
+    for u in 0..n_units {
+        offsets[u + 1] += offsets[u];
+    }
+    offsets
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

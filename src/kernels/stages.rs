@@ -13,7 +13,7 @@ use crate::kernels::gpu::piece_stage::{PieceKernel, PieceStageGpu};
 use crate::kernels::gpu::regression_stage::RegressionStageGpu;
 use crate::kernels::gpu::site_stage::SiteStageGpu;
 use crate::kernels::gpu::GpuError;
-use crate::kernels::layout::{Observation, Piece, ThetaParams};
+use crate::kernels::layout::{unit_piece_offsets, Observation, Piece, ThetaParams};
 use crate::kernels::regression_layout::{RegressionDesign, RegressionHyper, RegressionOutputs};
 use crate::kernels::site_layout::{SiteBatch, SiteHyper, SiteOutputs, SiteParams};
 use crate::kernels::Device;
@@ -72,13 +72,7 @@ impl<'a> ThetaStage<'a> {
                 })
             }
         };
-        let mut unit_pieces = vec![0u32; n_units + 1];
-        for piece in pieces {
-            unit_pieces[piece.unit as usize + 1] += 1;
-        }
-        for u in 0..n_units {
-            unit_pieces[u + 1] += unit_pieces[u];
-        }
+        let unit_pieces = unit_piece_offsets(pieces, n_units);
         let tables =
             (collapsed && gpu.is_none()).then(|| MarginalTables::new(observations, unit_offsets));
         ThetaStage {

@@ -1,7 +1,9 @@
 //! A batch as the kernels see it: observations grouped by unit and cut into pieces, the
 //! tree of levels above the units, and where each parameter sits in a `Fit`.
 
-use crate::kernels::layout::{build_pieces, Observation, Piece, ThetaParams, PIECE_LEN};
+use crate::kernels::layout::{
+    build_pieces, unit_piece_offsets, Observation, Piece, ThetaParams, PIECE_LEN,
+};
 
 /// Hyperparameters reported per unit of a one-level model, after the unit's thetas (in this order).
 pub const HYPER_NAMES: [&str; 4] = ["alpha", "beta", "mu", "kappa"];
@@ -47,13 +49,7 @@ impl Batch {
             })
             .collect();
         let pieces = build_pieces(&unit_offsets, PIECE_LEN);
-        let mut unit_pieces = vec![0u32; unit_offsets.len()];
-        for p in &pieces {
-            unit_pieces[p.unit as usize + 1] += 1;
-        }
-        for u in 1..unit_pieces.len() {
-            unit_pieces[u] += unit_pieces[u - 1];
-        }
+        let unit_pieces = unit_piece_offsets(&pieces, unit_offsets.len() - 1);
         let mut level_sizes = vec![unit_offsets.len() - 1];
         for level in &parents {
             level_sizes.push(level.iter().max().map_or(0, |&m| m as usize + 1));

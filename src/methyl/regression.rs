@@ -6,8 +6,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::kernels::cpu::site_lanes::{site_log_likelihood_lanes, CHAIN_LANES};
-use crate::kernels::cpu::site_regression::{site_log_likelihood, state_coefficients};
+use crate::kernels::cpu::site_regression::{site_log_likelihoods, state_coefficients};
 use crate::kernels::gpu::GpuError;
 use crate::kernels::regression_layout::{
     RegressionDesign, RegressionHyper, RegressionOutputs, MAX_COEFS, REG_STATE_ACCEPTED,
@@ -147,45 +146,25 @@ impl Stage1Sites for RegressionSites<'_, '_> {
 
     fn log_likelihoods_at(&self, z: &[Vec<f32>]) -> Vec<f64> {
         let n_chains = self.params.n_chains as usize;
-        let per_site = |site: usize| -> Vec<f64> {
+        let per_site = |site: usize| {
             let states = &self.out.state[site * n_chains * REG_STATE_STRIDE..]
                 [..n_chains * REG_STATE_STRIDE];
             let range = self.batch.offsets[site] as usize..self.batch.offsets[site + 1] as usize;
-            let samples = &self.batch.samples[range];
-            let mut out = Vec::with_capacity(n_chains);
-            let mut chain = 0;
-            // Four chains at once in lanes (one rounding apart from the twin: both sides of a
-            // move are weighed alike), the rest by the twin.
-            while chain + CHAIN_LANES <= n_chains {
-                let lanes = site_log_likelihood_lanes(
-                    self.design,
-                    samples,
-                    &states[chain * REG_STATE_STRIDE..],
-                    std::array::from_fn(|l| z[chain + l][site]),
-                );
-                out.extend(lanes.map(f64::from));
-                chain += CHAIN_LANES;
-            }
-            for c in chain..n_chains {
-                let state = &states[c * REG_STATE_STRIDE..][..REG_STATE_STRIDE];
-                out.push(f64::from(site_log_likelihood(
-                    self.design,
-                    samples,
-                    state,
-                    z[c][site],
-                )));
-            }
-            out
+            site_log_likelihoods(self.design, &self.batch.samples[range], states, |c| {
+                z[c][site]
+            })
         };
         (0..self.batch.n_sites())
             .into_par_iter()
             .with_min_len(64)
             .map(per_site)
-            .collect::<Vec<Vec<f64>>>()
+            .collect::<Vec<Vec<f32>>>()
             .into_iter()
             // Summed in site order, so that the decisions never depend on the threads.
             .fold(vec![0.0; n_chains], |mut sum, site| {
-                sum.iter_mut().zip(site).for_each(|(s, l)| *s += l);
+                sum.iter_mut()
+                    .zip(site)
+                    .for_each(|(s, l)| *s += f64::from(l));
                 sum
             })
     }

@@ -16,7 +16,9 @@ use bytemuck::Zeroable;
 use rayon::prelude::*;
 
 use crate::kernels::cpu::betabinom::{beta_binomial_log_ratio, ln_1p, HALF_LN_TWO_PI};
-use crate::kernels::cpu::site_lanes::{run_regression_lanes, CHAIN_LANES};
+use crate::kernels::cpu::site_lanes::{
+    run_regression_lanes, site_log_likelihood_lanes, CHAIN_LANES,
+};
 use crate::kernels::cpu::variates::standard_normal;
 use crate::kernels::regression_layout::*;
 use crate::kernels::site_layout::{
@@ -442,28 +444,47 @@ fn run_one(
     state[REG_STATE_RECYCLED..REG_STATE_RECYCLED + 3].copy_from_slice(&recycled);
 }
 
-/// A chain's beta-binomial log likelihood of one site's samples at its state's coefficients
-/// and log phi `z`, as the twin's passes sum it: stage 1's joint moves of every site's log phi
+/// Each chain's beta-binomial log likelihood of one site's samples at its state's
+/// coefficients (`states`: the site's chains, REG_STATE_STRIDE floats each) and log phi
+/// `z(chain)`, as the passes sum it: chains four at a time in lanes, the rest by the twin, as
+/// `site_regression` splits them. Stage 1's joint moves of every site's log phi
 /// (methyl::hyper) weigh their proposals with it.
-pub fn site_log_likelihood(
+pub fn site_log_likelihoods(
     design: &RegressionDesign,
     samples: &[SiteSample],
-    state: &[f32],
-    z: f32,
-) -> f32 {
-    let mut p = Point {
-        gamma: [0.0; MAX_COEFS],
-        z,
-        differ: false,
-    };
-    p.gamma[..design.n_coefs].copy_from_slice(&state[..design.n_coefs]);
+    states: &[f32],
+    z: impl Fn(usize) -> f32,
+) -> Vec<f32> {
+    let n_chains = states.len() / REG_STATE_STRIDE;
+    let mut out = Vec::with_capacity(n_chains);
+    let mut chain = 0;
+    while chain + CHAIN_LANES <= n_chains {
+        let lanes = site_log_likelihood_lanes(
+            design,
+            samples,
+            &states[chain * REG_STATE_STRIDE..],
+            std::array::from_fn(|l| z(chain + l)),
+        );
+        out.extend(lanes);
+        chain += CHAIN_LANES;
+    }
     let hyper = RegressionHyper::zeroed(); // the likelihood alone reads no prior
     let site = Site {
         d: design,
         samples,
         h: &hyper,
     };
-    site.pass(NO_COORD, &p, true)[2]
+    for c in chain..n_chains {
+        let mut p = Point {
+            gamma: [0.0; MAX_COEFS],
+            z: z(c),
+            differ: false,
+        };
+        p.gamma[..design.n_coefs]
+            .copy_from_slice(&states[c * REG_STATE_STRIDE..][..design.n_coefs]);
+        out.push(site.pass(NO_COORD, &p, true)[2]);
+    }
+    out
 }
 
 /// beta of a chain's state, or of its gamma (the coefficients in the design's order,
