@@ -164,3 +164,37 @@ fn lanes_and_twin_site_regressions_agree() {
         site_regression(params, &design, &batch, &hyper, out);
     });
 }
+
+/// A factor design's samples share design rows, whose mu and Beta shapes the lanes compute
+/// once per row: the chains must be the same bits as when every row is computed per sample.
+#[test]
+fn lanes_sharing_design_rows_change_no_bit() {
+    // Intercept, batch and group: four cells of three samples each.
+    let x: Vec<f64> = common::benchmark_design_rows(SAMPLES)
+        .into_iter()
+        .flat_map(|[one, batch, _, group]| [one, batch, group])
+        .collect();
+    let levels = [vec![1.0, 0.0, 0.0], vec![1.0, 0.0, 1.0]];
+    let shared = RegressionDesign::new(&x, SAMPLES, 3, 2, &levels, (0, 1), 0.1).expect("full rank");
+    assert_eq!(shared.shared_rows.len(), 4);
+    let per_sample = RegressionDesign {
+        row_class: (0..SAMPLES as u32).collect(),
+        shared_rows: (0..SAMPLES).collect(),
+        ..shared.clone()
+    };
+    let (batch, hyper) = (batch(), hyper());
+    let params = common::site_params(11, SITES as u32, CHAINS, (5, 40), 0.1);
+    let run = |design: &RegressionDesign| {
+        let n = SITES * CHAINS as usize;
+        let mut out = RegressionOutputs {
+            state: vec![0.0; n * REG_STATE_STRIDE],
+            draws: vec![0.0; n * params.draws_total as usize * design.draw_slots()],
+        };
+        site_regression(&params, design, &batch, &hyper, &mut out);
+        out
+    };
+    let (a, b) = (run(&shared), run(&per_sample));
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+    assert_eq!(bits(&a.state), bits(&b.state));
+    assert_eq!(bits(&a.draws), bits(&b.draws));
+}

@@ -50,6 +50,11 @@ pub struct RegressionDesign {
     /// A joint test of a factor's levels (the tested block): the first recycled sum counts
     /// the levels' means spanning more than d, the second none.
     pub joint: bool,
+    /// Per row, the index of the first row equal to it (in `shared_rows`): samples in the
+    /// same cell of a factor design share their mu, which the CPU's lanes compute once.
+    pub row_class: Vec<u32>,
+    /// The first row of each class, in order.
+    pub shared_rows: Vec<usize>,
 }
 
 impl RegressionDesign {
@@ -66,6 +71,17 @@ impl RegressionDesign {
         threshold: f64,
     ) -> Option<RegressionDesign> {
         assert!(n_coefs <= MAX_COEFS && levels.len() <= MAX_GROUPS && tested < n_coefs);
+        let (mut row_class, mut shared_rows) = (Vec::with_capacity(n_samples), Vec::new());
+        for j in 0..n_samples {
+            let row = &x[j * n_coefs..][..n_coefs];
+            let same = shared_rows
+                .iter()
+                .position(|&i: &usize| x[i * n_coefs..][..n_coefs] == *row);
+            row_class.push(same.unwrap_or_else(|| {
+                shared_rows.push(j);
+                shared_rows.len() - 1
+            }) as u32);
+        }
         // Modified Gram–Schmidt on the columns, in order.
         let mut q = x.to_vec();
         let mut r = vec![0.0f64; n_coefs * n_coefs];
@@ -121,6 +137,8 @@ impl RegressionDesign {
             compare,
             threshold: threshold as f32,
             joint: false,
+            row_class,
+            shared_rows,
         })
     }
 

@@ -185,7 +185,7 @@ fn shift_product(x: F, k: F, m: F) -> F {
 /// What the Stirling terms of one shape x need whatever the count: the shift m (0 to 3), the
 /// shifted x, its series tail and the shift product Π_{j < m} (x + j). A group's samples share
 /// their shapes, so `group_likelihood` computes these once for all of its samples.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 pub(super) struct Shape {
     x: F,
     m: F,

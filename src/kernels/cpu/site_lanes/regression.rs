@@ -8,8 +8,8 @@ use bytemuck::Zeroable;
 
 use crate::kernels::cpu::lanes::philox_lanes;
 use crate::kernels::cpu::site_lanes::lane_math::{
-    beta_binomial, beta_shapes, exp, ln, ln_1p, one_if, sp, standard_normal, uniform, CHAIN_LANES,
-    F, U,
+    beta_binomial, beta_shapes, exp, ln, ln_1p, one_if, sp, standard_normal, uniform, Shape,
+    CHAIN_LANES, F, U,
 };
 use crate::kernels::cpu::site_lanes::update::Hyper as SiteLanes;
 use crate::kernels::cpu::site_regression::{MIN_PRECISION, RW_LOG_PHI, START_CLAMP};
@@ -23,6 +23,9 @@ use crate::kernels::site_layout::{
 use crate::rng::{Stream, STREAM_SHIFT};
 
 const HALF_LN_TWO_PI: f32 = crate::kernels::cpu::betabinom::HALF_LN_TWO_PI;
+/// Most distinct design rows whose mu and shapes a pass keeps: a factor design's cells (the
+/// RRBS example's group x cell has 4); designs with more compute them per sample.
+const MAX_SHARED_ROWS: usize = 8;
 
 /// site_regression::Point in lanes; `differ` is a lane mask.
 #[derive(Clone, Copy)]
@@ -77,30 +80,63 @@ impl Site<'_> {
         beta
     }
 
-    /// site_regression::Site::pass.
+    /// mu of basis row `row` at p.
+    #[inline(always)]
+    fn row_mu(&self, row: usize, p: &Point) -> F {
+        let n = self.d.n_coefs;
+        let row = &self.d.basis[row * n..][..n];
+        let mut e = sp(0.0);
+        for i in 0..n {
+            e += p.gamma[i] * row[i];
+        }
+        sigmoid(e)
+    }
+
+    /// site_regression::Site::pass. Where samples share design rows (a factor design's
+    /// cells), each row's mu and Beta shapes are computed once, the same operations as per
+    /// sample, so the results are the same bits.
     fn pass(&self, k: Option<usize>, p: &Point, likelihood: bool) -> [F; 3] {
         let phi = exp(p.z);
-        let (mut g, mut c, mut l) = (sp(0.0), sp(0.0), sp(0.0));
-        let n = self.d.n_coefs;
-        for s in self.samples {
-            let row = &self.d.basis[s.group as usize * n..][..n];
-            let mut e = sp(0.0);
-            for i in 0..n {
-                e += p.gamma[i] * row[i];
+        let shapes_at = |mu: F| {
+            beta_shapes(
+                (mu * phi).fast_max(sp(MIN_SHAPE)),
+                ((sp(1.0) - mu) * phi).fast_max(sp(MIN_SHAPE)),
+            )
+        };
+        let shared = &self.d.shared_rows;
+        let share = shared.len() < self.samples.len() && shared.len() <= MAX_SHARED_ROWS;
+        let mut mus = [sp(0.0); MAX_SHARED_ROWS];
+        let mut row_shapes = [[Shape::default(); 3]; MAX_SHARED_ROWS];
+        if share {
+            for (class, &row) in shared.iter().enumerate() {
+                mus[class] = self.row_mu(row, p);
+                if likelihood {
+                    row_shapes[class] = shapes_at(mus[class]);
+                }
             }
-            let mu = sigmoid(e);
+        }
+        let (mut g, mut c, mut l) = (sp(0.0), sp(0.0), sp(0.0));
+        for s in self.samples {
+            let row = s.group as usize;
+            let class = self.d.row_class[row] as usize;
+            let mu = if share {
+                mus[class]
+            } else {
+                self.row_mu(row, p)
+            };
             let (m, total) = (s.methylated as f32, s.total as f32);
             if let Some(k) = k {
-                let q = row[k];
+                let q = self.d.basis[row * self.d.n_coefs + k];
                 let discount = (phi + 1.0) / (phi + total);
                 g += discount * q * (sp(m) - mu * total);
                 c += discount * (q * q) * total * mu * (sp(1.0) - mu);
             }
             if likelihood {
-                let shapes = beta_shapes(
-                    (mu * phi).fast_max(sp(MIN_SHAPE)),
-                    ((sp(1.0) - mu) * phi).fast_max(sp(MIN_SHAPE)),
-                );
+                let shapes = if share {
+                    row_shapes[class]
+                } else {
+                    shapes_at(mu)
+                };
                 l += beta_binomial(m, total, &shapes);
             }
         }
