@@ -137,6 +137,10 @@ const SHARED_CONSTANTS: &[(&str, &str)] = &[
         "crate::kernels::regression_layout::REG_STATE_DIFFER as u32",
     ),
     (
+        "REG_STATE_LOG_LIKELIHOOD",
+        "crate::kernels::regression_layout::REG_STATE_LOG_LIKELIHOOD as u32",
+    ),
+    (
         "REG_STATE_ACCEPTED",
         "crate::kernels::regression_layout::REG_STATE_ACCEPTED as u32",
     ),

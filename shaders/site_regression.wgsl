@@ -29,6 +29,7 @@ const MAX_GROUPS: u32 = 8u;
 const REG_STATE_STRIDE: u32 = 23u;
 const REG_STATE_LOG_PHI: u32 = 16u;
 const REG_STATE_DIFFER: u32 = 17u;
+const REG_STATE_LOG_LIKELIHOOD: u32 = 18u;
 const REG_STATE_ACCEPTED: u32 = 19u;
 const REG_STATE_RECYCLED: u32 = 20u;
 // Stream tag of the regression's normals and uniforms (rng::Stream::SiteRegression).
@@ -178,10 +179,6 @@ fn log_prior(p: RegressionPoint, h: RegressionHyper) -> f32 {
     return lp - 0.5 * (LOG_PHI_DOF + 1.0) * ln_1p(t * t / LOG_PHI_DOF);
 }
 
-fn log_target(first: u32, last: u32, p: RegressionPoint, h: RegressionHyper) -> f32 {
-    return data_pass(first, last, NO_COORD, p, true).z + log_prior(p, h);
-}
-
 // Coordinate k's Newton proposal at p: (mean, precision), and p's log likelihood when asked.
 fn newton(first: u32, last: u32, k: u32, p: RegressionPoint, h: RegressionHyper, slab: bool, likelihood: bool) -> vec3<f32> {
     let beta = coefficients(p.gamma);
@@ -284,6 +281,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     here.differ = false;
     var recycled = vec3<f32>(0.0);
     var accepted = 0.0;
+    // The log likelihood at `here`, kept in the state: a dispatch that goes on needs no pass.
+    var ll_here: f32;
     if (params.init != 0u) {
         // The pooled proportion through the intercept (Q's first column is constant), then
         // each other free coordinate at its Newton mean.
@@ -298,7 +297,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         for (var k = 1u; k < tested; k++) {
             here.gamma[k] = newton(first, last, k, here, h, false, false).x;
         }
+        ll_here = data_pass(first, last, NO_COORD, here, true).z;
     } else {
+        ll_here = state[base + REG_STATE_LOG_LIKELIHOOD];
         for (var k = 0u; k < n; k++) {
             here.gamma[k] = state[base + k];
         }
@@ -311,7 +312,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         );
         accepted = state[base + REG_STATE_ACCEPTED];
     }
-    var lp_here = log_target(first, last, here, h);
+    var lp_here = ll_here + log_prior(here, h);
     let slots = shape.n_levels + 1u;
     for (var k = 0u; k < params.warmup + params.n_draws; k++) {
         let sweep = params.first_sweep + k;
@@ -319,7 +320,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         let jump = words(n + 1u, site_pos, sweep, key);
         var there = here;
         var log_q = 0.0;
-        var lp_there: f32;
+        var ll_there: f32;
         if (here.differ) {
             for (var t = tested; t < n; t++) {
                 there.gamma[t] = 0.0;
@@ -337,7 +338,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
                 log_q += log_normal_density(here.gamma[t], q.x, q.y);
                 partial.gamma[t] = here.gamma[t];
             }
-            lp_there = likelihood + log_prior(there, h);
+            ll_there = likelihood;
         } else {
             there.differ = true;
             for (var t = tested; t < n; t++) {
@@ -347,8 +348,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
                 log_q -= log_normal_density(value, q.x, q.y);
                 there.gamma[t] = value;
             }
-            lp_there = log_target(first, last, there, h);
+            ll_there = data_pass(first, last, NO_COORD, there, true).z;
         }
+        let lp_there = ll_there + log_prior(there, h);
         let log_ratio = lp_there - lp_here + log_q;
         if (k >= params.warmup) {
             let alpha = exp(min(log_ratio, 0.0));
@@ -357,6 +359,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         if (log(uniform_from_word(jump.z)) < log_ratio) {
             here = there;
             lp_here = lp_there;
+            ll_here = ll_there;
             accepted += 1.0;
         }
         // 2. Each free coordinate by its Newton proposal; the reverse step's pass gives the
@@ -376,16 +379,19 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             if (log(uniform_from_word(w.z)) < ratio) {
                 here = step;
                 lp_here = lp_step;
+                ll_here = back.z;
             }
         }
         // 3. log phi by a random walk.
         let w = words(n, site_pos, sweep, key);
         var walk = here;
         walk.z += RW_LOG_PHI * standard_normal(w.x, w.y);
-        let lp_walk = log_target(first, last, walk, h);
+        let ll_walk = data_pass(first, last, NO_COORD, walk, true).z;
+        let lp_walk = ll_walk + log_prior(walk, h);
         if (log(uniform_from_word(w.z)) < lp_walk - lp_here) {
             here = walk;
             lp_here = lp_walk;
+            ll_here = ll_walk;
         }
         if (k >= params.warmup) {
             let row = ((invocation * params.draws_total) + params.draw_offset + k - params.warmup) * slots;
@@ -401,7 +407,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
     state[base + REG_STATE_LOG_PHI] = here.z;
     state[base + REG_STATE_DIFFER] = select(0.0, 1.0, here.differ);
-    state[base + REG_STATE_DIFFER + 1u] = lp_here;
+    state[base + REG_STATE_LOG_LIKELIHOOD] = ll_here;
     state[base + REG_STATE_ACCEPTED] = accepted;
     state[base + REG_STATE_RECYCLED] = recycled.x;
     state[base + REG_STATE_RECYCLED + 1u] = recycled.y;

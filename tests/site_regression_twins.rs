@@ -6,12 +6,14 @@
 
 mod common;
 
-use betagibbs::kernels::cpu::site_regression::{site_regression, site_regression_twin};
+use betagibbs::kernels::cpu::site_regression::{
+    site_log_likelihoods, site_regression, site_regression_twin,
+};
 use betagibbs::kernels::gpu::regression_stage::RegressionStageGpu;
 use betagibbs::kernels::gpu::DEFAULT_WORKGROUP_SIZE;
 use betagibbs::kernels::regression_layout::{
-    RegressionDesign, RegressionHyper, RegressionOutputs, MAX_COEFS, REG_STATE_RECYCLED,
-    REG_STATE_STRIDE,
+    RegressionDesign, RegressionHyper, RegressionOutputs, MAX_COEFS, REG_STATE_LOG_LIKELIHOOD,
+    REG_STATE_LOG_PHI, REG_STATE_RECYCLED, REG_STATE_STRIDE,
 };
 use betagibbs::kernels::site_layout::{SiteBatch, SiteHyper, SiteParams, SiteSample};
 use betagibbs::rng::host_variates::binomial;
@@ -197,4 +199,41 @@ fn lanes_sharing_design_rows_change_no_bit() {
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
     assert_eq!(bits(&a.state), bits(&b.state));
     assert_eq!(bits(&a.draws), bits(&b.draws));
+}
+
+/// The state keeps the log likelihood at the chain's point, which the next dispatch and
+/// stage 1's joint moves read instead of a pass: it must be that point's likelihood, the same
+/// bits as a fresh pass, from both CPU paths.
+#[test]
+fn the_state_keeps_the_likelihood_at_its_point() {
+    let (design, batch, hyper) = (design(), batch(), hyper());
+    let params = common::site_params(11, SITES as u32, CHAINS, (5, 40), 0.1);
+    let per_site = CHAINS as usize * REG_STATE_STRIDE;
+    for lanes in [false, true] {
+        let mut out = outputs(&params, None);
+        if lanes {
+            site_regression(&params, &design, &batch, &hyper, &mut out);
+        } else {
+            site_regression_twin(&params, &design, &batch, &hyper, &mut out);
+        }
+        for (site, states) in out.state.chunks_exact(per_site).enumerate() {
+            let range = batch.offsets[site] as usize..batch.offsets[site + 1] as usize;
+            let fresh = site_log_likelihoods(&design, &batch.samples[range], states, |c| {
+                states[c * REG_STATE_STRIDE + REG_STATE_LOG_PHI]
+            });
+            for (c, l) in fresh.iter().enumerate() {
+                let kept = states[c * REG_STATE_STRIDE + REG_STATE_LOG_LIKELIHOOD];
+                assert!(l.is_finite() && *l < 0.0, "site {site} chain {c}: {l}");
+                if lanes {
+                    assert_eq!(kept.to_bits(), l.to_bits(), "lanes, site {site} chain {c}");
+                } else {
+                    // The twin's passes against site_log_likelihoods' lanes: a few ulps.
+                    assert!(
+                        (kept - l).abs() <= 1e-5 * l.abs(),
+                        "site {site} chain {c}: {kept} vs {l}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -10,12 +10,15 @@ use crate::kernels::site_layout::{SiteHyper, MAX_GROUPS};
 /// Most coefficients of a design, the intercept included (issue 15 asks for 16).
 pub const MAX_COEFS: usize = 16;
 /// Floats of state per (site, chain): the coordinates gamma, log phi, the tested block's
-/// state (1: it differs from 0), the total log target, the accepted model jumps since the
+/// state (1: it differs from 0), the log likelihood there, the accepted model jumps since the
 /// chain's start (a dispatch that goes on from the state adds to them), and the three
 /// recycled sums of P(delta > d), P(delta < -d) and P(the block differs).
 pub const REG_STATE_STRIDE: usize = MAX_COEFS + 7;
-pub(crate) const REG_STATE_LOG_PHI: usize = MAX_COEFS;
+pub const REG_STATE_LOG_PHI: usize = MAX_COEFS;
 pub(crate) const REG_STATE_DIFFER: usize = MAX_COEFS + 1;
+/// The log likelihood at the state: a dispatch that goes on from it, and stage 1's joint moves,
+/// read it instead of making a pass.
+pub const REG_STATE_LOG_LIKELIHOOD: usize = MAX_COEFS + 2;
 pub(crate) const REG_STATE_ACCEPTED: usize = MAX_COEFS + 3;
 /// The three recycled sums.
 pub const REG_STATE_RECYCLED: usize = MAX_COEFS + 4;

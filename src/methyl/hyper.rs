@@ -210,12 +210,16 @@ pub(crate) trait Stage1Sites: Sync {
     fn log_phi(&self, _chain: usize) -> Option<Vec<f32>> {
         None
     }
-    /// Each chain's log likelihood summed over its sites, each site at log phi `z[chain][site]`.
-    fn log_likelihoods_at(&self, _z: &[Vec<f32>]) -> Vec<f64> {
+    /// Each site's log likelihood at `chain`'s state, as the last sweep left it.
+    fn log_likelihoods(&self, _chain: usize) -> Vec<f32> {
         unreachable!("only models whose log_phi is Some")
     }
-    /// Moves `chain`'s sites to log phi `z`.
-    fn set_log_phi(&mut self, _chain: usize, _z: &[f32]) {
+    /// Per chain, each site's log likelihood at log phi `z[chain][site]`.
+    fn log_likelihoods_at(&self, _z: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        unreachable!("only models whose log_phi is Some")
+    }
+    /// Moves `chain`'s sites to log phi `z`, where their log likelihoods are `log_likelihoods`.
+    fn set_log_phi(&mut self, _chain: usize, _z: &[f32], _log_likelihoods: &[f32]) {
         unreachable!("only models whose log_phi is Some")
     }
 }
@@ -450,7 +454,11 @@ fn joint_moves_of_chains(
                 .expect("joint moves only where log_phi is Some")
         })
         .collect();
-    let l_here = sites.log_likelihoods_at(&here);
+    // Summed in site order, so that the decisions never depend on the threads.
+    let total = |l: &[f32]| l.iter().map(|&v| f64::from(v)).sum::<f64>();
+    let l_here: Vec<f64> = (0..n_chains)
+        .map(|chain| total(&sites.log_likelihoods(chain)))
+        .collect();
     let mut rngs: Vec<UniformStream> = (0..n_chains)
         .map(|chain| {
             UniformStream::new(config.seed, chain as u32, 2, u32::MAX, sweep, Stream::Hyper)
@@ -466,12 +474,12 @@ fn joint_moves_of_chains(
         .collect();
     let there: Vec<Vec<f32>> = moves.iter_mut().map(|m| std::mem::take(&mut m.z)).collect();
     let l_there = sites.log_likelihoods_at(&there);
-    for (chain, (m, z)) in moves.into_iter().zip(there).enumerate() {
-        let log_ratio = l_there[chain] - l_here[chain] + m.prior_change;
+    for (chain, ((m, z), l)) in moves.into_iter().zip(there).zip(l_there).enumerate() {
+        let log_ratio = total(&l) - l_here[chain] + m.prior_change;
         let accepted = rngs[chain].next_f64().ln() < log_ratio;
         if accepted {
             (h[chain][2], h[chain][3]) = (m.m0, m.s0);
-            sites.set_log_phi(chain, &z);
+            sites.set_log_phi(chain, &z, &l);
         }
         if sweep < config.hyper_warmup {
             // Robbins–Monro on the log step, its gain shrinking as warm-up goes on.

@@ -10,7 +10,8 @@ use crate::kernels::cpu::site_regression::{site_log_likelihoods, state_coefficie
 use crate::kernels::gpu::GpuError;
 use crate::kernels::regression_layout::{
     RegressionDesign, RegressionHyper, RegressionOutputs, MAX_COEFS, REG_STATE_ACCEPTED,
-    REG_STATE_DIFFER, REG_STATE_LOG_PHI, REG_STATE_RECYCLED, REG_STATE_STRIDE,
+    REG_STATE_DIFFER, REG_STATE_LOG_LIKELIHOOD, REG_STATE_LOG_PHI, REG_STATE_RECYCLED,
+    REG_STATE_STRIDE,
 };
 use crate::kernels::site_layout::{SiteBatch, SiteHyper, SiteParams};
 use crate::kernels::stages::RegressionStage;
@@ -144,7 +145,17 @@ impl Stage1Sites for RegressionSites<'_, '_> {
         )
     }
 
-    fn log_likelihoods_at(&self, z: &[Vec<f32>]) -> Vec<f64> {
+    fn log_likelihoods(&self, chain: usize) -> Vec<f32> {
+        let n_chains = self.params.n_chains as usize;
+        (0..self.batch.n_sites())
+            .map(|site| {
+                let state = (site * n_chains + chain) * REG_STATE_STRIDE;
+                self.out.state[state + REG_STATE_LOG_LIKELIHOOD]
+            })
+            .collect()
+    }
+
+    fn log_likelihoods_at(&self, z: &[Vec<f32>]) -> Vec<Vec<f32>> {
         let n_chains = self.params.n_chains as usize;
         let per_site = |site: usize| {
             let states = &self.out.state[site * n_chains * REG_STATE_STRIDE..]
@@ -154,25 +165,22 @@ impl Stage1Sites for RegressionSites<'_, '_> {
                 z[c][site]
             })
         };
-        (0..self.batch.n_sites())
+        let per_site: Vec<Vec<f32>> = (0..self.batch.n_sites())
             .into_par_iter()
             .with_min_len(64)
             .map(per_site)
-            .collect::<Vec<Vec<f32>>>()
-            .into_iter()
-            // Summed in site order, so that the decisions never depend on the threads.
-            .fold(vec![0.0; n_chains], |mut sum, site| {
-                sum.iter_mut()
-                    .zip(site)
-                    .for_each(|(s, l)| *s += f64::from(l));
-                sum
-            })
+            .collect();
+        (0..n_chains)
+            .map(|chain| per_site.iter().map(|site| site[chain]).collect())
+            .collect()
     }
 
-    fn set_log_phi(&mut self, chain: usize, z: &[f32]) {
+    fn set_log_phi(&mut self, chain: usize, z: &[f32], log_likelihoods: &[f32]) {
         let n_chains = self.params.n_chains as usize;
-        for (site, &z) in z.iter().enumerate() {
-            self.out.state[(site * n_chains + chain) * REG_STATE_STRIDE + REG_STATE_LOG_PHI] = z;
+        for (site, (&z, &l)) in z.iter().zip(log_likelihoods).enumerate() {
+            let state = &mut self.out.state[(site * n_chains + chain) * REG_STATE_STRIDE..];
+            state[REG_STATE_LOG_PHI] = z;
+            state[REG_STATE_LOG_LIKELIHOOD] = l;
         }
     }
 }

@@ -132,9 +132,10 @@ impl Site<'_> {
         lp - 0.5 * (LOG_PHI_DOF + 1.0) * ln_1p(t * t / LOG_PHI_DOF)
     }
 
-    /// log target at p, with p's likelihood.
-    fn log_target(&self, p: &Point) -> f32 {
-        self.pass(NO_COORD, p, true)[2] + self.log_prior(p)
+    /// (log target, log likelihood) at p.
+    fn log_target(&self, p: &Point) -> [f32; 2] {
+        let likelihood = self.pass(NO_COORD, p, true)[2];
+        [likelihood + self.log_prior(p), likelihood]
     }
 
     /// The Newton proposal of coordinate k at p: (mean, precision) from the binomial score
@@ -330,6 +331,9 @@ fn run_one(
     };
     let mut recycled = [0.0f32; 3];
     let mut accepted = 0.0f32;
+    // The log likelihood at `here`: kept in the state, so that a dispatch that goes on (each
+    // of stage 1's sweeps) makes no pass for it, and stage 1's joint moves read it.
+    let ll_here_at_start;
     if params.init != 0 {
         // The pooled proportion through the intercept (Q's first column is constant), then
         // each other free coordinate at its Newton mean.
@@ -343,14 +347,17 @@ fn run_one(
         for k in 1..tested {
             here.gamma[k] = ctx.newton(k, &here, false, false)[0];
         }
+        ll_here_at_start = ctx.pass(NO_COORD, &here, true)[2];
     } else {
+        ll_here_at_start = state[REG_STATE_LOG_LIKELIHOOD];
         here.gamma[..n].copy_from_slice(&state[..n]);
         here.z = state[REG_STATE_LOG_PHI];
         here.differ = state[REG_STATE_DIFFER] != 0.0;
         recycled.copy_from_slice(&state[REG_STATE_RECYCLED..REG_STATE_RECYCLED + 3]);
         accepted = state[REG_STATE_ACCEPTED];
     }
-    let mut lp_here = ctx.log_target(&here);
+    let mut ll_here = ll_here_at_start;
+    let mut lp_here = ll_here + ctx.log_prior(&here);
     let slots = d.draw_slots();
     for k in 0..params.warmup + params.n_draws {
         let sweep = params.first_sweep + k;
@@ -358,7 +365,7 @@ fn run_one(
         let jump = words(n + 1, sweep);
         let mut there = here;
         let mut log_q = 0.0f32;
-        let lp_there;
+        let (lp_there, ll_there);
         if here.differ {
             for t in tested..n {
                 there.gamma[t] = 0.0;
@@ -376,7 +383,7 @@ fn run_one(
                 log_q += log_normal_density(here.gamma[t], mean, precision);
                 partial.gamma[t] = here.gamma[t];
             }
-            lp_there = likelihood + ctx.log_prior(&there);
+            (lp_there, ll_there) = (likelihood + ctx.log_prior(&there), likelihood);
         } else {
             there.differ = true;
             for t in tested..n {
@@ -386,7 +393,7 @@ fn run_one(
                 log_q -= log_normal_density(value, mean, precision);
                 there.gamma[t] = value;
             }
-            lp_there = ctx.log_target(&there);
+            [lp_there, ll_there] = ctx.log_target(&there);
         }
         let log_ratio = lp_there - lp_here + log_q;
         if k >= params.warmup {
@@ -398,7 +405,7 @@ fn run_one(
         }
         if uniform_f32(jump[2]).ln() < log_ratio {
             here = there;
-            lp_here = lp_there;
+            (lp_here, ll_here) = (lp_there, ll_there);
             accepted += 1.0;
         }
         // 2. Each free coordinate by its Newton proposal; the reverse step's pass gives the
@@ -417,17 +424,17 @@ fn run_one(
                 - log_normal_density(value, mean, precision);
             if uniform_f32(w[2]).ln() < log_ratio {
                 here = there;
-                lp_here = lp_there;
+                (lp_here, ll_here) = (lp_there, likelihood);
             }
         }
         // 3. log phi by a random walk.
         let w = words(n, sweep);
         let mut there = here;
         there.z += RW_LOG_PHI * standard_normal(w[0], w[1]);
-        let lp_there = ctx.log_target(&there);
+        let [lp_there, ll_there] = ctx.log_target(&there);
         if uniform_f32(w[2]).ln() < lp_there - lp_here {
             here = there;
-            lp_here = lp_there;
+            (lp_here, ll_here) = (lp_there, ll_there);
         }
         if k >= params.warmup {
             let draw = (params.draw_offset + k - params.warmup) as usize;
@@ -439,7 +446,7 @@ fn run_one(
     state[..n].copy_from_slice(&here.gamma[..n]);
     state[REG_STATE_LOG_PHI] = here.z;
     state[REG_STATE_DIFFER] = f32::from(u8::from(here.differ));
-    state[REG_STATE_DIFFER + 1] = lp_here;
+    state[REG_STATE_LOG_LIKELIHOOD] = ll_here;
     state[REG_STATE_ACCEPTED] = accepted;
     state[REG_STATE_RECYCLED..REG_STATE_RECYCLED + 3].copy_from_slice(&recycled);
 }

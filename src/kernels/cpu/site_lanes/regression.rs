@@ -15,7 +15,8 @@ use crate::kernels::cpu::site_lanes::update::Hyper as SiteLanes;
 use crate::kernels::cpu::site_regression::{MIN_PRECISION, RW_LOG_PHI, START_CLAMP};
 use crate::kernels::regression_layout::{
     RegressionDesign, RegressionHyper, MAX_COEFS, NUISANCE_DOF, REG_STATE_ACCEPTED,
-    REG_STATE_DIFFER, REG_STATE_LOG_PHI, REG_STATE_RECYCLED, REG_STATE_STRIDE,
+    REG_STATE_DIFFER, REG_STATE_LOG_LIKELIHOOD, REG_STATE_LOG_PHI, REG_STATE_RECYCLED,
+    REG_STATE_STRIDE,
 };
 use crate::kernels::site_layout::{
     SiteHyper, SiteParams, SiteSample, LOG_PHI_DOF, MAX_GROUPS, MIN_SHAPE, SLAB_DOF,
@@ -166,8 +167,10 @@ impl Site<'_> {
         lp - ln_1p(t * t / LOG_PHI_DOF) * (0.5 * (LOG_PHI_DOF + 1.0))
     }
 
-    fn log_target(&self, p: &Point) -> F {
-        self.pass(None, p, true)[2] + self.log_prior(p)
+    /// (log target, log likelihood) at p.
+    fn log_target(&self, p: &Point) -> [F; 2] {
+        let likelihood = self.pass(None, p, true)[2];
+        [likelihood + self.log_prior(p), likelihood]
     }
 
     /// site_regression::Site::newton.
@@ -333,6 +336,7 @@ pub fn run_regression_lanes(
     };
     let mut recycled = [sp(0.0); 3];
     let mut accepted = sp(0.0);
+    let ll_here_at_start;
     if params.init != 0 {
         let (mut m, mut t) = (0.5f32, 1.0f32);
         for s in samples {
@@ -344,8 +348,10 @@ pub fn run_regression_lanes(
         for k in 1..tested {
             here.gamma[k] = ctx.newton(k, &here, false, false)[0];
         }
+        ll_here_at_start = ctx.pass(None, &here, true)[2];
     } else {
         let at = |l: usize, i: usize| state[l * REG_STATE_STRIDE + i];
+        ll_here_at_start = lane(&|l| at(l, REG_STATE_LOG_LIKELIHOOD));
         for k in 0..n {
             here.gamma[k] = lane(&|l| at(l, k));
         }
@@ -356,7 +362,8 @@ pub fn run_regression_lanes(
         }
         accepted = lane(&|l| at(l, REG_STATE_ACCEPTED));
     }
-    let mut lp_here = ctx.log_target(&here);
+    let mut ll_here = ll_here_at_start;
+    let mut lp_here = ll_here + ctx.log_prior(&here);
     let slots = d.draw_slots();
     let per_chain = draws.len() / CHAIN_LANES;
     for k in 0..params.warmup + params.n_draws {
@@ -407,6 +414,7 @@ pub fn run_regression_lanes(
         let take = ln(uniform(jump[2])).simd_lt(log_ratio);
         here = select_point(take, &there, &here);
         lp_here = take.select(lp_there, lp_here);
+        ll_here = take.select(likelihood, ll_here);
         accepted += one_if(take);
         // 2. Each free coordinate by its Newton proposal (the block only where it differs).
         for c in 0..n {
@@ -430,15 +438,17 @@ pub fn run_regression_lanes(
             let take = ln(uniform(w[2])).simd_lt(ratio) & active;
             here.gamma[c] = take.select(value, here.gamma[c]);
             lp_here = take.select(lp_step, lp_here);
+            ll_here = take.select(likelihood, ll_here);
         }
         // 3. log phi by a random walk.
         let w = words(n, sweep);
         let mut step = here;
         step.z = here.z + standard_normal(w[0], w[1]) * RW_LOG_PHI;
-        let lp_step = ctx.log_target(&step);
+        let [lp_step, ll_step] = ctx.log_target(&step);
         let take = ln(uniform(w[2])).simd_lt(lp_step - lp_here);
         here.z = take.select(step.z, here.z);
         lp_here = take.select(lp_step, lp_here);
+        ll_here = take.select(ll_step, ll_here);
         if k >= params.warmup {
             let draw = (params.draw_offset + k - params.warmup) as usize;
             let mu = ctx.level_mus(&here);
@@ -453,10 +463,10 @@ pub fn run_regression_lanes(
         }
     }
     let gamma = here.gamma.map(|g| g.to_array());
-    let (z, differ, lp, accepted) = (
+    let (z, differ, ll, accepted) = (
         here.z.to_array(),
         one_if(here.differ).to_array(),
-        lp_here.to_array(),
+        ll_here.to_array(),
         accepted.to_array(),
     );
     let recycled = recycled.map(|r| r.to_array());
@@ -467,7 +477,7 @@ pub fn run_regression_lanes(
         }
         chain[REG_STATE_LOG_PHI] = z[l];
         chain[REG_STATE_DIFFER] = differ[l];
-        chain[REG_STATE_DIFFER + 1] = lp[l];
+        chain[REG_STATE_LOG_LIKELIHOOD] = ll[l];
         chain[REG_STATE_ACCEPTED] = accepted[l];
         for i in 0..3 {
             chain[REG_STATE_RECYCLED + i] = recycled[i][l];
