@@ -105,26 +105,40 @@ impl Site<'_> {
             )
         };
         let shared = &self.d.shared_rows;
-        let share = shared.len() < self.samples.len() && shared.len() <= MAX_SHARED_ROWS;
+        if shared.len() >= self.samples.len() || shared.len() > MAX_SHARED_ROWS {
+            return self.sum_samples(k, phi, likelihood, |row| {
+                let mu = self.row_mu(row, p);
+                (mu, likelihood.then(|| shapes_at(mu)))
+            });
+        }
         let mut mus = [sp(0.0); MAX_SHARED_ROWS];
         let mut row_shapes = [[Shape::default(); 3]; MAX_SHARED_ROWS];
-        if share {
-            for (class, &row) in shared.iter().enumerate() {
-                mus[class] = self.row_mu(row, p);
-                if likelihood {
-                    row_shapes[class] = shapes_at(mus[class]);
-                }
+        for (class, &row) in shared.iter().enumerate() {
+            mus[class] = self.row_mu(row, p);
+            if likelihood {
+                row_shapes[class] = shapes_at(mus[class]);
             }
         }
+        self.sum_samples(k, phi, likelihood, |row| {
+            let class = self.d.row_class[row] as usize;
+            (mus[class], Some(row_shapes[class]))
+        })
+    }
+
+    /// The pass's sums over the samples, given each sample's mu and (with `likelihood`) its
+    /// shapes by design row.
+    #[inline(always)]
+    fn sum_samples(
+        &self,
+        k: Option<usize>,
+        phi: F,
+        likelihood: bool,
+        at: impl Fn(usize) -> (F, Option<[Shape; 3]>),
+    ) -> [F; 3] {
         let (mut g, mut c, mut l) = (sp(0.0), sp(0.0), sp(0.0));
         for s in self.samples {
             let row = s.group as usize;
-            let class = self.d.row_class[row] as usize;
-            let mu = if share {
-                mus[class]
-            } else {
-                self.row_mu(row, p)
-            };
+            let (mu, shapes) = at(row);
             let (m, total) = (s.methylated as f32, s.total as f32);
             if let Some(k) = k {
                 let q = self.d.basis[row * self.d.n_coefs + k];
@@ -132,12 +146,7 @@ impl Site<'_> {
                 g += discount * q * (sp(m) - mu * total);
                 c += discount * (q * q) * total * mu * (sp(1.0) - mu);
             }
-            if likelihood {
-                let shapes = if share {
-                    row_shapes[class]
-                } else {
-                    shapes_at(mu)
-                };
+            if let (true, Some(shapes)) = (likelihood, shapes) {
                 l += beta_binomial(m, total, &shapes);
             }
         }
