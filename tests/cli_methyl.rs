@@ -63,6 +63,51 @@ fn assert_methyl_outputs(sheet: &Path, out: &Path) {
     }
 }
 
+/// The report's core-µs per site: every stage's figure a number >= 0, the host's work their
+/// sum, and no stage above the run's whole CPU time (Linux, where the clocks exist).
+fn assert_core_seconds_add_up(stderr: &str) {
+    if cfg!(not(target_os = "linux")) {
+        eprintln!("skipped: per-stage core seconds are measured on Linux");
+        return;
+    }
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("betagibbs: core-µs per site: "))
+        .unwrap_or_else(|| panic!("no core-µs line in:\n{stderr}"));
+    let value = |name: &str| -> f64 {
+        let rest = &line[line
+            .find(name)
+            .unwrap_or_else(|| panic!("{name} in {line}"))
+            + name.len()..];
+        let number = rest.trim_start().split([',', ';']).next().unwrap();
+        number
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}: {number}"))
+    };
+    let stages = [
+        "reading",
+        "stage 1",
+        "site update and the rest",
+        "summaries",
+        "writing",
+    ];
+    let all = value("all");
+    for stage in stages {
+        let v = value(stage);
+        assert!(v >= 0.0 && v <= all, "{stage} {v} of {all}: {line}");
+    }
+    assert!(
+        value("summaries") > 0.0 && value("site update and the rest") > 0.0,
+        "{line}"
+    );
+    let host = value("reading") + value("summaries") + value("writing");
+    assert!(
+        (value("host work (reading + summaries + writing)") - host).abs() < 0.2,
+        "{line}"
+    );
+}
+
 /// `simulate` then `methyl` end to end; then methyl's bad inputs exit 2 and leave nothing.
 #[test]
 fn methyl_runs_and_refuses_bad_input() {
@@ -71,8 +116,10 @@ fn methyl_runs_and_refuses_bad_input() {
     betagibbs(&["simulate", "--sites", "300", "--out", arg(&study)]).assert_success();
     let sheet = study.join("sheet.tsv");
     let out = dir.path().join("fit");
-    methyl(&sheet, &out, "A,B").assert_success();
+    let run = methyl(&sheet, &out, "A,B");
+    run.assert_success();
     assert_methyl_outputs(&sheet, &out);
+    assert_core_seconds_add_up(&run.stderr);
 
     // A --draws-region that holds no site says so and writes no draws; a later run without
     // it leaves no stale draws.parquet beside its own sites.

@@ -8,6 +8,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
+use betagibbs::io::cpu_time::CoreClock;
 use betagibbs::kernels::DeviceChoice;
 use betagibbs::methyl::config::MethylConfig;
 use betagibbs::methyl::run::run_methyl;
@@ -278,6 +279,7 @@ fn gpu_and_cpu_site_updates_agree() {
             },
             &fit,
             &|_| false,
+            &CoreClock::default(),
         )
         .summaries
     };

@@ -1,9 +1,11 @@
 //! Files: the count readers (`read`), the Parquet writers and their schemas (`write`),
 //! atomic replacement of outputs (`atomic`), reading a run's outputs back (`readback`), and
-//! opening a Parquet file to read, shared by `read` and `readback` (`parquet_file`), and the
-//! draws of a large run spilled to disk while it samples (`draw_spill`).
+//! opening a Parquet file to read, shared by `read` and `readback` (`parquet_file`), the
+//! draws of a large run spilled to disk while it samples (`draw_spill`), and the CPU time
+//! of the process and of its threads (`cpu_time`).
 
 pub mod atomic;
+pub mod cpu_time;
 pub mod draw_spill;
 pub mod manifest;
 pub(crate) mod parquet_file;

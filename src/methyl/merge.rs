@@ -7,10 +7,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
 use crate::error::UserError;
+use crate::io::cpu_time::{thread_cpu_seconds, CoreClock};
 use crate::io::parquet_file::{column_names, open_parquet, unreadable, PARQUET_MAGIC};
 use crate::kernels::layout::MAX_TRIALS;
 use crate::methyl::formats::{CountRecord, Format, LongColumns, ModCode, Strand};
@@ -459,9 +461,12 @@ struct RecordFeed {
 }
 
 impl RecordFeed {
-    fn spawn(mut lines: Lines) -> RecordFeed {
+    /// The file's thread adds its CPU time to `clock` before it hands on each block, so
+    /// that the merge's end finds it counted.
+    fn spawn(mut lines: Lines, clock: Arc<CoreClock>) -> RecordFeed {
         let (send, blocks) = std::sync::mpsc::sync_channel(BLOCKS_AHEAD);
         std::thread::spawn(move || loop {
+            let start = thread_cpu_seconds();
             let mut block = Vec::with_capacity(RECORDS_PER_BLOCK);
             let end = loop {
                 match lines.next_record() {
@@ -475,6 +480,7 @@ impl RecordFeed {
                     Err(e) => break Some(Err(e)),
                 }
             };
+            clock.add(thread_cpu_seconds() - start);
             // A failed send means the merge was dropped: stop reading.
             if !block.is_empty() && send.send(Ok(block)).is_err() {
                 return;
@@ -617,6 +623,9 @@ pub struct SiteMerger {
     pub sites_kept: u64,
     /// Sites kept per chromosome (of `chromosomes`).
     pub kept_per_chromosome: Vec<u64>,
+    /// CPU time of the files' threads (the chromosome scan, the parsing), this merge's and
+    /// every restart's: the run reports it as reading's.
+    parsing: Arc<CoreClock>,
 }
 
 impl SiteMerger {
@@ -634,20 +643,22 @@ impl SiteMerger {
         filter: SiteFilter,
         scope: Option<Region>,
     ) -> Result<SiteMerger, UserError> {
+        let parsing = Arc::new(CoreClock::default());
         if let Some(scope) = scope {
             let chromosomes = vec![scope.chr.clone()];
-            return SiteMerger::open_in_order(sheet, filter, chromosomes, Some(scope));
+            return SiteMerger::open_in_order(sheet, filter, chromosomes, Some(scope), parsing);
         }
         let orders = std::thread::scope(|scope| {
             let handles: Vec<_> = sheet
                 .samples
                 .iter()
                 .map(|s| {
+                    let parsing = &parsing;
                     scope.spawn(move || {
-                        Ok((
-                            s.file.display().to_string(),
-                            chromosome_order(&s.file, s.format, &s.name, filter.mod_code)?,
-                        ))
+                        let order = parsing.time(|| {
+                            chromosome_order(&s.file, s.format, &s.name, filter.mod_code)
+                        })?;
+                        Ok((s.file.display().to_string(), order))
                     })
                 })
                 .collect();
@@ -657,7 +668,12 @@ impl SiteMerger {
                 .collect::<Result<Vec<_>, UserError>>()
         })?;
         let chromosomes = global_chromosome_order(&orders)?;
-        SiteMerger::open_in_order(sheet, filter, chromosomes, None)
+        SiteMerger::open_in_order(sheet, filter, chromosomes, None, parsing)
+    }
+
+    /// Core seconds the files' threads have used so far, this merge's and its restarts'.
+    pub fn parsing_core_seconds(&self) -> f64 {
+        self.parsing.seconds()
     }
 
     /// The merge again from the start of every file, with the chromosome order already known.
@@ -667,6 +683,7 @@ impl SiteMerger {
             self.filter,
             self.chromosomes.clone(),
             self.scope.clone(),
+            self.parsing.clone(),
         )
     }
 
@@ -675,6 +692,7 @@ impl SiteMerger {
         filter: SiteFilter,
         chromosomes: Vec<String>,
         scope: Option<Region>,
+        parsing: Arc<CoreClock>,
     ) -> Result<SiteMerger, UserError> {
         let mut streams = Vec::new();
         // A count file of one sample listed for two would count its reads twice, as two
@@ -699,7 +717,7 @@ impl SiteMerger {
             }
             let mut stream = SampleStream {
                 path: s.file.clone(),
-                records: RecordFeed::spawn(lines),
+                records: RecordFeed::spawn(lines, parsing.clone()),
                 merge_strands: filter.merge_strands,
                 peeked: None,
                 ahead: None,
@@ -721,6 +739,7 @@ impl SiteMerger {
             scope,
             sites_seen: 0,
             sites_kept: 0,
+            parsing,
         })
     }
 

@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 
+use crate::io::cpu_time::CoreClock;
 use crate::mcmc::diagnostics::{quantile_sorted, rhat_ess_bulk_and_sorted};
 use crate::methyl::merge::Site;
 use crate::methyl::regions::leaning;
@@ -64,6 +65,7 @@ pub(crate) fn summarize_sites(
     n_chains: usize,
     n_draws: usize,
     slots: DrawSlots,
+    clock: &CoreClock,
 ) -> Vec<SiteSummary> {
     let DrawSlots {
         stride: n_groups,
@@ -71,70 +73,84 @@ pub(crate) fn summarize_sites(
         coef: coef_slot,
     } = slots;
     let n_mu = coef_slot.unwrap_or(n_groups);
+    let summarize = |s: usize, site: &Site| {
+        let value = |chain: usize, draw: usize, g: usize| {
+            f64::from(draws[((s * n_chains + chain) * n_draws + draw) * n_groups + g])
+        };
+        // A quantity's draws, chain after chain, in one allocation.
+        let chains_of = |f: &dyn Fn(usize, usize) -> f64| -> Vec<f64> {
+            (0..n_chains)
+                .flat_map(|c| (0..n_draws).map(move |d| (c, d)))
+                .map(|(c, d)| f(c, d))
+                .collect()
+        };
+        let mut r_hat = f64::NEG_INFINITY;
+        let mut ess = f64::INFINITY;
+        // R-hat and bulk ESS, and the pooled draws sorted by the same ranking.
+        let mut diagnose = |flat: Vec<f64>| -> Vec<f64> {
+            let refs: Vec<&[f64]> = flat.chunks_exact(n_draws.max(1)).collect();
+            let (r, e, mut sorted) = rhat_ess_bulk_and_sorted(&refs);
+            r_hat = r_hat.max(r);
+            ess = ess.min(e);
+            if sorted.len() != n_chains * n_draws {
+                // No ranking (e.g. too few draws to split): sort here.
+                sorted = flat;
+                sorted.sort_unstable_by(f64::total_cmp);
+            }
+            sorted
+        };
+        let mu: Vec<[f64; 4]> = (0..n_mu)
+            .map(|g| moments_and_interval(&diagnose(chains_of(&|c, d| value(c, d, g)))))
+            .collect();
+        let coef =
+            coef_slot.map(|g| moments_and_interval(&diagnose(chains_of(&|c, d| value(c, d, g)))));
+        let (g1, g2) = compare;
+        let pooled = diagnose(chains_of(&|c, d| value(c, d, g2) - value(c, d, g1)));
+        let delta = moments_and_interval(&pooled);
+        let mut p = [0.0f64; 3];
+        for sums in &recycled[s * n_chains..(s + 1) * n_chains] {
+            for (p, x) in p.iter_mut().zip(sums) {
+                *p += f64::from(*x) / (n_chains * n_draws) as f64;
+            }
+        }
+        // Sums of f32 can round a hair past 1.
+        let [p_above, p_below, p_differ] = p.map(|x| x.clamp(0.0, 1.0));
+        SiteSummary {
+            chr: site.chr,
+            pos: site.pos,
+            n_samples: site.counts.len() as u32,
+            coverage_total: site.counts.iter().map(|c| u64::from(c.2)).sum(),
+            coverage_min: site.counts.iter().map(|c| c.2).min().unwrap_or(0),
+            mu,
+            delta,
+            coef,
+            p_above,
+            p_below,
+            p_differ,
+            r_hat,
+            ess_bulk: ess,
+        }
+    };
+    // Blocks of sites per task, each timed once (a thread's CPU clock is a system call).
     sites
-        .par_iter()
+        .par_chunks(SUMMARY_BLOCK)
         .enumerate()
-        .with_min_len(64)
-        .map(|(s, site)| {
-            let value = |chain: usize, draw: usize, g: usize| {
-                f64::from(draws[((s * n_chains + chain) * n_draws + draw) * n_groups + g])
-            };
-            // A quantity's draws, chain after chain, in one allocation.
-            let chains_of = |f: &dyn Fn(usize, usize) -> f64| -> Vec<f64> {
-                (0..n_chains)
-                    .flat_map(|c| (0..n_draws).map(move |d| (c, d)))
-                    .map(|(c, d)| f(c, d))
-                    .collect()
-            };
-            let mut r_hat = f64::NEG_INFINITY;
-            let mut ess = f64::INFINITY;
-            // R-hat and bulk ESS, and the pooled draws sorted by the same ranking.
-            let mut diagnose = |flat: Vec<f64>| -> Vec<f64> {
-                let refs: Vec<&[f64]> = flat.chunks_exact(n_draws.max(1)).collect();
-                let (r, e, mut sorted) = rhat_ess_bulk_and_sorted(&refs);
-                r_hat = r_hat.max(r);
-                ess = ess.min(e);
-                if sorted.len() != n_chains * n_draws {
-                    // No ranking (e.g. too few draws to split): sort here.
-                    sorted = flat;
-                    sorted.sort_unstable_by(f64::total_cmp);
-                }
-                sorted
-            };
-            let mu: Vec<[f64; 4]> = (0..n_mu)
-                .map(|g| moments_and_interval(&diagnose(chains_of(&|c, d| value(c, d, g)))))
-                .collect();
-            let coef = coef_slot
-                .map(|g| moments_and_interval(&diagnose(chains_of(&|c, d| value(c, d, g)))));
-            let (g1, g2) = compare;
-            let pooled = diagnose(chains_of(&|c, d| value(c, d, g2) - value(c, d, g1)));
-            let delta = moments_and_interval(&pooled);
-            let mut p = [0.0f64; 3];
-            for sums in &recycled[s * n_chains..(s + 1) * n_chains] {
-                for (p, x) in p.iter_mut().zip(sums) {
-                    *p += f64::from(*x) / (n_chains * n_draws) as f64;
-                }
-            }
-            // Sums of f32 can round a hair past 1.
-            let [p_above, p_below, p_differ] = p.map(|x| x.clamp(0.0, 1.0));
-            SiteSummary {
-                chr: site.chr,
-                pos: site.pos,
-                n_samples: site.counts.len() as u32,
-                coverage_total: site.counts.iter().map(|c| u64::from(c.2)).sum(),
-                coverage_min: site.counts.iter().map(|c| c.2).min().unwrap_or(0),
-                mu,
-                delta,
-                coef,
-                p_above,
-                p_below,
-                p_differ,
-                r_hat,
-                ess_bulk: ess,
-            }
+        .flat_map_iter(|(b, block)| {
+            clock.time(|| {
+                let first = b * SUMMARY_BLOCK;
+                let out: Vec<SiteSummary> = (first..)
+                    .zip(block)
+                    .map(|(s, site)| summarize(s, site))
+                    .collect();
+                out
+            })
         })
         .collect()
 }
+
+/// Sites per task of the summaries: enough to spread a chunk over the threads and to amortise
+/// the task's two reads of the thread's CPU clock.
+const SUMMARY_BLOCK: usize = 64;
 
 /// The summaries of one chunk's sites from their draws and recycled sums (`SweptChunk`), and the draws
 /// `keep_draws` asks for.
@@ -145,6 +161,7 @@ pub fn summarize_chunk(
     slots: DrawSlots,
     config: &FitConfig,
     keep_draws: &dyn Fn(&Site) -> bool,
+    clock: &CoreClock,
 ) -> ChunkResult {
     let summaries = summarize_sites(
         sites,
@@ -153,6 +170,7 @@ pub fn summarize_chunk(
         config.chains as usize,
         config.draws as usize,
         slots,
+        clock,
     );
     let DrawSlots {
         stride: n_groups,

@@ -47,6 +47,7 @@ pub fn run_methyl_bench(config: &MethylConfig, gpu: bool, dss: bool) -> anyhow::
         None
     };
     let mut cpu_rate = None;
+    let mut core = Vec::new();
     for (device, scalar_twin) in devices {
         let out = dir.join(format!("{device:?}-{scalar_twin}"));
         let mut run = MethylConfig {
@@ -67,6 +68,9 @@ pub fn run_methyl_bench(config: &MethylConfig, gpu: bool, dss: bool) -> anyhow::
         if device == DeviceChoice::Cpu && !scalar_twin {
             cpu_rate = Some(rate);
         }
+        if report.phases.core.total > 0.0 {
+            core.push((path.clone(), report.phases.core.per_site(report.sites)));
+        }
         println!(
             "{:<52} {:>8} {:>8.2} {:>10.0} {:>10.3} {:>9.3} {:>9.0} {:>12}",
             path,
@@ -80,6 +84,9 @@ pub fn run_methyl_bench(config: &MethylConfig, gpu: bool, dss: bool) -> anyhow::
                 .bytes_per_site
                 .map_or("-".to_string(), |b| format!("{b:.0}"))
         );
+    }
+    for (path, per_site) in core {
+        println!("core-µs per site, {path}: {per_site}");
     }
     if let Some((sites, seconds, cores)) = reference {
         let rate = sites as f64 / seconds;

@@ -19,7 +19,9 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::UserError;
+use crate::io::cpu_time::thread_cpu_seconds;
 use crate::io::manifest::Run;
+use crate::io::process_cpu_seconds;
 use crate::kernels::device::{describe_device, open_device};
 use crate::kernels::gpu::Gpu;
 use crate::kernels::regression_layout::NUISANCE_DOF;
@@ -73,6 +75,54 @@ pub struct Phases {
     pub summaries: f64,
     /// sites.parquet, the calls and the region draws.
     pub writing: f64,
+    /// CPU seconds per phase, summed over the threads that work for it.
+    pub core: CoreSeconds,
+}
+
+/// Core (CPU) seconds per phase of a run: each phase's CPU time summed over the threads that
+/// work for it (the files' parsing threads and the merge; the summaries' tasks; the writer).
+/// The site update's is what the run used beyond the others.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CoreSeconds {
+    pub reading: f64,
+    pub stage1: f64,
+    pub summaries: f64,
+    pub writing: f64,
+    /// The run's CPU time, every thread, where the OS reports it (else 0).
+    pub total: f64,
+}
+
+impl CoreSeconds {
+    /// The site update's core seconds (the CPU path's sweeps, or the GPU path's host side),
+    /// with whatever no phase claims (allocation, the thread pool): the total less the others.
+    pub fn site_update_and_rest(&self) -> f64 {
+        (self.total - self.reading - self.stage1 - self.summaries - self.writing).max(0.0)
+    }
+
+    /// Each phase's core-µs per site of `n_sites`, and the host's own work (reading,
+    /// summaries and writing: what stays on the CPU when the site update runs on a GPU).
+    pub fn per_site(&self, n_sites: u64) -> String {
+        let us = |s: f64| s / n_sites.max(1) as f64 * 1e6;
+        format!(
+            "reading {:.1}, stage 1 {:.1}, site update and the rest {:.1}, summaries {:.1}, writing {:.1}; host work (reading + summaries + writing) {:.1}, all {:.1}",
+            us(self.reading),
+            us(self.stage1),
+            us(self.site_update_and_rest()),
+            us(self.summaries),
+            us(self.writing),
+            us(self.reading + self.summaries + self.writing),
+            us(self.total)
+        )
+    }
+}
+
+/// The process's CPU seconds since `start` (a `process_cpu_seconds` reading); 0 where the OS
+/// reports none.
+pub(super) fn process_seconds_since(start: Option<f64>) -> f64 {
+    match (start, process_cpu_seconds()) {
+        (Some(start), Some(now)) => (now - start).max(0.0),
+        _ => 0.0,
+    }
 }
 
 /// Runs `methyl`; on failure removes the output directory if this run created it (it is
@@ -166,6 +216,7 @@ fn with_opened<R>(
 /// Opens, fits and calls: the phases of a run in order.
 fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let start = Instant::now();
+    let cpu_start = process_cpu_seconds();
     with_opened(config, |o, mut merger| {
         let (config, study) = (o.config, o.study);
         let bar = progress_bar(config.quiet);
@@ -195,6 +246,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         let fitted = pipeline.fit_sites(&mut merger, pending, None, &sites_path, &mut phases)?;
 
         let writing_start = Instant::now();
+        let writing_cpu = thread_cpu_seconds();
         let calls =
             calls::call_and_write(config, study, fitted.gathered, &sites_path, &mut metadata)?;
         let mut written = vec!["sites.parquet", "dml.parquet", "dmr.parquet"];
@@ -203,6 +255,9 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         }
         run.finish(&written)?;
         phases.writing += writing_start.elapsed().as_secs_f64();
+        phases.core.writing += thread_cpu_seconds() - writing_cpu;
+        phases.core.reading += merger.parsing_core_seconds();
+        phases.core.total = process_seconds_since(cpu_start);
         bar.finish_and_clear();
         let seconds = start.elapsed().as_secs_f64();
         let report = MethylReport {
@@ -382,6 +437,7 @@ fn learn_priors(
     phases: &mut Phases,
 ) -> anyhow::Result<(Hyper, Option<Vec<Site>>)> {
     let reading_start = Instant::now();
+    let reading_cpu = thread_cpu_seconds();
     let (stage1_sites, all_sites) = reservoir_sample(
         merger,
         config.fit.hyper_sites,
@@ -389,6 +445,7 @@ fn learn_priors(
         config.fit.chunk_sites,
     )?;
     phases.reading += reading_start.elapsed().as_secs_f64();
+    phases.core.reading += thread_cpu_seconds() - reading_cpu;
     if stage1_sites.is_empty() {
         let scope = config
             .region
@@ -403,6 +460,8 @@ fn learn_priors(
         .into());
     }
     let stage1_start = Instant::now();
+    // Stage 1 runs alone (the files' parsing threads are idle or done): the process's CPU.
+    let stage1_cpu = process_cpu_seconds();
     let hyper = match model {
         SiteModel::Groups(stage) => {
             let batch = site_batch(&stage1_sites, &study.sample_group);
@@ -418,6 +477,7 @@ fn learn_priors(
     }
     .context("stage 1")?;
     phases.stage1 = stage1_start.elapsed().as_secs_f64();
+    phases.core.stage1 = process_seconds_since(stage1_cpu);
     if hyper.prior_spread.is_nan() || hyper.prior_spread > HYPER_SPREAD_WARNING {
         eprintln!(
             "betagibbs: warning: the chains' genome-wide priors differ by {:.2} prior sds (hyperparameter R-hat {:.2}); raise --hyper-warmup",

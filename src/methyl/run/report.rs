@@ -42,6 +42,12 @@ pub(super) fn print_report(
         "betagibbs: busy seconds (stage 2's overlap): reading {:.2}, stage 1 {:.2}, site update {:.2}, summaries {:.2}, writing {:.2}",
         phases.reading, phases.stage1, phases.site_update, phases.summaries, phases.writing
     );
+    if phases.core.total > 0.0 {
+        eprintln!(
+            "betagibbs: core-µs per site: {}",
+            phases.core.per_site(n_sites)
+        );
+    }
     if let Some(bytes) = crate::io::peak_resident_bytes() {
         let cpu = crate::io::process_cpu_seconds().map_or(String::new(), |s| {
             format!(

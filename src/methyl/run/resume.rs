@@ -18,13 +18,17 @@ use anyhow::Context;
 
 use crate::error::UserError;
 use crate::io::atomic::write_text;
+use crate::io::cpu_time::thread_cpu_seconds;
 use crate::io::manifest::Run;
+use crate::io::process_cpu_seconds;
 use crate::methyl::config::MethylConfig;
 use crate::methyl::output::JoinedSites;
 use crate::methyl::regions::Finder;
 use crate::methyl::run::call::join_shards;
 use crate::methyl::run::shards::settings;
-use crate::methyl::run::{footer, learn_priors, report, with_opened, MethylReport, Opened, Phases};
+use crate::methyl::run::{
+    footer, learn_priors, process_seconds_since, report, with_opened, MethylReport, Opened, Phases,
+};
 use crate::methyl::shard::{read_prior, write_prior, write_shard};
 
 /// The progress directory inside OUT.
@@ -114,6 +118,7 @@ fn segment_dir(dir: &Path, k: usize) -> PathBuf {
 /// `methyl --resume`: see the module documentation.
 pub(super) fn fit_and_call_resumable(config: &MethylConfig) -> anyhow::Result<MethylReport> {
     let start = Instant::now();
+    let cpu_start = process_cpu_seconds();
     with_opened(config, |o, mut merger| {
         let (config, study) = (o.config, o.study);
         let dir = config.out.join(RESUME_DIR);
@@ -217,6 +222,7 @@ pub(super) fn fit_and_call_resumable(config: &MethylConfig) -> anyhow::Result<Me
         }
 
         let writing_start = Instant::now();
+        let writing_cpu = thread_cpu_seconds();
         let dirs: Vec<PathBuf> = (0..progress.segments.len())
             .map(|k| segment_dir(&dir, k))
             .collect();
@@ -236,6 +242,9 @@ pub(super) fn fit_and_call_resumable(config: &MethylConfig) -> anyhow::Result<Me
         run.finish(&["sites.parquet", "dml.parquet", "dmr.parquet"])?;
         forget_progress(&config.out)?;
         phases.writing += writing_start.elapsed().as_secs_f64();
+        phases.core.writing += thread_cpu_seconds() - writing_cpu;
+        phases.core.reading += merger.parsing_core_seconds();
+        phases.core.total = process_seconds_since(cpu_start);
         bar.finish_and_clear();
         let sites: u64 = progress.segments.iter().map(|s| s.0).sum();
         let accepted: f64 = progress.segments.iter().map(|s| s.1).sum();

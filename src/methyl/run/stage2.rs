@@ -10,6 +10,7 @@ use anyhow::Context;
 use indicatif::ProgressBar;
 
 use crate::io::atomic::atomic_write;
+use crate::io::cpu_time::{thread_cpu_seconds, CoreClock};
 use crate::kernels::gpu::GpuError;
 use crate::methyl::config::MethylConfig;
 use crate::methyl::fit::{next_sites, sweep_chunk, Contrast, SweptChunk};
@@ -112,6 +113,7 @@ impl Stage2<'_, '_> {
                     .iter()
                     .any(|r| r.contains(chr, site.pos))
             };
+            let summaries_clock = CoreClock::default();
             std::thread::scope(|scope| -> anyhow::Result<()> {
                 let (to_sweep, sweep_in) = sync_channel::<Vec<Site>>(1);
                 let (to_summarize, summarize_in) = sync_channel::<(Vec<Site>, SweptChunk)>(1);
@@ -120,8 +122,9 @@ impl Stage2<'_, '_> {
                 let reader =
                     scope.spawn(move || read_chunks(merger, pending, chunk_sites, limit, to_sweep));
                 let (slots, in_region) = (self.study.slots(), &in_region);
+                let clock = &summaries_clock;
                 let summarizer = scope.spawn(move || {
-                    summarize_chunks(summarize_in, to_write, slots, config, in_region)
+                    summarize_chunks(summarize_in, to_write, slots, config, in_region, clock)
                 });
                 let (gathered, chromosomes, bar) = (&mut gathered, &chromosomes, self.bar);
                 let writer_stage =
@@ -133,12 +136,16 @@ impl Stage2<'_, '_> {
                 let summaries = summarizer.join().expect("summaries panicked");
                 let writing = writer_stage.join().expect("writer panicked");
                 let reading = reading?;
-                phases.reading += reading.0;
-                kept_and_seen = reading.1;
+                phases.reading += reading.busy;
+                phases.core.reading += reading.core;
+                kept_and_seen = reading.kept_and_seen;
                 totals = swept.context("stage 2")?;
                 phases.site_update += totals.device_seconds;
                 phases.summaries += summaries;
-                phases.writing += writing?;
+                phases.core.summaries += summaries_clock.seconds();
+                let writing = writing?;
+                phases.writing += writing.busy;
+                phases.core.writing += writing.core;
                 Ok(())
             })
         });
@@ -192,16 +199,31 @@ impl Stage2<'_, '_> {
     }
 }
 
+/// A stage thread's busy (wall) seconds and its own CPU seconds.
+struct StageTime {
+    busy: f64,
+    core: f64,
+}
+
+/// What the reading thread did: its time (the merge's; the files' parsing threads count
+/// theirs in the merger) and the merge's sites kept and seen.
+struct Read {
+    busy: f64,
+    core: f64,
+    kept_and_seen: (u64, u64),
+}
+
 /// Reading: the merge's sites in chunks of `chunk_sites`, the first completing `pending`,
 /// handed to the sweeps until the merge ends, `limit` sites were read or a later stage
-/// stops; busy seconds, and the merge's sites kept and seen.
+/// stops.
 fn read_chunks(
     merger: &mut SiteMerger,
     pending: Vec<Site>,
     chunk_sites: usize,
     limit: Option<u64>,
     to_sweep: SyncSender<Vec<Site>>,
-) -> anyhow::Result<(f64, (u64, u64))> {
+) -> anyhow::Result<Read> {
+    let core_start = thread_cpu_seconds();
     let mut seconds = 0.0;
     let mut left = limit.unwrap_or(u64::MAX);
     let mut chunk = pending;
@@ -214,20 +236,25 @@ fn read_chunks(
         seconds += t.elapsed().as_secs_f64();
         // A failed send: a later stage stopped, and says why.
         if chunk.is_empty() || to_sweep.send(chunk).is_err() {
-            return Ok((seconds, (merger.sites_kept, merger.sites_seen)));
+            return Ok(Read {
+                busy: seconds,
+                core: thread_cpu_seconds() - core_start,
+                kept_and_seen: (merger.sites_kept, merger.sites_seen),
+            });
         }
         chunk = Vec::new();
     }
 }
 
 /// The summaries of each swept chunk, with the draws of the sites `in_region` keeps, handed
-/// to the writer; busy seconds.
+/// to the writer; busy seconds (their core seconds, from every thread, go to `clock`).
 fn summarize_chunks(
     summarize_in: Receiver<(Vec<Site>, SweptChunk)>,
     to_write: SyncSender<(Vec<Site>, ChunkResult)>,
     slots: DrawSlots,
     config: &MethylConfig,
     in_region: &dyn Fn(&Site) -> bool,
+    clock: &CoreClock,
 ) -> f64 {
     let mut seconds = 0.0;
     for (sites, swept) in summarize_in {
@@ -239,6 +266,7 @@ fn summarize_chunks(
             slots,
             &config.fit,
             in_region,
+            clock,
         );
         seconds += t.elapsed().as_secs_f64();
         if to_write.send((sites, result)).is_err() {
@@ -249,14 +277,15 @@ fn summarize_chunks(
 }
 
 /// Writing: each chunk's rows to sites.parquet, and what the second pass needs of it
-/// (`Gathered`); busy seconds, the file's end included.
+/// (`Gathered`); busy and core seconds, the file's end included.
 fn write_chunks(
     write_in: Receiver<(Vec<Site>, ChunkResult)>,
     mut writer: SitesWriter,
     chromosomes: &[String],
     gathered: &mut Gathered,
     bar: &ProgressBar,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<StageTime> {
+    let core_start = thread_cpu_seconds();
     let mut seconds = 0.0;
     for (sites, chunk) in write_in {
         let t = Instant::now();
@@ -285,5 +314,8 @@ fn write_chunks(
     }
     let t = Instant::now();
     writer.finish()?;
-    Ok(seconds + t.elapsed().as_secs_f64())
+    Ok(StageTime {
+        busy: seconds + t.elapsed().as_secs_f64(),
+        core: thread_cpu_seconds() - core_start,
+    })
 }
