@@ -106,7 +106,7 @@ impl Site<'_> {
         };
         let shared = &self.d.shared_rows;
         if shared.len() >= self.samples.len() || shared.len() > MAX_SHARED_ROWS {
-            return self.sum_samples(k, phi, likelihood, |row| {
+            return self.sum_samples(k, phi, |row| {
                 let mu = self.row_mu(row, p);
                 (mu, likelihood.then(|| shapes_at(mu)))
             });
@@ -119,20 +119,19 @@ impl Site<'_> {
                 row_shapes[class] = shapes_at(mus[class]);
             }
         }
-        self.sum_samples(k, phi, likelihood, |row| {
+        self.sum_samples(k, phi, |row| {
             let class = self.d.row_class[row] as usize;
-            (mus[class], Some(row_shapes[class]))
+            (mus[class], likelihood.then_some(row_shapes[class]))
         })
     }
 
-    /// The pass's sums over the samples, given each sample's mu and (with `likelihood`) its
-    /// shapes by design row.
+    /// The pass's sums over the samples, given each sample's mu and (for the likelihood's
+    /// sum) its shapes by design row.
     #[inline(always)]
     fn sum_samples(
         &self,
         k: Option<usize>,
         phi: F,
-        likelihood: bool,
         at: impl Fn(usize) -> (F, Option<[Shape; 3]>),
     ) -> [F; 3] {
         let (mut g, mut c, mut l) = (sp(0.0), sp(0.0), sp(0.0));
@@ -146,7 +145,7 @@ impl Site<'_> {
                 g += discount * q * (sp(m) - mu * total);
                 c += discount * (q * q) * total * mu * (sp(1.0) - mu);
             }
-            if let (true, Some(shapes)) = (likelihood, shapes) {
+            if let Some(shapes) = shapes {
                 l += beta_binomial(m, total, &shapes);
             }
         }
