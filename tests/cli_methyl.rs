@@ -97,13 +97,13 @@ fn assert_core_seconds_add_up(stderr: &str) {
         let v = value(stage);
         assert!(v >= 0.0 && v <= all, "{stage} {v} of {all}: {line}");
     }
-    assert!(
-        value("summaries") > 0.0 && value("site update and the rest") > 0.0,
-        "{line}"
-    );
+    // The summaries' threads' clocks count in ns; the run's total (and so the site update's
+    // remainder) in /proc's 10 ms ticks, which may leave a small run's remainder at 0.
+    assert!(value("summaries") > 0.0, "{line}");
+    // Each figure is printed to 0.1.
     let host = value("reading") + value("summaries") + value("writing");
     assert!(
-        (value("host work (reading + summaries + writing)") - host).abs() < 0.2,
+        (value("host work (reading + summaries + writing)") - host).abs() <= 0.25,
         "{line}"
     );
 }
