@@ -4,7 +4,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// CPU seconds (user + system) the calling thread has used, where the OS reports them (Unix:
-/// CLOCK_THREAD_CPUTIME_ID, to the ns, without a system call on Linux); 0 elsewhere.
+/// CLOCK_THREAD_CPUTIME_ID, to the ns); 0 elsewhere. A system call (about 0.4 µs here): time
+/// blocks of work, not single sites.
 pub fn thread_cpu_seconds() -> f64 {
     #[cfg(unix)]
     {

@@ -464,7 +464,8 @@ fn joint_moves_of_chains(
             UniformStream::new(config.seed, chain as u32, 2, u32::MAX, sweep, Stream::Hyper)
         })
         .collect();
-    // One of the two a sweep, in turn: each costs two passes over the sites' samples.
+    // One of the two a sweep, in turn: each costs one pass over the sites' samples, at the
+    // proposal (the current point's likelihoods are kept in the sites' states).
     let kind = sweep as usize % JOINT_MOVES;
     let mut moves: Vec<JointMove> = (0..n_chains)
         .map(|c| {

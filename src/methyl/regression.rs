@@ -86,6 +86,16 @@ impl<'a, 'g> RegressionSites<'a, 'g> {
     }
 }
 
+impl RegressionSites<'_, '_> {
+    /// Slot `slot` of `chain`'s state at every site.
+    fn chain_slot(&self, chain: usize, slot: usize) -> Vec<f32> {
+        let n_chains = self.params.n_chains as usize;
+        (0..self.batch.n_sites())
+            .map(|site| self.out.state[(site * n_chains + chain) * REG_STATE_STRIDE + slot])
+            .collect()
+    }
+}
+
 impl Stage1Sites for RegressionSites<'_, '_> {
     fn sweep(
         &mut self,
@@ -135,24 +145,11 @@ impl Stage1Sites for RegressionSites<'_, '_> {
     }
 
     fn log_phi(&self, chain: usize) -> Option<Vec<f32>> {
-        let n_chains = self.params.n_chains as usize;
-        Some(
-            (0..self.batch.n_sites())
-                .map(|site| {
-                    self.out.state[(site * n_chains + chain) * REG_STATE_STRIDE + REG_STATE_LOG_PHI]
-                })
-                .collect(),
-        )
+        Some(self.chain_slot(chain, REG_STATE_LOG_PHI))
     }
 
     fn log_likelihoods(&self, chain: usize) -> Vec<f32> {
-        let n_chains = self.params.n_chains as usize;
-        (0..self.batch.n_sites())
-            .map(|site| {
-                let state = (site * n_chains + chain) * REG_STATE_STRIDE;
-                self.out.state[state + REG_STATE_LOG_LIKELIHOOD]
-            })
-            .collect()
+        self.chain_slot(chain, REG_STATE_LOG_LIKELIHOOD)
     }
 
     fn log_likelihoods_at(&self, z: &[Vec<f32>]) -> Vec<Vec<f32>> {

@@ -333,7 +333,7 @@ fn run_one(
     let mut accepted = 0.0f32;
     // The log likelihood at `here`: kept in the state, so that a dispatch that goes on (each
     // of stage 1's sweeps) makes no pass for it, and stage 1's joint moves read it.
-    let ll_here_at_start;
+    let mut ll_here;
     if params.init != 0 {
         // The pooled proportion through the intercept (Q's first column is constant), then
         // each other free coordinate at its Newton mean.
@@ -347,16 +347,15 @@ fn run_one(
         for k in 1..tested {
             here.gamma[k] = ctx.newton(k, &here, false, false)[0];
         }
-        ll_here_at_start = ctx.pass(NO_COORD, &here, true)[2];
+        ll_here = ctx.pass(NO_COORD, &here, true)[2];
     } else {
-        ll_here_at_start = state[REG_STATE_LOG_LIKELIHOOD];
+        ll_here = state[REG_STATE_LOG_LIKELIHOOD];
         here.gamma[..n].copy_from_slice(&state[..n]);
         here.z = state[REG_STATE_LOG_PHI];
         here.differ = state[REG_STATE_DIFFER] != 0.0;
         recycled.copy_from_slice(&state[REG_STATE_RECYCLED..REG_STATE_RECYCLED + 3]);
         accepted = state[REG_STATE_ACCEPTED];
     }
-    let mut ll_here = ll_here_at_start;
     let mut lp_here = ll_here + ctx.log_prior(&here);
     let slots = d.draw_slots();
     for k in 0..params.warmup + params.n_draws {

@@ -136,8 +136,8 @@ impl Stage2<'_, '_> {
                 let summaries = summarizer.join().expect("summaries panicked");
                 let writing = writer_stage.join().expect("writer panicked");
                 let reading = reading?;
-                phases.reading += reading.busy;
-                phases.core.reading += reading.core;
+                phases.reading += reading.time.busy;
+                phases.core.reading += reading.time.core;
                 kept_and_seen = reading.kept_and_seen;
                 totals = swept.context("stage 2")?;
                 phases.site_update += totals.device_seconds;
@@ -208,8 +208,7 @@ struct StageTime {
 /// What the reading thread did: its time (the merge's; the files' parsing threads count
 /// theirs in the merger) and the merge's sites kept and seen.
 struct Read {
-    busy: f64,
-    core: f64,
+    time: StageTime,
     kept_and_seen: (u64, u64),
 }
 
@@ -237,8 +236,10 @@ fn read_chunks(
         // A failed send: a later stage stopped, and says why.
         if chunk.is_empty() || to_sweep.send(chunk).is_err() {
             return Ok(Read {
-                busy: seconds,
-                core: thread_cpu_seconds() - core_start,
+                time: StageTime {
+                    busy: seconds,
+                    core: thread_cpu_seconds() - core_start,
+                },
                 kept_and_seen: (merger.sites_kept, merger.sites_seen),
             });
         }

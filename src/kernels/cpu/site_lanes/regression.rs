@@ -273,7 +273,7 @@ fn select_point(mask: F, a: &Point, b: &Point) -> Point {
     }
 }
 
-/// site_regression::site_log_likelihood for CHAIN_LANES consecutive chains of one site:
+/// site_regression::site_log_likelihoods for CHAIN_LANES consecutive chains of one site:
 /// `states` are their states (REG_STATE_STRIDE floats each), `z` their log phi.
 pub fn site_log_likelihood_lanes(
     design: &RegressionDesign,
@@ -344,7 +344,7 @@ pub fn run_regression_lanes(
     };
     let mut recycled = [sp(0.0); 3];
     let mut accepted = sp(0.0);
-    let ll_here_at_start;
+    let mut ll_here;
     if params.init != 0 {
         let (mut m, mut t) = (0.5f32, 1.0f32);
         for s in samples {
@@ -356,10 +356,10 @@ pub fn run_regression_lanes(
         for k in 1..tested {
             here.gamma[k] = ctx.newton(k, &here, false, false)[0];
         }
-        ll_here_at_start = ctx.pass(None, &here, true)[2];
+        ll_here = ctx.pass(None, &here, true)[2];
     } else {
         let at = |l: usize, i: usize| state[l * REG_STATE_STRIDE + i];
-        ll_here_at_start = lane(&|l| at(l, REG_STATE_LOG_LIKELIHOOD));
+        ll_here = lane(&|l| at(l, REG_STATE_LOG_LIKELIHOOD));
         for k in 0..n {
             here.gamma[k] = lane(&|l| at(l, k));
         }
@@ -370,7 +370,6 @@ pub fn run_regression_lanes(
         }
         accepted = lane(&|l| at(l, REG_STATE_ACCEPTED));
     }
-    let mut ll_here = ll_here_at_start;
     let mut lp_here = ll_here + ctx.log_prior(&here);
     let slots = d.draw_slots();
     let per_chain = draws.len() / CHAIN_LANES;
