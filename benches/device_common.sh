@@ -1,11 +1,15 @@
 # Sourced by the benches/device_*.sh scripts: the Vulkan loader on the device machine, a
 # record of the machine, the carried GPU tests, and a fit that samples its resident memory.
-# Expects, carried from the build machine: .devrun/betagibbs (a stripped release build),
+# Expects, carried from the build machine (benches/device_prepare.sh packs them): .devrun/betagibbs (a stripped release build),
 # optionally .devrun/tests/* (stripped release test binaries), and .gl/ (the Vulkan loader's
 # .deb files, see the device tool's README). Writes logs to $OUT.
 OUT=${OUT:-/tmp/device-out}
 mkdir -p "$OUT"
 B=.devrun/betagibbs
+# benches/device_prepare.sh gzips the binaries to fit the tool's transfer limit.
+for f in .devrun/betagibbs.gz .devrun/tests/*.gz; do
+    [ -f "$f" ] && gunzip -f "$f" && chmod +x "${f%.gz}"
+done
 if command -v nvidia-smi >/dev/null; then # the device machine: bring the Vulkan loader
     for f in .gl/*.deb; do dpkg -x "$f" /; done
     ldconfig

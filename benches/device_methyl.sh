@@ -2,11 +2,14 @@
 # The methylation benchmark on a lent GPU machine (the workplace's `device` tool), in one call:
 # DSS's example through `bench --sheet`, then simulated studies on the GPU and the CPU paths.
 # Expects what benches/device_common.sh does, and .devrun/data/ (DSS's cond*.txt.gz and
-# dss.tsv). Writes logs to $OUT. SITES (default 28000000) sizes the genome-scale run; SMALL (2000000) the
-# side-by-side run of both paths.
+# dss.tsv). Writes logs to $OUT. SITES (default 28000000) sizes the genome-scale run; SMALL
+# (2000000) the side-by-side run of both paths, and BIG_CHUNK (262144) the GPU's rerun of it
+# with larger dispatches; RATS=0 skips the core sampler's bench.
 set -u
 SITES=${SITES:-28000000}
 SMALL=${SMALL:-2000000}
+BIG_CHUNK=${BIG_CHUNK:-262144}
+RATS=${RATS:-1}
 source "$(dirname "$0")/device_common.sh"
 
 echo "== DSS example"
@@ -15,6 +18,7 @@ echo "== $SMALL simulated sites, GPU then CPU"
 "$B" simulate --sites "$SMALL" --out /tmp/sim-small
 fit small-gpu gpu /tmp/sim-small/sheet.tsv --compare A,B
 fit small-cpu cpu /tmp/sim-small/sheet.tsv --compare A,B
+fit small-gpu-chunk gpu /tmp/sim-small/sheet.tsv --compare A,B --chunk-sites "$BIG_CHUNK"
 rm -rf /tmp/sim-small /tmp/fit-small-*
 echo "== $SITES simulated sites, GPU"
 start=$SECONDS
@@ -24,5 +28,6 @@ ls -la /tmp/sim-genome
 fit genome-gpu gpu /tmp/sim-genome/sheet.tsv --compare A,B
 ls -la /tmp/fit-genome-gpu
 rm -rf /tmp/sim-genome /tmp/fit-genome-gpu
+[ "$RATS" = 0 ] && exit 0
 echo "== the core sampler: rats, GPU and CPU"
 timeout 150 "$B" bench --model rats 2>&1 | tee "$OUT/rats.txt"

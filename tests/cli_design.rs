@@ -197,10 +197,12 @@ fn a_design_on_the_gpu_matches_the_cpu() {
             &["--out", arg(&out)],
         ]
         .concat();
-        betagibbs(&[&head[..], &design[..]].concat()).assert_success();
-        Table::read(&out.join("sites.parquet"))
+        let done = betagibbs(&[&head[..], &design[..]].concat());
+        done.assert_success();
+        (Table::read(&out.join("sites.parquet")), done.stderr)
     };
-    let (cpu, gpu) = (run("cpu"), run("gpu"));
+    let ((cpu, _), (gpu, gpu_stderr)) = (run("cpu"), run("gpu"));
+    assert_kernel_time_fits(&gpu_stderr, gpu.rows);
     assert_eq!(cpu.rows, gpu.rows);
     assert!(gpu.metadata["betagibbs.device"].starts_with("gpu"));
     for (column, tolerance) in [("p_dm", 0.05), ("groupB_mean", 0.05)] {
@@ -217,4 +219,30 @@ fn a_design_on_the_gpu_matches_the_cpu() {
             x.len()
         );
     }
+}
+
+/// The report's kernel line, where the adapter has timestamps (lavapipe has): the kernels'
+/// seconds within the site update's busy seconds, and the chain-sweeps those of the run
+/// (`sites` x 4 chains x (5 warm-up + 50 draws), small_methyl_settings's and the defaults).
+fn assert_kernel_time_fits(stderr: &str, sites: usize) {
+    let Some(line) = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("betagibbs: the site update's kernels ran "))
+    else {
+        eprintln!("skipped: this adapter has no timestamp queries");
+        return;
+    };
+    let number = |after: &str| -> f64 {
+        let rest = &line[line
+            .find(after)
+            .unwrap_or_else(|| panic!("{after} in {line}"))
+            + after.len()..];
+        let word = rest.split_whitespace().next().unwrap();
+        word.trim_end_matches([':', ','])
+            .parse()
+            .unwrap_or_else(|_| panic!("{word} in {line}"))
+    };
+    let (kernels, busy, sweeps) = (number(""), number("of its "), number("busy s: "));
+    assert!(kernels > 0.0 && kernels <= busy + 0.01, "{line}");
+    assert_eq!(sweeps, (sites * 4 * 55) as f64, "{line}");
 }

@@ -7,6 +7,7 @@ pub mod piece_stage;
 pub mod regression_stage;
 pub mod site_stage;
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use wgpu::util::DeviceExt;
@@ -59,6 +60,100 @@ pub struct Gpu {
     pub queue: wgpu::Queue,
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
+    /// The site stages' kernel time, where the adapter has timestamp queries.
+    timer: Option<KernelTimer>,
+}
+
+/// Device timestamps around each site-stage call's passes (from the first piece's start to the
+/// last one's end), summed: the kernels' own time, apart from the uploads, copies and waits.
+struct KernelTimer {
+    queries: wgpu::QuerySet,
+    resolved: wgpu::Buffer,
+    back: wgpu::Buffer,
+    /// Nanoseconds per timestamp tick.
+    period_ns: f64,
+    /// A call's timestamps were copied to `back` and are not yet read.
+    pending: AtomicBool,
+    total_ns: AtomicU64,
+}
+
+impl KernelTimer {
+    fn new(device: &wgpu::Device, queue: &wgpu::Queue) -> KernelTimer {
+        let bytes = 2 * wgpu::QUERY_SIZE as u64;
+        KernelTimer {
+            queries: device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("site kernel timestamps"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2,
+            }),
+            resolved: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("site kernel timestamps resolved"),
+                size: bytes,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            }),
+            back: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("site kernel timestamps readback"),
+                size: bytes,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }),
+            period_ns: f64::from(queue.get_timestamp_period()),
+            pending: AtomicBool::new(false),
+            total_ns: AtomicU64::new(0),
+        }
+    }
+
+    /// The pass's timestamp writes for piece `i` of `n`: the first piece's start, the last's
+    /// end, and none for a piece between (wgpu refuses writes that name neither).
+    fn writes(&self, i: usize, n: usize) -> Option<wgpu::ComputePassTimestampWrites<'_>> {
+        let (first, last) = (i == 0, i + 1 == n);
+        (first || last).then_some(wgpu::ComputePassTimestampWrites {
+            query_set: &self.queries,
+            beginning_of_pass_write_index: first.then_some(0),
+            end_of_pass_write_index: last.then_some(1),
+        })
+    }
+
+    /// Copies the call's two timestamps out, after its last pass.
+    fn copy_out(&self, encoder: &mut wgpu::CommandEncoder) {
+        encoder.resolve_query_set(&self.queries, 0..2, &self.resolved, 0);
+        encoder.copy_buffer_to_buffer(&self.resolved, 0, &self.back, 0, self.back.size());
+        self.pending.store(true, Ordering::Release);
+    }
+
+    /// Adds the last call's kernel time to the total, once its commands are done.
+    fn collect(&self, device: &wgpu::Device) -> Result<(), GpuError> {
+        if !self.pending.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let map_error = |e: &dyn std::fmt::Display| GpuError::Map(e.to_string());
+        let (tx, rx) = mpsc::channel();
+        self.back
+            .slice(..)
+            .map_async(wgpu::MapMode::Read, move |r| {
+                let _ = tx.send(r);
+            });
+        device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| map_error(&e))?;
+        rx.recv()
+            .map_err(|e| map_error(&e))?
+            .map_err(|e| map_error(&e))?;
+        let ticks: [u64; 2] = {
+            let view = self
+                .back
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| map_error(&e))?;
+            bytemuck::pod_read_unaligned(&view[..16])
+        };
+        self.back.unmap();
+        // A driver may reset or wrap its counter between the writes: such a call adds nothing.
+        let ns = ticks[1].saturating_sub(ticks[0]) as f64 * self.period_ns;
+        self.total_ns.fetch_add(ns as u64, Ordering::Relaxed);
+        Ok(())
+    }
 }
 
 /// Is this a real GPU rather than a software rasteriser such as lavapipe?
@@ -116,9 +211,11 @@ impl Gpu {
             max_storage_buffers_per_shader_stage: available.max_storage_buffers_per_shader_stage,
             ..wgpu::Limits::downlevel_defaults()
         };
+        // Timestamps where the adapter has them: the report then gives the kernels' own time.
+        let features = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("betagibbs"),
-            required_features: wgpu::Features::empty(),
+            required_features: features,
             required_limits: limits.clone(),
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
@@ -128,11 +225,15 @@ impl Gpu {
             adapter: info.name.clone(),
             source,
         })?;
+        let timer = features
+            .contains(wgpu::Features::TIMESTAMP_QUERY)
+            .then(|| KernelTimer::new(&device, &queue));
         Ok(Gpu {
             device,
             queue,
             info,
             limits,
+            timer,
         })
     }
 
@@ -142,6 +243,13 @@ impl Gpu {
             "{} ({:?}, {:?})",
             self.info.name, self.info.device_type, self.info.backend
         )
+    }
+
+    /// Seconds the site stages' kernels have run on the device so far (timestamp queries),
+    /// or None where the adapter has no timestamps.
+    pub fn kernel_seconds(&self) -> Option<f64> {
+        let timer = self.timer.as_ref()?;
+        Some(timer.total_ns.load(Ordering::Relaxed) as f64 * 1e-9)
     }
 
     /// A software adapter (lavapipe), with its limits.
@@ -227,7 +335,10 @@ impl Gpu {
             }
             buffer.unmap();
         }
-        Ok(())
+        match &self.timer {
+            Some(timer) => timer.collect(&self.device),
+            None => Ok(()),
+        }
     }
 
     pub(crate) fn pipeline(
@@ -355,7 +466,10 @@ impl Gpu {
                 .write_buffer(params, 0, bytemuck::bytes_of(piece));
             let mut encoder = self.device.create_command_encoder(&Default::default());
             {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: None,
+                    timestamp_writes: self.timer.as_ref().and_then(|t| t.writes(i, pieces.len())),
+                });
                 pass.set_pipeline(pipeline);
                 pass.set_bind_group(0, bind, &[]);
                 let (x, y) = dispatch_grid(invocations, workgroup_size);
@@ -364,6 +478,9 @@ impl Gpu {
             if i + 1 == pieces.len() {
                 if let Some(finish) = finish.take() {
                     finish(&mut encoder);
+                }
+                if let Some(timer) = &self.timer {
+                    timer.copy_out(&mut encoder);
                 }
             }
             self.queue.submit([encoder.finish()]);

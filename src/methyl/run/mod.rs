@@ -71,6 +71,9 @@ pub struct Phases {
     pub stage1: f64,
     /// Stage 2's site update: kernel or CPU sweeps, with transfers.
     pub site_update: f64,
+    /// Of which the kernels ran on the device (timestamp queries; None on the CPU, or where the
+    /// adapter has no timestamps).
+    pub site_kernels: Option<f64>,
     /// Per-site posterior summaries, R-hat and ESS.
     pub summaries: f64,
     /// sites.parquet, the calls and the region draws.
@@ -155,6 +158,8 @@ struct Opened<'a, 'g> {
     study: &'a Study,
     model: &'a SiteModel<'g>,
     device_name: &'a str,
+    /// The GPU the model's stages run on, for its kernel time; None on the CPU.
+    gpu: Option<&'a Gpu>,
 }
 
 impl<'g> Opened<'_, 'g> {
@@ -170,6 +175,7 @@ impl<'g> Opened<'_, 'g> {
             config: self.config,
             study: self.study,
             model: self.model,
+            gpu: self.gpu,
             hyper,
             metadata,
             bar,
@@ -209,6 +215,7 @@ fn with_opened<R>(
         study: &study,
         model: &model,
         device_name: &device_name,
+        gpu: gpu.as_ref(),
     };
     body(&opened, merger)
 }

@@ -42,6 +42,17 @@ pub(super) fn print_report(
         "betagibbs: busy seconds (stage 2's overlap): reading {:.2}, stage 1 {:.2}, site update {:.2}, summaries {:.2}, writing {:.2}",
         phases.reading, phases.stage1, phases.site_update, phases.summaries, phases.writing
     );
+    if let Some(kernels) = phases.site_kernels {
+        // Stage 2's sweeps only: what the device's arithmetic limit is to be compared with.
+        let fit = &config.fit;
+        let chain_sweeps =
+            n_sites as f64 * f64::from(fit.chains) * f64::from(fit.warmup + fit.draws);
+        eprintln!(
+            "betagibbs: the site update's kernels ran {kernels:.2} s on the device, of its {:.2} busy s: {chain_sweeps:.3e} chain-sweeps, {:.3e} per kernel second",
+            phases.site_update,
+            chain_sweeps / kernels.max(1e-9)
+        );
+    }
     if phases.core.total > 0.0 {
         eprintln!(
             "betagibbs: core-µs per site: {}",

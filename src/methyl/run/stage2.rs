@@ -11,7 +11,7 @@ use indicatif::ProgressBar;
 
 use crate::io::atomic::atomic_write;
 use crate::io::cpu_time::{thread_cpu_seconds, CoreClock};
-use crate::kernels::gpu::GpuError;
+use crate::kernels::gpu::{Gpu, GpuError};
 use crate::methyl::config::MethylConfig;
 use crate::methyl::fit::{next_sites, sweep_chunk, Contrast, SweptChunk};
 use crate::methyl::hyper::Hyper;
@@ -28,6 +28,8 @@ pub(super) struct Stage2<'a, 'g> {
     pub config: &'a MethylConfig,
     pub study: &'a Study,
     pub model: &'a SiteModel<'g>,
+    /// The GPU of `model`'s stages, for its kernel time; None on the CPU.
+    pub gpu: Option<&'a Gpu>,
     pub hyper: &'a Hyper,
     /// The footer of sites.parquet.
     pub metadata: &'a [(String, String)],
@@ -62,6 +64,8 @@ struct SweepTotals {
     sites: u64,
     accepted_weighted: f64,
     device_seconds: f64,
+    /// The kernels' own part of `device_seconds`, where the GPU has timestamps.
+    kernel_seconds: Option<f64>,
 }
 
 impl Stage2<'_, '_> {
@@ -141,6 +145,9 @@ impl Stage2<'_, '_> {
                 kept_and_seen = reading.kept_and_seen;
                 totals = swept.context("stage 2")?;
                 phases.site_update += totals.device_seconds;
+                if let Some(kernels) = totals.kernel_seconds {
+                    *phases.site_kernels.get_or_insert(0.0) += kernels;
+                }
                 phases.summaries += summaries;
                 phases.core.summaries += summaries_clock.seconds();
                 let writing = writing?;
@@ -170,6 +177,7 @@ impl Stage2<'_, '_> {
     ) -> Result<SweepTotals, GpuError> {
         let (config, study) = (self.config, self.study);
         let mut totals = SweepTotals::default();
+        let kernels_before = self.gpu.and_then(Gpu::kernel_seconds);
         for sites in sweep_in {
             let chunk = match self.model {
                 SiteModel::Groups(stage) => sweep_chunk(
@@ -195,6 +203,9 @@ impl Stage2<'_, '_> {
                 break;
             }
         }
+        totals.kernel_seconds = kernels_before
+            .zip(self.gpu.and_then(Gpu::kernel_seconds))
+            .map(|(before, after)| after - before);
         Ok(totals)
     }
 }
