@@ -73,6 +73,11 @@ const PROPOSE_DIFFER: f32 = 0.5;
 @group(0) @binding(7) var<storage, read> site_ids: array<vec2<u32>>;
 
 override WORKGROUP_SIZE: u32 = 64u;
+// The study's groups (params.n_groups), fixed per pipeline: every loop over the groups then has
+// a constant bound and unrolls, so the per-group arrays are indexed by constants and stay in
+// registers. A sample's group only selects among them (see `proposal`), never indexes one: an
+// array indexed at run time lives in slow local memory on NVIDIA's compiler.
+override N_GROUPS: u32 = 2u;
 
 struct Point {
     log_mu: array<f32, 8>,
@@ -94,7 +99,7 @@ struct Proposal {
 
 fn proposal(first: u32, last: u32, z: f32, differ: bool, h: SiteHyper) -> Proposal {
     var q: Proposal;
-    for (var g = 0u; g < params.n_groups; g++) {
+    for (var g = 0u; g < N_GROUPS; g++) {
         q.shapes[g] = vec2<f32>(h.a, h.b);
     }
     q.same = vec2<f32>(h.a, h.b);
@@ -103,11 +108,14 @@ fn proposal(first: u32, last: u32, z: f32, differ: bool, h: SiteHyper) -> Propos
         let s = samples[j];
         let c = (phi + 1.0) / (phi + f32(s.total));
         let counts = c * vec2<f32>(f32(s.methylated), f32(s.total - s.methylated));
-        q.shapes[s.group] += counts;
+        // Adding zeros to the other groups leaves them exactly as they were.
+        for (var g = 0u; g < N_GROUPS; g++) {
+            q.shapes[g] += select(vec2<f32>(0.0), counts, s.group == g);
+        }
         q.same += counts;
     }
     if (differ) {
-        for (var g = 0u; g < params.n_groups; g++) {
+        for (var g = 0u; g < N_GROUPS; g++) {
             q.ln_beta[g] = ln_beta(q.shapes[g].x, q.shapes[g].y);
         }
     } else {
@@ -131,17 +139,19 @@ fn likelihoods(first: u32, last: u32, p: Point) -> array<f32, 8> {
     let phi = exp(p.z);
     var likelihood: array<f32, 8>;
     var shapes: array<vec2<f32>, 8>;
-    for (var g = 0u; g < params.n_groups; g++) {
+    for (var g = 0u; g < N_GROUPS; g++) {
         shapes[g] = max(vec2<f32>(exp(p.log_mu[g]) * phi, exp(p.log_1m[g]) * phi), vec2<f32>(MIN_SHAPE));
     }
     for (var j = first; j < last; j++) {
         let s = samples[j];
-        likelihood[s.group] += beta_binomial_log_ratio(
-            f32(s.methylated),
-            f32(s.total),
-            shapes[s.group].x,
-            shapes[s.group].y,
-        );
+        var shape = shapes[0];
+        for (var g = 1u; g < N_GROUPS; g++) {
+            shape = select(shape, shapes[g], s.group == g);
+        }
+        let term = beta_binomial_log_ratio(f32(s.methylated), f32(s.total), shape.x, shape.y);
+        for (var g = 0u; g < N_GROUPS; g++) {
+            likelihood[g] += select(0.0, term, s.group == g);
+        }
     }
     return likelihood;
 }
@@ -154,7 +164,7 @@ fn log_target(first: u32, last: u32, p: Point, h: SiteHyper) -> Target {
 fn with_priors(p: Point, likelihood: array<f32, 8>, h: SiteHyper) -> Target {
     var t: Target;
     t.total = mu_prior(p, h);
-    for (var g = 0u; g < params.n_groups; g++) {
+    for (var g = 0u; g < N_GROUPS; g++) {
         t.total += likelihood[g];
     }
     t.likelihood = likelihood;
@@ -171,7 +181,7 @@ fn mu_prior(p: Point, h: SiteHyper) -> f32 {
     }
     lp += h.log_differ;
     let level = p.log_mu[0] - p.log_1m[0];
-    for (var g = 1u; g < params.n_groups; g++) {
+    for (var g = 1u; g < N_GROUPS; g++) {
         let beta = p.log_mu[g] - p.log_1m[g] - level;
         let slab = h.ln_slab - 0.5 * (SLAB_DOF + 1.0) * log(1.0 + beta * beta * h.slab_inv_scale2);
         lp += slab - p.log_mu[g] - p.log_1m[g];
@@ -200,7 +210,7 @@ fn group_likelihood(first: u32, last: u32, p: Point, g: u32) -> f32 {
 fn log_proposal(p: Point, q: Proposal, h: SiteHyper) -> f32 {
     var lq = 0.0;
     if (p.differ) {
-        for (var g = 0u; g < params.n_groups; g++) {
+        for (var g = 0u; g < N_GROUPS; g++) {
             let s = q.shapes[g];
             lq += (s.x - 1.0) * p.log_mu[g] + (s.y - 1.0) * p.log_1m[g] - q.ln_beta[g];
         }
@@ -221,7 +231,13 @@ fn indicators(p: Point) -> vec3<f32> {
     if (!p.differ) {
         return vec3<f32>(0.0);
     }
-    let delta = exp(p.log_mu[params.compare_second]) - exp(p.log_mu[params.compare_first]);
+    var first = 0.0;
+    var second = 0.0;
+    for (var g = 0u; g < N_GROUPS; g++) {
+        first = select(first, p.log_mu[g], g == params.compare_first);
+        second = select(second, p.log_mu[g], g == params.compare_second);
+    }
+    let delta = exp(second) - exp(first);
     return vec3<f32>(select(0.0, 1.0, delta > params.threshold), select(0.0, 1.0, delta < -params.threshold), 1.0);
 }
 
@@ -250,7 +266,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let fresh = params.init != 0u;
     if (!fresh) {
         var likelihood: array<f32, 8>;
-        for (var g = 0u; g < params.n_groups; g++) {
+        for (var g = 0u; g < N_GROUPS; g++) {
             let pair = log_mu_pair(state[base + g]);
             here.log_mu[g] = pair.x;
             here.log_1m[g] = pair.y;
@@ -287,7 +303,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         if (!there.differ) {
             logs = log_beta_variate(q_there.same.x, q_there.same.y, key, 0u, site_pos, sweep);
         }
-        for (var g = 0u; g < params.n_groups; g++) {
+        for (var g = 0u; g < N_GROUPS; g++) {
             if (there.differ) {
                 logs = log_beta_variate(q_there.shapes[g].x, q_there.shapes[g].y, key, g, site_pos, sweep);
             }
@@ -312,9 +328,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         }
         // 2. Random walk on each logit mu_g, or on the shared mu (as group 0's step); its
         // target gains the Jacobian mu (1 - mu).
-        let rw_groups = select(0u, params.n_groups, params.random_walk != 0u);
-        for (var g = 0u; g < rw_groups; g++) {
-            if (!here.differ && g > 0u) {
+        for (var g = 0u; g < N_GROUPS; g++) {
+            if (params.random_walk == 0u || (!here.differ && g > 0u)) {
                 break;
             }
             let wg = philox4x32_10(vec4<u32>(1u + g, site_pos, sweep, STREAM_SITE << STREAM_SHIFT), key);
@@ -331,12 +346,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
                 before = lp_here.likelihood[g];
                 after = likelihood[g];
             } else {
-                for (var j = 0u; j < params.n_groups; j++) {
+                for (var j = 0u; j < N_GROUPS; j++) {
                     step.log_mu[j] = pair.x;
                     step.log_1m[j] = pair.y;
                 }
                 likelihood = likelihoods(first, last, step);
-                for (var j = 0u; j < params.n_groups; j++) {
+                for (var j = 0u; j < N_GROUPS; j++) {
                     before += lp_here.likelihood[j];
                     after += likelihood[j];
                 }
@@ -352,13 +367,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         }
         if (k >= params.warmup) {
             let d = k - params.warmup;
-            let out = (invocation * params.draws_total + params.draw_offset + d) * params.n_groups;
-            for (var g = 0u; g < params.n_groups; g++) {
+            let out = (invocation * params.draws_total + params.draw_offset + d) * N_GROUPS;
+            for (var g = 0u; g < N_GROUPS; g++) {
                 draws[out + g] = exp(here.log_mu[g]);
             }
         }
     }
-    for (var g = 0u; g < params.n_groups; g++) {
+    for (var g = 0u; g < N_GROUPS; g++) {
         state[base + g] = here.log_mu[g] - here.log_1m[g];
         state[base + STATE_LIKELIHOOD + g] = lp_here.likelihood[g];
     }

@@ -2,7 +2,9 @@
 //! back into the same `SiteOutputs` the CPU twin fills.
 
 use crate::kernels::gpu::{copy_out, max_site_samples, sweep_pieces, Gpu, GpuError, SiteInputs};
-use crate::kernels::site_layout::{SiteBatch, SiteHyper, SiteOutputs, SiteParams, STATE_STRIDE};
+use crate::kernels::site_layout::{
+    SiteBatch, SiteHyper, SiteOutputs, SiteParams, MAX_GROUPS, STATE_STRIDE,
+};
 
 /// Loop iterations of one (site, chain) sweep of site_update.wgsl, about: the passes over
 /// the samples (the proposal's, the likelihoods', each group's random walk), and per group
@@ -20,6 +22,8 @@ pub struct SiteStageGpu<'g> {
     max_sites: usize,
     max_samples: usize,
     n_chains: usize,
+    /// The groups the pipeline was built for (its N_GROUPS).
+    n_groups: usize,
     max_draw_floats: usize,
     params: wgpu::Buffer,
     inputs: SiteInputs,
@@ -47,10 +51,17 @@ impl<'g> SiteStageGpu<'g> {
         n_groups: usize,
         workgroup_size: u32,
     ) -> Self {
+        assert!(
+            (1..=MAX_GROUPS).contains(&n_groups),
+            "site_update's arrays hold MAX_GROUPS groups"
+        );
         let pipeline = gpu.pipeline(
             "site_update",
             SITE_UPDATE_WGSL,
-            &[("WORKGROUP_SIZE", f64::from(workgroup_size))],
+            &[
+                ("WORKGROUP_SIZE", f64::from(workgroup_size)),
+                ("N_GROUPS", n_groups as f64),
+            ],
         );
         let inv = max_sites * n_chains;
         let max_draw_floats = inv * max_draws * n_groups;
@@ -94,6 +105,7 @@ impl<'g> SiteStageGpu<'g> {
             max_sites,
             max_samples,
             n_chains,
+            n_groups,
             max_draw_floats,
             params,
             inputs,
@@ -132,6 +144,10 @@ impl<'g> SiteStageGpu<'g> {
         );
         assert!(
             out.draws.len() <= self.max_draw_floats && params.n_chains as usize == self.n_chains
+        );
+        assert_eq!(
+            params.n_groups as usize, self.n_groups,
+            "the pipeline's N_GROUPS is the call's"
         );
         let samples = max_site_samples(batch);
         let per_dispatch = self.gpu.sweeps_per_dispatch(
