@@ -10,6 +10,9 @@ use super::split::Split;
 /// Blom's (1958) offset in the rank-to-normal-score map (r - c)/(S - 2c + 1),
 /// the choice of Vehtari et al. (2021) and ArviZ.
 const BLOM_OFFSET: f64 = 3.0 / 8.0;
+/// Fewest draws the radix sort ranks: below, its passes' 256 counters cost more than a
+/// comparison sort (200 draws, a methylation site's: 1.2 against 1.6 µs here).
+const RADIX_SORT_FROM: usize = 1024;
 /// Most pooled draws whose normal scores are tabulated (16 bytes a draw): 16 MiB.
 const SCORE_TABLE_MAX: usize = 1 << 20;
 
@@ -82,7 +85,12 @@ impl Ranked {
                 .zip(0u64..)
                 .map(|(&x, i)| (u64::from(f32_order_key(x as f32)) << 32) | i)
                 .collect();
-            sort_by_high_word(&mut packed);
+            // The words are distinct (their indices), so both sorts give the one order.
+            if packed.len() < RADIX_SORT_FROM {
+                packed.sort_unstable();
+            } else {
+                sort_by_high_word(&mut packed);
+            }
             packed
                 .into_iter()
                 .map(|k| {
@@ -158,32 +166,50 @@ impl Ranked {
         let median = (self.order[s / 2 - 1].0 + self.order[s / 2].0) / 2.0;
         let split_at = self.order.partition_point(|&(v, _)| v < median);
         let (below, above) = self.order.split_at(split_at);
-        // Below the median distance grows downwards, above it upwards: merge the two runs,
-        // choosing by bit masks rather than a branch (the choice is a coin flip per draw,
-        // which a branch would mispredict half the time).
-        let (mut b, mut a) = (below.len(), 0);
+        // Below the median distance grows downwards, above it upwards: merge the two runs.
+        // The merge runs from both ends at once, nearest first into the front half and
+        // farthest first into the back half: two independent chains of loads for the
+        // processor to overlap. Equal distances put the draw below the median first, at
+        // either end, so the halves meet in the one merged order. Each choice is made by bit
+        // masks rather than a branch (it is a coin flip per draw, which a branch would
+        // mispredict half the time).
         let mut folded = vec![(0.0, 0); s];
-        let mut k = 0;
-        while b > 0 && a < above.len() {
-            let (vb, ib) = below[b - 1];
-            let (va, ia) = above[a];
-            let (db, da) = (median - vb, va - median);
-            let take_below = db <= da;
-            let mask = u64::from(take_below).wrapping_neg();
-            let d = f64::from_bits((db.to_bits() & mask) | (da.to_bits() & !mask));
-            let i = (ib & mask as usize) | (ia & !mask as usize);
-            folded[k] = (d, i);
-            k += 1;
-            b -= usize::from(take_below);
-            a += usize::from(!take_below);
-        }
-        for &(v, i) in below[..b].iter().rev() {
-            folded[k] = (median - v, i);
-            k += 1;
-        }
-        for &(v, i) in &above[a..] {
-            folded[k] = (v - median, i);
-            k += 1;
+        let pick = |take_first: bool, (d1, i1): (f64, usize), (d2, i2): (f64, usize)| {
+            let mask = u64::from(take_first).wrapping_neg();
+            let d = f64::from_bits((d1.to_bits() & mask) | (d2.to_bits() & !mask));
+            (d, (i1 & mask as usize) | (i2 & !mask as usize))
+        };
+        // Front cursors: below[front_b - 1] and above[front_a] are the nearest left; back
+        // cursors: below[back_b] and above[back_a - 1] the farthest. An exhausted run's
+        // distance is infinite at the front and minus infinity at the back.
+        let (mut front_b, mut front_a) = (below.len(), 0);
+        let (mut back_b, mut back_a) = (0, above.len());
+        for k in 0..s / 2 {
+            let nb = match front_b {
+                0 => (f64::INFINITY, 0),
+                b => (median - below[b - 1].0, below[b - 1].1),
+            };
+            let na = match above.get(front_a) {
+                Some(&(v, i)) => (v - median, i),
+                None => (f64::INFINITY, 0),
+            };
+            let take_below = nb.0 <= na.0;
+            folded[k] = pick(take_below, nb, na);
+            front_b -= usize::from(take_below);
+            front_a += usize::from(!take_below);
+
+            let fb = match below.get(back_b) {
+                Some(&(v, i)) => (median - v, i),
+                None => (f64::NEG_INFINITY, 0),
+            };
+            let fa = match back_a {
+                0 => (f64::NEG_INFINITY, 0),
+                a => (above[a - 1].0 - median, above[a - 1].1),
+            };
+            let take_above = fa.0 >= fb.0;
+            folded[s - 1 - k] = pick(take_above, fa, fb);
+            back_a -= usize::from(take_above);
+            back_b += usize::from(!take_above);
         }
         self.z_scores(&folded)
     }
@@ -286,6 +312,59 @@ mod tests {
         );
         assert_eq!(a.z_bulk().data, b.z_bulk().data);
         assert_eq!(a.z_folded().data, b.z_folded().data);
+    }
+
+    /// The two-ended merge gives the folded scores that a plain sort of |x - median| gives:
+    /// with many ties (draws on a coarse grid), draws at the median, equal distances either
+    /// side where the two ends meet (symmetric draws), skewed draws (runs of unequal length
+    /// either side), and odd numbers of draws per chain.
+    #[test]
+    fn folded_merge_matches_a_sort_of_the_distances() {
+        let cases = [
+            (4, 50, 7),
+            (4, 50, 1000),
+            (3, 41, 5),
+            (2, 10, 3),
+            (4, 50, 9),
+            (2, 6, 3),
+        ];
+        for (n_chains, n_draws, grid) in cases {
+            for skewed in [false, true] {
+                let chains: Vec<Vec<f64>> = (0..n_chains)
+                    .map(|c| {
+                        (0..n_draws)
+                            .map(|d| {
+                                // A grid symmetric about 0, or squared: a long tail above.
+                                let cell = ((d * 7 + c * 5) * 13 % grid) as f64 - (grid / 2) as f64;
+                                if skewed {
+                                    cell * cell * 0.25
+                                } else {
+                                    cell
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect();
+                check_folded(&chains);
+            }
+        }
+    }
+
+    /// z_folded against the scores of the distances sorted plainly.
+    fn check_folded(chains: &[Vec<f64>]) {
+        let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+        let Some(ranked) = Ranked::new(&refs) else {
+            return; // constant draws have no ranks
+        };
+        let s = ranked.order.len();
+        let median = (ranked.order[s / 2 - 1].0 + ranked.order[s / 2].0) / 2.0;
+        let mut by_distance: Vec<(f64, usize)> = (ranked.split.data.iter())
+            .enumerate()
+            .map(|(i, &x)| ((x - median).abs(), i))
+            .collect();
+        by_distance.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let plain = ranked.z_scores(&by_distance);
+        assert_eq!(ranked.z_folded().data, plain.data, "{chains:?}");
     }
 
     /// The tabulated scores and the scores computed per tie group are the same numbers.
