@@ -267,7 +267,17 @@ fn gpu_and_cpu_site_updates_agree() {
     };
     let run = |device: Device| {
         let stage = site_stage(device, &fit, batch.samples.len(), 2);
-        let swept = sweep_chunk(&stage, &sites, &sample_group, 2, &hyper, &fit, contrast).unwrap();
+        let swept = sweep_chunk(
+            &stage,
+            &sites,
+            &sample_group,
+            2,
+            &hyper,
+            &fit,
+            contrast,
+            Vec::new(),
+        )
+        .unwrap();
         summarize_chunk(
             &sites,
             &swept.draws,

@@ -63,6 +63,7 @@ pub fn sweep_chunk(
     hyper: &Hyper,
     config: &FitConfig,
     contrast: Contrast,
+    spare: Vec<f32>,
 ) -> Result<SweptChunk, GpuError> {
     let batch = site_batch(sites, sample_group);
     let first = SiteParams {
@@ -83,7 +84,7 @@ pub fn sweep_chunk(
         threshold: contrast.threshold as f32,
         _pad: [0; 2],
     };
-    let mut out = SiteOutputs::new(&first);
+    let mut out = SiteOutputs::reusing(&first, spare);
     let t0 = Instant::now();
     // Dispatches of at most SWEEPS_PER_DISPATCH sweeps, the chains carried in `state`.
     let total = config.warmup + config.draws;

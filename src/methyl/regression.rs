@@ -13,7 +13,7 @@ use crate::kernels::regression_layout::{
     REG_STATE_DIFFER, REG_STATE_LOG_LIKELIHOOD, REG_STATE_LOG_PHI, REG_STATE_RECYCLED,
     REG_STATE_STRIDE,
 };
-use crate::kernels::site_layout::{SiteBatch, SiteHyper, SiteParams};
+use crate::kernels::site_layout::{zeroed, SiteBatch, SiteHyper, SiteParams};
 use crate::kernels::stages::RegressionStage;
 use crate::math::softplus;
 use crate::methyl::fit::SweptChunk;
@@ -189,6 +189,7 @@ pub(crate) fn sweep_regression_chunk(
     sites: &[Site],
     hyper: &Hyper,
     config: &FitConfig,
+    spare: Vec<f32>,
 ) -> Result<SweptChunk, GpuError> {
     let design = stage.design();
     let batch = design_batch(sites, design.n_samples);
@@ -204,7 +205,7 @@ pub(crate) fn sweep_regression_chunk(
     let hyper = regression_hyper(&hyper.per_chain, &hyper.nuisance);
     let mut out = RegressionOutputs {
         state: vec![0.0; n * REG_STATE_STRIDE],
-        draws: vec![0.0; n * config.draws as usize * design.draw_slots()],
+        draws: zeroed(spare, n * config.draws as usize * design.draw_slots()),
     };
     let t0 = Instant::now();
     stage.run(&params, &batch, &hyper, &mut out)?;

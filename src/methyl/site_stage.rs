@@ -100,7 +100,7 @@ pub fn regression_stage<'g>(
 
 /// Chunks of stage 2 whose draws exist at once: one being summarised, one waiting in the
 /// channel to the summariser, one being swept (the pipeline's channels hold one each).
-const IN_FLIGHT_CHUNKS: usize = 3;
+pub(crate) const IN_FLIGHT_CHUNKS: usize = 3;
 /// Bytes per site of a chunk beyond its draws and state: its summary row and bookkeeping.
 const SUMMARY_BYTES_PER_SITE: usize = 512;
 

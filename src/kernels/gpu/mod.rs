@@ -62,6 +62,45 @@ pub struct Gpu {
     pub limits: wgpu::Limits,
     /// The site stages' kernel time, where the adapter has timestamp queries.
     timer: Option<KernelTimer>,
+    /// Nanoseconds read-backs spent waiting for the device, and copying out of mapped memory.
+    waiting_ns: AtomicU64,
+    copying_ns: AtomicU64,
+}
+
+/// Where the device's time went so far, from the host's side: the site stages' kernels (None
+/// without timestamp queries), the read-backs' waits for the device (kernels, transfers and
+/// queueing), and their copies out of mapped memory.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DeviceSeconds {
+    pub kernels: Option<f64>,
+    pub waiting: f64,
+    pub copying: f64,
+}
+
+impl std::ops::Sub for DeviceSeconds {
+    type Output = DeviceSeconds;
+    fn sub(self, earlier: DeviceSeconds) -> DeviceSeconds {
+        DeviceSeconds {
+            kernels: self.kernels.zip(earlier.kernels).map(|(a, b)| a - b),
+            waiting: self.waiting - earlier.waiting,
+            copying: self.copying - earlier.copying,
+        }
+    }
+}
+
+impl std::ops::AddAssign for DeviceSeconds {
+    fn add_assign(&mut self, more: DeviceSeconds) {
+        self.kernels = match (self.kernels, more.kernels) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+        };
+        self.waiting += more.waiting;
+        self.copying += more.copying;
+    }
+}
+
+fn add_ns(total: &AtomicU64, elapsed: std::time::Duration) {
+    total.fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
 }
 
 /// Device timestamps around each site-stage call's passes (from the first piece's start to the
@@ -234,6 +273,8 @@ impl Gpu {
             info,
             limits,
             timer,
+            waiting_ns: AtomicU64::new(0),
+            copying_ns: AtomicU64::new(0),
         })
     }
 
@@ -245,11 +286,14 @@ impl Gpu {
         )
     }
 
-    /// Seconds the site stages' kernels have run on the device so far (timestamp queries),
-    /// or None where the adapter has no timestamps.
-    pub fn kernel_seconds(&self) -> Option<f64> {
-        let timer = self.timer.as_ref()?;
-        Some(timer.total_ns.load(Ordering::Relaxed) as f64 * 1e-9)
+    /// Where the device's time has gone so far (`DeviceSeconds`).
+    pub fn seconds(&self) -> DeviceSeconds {
+        let seconds = |ns: &AtomicU64| ns.load(Ordering::Relaxed) as f64 * 1e-9;
+        DeviceSeconds {
+            kernels: self.timer.as_ref().map(|t| seconds(&t.total_ns)),
+            waiting: seconds(&self.waiting_ns),
+            copying: seconds(&self.copying_ns),
+        }
     }
 
     /// A software adapter (lavapipe), with its limits.
@@ -317,6 +361,7 @@ impl Gpu {
                 pending += 1;
             }
         }
+        let waiting = std::time::Instant::now();
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| map_error(&e))?;
@@ -325,6 +370,8 @@ impl Gpu {
                 .map_err(|e| map_error(&e))?
                 .map_err(|e| map_error(&e))?;
         }
+        let copying = std::time::Instant::now();
+        add_ns(&self.waiting_ns, copying - waiting);
         for (buffer, out) in reads.iter_mut().filter(|(_, out)| !out.is_empty()) {
             {
                 let view = buffer
@@ -335,6 +382,7 @@ impl Gpu {
             }
             buffer.unmap();
         }
+        add_ns(&self.copying_ns, copying.elapsed());
         match &self.timer {
             Some(timer) => timer.collect(&self.device),
             None => Ok(()),

@@ -23,7 +23,7 @@ use crate::io::cpu_time::thread_cpu_seconds;
 use crate::io::manifest::Run;
 use crate::io::process_cpu_seconds;
 use crate::kernels::device::{describe_device, open_device};
-use crate::kernels::gpu::Gpu;
+use crate::kernels::gpu::{DeviceSeconds, Gpu};
 use crate::kernels::regression_layout::NUISANCE_DOF;
 use crate::kernels::site_layout::{LOG_PHI_DOF, MAX_GROUPS, SLAB_DOF};
 use crate::kernels::Device;
@@ -71,9 +71,8 @@ pub struct Phases {
     pub stage1: f64,
     /// Stage 2's site update: kernel or CPU sweeps, with transfers.
     pub site_update: f64,
-    /// Of which the kernels ran on the device (timestamp queries; None on the CPU, or where the
-    /// adapter has no timestamps).
-    pub site_kernels: Option<f64>,
+    /// Where the site update's time went on a GPU: its kernels, waits and copies; None on the CPU.
+    pub on_device: Option<DeviceSeconds>,
     /// Per-site posterior summaries, R-hat and ESS.
     pub summaries: f64,
     /// sites.parquet, the calls and the region draws.

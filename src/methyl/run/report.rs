@@ -42,15 +42,21 @@ pub(super) fn print_report(
         "betagibbs: busy seconds (stage 2's overlap): reading {:.2}, stage 1 {:.2}, site update {:.2}, summaries {:.2}, writing {:.2}",
         phases.reading, phases.stage1, phases.site_update, phases.summaries, phases.writing
     );
-    if let Some(kernels) = phases.site_kernels {
+    if let Some(on_device) = phases.on_device {
         // Stage 2's sweeps only: what the device's arithmetic limit is to be compared with.
         let fit = &config.fit;
         let chain_sweeps =
             n_sites as f64 * f64::from(fit.chains) * f64::from(fit.warmup + fit.draws);
+        let kernels = match on_device.kernels {
+            Some(k) => format!(
+                "kernels {k:.2} s ({:.3e} chain-sweeps per kernel second)",
+                chain_sweeps / k.max(1e-9)
+            ),
+            None => "kernels not timed (no timestamp queries)".to_string(),
+        };
         eprintln!(
-            "betagibbs: the site update's kernels ran {kernels:.2} s on the device, of its {:.2} busy s: {chain_sweeps:.3e} chain-sweeps, {:.3e} per kernel second",
-            phases.site_update,
-            chain_sweeps / kernels.max(1e-9)
+            "betagibbs: the site update's {:.2} busy s on the device: {kernels}; waiting for results {:.2} s, copying them back {:.2} s; {chain_sweeps:.3e} chain-sweeps",
+            phases.site_update, on_device.waiting, on_device.copying
         );
     }
     if phases.core.total > 0.0 {

@@ -11,7 +11,7 @@ use indicatif::ProgressBar;
 
 use crate::io::atomic::atomic_write;
 use crate::io::cpu_time::{thread_cpu_seconds, CoreClock};
-use crate::kernels::gpu::{Gpu, GpuError};
+use crate::kernels::gpu::{DeviceSeconds, Gpu, GpuError};
 use crate::methyl::config::MethylConfig;
 use crate::methyl::fit::{next_sites, sweep_chunk, Contrast, SweptChunk};
 use crate::methyl::hyper::Hyper;
@@ -20,7 +20,7 @@ use crate::methyl::output::{FdrHistogram, SitesWriter, DML_CANDIDATES_FILE};
 use crate::methyl::regions::{Finder, RegionFinder, ShardFinder};
 use crate::methyl::regression::sweep_regression_chunk;
 use crate::methyl::run::{DrawSlots, Phases, Study};
-use crate::methyl::site_stage::SiteModel;
+use crate::methyl::site_stage::{SiteModel, IN_FLIGHT_CHUNKS};
 use crate::methyl::summaries::{summarize_chunk, ChunkResult};
 
 /// What stage 2 reads: the run, its study, stage 1's priors and the device.
@@ -64,8 +64,8 @@ struct SweepTotals {
     sites: u64,
     accepted_weighted: f64,
     device_seconds: f64,
-    /// The kernels' own part of `device_seconds`, where the GPU has timestamps.
-    kernel_seconds: Option<f64>,
+    /// Where the GPU's part of `device_seconds` went; None on the CPU.
+    on_device: Option<DeviceSeconds>,
 }
 
 impl Stage2<'_, '_> {
@@ -122,19 +122,31 @@ impl Stage2<'_, '_> {
                 let (to_sweep, sweep_in) = sync_channel::<Vec<Site>>(1);
                 let (to_summarize, summarize_in) = sync_channel::<(Vec<Site>, SweptChunk)>(1);
                 let (to_write, write_in) = sync_channel::<(Vec<Site>, ChunkResult)>(1);
+                // Summarised chunks' draw buffers go back to the sweeps, to be filled again:
+                // a chunk's draws are 100 MB, whose fresh pages would each fault on first
+                // touch.
+                let (to_recycle, recycled) = sync_channel::<Vec<f32>>(IN_FLIGHT_CHUNKS);
                 let chunk_sites = config.fit.chunk_sites;
                 let reader =
                     scope.spawn(move || read_chunks(merger, pending, chunk_sites, limit, to_sweep));
                 let (slots, in_region) = (self.study.slots(), &in_region);
                 let clock = &summaries_clock;
                 let summarizer = scope.spawn(move || {
-                    summarize_chunks(summarize_in, to_write, slots, config, in_region, clock)
+                    summarize_chunks(
+                        summarize_in,
+                        to_write,
+                        to_recycle,
+                        slots,
+                        config,
+                        in_region,
+                        clock,
+                    )
                 });
                 let (gathered, chromosomes, bar) = (&mut gathered, &chromosomes, self.bar);
                 let writer_stage =
                     scope.spawn(move || write_chunks(write_in, writer, chromosomes, gathered, bar));
                 // The sweeps here, on the thread that opened the device.
-                let swept = self.sweep_chunks(sweep_in, to_summarize);
+                let swept = self.sweep_chunks(sweep_in, to_summarize, recycled);
                 // The first failure in stage order is the cause; later stages only saw its end.
                 let reading = reader.join().expect("reader panicked");
                 let summaries = summarizer.join().expect("summaries panicked");
@@ -145,8 +157,8 @@ impl Stage2<'_, '_> {
                 kept_and_seen = reading.kept_and_seen;
                 totals = swept.context("stage 2")?;
                 phases.site_update += totals.device_seconds;
-                if let Some(kernels) = totals.kernel_seconds {
-                    *phases.site_kernels.get_or_insert(0.0) += kernels;
+                if let Some(on_device) = totals.on_device {
+                    *phases.on_device.get_or_insert_with(Default::default) += on_device;
                 }
                 phases.summaries += summaries;
                 phases.core.summaries += summaries_clock.seconds();
@@ -174,11 +186,23 @@ impl Stage2<'_, '_> {
         &self,
         sweep_in: Receiver<Vec<Site>>,
         to_summarize: SyncSender<(Vec<Site>, SweptChunk)>,
+        recycled: Receiver<Vec<f32>>,
     ) -> Result<SweepTotals, GpuError> {
         let (config, study) = (self.config, self.study);
         let mut totals = SweepTotals::default();
-        let kernels_before = self.gpu.and_then(Gpu::kernel_seconds);
+        let before = self.gpu.map(Gpu::seconds);
+        // The draws are IN_FLIGHT_CHUNKS buffers, made by the first chunks and then passed
+        // round: the memory --memory sizes the chunks by. (Should the summaries stop, a
+        // buffer is made, and the chunk's hand-over fails.)
+        let mut to_make = IN_FLIGHT_CHUNKS;
         for sites in sweep_in {
+            let spare = match to_make {
+                0 => recycled.recv().unwrap_or_default(),
+                _ => {
+                    to_make -= 1;
+                    Vec::new()
+                }
+            };
             let chunk = match self.model {
                 SiteModel::Groups(stage) => sweep_chunk(
                     stage,
@@ -191,9 +215,10 @@ impl Stage2<'_, '_> {
                         groups: study.compare,
                         threshold: config.threshold,
                     },
+                    spare,
                 )?,
                 SiteModel::Regression(stage) => {
-                    sweep_regression_chunk(stage, &sites, self.hyper, &config.fit)?
+                    sweep_regression_chunk(stage, &sites, self.hyper, &config.fit, spare)?
                 }
             };
             totals.device_seconds += chunk.device_seconds;
@@ -203,9 +228,9 @@ impl Stage2<'_, '_> {
                 break;
             }
         }
-        totals.kernel_seconds = kernels_before
-            .zip(self.gpu.and_then(Gpu::kernel_seconds))
-            .map(|(before, after)| after - before);
+        totals.on_device = before
+            .zip(self.gpu)
+            .map(|(before, gpu)| gpu.seconds() - before);
         Ok(totals)
     }
 }
@@ -259,10 +284,12 @@ fn read_chunks(
 }
 
 /// The summaries of each swept chunk, with the draws of the sites `in_region` keeps, handed
-/// to the writer; busy seconds (their core seconds, from every thread, go to `clock`).
+/// to the writer, and the chunk's draw buffer back to the sweeps; busy seconds (their core
+/// seconds, from every thread, go to `clock`).
 fn summarize_chunks(
     summarize_in: Receiver<(Vec<Site>, SweptChunk)>,
     to_write: SyncSender<(Vec<Site>, ChunkResult)>,
+    to_recycle: SyncSender<Vec<f32>>,
     slots: DrawSlots,
     config: &MethylConfig,
     in_region: &dyn Fn(&Site) -> bool,
@@ -281,6 +308,8 @@ fn summarize_chunks(
             clock,
         );
         seconds += t.elapsed().as_secs_f64();
+        // The channel holds every buffer; once the sweeps have ended, this one is freed.
+        let _ = to_recycle.try_send(swept.draws);
         if to_write.send((sites, result)).is_err() {
             break;
         }
