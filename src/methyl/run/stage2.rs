@@ -21,6 +21,12 @@ use crate::methyl::regions::{Finder, RegionFinder, ShardFinder};
 use crate::methyl::regression::sweep_regression_chunk;
 use crate::methyl::run::{DrawSlots, Phases, Study};
 use crate::methyl::site_stage::{SiteModel, IN_FLIGHT_CHUNKS};
+
+/// Stage 2's draw buffers: one being summarised while the next is swept. Either stage, the
+/// slower, then always has a chunk to work on; a third would only let the faster run a chunk
+/// further ahead. Within --memory's IN_FLIGHT_CHUNKS.
+const DRAW_BUFFERS: usize = 2;
+const _: () = assert!(DRAW_BUFFERS <= IN_FLIGHT_CHUNKS);
 use crate::methyl::summaries::{summarize_chunk, ChunkResult};
 
 /// What stage 2 reads: the run, its study, stage 1's priors and the device.
@@ -125,7 +131,7 @@ impl Stage2<'_, '_> {
                 // Summarised chunks' draw buffers go back to the sweeps, to be filled again:
                 // a chunk's draws are 100 MB, whose fresh pages would each fault on first
                 // touch.
-                let (to_recycle, recycled) = sync_channel::<Vec<f32>>(IN_FLIGHT_CHUNKS);
+                let (to_recycle, recycled) = sync_channel::<Vec<f32>>(DRAW_BUFFERS);
                 let chunk_sites = config.fit.chunk_sites;
                 let reader =
                     scope.spawn(move || read_chunks(merger, pending, chunk_sites, limit, to_sweep));
@@ -191,15 +197,14 @@ impl Stage2<'_, '_> {
         let (config, study) = (self.config, self.study);
         let mut totals = SweepTotals::default();
         let before = self.gpu.map(Gpu::seconds);
-        // The draws are IN_FLIGHT_CHUNKS buffers, made by the first chunks and then passed
-        // round: the memory --memory sizes the chunks by. (Should the summaries stop, a
-        // buffer is made, and the chunk's hand-over fails.)
-        let mut to_make = IN_FLIGHT_CHUNKS;
+        // The draws are DRAW_BUFFERS buffers, made by the first chunks and then passed
+        // round. (Should the summaries stop, a buffer is made, and the hand-over fails.)
+        let mut made = 0;
         for sites in sweep_in {
-            let spare = match to_make {
-                0 => recycled.recv().unwrap_or_default(),
+            let spare = match made {
+                DRAW_BUFFERS => recycled.recv().unwrap_or_default(),
                 _ => {
-                    to_make -= 1;
+                    made += 1;
                     Vec::new()
                 }
             };
