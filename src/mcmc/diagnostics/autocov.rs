@@ -2,6 +2,7 @@
 //! rest from one FFT per pair of chains.
 
 use super::fft::Fft;
+use super::scratch;
 
 /// Autocovariances are computed lag by lag until this many lags per log2 of the FFT
 /// length have been needed; past that, one FFT for all lags is cheaper than going on.
@@ -101,6 +102,12 @@ impl MeanAutocov {
         self.lags
             .extend(sums[start..].iter().map(|s| s / self.n_chains as f64));
         self.fft_done = true;
+    }
+}
+
+impl Drop for MeanAutocov {
+    fn drop(&mut self) {
+        scratch::give(std::mem::take(&mut self.centered));
     }
 }
 

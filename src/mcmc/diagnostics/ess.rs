@@ -4,6 +4,7 @@
 use super::autocov::MeanAutocov;
 use super::quantile::mquantile_sorted;
 use super::rank::Ranked;
+use super::scratch;
 use super::split::{mean_sd, mean_variance, Split};
 
 /// Tail-ESS is the smaller ESS of the indicators I(x <= q) at these quantiles
@@ -91,7 +92,7 @@ pub(super) fn ess_of(split: &Split) -> f64 {
     }
     let nf = n as f64;
     let mut chain_means = Vec::with_capacity(m);
-    let mut centered = Vec::with_capacity(m * n);
+    let mut centered = scratch::take(m * n);
     for c in 0..m {
         let chain = split.chain(c);
         let mean = chain.iter().sum::<f64>() / nf;
@@ -105,7 +106,8 @@ pub(super) fn ess_of(split: &Split) -> f64 {
     if m > 1 {
         var_plus += mean_variance(&chain_means).1;
     }
-    let mut rho = vec![0.0; n];
+    let mut rho = scratch::take(n);
+    rho.resize(n, 0.0);
     let mut rho_even = 1.0;
     rho[0] = rho_even;
     let mut rho_odd = 1.0 - (mean_var - acov.get(1)) / var_plus;
@@ -142,6 +144,7 @@ pub(super) fn ess_of(split: &Split) -> f64 {
         return f64::NAN;
     }
     let tau = -1.0 + 2.0 * rho[..max_t_plus_1].iter().sum::<f64>() + rho[max_t_plus_1];
+    scratch::give(rho);
     let tau = tau.max(1.0 / total.log10());
     total / tau
 }

@@ -42,6 +42,7 @@ mod normal;
 mod quantile;
 mod rank;
 mod rhat;
+mod scratch;
 mod split;
 mod summary;
 #[cfg(test)]

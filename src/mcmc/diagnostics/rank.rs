@@ -5,6 +5,7 @@ use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
 use super::normal::inv_normal_cdf;
+use super::scratch;
 use super::split::Split;
 
 /// Blom's (1958) offset in the rank-to-normal-score map (r - c)/(S - 2c + 1),
@@ -80,24 +81,24 @@ impl Ranked {
         let order: Vec<(f64, usize)> = if f32_draws {
             // Draws that are f32 values (the methylation sites' mus): sorted as one integer
             // each, the float's order key above its index, in half the time of `total_cmp`.
-            let mut packed: Vec<u64> = data
-                .iter()
-                .zip(0u64..)
-                .map(|(&x, i)| (u64::from(f32_order_key(x as f32)) << 32) | i)
-                .collect();
+            let mut packed: Vec<u64> = scratch::take(data.len());
+            packed.extend(
+                (data.iter().zip(0u64..))
+                    .map(|(&x, i)| (u64::from(f32_order_key(x as f32)) << 32) | i),
+            );
             // The words are distinct (their indices), so both sorts give the one order.
             if packed.len() < RADIX_SORT_FROM {
                 packed.sort_unstable();
             } else {
                 sort_by_high_word(&mut packed);
             }
-            packed
-                .into_iter()
-                .map(|k| {
-                    let i = (k & 0xFFFF_FFFF) as usize;
-                    (data[i], i)
-                })
-                .collect()
+            let mut order = scratch::take(data.len());
+            order.extend(packed.iter().map(|&k| {
+                let i = (k & 0xFFFF_FFFF) as usize;
+                (data[i], i)
+            }));
+            scratch::give(packed);
+            order
         } else {
             let mut order: Vec<(f64, usize)> = data.iter().copied().zip(0..).collect();
             order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
@@ -135,7 +136,8 @@ impl Ranked {
                 })
             })
         });
-        let mut z = vec![0.0; s];
+        let mut z = scratch::take(s);
+        z.resize(s, 0.0);
         let mut start = 0;
         while start < s {
             let mut end = start + 1;
@@ -173,7 +175,8 @@ impl Ranked {
         // either end, so the halves meet in the one merged order. Each choice is made by bit
         // masks rather than a branch (it is a coin flip per draw, which a branch would
         // mispredict half the time).
-        let mut folded = vec![(0.0, 0); s];
+        let mut folded = scratch::take(s);
+        folded.resize(s, (0.0, 0));
         let pick = |take_first: bool, (d1, i1): (f64, usize), (d2, i2): (f64, usize)| {
             let mask = u64::from(take_first).wrapping_neg();
             let d = f64::from_bits((d1.to_bits() & mask) | (d2.to_bits() & !mask));
@@ -211,7 +214,9 @@ impl Ranked {
             back_a -= usize::from(take_above);
             back_b += usize::from(!take_above);
         }
-        self.z_scores(&folded)
+        let z = self.z_scores(&folded);
+        scratch::give(folded);
+        z
     }
 
     /// All draws (not just the split ones) in ascending order.
@@ -233,6 +238,12 @@ impl Ranked {
         }
         merged.extend(middle);
         merged
+    }
+}
+
+impl Drop for Ranked {
+    fn drop(&mut self) {
+        scratch::give(std::mem::take(&mut self.order));
     }
 }
 

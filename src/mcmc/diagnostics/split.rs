@@ -1,6 +1,8 @@
 //! Split chains: the validated, halved draws every diagnostic starts from, and the
 //! two-pass moments they are measured with.
 
+use super::scratch;
+
 /// Fewest draws per chain for which diagnostics are defined: each split half needs
 /// at least two draws to have a variance (ArviZ and `posterior` use the same floor).
 pub const MIN_DRAWS_PER_CHAIN: usize = 4;
@@ -35,7 +37,7 @@ impl Split {
             return None;
         }
         let half = n / 2;
-        let mut data = Vec::with_capacity(2 * half * chains.len());
+        let mut data = scratch::take(2 * half * chains.len());
         for c in chains {
             data.extend_from_slice(&c[..half]);
         }
@@ -61,6 +63,12 @@ impl Split {
 
     pub(super) fn chain(&self, c: usize) -> &[f64] {
         &self.data[c * self.n_draws..(c + 1) * self.n_draws]
+    }
+}
+
+impl Drop for Split {
+    fn drop(&mut self) {
+        scratch::give(std::mem::take(&mut self.data));
     }
 }
 
