@@ -1,18 +1,21 @@
 //! The GPU path: opening a wgpu device, buffers, pipelines and read-back. The stages that
 //! dispatch the shaders are `piece_stage` (theta_update, collapsed_loglik), `site_stage`
 //! (site_update) and `regression_stage` (site_regression); their CPU twins are under
-//! `kernels::cpu`.
+//! `kernels::cpu`. `timing` measures where a device's time goes.
 
 pub mod piece_stage;
 pub mod regression_stage;
 pub mod site_stage;
+mod timing;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::mpsc;
 
 use wgpu::util::DeviceExt;
 
 use crate::kernels::site_layout::{SiteBatch, SiteParams, SiteSample};
+pub use timing::DeviceSeconds;
+use timing::{add_ns, seconds, KernelTimer};
 
 /// The expanded, naga-validated shaders (see build.rs).
 pub(crate) const THETA_UPDATE_WGSL: &str =
@@ -65,134 +68,6 @@ pub struct Gpu {
     /// Nanoseconds read-backs spent waiting for the device, and copying out of mapped memory.
     waiting_ns: AtomicU64,
     copying_ns: AtomicU64,
-}
-
-/// Where the device's time went so far, from the host's side: the site stages' kernels (None
-/// without timestamp queries), the read-backs' waits for the device (kernels, transfers and
-/// queueing), and their copies out of mapped memory.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct DeviceSeconds {
-    pub kernels: Option<f64>,
-    pub waiting: f64,
-    pub copying: f64,
-}
-
-impl std::ops::Sub for DeviceSeconds {
-    type Output = DeviceSeconds;
-    fn sub(self, earlier: DeviceSeconds) -> DeviceSeconds {
-        DeviceSeconds {
-            kernels: self.kernels.zip(earlier.kernels).map(|(a, b)| a - b),
-            waiting: self.waiting - earlier.waiting,
-            copying: self.copying - earlier.copying,
-        }
-    }
-}
-
-impl std::ops::AddAssign for DeviceSeconds {
-    fn add_assign(&mut self, more: DeviceSeconds) {
-        self.kernels = match (self.kernels, more.kernels) {
-            (None, None) => None,
-            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
-        };
-        self.waiting += more.waiting;
-        self.copying += more.copying;
-    }
-}
-
-fn add_ns(total: &AtomicU64, elapsed: std::time::Duration) {
-    total.fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
-}
-
-/// Device timestamps around each site-stage call's passes (from the first piece's start to the
-/// last one's end), summed: the kernels' own time, apart from the uploads, copies and waits.
-struct KernelTimer {
-    queries: wgpu::QuerySet,
-    resolved: wgpu::Buffer,
-    back: wgpu::Buffer,
-    /// Nanoseconds per timestamp tick.
-    period_ns: f64,
-    /// A call's timestamps were copied to `back` and are not yet read.
-    pending: AtomicBool,
-    total_ns: AtomicU64,
-}
-
-impl KernelTimer {
-    fn new(device: &wgpu::Device, queue: &wgpu::Queue) -> KernelTimer {
-        let bytes = 2 * wgpu::QUERY_SIZE as u64;
-        KernelTimer {
-            queries: device.create_query_set(&wgpu::QuerySetDescriptor {
-                label: Some("site kernel timestamps"),
-                ty: wgpu::QueryType::Timestamp,
-                count: 2,
-            }),
-            resolved: device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("site kernel timestamps resolved"),
-                size: bytes,
-                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-                mapped_at_creation: false,
-            }),
-            back: device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("site kernel timestamps readback"),
-                size: bytes,
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            }),
-            period_ns: f64::from(queue.get_timestamp_period()),
-            pending: AtomicBool::new(false),
-            total_ns: AtomicU64::new(0),
-        }
-    }
-
-    /// The pass's timestamp writes for piece `i` of `n`: the first piece's start, the last's
-    /// end, and none for a piece between (wgpu refuses writes that name neither).
-    fn writes(&self, i: usize, n: usize) -> Option<wgpu::ComputePassTimestampWrites<'_>> {
-        let (first, last) = (i == 0, i + 1 == n);
-        (first || last).then_some(wgpu::ComputePassTimestampWrites {
-            query_set: &self.queries,
-            beginning_of_pass_write_index: first.then_some(0),
-            end_of_pass_write_index: last.then_some(1),
-        })
-    }
-
-    /// Copies the call's two timestamps out, after its last pass.
-    fn copy_out(&self, encoder: &mut wgpu::CommandEncoder) {
-        encoder.resolve_query_set(&self.queries, 0..2, &self.resolved, 0);
-        encoder.copy_buffer_to_buffer(&self.resolved, 0, &self.back, 0, self.back.size());
-        self.pending.store(true, Ordering::Release);
-    }
-
-    /// Adds the last call's kernel time to the total, once its commands are done.
-    fn collect(&self, device: &wgpu::Device) -> Result<(), GpuError> {
-        if !self.pending.swap(false, Ordering::AcqRel) {
-            return Ok(());
-        }
-        let map_error = |e: &dyn std::fmt::Display| GpuError::Map(e.to_string());
-        let (tx, rx) = mpsc::channel();
-        self.back
-            .slice(..)
-            .map_async(wgpu::MapMode::Read, move |r| {
-                let _ = tx.send(r);
-            });
-        device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| map_error(&e))?;
-        rx.recv()
-            .map_err(|e| map_error(&e))?
-            .map_err(|e| map_error(&e))?;
-        let ticks: [u64; 2] = {
-            let view = self
-                .back
-                .slice(..)
-                .get_mapped_range()
-                .map_err(|e| map_error(&e))?;
-            bytemuck::pod_read_unaligned(&view[..16])
-        };
-        self.back.unmap();
-        // A driver may reset or wrap its counter between the writes: such a call adds nothing.
-        let ns = ticks[1].saturating_sub(ticks[0]) as f64 * self.period_ns;
-        self.total_ns.fetch_add(ns as u64, Ordering::Relaxed);
-        Ok(())
-    }
 }
 
 /// Is this a real GPU rather than a software rasteriser such as lavapipe?
@@ -288,7 +163,6 @@ impl Gpu {
 
     /// Where the device's time has gone so far (`DeviceSeconds`).
     pub fn seconds(&self) -> DeviceSeconds {
-        let seconds = |ns: &AtomicU64| ns.load(Ordering::Relaxed) as f64 * 1e-9;
         DeviceSeconds {
             kernels: self.timer.as_ref().map(|t| seconds(&t.total_ns)),
             waiting: seconds(&self.waiting_ns),
