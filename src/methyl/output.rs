@@ -11,10 +11,10 @@ use arrow::array::{
     Array, ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
 
 use crate::io::atomic::atomic_write;
+use crate::io::parquet_file::open_parquet;
 use crate::io::write::writer_properties;
 use crate::methyl::fit::SiteSummary;
 use crate::methyl::regions::CandidateRegion;
@@ -263,7 +263,7 @@ pub(crate) fn write_calls(
     metadata: &[(String, String)],
 ) -> Result<u64> {
     let file = File::open(sites).with_context(|| format!("reading {}", sites.display()))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+    let builder = open_parquet(file, &sites.display().to_string())?;
     let schema = builder.schema().clone();
     let reader = builder.build()?;
     let mut n_dml = 0u64;
@@ -315,7 +315,7 @@ pub(crate) fn join_sites_and_calls(
     let mut n_dml = 0u64;
     let first = parts.first().context("no shard to join")?;
     let file = File::open(first).with_context(|| format!("reading {}", first.display()))?;
-    let schema = ParquetRecordBatchReaderBuilder::try_new(file)?
+    let schema = open_parquet(file, &first.display().to_string())?
         .schema()
         .clone();
     let chr = schema.index_of("chr")?;
@@ -323,7 +323,7 @@ pub(crate) fn join_sites_and_calls(
     // Each shard's batches, checked to be of the first one's schema, to `sink`.
     let each_batch = |sites: &Path, sink: &mut dyn FnMut(&RecordBatch) -> Result<()>| {
         let file = File::open(sites).with_context(|| format!("reading {}", sites.display()))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+        let builder = open_parquet(file, &sites.display().to_string())?;
         if builder.schema().fields() != schema.fields() {
             anyhow::bail!(
                 "{}: its columns differ from {}'s: shards of one study only",

@@ -15,10 +15,10 @@ use arrow::record_batch::RecordBatch;
 use bigtools::bed::bedparser::BedValueError;
 use bigtools::beddata::BedParserStreamingIterator;
 use bigtools::{BigWigWrite, Value};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::error::UserError;
 use crate::io::atomic::atomic_write;
+use crate::io::parquet_file::open_parquet;
 use crate::io::parquet_file::stream_columns;
 
 /// Threads that compress a bigWig's sections: a track is written in seconds either way.
@@ -131,7 +131,7 @@ pub fn write_tracks(config: &TrackConfig) -> Result<Vec<PathBuf>> {
 
     // Every site: the difference, each level's mean and a design's coefficient.
     let file = File::open(&sites_path)?;
-    let columns: Vec<String> = ParquetRecordBatchReaderBuilder::try_new(file)?
+    let columns: Vec<String> = open_parquet(file, &sites_path.display().to_string())?
         .schema()
         .fields()
         .iter()
