@@ -24,17 +24,26 @@ if [ -d .devrun/tests ]; then
 fi
 
 # fit NAME DEVICE SHEET ARGS...: `methyl SHEET ARGS --device DEVICE`, its resident memory and
-# output size sampled every 20 s.
+# output size sampled every 20 s, and the GPU's clock every second.
 fit() {
     local name=$1 device=$2 sheet=$3
     shift 3
     local log="$OUT/$name.txt"
     "$B" methyl "$sheet" "$@" --device "$device" --out "/tmp/fit-$name" >"$log" 2>&1 &
     local pid=$!
+    # The GPU's SM clock and use every second, where nvidia-smi exists: do the kernels slow
+    # down because the clocks drop while the GPU waits for the host?
+    local clocks=
+    if command -v nvidia-smi >/dev/null; then
+        nvidia-smi --query-gpu=timestamp,clocks.sm,utilization.gpu --format=csv,noheader \
+            -lms 1000 >"$OUT/$name-clocks.txt" 2>&1 &
+        clocks=$!
+    fi
     while kill -0 $pid 2>/dev/null; do
         sleep 20
         echo "t+20s: $(grep VmRSS /proc/$pid/status 2>/dev/null) $(du -sm /tmp/fit-$name 2>/dev/null | cut -f1) MB written" >>"$OUT/$name-monitor.txt"
     done
+    [ -n "$clocks" ] && kill "$clocks"
     wait $pid
     echo "exit $?" >>"$log"
     cat "$log"

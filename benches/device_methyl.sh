@@ -4,7 +4,8 @@
 # Expects what benches/device_common.sh does, and .devrun/data/ (DSS's cond*.txt.gz and
 # dss.tsv). Writes logs to $OUT. SITES (default 28000000) sizes the genome-scale run; SMALL
 # (2000000) the side-by-side run of both paths, and BIG_CHUNK (262144) the GPU's rerun of it
-# with larger dispatches; RATS=0 skips the core sampler's bench.
+# with larger dispatches; RATS=0 skips the core sampler's bench, and SMALL=0 DSS's example and
+# the side-by-side runs (the genome-scale run alone).
 set -u
 SITES=${SITES:-28000000}
 SMALL=${SMALL:-2000000}
@@ -12,14 +13,16 @@ BIG_CHUNK=${BIG_CHUNK:-262144}
 RATS=${RATS:-1}
 source "$(dirname "$0")/device_common.sh"
 
-echo "== DSS example"
-"$B" bench --sheet .devrun/data/dss.tsv --compare cond1,cond2 2>&1 | tee "$OUT/dss.txt"
-echo "== $SMALL simulated sites, GPU then CPU"
-"$B" simulate --sites "$SMALL" --out /tmp/sim-small
-fit small-gpu gpu /tmp/sim-small/sheet.tsv --compare A,B
-fit small-cpu cpu /tmp/sim-small/sheet.tsv --compare A,B
-fit small-gpu-chunk gpu /tmp/sim-small/sheet.tsv --compare A,B --chunk-sites "$BIG_CHUNK"
-rm -rf /tmp/sim-small /tmp/fit-small-*
+if [ "$SMALL" != 0 ]; then
+    echo "== DSS example"
+    "$B" bench --sheet .devrun/data/dss.tsv --compare cond1,cond2 2>&1 | tee "$OUT/dss.txt"
+    echo "== $SMALL simulated sites, GPU then CPU"
+    "$B" simulate --sites "$SMALL" --out /tmp/sim-small
+    fit small-gpu gpu /tmp/sim-small/sheet.tsv --compare A,B
+    fit small-cpu cpu /tmp/sim-small/sheet.tsv --compare A,B
+    fit small-gpu-chunk gpu /tmp/sim-small/sheet.tsv --compare A,B --chunk-sites "$BIG_CHUNK"
+    rm -rf /tmp/sim-small /tmp/fit-small-*
+fi
 echo "== $SITES simulated sites, GPU"
 start=$SECONDS
 "$B" simulate --sites "$SITES" --out /tmp/sim-genome
