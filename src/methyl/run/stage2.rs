@@ -21,13 +21,13 @@ use crate::methyl::regions::{Finder, RegionFinder, ShardFinder};
 use crate::methyl::regression::sweep_regression_chunk;
 use crate::methyl::run::{DrawSlots, Phases, Study};
 use crate::methyl::site_stage::{SiteModel, IN_FLIGHT_CHUNKS};
+use crate::methyl::summaries::{summarize_chunk, ChunkResult};
 
 /// Stage 2's draw buffers: one being summarised while the next is swept. Either stage, the
 /// slower, then always has a chunk to work on; a third would only let the faster run a chunk
 /// further ahead. Within --memory's IN_FLIGHT_CHUNKS.
 const DRAW_BUFFERS: usize = 2;
 const _: () = assert!(DRAW_BUFFERS <= IN_FLIGHT_CHUNKS);
-use crate::methyl::summaries::{summarize_chunk, ChunkResult};
 
 /// What stage 2 reads: the run, its study, stage 1's priors and the device.
 pub(super) struct Stage2<'a, 'g> {
