@@ -221,6 +221,14 @@ impl Gpu {
         &self,
         reads: &mut [(&wgpu::Buffer, &mut [u8])],
     ) -> Result<(), GpuError> {
+        // The last site-stage call's timestamps, if it left any, come back with the outputs.
+        let timed = self.timer.as_ref().filter(|t| t.take_pending());
+        let mut ticks = [0u8; 16];
+        let mut reads: Vec<(&wgpu::Buffer, &mut [u8])> =
+            reads.iter_mut().map(|(b, out)| (*b, &mut **out)).collect();
+        if let Some(timer) = timed {
+            reads.push((&timer.back, &mut ticks));
+        }
         let map_error = |e: &dyn std::fmt::Display| GpuError::Map(e.to_string());
         let (tx, rx) = mpsc::channel();
         let mut pending = 0;
@@ -257,10 +265,10 @@ impl Gpu {
             buffer.unmap();
         }
         add_ns(&self.copying_ns, copying.elapsed());
-        match &self.timer {
-            Some(timer) => timer.collect(&self.device),
-            None => Ok(()),
+        if let Some(timer) = timed {
+            timer.add(bytemuck::cast(ticks));
         }
+        Ok(())
     }
 
     pub(crate) fn pipeline(

@@ -2,9 +2,6 @@
 //! passes (the kernels' own time), and the read-backs' waits and copies.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
-
-use super::GpuError;
 
 /// Where the device's time went so far, from the host's side: the site stages' kernels (None
 /// without timestamp queries), the read-backs' waits for the device (kernels, transfers and
@@ -47,7 +44,7 @@ pub(super) fn add_ns(total: &AtomicU64, elapsed: std::time::Duration) {
 pub(super) struct KernelTimer {
     queries: wgpu::QuerySet,
     resolved: wgpu::Buffer,
-    back: wgpu::Buffer,
+    pub(super) back: wgpu::Buffer,
     /// Nanoseconds per timestamp tick.
     period_ns: f64,
     /// A call's timestamps were copied to `back` and are not yet read.
@@ -104,37 +101,16 @@ impl KernelTimer {
         self.pending.store(true, Ordering::Release);
     }
 
-    /// Adds the last call's kernel time to the total, once its commands are done.
-    pub(super) fn collect(&self, device: &wgpu::Device) -> Result<(), GpuError> {
-        if !self.pending.swap(false, Ordering::AcqRel) {
-            return Ok(());
-        }
-        let map_error = |e: &dyn std::fmt::Display| GpuError::Map(e.to_string());
-        let (tx, rx) = mpsc::channel();
-        self.back
-            .slice(..)
-            .map_async(wgpu::MapMode::Read, move |r| {
-                let _ = tx.send(r);
-            });
-        device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| map_error(&e))?;
-        rx.recv()
-            .map_err(|e| map_error(&e))?
-            .map_err(|e| map_error(&e))?;
-        let ticks: [u64; 2] = {
-            let view = self
-                .back
-                .slice(..)
-                .get_mapped_range()
-                .map_err(|e| map_error(&e))?;
-            bytemuck::pod_read_unaligned(&view[..16])
-        };
-        self.back.unmap();
+    /// Whether a call's timestamps wait in `back` to be read (and from now on, not).
+    pub(super) fn take_pending(&self) -> bool {
+        self.pending.swap(false, Ordering::AcqRel)
+    }
+
+    /// Adds a call's kernel time, from its two timestamps as read back from `back`.
+    pub(super) fn add(&self, ticks: [u64; 2]) {
         // A driver may reset or wrap its counter between the writes: such a call adds nothing.
         let ns = ticks[1].saturating_sub(ticks[0]) as f64 * self.period_ns;
         self.total_ns.fetch_add(ns as u64, Ordering::Relaxed);
-        Ok(())
     }
 }
 
