@@ -47,6 +47,11 @@ const SHARED_STRUCTS: &[(&str, &str, &str)] = &[
         "crate::kernels::regression_layout::RegressionShape",
     ),
     (
+        "SummaryParams",
+        "src/kernels/summary_layout.rs",
+        "crate::kernels::summary_layout::SummaryParams",
+    ),
+    (
         "RegressionHyper",
         "src/kernels/regression_layout.rs",
         "crate::kernels::regression_layout::RegressionHyper",
@@ -165,13 +170,25 @@ const SHARED_CONSTANTS: &[(&str, &str)] = &[
         "crate::kernels::cpu::site_regression::START_CLAMP",
     ),
     (
+        "SUMMARY_WORKGROUP",
+        "crate::kernels::summary_layout::SUMMARY_WORKGROUP",
+    ),
+    (
+        "MAX_SUMMARY_DRAWS",
+        "crate::kernels::summary_layout::MAX_SUMMARY_DRAWS",
+    ),
+    (
+        "SUMMARY_STRIDE",
+        "crate::kernels::summary_layout::SUMMARY_STRIDE",
+    ),
+    (
         "NUISANCE_DOF",
         "crate::kernels::regression_layout::NUISANCE_DOF",
     ),
 ];
 
 /// WGSL constants the host has no copy of (it uses std's).
-const SHADER_ONLY_CONSTANTS: &[&str] = &["PI", "TWO_PI", "NO_COORD"];
+const SHADER_ONLY_CONSTANTS: &[&str] = &["PI", "TWO_PI", "NO_COORD", "NAN_BITS"];
 
 fn expand(source: &str, shared: &Path, shader: &Path) -> String {
     let mut out = String::new();

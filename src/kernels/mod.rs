@@ -9,6 +9,7 @@ pub mod layout;
 pub mod regression_layout;
 pub mod site_layout;
 pub mod stages;
+pub mod summary_layout;
 
 pub use device::{Device, DeviceChoice};
 

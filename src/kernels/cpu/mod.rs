@@ -8,6 +8,7 @@ pub mod lanes;
 pub mod marginal_table;
 pub mod site_lanes;
 pub mod site_regression;
+pub mod site_summaries;
 pub mod site_update;
 pub mod theta_update;
 pub mod variates;

@@ -6,6 +6,7 @@
 pub mod piece_stage;
 pub mod regression_stage;
 pub mod site_stage;
+pub mod summary_stage;
 mod timing;
 
 use std::sync::atomic::AtomicU64;

@@ -1,10 +1,12 @@
 //! The site_update shader on a GPU: buffers sized once, one dispatch per call, results read
 //! back into the same `SiteOutputs` the CPU twin fills.
 
+use crate::kernels::gpu::summary_stage::SummaryStageGpu;
 use crate::kernels::gpu::{copy_out, max_site_samples, sweep_pieces, Gpu, GpuError, SiteInputs};
 use crate::kernels::site_layout::{
     SiteBatch, SiteHyper, SiteOutputs, SiteParams, MAX_GROUPS, STATE_STRIDE,
 };
+use crate::kernels::summary_layout::{device_summarises, SummaryParams};
 
 /// Loop iterations of one (site, chain) sweep of site_update.wgsl, about: the passes over
 /// the samples (the proposal's, the likelihoods', each group's random walk), and per group
@@ -33,6 +35,15 @@ pub struct SiteStageGpu<'g> {
     draws_back: wgpu::Buffer,
     stats_back: wgpu::Buffer,
     bind: wgpu::BindGroup,
+    /// The summaries of the draws where they lie, where the chains' shape allows
+    /// (`device_summarises`).
+    summaries: Option<SummaryStageGpu>,
+}
+
+/// What a call asks of site_summaries after its sweeps: its parameters and normal scores.
+pub struct SummaryCall<'a> {
+    pub params: &'a SummaryParams,
+    pub scores: &'a [f32],
 }
 
 /// The expanded, naga-validated shader (see build.rs).
@@ -98,6 +109,9 @@ impl<'g> SiteStageGpu<'g> {
                 &inputs.ids,
             ],
         );
+        // Each site's groups' mus and their difference.
+        let summaries = device_summarises(n_chains, max_draws)
+            .then(|| SummaryStageGpu::new(gpu, &draws, max_sites * (n_groups + 1)));
         SiteStageGpu {
             gpu,
             pipeline,
@@ -115,15 +129,26 @@ impl<'g> SiteStageGpu<'g> {
             draws_back,
             stats_back,
             bind,
+            summaries,
         }
+    }
+
+    /// Whether `run_summarized` summarises on the device.
+    pub fn summarizes(&self) -> bool {
+        self.summaries.is_some()
     }
 
     /// Bytes of device memory per site at this configuration.
     pub fn bytes_per_site(&self) -> f64 {
         let inv = (self.max_sites * self.n_chains) as f64;
+        let summaries = match self.summaries {
+            Some(_) => (self.n_groups + 1) as f64 * SummaryStageGpu::bytes_per_job(),
+            None => 0.0,
+        };
         let total = SiteInputs::site_bytes(self.max_sites, self.max_samples)
             + inv * (STATE_STRIDE as f64 * 4.0 + 16.0) * 2.0
-            + self.max_draw_floats as f64 * 4.0 * 2.0;
+            + self.max_draw_floats as f64 * 4.0 * 2.0
+            + summaries * self.max_sites as f64;
         total / self.max_sites as f64
     }
 
@@ -137,6 +162,23 @@ impl<'g> SiteStageGpu<'g> {
         hyper: &[SiteHyper],
         out: &mut SiteOutputs,
     ) -> Result<(), GpuError> {
+        self.run_summarized(params, batch, hyper, out, None, &mut Vec::new())
+    }
+
+    /// `run`, then with `summary` site_summaries over the draws (which must then be the
+    /// run's last), its rows into `summaries` and read back with the outputs. Without a
+    /// summary stage (`summarizes`), `summaries` is left empty.
+    pub fn run_summarized(
+        &self,
+        params: &SiteParams,
+        batch: &SiteBatch,
+        hyper: &[SiteHyper],
+        out: &mut SiteOutputs,
+        summary: Option<SummaryCall>,
+        summaries: &mut Vec<f32>,
+    ) -> Result<(), GpuError> {
+        summaries.clear();
+        let summary = summary.and_then(|call| Some((call, self.summaries.as_ref()?)));
         assert!(batch.n_sites() <= self.max_sites && batch.samples.len() <= self.max_samples);
         assert!(
             params.warmup + params.n_draws > 0,
@@ -173,6 +215,10 @@ impl<'g> SiteStageGpu<'g> {
             invocations,
             self.workgroup_size,
             |encoder| {
+                if let Some((call, stage)) = &summary {
+                    let bytes = stage.encode(self.gpu, encoder, call.params, call.scores);
+                    summaries.resize(bytes / 4, 0.0);
+                }
                 copy_out(
                     encoder,
                     &[
@@ -183,10 +229,14 @@ impl<'g> SiteStageGpu<'g> {
                 )
             },
         );
-        self.gpu.read_into(&mut [
+        let mut reads = vec![
             (&self.state_back, bytemuck::cast_slice_mut(&mut out.state)),
             (&self.draws_back, bytemuck::cast_slice_mut(&mut out.draws)),
             (&self.stats_back, bytemuck::cast_slice_mut(&mut out.stats)),
-        ])
+        ];
+        if let Some((_, stage)) = &summary {
+            reads.push((stage.readback(), bytemuck::cast_slice_mut(summaries)));
+        }
+        self.gpu.read_into(&mut reads)
     }
 }

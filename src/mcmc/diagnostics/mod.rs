@@ -53,6 +53,7 @@ mod tests;
 pub use ess::{ess_bulk, ess_mean, ess_tail, mcse_mean};
 pub use normal::inv_normal_cdf;
 pub use quantile::{hdi, quantile_sorted};
+pub use rank::normal_scores_by_twice_rank;
 pub use rhat::{rhat, rhat_and_ess_bulk, rhat_ess_bulk_and_sorted};
 pub use split::MIN_DRAWS_PER_CHAIN;
 pub use summary::{summarize, Summary, HDI_PROB};

@@ -36,6 +36,18 @@ thread_local! {
     static SCORE_TABLE: RefCell<Rc<Vec<f64>>> = RefCell::new(Rc::new(Vec::new()));
 }
 
+/// The normal score of (1-based) rank `rank` among `s` draws: Phi^-1((r - c)/(S - 2c + 1)).
+fn blom_score(rank: f64, s: usize) -> f64 {
+    inv_normal_cdf((rank - BLOM_OFFSET) / (s as f64 - 2.0 * BLOM_OFFSET + 1.0))
+}
+
+/// The normal scores of the ranks 0, 1/2, 1, ..., S among S draws, indexed by twice the rank:
+/// ties share an average rank, a whole or a half number (the table of the rank
+/// normalisation, and site_summaries.wgsl's).
+pub fn normal_scores_by_twice_rank(s: usize) -> Vec<f64> {
+    (0..=2 * s).map(|k| blom_score(k as f64 / 2.0, s)).collect()
+}
+
 /// An f32 as a u32 that orders as `f32::total_cmp` orders the floats: its bit transform,
 /// with the sign bit flipped so that unsigned order is signed order.
 #[inline]
@@ -120,8 +132,7 @@ impl Ranked {
 
     fn z_scores_from(&self, sorted: &[(f64, usize)], tabulate: bool) -> Split {
         let s = sorted.len();
-        let score =
-            |rank: f64| inv_normal_cdf((rank - BLOM_OFFSET) / (s as f64 - 2.0 * BLOM_OFFSET + 1.0));
+        let score = |rank: f64| blom_score(rank, s);
         // Indexed by twice the rank: ties share an average rank, a whole or a half number.
         // Tabulated once per thread for every parameter of a run, up to SCORE_TABLE_MAX
         // draws; beyond, the table would take twice the draws' memory.
@@ -130,7 +141,7 @@ impl Ranked {
                 SCORE_TABLE.with(|cached| {
                     let mut cached = cached.borrow_mut();
                     if cached.len() != 2 * s + 1 {
-                        *cached = Rc::new((0..=2 * s).map(|k| score(k as f64 / 2.0)).collect());
+                        *cached = Rc::new(normal_scores_by_twice_rank(s));
                     }
                     Rc::clone(&cached)
                 })
