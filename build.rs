@@ -179,7 +179,7 @@ const SHARED_CONSTANTS: &[(&str, &str)] = &[
     ),
     (
         "SUMMARY_STRIDE",
-        "crate::kernels::summary_layout::SUMMARY_STRIDE",
+        "crate::kernels::summary_layout::SUMMARY_STRIDE as u32",
     ),
     (
         "NUISANCE_DOF",

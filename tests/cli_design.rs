@@ -221,6 +221,73 @@ fn a_design_on_the_gpu_matches_the_cpu() {
     }
 }
 
+/// `--summaries device` and `--summaries host` on the same GPU: the same chains, so the same
+/// calls and the same summaries to f32 rounding, for two groups and for a design (whose
+/// draws also hold the coefficient). lavapipe's `auto` is the host: the device is asked for.
+#[test]
+#[ignore = "needs a Vulkan adapter (lavapipe: apt-get install mesa-vulkan-drivers)"]
+fn device_summaries_are_the_hosts() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = study(dir.path());
+    let design = ["--design", "~ group + batch + age", "--coef", "groupB"];
+    let compare = ["--compare", "A,B"];
+    for (name, question, columns) in [
+        (
+            "groups",
+            &compare[..],
+            &["mu_A_q2_5", "delta_mean", "delta_sd"][..],
+        ),
+        (
+            "design",
+            &design[..],
+            &["groupB_mean", "groupB_q97_5", "delta_q2_5"][..],
+        ),
+    ] {
+        let run = |summaries: &str| {
+            let out = dir.path().join(format!("{name}-{summaries}"));
+            let settings = small_methyl_settings("gpu");
+            let head = [
+                &["methyl", arg(&sheet)],
+                &settings[..],
+                &["--summaries", summaries, "--out", arg(&out)],
+            ]
+            .concat();
+            betagibbs(&[&head[..], question].concat()).assert_success();
+            (
+                Table::read(&out.join("sites.parquet")),
+                Table::read(&out.join("dml.parquet")),
+            )
+        };
+        let ((device, device_calls), (host, host_calls)) = (run("device"), run("host"));
+        assert!(device.metadata["betagibbs.summaries"].starts_with("device"));
+        assert!(host.metadata["betagibbs.summaries"].starts_with("host"));
+        assert_eq!(
+            device_calls.numbers("pos"),
+            host_calls.numbers("pos"),
+            "{name}: the calls"
+        );
+        assert_eq!(device.numbers("p_dm"), host.numbers("p_dm"), "{name}: p_dm");
+        let mut worst = 0.0f64;
+        for column in columns.iter().chain(&["r_hat"]) {
+            for (a, b) in device.numbers(column).iter().zip(host.numbers(column)) {
+                worst = worst.max((a - b).abs());
+            }
+        }
+        let ess_worst = device
+            .numbers("ess_bulk")
+            .iter()
+            .zip(host.numbers("ess_bulk"))
+            .map(|(a, b)| (a - b).abs() / b)
+            .fold(0.0, f64::max);
+        eprintln!("{name}: largest difference {worst:.1e}, ESS {ess_worst:.1e} relative");
+        // f32 rounding of draws of order 1 (a logit coefficient of a few), summed a few hundred times.
+        assert!(
+            worst <= 2e-6 && ess_worst <= 2e-5,
+            "{name}: {worst:e}, {ess_worst:e}"
+        );
+    }
+}
+
 /// The report's device line, where the adapter has timestamps (lavapipe has): the kernels'
 /// seconds, and the waits and copies, within the site update's busy seconds, and the
 /// chain-sweeps those of the run (`sites` x 4 chains x (5 warm-up + 50 draws),

@@ -12,6 +12,7 @@ use crate::kernels::cpu::theta_update::{theta_update, theta_update_chain};
 use crate::kernels::gpu::piece_stage::{PieceKernel, PieceStageGpu};
 use crate::kernels::gpu::regression_stage::RegressionStageGpu;
 use crate::kernels::gpu::site_stage::SiteStageGpu;
+use crate::kernels::gpu::summary_stage::SummaryCall;
 use crate::kernels::gpu::GpuError;
 use crate::kernels::layout::{unit_piece_offsets, Observation, Piece, ThetaParams};
 use crate::kernels::regression_layout::{RegressionDesign, RegressionHyper, RegressionOutputs};
@@ -241,8 +242,29 @@ impl<'g> SiteStage<'g> {
         hyper: &[SiteHyper],
         out: &mut SiteOutputs,
     ) -> Result<(), GpuError> {
+        self.run_summarized(params, batch, hyper, out, None, &mut Vec::new())
+    }
+
+    /// Whether `run_summarized` summarises the draws on the device (a GPU, and chains of a
+    /// shape site_summaries takes).
+    pub fn summarizes(&self) -> bool {
+        self.gpu.as_ref().is_some_and(SiteStageGpu::summarizes)
+    }
+
+    /// `run`, and where the stage `summarizes`, site_summaries over the draws (the run's
+    /// last dispatch) into `summaries`; elsewhere `summaries` is left empty.
+    pub fn run_summarized(
+        &self,
+        params: &SiteParams,
+        batch: &SiteBatch,
+        hyper: &[SiteHyper],
+        out: &mut SiteOutputs,
+        summary: Option<SummaryCall>,
+        summaries: &mut Vec<f32>,
+    ) -> Result<(), GpuError> {
+        summaries.clear();
         match &self.gpu {
-            Some(stage) => stage.run(params, batch, hyper, out),
+            Some(stage) => stage.run_summarized(params, batch, hyper, out, summary, summaries),
             None if self.scalar_twin => {
                 site_update_twin(params, batch, hyper, out);
                 Ok(())
@@ -307,8 +329,33 @@ impl<'g> RegressionStage<'g> {
         hyper: &[RegressionHyper],
         out: &mut RegressionOutputs,
     ) -> Result<(), GpuError> {
+        self.run_summarized(params, batch, hyper, out, None, &mut Vec::new())
+    }
+
+    /// Whether `run_summarized` summarises the draws on the device.
+    pub fn summarizes(&self) -> bool {
+        self.gpu
+            .as_ref()
+            .is_some_and(RegressionStageGpu::summarizes)
+    }
+
+    /// `run`, and where the stage `summarizes`, site_summaries over the draws (the run's
+    /// last dispatch) into `summaries`; elsewhere `summaries` is left empty.
+    pub fn run_summarized(
+        &self,
+        params: &SiteParams,
+        batch: &SiteBatch,
+        hyper: &[RegressionHyper],
+        out: &mut RegressionOutputs,
+        summary: Option<SummaryCall>,
+        summaries: &mut Vec<f32>,
+    ) -> Result<(), GpuError> {
+        summaries.clear();
         match &self.gpu {
-            Some(stage) => stage.run(self.design, params, batch, hyper, out),
+            Some(stage) => {
+                let inputs = (params, batch, hyper);
+                stage.run_summarized(self.design, inputs, out, summary, summaries)
+            }
             None if self.scalar_twin => {
                 site_regression_twin(params, self.design, batch, hyper, out);
                 Ok(())

@@ -9,7 +9,7 @@ pub const SUMMARY_WORKGROUP: u32 = 64;
 /// of the 16 KiB of workgroup memory every adapter offers (build.rs checks it).
 pub const MAX_SUMMARY_DRAWS: u32 = 1024;
 /// Floats per (site, quantity) summary: SUMMARY_MEAN ... SUMMARY_ESS (build.rs checks it).
-pub const SUMMARY_STRIDE: u32 = 6;
+pub const SUMMARY_STRIDE: usize = 6;
 pub const SUMMARY_MEAN: usize = 0;
 pub const SUMMARY_SD: usize = 1;
 pub const SUMMARY_Q2_5: usize = 2;

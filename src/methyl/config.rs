@@ -44,6 +44,18 @@ pub const DEFAULT_MEMORY_GIB: f64 = 1.0;
 pub const DEFAULT_DMR_MIN_CPGS: u32 = 3;
 pub const DEFAULT_DMR_MAX_GAP: u64 = 50;
 
+/// Where a GPU run summarises each site's draws (`--summaries`): on the device in f32
+/// (site_summaries.wgsl), or on the host in f64 as the CPU path does; they agree to f32
+/// rounding. The CPU path always summarises on the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummariesChoice {
+    /// The device on a hardware GPU; the host on a software adapter (lavapipe), which runs
+    /// the shader on the same CPU 25 times slower than the host's own code.
+    Auto,
+    Device,
+    Host,
+}
+
 impl Default for FitConfig {
     fn default() -> Self {
         FitConfig {
@@ -57,6 +69,7 @@ impl Default for FitConfig {
             chunk_sites: DEFAULT_CHUNK_SITES,
             workgroup_size: DEFAULT_WORKGROUP_SIZE,
             scalar_twin: false,
+            host_summaries: true,
         }
     }
 }
@@ -127,6 +140,8 @@ pub struct MethylConfig {
     pub dmr: DmrRule,
     pub fit: FitConfig,
     pub device: DeviceChoice,
+    /// Where a GPU run summarises each site's draws (`--summaries`).
+    pub summaries: SummariesChoice,
     pub out: PathBuf,
     pub quiet: bool,
     /// `--draws-region`: sites whose draws go to draws.parquet.
@@ -153,6 +168,7 @@ impl MethylConfig {
             dmr: DmrRule::default(),
             fit: FitConfig::default(),
             device: DeviceChoice::Auto,
+            summaries: SummariesChoice::Auto,
             out,
             quiet: false,
             draws_regions: Vec::new(),

@@ -12,10 +12,13 @@
 
 use std::time::Instant;
 
+use crate::kernels::gpu::summary_stage::SummaryCall;
 use crate::kernels::gpu::GpuError;
 use crate::kernels::site_layout::{
     SiteOutputs, SiteParams, STATE_ACCEPTED, STATE_RECYCLED, STATE_STRIDE,
 };
+use crate::kernels::summary_layout::SummaryParams;
+use crate::mcmc::diagnostics::normal_scores_by_twice_rank;
 use crate::methyl::merge::{Site, SiteMerger};
 
 // Stage 1's result, the site stage and the summaries under the paths they had when they lived here.
@@ -85,6 +88,21 @@ pub fn sweep_chunk(
         _pad: [0; 2],
     };
     let mut out = SiteOutputs::reusing(&first, spare);
+    // Each site's groups' mus and their difference, on the device where it summarises.
+    let chains_shape = (config.chains as usize, config.draws as usize);
+    let summary = (stage.summarizes() && !config.host_summaries)
+        .then(|| {
+            SummaryParams::new(
+                sites.len(),
+                chains_shape,
+                n_groups,
+                n_groups,
+                contrast.groups,
+            )
+        })
+        .flatten()
+        .map(|params| (params, device_scores(&params)));
+    let mut summaries = Vec::new();
     let t0 = Instant::now();
     // Dispatches of at most SWEEPS_PER_DISPATCH sweeps, the chains carried in `state`.
     let total = config.warmup + config.draws;
@@ -100,8 +118,20 @@ pub fn sweep_chunk(
             draw_offset: done.saturating_sub(config.warmup),
             ..first
         };
-        stage.run(&params, &batch, &hyper.per_chain, &mut out)?;
         done += n;
+        // The last dispatch also summarises the draws where the device holds them.
+        let call = summary
+            .as_ref()
+            .filter(|_| done == total)
+            .map(|(params, scores)| SummaryCall { params, scores });
+        stage.run_summarized(
+            &params,
+            &batch,
+            &hyper.per_chain,
+            &mut out,
+            call,
+            &mut summaries,
+        )?;
     }
     let seconds = t0.elapsed().as_secs_f64();
     // The state holds the run's accepted steps and recycled sums.
@@ -113,16 +143,29 @@ pub fn sweep_chunk(
     let steps = out.stats.len() as f64 * f64::from(total);
     Ok(SweptChunk {
         draws: out.draws,
+        summaries,
         recycled,
         device_seconds: seconds,
         acceptance: accepted / steps.max(1.0),
     })
 }
 
+/// site_summaries's normal scores, by twice the rank among the split draws.
+pub(crate) fn device_scores(params: &SummaryParams) -> Vec<f32> {
+    let (h, m) = params.split();
+    normal_scores_by_twice_rank(h * m)
+        .iter()
+        .map(|&v| v as f32)
+        .collect()
+}
+
 /// What one chunk's sweeps left.
 pub struct SweptChunk {
     /// mu per (site, chain, draw, group).
     pub draws: Vec<f32>,
+    /// The device's summaries (site_summaries.wgsl) per (site, quantity); empty where the
+    /// host summarises.
+    pub summaries: Vec<f32>,
     /// Recycled sums of (P(delta > d), P(delta < -d), P(differ)) per (site, chain).
     pub recycled: Vec<[f32; 3]>,
     /// Seconds in the site update (kernel, transfers and waits).

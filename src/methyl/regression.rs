@@ -7,6 +7,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::kernels::cpu::site_regression::{site_log_likelihoods, state_coefficients};
+use crate::kernels::gpu::summary_stage::SummaryCall;
 use crate::kernels::gpu::GpuError;
 use crate::kernels::regression_layout::{
     RegressionDesign, RegressionHyper, RegressionOutputs, MAX_COEFS, REG_STATE_ACCEPTED,
@@ -15,8 +16,9 @@ use crate::kernels::regression_layout::{
 };
 use crate::kernels::site_layout::{zeroed, SiteBatch, SiteHyper, SiteParams};
 use crate::kernels::stages::RegressionStage;
+use crate::kernels::summary_layout::SummaryParams;
 use crate::math::softplus;
-use crate::methyl::fit::SweptChunk;
+use crate::methyl::fit::{device_scores, SweptChunk};
 use crate::methyl::hyper::{site_hyper, stage1_params, Hyper, SiteStats, Stage1Sites};
 use crate::methyl::merge::Site;
 use crate::methyl::site_stage::{site_batch, FitConfig};
@@ -207,8 +209,20 @@ pub(crate) fn sweep_regression_chunk(
         state: vec![0.0; n * REG_STATE_STRIDE],
         draws: zeroed(spare, n * config.draws as usize * design.draw_slots()),
     };
+    // The levels' mus, the coefficient and delta, on the device where it summarises.
+    let design = stage.design();
+    let chains_shape = (config.chains as usize, config.draws as usize);
+    let slots = design.draw_slots();
+    let summary = (stage.summarizes() && !config.host_summaries)
+        .then(|| SummaryParams::new(sites.len(), chains_shape, slots, slots, design.compare))
+        .flatten()
+        .map(|params| (params, device_scores(&params)));
+    let call = summary
+        .as_ref()
+        .map(|(params, scores)| SummaryCall { params, scores });
+    let mut summaries = Vec::new();
     let t0 = Instant::now();
-    stage.run(&params, &batch, &hyper, &mut out)?;
+    stage.run_summarized(&params, &batch, &hyper, &mut out, call, &mut summaries)?;
     let chains = out.state.chunks_exact(REG_STATE_STRIDE);
     let accepted: f64 = chains
         .clone()
@@ -220,6 +234,7 @@ pub(crate) fn sweep_regression_chunk(
     let sweeps = f64::from(config.warmup + config.draws);
     Ok(SweptChunk {
         draws: out.draws,
+        summaries,
         recycled,
         device_seconds: t0.elapsed().as_secs_f64(),
         acceptance: accepted / (n as f64 * sweeps).max(1.0),

@@ -25,6 +25,9 @@ pub struct FitConfig {
     pub workgroup_size: u32,
     /// The CPU path by the scalar twin alone, not four chains at a time (`bench` compares them).
     pub scalar_twin: bool,
+    /// The summaries on the host in f64 rather than on a GPU's device in f32 (site_summaries);
+    /// a run sets it from --summaries once its device is open.
+    pub host_summaries: bool,
 }
 
 /// The device's batch of `sites`: every sample's counts with its group, and where each

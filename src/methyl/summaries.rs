@@ -5,7 +5,12 @@
 use rayon::prelude::*;
 
 use crate::io::cpu_time::CoreClock;
+use crate::kernels::summary_layout::{
+    SUMMARY_ESS, SUMMARY_MEAN, SUMMARY_Q2_5, SUMMARY_Q97_5, SUMMARY_RHAT, SUMMARY_SD,
+    SUMMARY_STRIDE,
+};
 use crate::mcmc::diagnostics::{quantile_sorted, rhat_ess_bulk_and_sorted};
+use crate::methyl::fit::SweptChunk;
 use crate::methyl::merge::Site;
 use crate::methyl::regions::leaning;
 use crate::methyl::site_stage::FitConfig;
@@ -56,23 +61,34 @@ fn moments_and_interval(sorted: &[f64]) -> [f64; 4] {
     ]
 }
 
-/// Summaries of one chunk's sites from their draws, mu per (site, chain, draw, group) (and
-/// a design's tested coefficient in the last slot, `coef_slot`), and the recycled sums of (P(delta > d), P(delta < -d), P(differ)) per (site, chain).
+/// Summaries of one chunk's sites from their sweeps: the draws, mu per (site, chain, draw,
+/// group) (and a design's tested coefficient in the last slot, `coef_slot`), and the
+/// recycled sums of (P(delta > d), P(delta < -d), P(differ)) per (site, chain). Where the
+/// device summarised the draws already (site_summaries.wgsl's rows per (site, quantity)),
+/// its rows stand in for the host's.
 pub(crate) fn summarize_sites(
     sites: &[Site],
-    draws: &[f32],
-    recycled: &[[f32; 3]],
-    n_chains: usize,
-    n_draws: usize,
+    swept: &SweptChunk,
+    (n_chains, n_draws): (usize, usize),
     slots: DrawSlots,
     clock: &CoreClock,
 ) -> Vec<SiteSummary> {
+    let SweptChunk {
+        draws,
+        summaries: device,
+        recycled,
+        ..
+    } = swept;
     let DrawSlots {
         stride: n_groups,
         compare,
         coef: coef_slot,
     } = slots;
     let n_mu = coef_slot.unwrap_or(n_groups);
+    // The device's quantities per site: the mus, the coefficient, delta.
+    let quantities = n_mu + usize::from(coef_slot.is_some()) + 1;
+    let device_rows = sites.len() * quantities * SUMMARY_STRIDE;
+    assert!(device.is_empty() || device.len() == device_rows);
     let summarize = |s: usize, site: &Site| {
         let value = |chain: usize, draw: usize, g: usize| {
             f64::from(draws[((s * n_chains + chain) * n_draws + draw) * n_groups + g])
@@ -99,14 +115,35 @@ pub(crate) fn summarize_sites(
             }
             sorted
         };
-        let mu: Vec<[f64; 4]> = (0..n_mu)
-            .map(|g| moments_and_interval(&diagnose(chains_of(&|c, d| value(c, d, g)))))
-            .collect();
-        let coef =
-            coef_slot.map(|g| moments_and_interval(&diagnose(chains_of(&|c, d| value(c, d, g)))));
-        let (g1, g2) = compare;
-        let pooled = diagnose(chains_of(&|c, d| value(c, d, g2) - value(c, d, g1)));
-        let delta = moments_and_interval(&pooled);
+        let (mu, coef, delta): (Vec<[f64; 4]>, _, _) = match device.is_empty() {
+            true => {
+                let mu = (0..n_mu)
+                    .map(|g| moments_and_interval(&diagnose(chains_of(&|c, d| value(c, d, g)))))
+                    .collect();
+                let coef = coef_slot
+                    .map(|g| moments_and_interval(&diagnose(chains_of(&|c, d| value(c, d, g)))));
+                let (g1, g2) = compare;
+                let pooled = diagnose(chains_of(&|c, d| value(c, d, g2) - value(c, d, g1)));
+                (mu, coef, moments_and_interval(&pooled))
+            }
+            false => {
+                // Rows: the mus, the coefficient if any, then delta.
+                let rows =
+                    &device[s * quantities * SUMMARY_STRIDE..][..quantities * SUMMARY_STRIDE];
+                let rows: Vec<&[f32]> = rows.chunks_exact(SUMMARY_STRIDE).collect();
+                for row in &rows {
+                    r_hat = r_hat.max(f64::from(row[SUMMARY_RHAT]));
+                    ess = ess.min(f64::from(row[SUMMARY_ESS]));
+                }
+                let four = |row: &[f32]| {
+                    [SUMMARY_MEAN, SUMMARY_SD, SUMMARY_Q2_5, SUMMARY_Q97_5]
+                        .map(|i| f64::from(row[i]))
+                };
+                let mu = rows[..n_mu].iter().map(|r| four(r)).collect();
+                let coef = coef_slot.map(|_| four(rows[n_mu]));
+                (mu, coef, four(rows[quantities - 1]))
+            }
+        };
         let mut p = [0.0f64; 3];
         for sums in &recycled[s * n_chains..(s + 1) * n_chains] {
             for (p, x) in p.iter_mut().zip(sums) {
@@ -152,26 +189,18 @@ pub(crate) fn summarize_sites(
 /// the task's two reads of the thread's CPU clock.
 const SUMMARY_BLOCK: usize = 64;
 
-/// The summaries of one chunk's sites from their draws and recycled sums (`SweptChunk`), and the draws
-/// `keep_draws` asks for.
+/// The summaries of one chunk's sites from their sweeps, and the draws `keep_draws` asks for.
 pub fn summarize_chunk(
     sites: &[Site],
-    draws: &[f32],
-    recycled: &[[f32; 3]],
+    swept: &SweptChunk,
     slots: DrawSlots,
     config: &FitConfig,
     keep_draws: &dyn Fn(&Site) -> bool,
     clock: &CoreClock,
 ) -> ChunkResult {
-    let summaries = summarize_sites(
-        sites,
-        draws,
-        recycled,
-        config.chains as usize,
-        config.draws as usize,
-        slots,
-        clock,
-    );
+    let shape = (config.chains as usize, config.draws as usize);
+    let summaries = summarize_sites(sites, swept, shape, slots, clock);
+    let draws = &swept.draws;
     let DrawSlots {
         stride: n_groups,
         compare,

@@ -13,8 +13,8 @@ const LANES: usize = SUMMARY_WORKGROUP as usize;
 /// each rank among the split draws, by twice the rank.
 pub fn site_summaries(params: &SummaryParams, draws: &[f32], scores: &[f32]) -> Vec<f32> {
     let jobs = params.n_sites as usize * params.quantities();
-    let mut out = vec![0.0f32; jobs * SUMMARY_STRIDE as usize];
-    out.par_chunks_mut(SUMMARY_STRIDE as usize)
+    let mut out = vec![0.0f32; jobs * SUMMARY_STRIDE];
+    out.par_chunks_mut(SUMMARY_STRIDE)
         .enumerate()
         .for_each(|(job, row)| row.copy_from_slice(&summarize_job(params, draws, scores, job)));
     out
@@ -186,7 +186,7 @@ fn summarize_job(
     draws: &[f32],
     scores: &[f32],
     job: usize,
-) -> [f32; SUMMARY_STRIDE as usize] {
+) -> [f32; SUMMARY_STRIDE] {
     let n_quantities = params.quantities();
     let (site, q) = (job / n_quantities, job % n_quantities);
     let (n_chains, n_draws) = (params.n_chains as usize, params.n_draws as usize);
@@ -207,7 +207,7 @@ fn summarize_job(
         .collect();
     let nan = f32::NAN;
     if x.iter().any(|v| !v.is_finite()) {
-        return [nan; SUMMARY_STRIDE as usize];
+        return [nan; SUMMARY_STRIDE];
     }
     let first = x[0];
     if x.iter().all(|&v| v == first) {

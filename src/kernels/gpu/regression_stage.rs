@@ -3,6 +3,7 @@
 
 use wgpu::util::DeviceExt;
 
+use crate::kernels::gpu::summary_stage::{SummaryCall, SummaryStageGpu};
 use crate::kernels::gpu::{copy_out, max_site_samples, sweep_pieces, Gpu, GpuError, SiteInputs};
 use crate::kernels::regression_layout::{
     RegressionDesign, RegressionHyper, RegressionOutputs, REG_STATE_STRIDE,
@@ -50,6 +51,9 @@ pub struct RegressionStageGpu<'g> {
     /// dispatch may still read it (seen on lavapipe: the chains broke after ~40 sweeps).
     _design: [wgpu::Buffer; 2],
     bind: wgpu::BindGroup,
+    /// The summaries of the draws where they lie, where the chains' shape allows.
+    summaries: Option<SummaryStageGpu>,
+    draw_slots: usize,
 }
 
 impl<'g> RegressionStageGpu<'g> {
@@ -78,7 +82,7 @@ impl<'g> RegressionStageGpu<'g> {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let shape = gpu
+        let design_shape = gpu
             .device
             .create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("regression shape"),
@@ -110,7 +114,7 @@ impl<'g> RegressionStageGpu<'g> {
             &pipeline,
             &[
                 &params,
-                &shape,
+                &design_shape,
                 &matrices,
                 &inputs.samples,
                 &inputs.offsets,
@@ -120,6 +124,8 @@ impl<'g> RegressionStageGpu<'g> {
                 &inputs.ids,
             ],
         );
+        let shape = (max_sites, n_chains, max_draws);
+        let summaries = SummaryStageGpu::for_draws(gpu, &draws, shape, design.draw_slots());
         RegressionStageGpu {
             gpu,
             pipeline,
@@ -133,8 +139,10 @@ impl<'g> RegressionStageGpu<'g> {
             draws,
             state_back,
             draws_back,
-            _design: [shape, matrices],
+            _design: [design_shape, matrices],
             bind,
+            summaries,
+            draw_slots: design.draw_slots(),
         }
     }
 
@@ -145,7 +153,16 @@ impl<'g> RegressionStageGpu<'g> {
         let total = SiteInputs::site_bytes(self.max_sites, self.max_samples)
             + inv * REG_STATE_STRIDE as f64 * 4.0 * 2.0
             + self.max_draw_floats as f64 * 4.0 * 2.0;
-        total / self.max_sites as f64
+        let summaries = match self.summaries {
+            Some(_) => (self.draw_slots + 1) as f64 * SummaryStageGpu::bytes_per_job(),
+            None => 0.0,
+        };
+        total / self.max_sites as f64 + summaries
+    }
+
+    /// Whether `run_summarized` summarises on the device.
+    pub fn summarizes(&self) -> bool {
+        self.summaries.is_some()
     }
 
     /// The contract of `cpu::site_regression` (the state is uploaded unless `params.init`),
@@ -159,6 +176,22 @@ impl<'g> RegressionStageGpu<'g> {
         hyper: &[RegressionHyper],
         out: &mut RegressionOutputs,
     ) -> Result<(), GpuError> {
+        let inputs = (params, batch, hyper);
+        self.run_summarized(design, inputs, out, None, &mut Vec::new())
+    }
+
+    /// `run`, then with `summary` site_summaries over the draws (which must then be the
+    /// run's last), its rows into `summaries`; without a summary stage, `summaries` is empty.
+    pub fn run_summarized(
+        &self,
+        design: &RegressionDesign,
+        (params, batch, hyper): (&SiteParams, &SiteBatch, &[RegressionHyper]),
+        out: &mut RegressionOutputs,
+        summary: Option<SummaryCall>,
+        summaries: &mut Vec<f32>,
+    ) -> Result<(), GpuError> {
+        summaries.clear();
+        let summary = summary.and_then(|call| Some((call, self.summaries.as_ref()?)));
         let samples = max_site_samples(batch);
         let per_dispatch =
             self.gpu
@@ -181,6 +214,10 @@ impl<'g> RegressionStageGpu<'g> {
             invocations,
             self.workgroup_size,
             |encoder| {
+                if let Some((call, stage)) = &summary {
+                    let bytes = stage.encode(self.gpu, encoder, call.params, call.scores);
+                    summaries.resize(bytes / 4, 0.0);
+                }
                 copy_out(
                     encoder,
                     &[
@@ -190,9 +227,13 @@ impl<'g> RegressionStageGpu<'g> {
                 )
             },
         );
-        self.gpu.read_into(&mut [
+        let mut reads = vec![
             (&self.state_back, bytemuck::cast_slice_mut(&mut out.state)),
             (&self.draws_back, bytemuck::cast_slice_mut(&mut out.draws)),
-        ])
+        ];
+        if let Some((_, stage)) = &summary {
+            reads.push((stage.readback(), bytemuck::cast_slice_mut(summaries)));
+        }
+        self.gpu.read_into(&mut reads)
     }
 }

@@ -1,12 +1,11 @@
 //! The site_update shader on a GPU: buffers sized once, one dispatch per call, results read
 //! back into the same `SiteOutputs` the CPU twin fills.
 
-use crate::kernels::gpu::summary_stage::SummaryStageGpu;
+use crate::kernels::gpu::summary_stage::{SummaryCall, SummaryStageGpu};
 use crate::kernels::gpu::{copy_out, max_site_samples, sweep_pieces, Gpu, GpuError, SiteInputs};
 use crate::kernels::site_layout::{
     SiteBatch, SiteHyper, SiteOutputs, SiteParams, MAX_GROUPS, STATE_STRIDE,
 };
-use crate::kernels::summary_layout::{device_summarises, SummaryParams};
 
 /// Loop iterations of one (site, chain) sweep of site_update.wgsl, about: the passes over
 /// the samples (the proposal's, the likelihoods', each group's random walk), and per group
@@ -38,12 +37,6 @@ pub struct SiteStageGpu<'g> {
     /// The summaries of the draws where they lie, where the chains' shape allows
     /// (`device_summarises`).
     summaries: Option<SummaryStageGpu>,
-}
-
-/// What a call asks of site_summaries after its sweeps: its parameters and normal scores.
-pub struct SummaryCall<'a> {
-    pub params: &'a SummaryParams,
-    pub scores: &'a [f32],
 }
 
 /// The expanded, naga-validated shader (see build.rs).
@@ -110,8 +103,8 @@ impl<'g> SiteStageGpu<'g> {
             ],
         );
         // Each site's groups' mus and their difference.
-        let summaries = device_summarises(n_chains, max_draws)
-            .then(|| SummaryStageGpu::new(gpu, &draws, max_sites * (n_groups + 1)));
+        let shape = (max_sites, n_chains, max_draws);
+        let summaries = SummaryStageGpu::for_draws(gpu, &draws, shape, n_groups);
         SiteStageGpu {
             gpu,
             pipeline,

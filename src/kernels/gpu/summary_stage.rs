@@ -3,7 +3,9 @@
 //! summary rows need come back.
 
 use crate::kernels::gpu::{dispatch_grid, Gpu};
-use crate::kernels::summary_layout::{SummaryParams, MAX_SUMMARY_DRAWS, SUMMARY_STRIDE};
+use crate::kernels::summary_layout::{
+    device_summarises, SummaryParams, MAX_SUMMARY_DRAWS, SUMMARY_STRIDE,
+};
 
 /// The expanded, naga-validated shader (see build.rs).
 pub(crate) const SITE_SUMMARIES_WGSL: &str =
@@ -11,6 +13,12 @@ pub(crate) const SITE_SUMMARIES_WGSL: &str =
 
 /// Normal scores of twice the ranks among at most MAX_SUMMARY_DRAWS split draws.
 const MAX_SCORES: usize = 2 * MAX_SUMMARY_DRAWS as usize + 1;
+
+/// What a call asks of site_summaries after its sweeps: its parameters and normal scores.
+pub struct SummaryCall<'a> {
+    pub params: &'a SummaryParams,
+    pub scores: &'a [f32],
+}
 
 /// The summaries of up to `max_jobs` (site, quantity) pairs of one draws buffer.
 pub struct SummaryStageGpu {
@@ -38,7 +46,7 @@ impl SummaryStageGpu {
             MAX_SCORES * 4,
             wgpu::BufferUsages::COPY_DST,
         );
-        let bytes = max_jobs * SUMMARY_STRIDE as usize * 4;
+        let bytes = max_jobs * SUMMARY_STRIDE * 4;
         let out = gpu.site_buffer("summaries", bytes, wgpu::BufferUsages::COPY_SRC);
         let back = gpu.readback_buffer("summaries readback", bytes as u64);
         let bind = gpu.bind_group(&pipeline, &[&params, draws, &scores, &out]);
@@ -51,6 +59,20 @@ impl SummaryStageGpu {
             bind,
             max_jobs,
         }
+    }
+
+    /// The summary stage of a site stage whose `draws` hold `slots` values per (site,
+    /// chain, draw) of up to `max_sites` sites, `n_chains` chains and `max_draws` draws: at
+    /// most every slot and one difference per site. None where the chains' shape is not one
+    /// the shader takes (`device_summarises`): the host summarises those.
+    pub fn for_draws(
+        gpu: &Gpu,
+        draws: &wgpu::Buffer,
+        (max_sites, n_chains, max_draws): (usize, usize, usize),
+        slots: usize,
+    ) -> Option<SummaryStageGpu> {
+        device_summarises(n_chains, max_draws)
+            .then(|| SummaryStageGpu::new(gpu, draws, max_sites * (slots + 1)))
     }
 
     /// Writes the call's parameters and scores (they reach the device before the encoder's
@@ -77,7 +99,7 @@ impl SummaryStageGpu {
             let (x, y) = dispatch_grid(jobs as u64, 1);
             pass.dispatch_workgroups(x, y, 1);
         }
-        let bytes = jobs * SUMMARY_STRIDE as usize * 4;
+        let bytes = jobs * SUMMARY_STRIDE * 4;
         if bytes > 0 {
             encoder.copy_buffer_to_buffer(&self.out, 0, &self.back, 0, bytes as u64);
         }
@@ -91,7 +113,7 @@ impl SummaryStageGpu {
 
     /// Device bytes per (site, quantity).
     pub fn bytes_per_job() -> f64 {
-        2.0 * SUMMARY_STRIDE as f64 * 4.0
+        2.0 * (SUMMARY_STRIDE as f64) * 4.0
     }
 
     /// The summaries of `draws` alone, uploaded for the call: the shader's contract, for

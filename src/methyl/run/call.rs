@@ -103,20 +103,24 @@ fn call(config: &CallConfig) -> anyhow::Result<()> {
                 "betagibbs.schema",
                 "betagibbs.region",
                 "betagibbs.device",
+                "betagibbs.summaries",
             ]
             .contains(&k.as_str())
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     metadata.sort();
-    let devices: std::collections::BTreeSet<&str> = parts
-        .iter()
-        .filter_map(|p| p.footer.get("betagibbs.device").map(String::as_str))
-        .collect();
-    metadata.push((
-        "betagibbs.device".into(),
-        devices.into_iter().collect::<Vec<_>>().join("; "),
-    ));
+    // Shards may run on different devices, and so summarise in different places.
+    for key in ["betagibbs.device", "betagibbs.summaries"] {
+        let values: std::collections::BTreeSet<&str> = parts
+            .iter()
+            .filter_map(|p| p.footer.get(key).map(String::as_str))
+            .collect();
+        metadata.push((
+            key.into(),
+            values.into_iter().collect::<Vec<_>>().join("; "),
+        ));
+    }
     metadata.push(("betagibbs.region".into(), "all".into()));
     metadata.push(("betagibbs.shards".into(), parts.len().to_string()));
     metadata.push(run.footer());

@@ -26,8 +26,9 @@ use crate::kernels::device::{describe_device, open_device};
 use crate::kernels::gpu::{DeviceSeconds, Gpu};
 use crate::kernels::regression_layout::NUISANCE_DOF;
 use crate::kernels::site_layout::{LOG_PHI_DOF, MAX_GROUPS, SLAB_DOF};
+use crate::kernels::summary_layout::device_summarises;
 use crate::kernels::Device;
-use crate::methyl::config::MethylConfig;
+use crate::methyl::config::{MethylConfig, SummariesChoice};
 use crate::methyl::design::StudyDesign;
 use crate::methyl::hyper::{learn_hyper, reservoir_sample, GroupSites, Hyper, HYPER_NAMES};
 use crate::methyl::merge::{Site, SiteMerger};
@@ -403,6 +404,11 @@ fn fit_to_device(
         }
         fit.chunk_sites = within;
     }
+    fit.host_summaries = match (gpu, config.summaries) {
+        (None, _) | (_, SummariesChoice::Host) => true,
+        (Some(_), SummariesChoice::Device) => false,
+        (Some(gpu), SummariesChoice::Auto) => gpu.is_software(),
+    } || !device_summarises(fit.chains as usize, fit.draws as usize);
     if let Some(gpu) = gpu {
         let capacity = gpu_site_capacity(gpu, &fit, n_groups, n_samples);
         if capacity < fit.chunk_sites.max(fit.hyper_sites) {
@@ -414,6 +420,14 @@ fn fit_to_device(
     MethylConfig {
         fit,
         ..config.clone()
+    }
+}
+
+/// Where the run's summaries came from, for the footer.
+fn summaries_footer(host: bool) -> &'static str {
+    match host {
+        true => "host, f64 (mcmc::diagnostics)",
+        false => "device, f32 (site_summaries.wgsl)",
     }
 }
 
@@ -524,6 +538,7 @@ fn footer(
         ("betagibbs.draws".to_string(), config.fit.draws.to_string()),
         ("betagibbs.seed".to_string(), config.fit.seed.to_string()),
         ("betagibbs.device".to_string(), device_name.to_string()),
+        ("betagibbs.summaries".to_string(), summaries_footer(config.fit.host_summaries).to_string()),
         (
             "betagibbs.hyper".to_string(),
             format!(

@@ -303,15 +303,7 @@ fn summarize_chunks(
     let mut seconds = 0.0;
     for (sites, swept) in summarize_in {
         let t = Instant::now();
-        let result = summarize_chunk(
-            &sites,
-            &swept.draws,
-            &swept.recycled,
-            slots,
-            &config.fit,
-            in_region,
-            clock,
-        );
+        let result = summarize_chunk(&sites, &swept, slots, &config.fit, in_region, clock);
         seconds += t.elapsed().as_secs_f64();
         // The channel holds every buffer; once the sweeps have ended, this one is freed.
         let _ = to_recycle.try_send(swept.draws);
