@@ -52,6 +52,11 @@ const SHARED_STRUCTS: &[(&str, &str, &str)] = &[
         "crate::kernels::summary_layout::SummaryParams",
     ),
     (
+        "GatherParams",
+        "src/kernels/summary_layout.rs",
+        "crate::kernels::summary_layout::GatherParams",
+    ),
+    (
         "RegressionHyper",
         "src/kernels/regression_layout.rs",
         "crate::kernels::regression_layout::RegressionHyper",
@@ -176,6 +181,10 @@ const SHARED_CONSTANTS: &[(&str, &str)] = &[
     (
         "MAX_SUMMARY_DRAWS",
         "crate::kernels::summary_layout::MAX_SUMMARY_DRAWS",
+    ),
+    (
+        "GATHER_WORKGROUP",
+        "crate::kernels::summary_layout::GATHER_WORKGROUP",
     ),
     (
         "SUMMARY_STRIDE",

@@ -353,7 +353,7 @@ fn gpu_summaries_are_the_hosts_of_the_same_draws() {
         groups: (0, 1),
         threshold: 0.1,
     };
-    let swept = sweep_chunk(
+    let mut swept = sweep_chunk(
         &stage,
         &sites,
         &sample_group,
@@ -365,6 +365,13 @@ fn gpu_summaries_are_the_hosts_of_the_same_draws() {
     )
     .unwrap();
     assert_eq!(swept.summaries.len(), sites.len() * 3 * 6);
+    assert!(swept.draws.is_empty(), "the draws stay on the device");
+    // All of them back, for the host to summarise.
+    let every: Vec<u32> = (0..sites.len() as u32).collect();
+    stage
+        .fetch_draws(&every, 4 * 50 * 2, &mut swept.draws)
+        .unwrap();
+    swept.draw_sites = Some(every);
     let slots = DrawSlots {
         stride: 2,
         compare: (0, 1),
@@ -377,6 +384,7 @@ fn gpu_summaries_are_the_hosts_of_the_same_draws() {
     // The same draws without the device's rows: the host summarises them.
     let host_swept = SweptChunk {
         draws: swept.draws.clone(),
+        draw_sites: None,
         summaries: Vec::new(),
         recycled: swept.recycled.clone(),
         device_seconds: 0.0,

@@ -1,14 +1,15 @@
 //! site_summaries.wgsl held to the definitions: its CPU twin (f32, ranks by counting) against
 //! mcmc::diagnostics (f64, ranks by sorting, checked against ArviZ), and the shader on the
-//! GPU against the twin.
+//! GPU against the twin; and draws_gather.wgsl against its twin.
 
 mod common;
 
+use betagibbs::kernels::cpu::draws_gather::draws_gather;
 use betagibbs::kernels::cpu::site_summaries::site_summaries;
 use betagibbs::kernels::gpu::summary_stage::SummaryStageGpu;
 use betagibbs::kernels::summary_layout::{
-    SummaryParams, SUMMARY_ESS, SUMMARY_MEAN, SUMMARY_Q2_5, SUMMARY_Q97_5, SUMMARY_RHAT,
-    SUMMARY_SD, SUMMARY_STRIDE,
+    GatherParams, SummaryParams, SUMMARY_ESS, SUMMARY_MEAN, SUMMARY_Q2_5, SUMMARY_Q97_5,
+    SUMMARY_RHAT, SUMMARY_SD, SUMMARY_STRIDE,
 };
 use betagibbs::mcmc::diagnostics::{
     normal_scores_by_twice_rank, quantile_sorted, rhat_and_ess_bulk,
@@ -268,5 +269,36 @@ fn constant_and_non_finite_quantities() {
         );
         assert!(row(1, 2).iter().all(|v| v.is_nan()));
         assert_eq!(row(1, 0)[0], 0.25, "the other group's draws are whole");
+    }
+}
+
+/// The gather brings back exactly the chosen sites' draws, in order: none, some, all.
+#[test]
+#[ignore = "needs a Vulkan adapter (lavapipe: apt-get install mesa-vulkan-drivers)"]
+fn the_gather_matches_its_twin() {
+    let gpu = common::gpu();
+    let (sites, per_site) = (300, 4 * 50 * 2);
+    let draws = draws(sites, 4, 50, 0.0, 7);
+    let every: Vec<u32> = (0..sites as u32).collect();
+    let some: Vec<u32> = (0..sites as u32)
+        .filter(|s| s % 7 == 3 || *s == 299)
+        .collect();
+    for chosen in [vec![], some, every] {
+        let params = GatherParams {
+            n_sites: chosen.len() as u32,
+            per_site: per_site as u32,
+            _pad0: 0,
+            _pad1: 0,
+        };
+        let twin = draws_gather(&params, &draws, &chosen);
+        let shader = SummaryStageGpu::gather_from(&gpu, &draws, &chosen, per_site).unwrap();
+        assert_eq!(twin.len(), chosen.len() * per_site);
+        assert!(twin == shader, "{} sites gathered differ", chosen.len());
+        if let Some(&last) = chosen.last() {
+            assert_eq!(
+                twin[twin.len() - per_site..],
+                draws[last as usize * per_site..][..per_site]
+            );
+        }
     }
 }

@@ -251,6 +251,21 @@ impl<'g> SiteStage<'g> {
         self.gpu.as_ref().is_some_and(SiteStageGpu::summarizes)
     }
 
+    /// After a summarised run (`run_summarized` on a stage that `summarizes`), whose draws stay
+    /// on the device: the draws of `sites` (ascending; `per_site` floats each) into `out`.
+    pub fn fetch_draws(
+        &self,
+        sites: &[u32],
+        per_site: usize,
+        out: &mut Vec<f32>,
+    ) -> Result<(), GpuError> {
+        let gpu = self
+            .gpu
+            .as_ref()
+            .expect("only a GPU summarises, and keeps the draws");
+        gpu.fetch_draws(sites, per_site, out)
+    }
+
     /// `run`, and where the stage `summarizes`, site_summaries over the draws (the run's
     /// last dispatch) into `summaries`; elsewhere `summaries` is left empty.
     pub fn run_summarized(
@@ -337,6 +352,21 @@ impl<'g> RegressionStage<'g> {
         self.gpu
             .as_ref()
             .is_some_and(RegressionStageGpu::summarizes)
+    }
+
+    /// After a summarised run (`run_summarized` on a stage that `summarizes`), whose draws stay
+    /// on the device: the draws of `sites` (ascending; `per_site` floats each) into `out`.
+    pub fn fetch_draws(
+        &self,
+        sites: &[u32],
+        per_site: usize,
+        out: &mut Vec<f32>,
+    ) -> Result<(), GpuError> {
+        let gpu = self
+            .gpu
+            .as_ref()
+            .expect("only a GPU summarises, and keeps the draws");
+        gpu.fetch_draws(sites, per_site, out)
     }
 
     /// `run`, and where the stage `summarizes`, site_summaries over the draws (the run's

@@ -1,5 +1,6 @@
-//! The layout of site_summaries.wgsl, shared byte for byte with the shader (build.rs checks
-//! it): its uniform parameters, its limits, and the order of each summary's six values.
+//! The layouts of site_summaries.wgsl and draws_gather.wgsl, the two shaders that work on a
+//! site stage's draws where they lie, shared byte for byte with them (build.rs checks it):
+//! their uniform parameters, their limits, and the order of each summary's six values.
 
 use bytemuck::{Pod, Zeroable};
 
@@ -103,4 +104,18 @@ pub fn quantile_index(n: usize, p: f64) -> (u32, f32) {
     }
     let prev = virtual_index.floor();
     (prev as u32, (virtual_index - prev) as f32)
+}
+
+/// Invocations per workgroup of draws_gather, one per gathered float (build.rs checks it).
+pub const GATHER_WORKGROUP: u32 = 256;
+
+/// Uniform parameters of one draws_gather dispatch (GatherParams in draws_gather.wgsl:
+/// build.rs checks it): `n_sites` chosen sites of `per_site` floats each.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct GatherParams {
+    pub n_sites: u32,
+    pub per_site: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
 }

@@ -87,7 +87,7 @@ pub fn sweep_chunk(
         threshold: contrast.threshold as f32,
         _pad: [0; 2],
     };
-    let mut out = SiteOutputs::reusing(&first, spare);
+
     // Each site's groups' mus and their difference, on the device where it summarises.
     let chains_shape = (config.chains as usize, config.draws as usize);
     let summary = (stage.summarizes() && !config.host_summaries)
@@ -102,6 +102,18 @@ pub fn sweep_chunk(
         })
         .flatten()
         .map(|params| (params, device_scores(&params)));
+    // Summarised on the device, the draws stay there: none come back with the outputs, and
+    // `fetch_needed_draws` brings back, into `spare`, those the host needs.
+    let (mut out, draws_later) = match summary {
+        Some(_) => {
+            let no_draws = SiteParams {
+                draws_total: 0,
+                ..first
+            };
+            (SiteOutputs::reusing(&no_draws, Vec::new()), Some(spare))
+        }
+        None => (SiteOutputs::reusing(&first, spare), None),
+    };
     let mut summaries = Vec::new();
     let t0 = Instant::now();
     // Dispatches of at most SWEEPS_PER_DISPATCH sweeps, the chains carried in `state`.
@@ -141,8 +153,13 @@ pub fn sweep_chunk(
         .map(|c| [0, 1, 2].map(|i| c[STATE_RECYCLED + i]))
         .collect();
     let steps = out.stats.len() as f64 * f64::from(total);
+    let (draws, draw_sites) = match draws_later {
+        Some(spare) => (spare, Some(Vec::new())),
+        None => (out.draws, None),
+    };
     Ok(SweptChunk {
-        draws: out.draws,
+        draws,
+        draw_sites,
         summaries,
         recycled,
         device_seconds: seconds,
@@ -166,6 +183,9 @@ pub struct SweptChunk {
     /// The device's summaries (site_summaries.wgsl) per (site, quantity); empty where the
     /// host summarises.
     pub summaries: Vec<f32>,
+    /// None: `draws` holds every site's. Some: the device summarised, and `draws` holds
+    /// only these sites' (ascending), those the host still needs (`fetch_needed_draws`).
+    pub draw_sites: Option<Vec<u32>>,
     /// Recycled sums of (P(delta > d), P(delta < -d), P(differ)) per (site, chain).
     pub recycled: Vec<[f32; 3]>,
     /// Seconds in the site update (kernel, transfers and waits).

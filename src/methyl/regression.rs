@@ -205,12 +205,7 @@ pub(crate) fn sweep_regression_chunk(
         ..params(config, sites.len())
     };
     let hyper = regression_hyper(&hyper.per_chain, &hyper.nuisance);
-    let mut out = RegressionOutputs {
-        state: vec![0.0; n * REG_STATE_STRIDE],
-        draws: zeroed(spare, n * config.draws as usize * design.draw_slots()),
-    };
     // The levels' mus, the coefficient and delta, on the device where it summarises.
-    let design = stage.design();
     let chains_shape = (config.chains as usize, config.draws as usize);
     let slots = design.draw_slots();
     let summary = (stage.summarizes() && !config.host_summaries)
@@ -220,6 +215,15 @@ pub(crate) fn sweep_regression_chunk(
     let call = summary
         .as_ref()
         .map(|(params, scores)| SummaryCall { params, scores });
+    // Summarised on the device, the draws stay there (`fetch_needed_draws`).
+    let (draws, draws_later) = match summary {
+        Some(_) => (Vec::new(), Some(spare)),
+        None => (zeroed(spare, n * config.draws as usize * slots), None),
+    };
+    let mut out = RegressionOutputs {
+        state: vec![0.0; n * REG_STATE_STRIDE],
+        draws,
+    };
     let mut summaries = Vec::new();
     let t0 = Instant::now();
     stage.run_summarized(&params, &batch, &hyper, &mut out, call, &mut summaries)?;
@@ -232,8 +236,13 @@ pub(crate) fn sweep_regression_chunk(
         .map(|c| [0, 1, 2].map(|i| c[REG_STATE_RECYCLED + i]))
         .collect();
     let sweeps = f64::from(config.warmup + config.draws);
+    let (draws, draw_sites) = match draws_later {
+        Some(spare) => (spare, Some(Vec::new())),
+        None => (out.draws, None),
+    };
     Ok(SweptChunk {
-        draws: out.draws,
+        draws,
+        draw_sites,
         summaries,
         recycled,
         device_seconds: t0.elapsed().as_secs_f64(),

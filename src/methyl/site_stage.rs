@@ -1,7 +1,7 @@
 //! The site update as a fit runs it, in both stages: how a run samples (`FitConfig`), a
 //! chunk's sites as the device takes them (`site_batch`), and the `SiteStage` it needs.
 
-use crate::kernels::gpu::Gpu;
+use crate::kernels::gpu::{Gpu, GpuError};
 use crate::kernels::regression_layout::{RegressionDesign, REG_STATE_STRIDE};
 use crate::kernels::site_layout::{SiteBatch, SiteSample, STATE_STRIDE};
 use crate::kernels::stages::{RegressionStage, SiteCapacity, SiteStage};
@@ -132,6 +132,20 @@ pub enum SiteModel<'g> {
 }
 
 impl SiteModel<'_> {
+    /// After a chunk summarised on the device: the draws of `sites` (ascending), `per_site`
+    /// floats each, into `out`.
+    pub fn fetch_draws(
+        &self,
+        sites: &[u32],
+        per_site: usize,
+        out: &mut Vec<f32>,
+    ) -> Result<(), GpuError> {
+        match self {
+            SiteModel::Groups(stage) => stage.fetch_draws(sites, per_site, out),
+            SiteModel::Regression(stage) => stage.fetch_draws(sites, per_site, out),
+        }
+    }
+
     /// Device memory per site of the GPU stage; None on the CPU.
     pub fn bytes_per_site(&self) -> Option<f64> {
         match self {

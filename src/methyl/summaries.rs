@@ -144,14 +144,7 @@ pub(crate) fn summarize_sites(
                 (mu, coef, four(rows[quantities - 1]))
             }
         };
-        let mut p = [0.0f64; 3];
-        for sums in &recycled[s * n_chains..(s + 1) * n_chains] {
-            for (p, x) in p.iter_mut().zip(sums) {
-                *p += f64::from(*x) / (n_chains * n_draws) as f64;
-            }
-        }
-        // Sums of f32 can round a hair past 1.
-        let [p_above, p_below, p_differ] = p.map(|x| x.clamp(0.0, 1.0));
+        let [p_above, p_below, p_differ] = recycled_probabilities(recycled, s, (n_chains, n_draws));
         SiteSummary {
             chr: site.chr,
             pos: site.pos,
@@ -185,6 +178,42 @@ pub(crate) fn summarize_sites(
         .collect()
 }
 
+/// Site s's recycled P(delta > d), P(delta < -d) and P(differ): its chains' recycled sums
+/// over their draws.
+fn recycled_probabilities(
+    recycled: &[[f32; 3]],
+    s: usize,
+    (n_chains, n_draws): (usize, usize),
+) -> [f64; 3] {
+    let mut p = [0.0f64; 3];
+    for sums in &recycled[s * n_chains..(s + 1) * n_chains] {
+        for (p, x) in p.iter_mut().zip(sums) {
+            *p += f64::from(*x) / (n_chains * n_draws) as f64;
+        }
+    }
+    // Sums of f32 can round a hair past 1.
+    p.map(|x| x.clamp(0.0, 1.0))
+}
+
+/// The sites of a chunk whose draws the host needs once the device has summarised them:
+/// those that lean enough to join a candidate region (their deltas), and those `keep_draws`
+/// asks for (--draws-region). Ascending.
+pub(crate) fn sites_needing_draws(
+    sites: &[Site],
+    recycled: &[[f32; 3]],
+    config: &FitConfig,
+    keep_draws: &dyn Fn(&Site) -> bool,
+) -> Vec<u32> {
+    let shape = (config.chains as usize, config.draws as usize);
+    (0..sites.len())
+        .filter(|&s| {
+            let [above, below, _] = recycled_probabilities(recycled, s, shape);
+            leaning(above, below).is_some() || keep_draws(&sites[s])
+        })
+        .map(|s| s as u32)
+        .collect()
+}
+
 /// Sites per task of the summaries: enough to spread a chunk over the threads and to amortise
 /// the task's two reads of the thread's CPU clock.
 const SUMMARY_BLOCK: usize = 64;
@@ -200,13 +229,22 @@ pub fn summarize_chunk(
 ) -> ChunkResult {
     let shape = (config.chains as usize, config.draws as usize);
     let summaries = summarize_sites(sites, swept, shape, slots, clock);
-    let draws = &swept.draws;
     let DrawSlots {
         stride: n_groups,
         compare,
         ..
     } = slots;
     let per_site = config.chains as usize * config.draws as usize * n_groups;
+    // Site s's draws: every site's are there, or those of `draw_sites` in order.
+    let draws = |s: usize| -> &[f32] {
+        let k = match &swept.draw_sites {
+            None => s,
+            Some(listed) => listed
+                .binary_search(&(s as u32))
+                .expect("the draws of every site that leans or is kept came back"),
+        };
+        &swept.draws[k * per_site..(k + 1) * per_site]
+    };
     // Each leaning site's delta per joint draw, for the regions.
     let (g1, g2) = compare;
     let leaning_deltas = summaries
@@ -214,8 +252,7 @@ pub fn summarize_chunk(
         .enumerate()
         .filter(|(_, s)| leaning(s.p_above, s.p_below).is_some())
         .map(|(s, _)| {
-            let mine = &draws[s * per_site..(s + 1) * per_site];
-            let deltas = mine
+            let deltas = draws(s)
                 .chunks_exact(n_groups)
                 .map(|mu| mu[g2] - mu[g1])
                 .collect();
@@ -226,7 +263,7 @@ pub fn summarize_chunk(
         .iter()
         .enumerate()
         .filter(|(_, site)| keep_draws(site))
-        .map(|(s, _)| (s, draws[s * per_site..(s + 1) * per_site].to_vec()))
+        .map(|(s, _)| (s, draws(s).to_vec()))
         .collect();
     ChunkResult {
         summaries,

@@ -4,6 +4,7 @@
 
 pub mod betabinom;
 pub mod collapsed_loglik;
+pub mod draws_gather;
 pub mod lanes;
 pub mod marginal_table;
 pub mod site_lanes;

@@ -16,7 +16,7 @@ use wgpu::util::DeviceExt;
 
 use crate::kernels::site_layout::{SiteBatch, SiteParams, SiteSample};
 pub use timing::DeviceSeconds;
-use timing::{add_ns, seconds, KernelTimer};
+use timing::{add_ns, seconds, KernelTimer, TIMESTAMPS};
 
 /// The expanded, naga-validated shaders (see build.rs).
 pub(crate) const THETA_UPDATE_WGSL: &str =
@@ -166,6 +166,7 @@ impl Gpu {
     pub fn seconds(&self) -> DeviceSeconds {
         DeviceSeconds {
             kernels: self.timer.as_ref().map(|t| seconds(&t.total_ns)),
+            summaries: self.timer.as_ref().map(|t| seconds(&t.summaries_ns)),
             waiting: seconds(&self.waiting_ns),
             copying: seconds(&self.copying_ns),
         }
@@ -223,12 +224,15 @@ impl Gpu {
         reads: &mut [(&wgpu::Buffer, &mut [u8])],
     ) -> Result<(), GpuError> {
         // The last site-stage call's timestamps, if it left any, come back with the outputs.
-        let timed = self.timer.as_ref().filter(|t| t.take_pending());
-        let mut ticks = [0u8; 16];
+        let timed = self
+            .timer
+            .as_ref()
+            .and_then(|t| Some((t, t.take_pending()?)));
+        let mut ticks = [0u64; TIMESTAMPS];
         let mut reads: Vec<(&wgpu::Buffer, &mut [u8])> =
             reads.iter_mut().map(|(b, out)| (*b, &mut **out)).collect();
-        if let Some(timer) = timed {
-            reads.push((&timer.back, &mut ticks));
+        if let Some((timer, n)) = timed {
+            reads.push((&timer.back, bytemuck::cast_slice_mut(&mut ticks[..n])));
         }
         let map_error = |e: &dyn std::fmt::Display| GpuError::Map(e.to_string());
         let (tx, rx) = mpsc::channel();
@@ -266,8 +270,8 @@ impl Gpu {
             buffer.unmap();
         }
         add_ns(&self.copying_ns, copying.elapsed());
-        if let Some(timer) = timed {
-            timer.add(bytemuck::cast(ticks));
+        if let Some((timer, _)) = timed {
+            timer.add(ticks);
         }
         Ok(())
     }

@@ -154,7 +154,10 @@ impl<'g> RegressionStageGpu<'g> {
             + inv * REG_STATE_STRIDE as f64 * 4.0 * 2.0
             + self.max_draw_floats as f64 * 4.0 * 2.0;
         let summaries = match self.summaries {
-            Some(_) => (self.draw_slots + 1) as f64 * SummaryStageGpu::bytes_per_job(),
+            Some(_) => {
+                let draw_bytes = self.max_draw_floats as f64 * 4.0 / self.max_sites as f64;
+                SummaryStageGpu::bytes_per_site(draw_bytes, self.draw_slots + 1)
+            }
             None => 0.0,
         };
         total / self.max_sites as f64 + summaries
@@ -163,6 +166,18 @@ impl<'g> RegressionStageGpu<'g> {
     /// Whether `run_summarized` summarises on the device.
     pub fn summarizes(&self) -> bool {
         self.summaries.is_some()
+    }
+
+    /// After a summarised run, whose draws stay on the device: the draws of `sites`
+    /// (ascending; `per_site` floats each) into `out`, one after another.
+    pub fn fetch_draws(
+        &self,
+        sites: &[u32],
+        per_site: usize,
+        out: &mut Vec<f32>,
+    ) -> Result<(), GpuError> {
+        let stage = self.summaries.as_ref().expect("a summarised run");
+        stage.gather(self.gpu, sites, per_site, &self.draws_back, out)
     }
 
     /// The contract of `cpu::site_regression` (the state is uploaded unless `params.init`),

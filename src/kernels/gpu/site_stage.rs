@@ -131,11 +131,26 @@ impl<'g> SiteStageGpu<'g> {
         self.summaries.is_some()
     }
 
+    /// After a summarised run, whose draws stay on the device: the draws of `sites`
+    /// (ascending; `per_site` floats each) into `out`, one after another.
+    pub fn fetch_draws(
+        &self,
+        sites: &[u32],
+        per_site: usize,
+        out: &mut Vec<f32>,
+    ) -> Result<(), GpuError> {
+        let stage = self.summaries.as_ref().expect("a summarised run");
+        stage.gather(self.gpu, sites, per_site, &self.draws_back, out)
+    }
+
     /// Bytes of device memory per site at this configuration.
     pub fn bytes_per_site(&self) -> f64 {
         let inv = (self.max_sites * self.n_chains) as f64;
         let summaries = match self.summaries {
-            Some(_) => (self.n_groups + 1) as f64 * SummaryStageGpu::bytes_per_job(),
+            Some(_) => {
+                let draw_bytes = self.max_draw_floats as f64 * 4.0 / self.max_sites as f64;
+                SummaryStageGpu::bytes_per_site(draw_bytes, self.n_groups + 1)
+            }
             None => 0.0,
         };
         let total = SiteInputs::site_bytes(self.max_sites, self.max_samples)
@@ -160,7 +175,9 @@ impl<'g> SiteStageGpu<'g> {
 
     /// `run`, then with `summary` site_summaries over the draws (which must then be the
     /// run's last), its rows into `summaries` and read back with the outputs. Without a
-    /// summary stage (`summarizes`), `summaries` is left empty.
+    /// summary stage (`summarizes`), `summaries` is left empty. Draws come back only as far
+    /// as `out.draws` reaches: a summarised run leaves it empty, and `fetch_draws` brings
+    /// back those of the sites the host needs.
     pub fn run_summarized(
         &self,
         params: &SiteParams,

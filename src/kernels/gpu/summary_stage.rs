@@ -1,15 +1,19 @@
-//! The site_summaries shader on a GPU, over a site stage's draws buffer where they lie: one
-//! workgroup per (site, quantity), encoded after the sweeps' last dispatch, so that only the
-//! summary rows need come back.
+//! The shaders over a site stage's draws where they lie: site_summaries, one workgroup per
+//! (site, quantity), encoded after the sweeps' last dispatch, so that only the summary rows
+//! come back; and draws_gather, which then brings back the draws of the sites the host
+//! still needs, and no others.
 
 use crate::kernels::gpu::{dispatch_grid, Gpu};
 use crate::kernels::summary_layout::{
-    device_summarises, SummaryParams, MAX_SUMMARY_DRAWS, SUMMARY_STRIDE,
+    device_summarises, GatherParams, SummaryParams, GATHER_WORKGROUP, MAX_SUMMARY_DRAWS,
+    SUMMARY_STRIDE,
 };
 
-/// The expanded, naga-validated shader (see build.rs).
+/// The expanded, naga-validated shaders (see build.rs).
 pub(crate) const SITE_SUMMARIES_WGSL: &str =
     include_str!(concat!(env!("OUT_DIR"), "/site_summaries.wgsl"));
+pub(crate) const DRAWS_GATHER_WGSL: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/draws_gather.wgsl"));
 
 /// Normal scores of twice the ranks among at most MAX_SUMMARY_DRAWS split draws.
 const MAX_SCORES: usize = 2 * MAX_SUMMARY_DRAWS as usize + 1;
@@ -29,11 +33,27 @@ pub struct SummaryStageGpu {
     back: wgpu::Buffer,
     bind: wgpu::BindGroup,
     max_jobs: usize,
+    gather: Gather,
+}
+
+/// draws_gather's pipeline and buffers: the chosen sites' indices, and their draws gathered.
+struct Gather {
+    pipeline: wgpu::ComputePipeline,
+    params: wgpu::Buffer,
+    sites: wgpu::Buffer,
+    gathered: wgpu::Buffer,
+    bind: wgpu::BindGroup,
 }
 
 impl SummaryStageGpu {
-    /// A stage reading `draws` (a site stage's recorded draws, where the sweeps left them).
-    pub fn new(gpu: &Gpu, draws: &wgpu::Buffer, max_jobs: usize) -> SummaryStageGpu {
+    /// A stage reading `draws` (a site stage's recorded draws, where the sweeps left them) of
+    /// up to `max_sites` sites and `max_jobs` (site, quantity) summaries.
+    pub fn new(
+        gpu: &Gpu,
+        draws: &wgpu::Buffer,
+        max_sites: usize,
+        max_jobs: usize,
+    ) -> SummaryStageGpu {
         let pipeline = gpu.pipeline("site_summaries", SITE_SUMMARIES_WGSL, &[]);
         let params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("summary params"),
@@ -50,6 +70,30 @@ impl SummaryStageGpu {
         let out = gpu.site_buffer("summaries", bytes, wgpu::BufferUsages::COPY_SRC);
         let back = gpu.readback_buffer("summaries readback", bytes as u64);
         let bind = gpu.bind_group(&pipeline, &[&params, draws, &scores, &out]);
+        let gather = {
+            let pipeline = gpu.pipeline("draws_gather", DRAWS_GATHER_WGSL, &[]);
+            let params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("gather params"),
+                size: std::mem::size_of::<GatherParams>() as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let sites =
+                gpu.site_buffer("gather sites", max_sites * 4, wgpu::BufferUsages::COPY_DST);
+            let gathered = gpu.site_buffer(
+                "gathered draws",
+                draws.size() as usize,
+                wgpu::BufferUsages::COPY_SRC,
+            );
+            let bind = gpu.bind_group(&pipeline, &[&params, draws, &sites, &gathered]);
+            Gather {
+                pipeline,
+                params,
+                sites,
+                gathered,
+                bind,
+            }
+        };
         SummaryStageGpu {
             pipeline,
             params,
@@ -58,6 +102,7 @@ impl SummaryStageGpu {
             back,
             bind,
             max_jobs,
+            gather,
         }
     }
 
@@ -72,7 +117,7 @@ impl SummaryStageGpu {
         slots: usize,
     ) -> Option<SummaryStageGpu> {
         device_summarises(n_chains, max_draws)
-            .then(|| SummaryStageGpu::new(gpu, draws, max_sites * (slots + 1)))
+            .then(|| SummaryStageGpu::new(gpu, draws, max_sites, max_sites * (slots + 1)))
     }
 
     /// Writes the call's parameters and scores (they reach the device before the encoder's
@@ -92,7 +137,10 @@ impl SummaryStageGpu {
         gpu.queue
             .write_buffer(&self.scores, 0, bytemuck::cast_slice(scores));
         {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("site_summaries"),
+                timestamp_writes: gpu.timer.as_ref().map(|t| t.summary_writes()),
+            });
             pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &self.bind, &[]);
             // One workgroup per job: a grid of `jobs` workgroups.
@@ -111,9 +159,67 @@ impl SummaryStageGpu {
         &self.back
     }
 
-    /// Device bytes per (site, quantity).
-    pub fn bytes_per_job() -> f64 {
-        2.0 * (SUMMARY_STRIDE as f64) * 4.0
+    /// Device bytes per site of `draw_bytes` draws and `quantities` summaries: the gathered
+    /// draws' buffer and the summaries' (with its read-back).
+    pub fn bytes_per_site(draw_bytes: f64, quantities: usize) -> f64 {
+        draw_bytes + 4.0 + quantities as f64 * 2.0 * (SUMMARY_STRIDE as f64) * 4.0
+    }
+
+    /// The draws of `sites` (ascending, `per_site` floats each) gathered on the device and
+    /// read back through `back` (a read-back buffer of the draws' size) into `out`.
+    pub fn gather(
+        &self,
+        gpu: &Gpu,
+        sites: &[u32],
+        per_site: usize,
+        back: &wgpu::Buffer,
+        out: &mut Vec<f32>,
+    ) -> Result<(), super::GpuError> {
+        out.clear();
+        out.resize(sites.len() * per_site, 0.0);
+        if sites.is_empty() {
+            return Ok(());
+        }
+        let params = GatherParams {
+            n_sites: sites.len() as u32,
+            per_site: per_site as u32,
+            _pad0: 0,
+            _pad1: 0,
+        };
+        let g = &self.gather;
+        gpu.queue
+            .write_buffer(&g.params, 0, bytemuck::bytes_of(&params));
+        gpu.queue
+            .write_buffer(&g.sites, 0, bytemuck::cast_slice(sites));
+        let mut encoder = gpu.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&g.pipeline);
+            pass.set_bind_group(0, &g.bind, &[]);
+            let (x, y) = dispatch_grid(out.len() as u64, GATHER_WORKGROUP);
+            pass.dispatch_workgroups(x, y, 1);
+        }
+        let bytes = (out.len() * 4) as u64;
+        encoder.copy_buffer_to_buffer(&g.gathered, 0, back, 0, bytes);
+        gpu.queue.submit([encoder.finish()]);
+        gpu.read_into(&mut [(back, bytemuck::cast_slice_mut(out))])
+    }
+
+    /// The draws of `sites` gathered from `draws` uploaded for the call: the shader's
+    /// contract, for tests against its CPU twin.
+    pub fn gather_from(
+        gpu: &Gpu,
+        draws: &[f32],
+        sites: &[u32],
+        per_site: usize,
+    ) -> Result<Vec<f32>, super::GpuError> {
+        let buffer = gpu.storage_buffer("gather draws", bytemuck::cast_slice(draws));
+        let n_sites = draws.len() / per_site.max(1);
+        let stage = SummaryStageGpu::new(gpu, &buffer, n_sites, 1);
+        let back = gpu.readback_buffer("gathered readback", buffer.size());
+        let mut out = Vec::new();
+        stage.gather(gpu, sites, per_site, &back, &mut out)?;
+        Ok(out)
     }
 
     /// The summaries of `draws` alone, uploaded for the call: the shader's contract, for
@@ -126,7 +232,7 @@ impl SummaryStageGpu {
     ) -> Result<Vec<f32>, super::GpuError> {
         let buffer = gpu.storage_buffer("summary draws", bytemuck::cast_slice(draws));
         let jobs = params.n_sites as usize * params.quantities();
-        let stage = SummaryStageGpu::new(gpu, &buffer, jobs);
+        let stage = SummaryStageGpu::new(gpu, &buffer, params.n_sites as usize, jobs);
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         let bytes = stage.encode(gpu, &mut encoder, params, scores);
         gpu.queue.submit([encoder.finish()]);

@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct DeviceSeconds {
     pub kernels: Option<f64>,
+    /// The summaries' kernel (site_summaries), apart from the site stages'.
+    pub summaries: Option<f64>,
     pub waiting: f64,
     pub copying: f64,
 }
@@ -18,6 +20,7 @@ impl std::ops::Sub for DeviceSeconds {
     fn sub(self, earlier: DeviceSeconds) -> DeviceSeconds {
         DeviceSeconds {
             kernels: self.kernels.zip(earlier.kernels).map(|(a, b)| a - b),
+            summaries: self.summaries.zip(earlier.summaries).map(|(a, b)| a - b),
             waiting: self.waiting - earlier.waiting,
             copying: self.copying - earlier.copying,
         }
@@ -26,10 +29,12 @@ impl std::ops::Sub for DeviceSeconds {
 
 impl std::ops::AddAssign for DeviceSeconds {
     fn add_assign(&mut self, more: DeviceSeconds) {
-        self.kernels = match (self.kernels, more.kernels) {
+        let add = |a: Option<f64>, b: Option<f64>| match (a, b) {
             (None, None) => None,
             (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
         };
+        self.kernels = add(self.kernels, more.kernels);
+        self.summaries = add(self.summaries, more.summaries);
         self.waiting += more.waiting;
         self.copying += more.copying;
     }
@@ -40,7 +45,8 @@ pub(super) fn add_ns(total: &AtomicU64, elapsed: std::time::Duration) {
 }
 
 /// Device timestamps around each site-stage call's passes (from the first piece's start to the
-/// last one's end), summed: the kernels' own time, apart from the uploads, copies and waits.
+/// last one's end), and around its summaries' pass where it has one, summed: the kernels' own
+/// time, apart from the uploads, copies and waits.
 pub(super) struct KernelTimer {
     queries: wgpu::QuerySet,
     resolved: wgpu::Buffer,
@@ -49,17 +55,23 @@ pub(super) struct KernelTimer {
     period_ns: f64,
     /// A call's timestamps were copied to `back` and are not yet read.
     pending: AtomicBool,
+    /// The call ran the summaries' pass: its timestamps follow the site stage's.
+    summarized: AtomicBool,
     pub(super) total_ns: AtomicU64,
+    pub(super) summaries_ns: AtomicU64,
 }
+
+/// Timestamps per call: the site stage's start and end, then the summaries' pass's.
+pub(super) const TIMESTAMPS: usize = 4;
 
 impl KernelTimer {
     pub(super) fn new(device: &wgpu::Device, queue: &wgpu::Queue) -> KernelTimer {
-        let bytes = 2 * wgpu::QUERY_SIZE as u64;
+        let bytes = TIMESTAMPS as u64 * wgpu::QUERY_SIZE as u64;
         KernelTimer {
             queries: device.create_query_set(&wgpu::QuerySetDescriptor {
                 label: Some("site kernel timestamps"),
                 ty: wgpu::QueryType::Timestamp,
-                count: 2,
+                count: TIMESTAMPS as u32,
             }),
             resolved: device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("site kernel timestamps resolved"),
@@ -75,7 +87,19 @@ impl KernelTimer {
             }),
             period_ns: f64::from(queue.get_timestamp_period()),
             pending: AtomicBool::new(false),
+            summarized: AtomicBool::new(false),
             total_ns: AtomicU64::new(0),
+            summaries_ns: AtomicU64::new(0),
+        }
+    }
+
+    /// The summaries' pass's timestamp writes, at its start and end.
+    pub(super) fn summary_writes(&self) -> wgpu::ComputePassTimestampWrites<'_> {
+        self.summarized.store(true, Ordering::Release);
+        wgpu::ComputePassTimestampWrites {
+            query_set: &self.queries,
+            beginning_of_pass_write_index: Some(2),
+            end_of_pass_write_index: Some(3),
         }
     }
 
@@ -94,23 +118,37 @@ impl KernelTimer {
         })
     }
 
-    /// Copies the call's two timestamps out, after its last pass.
+    /// Copies the call's timestamps out, after its last pass: two, or four with a summaries'
+    /// pass (only written queries are resolved).
     pub(super) fn copy_out(&self, encoder: &mut wgpu::CommandEncoder) {
-        encoder.resolve_query_set(&self.queries, 0..2, &self.resolved, 0);
-        encoder.copy_buffer_to_buffer(&self.resolved, 0, &self.back, 0, self.back.size());
+        let n = match self.summarized.load(Ordering::Acquire) {
+            true => TIMESTAMPS as u32,
+            false => 2,
+        };
+        encoder.resolve_query_set(&self.queries, 0..n, &self.resolved, 0);
+        let bytes = u64::from(n) * wgpu::QUERY_SIZE as u64;
+        encoder.copy_buffer_to_buffer(&self.resolved, 0, &self.back, 0, bytes);
         self.pending.store(true, Ordering::Release);
     }
 
-    /// Whether a call's timestamps wait in `back` to be read (and from now on, not).
-    pub(super) fn take_pending(&self) -> bool {
-        self.pending.swap(false, Ordering::AcqRel)
+    /// Whether a call's timestamps wait in `back` to be read (and from now on, not), and how
+    /// many.
+    pub(super) fn take_pending(&self) -> Option<usize> {
+        let summarized = self.summarized.swap(false, Ordering::AcqRel);
+        self.pending
+            .swap(false, Ordering::AcqRel)
+            .then_some(if summarized { TIMESTAMPS } else { 2 })
     }
 
-    /// Adds a call's kernel time, from its two timestamps as read back from `back`.
-    pub(super) fn add(&self, ticks: [u64; 2]) {
+    /// Adds a call's kernel times, from its timestamps as read back from `back` (the
+    /// summaries' pair is zero when the call had none).
+    pub(super) fn add(&self, ticks: [u64; TIMESTAMPS]) {
         // A driver may reset or wrap its counter between the writes: such a call adds nothing.
-        let ns = ticks[1].saturating_sub(ticks[0]) as f64 * self.period_ns;
-        self.total_ns.fetch_add(ns as u64, Ordering::Relaxed);
+        let ns = |start: u64, end: u64| (end.saturating_sub(start) as f64 * self.period_ns) as u64;
+        self.total_ns
+            .fetch_add(ns(ticks[0], ticks[1]), Ordering::Relaxed);
+        self.summaries_ns
+            .fetch_add(ns(ticks[2], ticks[3]), Ordering::Relaxed);
     }
 }
 

@@ -54,6 +54,10 @@ pub(super) fn print_report(
             ),
             None => "kernels not timed (no timestamp queries)".to_string(),
         };
+        let kernels = match on_device.summaries.filter(|&s| s > 0.0) {
+            Some(s) => format!("{kernels}, the summaries' kernel {s:.2} s"),
+            None => kernels,
+        };
         eprintln!(
             "betagibbs: the site update's {:.2} busy s on the device: {kernels}; waiting for results {:.2} s, copying them back {:.2} s; {chain_sweeps:.3e} chain-sweeps",
             phases.site_update, on_device.waiting, on_device.copying

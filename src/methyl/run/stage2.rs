@@ -21,7 +21,7 @@ use crate::methyl::regions::{Finder, RegionFinder, ShardFinder};
 use crate::methyl::regression::sweep_regression_chunk;
 use crate::methyl::run::{DrawSlots, Phases, Study};
 use crate::methyl::site_stage::{SiteModel, IN_FLIGHT_CHUNKS};
-use crate::methyl::summaries::{summarize_chunk, ChunkResult};
+use crate::methyl::summaries::{sites_needing_draws, summarize_chunk, ChunkResult};
 
 /// Stage 2's draw buffers: one being summarised while the next is swept. Either stage, the
 /// slower, then always has a chunk to work on; a third would only let the faster run a chunk
@@ -152,7 +152,7 @@ impl Stage2<'_, '_> {
                 let writer_stage =
                     scope.spawn(move || write_chunks(write_in, writer, chromosomes, gathered, bar));
                 // The sweeps here, on the thread that opened the device.
-                let swept = self.sweep_chunks(sweep_in, to_summarize, recycled);
+                let swept = self.sweep_chunks(sweep_in, to_summarize, recycled, in_region);
                 // The first failure in stage order is the cause; later stages only saw its end.
                 let reading = reader.join().expect("reader panicked");
                 let summaries = summarizer.join().expect("summaries panicked");
@@ -193,7 +193,10 @@ impl Stage2<'_, '_> {
         sweep_in: Receiver<Vec<Site>>,
         to_summarize: SyncSender<(Vec<Site>, SweptChunk)>,
         recycled: Receiver<Vec<f32>>,
+        in_region: &dyn Fn(&Site) -> bool,
     ) -> Result<SweepTotals, GpuError> {
+        let per_site =
+            (self.config.fit.chains * self.config.fit.draws) as usize * self.study.slots().stride;
         let (config, study) = (self.config, self.study);
         let mut totals = SweepTotals::default();
         let before = self.gpu.map(Gpu::seconds);
@@ -208,7 +211,7 @@ impl Stage2<'_, '_> {
                     Vec::new()
                 }
             };
-            let chunk = match self.model {
+            let mut chunk = match self.model {
                 SiteModel::Groups(stage) => sweep_chunk(
                     stage,
                     &sites,
@@ -226,6 +229,13 @@ impl Stage2<'_, '_> {
                     sweep_regression_chunk(stage, &sites, self.hyper, &config.fit, spare)?
                 }
             };
+            if let Some(listed) = &mut chunk.draw_sites {
+                // Summarised on the device: only the draws the regions and draws.parquet need.
+                let t = Instant::now();
+                *listed = sites_needing_draws(&sites, &chunk.recycled, &config.fit, in_region);
+                self.model.fetch_draws(listed, per_site, &mut chunk.draws)?;
+                chunk.device_seconds += t.elapsed().as_secs_f64();
+            }
             totals.device_seconds += chunk.device_seconds;
             totals.sites += sites.len() as u64;
             totals.accepted_weighted += chunk.acceptance * sites.len() as f64;
