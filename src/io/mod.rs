@@ -1,5 +1,6 @@
 //! Files: the count readers (`read`), the Parquet writers and their schemas (`write`),
-//! atomic replacement of outputs (`atomic`), reading a run's outputs back (`readback`), and
+//! atomic replacement of outputs (`atomic`), a Parquet writer that encodes a row group's
+//! columns in parallel (`parallel_parquet`), reading a run's outputs back (`readback`), and
 //! opening a Parquet file to read, shared by `read` and `readback` (`parquet_file`), the
 //! draws of a large run spilled to disk while it samples (`draw_spill`), and the CPU time
 //! of the process and of its threads (`cpu_time`).
@@ -8,6 +9,7 @@ pub mod atomic;
 pub mod cpu_time;
 pub mod draw_spill;
 pub mod manifest;
+pub(crate) mod parallel_parquet;
 pub(crate) mod parquet_file;
 pub mod read;
 pub mod readback;

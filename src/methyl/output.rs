@@ -14,6 +14,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 
 use crate::io::atomic::atomic_write;
+use crate::io::parallel_parquet::ParallelParquetWriter;
 use crate::io::parquet_file::open_parquet;
 use crate::io::write::writer_properties;
 use crate::methyl::fit::SiteSummary;
@@ -116,7 +117,8 @@ pub(crate) fn sites_batch(
 
 /// Streams chunks of rows into a Parquet file, one row group per chunk.
 pub(crate) struct SitesWriter<'f> {
-    writer: ArrowWriter<&'f mut File>,
+    /// Its columns encoded in parallel: one thread writes sites.parquet at genome scale.
+    writer: ParallelParquetWriter<&'f mut File>,
     /// The rows with P(DM) >= DML_CANDIDATE_P, kept aside for the calls.
     candidates: Option<ArrowWriter<&'f mut File>>,
     schema: SchemaRef,
@@ -149,7 +151,7 @@ impl<'f> SitesWriter<'f> {
             None => None,
         };
         Ok(SitesWriter {
-            writer: ArrowWriter::try_new(file, schema.clone(), Some(props))?,
+            writer: ParallelParquetWriter::try_new(file, schema.clone(), props)?,
             candidates,
             schema,
         })
@@ -161,7 +163,6 @@ impl<'f> SitesWriter<'f> {
         }
         let batch = sites_batch(&self.schema, chromosomes, rows)?;
         self.writer.write(&batch)?;
-        self.writer.flush()?;
         if let Some(candidates) = &mut self.candidates {
             let kept = called_rows(&batch, DML_CANDIDATE_P)?;
             if kept.num_rows() > 0 {
