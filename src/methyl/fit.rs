@@ -25,7 +25,7 @@ use crate::methyl::merge::{Site, SiteMerger};
 use crate::kernels::stages::SiteStage;
 pub use crate::methyl::hyper::Hyper;
 pub use crate::methyl::site_stage::{site_batch, site_stage, FitConfig};
-pub use crate::methyl::summaries::{summarize_chunk, ChunkResult, SiteSummary};
+pub use crate::methyl::summaries::{summarize_chunk, ChunkResult, SiteSummary, SweptChunk};
 
 /// Sweeps per site-update call: GPU drivers have watchdogs on long dispatches, so longer runs
 /// go in several, the chains carried over in `state`. (lavapipe's limit, 65,535 loop
@@ -103,7 +103,7 @@ pub fn sweep_chunk(
         .flatten()
         .map(|params| (params, device_scores(&params)));
     // Summarised on the device, the draws stay there: none come back with the outputs, and
-    // `fetch_needed_draws` brings back, into `spare`, those the host needs.
+    // stage 2 brings back, into `spare`, those the host needs (`sites_needing_draws`).
     let (mut out, draws_later) = match summary {
         Some(_) => {
             let no_draws = SiteParams {
@@ -174,22 +174,4 @@ pub(crate) fn device_scores(params: &SummaryParams) -> Vec<f32> {
         .iter()
         .map(|&v| v as f32)
         .collect()
-}
-
-/// What one chunk's sweeps left.
-pub struct SweptChunk {
-    /// mu per (site, chain, draw, group).
-    pub draws: Vec<f32>,
-    /// The device's summaries (site_summaries.wgsl) per (site, quantity); empty where the
-    /// host summarises.
-    pub summaries: Vec<f32>,
-    /// None: `draws` holds every site's. Some: the device summarised, and `draws` holds
-    /// only these sites' (ascending), those the host still needs (`fetch_needed_draws`).
-    pub draw_sites: Option<Vec<u32>>,
-    /// Recycled sums of (P(delta > d), P(delta < -d), P(differ)) per (site, chain).
-    pub recycled: Vec<[f32; 3]>,
-    /// Seconds in the site update (kernel, transfers and waits).
-    pub device_seconds: f64,
-    /// Share of the Metropolis proposals accepted.
-    pub acceptance: f64,
 }

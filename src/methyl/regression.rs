@@ -215,7 +215,7 @@ pub(crate) fn sweep_regression_chunk(
     let call = summary
         .as_ref()
         .map(|(params, scores)| SummaryCall { params, scores });
-    // Summarised on the device, the draws stay there (`fetch_needed_draws`).
+    // Summarised on the device, the draws stay there until stage 2 fetches those it needs.
     let (draws, draws_later) = match summary {
         Some(_) => (Vec::new(), Some(spare)),
         None => (zeroed(spare, n * config.draws as usize * slots), None),

@@ -10,7 +10,6 @@ use crate::kernels::summary_layout::{
     SUMMARY_STRIDE,
 };
 use crate::mcmc::diagnostics::{quantile_sorted, rhat_ess_bulk_and_sorted};
-use crate::methyl::fit::SweptChunk;
 use crate::methyl::merge::Site;
 use crate::methyl::regions::leaning;
 use crate::methyl::site_stage::FitConfig;
@@ -270,6 +269,24 @@ pub fn summarize_chunk(
         kept_draws,
         leaning_deltas,
     }
+}
+
+/// What one chunk's sweeps left.
+pub struct SweptChunk {
+    /// mu per (site, chain, draw, group).
+    pub draws: Vec<f32>,
+    /// The device's summaries (site_summaries.wgsl) per (site, quantity); empty where the
+    /// host summarises.
+    pub summaries: Vec<f32>,
+    /// None: `draws` holds every site's. Some: the device summarised, and `draws` holds
+    /// only these sites' (ascending), those the host still needs (`sites_needing_draws`, fetched by stage 2).
+    pub draw_sites: Option<Vec<u32>>,
+    /// Recycled sums of (P(delta > d), P(delta < -d), P(differ)) per (site, chain).
+    pub recycled: Vec<[f32; 3]>,
+    /// Seconds in the site update (kernel, transfers and waits).
+    pub device_seconds: f64,
+    /// Share of the Metropolis proposals accepted.
+    pub acceptance: f64,
 }
 
 /// What one chunk gave.
