@@ -67,14 +67,25 @@ fn keys(table: &Table, chr: &str, pos: &str) -> Vec<Site> {
 }
 
 /// Both noise families of `simulate` (logit-normal, not the model's; beta-binomial, the
-/// model's replicate noise but not its levels or differences), 3 + 3 replicates, 90% of sites
+/// model's replicate noise but not its levels or differences), the first also with stage 1's
+/// sample drawn in the chromosome scan, 3 + 3 replicates, 90% of sites
 /// outside DMRs: the DMLs and DMRs called at 5% are at most 10% false, and the sites with
 /// P(|delta| > 0.1) >= 0.5 are not null more often than they say, within 3 binomial sds.
 #[test]
 fn calls_keep_their_fdr_on_studies_the_model_did_not_generate() {
-    for (name, noise) in [
-        ("logit-normal", Noise::LogitNormal { sd: 0.4 }),
-        ("beta-binomial", Noise::BetaBinomial { m0: 2.7, s0: 0.7 }),
+    for (name, noise, from_scan) in [
+        ("logit-normal", Noise::LogitNormal { sd: 0.4 }, false),
+        (
+            "beta-binomial",
+            Noise::BetaBinomial { m0: 2.7, s0: 0.7 },
+            false,
+        ),
+        // Stage 1's sample from the chromosome scan, as at genome scale (methyl::scan_sample).
+        (
+            "logit-normal, sampled in the scan",
+            Noise::LogitNormal { sd: 0.4 },
+            true,
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         simulate(&SimulateConfig {
@@ -86,11 +97,12 @@ fn calls_keep_their_fdr_on_studies_the_model_did_not_generate() {
             ..Default::default()
         })
         .unwrap();
-        let report = run_methyl(&common::methyl_config(
-            dir.path().join("sheet.tsv"),
-            dir.path().join("fit"),
-        ))
-        .unwrap();
+        let mut methyl =
+            common::methyl_config(dir.path().join("sheet.tsv"), dir.path().join("fit"));
+        if from_scan {
+            methyl.fit.scan_sample_from = 0;
+        }
+        let report = run_methyl(&methyl).unwrap();
         let (delta, regions) = truth(dir.path());
         // A locus call is false where the true |delta| is at most d: P(|delta| > d) is what it
         // claims.
@@ -415,6 +427,54 @@ fn gpu_summaries_are_the_hosts_of_the_same_draws() {
         worst[0] <= 1e-6 && worst[1] <= 1e-5 && worst[2] <= 1e-4,
         "{worst:?}"
     );
+}
+
+/// Stage 1's sample from the chromosome scan (methyl::scan_sample) is exactly the passing
+/// sites of lowest hash among all the merge's sites, whatever the filter leaves. (A whole run
+/// that samples so is held to its FDR above.)
+#[test]
+fn the_scan_sample_is_the_merges_sites_of_lowest_hash() {
+    use betagibbs::methyl::merge::{SiteFilter, SiteMerger};
+    use betagibbs::methyl::scan_sample::ScanSampling;
+    use betagibbs::methyl::sheet::SampleSheet;
+    use betagibbs::rng::{chromosome_key, sample_hash};
+    let dir = tempfile::tempdir().unwrap();
+    study(dir.path());
+    let sheet = SampleSheet::read(&dir.path().join("sheet.tsv")).unwrap();
+    let base = config(dir.path(), DeviceChoice::Cpu, 10).filter;
+    let sampling = ScanSampling {
+        seed: 5,
+        per_file: 400,
+        merge_strands: false,
+    };
+    for min_coverage in [1, 15, 25] {
+        let filter = SiteFilter {
+            min_coverage,
+            ..base
+        };
+        let merger = SiteMerger::open_scoped(&sheet, filter, None, Some(sampling)).unwrap();
+        let scanned = merger.scan_sample(100, 0);
+        let mut all = SiteMerger::open(&sheet, filter).unwrap();
+        let mut every = Vec::new();
+        while let Some(site) = all.next_site().unwrap() {
+            every.push((
+                sample_hash(
+                    5,
+                    chromosome_key(&all.chromosomes[site.chr as usize]),
+                    site.pos,
+                ),
+                site,
+            ));
+        }
+        every.sort_by_key(|(h, s)| (*h, s.chr, s.pos));
+        let lowest: Vec<_> = every.into_iter().take(100).map(|(_, s)| s).collect();
+        eprintln!(
+            "min coverage {min_coverage}: {} sites from the scan",
+            scanned.as_ref().map_or(0, Vec::len)
+        );
+        let sites = scanned.expect("400 records a file hold 100 passing sites");
+        assert_eq!(sites, lowest, "min coverage {min_coverage}");
+    }
 }
 
 /// One chunk (the sites kept from the sampling pass) or many (a second pass over the files):

@@ -60,7 +60,8 @@ fn a_region_gives_the_full_merges_sites_inside_it() {
             .filter(|s| region.contains(&s.0, s.1))
             .cloned()
             .collect();
-        let mut scoped = SiteMerger::open_scoped(&sheet, ALL_SITES, Some(region.clone())).unwrap();
+        let mut scoped =
+            SiteMerger::open_scoped(&sheet, ALL_SITES, Some(region.clone()), None).unwrap();
         let got = sites(&mut scoped);
         assert!(!want.is_empty());
         assert_eq!(got.len(), want.len(), "{region}");

@@ -127,7 +127,7 @@ impl CountSource for SheetCounts {
                     start: w.start,
                     end: w.end,
                 };
-                let mut merger = SiteMerger::open_scoped(&self.sheet, filter, Some(scope))?;
+                let mut merger = SiteMerger::open_scoped(&self.sheet, filter, Some(scope), None)?;
                 let mut counts = Vec::new();
                 while let Some(site) = merger.next_site()? {
                     counts.extend(site.counts.iter().map(|&(sample, methylated, total)| {

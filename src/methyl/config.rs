@@ -12,6 +12,7 @@ use crate::methyl::formats::ModCode;
 pub use crate::methyl::interval::Region;
 use crate::methyl::merge::SiteFilter;
 use crate::methyl::regions::DmrRule;
+use crate::methyl::scan_sample::SCAN_SAMPLE_FROM;
 
 /// d of P(delta > d) and P(delta < -d): a tenth of the methylation scale, as DSS's examples.
 pub const DEFAULT_THRESHOLD: f64 = 0.1;
@@ -70,6 +71,7 @@ impl Default for FitConfig {
             workgroup_size: DEFAULT_WORKGROUP_SIZE,
             scalar_twin: false,
             host_summaries: true,
+            scan_sample_from: SCAN_SAMPLE_FROM,
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::io::parquet_file::{column_names, open_parquet, unreadable, PARQUET_MA
 use crate::kernels::layout::MAX_TRIALS;
 use crate::methyl::formats::{CountRecord, Format, LongColumns, ModCode, Strand};
 use crate::methyl::interval::Region;
+use crate::methyl::scan_sample::{sample_sites, BottomK, FileSample, ScanSampling};
 use crate::methyl::sheet::{Sample, SampleSheet};
 use crate::rng::chromosome_key;
 
@@ -362,12 +363,14 @@ pub(crate) fn chromosome_order(
     format: Option<Format>,
     sample: &str,
     mod_code: ModCode,
+    observe: &mut dyn FnMut(&CountRecord),
 ) -> Result<Vec<String>, UserError> {
     let mut lines = Lines::open(path, format, sample, mod_code, None)?;
     let mut order: Vec<String> = Vec::new();
     let mut first_line: HashMap<String, usize> = HashMap::new();
     let path = path.display().to_string();
     while let Some((line, record)) = lines.next_record()? {
+        observe(&record);
         let chr = record.chr;
         if order.last().is_some_and(|c| *c == chr) {
             continue;
@@ -616,6 +619,8 @@ pub struct SiteMerger {
     sample_group: Vec<u32>,
     n_groups: usize,
     filter: SiteFilter,
+    /// Each file's records of lowest hash from the chromosome scan (`scan_sample`).
+    scan_samples: Vec<FileSample>,
     /// `--region`: the only interval read.
     scope: Option<Region>,
     /// Sites seen (before filtering) and kept.
@@ -632,33 +637,49 @@ impl SiteMerger {
     /// Learns the chromosome order (one pass over every file, the files in parallel), then
     /// opens the merge.
     pub fn open(sheet: &SampleSheet, filter: SiteFilter) -> Result<SiteMerger, UserError> {
-        SiteMerger::open_scoped(sheet, filter, None)
+        SiteMerger::open_scoped(sheet, filter, None, None)
     }
 
     /// The merge of the sites in `scope` alone (all with None). A scope has one chromosome,
     /// so its order needs no pass over the files, and a tabix-indexed bgzip file is read
     /// from the index's offset for it.
+    /// The merge of `sheet`'s files within `scope`; with `sampling` (and no scope), each
+    /// file's chromosome scan also keeps its records of lowest hash (`scan_sample`).
     pub fn open_scoped(
         sheet: &SampleSheet,
         filter: SiteFilter,
         scope: Option<Region>,
+        sampling: Option<ScanSampling>,
     ) -> Result<SiteMerger, UserError> {
         let parsing = Arc::new(CoreClock::default());
         if let Some(scope) = scope {
             let chromosomes = vec![scope.chr.clone()];
             return SiteMerger::open_in_order(sheet, filter, chromosomes, Some(scope), parsing);
         }
-        let orders = std::thread::scope(|scope| {
+        let scans = std::thread::scope(|scope| {
             let handles: Vec<_> = sheet
                 .samples
                 .iter()
                 .map(|s| {
                     let parsing = &parsing;
                     scope.spawn(move || {
+                        let mut kept = sampling.map(BottomK::new);
+                        let mut observe = |r: &CountRecord| {
+                            if let Some(kept) = kept.as_mut() {
+                                kept.observe(r);
+                            }
+                        };
                         let order = parsing.time(|| {
-                            chromosome_order(&s.file, s.format, &s.name, filter.mod_code)
+                            chromosome_order(
+                                &s.file,
+                                s.format,
+                                &s.name,
+                                filter.mod_code,
+                                &mut observe,
+                            )
                         })?;
-                        Ok((s.file.display().to_string(), order))
+                        let sample = kept.map(BottomK::finish).unwrap_or_default();
+                        Ok(((s.file.display().to_string(), order), sample))
                     })
                 })
                 .collect();
@@ -667,8 +688,39 @@ impl SiteMerger {
                 .map(|h| h.join().expect("chromosome scan panicked"))
                 .collect::<Result<Vec<_>, UserError>>()
         })?;
+        let (orders, samples): (Vec<_>, Vec<_>) = scans.into_iter().unzip();
         let chromosomes = global_chromosome_order(&orders)?;
-        SiteMerger::open_in_order(sheet, filter, chromosomes, None, parsing)
+        let mut merger = SiteMerger::open_in_order(sheet, filter, chromosomes, None, parsing)?;
+        if sampling.is_some() {
+            merger.scan_samples = samples;
+        }
+        Ok(merger)
+    }
+
+    /// Up to `k` sites passing the filter, uniformly at random, from the chromosome scan's
+    /// samples (opened with `sampling`), when the largest file had at least `from` records
+    /// (SCAN_SAMPLE_FROM in a run) and the samples hold `k` passing sites; else None (the
+    /// reservoir's pass over the merge draws the sample then).
+    pub fn scan_sample(&self, k: usize, from: u64) -> Option<Vec<Site>> {
+        let largest = self.scan_samples.iter().map(|f| f.seen).max()?;
+        if largest < from {
+            return None;
+        }
+        let filter = (self.filter.min_coverage, self.filter.min_samples_per_group);
+        let sampled = sample_sites(
+            &self.scan_samples,
+            &self.chromosomes,
+            &self.sample_group,
+            filter,
+            k,
+        )?;
+        let site = |(chr, pos, counts): (usize, u64, Vec<(u32, u32, u32)>)| Site {
+            chr: chr as u32,
+            pos,
+            chr_key: self.chr_keys[chr],
+            counts,
+        };
+        Some(sampled.into_iter().map(site).collect())
     }
 
     /// Core seconds the files' threads have used so far, this merge's and its restarts'.
@@ -735,6 +787,7 @@ impl SiteMerger {
             chr: 0,
             sample_group,
             n_groups: groups.len(),
+            scan_samples: Vec::new(),
             filter,
             scope,
             sites_seen: 0,

@@ -13,6 +13,7 @@ pub mod reference;
 pub mod regions;
 pub mod regression;
 pub mod run;
+pub mod scan_sample;
 pub mod shard;
 pub mod sheet;
 pub mod simulate;

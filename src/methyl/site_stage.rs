@@ -28,6 +28,9 @@ pub struct FitConfig {
     /// The summaries on the host in f64 rather than on a GPU's device in f32 (site_summaries);
     /// a run sets it from --summaries once its device is open.
     pub host_summaries: bool,
+    /// Records in the largest file from which stage 1's sample comes from the chromosome
+    /// scan (scan_sample::SCAN_SAMPLE_FROM; tests set it lower).
+    pub scan_sample_from: u64,
 }
 
 /// The device's batch of `sites`: every sample's counts with its group, and where each

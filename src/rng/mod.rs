@@ -104,6 +104,20 @@ pub fn site_id(chromosome_key: u32, pos: u64) -> [u32; 2] {
     [chromosome_key ^ fmix32((pos >> 32) as u32), pos as u32]
 }
 
+/// A hash of a site's position for sampling (methyl::scan_sample), every file computing it
+/// alike: murmur3's 64-bit finaliser of the chromosome's key and the position, mixed with
+/// the seed so that each seed samples other sites.
+pub fn sample_hash(seed: u32, chromosome_key: u32, pos: u64) -> u64 {
+    let fmix64 = |mut h: u64| {
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+        h ^ (h >> 33)
+    };
+    fmix64(fmix64((u64::from(seed) << 32) | u64::from(chromosome_key)) ^ pos)
+}
+
 /// A chromosome's 32-bit key: FNV-1a of its name, then murmur3's finaliser to spread it.
 /// Two names of one run that share a key would share random streams at equal positions:
 /// harmless to any estimate (the chains stay valid), and about one chance in 10^6 among a

@@ -14,6 +14,7 @@ use crate::methyl::formats::ModCode;
 use crate::methyl::merge::SiteFilter;
 use crate::methyl::regions::DmrRule;
 use crate::methyl::run::CallConfig;
+use crate::methyl::scan_sample::SCAN_SAMPLE_FROM;
 use crate::plot::figures::ImageFormat;
 
 /// `--compare A,B`: two different, non-empty group names.
@@ -370,6 +371,7 @@ impl MethylRunArgs {
                 workgroup_size: DEFAULT_WORKGROUP_SIZE,
                 scalar_twin: false,
                 host_summaries: true,
+                scan_sample_from: SCAN_SAMPLE_FROM,
             },
             device: self.device,
             summaries: self.summaries,

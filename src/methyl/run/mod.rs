@@ -33,6 +33,7 @@ use crate::methyl::design::StudyDesign;
 use crate::methyl::hyper::{learn_hyper, reservoir_sample, GroupSites, Hyper, HYPER_NAMES};
 use crate::methyl::merge::{Site, SiteMerger};
 use crate::methyl::regression::RegressionSites;
+use crate::methyl::scan_sample::{ScanSampling, SCAN_SAMPLE_PER_SITE};
 use crate::methyl::sheet::SampleSheet;
 use crate::methyl::site_stage::{
     chunk_sites_within, gpu_site_capacity, regression_stage, site_batch, site_stage, SiteModel,
@@ -233,7 +234,6 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
         ));
         let mut phases = Phases::default();
         let (hyper, all_sites) = learn_priors(config, study, &mut merger, o.model, &mut phases)?;
-        let (sites_seen, sites_kept) = (merger.sites_seen, merger.sites_kept);
         // Stage 2 from the start: a second pass, unless all the sites fit in one chunk and were kept.
         let pending = match all_sites {
             Some(sites) => sites, // `merger` is at its end, with the chromosomes' names
@@ -277,7 +277,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
             device: o.device_name.to_string(),
             phases,
         };
-        report::print_report(config, &report, &hyper, (sites_kept, sites_seen), &calls);
+        report::print_report(config, &report, &hyper, fitted.kept_and_seen, &calls);
         Ok(report)
     })
 }
@@ -353,7 +353,14 @@ fn open_study(config: &MethylConfig) -> anyhow::Result<(Study, SiteMerger)> {
         ))
         .into());
     }
-    let merger = SiteMerger::open_scoped(&sheet, config.filter, config.region.clone())?;
+    // Stage 1's sample, at genome scale, from the chromosome scan (methyl::scan_sample).
+    let sampling = ScanSampling {
+        seed: config.fit.seed,
+        per_file: config.fit.hyper_sites.saturating_mul(SCAN_SAMPLE_PER_SITE),
+        merge_strands: config.filter.merge_strands,
+    };
+    let merger =
+        SiteMerger::open_scoped(&sheet, config.filter, config.region.clone(), Some(sampling))?;
     let study = Study {
         sheet,
         groups,
@@ -458,12 +465,18 @@ fn learn_priors(
 ) -> anyhow::Result<(Hyper, Option<Vec<Site>>)> {
     let reading_start = Instant::now();
     let reading_cpu = thread_cpu_seconds();
-    let (stage1_sites, all_sites) = reservoir_sample(
-        merger,
-        config.fit.hyper_sites,
-        config.fit.seed,
-        config.fit.chunk_sites,
-    )?;
+    // At genome scale the chromosome scan's sample; else a reservoir over a pass of the merge,
+    // which keeps every site of a study that fits in one chunk for stage 2.
+    let from = config.fit.scan_sample_from;
+    let (stage1_sites, all_sites) = match merger.scan_sample(config.fit.hyper_sites, from) {
+        Some(sites) => (sites, None),
+        None => reservoir_sample(
+            merger,
+            config.fit.hyper_sites,
+            config.fit.seed,
+            config.fit.chunk_sites,
+        )?,
+    };
     phases.reading += reading_start.elapsed().as_secs_f64();
     phases.core.reading += thread_cpu_seconds() - reading_cpu;
     if stage1_sites.is_empty() {

@@ -66,6 +66,9 @@ pub fn run_prior(config: &MethylConfig) -> anyhow::Result<()> {
             let start = Instant::now();
             let mut phases = Phases::default();
             let (hyper, _) = learn_priors(o.config, o.study, &mut merger, o.model, &mut phases)?;
+            // The shards are planned from every chromosome's sites: a pass of the merge
+            // counts them where stage 1's sample came from the scan, without one.
+            while merger.next_site()?.is_some() {}
             let run = Run::begin(&config.out, "methyl prior")?;
             let mut metadata = footer(o.config, o.study, o.device_name, &hyper);
             metadata.push(run.footer());
