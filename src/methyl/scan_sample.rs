@@ -22,6 +22,21 @@ pub const SCAN_SAMPLE_FROM: u64 = 1_000_000;
 /// then the run falls back to the reservoir's pass.
 pub const SCAN_SAMPLE_PER_SITE: usize = 16;
 
+/// Bytes all files' kept records may take: 64 MiB, 2.1M records of 32 bytes.
+pub const SCAN_SAMPLE_BYTES: usize = 64 << 20;
+
+/// Records each of `n_files` files keeps for `hyper_sites` stage-1 sites: SCAN_SAMPLE_PER_SITE
+/// per site, fewer where that would pass SCAN_SAMPLE_BYTES (from 66 samples at the default
+/// 2,000 sites; with fewer kept, a strict filter falls back to the reservoir sooner).
+pub fn scan_records_per_file(hyper_sites: usize, n_files: usize) -> usize {
+    const _: () = assert!(std::mem::size_of::<Kept>() == 32);
+    let budget = SCAN_SAMPLE_BYTES / (n_files.max(1) * std::mem::size_of::<Kept>());
+    hyper_sites
+        .saturating_mul(SCAN_SAMPLE_PER_SITE)
+        .min(budget)
+        .max(hyper_sites)
+}
+
 /// The hash's seed and the records each file keeps.
 #[derive(Debug, Clone, Copy)]
 pub struct ScanSampling {
@@ -30,11 +45,22 @@ pub struct ScanSampling {
     pub merge_strands: bool,
 }
 
+/// A kept record, compactly (32 bytes; a study of 200 samples keeps 200 files' worth):
+/// its position strand-merged as the merge does it.
+#[derive(Debug, Clone, Copy)]
+pub struct Kept {
+    pub(crate) hash: u64,
+    pub(crate) pos: u64,
+    /// `rng::chromosome_key` of its chromosome's name.
+    pub(crate) chr_key: u32,
+    pub(crate) methylated: u32,
+    pub(crate) total: u32,
+}
+
 /// One file's records of lowest hash, as its scan found them.
 #[derive(Debug, Default)]
 pub(crate) struct FileSample {
-    /// (hash, record), the record's position strand-merged as the merge does it.
-    pub(crate) records: Vec<(u64, CountRecord)>,
+    pub(crate) records: Vec<Kept>,
     /// The file had more records than it kept.
     pub(crate) truncated: bool,
     /// Records the file had.
@@ -46,7 +72,7 @@ pub(crate) struct BottomK {
     sampling: ScanSampling,
     /// (hash, index into `records`), the largest hash on top.
     heap: BinaryHeap<(u64, usize)>,
-    records: Vec<(u64, CountRecord)>,
+    records: Vec<Kept>,
     seen: u64,
     /// The current chromosome and its key.
     chromosome: Option<(String, u32)>,
@@ -83,16 +109,21 @@ impl BottomK {
         if full && self.heap.peek().is_some_and(|&(top, _)| hash >= top) {
             return;
         }
-        let mut kept = record.clone();
-        kept.pos = pos;
+        let kept = Kept {
+            hash,
+            pos,
+            chr_key: key,
+            methylated: record.methylated,
+            total: record.total,
+        };
         let slot = match full {
             true => self.heap.pop().expect("full").1,
             false => {
-                self.records.push((0, kept.clone()));
+                self.records.push(kept);
                 self.records.len() - 1
             }
         };
-        self.records[slot] = (hash, kept);
+        self.records[slot] = kept;
         self.heap.push((hash, slot));
     }
 
@@ -126,21 +157,22 @@ pub(crate) fn sample_sites(
     let limit = files
         .iter()
         .filter(|f| f.truncated)
-        .filter_map(|f| f.records.iter().map(|r| r.0).max())
+        .filter_map(|f| f.records.iter().map(|r| r.hash).max())
         .min()
         .unwrap_or(u64::MAX);
-    let index: BTreeMap<&str, usize> = chromosomes
+    // Chromosomes by key (keys shared by two names share random streams already: rng).
+    let index: BTreeMap<u32, usize> = chromosomes
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.as_str(), i))
+        .map(|(i, c)| (chromosome_key(c), i))
         .collect();
     // (hash, chromosome, position) -> each sample's (methylated, total), strands summed.
     let mut positions: BTreeMap<(u64, usize, u64), Vec<SampleCounts>> = BTreeMap::new();
     for (sample, file) in files.iter().enumerate() {
-        for (hash, record) in file.records.iter().filter(|r| r.0 <= limit) {
-            let chr = *index.get(record.chr.as_str())?;
+        for record in file.records.iter().filter(|r| r.hash <= limit) {
+            let chr = *index.get(&record.chr_key)?;
             let counts = positions
-                .entry((*hash, chr, record.pos))
+                .entry((record.hash, chr, record.pos))
                 .or_insert_with(|| vec![None; files.len()]);
             let (m, n) = counts[sample].unwrap_or((0, 0));
             counts[sample] = Some((m + record.methylated, n + record.total));

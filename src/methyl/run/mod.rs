@@ -33,7 +33,7 @@ use crate::methyl::design::StudyDesign;
 use crate::methyl::hyper::{learn_hyper, reservoir_sample, GroupSites, Hyper, HYPER_NAMES};
 use crate::methyl::merge::{Site, SiteMerger};
 use crate::methyl::regression::RegressionSites;
-use crate::methyl::scan_sample::{ScanSampling, SCAN_SAMPLE_PER_SITE};
+use crate::methyl::scan_sample::{scan_records_per_file, ScanSampling};
 use crate::methyl::sheet::SampleSheet;
 use crate::methyl::site_stage::{
     chunk_sites_within, gpu_site_capacity, regression_stage, site_batch, site_stage, SiteModel,
@@ -356,7 +356,7 @@ fn open_study(config: &MethylConfig) -> anyhow::Result<(Study, SiteMerger)> {
     // Stage 1's sample, at genome scale, from the chromosome scan (methyl::scan_sample).
     let sampling = ScanSampling {
         seed: config.fit.seed,
-        per_file: config.fit.hyper_sites.saturating_mul(SCAN_SAMPLE_PER_SITE),
+        per_file: scan_records_per_file(config.fit.hyper_sites, sheet.samples.len()),
         merge_strands: config.filter.merge_strands,
     };
     let merger =
