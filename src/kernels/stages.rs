@@ -203,6 +203,8 @@ pub struct SiteCapacity {
     /// Recorded draws per (site, chain).
     pub max_draws: usize,
     pub n_groups: usize,
+    /// The GPU stage also summarises the draws where they lie (site_summaries).
+    pub device_summaries: bool,
 }
 
 /// site_update: the GPU stage with buffers for the largest dispatch, or on the CPU the
@@ -221,15 +223,21 @@ impl<'g> SiteStage<'g> {
     ) -> Self {
         let gpu = match device {
             Device::Cpu => None,
-            Device::Gpu(gpu) => Some(SiteStageGpu::new(
-                gpu,
-                capacity.max_sites,
-                capacity.max_samples,
-                capacity.n_chains,
-                capacity.max_draws,
-                capacity.n_groups,
-                workgroup_size,
-            )),
+            Device::Gpu(gpu) => {
+                let stage = SiteStageGpu::new(
+                    gpu,
+                    capacity.max_sites,
+                    capacity.max_samples,
+                    capacity.n_chains,
+                    capacity.max_draws,
+                    capacity.n_groups,
+                    workgroup_size,
+                );
+                Some(match capacity.device_summaries {
+                    true => stage.with_device_summaries(),
+                    false => stage,
+                })
+            }
         };
         SiteStage { gpu, scalar_twin }
     }
@@ -315,15 +323,21 @@ impl<'g> RegressionStage<'g> {
     ) -> Self {
         let gpu = match device {
             Device::Cpu => None,
-            Device::Gpu(gpu) => Some(RegressionStageGpu::new(
-                gpu,
-                design,
-                capacity.max_sites,
-                capacity.max_samples,
-                capacity.n_chains,
-                capacity.max_draws,
-                workgroup_size,
-            )),
+            Device::Gpu(gpu) => {
+                let stage = RegressionStageGpu::new(
+                    gpu,
+                    design,
+                    capacity.max_sites,
+                    capacity.max_samples,
+                    capacity.n_chains,
+                    capacity.max_draws,
+                    workgroup_size,
+                );
+                Some(match capacity.device_summaries {
+                    true => stage.with_device_summaries(),
+                    false => stage,
+                })
+            }
         };
         RegressionStage {
             design,

@@ -78,6 +78,7 @@ fn capacity(config: &FitConfig, max_samples: usize, slots: usize) -> SiteCapacit
         n_chains: config.chains as usize,
         max_draws: config.draws as usize,
         n_groups: slots,
+        device_summaries: !config.host_summaries,
     }
 }
 

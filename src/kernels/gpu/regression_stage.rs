@@ -124,8 +124,7 @@ impl<'g> RegressionStageGpu<'g> {
                 &inputs.ids,
             ],
         );
-        let shape = (max_sites, n_chains, max_draws);
-        let summaries = SummaryStageGpu::for_draws(gpu, &draws, shape, design.draw_slots());
+
         RegressionStageGpu {
             gpu,
             pipeline,
@@ -141,7 +140,7 @@ impl<'g> RegressionStageGpu<'g> {
             draws_back,
             _design: [design_shape, matrices],
             bind,
-            summaries,
+            summaries: None,
             draw_slots: design.draw_slots(),
         }
     }
@@ -161,6 +160,16 @@ impl<'g> RegressionStageGpu<'g> {
             None => 0.0,
         };
         total / self.max_sites as f64 + summaries
+    }
+
+    /// The stage with site_summaries and draws_gather over its draws, where the chains'
+    /// shape allows (`device_summarises`): buffers a run that summarises on the host need not hold.
+    pub fn with_device_summaries(mut self) -> Self {
+        let draws_per_chain =
+            self.max_draw_floats / (self.max_sites * self.n_chains * self.draw_slots).max(1);
+        let shape = (self.max_sites, self.n_chains, draws_per_chain);
+        self.summaries = SummaryStageGpu::for_draws(self.gpu, &self.draws, shape, self.draw_slots);
+        self
     }
 
     /// Whether `run_summarized` summarises on the device.

@@ -103,8 +103,7 @@ impl<'g> SiteStageGpu<'g> {
             ],
         );
         // Each site's groups' mus and their difference.
-        let shape = (max_sites, n_chains, max_draws);
-        let summaries = SummaryStageGpu::for_draws(gpu, &draws, shape, n_groups);
+
         SiteStageGpu {
             gpu,
             pipeline,
@@ -122,8 +121,18 @@ impl<'g> SiteStageGpu<'g> {
             draws_back,
             stats_back,
             bind,
-            summaries,
+            summaries: None,
         }
+    }
+
+    /// The stage with site_summaries and draws_gather over its draws, where the chains'
+    /// shape allows (`device_summarises`): buffers a run that summarises on the host need not hold.
+    pub fn with_device_summaries(mut self) -> Self {
+        let draws_per_chain =
+            self.max_draw_floats / (self.max_sites * self.n_chains * self.n_groups).max(1);
+        let shape = (self.max_sites, self.n_chains, draws_per_chain);
+        self.summaries = SummaryStageGpu::for_draws(self.gpu, &self.draws, shape, self.n_groups);
+        self
     }
 
     /// Whether `run_summarized` summarises on the device.
