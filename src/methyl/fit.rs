@@ -89,19 +89,13 @@ pub fn sweep_chunk(
     };
 
     // Each site's groups' mus and their difference, on the device where it summarises.
-    let chains_shape = (config.chains as usize, config.draws as usize);
-    let summary = (stage.summarizes() && !config.host_summaries)
-        .then(|| {
-            SummaryParams::new(
-                sites.len(),
-                chains_shape,
-                n_groups,
-                n_groups,
-                contrast.groups,
-            )
-        })
-        .flatten()
-        .map(|params| (params, device_scores(&params)));
+    let summary = device_summary(
+        stage.summarizes(),
+        sites.len(),
+        config,
+        n_groups,
+        contrast.groups,
+    );
     // Summarised on the device, the draws stay there: none come back with the outputs, and
     // stage 2 brings back, into `spare`, those the host needs (`sites_needing_draws`).
     let (mut out, draws_later) = match summary {
@@ -167,11 +161,24 @@ pub fn sweep_chunk(
     })
 }
 
-/// site_summaries's normal scores, by twice the rank among the split draws.
-pub(crate) fn device_scores(params: &SummaryParams) -> Vec<f32> {
+/// What site_summaries needs for a chunk of `n_sites` whose draws hold `slots` values, each
+/// one a quantity, and delta from `compare`: its parameters and normal scores (by twice the
+/// rank among the split draws). None where the stage does not summarise (`summarizes`: on
+/// the CPU, with `--summaries host`, or chains of a shape the shader does not take).
+pub(crate) fn device_summary(
+    summarizes: bool,
+    n_sites: usize,
+    config: &FitConfig,
+    slots: usize,
+    compare: (usize, usize),
+) -> Option<(SummaryParams, Vec<f32>)> {
+    let shape = (config.chains as usize, config.draws as usize);
+    let params =
+        SummaryParams::new(n_sites, shape, slots, slots, compare).filter(|_| summarizes)?;
     let (h, m) = params.split();
-    normal_scores_by_twice_rank(h * m)
+    let scores = normal_scores_by_twice_rank(h * m)
         .iter()
         .map(|&v| v as f32)
-        .collect()
+        .collect();
+    Some((params, scores))
 }

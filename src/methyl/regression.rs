@@ -16,9 +16,8 @@ use crate::kernels::regression_layout::{
 };
 use crate::kernels::site_layout::{zeroed, SiteBatch, SiteHyper, SiteParams};
 use crate::kernels::stages::RegressionStage;
-use crate::kernels::summary_layout::SummaryParams;
 use crate::math::softplus;
-use crate::methyl::fit::{device_scores, SweptChunk};
+use crate::methyl::fit::{device_summary, SweptChunk};
 use crate::methyl::hyper::{site_hyper, stage1_params, Hyper, SiteStats, Stage1Sites};
 use crate::methyl::merge::Site;
 use crate::methyl::site_stage::{site_batch, FitConfig};
@@ -206,12 +205,14 @@ pub(crate) fn sweep_regression_chunk(
     };
     let hyper = regression_hyper(&hyper.per_chain, &hyper.nuisance);
     // The levels' mus, the coefficient and delta, on the device where it summarises.
-    let chains_shape = (config.chains as usize, config.draws as usize);
     let slots = design.draw_slots();
-    let summary = (stage.summarizes() && !config.host_summaries)
-        .then(|| SummaryParams::new(sites.len(), chains_shape, slots, slots, design.compare))
-        .flatten()
-        .map(|params| (params, device_scores(&params)));
+    let summary = device_summary(
+        stage.summarizes(),
+        sites.len(),
+        config,
+        slots,
+        design.compare,
+    );
     let call = summary
         .as_ref()
         .map(|(params, scores)| SummaryCall { params, scores });

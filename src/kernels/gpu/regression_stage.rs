@@ -152,13 +152,10 @@ impl<'g> RegressionStageGpu<'g> {
         let total = SiteInputs::site_bytes(self.max_sites, self.max_samples)
             + inv * REG_STATE_STRIDE as f64 * 4.0 * 2.0
             + self.max_draw_floats as f64 * 4.0 * 2.0;
-        let summaries = match self.summaries {
-            Some(_) => {
-                let draw_bytes = self.max_draw_floats as f64 * 4.0 / self.max_sites as f64;
-                SummaryStageGpu::bytes_per_site(draw_bytes, self.draw_slots + 1)
-            }
-            None => 0.0,
-        };
+        let summaries = self
+            .summaries
+            .as_ref()
+            .map_or(0.0, SummaryStageGpu::bytes_per_site);
         total / self.max_sites as f64 + summaries
     }
 
@@ -239,8 +236,7 @@ impl<'g> RegressionStageGpu<'g> {
             self.workgroup_size,
             |encoder| {
                 if let Some((call, stage)) = &summary {
-                    let bytes = stage.encode(self.gpu, encoder, call.params, call.scores);
-                    summaries.resize(bytes / 4, 0.0);
+                    stage.encode(self.gpu, encoder, call, summaries);
                 }
                 copy_out(
                     encoder,

@@ -155,18 +155,14 @@ impl<'g> SiteStageGpu<'g> {
     /// Bytes of device memory per site at this configuration.
     pub fn bytes_per_site(&self) -> f64 {
         let inv = (self.max_sites * self.n_chains) as f64;
-        let summaries = match self.summaries {
-            Some(_) => {
-                let draw_bytes = self.max_draw_floats as f64 * 4.0 / self.max_sites as f64;
-                SummaryStageGpu::bytes_per_site(draw_bytes, self.n_groups + 1)
-            }
-            None => 0.0,
-        };
         let total = SiteInputs::site_bytes(self.max_sites, self.max_samples)
             + inv * (STATE_STRIDE as f64 * 4.0 + 16.0) * 2.0
-            + self.max_draw_floats as f64 * 4.0 * 2.0
-            + summaries * self.max_sites as f64;
-        total / self.max_sites as f64
+            + self.max_draw_floats as f64 * 4.0 * 2.0;
+        let summaries = self
+            .summaries
+            .as_ref()
+            .map_or(0.0, SummaryStageGpu::bytes_per_site);
+        total / self.max_sites as f64 + summaries
     }
 
     /// The contract of `site_update` (the state is uploaded unless `params.init`), in one
@@ -235,8 +231,7 @@ impl<'g> SiteStageGpu<'g> {
             self.workgroup_size,
             |encoder| {
                 if let Some((call, stage)) = &summary {
-                    let bytes = stage.encode(self.gpu, encoder, call.params, call.scores);
-                    summaries.resize(bytes / 4, 0.0);
+                    stage.encode(self.gpu, encoder, call, summaries);
                 }
                 copy_out(
                     encoder,

@@ -32,6 +32,7 @@ pub struct SummaryStageGpu {
     out: wgpu::Buffer,
     back: wgpu::Buffer,
     bind: wgpu::BindGroup,
+    max_sites: usize,
     max_jobs: usize,
     gather: Gather,
 }
@@ -101,6 +102,7 @@ impl SummaryStageGpu {
             out,
             back,
             bind,
+            max_sites,
             max_jobs,
             gather,
         }
@@ -121,15 +123,16 @@ impl SummaryStageGpu {
     }
 
     /// Writes the call's parameters and scores (they reach the device before the encoder's
-    /// commands), and encodes the dispatch and the copy of its rows to the read-back buffer.
-    /// Returns the bytes to read back from `readback()`.
+    /// commands), encodes the dispatch and the copy of its rows to the read-back buffer, and
+    /// sizes `rows` to receive them from `readback()`.
     pub fn encode(
         &self,
         gpu: &Gpu,
         encoder: &mut wgpu::CommandEncoder,
-        params: &SummaryParams,
-        scores: &[f32],
-    ) -> usize {
+        call: &SummaryCall,
+        rows: &mut Vec<f32>,
+    ) {
+        let SummaryCall { params, scores } = *call;
         let jobs = params.n_sites as usize * params.quantities();
         assert!(jobs <= self.max_jobs && scores.len() <= MAX_SCORES);
         gpu.queue
@@ -147,11 +150,11 @@ impl SummaryStageGpu {
             let (x, y) = dispatch_grid(jobs as u64, 1);
             pass.dispatch_workgroups(x, y, 1);
         }
-        let bytes = jobs * SUMMARY_STRIDE * 4;
-        if bytes > 0 {
-            encoder.copy_buffer_to_buffer(&self.out, 0, &self.back, 0, bytes as u64);
+        rows.clear();
+        rows.resize(jobs * SUMMARY_STRIDE, 0.0);
+        if !rows.is_empty() {
+            encoder.copy_buffer_to_buffer(&self.out, 0, &self.back, 0, (rows.len() * 4) as u64);
         }
-        bytes
     }
 
     /// The buffer `encode` copies the rows to.
@@ -159,10 +162,12 @@ impl SummaryStageGpu {
         &self.back
     }
 
-    /// Device bytes per site of `draw_bytes` draws and `quantities` summaries: the gathered
-    /// draws' buffer and the summaries' (with its read-back).
-    pub fn bytes_per_site(draw_bytes: f64, quantities: usize) -> f64 {
-        draw_bytes + 4.0 + quantities as f64 * 2.0 * (SUMMARY_STRIDE as f64) * 4.0
+    /// Device bytes per site of its buffers: the gathered draws, the chosen sites' indices,
+    /// and the summary rows with their read-back.
+    pub fn bytes_per_site(&self) -> f64 {
+        let rows = 2 * self.max_jobs * SUMMARY_STRIDE * 4;
+        let bytes = self.gather.gathered.size() + self.gather.sites.size() + rows as u64;
+        bytes as f64 / self.max_sites as f64
     }
 
     /// The draws of `sites` (ascending, `per_site` floats each) gathered on the device and
@@ -234,9 +239,9 @@ impl SummaryStageGpu {
         let jobs = params.n_sites as usize * params.quantities();
         let stage = SummaryStageGpu::new(gpu, &buffer, params.n_sites as usize, jobs);
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
-        let bytes = stage.encode(gpu, &mut encoder, params, scores);
+        let mut out = Vec::new();
+        stage.encode(gpu, &mut encoder, &SummaryCall { params, scores }, &mut out);
         gpu.queue.submit([encoder.finish()]);
-        let mut out = vec![0.0f32; bytes / 4];
         gpu.read_into(&mut [(stage.readback(), bytemuck::cast_slice_mut(&mut out))])?;
         Ok(out)
     }

@@ -454,8 +454,10 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
-/// Stage 1: a uniform sample of all sites (one pass of the merge) and the genome-wide priors
-/// learned on it; every site as well where they all fit in one chunk.
+/// Stage 1: a uniform sample of all sites (the chromosome scan's, or a pass of the merge) and
+/// the genome-wide priors learned on it. Some(sites): stage 2 takes these sites, then reads
+/// on from `merger` (every site where they all fit in one chunk, with the merge at its end;
+/// none after the scan's sample, with the merge not begun); None: the merge must restart.
 fn learn_priors(
     config: &MethylConfig,
     study: &Study,
@@ -469,7 +471,8 @@ fn learn_priors(
     // which keeps every site of a study that fits in one chunk for stage 2.
     let from = config.fit.scan_sample_from;
     let (stage1_sites, all_sites) = match merger.scan_sample(config.fit.hyper_sites, from) {
-        Some(sites) => (sites, None),
+        // The merge has not begun: stage 2 reads on from it, with nothing pending.
+        Some(sites) => (sites, Some(Vec::new())),
         None => reservoir_sample(
             merger,
             config.fit.hyper_sites,
