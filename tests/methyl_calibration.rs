@@ -271,6 +271,12 @@ fn gpu_and_cpu_site_updates_agree() {
         .count();
     eprintln!("without the random walk: {same} of {chains} chains agree");
     assert!(same as f64 >= 0.97 * chains as f64, "{same} of {chains}");
+    // Stage 1's joint moves take the current point's likelihood from the state the shader
+    // cached, and the proposal's from the host: at the state's own log phi they must agree.
+    let worst =
+        betagibbs::kernels::cpu::site_update::cached_likelihood_error(&batch, 2, &on_gpu.state);
+    eprintln!("the host's likelihoods against the shader's cache: relative error {worst:.1e}");
+    assert!(worst < 1e-4, "relative error {worst}");
 
     // A long run goes in several dispatches, the chains carried in the state: both devices
     // still agree (a single dispatch of 400 sweeps lost its draws on lavapipe).

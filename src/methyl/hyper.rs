@@ -2,14 +2,17 @@
 //! the joint Gibbs sampler. Each sweep the device updates every site given the
 //! hyperparameters and returns each site's level, log phi and state, and the host draws the
 //! hyperparameters: (a, b) of the levels' Beta, (m0, s0) of log phi's t, w (the share of
-//! sites whose groups differ) and tau (the slab's scale); docs/methyl-model.md.
+//! sites whose groups differ) and tau (the slab's scale). Then a joint move of (m0, s0) with
+//! every site's log phi, for either model (`joint_moves_of_chains`); docs/methyl-model.md.
 
 use rayon::prelude::*;
 
+use crate::kernels::cpu::site_update::site_state_likelihoods;
 use crate::kernels::gpu::GpuError;
 use crate::kernels::regression_layout::NUISANCE_DOF;
 use crate::kernels::site_layout::{
-    SiteBatch, SiteHyper, SiteOutputs, SiteParams, LOG_PHI_DOF, SLAB_DOF, STATE_STRIDE,
+    SiteBatch, SiteHyper, SiteOutputs, SiteParams, LOG_PHI_DOF, MAX_GROUPS, SLAB_DOF,
+    STATE_LIKELIHOOD, STATE_LOG_PHI, STATE_STRIDE,
 };
 use crate::kernels::stages::SiteStage;
 use crate::mcmc::diagnostics::rhat;
@@ -205,23 +208,17 @@ pub(crate) trait Stage1Sites: Sync {
     fn nuisance_end(&self) -> usize {
         1
     }
-    /// Each site's log phi in `chain`, where the model takes stage 1's joint move of (m0, s0)
-    /// with them (`joint_moves_of_chains`); None where it does not.
-    fn log_phi(&self, _chain: usize) -> Option<Vec<f32>> {
-        None
-    }
+    /// Each site's log phi in `chain`, which stage 1's joint moves of (m0, s0) move with them
+    /// (`joint_moves_of_chains`).
+    fn log_phi(&self, chain: usize) -> Vec<f32>;
     /// Each site's log likelihood at `chain`'s state, as the last sweep left it.
-    fn log_likelihoods(&self, _chain: usize) -> Vec<f32> {
-        unreachable!("only models whose log_phi is Some")
-    }
-    /// Per chain, each site's log likelihood at log phi `z[chain][site]`.
-    fn log_likelihoods_at(&self, _z: &[Vec<f32>]) -> Vec<Vec<f32>> {
-        unreachable!("only models whose log_phi is Some")
-    }
-    /// Moves `chain`'s sites to log phi `z`, where their log likelihoods are `log_likelihoods`.
-    fn set_log_phi(&mut self, _chain: usize, _z: &[f32], _log_likelihoods: &[f32]) {
-        unreachable!("only models whose log_phi is Some")
-    }
+    fn log_likelihoods(&self, chain: usize) -> Vec<f32>;
+    /// Per chain, each site's log likelihood at log phi `z[chain][site]` (which the model may
+    /// keep for `set_log_phi`).
+    fn log_likelihoods_at(&mut self, z: &[Vec<f32>]) -> Vec<Vec<f32>>;
+    /// Moves `chain`'s sites to log phi `z`, where the last `log_likelihoods_at` found their
+    /// log likelihoods `log_likelihoods`.
+    fn set_log_phi(&mut self, chain: usize, z: &[f32], log_likelihoods: &[f32]);
 }
 
 /// Starting sd of the joint move's shift of m0 and of its log scale of s0; warm-up adapts it.
@@ -243,6 +240,8 @@ pub(crate) struct GroupSites<'a, 'g> {
     pub params: SiteParams,
     pub out: SiteOutputs,
     pub n_groups: usize,
+    /// Each invocation's groups' log likelihoods at the last joint move's proposal.
+    moved: Vec<[f32; MAX_GROUPS]>,
 }
 
 impl<'a, 'g> GroupSites<'a, 'g> {
@@ -260,6 +259,7 @@ impl<'a, 'g> GroupSites<'a, 'g> {
             params,
             out,
             n_groups,
+            moved: Vec::new(),
         }
     }
 }
@@ -321,6 +321,63 @@ impl Stage1Sites for GroupSites<'_, '_> {
     fn n_sites(&self) -> usize {
         self.batch.n_sites()
     }
+
+    fn log_phi(&self, chain: usize) -> Vec<f32> {
+        self.chain_states(chain).map(|s| s[STATE_LOG_PHI]).collect()
+    }
+
+    fn log_likelihoods(&self, chain: usize) -> Vec<f32> {
+        let n_groups = self.n_groups;
+        self.chain_states(chain)
+            .map(|s| s[STATE_LIKELIHOOD..][..n_groups].iter().sum())
+            .collect()
+    }
+
+    fn log_likelihoods_at(&mut self, z: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        let (n_chains, n_groups) = (self.params.n_chains as usize, self.n_groups);
+        let (batch, state) = (self.batch, &self.out.state);
+        let per_site = |site: usize| {
+            let states = &state[site * n_chains * STATE_STRIDE..][..n_chains * STATE_STRIDE];
+            let samples =
+                &batch.samples[batch.offsets[site] as usize..batch.offsets[site + 1] as usize];
+            site_state_likelihoods(samples, n_groups, states, |c| z[c][site])
+        };
+        self.moved = (0..batch.n_sites())
+            .into_par_iter()
+            .with_min_len(64)
+            .flat_map_iter(per_site)
+            .collect();
+        (0..n_chains)
+            .map(|chain| {
+                self.moved[chain..]
+                    .iter()
+                    .step_by(n_chains)
+                    .map(|groups| groups[..n_groups].iter().sum())
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn set_log_phi(&mut self, chain: usize, z: &[f32], _: &[f32]) {
+        let (n_chains, n_groups) = (self.params.n_chains as usize, self.n_groups);
+        for (site, &z) in z.iter().enumerate() {
+            let invocation = site * n_chains + chain;
+            let state = &mut self.out.state[invocation * STATE_STRIDE..][..STATE_STRIDE];
+            state[STATE_LOG_PHI] = z;
+            state[STATE_LIKELIHOOD..][..n_groups]
+                .copy_from_slice(&self.moved[invocation][..n_groups]);
+        }
+    }
+}
+
+impl GroupSites<'_, '_> {
+    /// Each site's state in `chain`.
+    fn chain_states(&self, chain: usize) -> impl Iterator<Item = &[f32]> {
+        let n_chains = self.params.n_chains as usize;
+        self.out.state[chain * STATE_STRIDE..]
+            .chunks(n_chains * STATE_STRIDE)
+            .map(|s| &s[..STATE_STRIDE])
+    }
 }
 
 /// Inverse-Gamma(shape, scale) prior of a nuisance coefficient's squared scale: weakly
@@ -347,7 +404,6 @@ pub(crate) fn learn_hyper(
     let mut kept: Vec<[f64; 6]> = Vec::new();
     let mut nuisance_sum = vec![0.0f64; nuisance_end];
     let mut move_sd = vec![[JOINT_MOVE_START_SD; JOINT_MOVES]; n_chains];
-    let joint_moves = sites.log_phi(0).is_some();
     for sweep in 0..config.hyper_warmup + config.hyper_draws {
         sites.sweep(sweep, &h, &nuisance)?;
         let view = &*sites;
@@ -379,9 +435,7 @@ pub(crate) fn learn_hyper(
                     );
                 }
             });
-        if joint_moves {
-            joint_moves_of_chains(sites, &mut h, &mut move_sd, sweep, config);
-        }
+        joint_moves_of_chains(sites, &mut h, &mut move_sd, sweep, config);
         if sweep >= config.hyper_warmup {
             kept.extend_from_slice(&h);
             for n in &nuisance {
@@ -447,13 +501,7 @@ fn joint_moves_of_chains(
     config: &FitConfig,
 ) {
     let n_chains = h.len();
-    let here: Vec<Vec<f32>> = (0..n_chains)
-        .map(|chain| {
-            sites
-                .log_phi(chain)
-                .expect("joint moves only where log_phi is Some")
-        })
-        .collect();
+    let here: Vec<Vec<f32>> = (0..n_chains).map(|chain| sites.log_phi(chain)).collect();
     // Summed in site order, so that the decisions never depend on the threads.
     let total = |l: &[f32]| l.iter().map(|&v| f64::from(v)).sum::<f64>();
     let l_here: Vec<f64> = (0..n_chains)

@@ -145,15 +145,15 @@ impl Stage1Sites for RegressionSites<'_, '_> {
         self.design.tested
     }
 
-    fn log_phi(&self, chain: usize) -> Option<Vec<f32>> {
-        Some(self.chain_slot(chain, REG_STATE_LOG_PHI))
+    fn log_phi(&self, chain: usize) -> Vec<f32> {
+        self.chain_slot(chain, REG_STATE_LOG_PHI)
     }
 
     fn log_likelihoods(&self, chain: usize) -> Vec<f32> {
         self.chain_slot(chain, REG_STATE_LOG_LIKELIHOOD)
     }
 
-    fn log_likelihoods_at(&self, z: &[Vec<f32>]) -> Vec<Vec<f32>> {
+    fn log_likelihoods_at(&mut self, z: &[Vec<f32>]) -> Vec<Vec<f32>> {
         let n_chains = self.params.n_chains as usize;
         let per_site = |site: usize| {
             let states = &self.out.state[site * n_chains * REG_STATE_STRIDE..]

@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use crate::kernels::cpu::betabinom::{beta_binomial_log_ratio, ln_beta_f32};
-use crate::kernels::cpu::site_lanes::{run_lanes, CHAIN_LANES};
+use crate::kernels::cpu::site_lanes::{run_lanes, state_likelihood_lanes, CHAIN_LANES};
 use crate::kernels::cpu::variates::{log_beta_variate, standard_normal, DrawSite};
 use crate::kernels::site_layout::*;
 use crate::rng::{counter, philox4x32_10, uniform_f32, Stream};
@@ -104,24 +104,8 @@ impl Site<'_> {
     }
 
     /// Every group's beta-binomial log likelihood at p.
-    #[allow(clippy::needless_range_loop)] // indexed as the shader indexes
     fn likelihoods(&self, p: &Point) -> [f32; MAX_GROUPS] {
-        let phi = p.z.exp();
-        let mut likelihood = [0.0f32; MAX_GROUPS];
-        let mut shapes = [[0.0f32; 2]; MAX_GROUPS];
-        for g in 0..self.n_groups {
-            shapes[g] = beta_binomial_shapes(p, phi, g);
-        }
-        for s in self.samples {
-            let g = s.group as usize;
-            likelihood[g] += beta_binomial_log_ratio(
-                s.methylated as f32,
-                s.total as f32,
-                shapes[g][0],
-                shapes[g][1],
-            );
-        }
-        likelihood
+        point_likelihoods(self.samples, self.n_groups, p)
     }
 
     /// The target at p from its groups' log likelihoods: the priors added.
@@ -193,6 +177,85 @@ impl Site<'_> {
         }
         lq
     }
+}
+
+/// Every group's beta-binomial log likelihood of `samples` at p, as the shader's likelihoods.
+#[allow(clippy::needless_range_loop)] // indexed as the shader indexes
+fn point_likelihoods(samples: &[SiteSample], n_groups: usize, p: &Point) -> [f32; MAX_GROUPS] {
+    let phi = p.z.exp();
+    let mut likelihood = [0.0f32; MAX_GROUPS];
+    let mut shapes = [[0.0f32; 2]; MAX_GROUPS];
+    for g in 0..n_groups {
+        shapes[g] = beta_binomial_shapes(p, phi, g);
+    }
+    for s in samples {
+        let g = s.group as usize;
+        likelihood[g] += beta_binomial_log_ratio(
+            s.methylated as f32,
+            s.total as f32,
+            shapes[g][0],
+            shapes[g][1],
+        );
+    }
+    likelihood
+}
+
+/// Every group's log likelihood of one site's `samples` at each of its chains' states
+/// (`states`, STATE_STRIDE floats a chain) moved to log phi `z(chain)`: what a sweep leaves at
+/// `STATE_LIKELIHOOD`, for stage 1's joint moves of log phi's prior. Four chains at a time
+/// in lanes, the rest one by one.
+pub fn site_state_likelihoods(
+    samples: &[SiteSample],
+    n_groups: usize,
+    states: &[f32],
+    z: impl Fn(usize) -> f32,
+) -> Vec<[f32; MAX_GROUPS]> {
+    let n_chains = states.len() / STATE_STRIDE;
+    let mut out = Vec::with_capacity(n_chains);
+    let mut chain = 0;
+    while chain + CHAIN_LANES <= n_chains {
+        let z = std::array::from_fn(|l| z(chain + l));
+        out.extend(state_likelihood_lanes(
+            samples,
+            n_groups,
+            &states[chain * STATE_STRIDE..],
+            z,
+        ));
+        chain += CHAIN_LANES;
+    }
+    for c in chain..n_chains {
+        let mut p = Point {
+            log_mu: [0.0; MAX_GROUPS],
+            log_1m: [0.0; MAX_GROUPS],
+            z: z(c),
+            differ: false,
+        };
+        for g in 0..n_groups {
+            [p.log_mu[g], p.log_1m[g]] = log_mu_pair(states[c * STATE_STRIDE + g]);
+        }
+        out.push(point_likelihoods(samples, n_groups, &p));
+    }
+    out
+}
+
+/// The largest relative difference between the log likelihoods a dispatch cached in `state`
+/// and `site_state_likelihoods` at each chain's own log phi: near f32 rounding when the two
+/// agree, as stage 1's joint moves need (a check for tests, of either device's state).
+pub fn cached_likelihood_error(batch: &SiteBatch, n_groups: usize, state: &[f32]) -> f32 {
+    let per_site = state.len() / batch.n_sites();
+    let mut worst = 0.0f32;
+    for (site, states) in state.chunks(per_site).enumerate() {
+        let range = batch.offsets[site] as usize..batch.offsets[site + 1] as usize;
+        let z = |c: usize| states[c * STATE_STRIDE + STATE_LOG_PHI];
+        let moved = site_state_likelihoods(&batch.samples[range], n_groups, states, z);
+        for (c, groups) in moved.iter().enumerate() {
+            for (g, l) in groups.iter().take(n_groups).enumerate() {
+                let cached = states[c * STATE_STRIDE + STATE_LIKELIHOOD + g];
+                worst = worst.max((l - cached).abs() / cached.abs().max(1.0));
+            }
+        }
+    }
+    worst
 }
 
 fn site_words(index: u32, site: u32, sweep: u32, key: [u32; 2]) -> [u32; 4] {
@@ -557,21 +620,17 @@ mod tests {
         }
     }
 
-    /// Thirty sweeps in one dispatch, and in three of ten whose chains go on from the state
-    /// (its cached likelihoods, as stage 1 runs): the same chains, by the twin and the lanes.
-    #[test]
-    fn dispatches_that_go_on_from_the_state_follow_one_dispatch() {
-        let batch = sites(200);
-        let hyper = vec![SiteHyper::new([0.7, 0.9, 1.5, 1.2], 0.3, 1.0); 4];
-        let whole = |sweeps: u32, first: u32, init: u32| SiteParams {
-            seed: 8,
-            n_sites: 200,
-            n_chains: 4,
+    /// Unrecorded sweeps of 2 groups (stage 1's kind of dispatch, with the random walk).
+    fn unrecorded(seed: u32, n_sites: u32, n_chains: u32, sweeps: u32) -> SiteParams {
+        SiteParams {
+            seed,
+            n_sites,
+            n_chains,
             n_groups: 2,
-            first_sweep: first,
+            first_sweep: 0,
             warmup: sweeps,
             n_draws: 0,
-            init,
+            init: 1,
             draws_total: 0,
             draw_offset: 0,
             random_walk: 1,
@@ -579,6 +638,36 @@ mod tests {
             compare_second: 1,
             threshold: 0.1,
             _pad: [0; 2],
+        }
+    }
+
+    /// Stage 1's joint moves compare the likelihood a sweep cached in the state with
+    /// `site_state_likelihoods` at the moved log phi: at the state's own log phi the two
+    /// must agree (lanes and twin, 4 chains and 6), or the moves' ratio would be biased.
+    #[test]
+    fn state_likelihoods_reproduce_the_cached_ones() {
+        let batch = sites(300);
+        for n_chains in [4u32, 6] {
+            let hyper = vec![SiteHyper::new([0.7, 0.9, 2.5, 0.8], 0.3, 1.0); n_chains as usize];
+            let params = unrecorded(5, 300, n_chains, 7);
+            let mut out = SiteOutputs::new(&params);
+            site_update(&params, &batch, &hyper, &mut out);
+            let worst = cached_likelihood_error(&batch, 2, &out.state);
+            // The cache was computed before the logits' f32 round trip (3e-7 measured).
+            assert!(worst < 1e-5, "{n_chains} chains: relative error {worst}");
+        }
+    }
+
+    /// Thirty sweeps in one dispatch, and in three of ten whose chains go on from the state
+    /// (its cached likelihoods, as stage 1 runs): the same chains, by the twin and the lanes.
+    #[test]
+    fn dispatches_that_go_on_from_the_state_follow_one_dispatch() {
+        let batch = sites(200);
+        let hyper = vec![SiteHyper::new([0.7, 0.9, 1.5, 1.2], 0.3, 1.0); 4];
+        let whole = |sweeps: u32, first: u32, init: u32| SiteParams {
+            first_sweep: first,
+            init,
+            ..unrecorded(8, 200, 4, sweeps)
         };
         for update in [site_update, site_update_twin] {
             let mut one = SiteOutputs::new(&whole(30, 0, 1));

@@ -516,7 +516,7 @@ fn learn_priors(
     phases.core.stage1 = process_seconds_since(stage1_cpu);
     if hyper.prior_spread.is_nan() || hyper.prior_spread > HYPER_SPREAD_WARNING {
         eprintln!(
-            "betagibbs: warning: the chains' genome-wide priors differ by {:.2} prior sds (hyperparameter R-hat {:.2}); raise --hyper-warmup",
+            "betagibbs: warning: the chains' genome-wide priors differ by {:.2} prior sds (hyperparameter R-hat {:.2}); raise --hyper-draws to average over more of stage 1's sweeps",
             hyper.prior_spread, hyper.max_r_hat
         );
     }

@@ -19,4 +19,4 @@ mod update;
 
 pub use lane_math::CHAIN_LANES;
 pub use regression::{run_regression_lanes, site_log_likelihood_lanes};
-pub use update::run_lanes;
+pub use update::{run_lanes, state_likelihood_lanes};

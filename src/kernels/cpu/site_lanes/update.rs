@@ -1,6 +1,8 @@
 //! The site update of CHAIN_LANES chains of one site (`run_lanes`): the twin's points,
 //! proposals and targets with a lane per chain, its Metropolis decisions selected per lane.
 
+use bytemuck::Zeroable;
+
 use crate::kernels::cpu::lanes::philox_lanes;
 use crate::kernels::cpu::site_lanes::lane_math::{
     all_lanes, beta_binomial, beta_shapes, exp, ln, ln_beta, log_beta, log_mu_pair, one_if, sp,
@@ -191,6 +193,44 @@ impl Site<'_> {
             one_if(p.differ),
         ]
     }
+}
+
+/// site_update::state_likelihoods for CHAIN_LANES consecutive chains of one site: `states`
+/// are their states (STATE_STRIDE floats each), `z` their log phi; each chain's groups' log
+/// likelihoods (stage 1's joint moves of log phi's prior).
+pub fn state_likelihood_lanes(
+    samples: &[SiteSample],
+    n_groups: usize,
+    states: &[f32],
+    z: [f32; CHAIN_LANES],
+) -> [[f32; MAX_GROUPS]; CHAIN_LANES] {
+    let lane = |f: &dyn Fn(usize) -> f32| F::new(std::array::from_fn(f));
+    let mut p = Point {
+        log_mu: [sp(0.0); MAX_GROUPS],
+        log_1m: [sp(0.0); MAX_GROUPS],
+        z: F::new(z),
+        differ: sp(0.0),
+    };
+    for g in 0..n_groups {
+        [p.log_mu[g], p.log_1m[g]] = log_mu_pair(lane(&|l| states[l * STATE_STRIDE + g]));
+    }
+    // The likelihood alone reads no prior.
+    let none = [SiteHyper::zeroed(); CHAIN_LANES];
+    let site = Site {
+        samples,
+        n_groups,
+        h: Hyper::of_chains(&none, 0),
+        compare: (0, 0),
+        threshold: 0.0,
+    };
+    let likelihood = site.likelihoods(&p, exp(p.z));
+    let mut out = [[0.0; MAX_GROUPS]; CHAIN_LANES];
+    for (g, l) in likelihood.iter().enumerate().take(n_groups) {
+        for (chain, v) in l.to_array().into_iter().enumerate() {
+            out[chain][g] = v;
+        }
+    }
+    out
 }
 
 /// site_update::run_one for chains `first_chain ..+ CHAIN_LANES` of the site `id`
