@@ -208,7 +208,8 @@ pub(crate) trait Stage1Sites: Sync {
     fn nuisance_end(&self) -> usize {
         1
     }
-    /// Sweeps per joint move of (m0, s0) with the sites' log phi (`joint_moves_of_chains`).
+    /// Sweeps per joint move of (m0, s0) with the sites' log phi (`joint_moves_of_chains`):
+    /// every sweep unless the model says otherwise (the design model does not).
     fn joint_move_period(&self) -> u32 {
         1
     }
@@ -248,8 +249,9 @@ pub(crate) struct GroupSites<'a, 'g> {
     pub params: SiteParams,
     pub out: SiteOutputs,
     pub n_groups: usize,
-    /// Each invocation's groups' log likelihoods at the last joint move's proposal.
-    moved: Vec<[f32; MAX_GROUPS]>,
+    /// Each invocation's groups' log likelihoods at the last joint move's proposal, for the
+    /// accepted chains' states (the trait's sums cannot refill the groups' terms).
+    proposal_likelihoods: Vec<[f32; MAX_GROUPS]>,
 }
 
 impl<'a, 'g> GroupSites<'a, 'g> {
@@ -267,7 +269,7 @@ impl<'a, 'g> GroupSites<'a, 'g> {
             params,
             out,
             n_groups,
-            moved: Vec::new(),
+            proposal_likelihoods: Vec::new(),
         }
     }
 }
@@ -354,14 +356,14 @@ impl Stage1Sites for GroupSites<'_, '_> {
                 &batch.samples[batch.offsets[site] as usize..batch.offsets[site + 1] as usize];
             site_state_likelihoods(samples, n_groups, states, |c| z[c][site])
         };
-        self.moved = (0..batch.n_sites())
+        self.proposal_likelihoods = (0..batch.n_sites())
             .into_par_iter()
             .with_min_len(64)
             .flat_map_iter(per_site)
             .collect();
         (0..n_chains)
             .map(|chain| {
-                self.moved[chain..]
+                self.proposal_likelihoods[chain..]
                     .iter()
                     .step_by(n_chains)
                     .map(|groups| groups[..n_groups].iter().sum())
@@ -370,6 +372,7 @@ impl Stage1Sites for GroupSites<'_, '_> {
             .collect()
     }
 
+    // The sums passed in were made from `proposal_likelihoods`, which hold the groups' terms.
     fn set_log_phi(&mut self, chain: usize, z: &[f32], _: &[f32]) {
         let (n_chains, n_groups) = (self.params.n_chains as usize, self.n_groups);
         for (site, &z) in z.iter().enumerate() {
@@ -377,13 +380,13 @@ impl Stage1Sites for GroupSites<'_, '_> {
             let state = &mut self.out.state[invocation * STATE_STRIDE..][..STATE_STRIDE];
             state[STATE_LOG_PHI] = z;
             state[STATE_LIKELIHOOD..][..n_groups]
-                .copy_from_slice(&self.moved[invocation][..n_groups]);
+                .copy_from_slice(&self.proposal_likelihoods[invocation][..n_groups]);
         }
     }
 }
 
 impl GroupSites<'_, '_> {
-    /// Each site's state in `chain`.
+    /// Each site's state in `chain` (the last chunk is shorter, but still holds chain's state).
     fn chain_states(&self, chain: usize) -> impl Iterator<Item = &[f32]> {
         let n_chains = self.params.n_chains as usize;
         self.out.state[chain * STATE_STRIDE..]
@@ -481,7 +484,7 @@ struct JointMove {
     prior_change: f64,
 }
 
-/// The joint moves: a shift of m0 (even sweeps), a scale of s0 (odd sweeps).
+/// The joint moves: a shift of m0 (even moves), a scale of s0 (odd moves).
 const JOINT_MOVES: usize = 2;
 
 fn propose_joint_move(

@@ -238,24 +238,39 @@ pub fn site_state_likelihoods(
     out
 }
 
-/// The largest relative difference between the log likelihoods a dispatch cached in `state`
-/// and `site_state_likelihoods` at each chain's own log phi: near f32 rounding when the two
-/// agree, as stage 1's joint moves need (a check for tests, of either device's state).
-pub fn cached_likelihood_error(batch: &SiteBatch, n_groups: usize, state: &[f32]) -> f32 {
+/// How far the log likelihoods a dispatch cached in `state` lie from `site_state_likelihoods`
+/// at each chain's own log phi: the largest relative difference of one site's group, and the
+/// largest of a chain's differences summed over the sites, which is what a joint move's ratio
+/// sees (a check for tests, of either device's state; a NaN counts as infinite).
+pub fn cached_likelihood_error(batch: &SiteBatch, n_groups: usize, state: &[f32]) -> (f32, f64) {
     let per_site = state.len() / batch.n_sites();
-    let mut worst = 0.0f32;
+    let n_chains = per_site / STATE_STRIDE;
+    let (mut worst, mut sums) = (0.0f32, vec![0.0f64; n_chains]);
     for (site, states) in state.chunks(per_site).enumerate() {
         let range = batch.offsets[site] as usize..batch.offsets[site + 1] as usize;
         let z = |c: usize| states[c * STATE_STRIDE + STATE_LOG_PHI];
-        let moved = site_state_likelihoods(&batch.samples[range], n_groups, states, z);
-        for (c, groups) in moved.iter().enumerate() {
+        let host = site_state_likelihoods(&batch.samples[range], n_groups, states, z);
+        for (c, groups) in host.iter().enumerate() {
             for (g, l) in groups.iter().take(n_groups).enumerate() {
                 let cached = states[c * STATE_STRIDE + STATE_LIKELIHOOD + g];
-                worst = worst.max((l - cached).abs() / cached.abs().max(1.0));
+                let error = (l - cached).abs() / cached.abs().max(1.0);
+                worst = if error.is_nan() {
+                    f32::INFINITY
+                } else {
+                    worst.max(error)
+                };
+                sums[c] += f64::from(l - cached);
             }
         }
     }
-    worst
+    let worst_sum = sums.iter().fold(0.0f64, |m, s| {
+        if s.is_nan() {
+            f64::INFINITY
+        } else {
+            m.max(s.abs())
+        }
+    });
+    (worst, worst_sum)
 }
 
 fn site_words(index: u32, site: u32, sweep: u32, key: [u32; 2]) -> [u32; 4] {
@@ -620,7 +635,7 @@ mod tests {
         }
     }
 
-    /// Unrecorded sweeps of 2 groups (stage 1's kind of dispatch, with the random walk).
+    /// Unrecorded sweeps of 2 groups, the random walk on (stage 1 runs them without it).
     fn unrecorded(seed: u32, n_sites: u32, n_chains: u32, sweeps: u32) -> SiteParams {
         SiteParams {
             seed,
@@ -643,18 +658,24 @@ mod tests {
 
     /// Stage 1's joint moves compare the likelihood a sweep cached in the state with
     /// `site_state_likelihoods` at the moved log phi: at the state's own log phi the two
-    /// must agree (lanes and twin, 4 chains and 6), or the moves' ratio would be biased.
+    /// must agree (lanes and twin, 4 chains and 6, with and without the random walk), site by
+    /// site and summed over a chain's sites, or the moves' ratio would be biased.
     #[test]
     fn state_likelihoods_reproduce_the_cached_ones() {
         let batch = sites(300);
-        for n_chains in [4u32, 6] {
+        for (n_chains, random_walk) in [(4u32, 0), (4, 1), (6, 1)] {
             let hyper = vec![SiteHyper::new([0.7, 0.9, 2.5, 0.8], 0.3, 1.0); n_chains as usize];
-            let params = unrecorded(5, 300, n_chains, 7);
+            let params = SiteParams {
+                random_walk,
+                ..unrecorded(5, 300, n_chains, 7)
+            };
             let mut out = SiteOutputs::new(&params);
             site_update(&params, &batch, &hyper, &mut out);
-            let worst = cached_likelihood_error(&batch, 2, &out.state);
+            let (worst, sum) = cached_likelihood_error(&batch, 2, &out.state);
+            eprintln!("{n_chains} chains, random walk {random_walk}: {worst:.1e} relative, {sum:.1e} summed");
             // The cache was computed before the logits' f32 round trip (3e-7 measured).
             assert!(worst < 1e-5, "{n_chains} chains: relative error {worst}");
+            assert!(sum < 1e-3, "{n_chains} chains: a chain's sum is {sum} off");
         }
     }
 

@@ -195,7 +195,7 @@ impl Site<'_> {
     }
 }
 
-/// site_update::state_likelihoods for CHAIN_LANES consecutive chains of one site: `states`
+/// site_update::site_state_likelihoods for CHAIN_LANES consecutive chains of one site: `states`
 /// are their states (STATE_STRIDE floats each), `z` their log phi; each chain's groups' log
 /// likelihoods (stage 1's joint moves of log phi's prior).
 pub fn state_likelihood_lanes(
