@@ -25,6 +25,7 @@ use crate::methyl::merge::{Site, SiteMerger};
 use crate::kernels::stages::SiteStage;
 pub use crate::methyl::hyper::Hyper;
 pub use crate::methyl::site_stage::{site_batch, site_stage, FitConfig};
+use crate::methyl::summaries::swept_draws;
 pub use crate::methyl::summaries::{summarize_chunk, ChunkResult, SiteSummary, SweptChunk};
 
 /// Sweeps per site-update call: GPU drivers have watchdogs on long dispatches, so longer runs
@@ -147,10 +148,7 @@ pub fn sweep_chunk(
         .map(|c| [0, 1, 2].map(|i| c[STATE_RECYCLED + i]))
         .collect();
     let steps = out.stats.len() as f64 * f64::from(total);
-    let (draws, draw_sites) = match draws_later {
-        Some(spare) => (spare, Some(Vec::new())),
-        None => (out.draws, None),
-    };
+    let (draws, draw_sites) = swept_draws(out.draws, draws_later);
     Ok(SweptChunk {
         draws,
         draw_sites,

@@ -21,6 +21,7 @@ use crate::methyl::fit::{device_summary, SweptChunk};
 use crate::methyl::hyper::{site_hyper, stage1_params, Hyper, SiteStats, Stage1Sites};
 use crate::methyl::merge::Site;
 use crate::methyl::site_stage::{site_batch, FitConfig};
+use crate::methyl::summaries::swept_draws;
 
 /// Each chain's priors as the regression takes them.
 fn regression_hyper(hyper: &[SiteHyper], nuisance: &[Vec<f64>]) -> Vec<RegressionHyper> {
@@ -237,10 +238,7 @@ pub(crate) fn sweep_regression_chunk(
         .map(|c| [0, 1, 2].map(|i| c[REG_STATE_RECYCLED + i]))
         .collect();
     let sweeps = f64::from(config.warmup + config.draws);
-    let (draws, draw_sites) = match draws_later {
-        Some(spare) => (spare, Some(Vec::new())),
-        None => (out.draws, None),
-    };
+    let (draws, draw_sites) = swept_draws(out.draws, draws_later);
     Ok(SweptChunk {
         draws,
         draw_sites,

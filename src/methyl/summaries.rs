@@ -289,6 +289,16 @@ pub struct SweptChunk {
     pub acceptance: f64,
 }
 
+/// A chunk's draws and `SweptChunk::draw_sites` once swept: all the site stage's own where it
+/// brought every site's back (`later` None); else the buffer `later` that stage 2 fills with
+/// the sites it fetches, and their list, to be made then.
+pub(crate) fn swept_draws(own: Vec<f32>, later: Option<Vec<f32>>) -> (Vec<f32>, Option<Vec<u32>>) {
+    match later {
+        Some(spare) => (spare, Some(Vec::new())),
+        None => (own, None),
+    }
+}
+
 /// What one chunk gave.
 pub struct ChunkResult {
     pub summaries: Vec<SiteSummary>,

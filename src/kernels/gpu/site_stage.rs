@@ -128,10 +128,14 @@ impl<'g> SiteStageGpu<'g> {
     /// The stage with site_summaries and draws_gather over its draws, where the chains'
     /// shape allows (`device_summarises`): buffers a run that summarises on the host need not hold.
     pub fn with_device_summaries(mut self) -> Self {
-        let draws_per_chain =
-            self.max_draw_floats / (self.max_sites * self.n_chains * self.n_groups).max(1);
-        let shape = (self.max_sites, self.n_chains, draws_per_chain);
-        self.summaries = SummaryStageGpu::for_draws(self.gpu, &self.draws, shape, self.n_groups);
+        let shape = (self.max_sites, self.n_chains);
+        self.summaries = SummaryStageGpu::for_draws(
+            self.gpu,
+            &self.draws,
+            self.max_draw_floats,
+            shape,
+            self.n_groups,
+        );
         self
     }
 

@@ -108,16 +108,18 @@ impl SummaryStageGpu {
         }
     }
 
-    /// The summary stage of a site stage whose `draws` hold `slots` values per (site,
-    /// chain, draw) of up to `max_sites` sites, `n_chains` chains and `max_draws` draws: at
+    /// The summary stage of a site stage whose `draws` (`draw_floats` of them) hold `slots`
+    /// values per (site, chain, draw) of up to `max_sites` sites and `n_chains` chains: at
     /// most every slot and one difference per site. None where the chains' shape is not one
     /// the shader takes (`device_summarises`): the host summarises those.
     pub fn for_draws(
         gpu: &Gpu,
         draws: &wgpu::Buffer,
-        (max_sites, n_chains, max_draws): (usize, usize, usize),
+        draw_floats: usize,
+        (max_sites, n_chains): (usize, usize),
         slots: usize,
     ) -> Option<SummaryStageGpu> {
+        let max_draws = draw_floats / (max_sites * n_chains * slots).max(1);
         device_summarises(n_chains, max_draws)
             .then(|| SummaryStageGpu::new(gpu, draws, max_sites, max_sites * (slots + 1)))
     }
