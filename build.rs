@@ -64,8 +64,14 @@ const SHARED_STRUCTS: &[(&str, &str, &str)] = &[
 ];
 
 /// WGSL structs private to a shader (the host never sees their bytes).
-const SHADER_ONLY_STRUCTS: &[&str] =
-    &["Point", "Proposal", "Target", "KatInput", "RegressionPoint"];
+const SHADER_ONLY_STRUCTS: &[&str] = &[
+    "Point",
+    "Proposal",
+    "Target",
+    "KatInput",
+    "RegressionPoint",
+    "Counts",
+];
 
 /// WGSL constants and the Rust expression each must equal (u32 as is, f32 bit for bit).
 const SHARED_CONSTANTS: &[(&str, &str)] = &[
@@ -196,8 +202,8 @@ const SHARED_CONSTANTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// WGSL constants the host has no copy of (it uses std's).
-const SHADER_ONLY_CONSTANTS: &[&str] = &["PI", "TWO_PI", "NO_COORD", "NAN_BITS"];
+/// WGSL constants the host has no copy of (it uses std's, or its twin has no need of one).
+const SHADER_ONLY_CONSTANTS: &[&str] = &["PI", "TWO_PI", "NO_COORD", "NAN_BITS", "RANK_BLOCK"];
 
 fn expand(source: &str, shared: &Path, shader: &Path) -> String {
     let mut out = String::new();

@@ -1,13 +1,13 @@
 # Sourced by the benches/device_*.sh scripts: the Vulkan loader on the device machine, a
 # record of the machine, the carried GPU tests, and a fit that samples its resident memory.
 # Expects, carried from the build machine (benches/device_prepare.sh packs them): .devrun/betagibbs (a stripped release build),
-# optionally .devrun/tests/* (stripped release test binaries), and .gl/ (the Vulkan loader's
+# optionally .devrun/tests/* (stripped release test binaries, of which the GPU tests (the ignored ones) run), and .gl/ (the Vulkan loader's
 # .deb files, see the device tool's README). Writes logs to $OUT.
 OUT=${OUT:-/tmp/device-out}
 mkdir -p "$OUT"
 B=.devrun/betagibbs
 # benches/device_prepare.sh gzips the binaries to fit the tool's transfer limit.
-for f in .devrun/betagibbs.gz .devrun/tests/*.gz; do
+for f in .devrun/*.gz .devrun/tests/*.gz; do
     [ -f "$f" ] && gunzip -f "$f" && chmod +x "${f%.gz}"
 done
 if command -v nvidia-smi >/dev/null; then # the device machine: bring the Vulkan loader
@@ -20,7 +20,7 @@ fi
 { nproc; grep "model name" /proc/cpuinfo | head -1; free -g; df -h /tmp; } | tee -a "$OUT/machine.txt"
 if [ -d .devrun/tests ]; then
     echo "== the GPU tests"
-    for t in .devrun/tests/*; do CI=true timeout 120 "$t" --include-ignored --nocapture; done 2>&1 | tee "$OUT/gputests.txt"
+    for t in .devrun/tests/*; do CI=true timeout 120 "$t" --ignored --nocapture; done 2>&1 | tee "$OUT/gputests.txt"
 fi
 
 # fit NAME DEVICE SHEET ARGS...: `methyl SHEET ARGS --device DEVICE`, its resident memory and

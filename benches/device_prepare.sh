@@ -2,9 +2,11 @@
 # Packs what benches/device_*.sh need into .devrun/ (ignored; name it and .gl in the device
 # tool's `carry`): a stripped release build, the GPU tests' release binaries, and DSS's
 # example with its sheet, gzipped to fit the tool's 64 MiB. Run from the repository root.
+# BASELINE=path/to/betagibbs packs another build as .devrun/baseline, which
+# benches/device_methyl.sh runs on the genome-scale study beside this one.
 set -eu
 DATA=${DATA:-../shared/data}
-TESTS=(gpu_vs_cpu gpu_rng beta_distribution baseball_posterior methyl_calibration site_regression_twins)
+TESTS=(gpu_vs_cpu gpu_rng beta_distribution baseball_posterior rats_posterior methyl_calibration site_regression_twins site_summaries_twins)
 rm -rf .devrun && mkdir -p .devrun/tests .devrun/data
 cargo build --release --quiet
 strip -o .devrun/betagibbs target/release/betagibbs
@@ -16,6 +18,10 @@ for l in sys.stdin:
     if m.get("executable") and m.get("target", {}).get("kind") == ["test"]: print(m["executable"])')
     strip -o ".devrun/tests/$t" "$bin"
 done
+if [ -n "${BASELINE:-}" ]; then
+    strip -o .devrun/baseline "$BASELINE"
+    gzip -9 .devrun/baseline
+fi
 gzip -9 .devrun/betagibbs .devrun/tests/*
 cp "$DATA"/cond*.txt.gz .devrun/data/
 printf 'sample\tfile\tgroup\n' >.devrun/data/dss.tsv

@@ -2,9 +2,9 @@
 // the pooled draws' mean, sd, 2.5% and 97.5% quantiles, and the rank-normalised split R-hat
 // (the larger of bulk and folded) and bulk ESS of Vehtari et al. (2021), the definitions
 // mcmc::diagnostics computes in f64 on the host. Only these rows need come back, not the draws.
-// Ranks come from counting (each draw's count of smaller and of equal draws) rather than a
-// sort, so ties share their average rank as the host's do; the normal scores of the ranks
-// come from the host's table, indexed by twice the rank.
+// Ranks come from counting (each draw's count of smaller and of equal draws, four draws an
+// invocation at a time) rather than a sort, so ties share their average rank as the host's
+// do; the normal scores of the ranks come from the host's table, indexed by twice the rank.
 // CPU twin: src/kernels/cpu/site_summaries.rs. Layout: src/kernels/summary_layout.rs.
 
 struct SummaryParams {
@@ -25,6 +25,9 @@ struct SummaryParams {
 const SUMMARY_WORKGROUP: u32 = 64u;
 const MAX_SUMMARY_DRAWS: u32 = 1024u;
 const SUMMARY_STRIDE: u32 = 6u;
+// Draws an invocation ranks in one pass over the others (a vec4 of them): each x[j] read once
+// serves four comparisons.
+const RANK_BLOCK: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> params: SummaryParams;
 // Per (site, chain, draw): `stride` values.
@@ -38,7 +41,7 @@ const SUMMARY_STRIDE: u32 = 6u;
 var<workgroup> x: array<f32, MAX_SUMMARY_DRAWS>;
 // Normal scores of the split draws (bulk, then folded), split chain after split chain.
 var<workgroup> z: array<f32, MAX_SUMMARY_DRAWS>;
-// Scratch: the centred bulk scores, then the folded distances.
+// Scratch: the draws again (for their ranks), the centred bulk scores, then the folded distances.
 var<workgroup> w: array<f32, MAX_SUMMARY_DRAWS>;
 var<workgroup> partial: array<f32, SUMMARY_WORKGROUP>;
 var<workgroup> chain_mean: array<f32, SUMMARY_WORKGROUP>;
@@ -140,17 +143,44 @@ fn rhat_of_moments() -> f32 {
     return sqrt((between / within + n - 1.0) / n);
 }
 
-// The normal scores of the split draws' values in w (n_split of them, by split index) into z.
+// Values i0, i0 + 64, i0 + 128 and i0 + 192 of the first n in w (the last repeated past n),
+// and each one's count of values below it and equal to it (itself included). (Both rankings
+// read w: WGSL passes no pointer to workgroup memory.)
+struct Counts {
+    v: vec4<f32>,
+    less: vec4<u32>,
+    equal: vec4<u32>,
+}
+
+fn count_block(i0: u32, n: u32) -> Counts {
+    let last = n - 1u;
+    let v = vec4<f32>(
+        w[i0],
+        w[min(i0 + SUMMARY_WORKGROUP, last)],
+        w[min(i0 + 2u * SUMMARY_WORKGROUP, last)],
+        w[min(i0 + 3u * SUMMARY_WORKGROUP, last)],
+    );
+    var less = vec4<u32>(0u);
+    var equal = vec4<u32>(0u);
+    for (var j = 0u; j < n; j++) {
+        let wj = vec4<f32>(w[j]);
+        less += select(vec4<u32>(0u), vec4<u32>(1u), wj < v);
+        equal += select(vec4<u32>(0u), vec4<u32>(1u), wj == v);
+    }
+    return Counts(v, less, equal);
+}
+
+// The normal scores of the split draws' values in w (n_split of them, by split index) into z,
+// RANK_BLOCK values an invocation at a time, as in `main`'s ranks.
 fn score_ranks(lid: u32, n_split: u32) {
-    for (var i = lid; i < n_split; i += SUMMARY_WORKGROUP) {
-        let v = w[i];
-        var less = 0u;
-        var equal = 0u;
-        for (var j = 0u; j < n_split; j++) {
-            less += select(0u, 1u, w[j] < v);
-            equal += select(0u, 1u, w[j] == v);
+    for (var i0 = lid; i0 < n_split; i0 += RANK_BLOCK * SUMMARY_WORKGROUP) {
+        let c = count_block(i0, n_split);
+        for (var r = 0u; r < RANK_BLOCK; r++) {
+            let i = i0 + r * SUMMARY_WORKGROUP;
+            if (i < n_split) {
+                z[i] = scores[2u * c.less[r] + c.equal[r] + 1u];
+            }
         }
-        z[i] = scores[2u * less + equal + 1u];
     }
 }
 
@@ -226,6 +256,52 @@ fn ess_of_autocov() -> f32 {
     return total / tau;
 }
 
+// Draw i (value v, with `less` draws below it and `equal` equal to it, itself included, among
+// all the pooled draws): the order statistics it holds, and its bulk normal score.
+fn place_draw(i: u32, v: f32, less: u32, equal: u32) {
+    let n_draws = params.n_draws;
+    let pooled = params.n_chains * n_draws;
+    let h = n_draws / 2u;
+    let n_split = 2u * params.n_chains * h;
+    let end = less + equal;
+    if (less <= params.low_index && params.low_index < end) {
+        picked[0] = v;
+    }
+    let low_next = min(params.low_index + 1u, pooled - 1u);
+    if (less <= low_next && low_next < end) {
+        picked[1] = v;
+    }
+    if (less <= params.high_index && params.high_index < end) {
+        picked[2] = v;
+    }
+    let high_next = min(params.high_index + 1u, pooled - 1u);
+    if (less <= high_next && high_next < end) {
+        picked[3] = v;
+    }
+    let c = i / n_draws;
+    let k = split_index(c, i - c * n_draws);
+    if (k < n_split) {
+        // Odd chains' middle draws are not among the split draws.
+        var split_less = less;
+        var split_equal = equal;
+        if (n_draws % 2u == 1u) {
+            for (var m = 0u; m < params.n_chains; m++) {
+                let middle = x[m * n_draws + h];
+                split_less -= select(0u, 1u, middle < v);
+                split_equal -= select(0u, 1u, middle == v);
+            }
+        }
+        let split_end = split_less + split_equal;
+        if (split_less <= n_split / 2u - 1u && n_split / 2u - 1u < split_end) {
+            picked[4] = v;
+        }
+        if (split_less <= n_split / 2u && n_split / 2u < split_end) {
+            picked[5] = v;
+        }
+        z[k] = scores[2u * split_less + split_equal + 1u];
+    }
+}
+
 @compute @workgroup_size(SUMMARY_WORKGROUP)
 fn main(
     @builtin(workgroup_id) group: vec3<u32>,
@@ -250,7 +326,9 @@ fn main(
     workgroupBarrier();
 
     // The draws, their sum, and whether any is not finite or differs from the first.
+    // One atomic per invocation, not per draw: those on one address run one at a time.
     var sum = 0.0;
+    var finite = true;
     for (var i = lid; i < pooled; i += SUMMARY_WORKGROUP) {
         let base = (site * pooled + i) * params.stride;
         var v = draws[base + params.compare_second] - draws[base + params.compare_first];
@@ -258,17 +336,22 @@ fn main(
             v = draws[base + q];
         }
         x[i] = v;
+        // The ranks' copy (count_block's).
+        w[i] = v;
         sum += v;
-        if (!is_finite(v)) {
-            atomicOr(&non_finite, 1u);
-        }
+        finite = finite && is_finite(v);
+    }
+    if (!finite) {
+        atomicOr(&non_finite, 1u);
     }
     workgroupBarrier();
     let first = x[0];
+    var differs = false;
     for (var i = lid; i < pooled; i += SUMMARY_WORKGROUP) {
-        if (x[i] != first) {
-            atomicOr(&varied, 1u);
-        }
+        differs = differs || x[i] != first;
+    }
+    if (differs) {
+        atomicOr(&varied, 1u);
     }
     let mean = reduce_sum(sum, lid) / f32(pooled);
     var ss = 0.0;
@@ -279,51 +362,15 @@ fn main(
     let sd = sqrt(reduce_sum(ss, lid) / f32(pooled - 1u));
 
     // Each draw's place among all draws (for the quantiles) and among the split draws (for
-    // the bulk scores and the median the folding needs), from counts.
-    for (var i = lid; i < pooled; i += SUMMARY_WORKGROUP) {
-        let v = x[i];
-        var less = 0u;
-        var equal = 0u;
-        for (var j = 0u; j < pooled; j++) {
-            less += select(0u, 1u, x[j] < v);
-            equal += select(0u, 1u, x[j] == v);
-        }
-        let end = less + equal;
-        if (less <= params.low_index && params.low_index < end) {
-            picked[0] = v;
-        }
-        let low_next = min(params.low_index + 1u, pooled - 1u);
-        if (less <= low_next && low_next < end) {
-            picked[1] = v;
-        }
-        if (less <= params.high_index && params.high_index < end) {
-            picked[2] = v;
-        }
-        let high_next = min(params.high_index + 1u, pooled - 1u);
-        if (less <= high_next && high_next < end) {
-            picked[3] = v;
-        }
-        let c = i / n_draws;
-        let k = split_index(c, i - c * n_draws);
-        if (k < n_split) {
-            // Odd chains' middle draws are not among the split draws.
-            var split_less = less;
-            var split_equal = equal;
-            if (n_draws % 2u == 1u) {
-                for (var m = 0u; m < params.n_chains; m++) {
-                    let middle = x[m * n_draws + h];
-                    split_less -= select(0u, 1u, middle < v);
-                    split_equal -= select(0u, 1u, middle == v);
-                }
+    // the bulk scores and the median the folding needs), from counts: RANK_BLOCK draws an
+    // invocation at a time against each x[j], so that each x[j] is read once per block.
+    for (var i0 = lid; i0 < pooled; i0 += RANK_BLOCK * SUMMARY_WORKGROUP) {
+        let c = count_block(i0, pooled);
+        for (var r = 0u; r < RANK_BLOCK; r++) {
+            let i = i0 + r * SUMMARY_WORKGROUP;
+            if (i < pooled) {
+                place_draw(i, c.v[r], c.less[r], c.equal[r]);
             }
-            let split_end = split_less + split_equal;
-            if (split_less <= n_split / 2u - 1u && n_split / 2u - 1u < split_end) {
-                picked[4] = v;
-            }
-            if (split_less <= n_split / 2u && n_split / 2u < split_end) {
-                picked[5] = v;
-            }
-            z[k] = scores[2u * split_less + split_equal + 1u];
         }
     }
     workgroupBarrier();
