@@ -24,6 +24,9 @@ struct SummaryParams {
 
 const SUMMARY_WORKGROUP: u32 = 64u;
 const MAX_SUMMARY_DRAWS: u32 = 1024u;
+// The workgroup arrays' size: the run's pooled draws, at most MAX_SUMMARY_DRAWS. Larger arrays
+// than the draws need leave fewer workgroups room on a multiprocessor (summary_stage.rs).
+override SUMMARY_DRAWS: u32 = MAX_SUMMARY_DRAWS;
 const SUMMARY_STRIDE: u32 = 6u;
 // Draws an invocation ranks in one pass over the others (a vec4 of them): each x[j] read once
 // serves four comparisons.
@@ -38,11 +41,11 @@ const RANK_BLOCK: u32 = 4u;
 @group(0) @binding(3) var<storage, read_write> summaries: array<f32>;
 
 // The quantity's draws, chain after chain.
-var<workgroup> x: array<f32, MAX_SUMMARY_DRAWS>;
+var<workgroup> x: array<f32, SUMMARY_DRAWS>;
 // Normal scores of the split draws (bulk, then folded), split chain after split chain.
-var<workgroup> z: array<f32, MAX_SUMMARY_DRAWS>;
+var<workgroup> z: array<f32, SUMMARY_DRAWS>;
 // Scratch: the draws again (for their ranks), the centred bulk scores, then the folded distances.
-var<workgroup> w: array<f32, MAX_SUMMARY_DRAWS>;
+var<workgroup> w: array<f32, SUMMARY_DRAWS>;
 var<workgroup> partial: array<f32, SUMMARY_WORKGROUP>;
 var<workgroup> chain_mean: array<f32, SUMMARY_WORKGROUP>;
 var<workgroup> chain_var: array<f32, SUMMARY_WORKGROUP>;

@@ -7,7 +7,8 @@ use bytemuck::{Pod, Zeroable};
 /// Invocations per workgroup, one workgroup per (site, quantity) (build.rs checks it).
 pub const SUMMARY_WORKGROUP: u32 = 64;
 /// Most pooled draws (chains x draws) a quantity may have: three arrays of them fill 12 KiB
-/// of the 16 KiB of workgroup memory every adapter offers (build.rs checks it).
+/// of the 16 KiB of workgroup memory every adapter offers (build.rs checks it). A pipeline's
+/// arrays hold its run's draws alone (the shader's override SUMMARY_DRAWS).
 pub const MAX_SUMMARY_DRAWS: u32 = 1024;
 /// Floats per (site, quantity) summary: SUMMARY_MEAN ... SUMMARY_ESS (build.rs checks it).
 pub const SUMMARY_STRIDE: usize = 6;

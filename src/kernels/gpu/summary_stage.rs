@@ -34,6 +34,9 @@ pub struct SummaryStageGpu {
     bind: wgpu::BindGroup,
     max_sites: usize,
     max_jobs: usize,
+    /// The most pooled draws (chains x draws) a call may have: the size of the shader's
+    /// workgroup arrays (its override SUMMARY_DRAWS).
+    max_pooled: usize,
     gather: Gather,
 }
 
@@ -48,14 +51,23 @@ struct Gather {
 
 impl SummaryStageGpu {
     /// A stage reading `draws` (a site stage's recorded draws, where the sweeps left them) of
-    /// up to `max_sites` sites and `max_jobs` (site, quantity) summaries.
+    /// up to `max_sites` sites and `max_jobs` (site, quantity) summaries of up to
+    /// `max_pooled` draws each (at most MAX_SUMMARY_DRAWS).
     pub fn new(
         gpu: &Gpu,
         draws: &wgpu::Buffer,
-        max_sites: usize,
-        max_jobs: usize,
+        (max_sites, max_jobs): (usize, usize),
+        max_pooled: usize,
     ) -> SummaryStageGpu {
-        let pipeline = gpu.pipeline("site_summaries", SITE_SUMMARIES_WGSL, &[]);
+        assert!((1..=MAX_SUMMARY_DRAWS as usize).contains(&max_pooled));
+        // The workgroup arrays sized to the run's draws, not to the most any run may have:
+        // on an H100, arrays of 1,024 draws (12 KiB a workgroup) ran the kernel 3.5 times
+        // slower than arrays of 256, at 200 draws (docs/perf-notes.md).
+        let pipeline = gpu.pipeline(
+            "site_summaries",
+            SITE_SUMMARIES_WGSL,
+            &[("SUMMARY_DRAWS", max_pooled as f64)],
+        );
         let params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("summary params"),
             size: std::mem::size_of::<SummaryParams>() as u64,
@@ -104,6 +116,7 @@ impl SummaryStageGpu {
             bind,
             max_sites,
             max_jobs,
+            max_pooled,
             gather,
         }
     }
@@ -120,8 +133,10 @@ impl SummaryStageGpu {
         slots: usize,
     ) -> Option<SummaryStageGpu> {
         let max_draws = draw_floats / (max_sites * n_chains * slots).max(1);
-        device_summarises(n_chains, max_draws)
-            .then(|| SummaryStageGpu::new(gpu, draws, max_sites, max_sites * (slots + 1)))
+        device_summarises(n_chains, max_draws).then(|| {
+            let jobs = max_sites * (slots + 1);
+            SummaryStageGpu::new(gpu, draws, (max_sites, jobs), n_chains * max_draws)
+        })
     }
 
     /// Writes the call's parameters and scores (they reach the device before the encoder's
@@ -136,7 +151,8 @@ impl SummaryStageGpu {
     ) {
         let SummaryCall { params, scores } = *call;
         let jobs = params.n_sites as usize * params.quantities();
-        assert!(jobs <= self.max_jobs && scores.len() <= MAX_SCORES);
+        let pooled = (params.n_chains * params.n_draws) as usize;
+        assert!(jobs <= self.max_jobs && pooled <= self.max_pooled && scores.len() <= MAX_SCORES);
         gpu.queue
             .write_buffer(&self.params, 0, bytemuck::bytes_of(params));
         gpu.queue
@@ -222,7 +238,7 @@ impl SummaryStageGpu {
     ) -> Result<Vec<f32>, super::GpuError> {
         let buffer = gpu.storage_buffer("gather draws", bytemuck::cast_slice(draws));
         let n_sites = draws.len() / per_site.max(1);
-        let stage = SummaryStageGpu::new(gpu, &buffer, n_sites, 1);
+        let stage = SummaryStageGpu::new(gpu, &buffer, (n_sites, 1), MAX_SUMMARY_DRAWS as usize);
         let back = gpu.readback_buffer("gathered readback", buffer.size());
         let mut out = Vec::new();
         stage.gather(gpu, sites, per_site, &back, &mut out)?;
@@ -239,7 +255,8 @@ impl SummaryStageGpu {
     ) -> Result<Vec<f32>, super::GpuError> {
         let buffer = gpu.storage_buffer("summary draws", bytemuck::cast_slice(draws));
         let jobs = params.n_sites as usize * params.quantities();
-        let stage = SummaryStageGpu::new(gpu, &buffer, params.n_sites as usize, jobs);
+        let pooled = (params.n_chains * params.n_draws) as usize;
+        let stage = SummaryStageGpu::new(gpu, &buffer, (params.n_sites as usize, jobs), pooled);
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         let mut out = Vec::new();
         stage.encode(gpu, &mut encoder, &SummaryCall { params, scores }, &mut out);
