@@ -87,14 +87,13 @@ struct Point {
 }
 
 // The independence proposal's Beta shapes at one log phi: each group's, and the pooled
-// ones of a shared mu, with the ln B of those a point that differs or not needs (a chain
-// keeps the proposal of its own point, whose model only an accepted independence step
-// changes).
+// ones of a shared mu, with the ln B of those a point that differs or not needs: each
+// group's, or in ln_beta[0] the pooled shapes' (a chain keeps the proposal of its own point,
+// whose model only an accepted independence step changes).
 struct Proposal {
     shapes: array<vec2<f32>, 8>,
     ln_beta: array<f32, 8>,
     same: vec2<f32>,
-    ln_beta_same: f32,
 }
 
 fn proposal(first: u32, last: u32, z: f32, differ: bool, h: SiteHyper) -> Proposal {
@@ -114,12 +113,13 @@ fn proposal(first: u32, last: u32, z: f32, differ: bool, h: SiteHyper) -> Propos
         }
         q.same += counts;
     }
-    if (differ) {
-        for (var g = 0u; g < N_GROUPS; g++) {
-            q.ln_beta[g] = ln_beta(q.shapes[g].x, q.shapes[g].y);
+    // One loop for "differ" (each group's shapes) and "same" (the pooled shapes, once), so
+    // that a site's chains on either side of the model choice share one code path.
+    for (var g = 0u; g < N_GROUPS; g++) {
+        if (differ || g == 0u) {
+            let shapes = select(q.same, q.shapes[g], differ);
+            q.ln_beta[g] = ln_beta(shapes.x, shapes.y);
         }
-    } else {
-        q.ln_beta_same = ln_beta(q.same.x, q.same.y);
     }
     return q;
 }
@@ -189,19 +189,27 @@ fn mu_prior(p: Point, h: SiteHyper) -> f32 {
     return lp;
 }
 
-// Group g's beta-binomial log likelihood at p.
-fn group_likelihood(first: u32, last: u32, p: Point, g: u32) -> f32 {
+// The groups' log likelihoods after a random-walk step of group g's mu (p differs) or of the
+// shared mu (p does not): the moved groups' sums afresh over their samples in order, the
+// others as in `old` (the values `likelihoods` gives, summed in the same order).
+fn walk_likelihoods(first: u32, last: u32, p: Point, g: u32, old: array<f32, 8>) -> array<f32, 8> {
     let phi = exp(p.z);
     let a = max(exp(p.log_mu[g]) * phi, MIN_SHAPE);
     let b = max(exp(p.log_1m[g]) * phi, MIN_SHAPE);
-    var sum = 0.0;
+    var likelihood = old;
+    for (var k = 0u; k < N_GROUPS; k++) {
+        likelihood[k] = select(old[k], 0.0, !p.differ || k == g);
+    }
     for (var j = first; j < last; j++) {
         let s = samples[j];
-        if (s.group == g) {
-            sum += beta_binomial_log_ratio(f32(s.methylated), f32(s.total), a, b);
+        if (!p.differ || s.group == g) {
+            let term = beta_binomial_log_ratio(f32(s.methylated), f32(s.total), a, b);
+            for (var k = 0u; k < N_GROUPS; k++) {
+                likelihood[k] += select(0.0, term, s.group == k);
+            }
         }
     }
-    return sum;
+    return likelihood;
 }
 
 // log density of the independence proposal at p, whose log phi `q` was built at, up to the
@@ -215,7 +223,7 @@ fn log_proposal(p: Point, q: Proposal, h: SiteHyper) -> f32 {
             lq += (s.x - 1.0) * p.log_mu[g] + (s.y - 1.0) * p.log_1m[g] - q.ln_beta[g];
         }
     } else {
-        lq += (q.same.x - 1.0) * p.log_mu[0] + (q.same.y - 1.0) * p.log_1m[0] - q.ln_beta_same;
+        lq += (q.same.x - 1.0) * p.log_mu[0] + (q.same.y - 1.0) * p.log_1m[0] - q.ln_beta[0];
     }
     return lq;
 }
@@ -299,13 +307,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         there.differ = uniform_from_word(extra.z) < PROPOSE_DIFFER;
         let q_there = proposal(first, last, there.z, there.differ, h);
         // The shared mu is drawn as group 0's (the same random numbers, pooled shapes).
+        // One call site for both models (a site's chains may differ in it): group g's shapes
+        // where the groups differ, the pooled shapes once where they share the mu.
         var logs: vec2<f32>;
-        if (!there.differ) {
-            logs = log_beta_variate(q_there.same.x, q_there.same.y, key, 0u, site_pos, sweep);
-        }
         for (var g = 0u; g < N_GROUPS; g++) {
-            if (there.differ) {
-                logs = log_beta_variate(q_there.shapes[g].x, q_there.shapes[g].y, key, g, site_pos, sweep);
+            if (there.differ || g == 0u) {
+                let shapes = select(q_there.same, q_there.shapes[g], there.differ);
+                logs = log_beta_variate(shapes.x, shapes.y, key, g, site_pos, sweep);
             }
             there.log_mu[g] = logs.x;
             there.log_1m[g] = logs.y;
@@ -336,25 +344,22 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg.x, wg.y);
             var step = here;
             let pair = log_mu_pair(u1);
-            var likelihood = lp_here.likelihood;
+            // The groups the step moves: g where the groups differ, every group where they
+            // share the mu. One code path for both, so that the chains of a site on either
+            // side of the model choice do not run two branches in turn.
             var before = 0.0;
             var after = 0.0;
-            if (here.differ) {
-                step.log_mu[g] = pair.x;
-                step.log_1m[g] = pair.y;
-                likelihood[g] = group_likelihood(first, last, step, g);
-                before = lp_here.likelihood[g];
-                after = likelihood[g];
-            } else {
-                for (var j = 0u; j < N_GROUPS; j++) {
+            for (var j = 0u; j < N_GROUPS; j++) {
+                if (!here.differ || j == g) {
                     step.log_mu[j] = pair.x;
                     step.log_1m[j] = pair.y;
                 }
-                likelihood = likelihoods(first, last, step);
-                for (var j = 0u; j < N_GROUPS; j++) {
-                    before += lp_here.likelihood[j];
-                    after += likelihood[j];
-                }
+            }
+            let likelihood = walk_likelihoods(first, last, step, g, lp_here.likelihood);
+            for (var j = 0u; j < N_GROUPS; j++) {
+                let moved = !here.differ || j == g;
+                before += select(0.0, lp_here.likelihood[j], moved);
+                after += select(0.0, likelihood[j], moved);
             }
             before += mu_prior(here, h);
             after += mu_prior(step, h);
