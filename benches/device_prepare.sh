@@ -23,6 +23,8 @@ if [ -n "${BASELINE:-}" ]; then
     gzip -9 .devrun/baseline
 fi
 gzip -9 .devrun/betagibbs .devrun/tests/*
+# Shader variants for benches/device_variants.sh, from this build's expanded shaders.
+python3 benches/shader_variants.py --out .devrun/variants >/dev/null
 cp "$DATA"/cond*.txt.gz .devrun/data/
 printf 'sample\tfile\tgroup\n' >.devrun/data/dss.tsv
 for f in cond1_1 cond1_2 cond2_1 cond2_2; do

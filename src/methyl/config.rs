@@ -155,6 +155,9 @@ pub struct MethylConfig {
     /// `--resume`: keep the run's progress under OUT/.resume, and go on from it if a killed
     /// run with the same settings left it (`run::resume`).
     pub resume: bool,
+    /// `--dev-shader-dir`: a folder of shaders (NAME.wgsl) that replace the built-in ones
+    /// (`Gpu::shader_variants`).
+    pub dev_shader_dir: Option<PathBuf>,
 }
 
 impl MethylConfig {
@@ -177,6 +180,7 @@ impl MethylConfig {
             region: None,
             memory_gib: DEFAULT_MEMORY_GIB,
             resume: false,
+            dev_shader_dir: None,
         }
     }
 }

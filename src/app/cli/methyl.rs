@@ -285,6 +285,10 @@ pub struct MethylRunArgs {
     /// uninterrupted run's, bit for bit.
     #[arg(long, conflicts_with = "draws_regions")]
     pub resume: bool,
+    /// For developers timing shader variants: a folder whose NAME.wgsl (an expanded shader,
+    /// as build.rs writes it) replaces the built-in shader NAME. Hidden from --help.
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub dev_shader_dir: Option<PathBuf>,
 }
 
 impl MethylRunArgs {
@@ -377,6 +381,7 @@ impl MethylRunArgs {
             summaries: self.summaries,
             out: self.out,
             quiet: self.quiet,
+            dev_shader_dir: self.dev_shader_dir,
             draws_regions: self
                 .draws_regions
                 .iter()

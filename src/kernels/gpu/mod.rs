@@ -69,6 +69,9 @@ pub struct Gpu {
     /// Nanoseconds read-backs spent waiting for the device, and copying out of mapped memory.
     waiting_ns: AtomicU64,
     copying_ns: AtomicU64,
+    /// For developers timing variants of a shader: WGSL by shader name, each replacing the
+    /// built-in shader of that name (`methyl --dev-shader-dir`); empty in every normal run.
+    pub shader_variants: std::collections::HashMap<String, String>,
 }
 
 /// Is this a real GPU rather than a software rasteriser such as lavapipe?
@@ -151,6 +154,7 @@ impl Gpu {
             timer,
             waiting_ns: AtomicU64::new(0),
             copying_ns: AtomicU64::new(0),
+            shader_variants: Default::default(),
         })
     }
 
@@ -282,6 +286,13 @@ impl Gpu {
         source: &str,
         constants: &[(&str, f64)],
     ) -> wgpu::ComputePipeline {
+        let source = match self.shader_variants.get(label) {
+            Some(variant) => {
+                eprintln!("betagibbs: shader {label} replaced (--dev-shader-dir)");
+                variant.as_str()
+            }
+            None => source,
+        };
         let module = self
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {

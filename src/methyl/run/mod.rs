@@ -13,6 +13,8 @@ mod resume;
 mod shards;
 mod stage2;
 
+use std::collections::HashMap;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -185,13 +187,35 @@ impl<'g> Opened<'_, 'g> {
     }
 }
 
+/// Every NAME.wgsl in `dir` by NAME (`--dev-shader-dir`).
+fn shader_variants(dir: &Path) -> Result<HashMap<String, String>, UserError> {
+    let unreadable =
+        |e: std::io::Error| UserError(format!("--dev-shader-dir {}: {e}", dir.display()));
+    let mut variants = HashMap::new();
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        let path = entry.map_err(unreadable)?.path();
+        if let (Some(name), Some("wgsl")) = (
+            path.file_stem().and_then(|s| s.to_str()),
+            path.extension().and_then(|s| s.to_str()),
+        ) {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| UserError(format!("{}: {e}", path.display())))?;
+            variants.insert(name.to_string(), text);
+        }
+    }
+    Ok(variants)
+}
+
 /// Opens the sheet, its samples' files and the device, and runs `body` on them.
 fn with_opened<R>(
     config: &MethylConfig,
     body: impl FnOnce(&Opened, SiteMerger) -> anyhow::Result<R>,
 ) -> anyhow::Result<R> {
     let (study, merger) = open_study(config)?;
-    let gpu = open_device(config.device)?;
+    let mut gpu = open_device(config.device)?;
+    if let (Some(gpu), Some(dir)) = (gpu.as_mut(), &config.dev_shader_dir) {
+        gpu.shader_variants = shader_variants(dir)?;
+    }
     let device_name = describe_device(gpu.as_ref());
     let device = Device::from_gpu(gpu.as_ref());
     let n_samples = study.sheet.samples.len();
