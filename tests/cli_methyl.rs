@@ -179,6 +179,17 @@ fn methyl_runs_and_refuses_bad_input() {
         (b.numbers("delta_mean"), b.numbers("p_dm"))
     );
 
+    // A --dev-shader-dir that cannot be read, on the CPU path too.
+    let out = dir.path().join("bad-shader-dir");
+    let missing = dir.path().join("no-such-folder");
+    small_methyl(
+        &sheet,
+        &out,
+        &["--compare", "A,B", "--dev-shader-dir", arg(&missing)],
+    )
+    .assert_user_error(&["--dev-shader-dir", "no-such-folder"]);
+    assert!(!out.exists());
+
     // A group no sample is in.
     let out = dir.path().join("bad-group");
     methyl(&sheet, &out, "A,C").assert_user_error(&["no sample is in group \"C\""]);

@@ -212,9 +212,15 @@ fn with_opened<R>(
     body: impl FnOnce(&Opened, SiteMerger) -> anyhow::Result<R>,
 ) -> anyhow::Result<R> {
     let (study, merger) = open_study(config)?;
+    // Read whatever the device: a bad folder is an error on the CPU path too.
+    let variants = config
+        .dev_shader_dir
+        .as_deref()
+        .map(shader_variants)
+        .transpose()?;
     let mut gpu = open_device(config.device)?;
-    if let (Some(gpu), Some(dir)) = (gpu.as_mut(), &config.dev_shader_dir) {
-        gpu.shader_variants = shader_variants(dir)?;
+    if let (Some(gpu), Some(variants)) = (gpu.as_mut(), variants) {
+        gpu.shader_variants = variants;
     }
     let device_name = describe_device(gpu.as_ref());
     let device = Device::from_gpu(gpu.as_ref());
