@@ -17,6 +17,6 @@ mod lane_math;
 mod regression;
 mod update;
 
-pub use lane_math::CHAIN_LANES;
+pub use lane_math::{log_gammas_keyed, CHAIN_LANES};
 pub use regression::{run_regression_lanes, site_log_likelihood_lanes};
 pub use update::{run_lanes, state_likelihood_lanes};

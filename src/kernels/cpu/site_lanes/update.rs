@@ -6,7 +6,7 @@ use bytemuck::Zeroable;
 use crate::kernels::cpu::lanes::philox_lanes;
 use crate::kernels::cpu::site_lanes::lane_math::{
     all_lanes, beta_binomial, beta_shapes, exp, ln, ln_beta, log_beta, log_mu_pair, one_if, sp,
-    standard_normal, uniform, CHAIN_LANES, F, U,
+    standard_normal, uniform, Shape, CHAIN_LANES, F, U,
 };
 use crate::kernels::site_layout::{
     SiteHyper, SiteParams, SiteSample, LOG_PHI_DOF, MAX_GROUPS, MIN_SHAPE, MODEL_BLOCK,
@@ -27,9 +27,10 @@ struct Point {
 #[derive(Clone, Copy)]
 struct Proposal {
     shapes: [[F; 2]; MAX_GROUPS],
+    /// ln B of the shapes the lane's model draws from: group 0's or the pooled ones at 0 (as
+    /// site_update.wgsl's), the other groups' where the lane's groups differ.
     ln_beta: [F; MAX_GROUPS],
     same: [F; 2],
-    ln_beta_same: F,
 }
 
 #[derive(Clone, Copy)]
@@ -82,9 +83,10 @@ struct Site<'a> {
 }
 
 impl Site<'_> {
-    /// site_update::Site::proposal, with every ln B: the four lanes' proposals almost always mix
-    /// "same" and "differ", so the twin's saving of the other's would rarely apply here.
-    fn proposal(&self, z: F) -> Proposal {
+    /// site_update::Site::proposal at log phi z for lanes whose groups differ where `differ`:
+    /// ln B of the pooled shapes or of group 0's, selected, and of the other groups' only if
+    /// some lane differs (a lane keeps its proposal only with its model, so the rest go unread).
+    fn proposal(&self, z: F, differ: F) -> Proposal {
         let mut shapes = [[sp(0.0); 2]; MAX_GROUPS];
         for s in shapes.iter_mut().take(self.n_groups) {
             *s = [self.h.a, self.h.b];
@@ -101,35 +103,52 @@ impl Site<'_> {
             same[1] += counts[1];
         }
         let mut ln_betas = [sp(0.0); MAX_GROUPS];
-        for g in 0..self.n_groups {
-            let [a, b] = shapes[g];
-            ln_betas[g] = ln_beta(a, b);
+        let [a0, b0] = [0, 1].map(|i| differ.select(shapes[0][i], same[i]));
+        ln_betas[0] = ln_beta(a0, b0);
+        if differ.any() {
+            for g in 1..self.n_groups {
+                let [a, b] = shapes[g];
+                ln_betas[g] = ln_beta(a, b);
+            }
         }
         Proposal {
             shapes,
             ln_beta: ln_betas,
             same,
-            ln_beta_same: ln_beta(same[0], same[1]),
         }
     }
 
-    /// site_update::Site::group_likelihood at p, whose phi = e^z is given.
-    fn group_likelihood(&self, p: &Point, phi: F, g: usize) -> F {
+    /// The Beta shapes of group g's samples at p, whose phi = e^z is given.
+    fn group_shapes(&self, p: &Point, phi: F, g: usize) -> [Shape; 3] {
         let a = (exp(p.log_mu[g]) * phi).fast_max(sp(MIN_SHAPE));
         let b = (exp(p.log_1m[g]) * phi).fast_max(sp(MIN_SHAPE));
-        let shapes = beta_shapes(a, b);
+        beta_shapes(a, b)
+    }
+
+    /// Group g's log likelihood at its shapes.
+    fn group_sum(&self, shapes: &[Shape; 3], g: usize) -> F {
         let mut sum = sp(0.0);
         for s in self.samples.iter().filter(|s| s.group as usize == g) {
-            sum += beta_binomial(s.methylated as f32, s.total as f32, &shapes);
+            sum += beta_binomial(s.methylated as f32, s.total as f32, shapes);
         }
         sum
     }
 
+    /// site_update::Site::group_likelihood at p, whose phi = e^z is given.
+    fn group_likelihood(&self, p: &Point, phi: F, g: usize) -> F {
+        self.group_sum(&self.group_shapes(p, phi, g), g)
+    }
+
     /// site_update::Site::likelihoods: group by group (a group's samples in the twin's order).
+    /// Where no lane's groups differ, every group has group 0's shapes: computed once.
     fn likelihoods(&self, p: &Point, phi: F) -> [F; MAX_GROUPS] {
         let mut likelihood = [sp(0.0); MAX_GROUPS];
+        let shared = (!p.differ.any()).then(|| self.group_shapes(p, phi, 0));
         for (g, l) in likelihood.iter_mut().enumerate().take(self.n_groups) {
-            *l = self.group_likelihood(p, phi, g);
+            *l = match &shared {
+                Some(shapes) => self.group_sum(shapes, g),
+                None => self.group_likelihood(p, phi, g),
+            };
         }
         likelihood
     }
@@ -179,7 +198,7 @@ impl Site<'_> {
             differ += (a - 1.0) * p.log_mu[g] + (b - 1.0) * p.log_1m[g] - q.ln_beta[g];
         }
         let [a, b] = q.same;
-        let same = (a - 1.0) * p.log_mu[0] + (b - 1.0) * p.log_1m[0] - q.ln_beta_same;
+        let same = (a - 1.0) * p.log_mu[0] + (b - 1.0) * p.log_1m[0] - q.ln_beta[0];
         p.differ.select(differ, same)
     }
 
@@ -209,7 +228,8 @@ pub fn state_likelihood_lanes(
         log_mu: [sp(0.0); MAX_GROUPS],
         log_1m: [sp(0.0); MAX_GROUPS],
         z: F::new(z),
-        differ: sp(0.0),
+        // Each group at its own state's mu (`likelihoods` shares group 0's where none differ).
+        differ: all_lanes(),
     };
     for g in 0..n_groups {
         [p.log_mu[g], p.log_1m[g]] = log_mu_pair(lane(&|l| states[l * STATE_STRIDE + g]));
@@ -294,7 +314,7 @@ pub fn run_lanes(
         accepted = lane(&|l| state[l * STATE_STRIDE + STATE_ACCEPTED]);
         lp_here = ctx.with_priors(&here, likelihood);
     }
-    let mut q_here = ctx.proposal(here.z);
+    let mut q_here = ctx.proposal(here.z, here.differ);
     let site_tag = (Stream::Site as u32) << STREAM_SHIFT;
     let per_chain = draws.len() / CHAIN_LANES;
     for k in 0..params.warmup + params.n_draws {
@@ -307,7 +327,7 @@ pub fn run_lanes(
         there.z =
             m0 + s0 * standard_normal(words[0], words[1]) * (sp(LOG_PHI_DOF) / chi_square).sqrt();
         there.differ = uniform(extra[2]).simd_lt(sp(PROPOSE_DIFFER));
-        let q_there = ctx.proposal(there.z);
+        let q_there = ctx.proposal(there.z, there.differ);
         // Group 0's variate from the pooled shapes where the proposal shares one mu.
         let [a0, b0] = [0, 1].map(|i| there.differ.select(q_there.shapes[0][i], q_there.same[i]));
         [there.log_mu[0], there.log_1m[0]] = log_beta(a0, b0, 0, site_pos, sweep, key);
@@ -355,7 +375,6 @@ pub fn run_lanes(
             for i in 0..2 {
                 q_here.same[i] = take.select(q_there.same[i], q_here.same[i]);
             }
-            q_here.ln_beta_same = take.select(q_there.ln_beta_same, q_here.ln_beta_same);
             accepted += one_if(take);
         }
         // 2. Random walk on each logit mu_g, or on the shared mu as group 0's step; its target
@@ -374,7 +393,8 @@ pub fn run_lanes(
             let mut step = here;
             step.log_mu[g] = new_mu;
             step.log_1m[g] = new_1m;
-            let own = ctx.group_likelihood(&step, phi, g);
+            let own_shapes = ctx.group_shapes(&step, phi, g);
+            let own = ctx.group_sum(&own_shapes, g);
             let mut likelihood = lp_here.likelihood;
             likelihood[g] = own;
             let mut before = lp_here.likelihood[g];
@@ -387,8 +407,14 @@ pub fn run_lanes(
                     step.log_1m[j] = same.select(new_1m, here.log_1m[j]);
                 }
                 let (mut before_same, mut after_same) = (before, after);
+                // No lane differs: every group's point is the moved shared mu's.
+                let all_same = !here.differ.any();
                 for j in 1..n_groups {
-                    let l = ctx.group_likelihood(&step, phi, j);
+                    let l = if all_same {
+                        ctx.group_sum(&own_shapes, j)
+                    } else {
+                        ctx.group_likelihood(&step, phi, j)
+                    };
                     before_same += lp_here.likelihood[j];
                     after_same += l;
                     likelihood[j] = same.select(l, likelihood[j]);
