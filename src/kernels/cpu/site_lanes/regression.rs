@@ -106,10 +106,13 @@ impl Site<'_> {
         };
         let shared = &self.d.shared_rows;
         if shared.len() >= self.samples.len() || shared.len() > MAX_SHARED_ROWS {
-            return self.sum_samples(k, phi, |row| {
-                let mu = self.row_mu(row, p);
-                (mu, likelihood.then(|| shapes_at(mu)))
-            });
+            return self.sum_samples(
+                k,
+                phi,
+                likelihood,
+                |row| self.row_mu(row, p),
+                |_, mu, m, total| beta_binomial(m, total, &shapes_at(mu)),
+            );
         }
         let mut mus = [sp(0.0); MAX_SHARED_ROWS];
         let mut row_shapes = [[Shape::default(); 3]; MAX_SHARED_ROWS];
@@ -119,25 +122,33 @@ impl Site<'_> {
                 row_shapes[class] = shapes_at(mus[class]);
             }
         }
-        self.sum_samples(k, phi, |row| {
-            let class = self.d.row_class[row] as usize;
-            (mus[class], likelihood.then_some(row_shapes[class]))
-        })
+        let class = |row: usize| self.d.row_class[row] as usize;
+        self.sum_samples(
+            k,
+            phi,
+            likelihood,
+            |row| mus[class(row)],
+            |row, _, m, total| beta_binomial(m, total, &row_shapes[class(row)]),
+        )
     }
 
-    /// The pass's sums over the samples, given each sample's mu and (for the likelihood's
-    /// sum) its shapes by design row.
+    /// The pass's sums over the samples, given each sample's mu by design row and (where
+    /// `likelihood`) its beta-binomial term. (`likelihood` a parameter of its own, constant
+    /// where the pass inlines: folded into an Option of the shapes, the RRBS example's design
+    /// ran 28% slower.)
     #[inline(always)]
     fn sum_samples(
         &self,
         k: Option<usize>,
         phi: F,
-        at: impl Fn(usize) -> (F, Option<[Shape; 3]>),
+        likelihood: bool,
+        mu_at: impl Fn(usize) -> F,
+        term: impl Fn(usize, F, f32, f32) -> F,
     ) -> [F; 3] {
         let (mut g, mut c, mut l) = (sp(0.0), sp(0.0), sp(0.0));
         for s in self.samples {
             let row = s.group as usize;
-            let (mu, shapes) = at(row);
+            let mu = mu_at(row);
             let (m, total) = (s.methylated as f32, s.total as f32);
             if let Some(k) = k {
                 let q = self.d.basis[row * self.d.n_coefs + k];
@@ -145,8 +156,8 @@ impl Site<'_> {
                 g += discount * q * (sp(m) - mu * total);
                 c += discount * (q * q) * total * mu * (sp(1.0) - mu);
             }
-            if let Some(shapes) = shapes {
-                l += beta_binomial(m, total, &shapes);
+            if likelihood {
+                l += term(row, mu, m, total);
             }
         }
         [g, c, l]
