@@ -348,28 +348,21 @@ fn log_gamma(shape: F, index: u32, unit: u32, sweep: u32, key: [U; 2], stream: S
     let positive = t.simd_gt(sp(1e-3));
     let squeezed = positive & u.simd_lt(sp(1.0) - sp(0.0331) * x2 * x2);
     let mut out = ln(d * v.fast_max(sp(f32::MIN_POSITIVE)));
+    let mut done = squeezed.to_bitmask();
+    if done != (1 << CHAIN_LANES) - 1 {
+        // The exact test where the squeeze failed (about 2% of lanes), here rather than in the
+        // scalar twin, which would draw the same attempt again: log G = ln d + 3 ln t.
+        let log_v = ln(t.fast_max(sp(f32::MIN_POSITIVE))) * 3.0;
+        let exact = positive & !squeezed & ln(u).simd_lt(x2 * 0.5 + d * (sp(1.0) - v + log_v));
+        out = exact.select(ln(d) + log_v, out);
+        done |= exact.to_bitmask();
+    }
     if boosted.any() {
         // The shape < 1 boost, log U / shape.
         out = boosted.select(out + ln(uniform(w[3])) / shape, out);
     }
-    let mut done = squeezed.to_bitmask();
     if done == (1 << CHAIN_LANES) - 1 {
         return out;
-    }
-    // The exact test where the squeeze failed (about 2% of lanes), here rather than in the
-    // scalar twin, which would draw the same attempt again: log G = ln d + 3 ln t.
-    let log_v = ln(t.fast_max(sp(f32::MIN_POSITIVE))) * 3.0;
-    let exact = positive & !squeezed & ln(u).simd_lt(x2 * 0.5 + d * (sp(1.0) - v + log_v));
-    if exact.any() {
-        let mut log_g = ln(d) + log_v;
-        if boosted.any() {
-            log_g = boosted.select(log_g + ln(uniform(w[3])) / shape, log_g);
-        }
-        out = exact.select(log_g, out);
-        done |= exact.to_bitmask();
-        if done == (1 << CHAIN_LANES) - 1 {
-            return out;
-        }
     }
     let (mut out, shape) = (out.to_array(), shape.to_array());
     for l in 0..CHAIN_LANES {

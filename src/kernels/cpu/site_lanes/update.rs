@@ -33,6 +33,14 @@ struct Proposal {
     same: [F; 2],
 }
 
+impl Proposal {
+    /// The shapes group 0's mu is drawn from: group 0's where the lane's groups differ, the
+    /// pooled ones where they share the mu.
+    fn first_shapes(&self, differ: F) -> [F; 2] {
+        [0, 1].map(|i| differ.select(self.shapes[0][i], self.same[i]))
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Target {
     total: F,
@@ -102,20 +110,20 @@ impl Site<'_> {
             same[0] += counts[0];
             same[1] += counts[1];
         }
-        let mut ln_betas = [sp(0.0); MAX_GROUPS];
-        let [a0, b0] = [0, 1].map(|i| differ.select(shapes[0][i], same[i]));
-        ln_betas[0] = ln_beta(a0, b0);
+        let mut q = Proposal {
+            shapes,
+            ln_beta: [sp(0.0); MAX_GROUPS],
+            same,
+        };
+        let [a0, b0] = q.first_shapes(differ);
+        q.ln_beta[0] = ln_beta(a0, b0);
         if differ.any() {
             for g in 1..self.n_groups {
-                let [a, b] = shapes[g];
-                ln_betas[g] = ln_beta(a, b);
+                let [a, b] = q.shapes[g];
+                q.ln_beta[g] = ln_beta(a, b);
             }
         }
-        Proposal {
-            shapes,
-            ln_beta: ln_betas,
-            same,
-        }
+        q
     }
 
     /// The Beta shapes of group g's samples at p, whose phi = e^z is given.
@@ -329,7 +337,7 @@ pub fn run_lanes(
         there.differ = uniform(extra[2]).simd_lt(sp(PROPOSE_DIFFER));
         let q_there = ctx.proposal(there.z, there.differ);
         // Group 0's variate from the pooled shapes where the proposal shares one mu.
-        let [a0, b0] = [0, 1].map(|i| there.differ.select(q_there.shapes[0][i], q_there.same[i]));
+        let [a0, b0] = q_there.first_shapes(there.differ);
         [there.log_mu[0], there.log_1m[0]] = log_beta(a0, b0, 0, site_pos, sweep, key);
         let any_differ = there.differ.any();
         for g in 1..n_groups {
