@@ -8,11 +8,14 @@ on purpose: they are for timing, never for results. Each goes to OUT/NAME/SHADER
 
     python3 benches/shader_variants.py --out .devrun/variants
 
-Reads the expanded shaders that build.rs wrote for the newest release build.
+Reads the expanded shaders that build.rs wrote for the newest release build. A variant may
+instead be a shader as an earlier commit had it, expanded with today's shaders/shared (as
+build.rs does), where the host's side of it has not changed since.
 """
 import argparse
 import glob
 import os
+import subprocess
 
 
 def newest_expanded(name):
@@ -22,14 +25,32 @@ def newest_expanded(name):
     return open(max(paths, key=os.path.getmtime)).read()
 
 
+def expanded_at(commit, name):
+    """shaders/NAME.wgsl at COMMIT, its `#import`s expanded from today's shaders/shared."""
+    source = subprocess.run(["git", "show", f"{commit}:shaders/{name}.wgsl"], check=True,
+                            capture_output=True, text=True).stdout
+    out = []
+    for line in source.splitlines():
+        imported = line.strip().removeprefix("#import ")
+        if imported != line.strip():
+            out.append(open(f"shaders/shared/{imported.strip()}.wgsl").read())
+        else:
+            out.append(line + "\n")
+    return "".join(out)
+
+
 def replaced(text, old, new):
     if text.count(old) != 1:
         raise SystemExit(f"variant: {old!r} occurs {text.count(old)} times, not once")
     return text.replace(old, new)
 
 
-# (variant, shader, [(old, new), ...]): what each leaves out.
+# (variant, shader, [(old, new), ...]): what each leaves out; or (variant, shader, commit):
+# the shader as it was at that commit.
 VARIANTS = [
+    # site_update.wgsl before its one code path for both models (5e9675d), for that change's
+    # cost on the device: only site_update.wgsl changed on either side since.
+    ("site-before-one-path", "site_update", "5e9675d^"),
     # site_update.wgsl: one part of a sweep each.
     ("site-no-random-walk", "site_update", [
         ("if (params.random_walk == 0u || (!here.differ && g > 0u)) {", "if (true) {")]),
@@ -60,9 +81,12 @@ def main():
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     for name, shader, edits in VARIANTS:
-        text = newest_expanded(shader)
-        for old, new in edits:
-            text = replaced(text, old, new)
+        if isinstance(edits, str):
+            text = expanded_at(edits, shader)
+        else:
+            text = newest_expanded(shader)
+            for old, new in edits:
+                text = replaced(text, old, new)
         os.makedirs(os.path.join(args.out, name), exist_ok=True)
         with open(os.path.join(args.out, name, f"{shader}.wgsl"), "w") as f:
             f.write(text)
