@@ -289,6 +289,11 @@ pub struct MethylRunArgs {
     /// as build.rs writes it) replaces the built-in shader NAME. Hidden from --help.
     #[arg(long, value_name = "DIR", hide = true)]
     pub dev_shader_dir: Option<PathBuf>,
+    /// For developers counting the site kernel's operations (benches/site_ops.sh): the CPU
+    /// path runs the shaders' scalar twins alone, not the four-chain lanes: the same results,
+    /// slower. Hidden from --help.
+    #[arg(long, hide = true)]
+    pub dev_scalar_twin: bool,
 }
 
 impl MethylRunArgs {
@@ -373,7 +378,7 @@ impl MethylRunArgs {
                 hyper_draws: self.hyper_draws,
                 chunk_sites: self.chunk_sites,
                 workgroup_size: DEFAULT_WORKGROUP_SIZE,
-                scalar_twin: false,
+                scalar_twin: self.dev_scalar_twin,
                 host_summaries: true,
                 scan_sample_from: SCAN_SAMPLE_FROM,
             },
