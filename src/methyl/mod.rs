@@ -7,6 +7,7 @@ pub mod fit;
 pub mod formats;
 pub mod hyper;
 pub mod interval;
+pub(crate) mod lines;
 pub mod merge;
 pub mod output;
 pub mod reference;
