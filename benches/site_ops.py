@@ -61,32 +61,30 @@ def symbols(binary):
     return sorted(table)
 
 
+# x86 mnemonic -> class, first match wins: on the mnemonic without AVX's "v" (fp and moves),
+# or as written (branches, integer); the rest is "other".
+CLASSES = [
+    (r"f?n?m(add|sub)", "fp arithmetic", True),
+    (r"div(ss|ps)$", "fp division", True),
+    (r"sqrt(ss|ps)$", "fp square root", True),
+    (r"(add|sub|mul|min|max|round)(ss|ps|sd|pd)$", "fp arithmetic", True),
+    (r"(u?comis|cmp\w*(ss|ps|sd|pd)$|blendv?p)", "fp compare/select", True),
+    (r"(and|andn|or|xor)(ps|pd)$", "fp sign mask", True),
+    (r"cvt", "conversion", True),
+    (r"(mov|push|pop|insertps|extractps|unpck|shufps|pshufd|punpck|broadcast|pinsr|pextr)", "x86 move", True),
+    (r"(j|call|ret)", "branch", False),
+    (r"(cmp|test|set|cmov|bt)", "integer compare/select", False),
+    (r"(add|sub|adc|sbb|imul|mul|inc|dec|neg|not|and|or|xor|shl|shr|sar|rol|ror|lea|rorx|shlx|shrx"
+     r"|p(add|sub|mul|sll|srl|cmp|and|or|xor))", "integer arithmetic", True),
+    (r"(nop|endbr64|xchg|data16|cs)", "nop", False),
+]
+
+
 def classify(op):
-    o = op[1:] if op.startswith("v") else op
-    if re.match(r"f?n?m(add|sub)", o):
-        return "fp arithmetic"
-    if re.match(r"div(ss|ps)$", o):
-        return "fp division"
-    if re.match(r"sqrt(ss|ps)$", o):
-        return "fp square root"
-    if re.match(r"(add|sub|mul|min|max|round)(ss|ps|sd|pd)$", o):
-        return "fp arithmetic"
-    if re.match(r"(u?comis|cmp\w*(ss|ps|sd|pd)$|blendv?p)", o):
-        return "fp compare/select"
-    if re.match(r"(and|andn|or|xor)(ps|pd)$", o):
-        return "fp sign mask"
-    if o.startswith("cvt"):
-        return "conversion"
-    if re.match(r"(mov|push|pop|insertps|extractps|unpck|shufps|pshufd|punpck|broadcast|pinsr|pextr)", o):
-        return "x86 move"
-    if re.match(r"(j|call|ret)", op):
-        return "branch"
-    if re.match(r"(cmp|test|set|cmov|bt)", op):
-        return "integer compare/select"
-    if re.match(r"(add|sub|adc|sbb|imul|mul|inc|dec|neg|not|and|or|xor|shl|shr|sar|rol|ror|lea|rorx|shlx|shrx|p(add|sub|mul|sll|srl|cmp|and|or|xor))", o):
-        return "integer arithmetic"
-    if op.startswith("nop") or op in ("endbr64", "xchg") or op.startswith(("data16", "cs")):
-        return "nop"
+    bare = op[1:] if op.startswith("v") else op
+    for pattern, name, strip_v in CLASSES:
+        if re.match(pattern, bare if strip_v else op):
+            return name
     return "other"
 
 
@@ -123,7 +121,7 @@ def main():
         for address, callee, calls in sites:
             if inside(address) and LIBM.match(callee):
                 c["libm " + re.sub(r"^__|_fma$", "", callee)] += calls
-            elif inside(address) and not inside_name(callee):
+            elif inside(address) and "site_update" not in callee:
                 c["calls elsewhere: " + callee] += calls
         counts.append(c)
     per = {k: (counts[1][k] - counts[0][k]) / chain_sweeps for k in set(counts[0]) | set(counts[1])}
@@ -144,10 +142,6 @@ def main():
           f"x86's {g('x86 move'):.0f} moves left out")
     print(f"limit: issue {issue_rate / with_control:.3g} to {issue_rate / arithmetic:.3g}, "
           f"special functions {sfu_rate / sfu:.3g} chain-sweeps per second")
-
-
-def inside_name(name):
-    return "site_update" in name
 
 
 if __name__ == "__main__":

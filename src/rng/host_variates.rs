@@ -26,7 +26,7 @@ pub fn gamma(shape: f64, rng: &mut UniformStream) -> f64 {
         let u = rng.next_f64();
         let x2 = x * x;
         // Marsaglia and Tsang's squeeze, which implies the exact test: the same draws, without
-        // the test's two logarithms for about 98% of them (stage 1's t weights draw millions).
+        // the test's two logarithms for about 98% of them.
         if u < 1.0 - 0.0331 * x2 * x2 || u.ln() < 0.5 * x2 + d * (1.0 - v + v.ln()) {
             return d * v;
         }
