@@ -127,6 +127,7 @@ const SHARED_CONSTANTS: &[(&str, &str)] = &[
         "STATE_RECYCLED",
         "crate::kernels::site_layout::STATE_RECYCLED as u32",
     ),
+    ("WALK_BLOCK", "crate::kernels::site_layout::WALK_BLOCK"),
     ("MODEL_BLOCK", "crate::kernels::site_layout::MODEL_BLOCK"),
     ("MIN_SHAPE", "crate::kernels::site_layout::MIN_SHAPE"),
     ("RW_LOGIT_MU", "crate::kernels::site_layout::RW_LOGIT_MU"),

@@ -51,9 +51,12 @@ VARIANTS = [
     # site_update.wgsl before its one code path for both models (5e9675d), for that change's
     # cost on the device: only site_update.wgsl changed on either side since.
     ("site-before-one-path", "site_update", "5e9675d^"),
+    # site_update.wgsl before one walk step a sweep (each differing group walked in turn), for
+    # that change's gain on the device: only site_update.wgsl changed since.
+    ("site-before-one-walk-step", "site_update", "5718e46"),
     # site_update.wgsl: one part of a sweep each.
     ("site-no-random-walk", "site_update", [
-        ("if (params.random_walk == 0u || (!here.differ && g > 0u)) {", "if (true) {")]),
+        ("if (params.random_walk != 0u) {", "if (false) {")]),
     ("site-no-walk-likelihoods", "site_update", [
         ("let likelihood = walk_likelihoods(first, last, step, g, lp_here.likelihood);",
          "let likelihood = lp_here.likelihood;")]),

@@ -8,7 +8,7 @@
 //   log phi = m0 + s0 t, t ~ Student-t(LOG_PHI_DOF), heavier-tailed than a Normal so that a
 //   site far more variable than most is explained by its phi, not by a difference.
 //   Hyperparameters (a, b, m0, s0, w, tau) per chain, learned in stage 1 (docs/methyl-model.md).
-// The thetas are integrated out. Each sweep is 1 + G Metropolis–Hastings moves:
+// The thetas are integrated out. Each sweep is two Metropolis–Hastings moves:
 // 1. an independence proposal of (same or differ, log phi, the mus), a reversible jump
 //    between the two priors: "differ" with probability PROPOSE_DIFFER; log phi from its
 //    genome-wide prior; then each mu_g (or the shared mu) from Beta(a + Σ m_j c_j,
@@ -18,8 +18,9 @@
 //    waste-recycled P(delta > d), P(delta < -d) and P(differ) to the state: the acceptance
 //    probability weighs the proposal and the current point, a smooth (Rao–Blackwellised)
 //    estimate where counting draws would tie at multiples of 1/draws;
-// 2. a random walk on each logit mu_g (RW_LOGIT_MU), or once on the shared mu: it keeps a
-//    chain moving at sites where the independence proposal fits badly.
+// 2. one random-walk step (RW_LOGIT_MU) of logit mu_g, g = sweep mod G, where the groups
+//    differ, or of the shared mu: it keeps a chain moving at sites where the independence
+//    proposal fits badly.
 // One invocation runs all the dispatch's sweeps of one (site, chain).
 // CPU twin: src/kernels/site_layout.rs. Shared structs: shaders/shared/site_layout.wgsl.
 
@@ -43,8 +44,9 @@ const STATE_ACCEPTED: u32 = 18u;
 const STATE_RECYCLED: u32 = 19u;
 // Stream tag of the proposals' normals and the acceptance uniforms (rng::Stream::Site).
 const STREAM_SITE: u32 = 6u;
-// Counter index of the independence step's second block (chi-square and model choice): past
-// the random walks' 1 + g.
+// Counter index of the random walk's block.
+const WALK_BLOCK: u32 = 1u;
+// Counter index of the independence step's second block (chi-square and model choice).
 const MODEL_BLOCK: u32 = 9u;
 // Smallest shape of a beta-binomial term, 2^-126: mu phi underflows (or flushes) to 0, where the
 // Stirling shifts would divide 0 by 0 (MIN_SHAPE in src/kernels/site_layout.rs: build.rs checks it).
@@ -334,13 +336,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             q_here = q_there;
             accepted += 1.0;
         }
-        // 2. Random walk on each logit mu_g, or on the shared mu (as group 0's step); its
-        // target gains the Jacobian mu (1 - mu).
-        for (var g = 0u; g < N_GROUPS; g++) {
-            if (params.random_walk == 0u || (!here.differ && g > 0u)) {
-                break;
-            }
-            let wg = philox4x32_10(vec4<u32>(1u + g, site_pos, sweep, STREAM_SITE << STREAM_SHIFT), key);
+        // 2. One random-walk step: of group (sweep mod G)'s logit mu where the groups differ,
+        // of the shared mu where they do not; its target gains the Jacobian mu (1 - mu). One
+        // step for every chain, so that a warp's chains that differ do not walk their other
+        // groups while the rest idle (docs/perf-notes.md).
+        if (params.random_walk != 0u) {
+            let g = sweep % N_GROUPS;
+            let wg = philox4x32_10(vec4<u32>(WALK_BLOCK, site_pos, sweep, STREAM_SITE << STREAM_SHIFT), key);
             let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg.x, wg.y);
             var step = here;
             let pair = log_mu_pair(u1);

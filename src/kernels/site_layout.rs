@@ -32,8 +32,11 @@ pub const LOG_PHI_DOF: f32 = 4.0;
 pub const SLAB_DOF: f32 = 2.0;
 /// Probability that the independence step proposes "differ" (build.rs checks it against site_update.wgsl).
 pub(crate) const PROPOSE_DIFFER: f32 = 0.5;
+/// Counter index of the random walk's Philox block (build.rs checks it against site_update.wgsl).
+pub(crate) const WALK_BLOCK: u32 = 1;
 /// Counter index of the independence step's second Philox block (chi-square and model
-/// choice): past the random walks' 1 + g (build.rs checks it against site_update.wgsl).
+/// choice), where it was when each group walked with block 1 + g, so that its stream stayed
+/// (build.rs checks it against site_update.wgsl).
 pub(crate) const MODEL_BLOCK: u32 = MAX_GROUPS as u32 + 1;
 /// Smallest shape of a beta-binomial term: mu phi underflows to 0 in f32 (the GPU flushes
 /// below 2^-126), where the Stirling shifts would divide 0 by 0 (build.rs checks it against the shader).

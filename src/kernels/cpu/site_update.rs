@@ -386,14 +386,11 @@ fn run_one(
             q_here = q_there;
             accepted += 1.0;
         }
-        // 2. Random walk on each logit mu_g, or on the shared mu (as group 0's step); its
-        // target gains the Jacobian mu (1 - mu).
-        let rw_groups = if params.random_walk != 0 { n_groups } else { 0 };
-        for g in 0..rw_groups {
-            if !here.differ && g > 0 {
-                break;
-            }
-            let wg = site_words(1 + g as u32, site_pos, sweep, key);
+        // 2. One random-walk step: of group (sweep mod G)'s logit mu where the groups differ,
+        // of the shared mu where they do not; its target gains the Jacobian mu (1 - mu).
+        if params.random_walk != 0 {
+            let g = (sweep % n_groups as u32) as usize;
+            let wg = site_words(WALK_BLOCK, site_pos, sweep, key);
             let u1 = here.log_mu[g] - here.log_1m[g] + RW_LOGIT_MU * standard_normal(wg[0], wg[1]);
             let mut step = here;
             let pair = log_mu_pair(u1);

@@ -11,7 +11,7 @@ use crate::kernels::cpu::site_lanes::lane_math::{
 use crate::kernels::site_layout::{
     SiteHyper, SiteParams, SiteSample, LOG_PHI_DOF, MAX_GROUPS, MIN_SHAPE, MODEL_BLOCK,
     PROPOSE_DIFFER, RW_LOGIT_MU, SLAB_DOF, STATE_ACCEPTED, STATE_DIFFER, STATE_LIKELIHOOD,
-    STATE_LOG_PHI, STATE_RECYCLED, STATE_STRIDE,
+    STATE_LOG_PHI, STATE_RECYCLED, STATE_STRIDE, WALK_BLOCK,
 };
 use crate::rng::{Stream, STREAM_SHIFT};
 
@@ -385,17 +385,12 @@ pub fn run_lanes(
             }
             accepted += one_if(take);
         }
-        // 2. Random walk on each logit mu_g, or on the shared mu as group 0's step; its target
-        // gains the Jacobian mu (1 - mu).
-        let phi = exp(here.z);
-        let rw_groups = if params.random_walk != 0 { n_groups } else { 0 };
-        for g in 0..rw_groups {
-            // Lanes that move: a group of its own, or the shared mu at g = 0.
-            let moving = if g == 0 { all_lanes() } else { here.differ };
-            if !moving.any() {
-                continue;
-            }
-            let wg = philox_lanes([1 + g as u32; CHAIN_LANES], site_pos, sweep, site_tag, key);
+        // 2. One random-walk step: of group (sweep mod G)'s logit mu in lanes whose groups
+        // differ, of the shared mu in the others; its target gains the Jacobian mu (1 - mu).
+        if params.random_walk != 0 {
+            let phi = exp(here.z);
+            let g = (sweep % n_groups as u32) as usize;
+            let wg = philox_lanes([WALK_BLOCK; CHAIN_LANES], site_pos, sweep, site_tag, key);
             let u1 = here.log_mu[g] - here.log_1m[g] + standard_normal(wg[0], wg[1]) * RW_LOGIT_MU;
             let [new_mu, new_1m] = log_mu_pair(u1);
             let mut step = here;
@@ -407,21 +402,24 @@ pub fn run_lanes(
             likelihood[g] = own;
             let mut before = lp_here.likelihood[g];
             let mut after = own;
-            if g == 0 && n_groups > 1 && !here.differ.all() {
-                // Where the mu is shared, every group's likelihood moves with it.
+            if n_groups > 1 && !here.differ.all() {
+                // Where the mu is shared, every group's likelihood moves with it; the sums go
+                // in group order, as the twin's.
                 let same = !here.differ;
-                for j in 1..n_groups {
-                    step.log_mu[j] = same.select(new_mu, here.log_mu[j]);
-                    step.log_1m[j] = same.select(new_1m, here.log_1m[j]);
-                }
-                let (mut before_same, mut after_same) = (before, after);
                 // No lane differs: every group's point is the moved shared mu's.
                 let all_same = !here.differ.any();
-                for j in 1..n_groups {
-                    let l = if all_same {
-                        ctx.group_sum(&own_shapes, j)
+                let (mut before_same, mut after_same) = (sp(0.0), sp(0.0));
+                for j in 0..n_groups {
+                    let l = if j == g {
+                        own
                     } else {
-                        ctx.group_likelihood(&step, phi, j)
+                        step.log_mu[j] = same.select(new_mu, here.log_mu[j]);
+                        step.log_1m[j] = same.select(new_1m, here.log_1m[j]);
+                        if all_same {
+                            ctx.group_sum(&own_shapes, j)
+                        } else {
+                            ctx.group_likelihood(&step, phi, j)
+                        }
                     };
                     before_same += lp_here.likelihood[j];
                     after_same += l;
@@ -434,7 +432,7 @@ pub fn run_lanes(
             before += lp_here.prior;
             after += prior;
             let jacobian = new_mu + new_1m - here.log_mu[g] - here.log_1m[g];
-            let take = ln(uniform(wg[2])).simd_lt(after - before + jacobian) & moving;
+            let take = ln(uniform(wg[2])).simd_lt(after - before + jacobian);
             lp_here.total = take.select(lp_here.total + (after - before), lp_here.total);
             lp_here.prior = take.select(prior, lp_here.prior);
             for j in 0..n_groups {
