@@ -511,7 +511,8 @@ fn chunking_does_not_change_the_fit() {
 /// Sites of 200 samples: one sweep of the site update then loops over them several times,
 /// and a single dispatch of the run's sweeps passes lavapipe's 65,535 loop iterations an
 /// invocation (where it silently ends the loops: 0 calls instead of 22 on a simulated study).
-/// The stage splits the sweeps across dispatches there; both devices must still agree.
+/// The stage splits the sweeps across dispatches there; both devices must still agree. With
+/// 3 groups too, whose random walk takes each group every third sweep.
 #[test]
 #[ignore = "needs a Vulkan adapter (lavapipe: apt-get install mesa-vulkan-drivers)"]
 fn gpu_site_update_of_many_samples_agrees_with_the_twin() {
@@ -524,68 +525,70 @@ fn gpu_site_update_of_many_samples_agrees_with_the_twin() {
     const SAMPLES: u32 = 200;
     const N_SITES: u32 = 60;
     let gpu = common::gpu();
-    let mut batch = SiteBatch::new();
-    for site in 0..N_SITES {
-        for j in 0..SAMPLES {
-            let total = 5 + (site * 7 + j * 13) % 30;
-            let level = if j < SAMPLES / 2 {
-                0.3
-            } else {
-                0.3 + 0.01 * f64::from(site % 20)
-            };
-            batch.samples.push(SiteSample {
-                group: u32::from(j >= SAMPLES / 2),
-                methylated: (f64::from(total) * level).round() as u32,
-                total,
-                _pad: 0,
-            });
+    for n_groups in [2u32, 3] {
+        let mut batch = SiteBatch::new();
+        for site in 0..N_SITES {
+            for j in 0..SAMPLES {
+                let total = 5 + (site * 7 + j * 13) % 30;
+                let group = j * n_groups / SAMPLES;
+                let level = 0.3 + 0.01 * f64::from(group * (site % 20));
+                batch.samples.push(SiteSample {
+                    group,
+                    methylated: (f64::from(total) * level).round() as u32,
+                    total,
+                    _pad: 0,
+                });
+            }
+            batch.end_site(betagibbs::rng::site_id(0, u64::from(site)));
         }
-        batch.end_site(betagibbs::rng::site_id(0, u64::from(site)));
+        let hyper = vec![SiteHyper::new([0.6, 0.6, 2.7, 0.7], 0.2, 1.0); 4];
+        let mut params = common::site_params(9, N_SITES, 4, (5, 50), 0.1);
+        params.n_groups = n_groups;
+        let mut on_cpu = SiteOutputs::new(&params);
+        site_update_twin(&params, &batch, &hyper, &mut on_cpu);
+        let stage = SiteStageGpu::new(
+            &gpu,
+            N_SITES as usize,
+            batch.samples.len(),
+            4,
+            50,
+            n_groups as usize,
+            DEFAULT_WORKGROUP_SIZE,
+        );
+        let mut on_gpu = SiteOutputs::new(&params);
+        stage.run(&params, &batch, &hyper, &mut on_gpu).unwrap();
+        let per_chain = 50 * n_groups as usize;
+        let chains = (N_SITES * 4) as usize;
+        let same = on_cpu
+            .draws
+            .chunks_exact(per_chain)
+            .zip(on_gpu.draws.chunks_exact(per_chain))
+            .filter(|(a, b)| {
+                a.iter()
+                    .zip(b.iter())
+                    .all(|(x, y)| (x - y).abs() <= 1e-3 * x.abs().max(1e-3))
+            })
+            .count();
+        let accepted = |o: &SiteOutputs| -> f32 {
+            o.state
+                .chunks_exact(STATE_STRIDE)
+                .map(|c| c[STATE_ACCEPTED])
+                .sum()
+        };
+        eprintln!(
+            "200 samples a site, {n_groups} groups: {same} of {chains} chains' draws agree; \
+             accepted steps cpu {} gpu {}; mean draw {}",
+            accepted(&on_cpu),
+            accepted(&on_gpu),
+            on_cpu.draws.iter().sum::<f32>() / on_cpu.draws.len() as f32
+        );
+        assert!(same as f64 >= 0.95 * chains as f64, "{same} of {chains}");
+        let (a, b) = (accepted(&on_cpu), accepted(&on_gpu));
+        assert!(
+            (a - b).abs() <= 0.05 * a,
+            "accepted steps: cpu {a}, gpu {b}"
+        );
     }
-    let hyper = vec![SiteHyper::new([0.6, 0.6, 2.7, 0.7], 0.2, 1.0); 4];
-    let params = common::site_params(9, N_SITES, 4, (5, 50), 0.1);
-    let mut on_cpu = SiteOutputs::new(&params);
-    site_update_twin(&params, &batch, &hyper, &mut on_cpu);
-    let stage = SiteStageGpu::new(
-        &gpu,
-        N_SITES as usize,
-        batch.samples.len(),
-        4,
-        50,
-        2,
-        DEFAULT_WORKGROUP_SIZE,
-    );
-    let mut on_gpu = SiteOutputs::new(&params);
-    stage.run(&params, &batch, &hyper, &mut on_gpu).unwrap();
-    let per_chain = 50 * 2;
-    let chains = (N_SITES * 4) as usize;
-    let same = on_cpu
-        .draws
-        .chunks_exact(per_chain)
-        .zip(on_gpu.draws.chunks_exact(per_chain))
-        .filter(|(a, b)| {
-            a.iter()
-                .zip(b.iter())
-                .all(|(x, y)| (x - y).abs() <= 1e-3 * x.abs().max(1e-3))
-        })
-        .count();
-    let accepted = |o: &SiteOutputs| -> f32 {
-        o.state
-            .chunks_exact(STATE_STRIDE)
-            .map(|c| c[STATE_ACCEPTED])
-            .sum()
-    };
-    eprintln!(
-        "200 samples a site: {same} of {chains} chains' draws agree; accepted steps cpu {} gpu {}",
-        accepted(&on_cpu),
-        accepted(&on_gpu)
-    );
-    assert!(same as f64 >= 0.95 * chains as f64, "{same} of {chains}");
-    let (a, b) = (accepted(&on_cpu), accepted(&on_gpu));
-    assert!(
-        (a - b).abs() <= 0.05 * a,
-        "accepted steps: cpu {a}, gpu {b}"
-    );
 }
 
 /// Stage 1 at its default sweeps against a run twelve times as long, on `simulate`'s default

@@ -527,6 +527,10 @@ mod tests {
 
     /// Sites with 1 to 6 samples in 2 groups, coverage 1 to 300, some with zero counts.
     fn sites(n: usize) -> SiteBatch {
+        sites_of_groups(n, 2)
+    }
+
+    fn sites_of_groups(n: usize, groups: u32) -> SiteBatch {
         let mut batch = SiteBatch::new();
         let mut x = 12345u32;
         let mut next = |m: u32| {
@@ -537,7 +541,7 @@ mod tests {
             for j in 0..1 + next(6) {
                 let total = 1 + next(300);
                 batch.samples.push(SiteSample {
-                    group: j % 2,
+                    group: j % groups,
                     methylated: next(total + 1),
                     total,
                     _pad: 0,
@@ -550,11 +554,12 @@ mod tests {
 
     /// Lanes and the scalar twin on one random stream: the same chains, except where the last
     /// bits of Cephes' and libm's logs flip a Metropolis decision; 6 chains also run the
-    /// twin's remainder path. Then a second dispatch from the state, as stage 1 runs.
+    /// twin's remainder path; 3 groups walk each group every third sweep. Then a second
+    /// dispatch from the state, as stage 1 runs.
     #[test]
     fn lanes_follow_the_scalar_twin() {
-        let batch = sites(300);
-        for n_chains in [4u32, 6] {
+        for (n_chains, n_groups) in [(4u32, 2u32), (6, 2), (4, 3)] {
+            let batch = sites_of_groups(300, n_groups);
             let hyper: Vec<SiteHyper> = (0..n_chains)
                 .map(|c| {
                     let h = [0.6 + 0.1 * c as f32, 0.7, 2.0 + 0.2 * c as f32, 0.9];
@@ -565,7 +570,7 @@ mod tests {
                 seed: 4,
                 n_sites: 300,
                 n_chains,
-                n_groups: 2,
+                n_groups,
                 first_sweep: 0,
                 warmup: 5,
                 n_draws: 30,
@@ -598,7 +603,7 @@ mod tests {
             site_update(&params, &batch, &hyper, &mut lanes);
             site_update_twin(&params, &batch, &hyper, &mut twin);
             let chains = 300 * n_chains as usize;
-            let per_chain = 30 * 2;
+            let per_chain = 30 * n_groups as usize;
             let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * a.abs().max(1e-3);
             let same = (0..chains)
                 .filter(|&c| {
@@ -621,8 +626,8 @@ mod tests {
                 })
                 .count();
             eprintln!(
-                "lanes vs twin, {n_chains} chains a site: {same} of {chains} chains agree, \
-                 {same_recycled} in their recycled sums"
+                "lanes vs twin, {n_chains} chains a site, {n_groups} groups: {same} of {chains} \
+                 chains agree, {same_recycled} in their recycled sums"
             );
             assert!(
                 same as f64 >= 0.97 * chains as f64,
