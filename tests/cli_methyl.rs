@@ -108,6 +108,34 @@ fn assert_core_seconds_add_up(stderr: &str) {
     );
 }
 
+/// A study without replicates (one sample a group) runs, and says why its calls will be few;
+/// with replicates there is no such warning.
+#[test]
+fn a_study_without_replicates_is_warned() {
+    let dir = tempfile::tempdir().unwrap();
+    for (replicates, warned) in [("1", true), ("2", false)] {
+        let study = dir.path().join(format!("study{replicates}"));
+        betagibbs(&[
+            "simulate",
+            "--sites",
+            "300",
+            "--replicates",
+            replicates,
+            "--out",
+            arg(&study),
+        ])
+        .assert_success();
+        let run = methyl(&study.join("sheet.tsv"), &dir.path().join("fit"), "A,B");
+        run.assert_success();
+        assert_eq!(
+            run.stderr.contains("no sample replicates another"),
+            warned,
+            "{replicates} a group:\n{}",
+            run.stderr
+        );
+    }
+}
+
 /// `simulate` then `methyl` end to end; then methyl's bad inputs exit 2 and leave nothing.
 #[test]
 fn methyl_runs_and_refuses_bad_input() {

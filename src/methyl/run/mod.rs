@@ -376,6 +376,18 @@ fn open_study(config: &MethylConfig) -> anyhow::Result<(Study, SiteMerger)> {
             }
         }
     };
+    // A site's phi is told from its groups' difference by replicates alone: without them
+    // every difference is as well explained by dispersion.
+    let (coefficients, noun) = design.as_ref().map_or((groups.len(), "groups"), |d| {
+        (d.design.names.len(), "coefficients")
+    });
+    if sheet.samples.len() <= coefficients {
+        let samples = sheet.samples.len();
+        eprintln!(
+            "betagibbs: warning: {}",
+            no_replicates(samples, coefficients, noun)
+        );
+    }
     if config.out.exists() && !config.out.is_dir() {
         return Err(UserError(format!(
             "--out {}: exists and is not a directory",
@@ -399,6 +411,16 @@ fn open_study(config: &MethylConfig) -> anyhow::Result<(Study, SiteMerger)> {
         design,
     };
     Ok((study, merger))
+}
+
+/// The warning of a study without replicates: as many groups (a design's coefficients) as
+/// samples.
+pub(crate) fn no_replicates(samples: usize, coefficients: usize, noun: &str) -> String {
+    format!(
+        "{samples} samples for {coefficients} {noun}: no sample replicates another, so a \
+         site's dispersion cannot be told from a difference between its groups. The calls rest \
+         on the genome-wide priors and will be few; only replicates make a difference credible"
+    )
 }
 
 /// The groups compared when a design is `~ group` with a group's coefficient tested: the
