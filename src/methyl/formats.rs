@@ -345,6 +345,24 @@ fn chromosome(fields: &[&str], column: usize) -> Result<String, FieldError> {
     }
 }
 
+/// Most columns of any format's data line (modkit's bedMethyl).
+const MAX_COLUMNS: usize = 18;
+
+/// Stores the first MAX_COLUMNS fields in `slots`; returns how many the line has.
+fn split_fields<'a>(
+    fields: impl Iterator<Item = &'a str>,
+    slots: &mut [&'a str; MAX_COLUMNS],
+) -> usize {
+    let mut n = 0;
+    for field in fields {
+        if let Some(slot) = slots.get_mut(n) {
+            *slot = field;
+        }
+        n += 1;
+    }
+    n
+}
+
 /// Methylated and total from methylated and unmethylated counts.
 fn from_split(fields: &[&str], meth_col: usize) -> Result<(u32, u32), FieldError> {
     let m = count(fields, meth_col, "methylated count")?;
@@ -379,25 +397,24 @@ impl Format {
 
     /// Parse one data line, with its modification code where the format has one (modkit's).
     pub(crate) fn parse_coded(self, line: &str) -> Result<(CountRecord, Option<&str>), FieldError> {
-        let fields: Vec<&str> = match self {
+        // The fields on the stack: a line's Vec was an allocation per record.
+        let mut slots = [""; MAX_COLUMNS];
+        let n = match self {
             Format::Dss
             | Format::Modkit
             | Format::CgMap
             | Format::Allc
             | Format::Biscuit
-            | Format::Dnmtools => line.split_whitespace().collect(),
-            _ => line.split('\t').map(str::trim).collect(),
+            | Format::Dnmtools => split_fields(line.split_whitespace(), &mut slots),
+            _ => split_fields(line.split('\t').map(str::trim), &mut slots),
         };
-        if fields.len() != self.columns() {
+        if n != self.columns() {
             return Err(field_error(
-                fields.len().min(self.columns()).max(1),
-                format!(
-                    "{} fields, but the {self} format has {}",
-                    fields.len(),
-                    self.columns()
-                ),
+                n.min(self.columns()).max(1),
+                format!("{n} fields, but the {self} format has {}", self.columns()),
             ));
         }
+        let fields = &slots[..n];
         let mut code = None;
         let (chr, pos, strand, methylated, total) = match self {
             Format::Long => unreachable!("long tables are parsed by LongColumns"),
@@ -411,24 +428,24 @@ impl Format {
                         return Err(field_error(6, format!("strand {other:?} is not +, - or .")))
                     }
                 };
-                let total = count(&fields, 10, "N_valid_cov")?;
-                let methylated = count(&fields, 12, "N_mod")?;
+                let total = count(fields, 10, "N_valid_cov")?;
+                let methylated = count(fields, 12, "N_mod")?;
                 if methylated > total {
                     return Err(field_error(
                         12,
                         format!("N_mod {methylated} exceeds N_valid_cov {total}"),
                     ));
                 }
-                let start = position(&fields, 2)?;
-                let chr = chromosome(&fields, 1)?;
+                let start = position(fields, 2)?;
+                let chr = chromosome(fields, 1)?;
                 (chr, start + 1, strand, methylated, total)
             }
             Format::BedMethyl => {
-                let total = count(&fields, 10, "coverage")?;
-                let methylated = count_from_fraction(&fields, 11, total, 100.0, "percent")?;
-                let start = position(&fields, 2)?;
-                let strand = strand(&fields, 6, true)?;
-                let chr = chromosome(&fields, 1)?;
+                let total = count(fields, 10, "coverage")?;
+                let methylated = count_from_fraction(fields, 11, total, 100.0, "percent")?;
+                let start = position(fields, 2)?;
+                let strand = strand(fields, 6, true)?;
+                let chr = chromosome(fields, 1)?;
                 (chr, start + 1, strand, methylated, total)
             }
             Format::CgMap => {
@@ -437,62 +454,62 @@ impl Format {
                     "G" => Strand::Minus,
                     other => return Err(field_error(2, format!("base {other:?} is not C or G"))),
                 };
-                let (methylated, total) = counts_at(&fields, 7, 8)?;
-                let chr = chromosome(&fields, 1)?;
-                (chr, position(&fields, 3)?, strand, methylated, total)
+                let (methylated, total) = counts_at(fields, 7, 8)?;
+                let chr = chromosome(fields, 1)?;
+                (chr, position(fields, 3)?, strand, methylated, total)
             }
             Format::Allc => {
-                let strand = strand(&fields, 3, false)?;
-                let (methylated, total) = counts_at(&fields, 5, 6)?;
-                let chr = chromosome(&fields, 1)?;
-                (chr, position(&fields, 2)?, strand, methylated, total)
+                let strand = strand(fields, 3, false)?;
+                let (methylated, total) = counts_at(fields, 5, 6)?;
+                let chr = chromosome(fields, 1)?;
+                (chr, position(fields, 2)?, strand, methylated, total)
             }
             Format::Biscuit => {
-                let total = count(&fields, 5, "coverage")?;
+                let total = count(fields, 5, "coverage")?;
                 let methylated = if fields[3] == "." && total == 0 {
                     0
                 } else {
-                    count_from_fraction(&fields, 4, total, 1.0, "beta")?
+                    count_from_fraction(fields, 4, total, 1.0, "beta")?
                 };
-                let start = position(&fields, 2)?;
-                let chr = chromosome(&fields, 1)?;
+                let start = position(fields, 2)?;
+                let chr = chromosome(fields, 1)?;
                 (chr, start + 1, Strand::Unknown, methylated, total)
             }
             Format::Dnmtools => {
-                let strand = strand(&fields, 3, false)?;
-                let total = count(&fields, 6, "reads")?;
-                let methylated = count_from_fraction(&fields, 5, total, 1.0, "level")?;
-                let start = position(&fields, 2)?;
-                let chr = chromosome(&fields, 1)?;
+                let strand = strand(fields, 3, false)?;
+                let total = count(fields, 6, "reads")?;
+                let methylated = count_from_fraction(fields, 5, total, 1.0, "level")?;
+                let start = position(fields, 2)?;
+                let chr = chromosome(fields, 1)?;
                 (chr, start + 1, strand, methylated, total)
             }
             Format::Dss => {
-                let total = count(&fields, 3, "total count N")?;
-                let methylated = count(&fields, 4, "methylated count X")?;
+                let total = count(fields, 3, "total count N")?;
+                let methylated = count(fields, 4, "methylated count X")?;
                 if methylated > total {
                     return Err(field_error(
                         4,
                         format!("methylated count {methylated} exceeds the total {total}"),
                     ));
                 }
-                let chr = chromosome(&fields, 1)?;
+                let chr = chromosome(fields, 1)?;
                 (
                     chr,
-                    position(&fields, 2)?,
+                    position(fields, 2)?,
                     Strand::Unknown,
                     methylated,
                     total,
                 )
             }
             Format::BismarkCov | Format::BedGraph => {
-                let (m, total) = from_split(&fields, 5)?;
-                let start = position(&fields, 2)?;
+                let (m, total) = from_split(fields, 5)?;
+                let start = position(fields, 2)?;
                 let pos = if self == Format::BedGraph {
                     start + 1
                 } else {
                     start
                 };
-                (chromosome(&fields, 1)?, pos, Strand::Unknown, m, total)
+                (chromosome(fields, 1)?, pos, Strand::Unknown, m, total)
             }
             Format::BismarkReport => {
                 let strand = match fields[2] {
@@ -500,9 +517,9 @@ impl Format {
                     "-" => Strand::Minus,
                     other => return Err(field_error(3, format!("strand {other:?} is not + or -"))),
                 };
-                let (m, total) = from_split(&fields, 4)?;
-                let chr = chromosome(&fields, 1)?;
-                (chr, position(&fields, 2)?, strand, m, total)
+                let (m, total) = from_split(fields, 4)?;
+                let chr = chromosome(fields, 1)?;
+                (chr, position(fields, 2)?, strand, m, total)
             }
             Format::MethylKit => {
                 let strand = match fields[3] {
@@ -510,7 +527,7 @@ impl Format {
                     "R" | "-" => Strand::Minus,
                     other => return Err(field_error(4, format!("strand {other:?} is not F or R"))),
                 };
-                let total = count(&fields, 5, "coverage")?;
+                let total = count(fields, 5, "coverage")?;
                 let freq_c: f64 = fields[5].parse().map_err(|_| {
                     field_error(6, format!("freqC {:?} is not a number", fields[5]))
                 })?;
@@ -530,8 +547,8 @@ impl Format {
                         ),
                     ));
                 }
-                let chr = chromosome(&fields, 2)?;
-                (chr, position(&fields, 3)?, strand, methylated as u32, total)
+                let chr = chromosome(fields, 2)?;
+                (chr, position(fields, 3)?, strand, methylated as u32, total)
             }
         };
         if pos == 0 && self != Format::BedGraph {
@@ -752,6 +769,16 @@ mod tests {
                 "{format}"
             );
         }
+    }
+
+    #[test]
+    fn every_format_fits_the_fields_on_the_stack() {
+        for format in Format::ALL {
+            assert!(format.columns() <= MAX_COLUMNS, "{format}");
+        }
+        let line = ["x"; MAX_COLUMNS + 2].join("\t");
+        let e = Format::Dss.parse_line(&line).unwrap_err();
+        assert_eq!(e.message, "20 fields, but the dss format has 4", "{e:?}");
     }
 
     #[test]
