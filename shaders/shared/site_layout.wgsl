@@ -15,7 +15,7 @@ struct SiteParams {
     // Draws recorded per (site, chain) over the whole run, and how many came before this dispatch.
     draws_total: u32,
     draw_offset: u32,
-    // Nonzero: step 2, the random walk on each logit mu, follows the independence step
+    // Nonzero: step 2, one random-walk step on a logit mu, follows the independence step
     // (stage 2); stage 1 skips it (see fit.rs).
     random_walk: u32,
     // The groups of delta = mu[compare_second] - mu[compare_first], and the d of the recycled
