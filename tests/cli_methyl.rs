@@ -108,6 +108,52 @@ fn assert_core_seconds_add_up(stderr: &str) {
     );
 }
 
+/// A study of 20 sites: log phi's prior keeps a proper centre (a flat m0 drifted to 173 on
+/// such a study: where every site's reads look binomial the likelihood flattens as phi grows),
+/// and the warning blames the few sites, not the sweeps.
+#[test]
+fn a_study_of_few_sites_keeps_its_priors_in_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study");
+    betagibbs(&[
+        "simulate",
+        "--sites",
+        "20",
+        "--seed",
+        "2",
+        "--out",
+        arg(&study),
+    ])
+    .assert_success();
+    let out = dir.path().join("fit");
+    let run = betagibbs(&[
+        "methyl",
+        arg(&study.join("sheet.tsv")),
+        "--compare",
+        "A,B",
+        "--device",
+        "cpu",
+        "--out",
+        arg(&out),
+    ]);
+    run.assert_success();
+    let m0: f64 = run
+        .stderr
+        .split("log phi = ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|m0| m0.parse().ok())
+        .unwrap_or_else(|| panic!("no log phi in:\n{}", run.stderr));
+    assert!((0.0..10.0).contains(&m0), "m0 {m0}:\n{}", run.stderr);
+    if run.stderr.contains("prior sds") {
+        assert!(
+            run.stderr.contains("stage 1 had only 20 sites"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
 /// A study without replicates (one sample a group) runs, and says why its calls will be few;
 /// with replicates there is no such warning.
 #[test]

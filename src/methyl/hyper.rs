@@ -33,8 +33,14 @@ pub(crate) const MU_HYPERPRIOR: HyperPrior = HyperPrior::MeanConcentration {
     rate: 0.01,
 };
 /// Inverse-Gamma(shape, scale) prior of s0^2, the squared scale of log phi's Student-t across
-/// sites; m0 is flat.
+/// sites.
 const LOG_PHI_VARIANCE_PRIOR: (f64, f64) = (1.0, 0.1);
+/// Prior of m0 given s0: Normal(mean, s0^2 / weight), conjugate with s0^2's. A flat m0 made
+/// the posterior improper (where every phi grows the likelihood tends to the binomial's, a
+/// constant), which a few sites whose reads look binomial show: m0 drifted to 835 on 2
+/// sites. The weight of a tenth of a site is nothing against stage 1's 2,000; the mean is a
+/// phi of 20.
+const LOG_PHI_CENTRE_PRIOR: (f64, f64) = (3.0, 0.1);
 /// Beta prior of w, the share of sites whose groups differ: uniform, as thousands of sites
 /// outweigh it.
 const DIFFER_PRIOR: (f64, f64) = (1.0, 1.0);
@@ -199,8 +205,8 @@ fn update_hyper(
     }
     let (a, b) = MU_HYPERPRIOR.alpha_beta(*ab_z);
     // log phi_i = m0 + s0 t_i with t_i Student-t: draw each site's weight lambda_i given it,
-    // then the weighted Normal-Inverse-Gamma: s0^2 | lambda, z ~ InvGamma, m0 | s0^2 ~ Normal
-    // (m0 flat).
+    // then the weighted Normal-Inverse-Gamma: s0^2 | lambda, z ~ InvGamma, m0 | s0^2 ~ Normal,
+    // with m0's prior as LOG_PHI_CENTRE_PRIOR sites' worth of data at its mean.
     let nu = f64::from(LOG_PHI_DOF);
     let (m0, s0) = (h[2], h[3]);
     let centred: Vec<f64> = stats.log_phi.iter().map(|&z| z - m0).collect();
@@ -218,8 +224,12 @@ fn update_hyper(
         .map(|(l, z)| l * (z - mean).powi(2))
         .sum();
     let (shape, scale) = LOG_PHI_VARIANCE_PRIOR;
-    let variance = (scale + 0.5 * ss) / gamma(shape + 0.5 * (n_sites - 1.0), rng);
-    let m0 = mean + (variance / weight).sqrt() * normal(rng);
+    let (centre, kappa) = LOG_PHI_CENTRE_PRIOR;
+    let posterior_weight = weight + kappa;
+    let ss = ss + kappa * weight / posterior_weight * (mean - centre).powi(2);
+    let mean = (weight * mean + kappa * centre) / posterior_weight;
+    let variance = (scale + 0.5 * ss) / gamma(shape + 0.5 * n_sites, rng);
+    let m0 = mean + (variance / posterior_weight).sqrt() * normal(rng);
     // w | the sites' indicators ~ Beta.
     let (wa, wb) = DIFFER_PRIOR;
     let w = beta(wa + stats.n_differ, wb + n_sites - stats.n_differ, rng);
@@ -267,11 +277,14 @@ const JOINT_MOVE_START_SD: f64 = 0.05;
 /// Acceptance rate the joint move's sd is adapted towards in warm-up (Robbins–Monro).
 const JOINT_MOVE_ACCEPTANCE: f64 = 0.3;
 
-/// log density of s0 under its prior, s0^2 ~ InvGamma(LOG_PHI_VARIANCE_PRIOR), up to a constant.
-fn log_s0_prior(s0: f64) -> f64 {
+/// log density of (m0, s0) under their prior, up to a constant: s0^2 ~
+/// InvGamma(LOG_PHI_VARIANCE_PRIOR) (in s0), m0 | s0 ~ Normal(LOG_PHI_CENTRE_PRIOR).
+fn log_m0_s0_prior(m0: f64, s0: f64) -> f64 {
     let (shape, scale) = LOG_PHI_VARIANCE_PRIOR;
+    let (centre, kappa) = LOG_PHI_CENTRE_PRIOR;
     let v = s0 * s0;
-    -(shape + 1.0) * v.ln() - scale / v + s0.ln()
+    let s0_prior = -(shape + 1.0) * v.ln() - scale / v + s0.ln();
+    s0_prior - s0.ln() - 0.5 * kappa * (m0 - centre).powi(2) / v
 }
 
 /// The groups model's stage 1 moves (m0, s0) every other sweep: a pass of the moves'
@@ -518,7 +531,7 @@ struct JointMove {
     m0: f64,
     s0: f64,
     z: Vec<f32>,
-    /// s0's prior's change, and log c.
+    /// The change of (m0, s0)'s prior, and log c.
     prior_change: f64,
 }
 
@@ -542,7 +555,7 @@ fn propose_joint_move(
         z: z.iter()
             .map(|&z| (m1 + c * (f64::from(z) - m0)) as f32)
             .collect(),
-        prior_change: log_s0_prior(s1) - log_s0_prior(s0) + log_c,
+        prior_change: log_m0_s0_prior(m1, s1) - log_m0_s0_prior(m0, s0) + log_c,
     }
 }
 
@@ -721,9 +734,10 @@ mod tests {
                 );
                 assert!((u - v).abs() < 1e-5, "kind {kind}: {u} -> {v}");
             }
-            // The reverse move's prior change is this one's, negated: log c and s0's prior.
+            // The reverse move's prior change is this one's, negated: log c and the prior of
+            // (m0, s0).
             let c = m.s0 / s0;
-            let back = log_s0_prior(s0) - log_s0_prior(m.s0) + (1.0 / c).ln();
+            let back = log_m0_s0_prior(m0, s0) - log_m0_s0_prior(m.m0, m.s0) + (1.0 / c).ln();
             assert!((m.prior_change + back).abs() < 1e-12);
         }
     }
