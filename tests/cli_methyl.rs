@@ -264,6 +264,12 @@ fn methyl_runs_and_refuses_bad_input() {
     .assert_user_error(&["--dev-shader-dir", "no-such-folder"]);
     assert!(!out.exists());
 
+    // No warm-up: the first sweep's forced start would be kept as a draw.
+    let out = dir.path().join("no-warmup");
+    small_methyl(&sheet, &out, &["--compare", "A,B", "--warmup", "0"])
+        .assert_user_error(&["--warmup 0", "use at least 1"]);
+    assert!(!out.exists());
+
     // A group no sample is in.
     let out = dir.path().join("bad-group");
     methyl(&sheet, &out, "A,C").assert_user_error(&["no sample is in group \"C\""]);

@@ -341,6 +341,16 @@ impl MethylRunArgs {
                 return Err(UserError(format!("{name} must be at least 1")));
             }
         }
+        if self.warmup == 0 {
+            // The first sweep accepts its proposal whatever it is, to start the chain: a kept
+            // draw there is the proposal's, not the posterior's (1 chain, 1 draw: 217 calls
+            // at P = 1 on 1,000 simulated sites, most of them false).
+            return Err(UserError(
+                "--warmup 0: each chain's first sweep starts it from a proposal taken whatever \
+                 its probability, which must not count as a draw; use at least 1"
+                    .into(),
+            ));
+        }
         if !(self.memory > 0.0 && self.memory.is_finite()) {
             return Err(UserError(format!(
                 "--memory {}: must be a positive number of GiB",
