@@ -283,8 +283,8 @@ fn log_m0_s0_prior(m0: f64, s0: f64) -> f64 {
     let (shape, scale) = LOG_PHI_VARIANCE_PRIOR;
     let (centre, kappa) = LOG_PHI_CENTRE_PRIOR;
     let v = s0 * s0;
-    let s0_prior = -(shape + 1.0) * v.ln() - scale / v + s0.ln();
-    s0_prior - s0.ln() - 0.5 * kappa * (m0 - centre).powi(2) / v
+    // The Jacobian of v = s0^2 (2 s0) and m0's Normal's 1 / s0 cancel.
+    -(shape + 1.0) * v.ln() - scale / v - 0.5 * kappa * (m0 - centre).powi(2) / v
 }
 
 /// The groups model's stage 1 moves (m0, s0) every other sweep: a pass of the moves'

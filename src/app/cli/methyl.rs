@@ -343,8 +343,8 @@ impl MethylRunArgs {
         }
         if self.warmup == 0 {
             // The first sweep accepts its proposal whatever it is, to start the chain: a kept
-            // draw there is the proposal's, not the posterior's (1 chain, 1 draw: 217 calls
-            // at P = 1 on 1,000 simulated sites, most of them false).
+            // draw there is the proposal's, not the posterior's (1 chain, 1 draw: 215 calls
+            // at P = 1 on 1,000 simulated sites, 185 of them false).
             return Err(UserError(
                 "--warmup 0: each chain's first sweep starts it from a proposal taken whatever \
                  its probability, which must not count as a draw; use at least 1"

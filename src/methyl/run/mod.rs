@@ -419,7 +419,7 @@ fn open_study(config: &MethylConfig) -> anyhow::Result<(Study, SiteMerger)> {
 
 /// The warning of a study without replicates: as many groups (a design's coefficients) as
 /// samples.
-pub(crate) fn no_replicates(samples: usize, coefficients: usize, noun: &str) -> String {
+fn no_replicates(samples: usize, coefficients: usize, noun: &str) -> String {
     format!(
         "{samples} samples for {coefficients} {noun}: no sample replicates another, so a \
          site's dispersion cannot be told from a difference between its groups. The calls rest \
