@@ -444,7 +444,7 @@ fn gpu_summaries_are_the_hosts_of_the_same_draws() {
 #[test]
 fn the_scan_sample_is_the_merges_sites_of_lowest_hash() {
     use betagibbs::methyl::merge::{SiteFilter, SiteMerger};
-    use betagibbs::methyl::scan_sample::ScanSampling;
+    use betagibbs::methyl::scan_sample::{HyperSites, ScanSampling};
     use betagibbs::methyl::sheet::SampleSheet;
     use betagibbs::rng::{chromosome_key, sample_hash};
     let dir = tempfile::tempdir().unwrap();
@@ -462,7 +462,7 @@ fn the_scan_sample_is_the_merges_sites_of_lowest_hash() {
             ..base
         };
         let merger = SiteMerger::open_scoped(&sheet, filter, None, Some(sampling)).unwrap();
-        let scanned = merger.scan_sample(100, 0);
+        let scanned = merger.scan_sample(HyperSites::exactly(100), 0);
         let mut all = SiteMerger::open(&sheet, filter).unwrap();
         let mut every = Vec::new();
         while let Some(site) = all.next_site().unwrap() {
@@ -484,6 +484,48 @@ fn the_scan_sample_is_the_merges_sites_of_lowest_hash() {
         let sites = scanned.expect("400 records a file hold 100 passing sites");
         assert_eq!(sites, lowest, "min coverage {min_coverage}");
     }
+}
+
+/// A share of the study's sites from the scan: the scan's hashes estimate how many sites
+/// pass the filter (the bottom-k estimate), and stage 1 takes that share of them, the lowest
+/// hashes first. The estimate's relative sd is about 1/sqrt(k) (k = 400 here: 5%).
+#[test]
+fn the_scan_takes_its_share_of_the_sites_it_estimates() {
+    use betagibbs::methyl::merge::SiteMerger;
+    use betagibbs::methyl::scan_sample::{HyperSites, ScanSampling};
+    use betagibbs::methyl::sheet::SampleSheet;
+    let dir = tempfile::tempdir().unwrap();
+    study(dir.path());
+    let sheet = SampleSheet::read(&dir.path().join("sheet.tsv")).unwrap();
+    let filter = config(dir.path(), DeviceChoice::Cpu, 10).filter;
+    let sampling = ScanSampling {
+        seed: 5,
+        per_file: 2_000,
+        merge_strands: false,
+    };
+    let mut all = SiteMerger::open(&sheet, filter).unwrap();
+    let mut n = 0usize;
+    while all.next_site().unwrap().is_some() {
+        n += 1;
+    }
+    let share = HyperSites {
+        share: 0.05,
+        least: 10,
+        most: 400,
+    };
+    let merger = SiteMerger::open_scoped(&sheet, filter, None, Some(sampling)).unwrap();
+    let got = merger
+        .scan_sample(share, 0)
+        .expect("2,000 records a file")
+        .len();
+    let lowest = merger.scan_sample(HyperSites::exactly(got), 0).unwrap();
+    assert_eq!(merger.scan_sample(share, 0).unwrap(), lowest);
+    let want = 0.05 * n as f64;
+    eprintln!("{n} sites: the scan took {got}, a share of 5% is {want}");
+    assert!(
+        n > 2_000 && (got as f64 - want).abs() <= 0.15 * want,
+        "{got} vs {want}"
+    );
 }
 
 /// One chunk (the sites kept from the sampling pass) or many (a second pass over the files):
@@ -612,7 +654,7 @@ fn stage1_reaches_its_long_run_priors_with_two_replicates() {
     let priors = |warmup: u32, draws: u32| {
         let out = dir.path().join(format!("prior-{warmup}"));
         let mut config = common::methyl_config(dir.path().join("sheet.tsv"), out.clone());
-        config.fit.hyper_sites = 1_000;
+        config.fit.hyper_sites = betagibbs::methyl::fit::HyperSites::exactly(1_000);
         config.fit.hyper_warmup = warmup;
         config.fit.hyper_draws = draws;
         run_prior(&config).unwrap();

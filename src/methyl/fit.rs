@@ -24,6 +24,7 @@ use crate::methyl::merge::{Site, SiteMerger};
 // Stage 1's result, the site stage and the summaries under the paths they had when they lived here.
 use crate::kernels::stages::SiteStage;
 pub use crate::methyl::hyper::Hyper;
+pub use crate::methyl::scan_sample::HyperSites;
 pub use crate::methyl::site_stage::{site_batch, site_stage, FitConfig};
 use crate::methyl::summaries::swept_draws;
 pub use crate::methyl::summaries::{summarize_chunk, ChunkResult, SiteSummary, SweptChunk};

@@ -20,6 +20,7 @@ use crate::mcmc::diagnostics::rhat;
 use crate::mcmc::prior::HyperPrior;
 use crate::mcmc::slice::slice_update;
 use crate::methyl::merge::{Site, SiteMerger};
+use crate::methyl::scan_sample::HyperSites;
 use crate::methyl::site_stage::FitConfig;
 use crate::rng::host_variates::{beta, gamma, normal};
 use crate::rng::{Stream, UniformStream};
@@ -677,15 +678,17 @@ fn summarize_hyper(h: &[[f64; 6]], kept: &[[f64; 6]], n_chains: usize, n_sites: 
     }
 }
 
-/// A uniform random sample of `k` sites of the whole merge, in one pass with memory for `k`
-/// sites (reservoir sampling, Vitter's algorithm R): stage 1's sites must represent the
-/// genome, and the first sites of a chromosome do not (neighbouring CpGs are alike).
+/// Stage 1's sites (`hyper.of` the merge's sites), uniformly at random, in one pass with
+/// memory for `hyper.most` sites (reservoir sampling, Vitter's algorithm R), then a random
+/// subset of that once the count is known: stage 1's sites must represent the genome, and
+/// the first sites of a chromosome do not (neighbouring CpGs are alike).
 pub(crate) fn reservoir_sample(
     merger: &mut SiteMerger,
-    k: usize,
+    hyper: HyperSites,
     seed: u32,
     head: usize,
 ) -> Result<(Vec<Site>, Option<Vec<Site>>), crate::error::UserError> {
+    let k = hyper.most;
     let mut sample = Vec::with_capacity(k);
     // Every site while there are at most `head` of them: a study that fits in one chunk is
     // then fitted without a second pass over its files.
@@ -709,6 +712,22 @@ pub(crate) fn reservoir_sample(
             }
         }
         seen += 1;
+    }
+    // A uniform subset of a uniform sample (Fisher-Yates' first steps), in the sample's order.
+    let wanted = hyper.of(seen);
+    if wanted < sample.len() {
+        let n = sample.len();
+        let mut index: Vec<usize> = (0..n).collect();
+        for i in 0..wanted {
+            let j = i + (rng.next_f64() * (n - i) as f64) as usize;
+            index.swap(i, j.min(n - 1));
+        }
+        let mut keep = vec![false; sample.len()];
+        for &i in &index[..wanted] {
+            keep[i] = true;
+        }
+        let mut flags = keep.into_iter();
+        sample.retain(|_| flags.next().unwrap_or(false));
     }
     Ok((sample, all))
 }

@@ -12,7 +12,7 @@ use crate::io::cpu_time::CoreClock;
 use crate::methyl::formats::{CountRecord, Format, ModCode, Strand};
 use crate::methyl::interval::Region;
 use crate::methyl::lines::{Lines, RecordFeed};
-use crate::methyl::scan_sample::{sample_sites, BottomK, FileSample, ScanSampling};
+use crate::methyl::scan_sample::{sample_sites, BottomK, FileSample, HyperSites, ScanSampling};
 use crate::methyl::sheet::{Sample, SampleSheet};
 use crate::rng::chromosome_key;
 
@@ -301,11 +301,11 @@ impl SiteMerger {
         Ok(merger)
     }
 
-    /// Up to `k` sites passing the filter, uniformly at random, from the chromosome scan's
-    /// samples (opened with `sampling`), when the largest file had at least `from` records
-    /// (SCAN_SAMPLE_FROM in a run) and the samples hold `k` passing sites; else None (the
-    /// reservoir's pass over the merge draws the sample then).
-    pub fn scan_sample(&self, k: usize, from: u64) -> Option<Vec<Site>> {
+    /// Stage 1's sites (`hyper`), uniformly at random among those passing the filter, from the
+    /// chromosome scan's samples (opened with `sampling`), when the largest file had at least
+    /// `from` records (SCAN_SAMPLE_FROM in a run) and the samples hold enough passing sites;
+    /// else None (the reservoir's pass over the merge draws the sample then).
+    pub fn scan_sample(&self, hyper: HyperSites, from: u64) -> Option<Vec<Site>> {
         let largest = self.scan_samples.iter().map(|f| f.seen).max()?;
         if largest < from {
             return None;
@@ -316,7 +316,7 @@ impl SiteMerger {
             &self.chromosomes,
             &self.sample_group,
             filter,
-            k,
+            hyper,
         )?;
         let site = |(chr, pos, counts): (usize, u64, Vec<(u32, u32, u32)>)| Site {
             chr: chr as u32,

@@ -26,8 +26,9 @@ pub const SCAN_SAMPLE_PER_SITE: usize = 16;
 pub const SCAN_SAMPLE_BYTES: usize = 64 << 20;
 
 /// Records each of `n_files` files keeps for `hyper_sites` stage-1 sites: SCAN_SAMPLE_PER_SITE
-/// per site, fewer where that would pass SCAN_SAMPLE_BYTES (from 66 samples at the default
-/// 2,000 sites; with fewer kept, a strict filter falls back to the reservoir sooner).
+/// per site, fewer where that would pass SCAN_SAMPLE_BYTES (from 7 samples at the default
+/// most of 20,000 sites; with fewer kept, stage 1 gets fewer sites, and a strict filter falls
+/// back to the reservoir sooner).
 pub fn scan_records_per_file(hyper_sites: usize, n_files: usize) -> usize {
     const _: () = assert!(std::mem::size_of::<Kept>() == 32);
     let budget = SCAN_SAMPLE_BYTES / (n_files.max(1) * std::mem::size_of::<Kept>());
@@ -35,6 +36,59 @@ pub fn scan_records_per_file(hyper_sites: usize, n_files: usize) -> usize {
         .saturating_mul(SCAN_SAMPLE_PER_SITE)
         .min(budget)
         .max(hyper_sites)
+}
+
+/// How many sites stage 1 learns the genome-wide priors from: a share of the sites that pass
+/// the filters, from `least` to `most` (all of them where fewer pass).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HyperSites {
+    pub share: f64,
+    pub least: usize,
+    pub most: usize,
+}
+
+impl HyperSites {
+    /// Exactly `n` sites (all of them where fewer pass), as `--hyper-sites n` asks.
+    pub fn exactly(n: usize) -> HyperSites {
+        HyperSites {
+            share: 0.0,
+            least: n,
+            most: n,
+        }
+    }
+
+    /// Stage 1's sites in a study of which `passing` sites pass the filters.
+    pub fn of(&self, passing: u64) -> usize {
+        let share = (self.share * passing as f64).round() as usize;
+        share
+            .clamp(self.least, self.most)
+            .min(usize::try_from(passing).unwrap_or(usize::MAX))
+    }
+
+    /// At most `n` sites, whatever the study (a GPU's binding holds no more).
+    pub fn at_most(&self, n: usize) -> HyperSites {
+        HyperSites {
+            least: self.least.min(n),
+            most: self.most.min(n),
+            ..*self
+        }
+    }
+}
+
+impl std::fmt::Display for HyperSites {
+    /// `2000 sites` for a fixed count; `10% of the sites (2000 to 20000)` for a share.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.least == self.most {
+            write!(f, "{} sites", self.most)
+        } else {
+            let percent = 100.0 * self.share;
+            write!(
+                f,
+                "{percent}% of the sites ({} to {})",
+                self.least, self.most
+            )
+        }
+    }
 }
 
 /// The hash's seed and the records each file keeps.
@@ -143,15 +197,16 @@ type SampleCounts = Option<(u32, u32)>;
 /// the samples that pass the coverage filter.
 pub(crate) type SampledSite = (usize, u64, Vec<(u32, u32, u32)>);
 
-/// Up to `k` sites passing the filter (a sample counts from `min_coverage` reads; every group
+/// Stage 1's sites (`hyper.of` the study's passing sites, which the sample's hashes estimate)
+/// among those passing the filter (a sample counts from `min_coverage` reads; every group
 /// needs `min_samples` such samples), uniformly at random, from the files' samples (in sheet
-/// order), or None when the samples hold fewer than `k` passing sites but not every record.
+/// order), or None when the samples hold too few passing sites but not every record.
 pub(crate) fn sample_sites(
     files: &[FileSample],
     chromosomes: &[String],
     sample_group: &[u32],
     (min_coverage, min_samples): (u32, u32),
-    k: usize,
+    hyper: HyperSites,
 ) -> Option<Vec<SampledSite>> {
     // Every position at or below this hash is in every file's sample that holds it.
     let limit = files
@@ -179,9 +234,12 @@ pub(crate) fn sample_sites(
         }
     }
     let n_groups = sample_group.iter().max().map_or(0, |&g| g as usize + 1);
-    let mut sites = Vec::with_capacity(k);
-    for ((_, chr, pos), counts) in positions {
-        if sites.len() == k {
+    let mut sites = Vec::with_capacity(hyper.most);
+    // The hash up to which every passing position is in `sites`.
+    let mut covered = limit;
+    for ((hash, chr, pos), counts) in positions {
+        if sites.len() == hyper.most {
+            covered = hash.saturating_sub(1);
             break;
         }
         let mut per_group = vec![0u32; n_groups];
@@ -198,6 +256,46 @@ pub(crate) fn sample_sites(
             sites.push((chr, pos, kept));
         }
     }
-    let complete = files.iter().all(|f| !f.truncated);
-    (sites.len() == k || complete).then_some(sites)
+    // The hashes are uniform, so the passing positions up to `covered` are that share of the
+    // genome's (the bottom-k estimate of a count).
+    let passing = if covered == u64::MAX {
+        sites.len() as u64
+    } else {
+        (sites.len() as f64 / ((covered as f64 + 1.0) / 2f64.powi(64))) as u64
+    };
+    // Fewer than the share where the files' kept records (SCAN_SAMPLE_BYTES) ran out first,
+    // as long as they reach the least: a pass of the reservoir costs a genome's reading.
+    let k = hyper.of(passing);
+    (sites.len() >= k.min(hyper.least)).then(|| {
+        sites.truncate(k);
+        sites
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::methyl::config::DEFAULT_HYPER_SITES;
+
+    /// The default: a tenth of the passing sites, from 2,000 to 20,000, all of a smaller study.
+    #[test]
+    fn stage_one_takes_a_share_within_its_bounds() {
+        let d = DEFAULT_HYPER_SITES;
+        let cases = [
+            (0, 0),
+            (1_500, 1_500),
+            (18_731, 2_000),
+            (50_000, 5_000),
+            (28_000_000, 20_000),
+        ];
+        for (passing, sites) in cases {
+            assert_eq!(d.of(passing), sites, "{passing} passing");
+        }
+        assert_eq!(HyperSites::exactly(7).of(1_000_000), 7);
+        assert_eq!(HyperSites::exactly(7).of(3), 3);
+        assert_eq!(d.at_most(5_000).of(1_000_000), 5_000);
+        assert_eq!(d.at_most(1_000).of(1_000_000), 1_000);
+        assert_eq!(d.to_string(), "10% of the sites (2000 to 20000)");
+        assert_eq!(HyperSites::exactly(7).to_string(), "7 sites");
+    }
 }

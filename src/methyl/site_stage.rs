@@ -7,6 +7,7 @@ use crate::kernels::site_layout::{SiteBatch, SiteSample, STATE_STRIDE};
 use crate::kernels::stages::{RegressionStage, SiteCapacity, SiteStage};
 use crate::kernels::Device;
 use crate::methyl::merge::Site;
+use crate::methyl::scan_sample::HyperSites;
 use crate::rng::site_id;
 
 /// How a run samples.
@@ -16,8 +17,9 @@ pub struct FitConfig {
     pub warmup: u32,
     pub draws: u32,
     pub seed: u32,
-    /// Sites of stage 1 and its sweeps.
-    pub hyper_sites: usize,
+    /// Sites of stage 1 (a design's take DEFAULT_DESIGN_HYPER_SITES where this is a share)
+    /// and its sweeps.
+    pub hyper_sites: HyperSites,
     pub hyper_warmup: u32,
     pub hyper_draws: u32,
     /// Sites per chunk of stage 2.
@@ -73,7 +75,7 @@ pub(crate) fn gpu_site_capacity(
 /// samples at most, its chains and `slots` values per recorded draw.
 fn capacity(config: &FitConfig, max_samples: usize, slots: usize) -> SiteCapacity {
     SiteCapacity {
-        max_sites: config.chunk_sites.max(config.hyper_sites),
+        max_sites: config.chunk_sites.max(config.hyper_sites.most),
         max_samples,
         n_chains: config.chains as usize,
         max_draws: config.draws as usize,

@@ -9,7 +9,7 @@ use crate::kernels::gpu::DEFAULT_WORKGROUP_SIZE;
 use crate::kernels::DeviceChoice;
 use crate::methyl::config::*;
 use crate::methyl::design::{DesignRequest, Tested};
-use crate::methyl::fit::FitConfig;
+use crate::methyl::fit::{FitConfig, HyperSites};
 use crate::methyl::formats::ModCode;
 use crate::methyl::merge::SiteFilter;
 use crate::methyl::regions::DmrRule;
@@ -238,9 +238,10 @@ pub struct MethylRunArgs {
     pub draws: u32,
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u32,
-    /// Sites that learn the genome-wide priors: a uniform sample of those that pass the filters.
-    #[arg(long, default_value_t = DEFAULT_HYPER_SITES)]
-    pub hyper_sites: usize,
+    /// Sites that learn the genome-wide priors: a uniform sample of those that pass the
+    /// filters. By default a tenth of them, from 2,000 to 20,000
+    #[arg(long)]
+    pub hyper_sites: Option<usize>,
     /// Warm-up and kept sweeps of that joint fit.
     #[arg(long, default_value_t = DEFAULT_HYPER_WARMUP)]
     pub hyper_warmup: u32,
@@ -357,7 +358,7 @@ impl MethylRunArgs {
                 self.memory
             )));
         }
-        if self.hyper_sites == 0 || self.chunk_sites == 0 {
+        if self.hyper_sites == Some(0) || self.chunk_sites == 0 {
             return Err(UserError(
                 "--hyper-sites and --chunk-sites must be at least 1".into(),
             ));
@@ -383,7 +384,9 @@ impl MethylRunArgs {
                 warmup: self.warmup,
                 draws: self.draws,
                 seed: self.seed,
-                hyper_sites: self.hyper_sites,
+                hyper_sites: self
+                    .hyper_sites
+                    .map_or(DEFAULT_HYPER_SITES, HyperSites::exactly),
                 hyper_warmup: self.hyper_warmup,
                 hyper_draws: self.hyper_draws,
                 chunk_sites: self.chunk_sites,

@@ -23,7 +23,7 @@ pub fn run_methyl_bench(config: &MethylConfig, gpu: bool, dss: bool) -> anyhow::
         }
     }
     println!(
-        "methyl on {}: {} chains x ({} warm-up + {} draws) per site; priors from a sample of {} sites ({} + {} sweeps)",
+        "methyl on {}: {} chains x ({} warm-up + {} draws) per site; priors from a sample of {} ({} + {} sweeps)",
         config.sheet.display(),
         config.fit.chains,
         config.fit.warmup,

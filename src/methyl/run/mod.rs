@@ -30,7 +30,7 @@ use crate::kernels::regression_layout::NUISANCE_DOF;
 use crate::kernels::site_layout::{LOG_PHI_DOF, MAX_GROUPS, SLAB_DOF};
 use crate::kernels::summary_layout::device_summarises;
 use crate::kernels::Device;
-use crate::methyl::config::{MethylConfig, SummariesChoice};
+use crate::methyl::config::{MethylConfig, SummariesChoice, DEFAULT_DESIGN_HYPER_SITES};
 use crate::methyl::design::StudyDesign;
 use crate::methyl::hyper::{learn_hyper, reservoir_sample, GroupSites, Hyper, HYPER_NAMES};
 use crate::methyl::merge::{Site, SiteMerger};
@@ -230,7 +230,7 @@ fn with_opened<R>(
     let device = Device::from_gpu(gpu.as_ref());
     let n_samples = study.sheet.samples.len();
     let config = &fit_to_device(config, gpu.as_ref(), study.slots().stride, n_samples);
-    let max_samples = config.fit.chunk_sites.max(config.fit.hyper_sites) * n_samples;
+    let max_samples = config.fit.chunk_sites.max(config.fit.hyper_sites.most) * n_samples;
     let model = match &study.design {
         Some(design) => SiteModel::Regression(regression_stage(
             device,
@@ -402,7 +402,7 @@ fn open_study(config: &MethylConfig) -> anyhow::Result<(Study, SiteMerger)> {
     // Stage 1's sample, at genome scale, from the chromosome scan (methyl::scan_sample).
     let sampling = ScanSampling {
         seed: config.fit.seed,
-        per_file: scan_records_per_file(config.fit.hyper_sites, sheet.samples.len()),
+        per_file: scan_records_per_file(config.fit.hyper_sites.most, sheet.samples.len()),
         merge_strands: config.filter.merge_strands,
     };
     let merger =
@@ -474,10 +474,10 @@ fn fit_to_device(
     } || !device_summarises(fit.chains as usize, fit.draws as usize);
     if let Some(gpu) = gpu {
         let capacity = gpu_site_capacity(gpu, &fit, n_groups, n_samples);
-        if capacity < fit.chunk_sites.max(fit.hyper_sites) {
+        if capacity < fit.chunk_sites.max(fit.hyper_sites.most) {
             eprintln!("betagibbs: {capacity} sites per dispatch fit the GPU's binding limit; using chunks of that size");
             fit.chunk_sites = fit.chunk_sites.min(capacity);
-            fit.hyper_sites = fit.hyper_sites.min(capacity);
+            fit.hyper_sites = fit.hyper_sites.at_most(capacity);
         }
     }
     MethylConfig {
@@ -526,15 +526,17 @@ fn learn_priors(
     // At genome scale the chromosome scan's sample; else a reservoir over a pass of the merge,
     // which keeps every site of a study that fits in one chunk for stage 2.
     let from = config.fit.scan_sample_from;
-    let (stage1_sites, all_sites) = match merger.scan_sample(config.fit.hyper_sites, from) {
+    // A design's stage 1 takes its own default, unless --hyper-sites fixed the count.
+    let hyper_sites = match model {
+        SiteModel::Regression(_) if config.fit.hyper_sites.share > 0.0 => {
+            DEFAULT_DESIGN_HYPER_SITES.at_most(config.fit.hyper_sites.most)
+        }
+        _ => config.fit.hyper_sites,
+    };
+    let (stage1_sites, all_sites) = match merger.scan_sample(hyper_sites, from) {
         // The merge has not begun: stage 2 reads on from it, with nothing pending.
         Some(sites) => (sites, Some(Vec::new())),
-        None => reservoir_sample(
-            merger,
-            config.fit.hyper_sites,
-            config.fit.seed,
-            config.fit.chunk_sites,
-        )?,
+        None => reservoir_sample(merger, hyper_sites, config.fit.seed, config.fit.chunk_sites)?,
     };
     phases.reading += reading_start.elapsed().as_secs_f64();
     phases.core.reading += thread_cpu_seconds() - reading_cpu;
