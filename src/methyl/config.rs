@@ -8,11 +8,11 @@ use crate::kernels::gpu::DEFAULT_WORKGROUP_SIZE;
 use crate::kernels::DeviceChoice;
 use crate::methyl::design::DesignRequest;
 use crate::methyl::fit::FitConfig;
-use crate::methyl::fit::HyperSites;
 use crate::methyl::formats::ModCode;
 pub use crate::methyl::interval::Region;
 use crate::methyl::merge::SiteFilter;
 use crate::methyl::regions::DmrRule;
+use crate::methyl::scan_sample::HyperSites;
 use crate::methyl::scan_sample::SCAN_SAMPLE_FROM;
 
 /// d of P(delta > d) and P(delta < -d): a tenth of the methylation scale, as DSS's examples.
@@ -225,5 +225,27 @@ mod tests {
         );
         assert_eq!(back.mod_code.as_str(), "h");
         assert!(SiteFilter::from_footer("min_coverage=x").is_err());
+    }
+
+    /// The default: a tenth of the passing sites, from 2,000 to 20,000, all of a smaller study.
+    #[test]
+    fn stage_one_takes_a_share_within_its_bounds() {
+        let d = DEFAULT_HYPER_SITES;
+        let cases = [
+            (0, 0),
+            (1_500, 1_500),
+            (18_731, 2_000),
+            (50_000, 5_000),
+            (28_000_000, 20_000),
+        ];
+        for (passing, sites) in cases {
+            assert_eq!(d.of(passing), sites, "{passing} passing");
+        }
+        assert_eq!(HyperSites::exactly(7).of(1_000_000), 7);
+        assert_eq!(HyperSites::exactly(7).of(3), 3);
+        assert_eq!(d.at_most(5_000).of(1_000_000), 5_000);
+        assert_eq!(d.at_most(1_000).of(1_000_000), 1_000);
+        assert_eq!(d.to_string(), "10% of the sites (2000 to 20000)");
+        assert_eq!(HyperSites::exactly(7).to_string(), "7 sites");
     }
 }
