@@ -214,6 +214,7 @@ fn gpu_and_cpu_site_updates_agree() {
     let stage = SiteStageGpu::new(
         &gpu,
         sites.len(),
+        sites.len(),
         batch.samples.len(),
         params.n_chains as usize,
         params.draws_total as usize,
@@ -590,6 +591,7 @@ fn gpu_site_update_of_many_samples_agrees_with_the_twin() {
         site_update_twin(&params, &batch, &hyper, &mut on_cpu);
         let stage = SiteStageGpu::new(
             &gpu,
+            N_SITES as usize,
             N_SITES as usize,
             batch.samples.len(),
             4,

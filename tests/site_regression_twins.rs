@@ -149,6 +149,7 @@ fn gpu_and_cpu_site_regressions_agree() {
         &gpu,
         &design,
         SITES,
+        SITES,
         batch.samples.len(),
         CHAINS as usize,
         40,

@@ -198,6 +198,9 @@ impl<'a> ThetaStage<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct SiteCapacity {
     pub max_sites: usize,
+    /// Sites of the largest dispatch that records draws (stage 2's chunk; stage 1, on more
+    /// sites, records none).
+    pub max_draw_sites: usize,
     pub max_samples: usize,
     pub n_chains: usize,
     /// Recorded draws per (site, chain).
@@ -227,6 +230,7 @@ impl<'g> SiteStage<'g> {
                 let stage = SiteStageGpu::new(
                     gpu,
                     capacity.max_sites,
+                    capacity.max_draw_sites,
                     capacity.max_samples,
                     capacity.n_chains,
                     capacity.max_draws,
@@ -328,6 +332,7 @@ impl<'g> RegressionStage<'g> {
                     gpu,
                     design,
                     capacity.max_sites,
+                    capacity.max_draw_sites,
                     capacity.max_samples,
                     capacity.n_chains,
                     capacity.max_draws,

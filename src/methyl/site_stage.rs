@@ -76,6 +76,7 @@ pub(crate) fn gpu_site_capacity(
 fn capacity(config: &FitConfig, max_samples: usize, slots: usize) -> SiteCapacity {
     SiteCapacity {
         max_sites: config.chunk_sites.max(config.hyper_sites.most),
+        max_draw_sites: config.chunk_sites,
         max_samples,
         n_chains: config.chains as usize,
         max_draws: config.draws as usize,

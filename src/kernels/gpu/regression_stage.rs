@@ -39,6 +39,8 @@ pub struct RegressionStageGpu<'g> {
     pipeline: wgpu::ComputePipeline,
     workgroup_size: u32,
     max_sites: usize,
+    /// Sites of the largest dispatch that records draws.
+    max_draw_sites: usize,
     max_samples: usize,
     n_chains: usize,
     max_draw_floats: usize,
@@ -58,11 +60,14 @@ pub struct RegressionStageGpu<'g> {
 
 impl<'g> RegressionStageGpu<'g> {
     /// Buffers for dispatches of up to `max_sites` sites holding up to `max_samples` samples,
-    /// `n_chains` chains and `max_draws` recorded draws per (site, chain).
+    /// `n_chains` chains and, of up to `max_draw_sites` sites, `max_draws` recorded draws per
+    /// (site, chain) (stage 1's larger dispatches record none).
+    #[allow(clippy::too_many_arguments)] // the shapes of every buffer
     pub fn new(
         gpu: &'g Gpu,
         design: &RegressionDesign,
         max_sites: usize,
+        max_draw_sites: usize,
         max_samples: usize,
         n_chains: usize,
         max_draws: usize,
@@ -74,7 +79,7 @@ impl<'g> RegressionStageGpu<'g> {
             &[("WORKGROUP_SIZE", f64::from(workgroup_size))],
         );
         let inv = max_sites * n_chains;
-        let max_draw_floats = inv * max_draws * design.draw_slots();
+        let max_draw_floats = max_draw_sites * n_chains * max_draws * design.draw_slots();
         let output = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
         let params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("regression params"),
@@ -130,6 +135,7 @@ impl<'g> RegressionStageGpu<'g> {
             pipeline,
             workgroup_size,
             max_sites,
+            max_draw_sites,
             max_samples,
             n_chains,
             max_draw_floats,
@@ -162,7 +168,7 @@ impl<'g> RegressionStageGpu<'g> {
     /// The stage with site_summaries and draws_gather over its draws, where the chains'
     /// shape allows (`device_summarises`): buffers a run that summarises on the host need not hold.
     pub fn with_device_summaries(mut self) -> Self {
-        let shape = (self.max_sites, self.n_chains);
+        let shape = (self.max_draw_sites, self.n_chains);
         self.summaries = SummaryStageGpu::for_draws(
             self.gpu,
             &self.draws,
@@ -217,6 +223,8 @@ impl<'g> RegressionStageGpu<'g> {
     ) -> Result<(), GpuError> {
         summaries.clear();
         let summary = summary.and_then(|call| Some((call, self.summaries.as_ref()?)));
+        assert!(batch.n_sites() <= self.max_sites && batch.samples.len() <= self.max_samples);
+        assert!(out.draws.len() <= self.max_draw_floats);
         let samples = max_site_samples(batch);
         let per_dispatch =
             self.gpu

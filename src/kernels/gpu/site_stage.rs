@@ -21,6 +21,8 @@ pub struct SiteStageGpu<'g> {
     pipeline: wgpu::ComputePipeline,
     workgroup_size: u32,
     max_sites: usize,
+    /// Sites of the largest dispatch that records draws.
+    max_draw_sites: usize,
     max_samples: usize,
     n_chains: usize,
     /// The groups the pipeline was built for (its N_GROUPS).
@@ -45,10 +47,13 @@ pub(crate) const SITE_UPDATE_WGSL: &str =
 
 impl<'g> SiteStageGpu<'g> {
     /// Buffers for dispatches of up to `max_sites` sites holding up to `max_samples`
-    /// samples, `n_chains` chains and `max_draws × n_groups` recorded values per (site, chain).
+    /// samples, `n_chains` chains and, of up to `max_draw_sites` sites, `max_draws × n_groups`
+    /// recorded values per (site, chain) (stage 1's larger dispatches record none).
+    #[allow(clippy::too_many_arguments)] // the shapes of every buffer
     pub fn new(
         gpu: &'g Gpu,
         max_sites: usize,
+        max_draw_sites: usize,
         max_samples: usize,
         n_chains: usize,
         max_draws: usize,
@@ -68,7 +73,7 @@ impl<'g> SiteStageGpu<'g> {
             ],
         );
         let inv = max_sites * n_chains;
-        let max_draw_floats = inv * max_draws * n_groups;
+        let max_draw_floats = max_draw_sites * n_chains * max_draws * n_groups;
         let output = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
         let params = gpu.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("site params"),
@@ -109,6 +114,7 @@ impl<'g> SiteStageGpu<'g> {
             pipeline,
             workgroup_size,
             max_sites,
+            max_draw_sites,
             max_samples,
             n_chains,
             n_groups,
@@ -128,7 +134,7 @@ impl<'g> SiteStageGpu<'g> {
     /// The stage with site_summaries and draws_gather over its draws, where the chains'
     /// shape allows (`device_summarises`): buffers a run that summarises on the host need not hold.
     pub fn with_device_summaries(mut self) -> Self {
-        let shape = (self.max_sites, self.n_chains);
+        let shape = (self.max_draw_sites, self.n_chains);
         self.summaries = SummaryStageGpu::for_draws(
             self.gpu,
             &self.draws,
