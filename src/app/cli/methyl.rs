@@ -239,7 +239,8 @@ pub struct MethylRunArgs {
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u32,
     /// Sites that learn the genome-wide priors: a uniform sample of those that pass the
-    /// filters. By default a tenth of them, from 2,000 to 20,000
+    /// filters. By default a tenth of them, from 2,000 to 20,000 (2,000 for a --design). More
+    /// sites make the calls move less between seeds
     #[arg(long)]
     pub hyper_sites: Option<usize>,
     /// Warm-up and kept sweeps of that joint fit.
