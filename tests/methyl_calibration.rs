@@ -439,30 +439,43 @@ fn gpu_summaries_are_the_hosts_of_the_same_draws() {
     );
 }
 
+/// The test study's sheet in `dir`, written first.
+fn study_sheet(dir: &Path) -> betagibbs::methyl::sheet::SampleSheet {
+    study(dir);
+    betagibbs::methyl::sheet::SampleSheet::read(&dir.join("sheet.tsv")).unwrap()
+}
+
+/// A merge whose chromosome scan keeps each file's `per_file` records of lowest hash (seed 5).
+fn scanning_merger(
+    sheet: &betagibbs::methyl::sheet::SampleSheet,
+    filter: betagibbs::methyl::merge::SiteFilter,
+    per_file: usize,
+) -> betagibbs::methyl::merge::SiteMerger {
+    let sampling = betagibbs::methyl::scan_sample::ScanSampling {
+        seed: 5,
+        per_file,
+        merge_strands: false,
+    };
+    betagibbs::methyl::merge::SiteMerger::open_scoped(sheet, filter, None, Some(sampling)).unwrap()
+}
+
 /// Stage 1's sample from the chromosome scan (methyl::scan_sample) is exactly the passing
 /// sites of lowest hash among all the merge's sites, whatever the filter leaves. (A whole run
 /// that samples so is held to its FDR above.)
 #[test]
 fn the_scan_sample_is_the_merges_sites_of_lowest_hash() {
     use betagibbs::methyl::merge::{SiteFilter, SiteMerger};
-    use betagibbs::methyl::scan_sample::{HyperSites, ScanSampling};
-    use betagibbs::methyl::sheet::SampleSheet;
+    use betagibbs::methyl::scan_sample::HyperSites;
     use betagibbs::rng::{chromosome_key, sample_hash};
     let dir = tempfile::tempdir().unwrap();
-    study(dir.path());
-    let sheet = SampleSheet::read(&dir.path().join("sheet.tsv")).unwrap();
+    let sheet = study_sheet(dir.path());
     let base = config(dir.path(), DeviceChoice::Cpu, 10).filter;
-    let sampling = ScanSampling {
-        seed: 5,
-        per_file: 400,
-        merge_strands: false,
-    };
     for min_coverage in [1, 15, 25] {
         let filter = SiteFilter {
             min_coverage,
             ..base
         };
-        let merger = SiteMerger::open_scoped(&sheet, filter, None, Some(sampling)).unwrap();
+        let merger = scanning_merger(&sheet, filter, 400);
         let scanned = merger.scan_sample(HyperSites::exactly(100), 0);
         let mut all = SiteMerger::open(&sheet, filter).unwrap();
         let mut every = Vec::new();
@@ -493,17 +506,10 @@ fn the_scan_sample_is_the_merges_sites_of_lowest_hash() {
 #[test]
 fn the_scan_takes_its_share_of_the_sites_it_estimates() {
     use betagibbs::methyl::merge::SiteMerger;
-    use betagibbs::methyl::scan_sample::{HyperSites, ScanSampling};
-    use betagibbs::methyl::sheet::SampleSheet;
+    use betagibbs::methyl::scan_sample::HyperSites;
     let dir = tempfile::tempdir().unwrap();
-    study(dir.path());
-    let sheet = SampleSheet::read(&dir.path().join("sheet.tsv")).unwrap();
+    let sheet = study_sheet(dir.path());
     let filter = config(dir.path(), DeviceChoice::Cpu, 10).filter;
-    let sampling = ScanSampling {
-        seed: 5,
-        per_file: 2_000,
-        merge_strands: false,
-    };
     let mut all = SiteMerger::open(&sheet, filter).unwrap();
     let mut n = 0usize;
     while all.next_site().unwrap().is_some() {
@@ -514,7 +520,7 @@ fn the_scan_takes_its_share_of_the_sites_it_estimates() {
         least: 10,
         most: 400,
     };
-    let merger = SiteMerger::open_scoped(&sheet, filter, None, Some(sampling)).unwrap();
+    let merger = scanning_merger(&sheet, filter, 2_000);
     let got = merger
         .scan_sample(share, 0)
         .expect("2,000 records a file")

@@ -35,8 +35,9 @@ use crate::methyl::design::StudyDesign;
 use crate::methyl::hyper::{learn_hyper, reservoir_sample, GroupSites, Hyper, HYPER_NAMES};
 use crate::methyl::merge::{Site, SiteMerger};
 use crate::methyl::regression::RegressionSites;
-use crate::methyl::scan_sample::{scan_records_per_file, ScanSampling};
+use crate::methyl::scan_sample::{scan_records_per_file, HyperSites, ScanSampling};
 use crate::methyl::sheet::SampleSheet;
+use crate::methyl::site_stage::FitConfig;
 use crate::methyl::site_stage::{
     chunk_sites_within, gpu_site_capacity, regression_stage, site_batch, site_stage, SiteModel,
 };
@@ -229,7 +230,7 @@ fn with_opened<R>(
     let device_name = describe_device(gpu.as_ref());
     let device = Device::from_gpu(gpu.as_ref());
     let n_samples = study.sheet.samples.len();
-    let config = &fit_to_device(config, gpu.as_ref(), study.slots().stride, n_samples);
+    let config = &fit_to_device(config, gpu.as_ref(), &study);
     let max_samples = config.fit.chunk_sites.max(config.fit.hyper_sites.most) * n_samples;
     let model = match &study.design {
         Some(design) => SiteModel::Regression(regression_stage(
@@ -348,6 +349,15 @@ impl Study {
     pub(crate) fn coef_name(&self) -> Option<&str> {
         self.design.as_ref().map(|d| d.tested_name.as_str())
     }
+
+    /// Stage 1's sites: a design's default where `fit` asks for a share (its sites cost more,
+    /// and the share was not measured on it), else `fit`'s.
+    fn hyper_sites(&self, fit: &FitConfig) -> HyperSites {
+        match self.design.is_some() && fit.hyper_sites.share > 0.0 {
+            true => DEFAULT_DESIGN_HYPER_SITES.at_most(fit.hyper_sites.most),
+            false => fit.hyper_sites,
+        }
+    }
 }
 
 /// Opening: the sheet read and checked (its groups, the compared ones, --out), and the merge
@@ -399,14 +409,6 @@ fn open_study(config: &MethylConfig) -> anyhow::Result<(Study, SiteMerger)> {
         ))
         .into());
     }
-    // Stage 1's sample, at genome scale, from the chromosome scan (methyl::scan_sample).
-    let sampling = ScanSampling {
-        seed: config.fit.seed,
-        per_file: scan_records_per_file(config.fit.hyper_sites.most, sheet.samples.len()),
-        merge_strands: config.filter.merge_strands,
-    };
-    let merger =
-        SiteMerger::open_scoped(&sheet, config.filter, config.region.clone(), Some(sampling))?;
     let study = Study {
         sheet,
         groups,
@@ -414,6 +416,19 @@ fn open_study(config: &MethylConfig) -> anyhow::Result<(Study, SiteMerger)> {
         compare,
         design,
     };
+    // Stage 1's sample, at genome scale, from the chromosome scan (methyl::scan_sample).
+    let n_samples = study.sheet.samples.len();
+    let sampling = ScanSampling {
+        seed: config.fit.seed,
+        per_file: scan_records_per_file(study.hyper_sites(&config.fit).most, n_samples),
+        merge_strands: config.filter.merge_strands,
+    };
+    let merger = SiteMerger::open_scoped(
+        &study.sheet,
+        config.filter,
+        config.region.clone(),
+        Some(sampling),
+    )?;
     Ok((study, merger))
 }
 
@@ -448,15 +463,13 @@ fn as_two_groups(
 /// Bytes in a GiB.
 const GIB: f64 = (1u64 << 30) as f64;
 
-/// The run's settings on this machine: chunks small enough that stage 2's draws stay within
-/// --memory, and on a GPU, chunks (and stage 1's sample) that fit the device's largest binding.
-fn fit_to_device(
-    config: &MethylConfig,
-    gpu: Option<&Gpu>,
-    n_groups: usize,
-    n_samples: usize,
-) -> MethylConfig {
+/// The run's settings for this study on this machine: stage 1's sites (`Study::hyper_sites`),
+/// chunks small enough that stage 2's draws stay within --memory, and on a GPU, chunks (and
+/// stage 1's sample) that fit the device's largest binding.
+fn fit_to_device(config: &MethylConfig, gpu: Option<&Gpu>, study: &Study) -> MethylConfig {
+    let (n_groups, n_samples) = (study.slots().stride, study.sheet.samples.len());
     let mut fit = config.fit.clone();
+    fit.hyper_sites = study.hyper_sites(&config.fit);
     let within = chunk_sites_within(config.memory_gib * GIB, &fit, n_groups, n_samples);
     if within < fit.chunk_sites {
         if !config.quiet {
@@ -526,17 +539,15 @@ fn learn_priors(
     // At genome scale the chromosome scan's sample; else a reservoir over a pass of the merge,
     // which keeps every site of a study that fits in one chunk for stage 2.
     let from = config.fit.scan_sample_from;
-    // A design's stage 1 takes its own default, unless --hyper-sites fixed the count.
-    let hyper_sites = match model {
-        SiteModel::Regression(_) if config.fit.hyper_sites.share > 0.0 => {
-            DEFAULT_DESIGN_HYPER_SITES.at_most(config.fit.hyper_sites.most)
-        }
-        _ => config.fit.hyper_sites,
-    };
-    let (stage1_sites, all_sites) = match merger.scan_sample(hyper_sites, from) {
+    let (stage1_sites, all_sites) = match merger.scan_sample(config.fit.hyper_sites, from) {
         // The merge has not begun: stage 2 reads on from it, with nothing pending.
         Some(sites) => (sites, Some(Vec::new())),
-        None => reservoir_sample(merger, hyper_sites, config.fit.seed, config.fit.chunk_sites)?,
+        None => reservoir_sample(
+            merger,
+            config.fit.hyper_sites,
+            config.fit.seed,
+            config.fit.chunk_sites,
+        )?,
     };
     phases.reading += reading_start.elapsed().as_secs_f64();
     phases.core.reading += thread_cpu_seconds() - reading_cpu;
