@@ -397,7 +397,8 @@ impl Format {
 
     /// Parse one data line, with its modification code where the format has one (modkit's).
     pub(crate) fn parse_coded(self, line: &str) -> Result<(CountRecord, Option<&str>), FieldError> {
-        // The fields on the stack: a line's Vec was an allocation per record.
+        // The fields on the stack: a line's Vec was an allocation per record. Count files are
+        // ASCII: std's Unicode whitespace and trim cost a fifth of the parse, char by char.
         let mut slots = [""; MAX_COLUMNS];
         let n = match self {
             Format::Dss
@@ -405,8 +406,8 @@ impl Format {
             | Format::CgMap
             | Format::Allc
             | Format::Biscuit
-            | Format::Dnmtools => split_fields(line.split_whitespace(), &mut slots),
-            _ => split_fields(line.split('\t').map(str::trim), &mut slots),
+            | Format::Dnmtools => split_fields(line.split_ascii_whitespace(), &mut slots),
+            _ => split_fields(line.split('\t').map(str::trim_ascii), &mut slots),
         };
         if n != self.columns() {
             return Err(field_error(
