@@ -867,6 +867,14 @@ mod tests {
                 "not close to a whole count",
             ),
             (Format::Dss, "chr1\t5\t3", 3, "3 fields"),
+            // Fields part at ASCII whitespace only: a no-break space stays in its field.
+            (Format::Dss, "chr1\t5\u{a0}3\t1", 3, "3 fields"),
+            (
+                Format::BismarkCov,
+                "chr1\t5\t5\t50\t1\u{a0}\t1",
+                5,
+                "not a whole number",
+            ),
         ];
         for (format, line, column, fragment) in bad {
             let e = format.parse_line(line).unwrap_err();
