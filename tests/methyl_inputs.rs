@@ -548,3 +548,146 @@ fn every_other_tools_format_reads_like_its_dss_twin() {
         assert!(m.next_site().unwrap().is_none(), "{name}");
     }
 }
+
+/// A DSS file (header, then `chr pos N X`) of 3 chromosomes, a blank line now and then, and
+/// a dnmtools file of CpGs on both strands, CRLF-ended, after 1,000 blank lines: their
+/// scan's ranges may end anywhere.
+fn scanned_study(dir: &Path) -> SampleSheet {
+    let mut dss = String::from("chr\tpos\tN\tX\n\n");
+    // Blank lines before the first: some ranges hold nothing else.
+    let mut dnmtools = "\r\n".repeat(1000);
+    for (c, chr) in ["chr1", "chr2", "chrX"].iter().enumerate() {
+        for i in 0..700u64 {
+            let pos = 100 + 37 * i + c as u64;
+            let n = 5 + (i * 7 + c as u64) % 20;
+            dss.push_str(&format!("{chr}\t{pos}\t{n}\t{}\n", (i * 3) % (n + 1)));
+            if i % 97 == 0 {
+                dss.push('\n');
+            }
+            for (strand, at) in [("+", pos - 1), ("-", pos)] {
+                let m = (i + at) % 11;
+                let level = format!("{}", m as f64 / 10.0);
+                let reads = if m > 10 { 11 } else { 10 };
+                dnmtools.push_str(&format!("{chr}\t{at}\t{strand}\tCpG\t{level}\t{reads}\r\n"));
+            }
+        }
+    }
+    write(dir, "a.txt", &dss);
+    write(dir, "b.txt", &dnmtools);
+    write(
+        dir,
+        "sheet.tsv",
+        "sample\tfile\tgroup\nA1\ta.txt\tA\nB1\tb.txt\tB\n",
+    );
+    SampleSheet::read(&dir.join("sheet.tsv")).unwrap()
+}
+
+/// The chromosome scan of each file split into byte ranges, a thread each (genome-scale
+/// files on many cores), finds what one thread reading the whole file finds: the same
+/// chromosomes and the same stage-1 sample, strands merged or not, however the ranges cut
+/// the lines (mid-line, at a line's start, in the header, on a blank line).
+#[test]
+fn a_scan_split_into_byte_ranges_finds_what_one_thread_finds() {
+    use betagibbs::methyl::scan_sample::{HyperSites, ScanSampling};
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = scanned_study(dir.path());
+    // 300 records a file (truncated: the 100 sites of lowest hash), or every record (all
+    // 2,100 sites, each sample's counts of each: a record lost or read twice shows).
+    let every = HyperSites {
+        share: 1.0,
+        least: 1,
+        most: 100_000,
+    };
+    for (per_file, hyper, sites) in [(300, HyperSites::exactly(100), 100), (10_000, every, 2_100)] {
+        for merge_strands in [false, true] {
+            let filter = SiteFilter {
+                merge_strands,
+                ..ALL_SITES
+            };
+            let sampling = ScanSampling {
+                seed: 5,
+                per_file,
+                merge_strands,
+            };
+            let scan = |ranges: usize| {
+                let merger =
+                    SiteMerger::open_split(&sheet, filter, None, Some(sampling), Some(ranges))
+                        .unwrap();
+                (merger.chromosomes.clone(), merger.scan_sample(hyper, 0))
+            };
+            let whole = scan(1);
+            assert_eq!(whole.0, ["chr1", "chr2", "chrX"]);
+            assert_eq!(whole.1.as_ref().map(Vec::len), Some(sites));
+            for ranges in [2, 3, 4, 7, 16, 61, 250] {
+                assert_eq!(
+                    scan(ranges),
+                    whole,
+                    "{ranges} ranges, {per_file} records, merge_strands {merge_strands}"
+                );
+            }
+        }
+    }
+}
+
+/// A file's first problem, split or not: the same message at the same line, whether it is
+/// a bad line or a chromosome that comes back, and whichever comes first.
+#[test]
+fn a_split_scan_reports_the_first_problem_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = |bad_at: Option<usize>, back_at: Option<usize>| {
+        let mut text = String::from("chr\tpos\tN\tX\n");
+        let mut line = 1;
+        let blocks: &[&str] = match back_at {
+            Some(_) => &["chr1", "chr2", "chr1", "chr3"],
+            None => &["chr1", "chr2", "chr3"],
+        };
+        for chr in blocks {
+            for i in 0..300 {
+                line += 1;
+                let pos = if bad_at == Some(line) {
+                    "x".to_string()
+                } else {
+                    (10 + i).to_string()
+                };
+                text.push_str(&format!("{chr}\t{pos}\t9\t4\n"));
+            }
+        }
+        text
+    };
+    // (bad line, chromosome back): the bad line first, the chromosome back first, each alone.
+    let cases = [
+        (
+            Some(650),
+            Some(602),
+            ":602: unsorted: chromosome chr1 appears again after chr2 (first on line 2)",
+        ),
+        (Some(450), Some(602), ":450:"),
+        (None, Some(602), ":602: unsorted"),
+        (Some(850), None, ":850:"),
+    ];
+    for (bad_at, back_at, want) in cases {
+        write(dir.path(), "a.txt", &lines(bad_at, back_at));
+        write(dir.path(), "b.txt", &lines(None, None));
+        write(
+            dir.path(),
+            "sheet.tsv",
+            "sample\tfile\tgroup\nA1\ta.txt\tA\nB1\tb.txt\tB\n",
+        );
+        let sheet = SampleSheet::read(&dir.path().join("sheet.tsv")).unwrap();
+        let error = |ranges: usize| match SiteMerger::open_split(
+            &sheet,
+            ALL_SITES,
+            None,
+            None,
+            Some(ranges),
+        ) {
+            Ok(_) => panic!("{bad_at:?} {back_at:?}: no error with {ranges} ranges"),
+            Err(e) => e.0,
+        };
+        let whole = error(1);
+        assert!(whole.contains(want), "{bad_at:?} {back_at:?}: {whole}");
+        for ranges in [2, 3, 5, 8, 13, 40] {
+            assert_eq!(error(ranges), whole, "{ranges} ranges");
+        }
+    }
+}

@@ -112,6 +112,15 @@ fn open_text(path: &Path) -> Result<Box<dyn BufRead + Send>, UserError> {
     })
 }
 
+/// The file's size where it is plain text (not gzip or Parquet), which byte ranges can split.
+pub(crate) fn plain_text_size(path: &Path) -> Option<u64> {
+    let mut file = File::open(path).ok()?;
+    let mut magic = [0u8; 4];
+    let n = file.read(&mut magic).ok()?;
+    let packed = (n == 4 && magic == PARQUET_MAGIC) || (n >= 2 && magic[..2] == GZIP_MAGIC);
+    (!packed).then(|| file.metadata().ok().map(|m| m.len()))?
+}
+
 /// Lines of a count file with their numbers, the format decided from the first line.
 pub(crate) struct Lines {
     path: PathBuf,
@@ -132,6 +141,12 @@ pub(crate) struct Lines {
     scope: Option<Region>,
     /// A record of `scope` has been given: a record of another chromosome ends the reader.
     in_scope: bool,
+    /// Bytes read so far (plain text), and where a byte range's reader stops: it gives the
+    /// lines that start before `end` (`open_range`).
+    offset: u64,
+    end: u64,
+    /// Where the first line that is not blank starts.
+    first_start: u64,
 }
 
 impl Lines {
@@ -147,15 +162,19 @@ impl Lines {
         // and counted, so messages keep the file's line numbers.
         let mut first = String::new();
         let mut line = 0;
+        let mut offset = 0u64;
+        let mut first_start;
         loop {
             first.clear();
             line += 1;
+            first_start = offset;
             let n = reader
                 .read_line(&mut first)
                 .map_err(|e| UserError(format!("{}:{line}: cannot read: {e}", path.display())))?;
             if n == 0 {
                 return Err(UserError(format!("{}: file is empty", path.display())));
             }
+            offset += n as u64;
             if !first.trim().trim_start_matches('\u{feff}').is_empty() {
                 break;
             }
@@ -198,10 +217,58 @@ impl Lines {
             pending_first: (!header).then_some(first),
             scope: scope.cloned(),
             in_scope: false,
+            offset,
+            end: u64::MAX,
+            first_start,
         };
         if let Some(scope) = scope {
             lines.seek_with_tabix(scope)?;
         }
+        Ok(lines)
+    }
+
+    /// The lines of a plain-text file (`plain_text_size`) that start in bytes `start..end`,
+    /// with the file's format and line numbers: the chromosome scan's share of one thread.
+    pub(crate) fn open_range(
+        path: &Path,
+        format: Option<Format>,
+        sample: &str,
+        mod_code: ModCode,
+        (start, end): (u64, u64),
+    ) -> Result<Lines, UserError> {
+        let mut lines = Lines::open(path, format, sample, mod_code, None)?;
+        lines.end = end;
+        // The first line that is not blank is the range's where it starts; the reader stands at
+        // the next line's start, the first place a range past the file's head may begin.
+        if !(start..end).contains(&lines.first_start) {
+            lines.pending_first = None;
+        }
+        if start <= lines.offset {
+            return Ok(lines);
+        }
+        let cannot = |e: std::io::Error| UserError(format!("{}: cannot read: {e}", path.display()));
+        // The lines before the range, for messages: a count at memory speed.
+        let mut file = File::open(path).map_err(cannot)?;
+        let mut before = (&mut file).take(start - 1);
+        let mut chunk = vec![0u8; READ_BUFFER];
+        let mut newlines = 0usize;
+        loop {
+            let n = before.read(&mut chunk).map_err(cannot)?;
+            if n == 0 {
+                break;
+            }
+            newlines += chunk[..n].iter().filter(|&&b| b == b'\n').count();
+        }
+        // From byte start - 1 to its line's end: a line that starts before `start` is the
+        // previous range's.
+        let mut reader = BufReader::with_capacity(READ_BUFFER, file);
+        let mut partial = Vec::new();
+        let skipped = reader.read_until(b'\n', &mut partial).map_err(cannot)?;
+        newlines += usize::from(partial.last() == Some(&b'\n'));
+        lines.reader = Box::new(reader);
+        lines.pending_first = None;
+        lines.line = newlines;
+        lines.offset = start - 1 + skipped as u64;
         Ok(lines)
     }
 
@@ -276,6 +343,9 @@ impl Lines {
             return Ok(Some((self.line, self.buffer.len())));
         }
         loop {
+            if self.offset >= self.end {
+                return Ok(None);
+            }
             self.buffer.clear();
             self.line += 1;
             let n = self.reader.read_line(&mut self.buffer).map_err(|e| {
@@ -288,6 +358,7 @@ impl Lines {
             if n == 0 {
                 return Ok(None);
             }
+            self.offset += n as u64;
             let text = self.buffer.trim_end_matches(['\n', '\r']);
             if !text.trim().is_empty() {
                 return Ok(Some((self.line, text.len())));

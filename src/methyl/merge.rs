@@ -3,7 +3,7 @@
 //! and chromosomes must come in one order across samples. A first, cheap pass over each
 //! file's chromosome column learns that order (and finds a chromosome that reappears).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,40 +11,87 @@ use crate::error::UserError;
 use crate::io::cpu_time::CoreClock;
 use crate::methyl::formats::{CountRecord, Format, ModCode, Strand};
 use crate::methyl::interval::Region;
-use crate::methyl::lines::{Lines, RecordFeed};
+use crate::methyl::lines::{plain_text_size, Lines, RecordFeed};
 use crate::methyl::scan_sample::{sample_sites, BottomK, FileSample, HyperSites, ScanSampling};
 use crate::methyl::sheet::{Sample, SampleSheet};
 use crate::rng::chromosome_key;
 
-/// The chromosomes of one file in order of appearance; a chromosome that comes back after
-/// another is an unsorted file.
+/// One byte range's chromosomes as its scan met them: each run of a chromosome with its first
+/// line, up to and including the first that comes back within the range (an unsorted file),
+/// and the error that ended the range, if one did.
+pub(crate) struct ScanRuns {
+    runs: Vec<(String, usize)>,
+    other_codes: BTreeSet<String>,
+    long: bool,
+    error: Option<UserError>,
+}
+
+/// Scans `lines` to their end, showing `observe` each record with its line.
+pub(crate) fn scan_runs(
+    mut lines: Lines,
+    observe: &mut dyn FnMut(&CountRecord, usize),
+) -> ScanRuns {
+    let mut runs: Vec<(String, usize)> = Vec::new();
+    let mut met: HashSet<String> = HashSet::new();
+    let error = loop {
+        match lines.next_record() {
+            Ok(Some((line, record))) => {
+                observe(&record, line);
+                if runs.last().is_some_and(|(c, _)| *c == record.chr) {
+                    continue;
+                }
+                let again = !met.insert(record.chr.clone());
+                runs.push((record.chr, line));
+                if again {
+                    break None;
+                }
+            }
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    ScanRuns {
+        runs,
+        other_codes: std::mem::take(&mut lines.other_codes),
+        long: lines.long.is_some(),
+        error,
+    }
+}
+
+/// The chromosomes of one file in order of appearance, from its ranges' runs in file order;
+/// a chromosome that comes back after another is an unsorted file. The first problem in the
+/// file's order is the one reported, as a scan of the whole file by one thread finds it.
 pub(crate) fn chromosome_order(
     path: &Path,
-    format: Option<Format>,
     sample: &str,
     mod_code: ModCode,
-    observe: &mut dyn FnMut(&CountRecord),
+    ranges: Vec<ScanRuns>,
 ) -> Result<Vec<String>, UserError> {
-    let mut lines = Lines::open(path, format, sample, mod_code, None)?;
+    let path = path.display().to_string();
+    let long = ranges.first().is_some_and(|r| r.long);
     let mut order: Vec<String> = Vec::new();
     let mut first_line: HashMap<String, usize> = HashMap::new();
-    let path = path.display().to_string();
-    while let Some((line, record)) = lines.next_record()? {
-        observe(&record);
-        let chr = record.chr;
-        if order.last().is_some_and(|c| *c == chr) {
-            continue;
+    let mut other_codes: BTreeSet<String> = BTreeSet::new();
+    for range in ranges {
+        for (chr, line) in range.runs {
+            if order.last().is_some_and(|c| *c == chr) {
+                continue; // the previous range's last chromosome goes on
+            }
+            if let Some(first) = first_line.get(&chr) {
+                return Err(UserError(format!(
+                    "{path}:{line}: unsorted: chromosome {chr} appears again after {} (first on line {first}); sort by chromosome, then position",
+                    order.last().map_or("", String::as_str)
+                )));
+            }
+            first_line.insert(chr.clone(), line);
+            order.push(chr);
         }
-        if let Some(first) = first_line.get(&chr) {
-            return Err(UserError(format!(
-                "{path}:{line}: unsorted: chromosome {chr} appears again after {} (first on line {first}); sort by chromosome, then position",
-                order.last().map_or("", String::as_str)
-            )));
+        if let Some(e) = range.error {
+            return Err(e);
         }
-        first_line.insert(chr.clone(), line);
-        order.push(chr);
+        other_codes.extend(range.other_codes);
     }
-    let others: Vec<&str> = lines.other_codes.iter().map(String::as_str).collect();
+    let others: Vec<&str> = other_codes.iter().map(String::as_str).collect();
     // A sample without a count would silently drop out of every site: most likely the
     // wrong file, or a long table without this sample's rows.
     if order.is_empty() && !others.is_empty() {
@@ -60,14 +107,37 @@ pub(crate) fn chromosome_order(
         );
     }
     if order.is_empty() {
-        return Err(UserError(match lines.long {
-            Some(_) => format!("{path}: no rows of sample {sample:?} in this long table"),
-            None => {
+        return Err(UserError(match long {
+            true => format!("{path}: no rows of sample {sample:?} in this long table"),
+            false => {
                 format!("{path}: no counts for sample {sample:?} (the file holds no data lines)")
             }
         }));
     }
     Ok(order)
+}
+
+/// Fewest bytes of a plain-text file per scanning thread: parsing 8 MiB takes ~0.05 s here,
+/// far more than a thread's start; each range also counts the lines before it, for messages.
+const MIN_SCAN_RANGE_BYTES: u64 = 8 << 20;
+
+/// Byte ranges per file for the chromosome scan, whose threads bound a genome's reading
+/// before stage 1 (the GPU idle): each plain-text file its share of `threads` by size, at
+/// least one and no range under MIN_SCAN_RANGE_BYTES; gzip and Parquet files (size None) one.
+pub(crate) fn scan_ranges(sizes: &[Option<u64>], threads: usize) -> Vec<usize> {
+    let total: u64 = sizes.iter().flatten().sum();
+    // A gzip or Parquet file's thread is its own.
+    let threads = threads.saturating_sub(sizes.iter().filter(|s| s.is_none()).count());
+    sizes
+        .iter()
+        .map(|size| match size {
+            Some(bytes) if total > 0 => {
+                let share = (threads as f64 * *bytes as f64 / total as f64).round() as u64;
+                share.clamp(1, (bytes / MIN_SCAN_RANGE_BYTES).max(1)) as usize
+            }
+            _ => 1,
+        })
+        .collect()
 }
 
 /// One order of all chromosomes that respects every file's order, or an error naming the
@@ -255,41 +325,73 @@ impl SiteMerger {
         scope: Option<Region>,
         sampling: Option<ScanSampling>,
     ) -> Result<SiteMerger, UserError> {
+        SiteMerger::open_split(sheet, filter, scope, sampling, None)
+    }
+
+    /// `open_scoped` with the chromosome scan of each plain-text file split into
+    /// `ranges_per_file` byte ranges (None: by `scan_ranges`), each on a thread of its own.
+    pub fn open_split(
+        sheet: &SampleSheet,
+        filter: SiteFilter,
+        scope: Option<Region>,
+        sampling: Option<ScanSampling>,
+        ranges_per_file: Option<usize>,
+    ) -> Result<SiteMerger, UserError> {
         let parsing = Arc::new(CoreClock::default());
         if let Some(scope) = scope {
             let chromosomes = vec![scope.chr.clone()];
             return SiteMerger::open_in_order(sheet, filter, chromosomes, Some(scope), parsing);
         }
+        let ranges = SiteMerger::scan_plan(sheet, filter.mod_code, ranges_per_file);
         let scans = std::thread::scope(|scope| {
-            let handles: Vec<_> = sheet
-                .samples
-                .iter()
-                .map(|s| {
-                    let parsing = &parsing;
-                    scope.spawn(move || {
-                        let mut kept = sampling.map(BottomK::new);
-                        let mut observe = |r: &CountRecord| {
-                            if let Some(kept) = kept.as_mut() {
-                                kept.observe(r);
-                            }
-                        };
-                        let order = parsing.time(|| {
-                            chromosome_order(
-                                &s.file,
-                                s.format,
-                                &s.name,
-                                filter.mod_code,
-                                &mut observe,
-                            )
-                        })?;
-                        let sample = kept.map(BottomK::finish).unwrap_or_default();
-                        Ok(((s.file.display().to_string(), order), sample))
-                    })
+            let handles: Vec<Vec<_>> = (sheet.samples.iter().zip(&ranges))
+                .map(|(s, &(n, size))| {
+                    (0..n)
+                        .map(|r| {
+                            let parsing = &parsing;
+                            // The last range reads to the end, whatever the file holds by then.
+                            let bytes = (
+                                size * r as u64 / n as u64,
+                                match r + 1 == n {
+                                    true => u64::MAX,
+                                    false => size * (r as u64 + 1) / n as u64,
+                                },
+                            );
+                            scope.spawn(move || {
+                                let mut kept = sampling.map(BottomK::new);
+                                let mut observe = |r: &CountRecord, line: usize| {
+                                    if let Some(kept) = kept.as_mut() {
+                                        kept.observe(r, line);
+                                    }
+                                };
+                                let runs = parsing.time(|| {
+                                    let (format, code) = (s.format, filter.mod_code);
+                                    let lines = match n {
+                                        1 => Lines::open(&s.file, format, &s.name, code, None),
+                                        _ => {
+                                            Lines::open_range(&s.file, format, &s.name, code, bytes)
+                                        }
+                                    }?;
+                                    Ok::<_, UserError>(scan_runs(lines, &mut observe))
+                                })?;
+                                Ok((runs, kept.map(BottomK::finish).unwrap_or_default()))
+                            })
+                        })
+                        .collect()
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("chromosome scan panicked"))
+            (handles.into_iter().zip(&sheet.samples))
+                .map(|(file, s)| {
+                    let parts = file
+                        .into_iter()
+                        .map(|h| h.join().expect("chromosome scan panicked"))
+                        .collect::<Result<Vec<_>, UserError>>()?;
+                    let (runs, samples): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
+                    let order = chromosome_order(&s.file, &s.name, filter.mod_code, runs)?;
+                    let per_file = sampling.map_or(0, |s| s.per_file);
+                    let sample = FileSample::merge(samples, per_file);
+                    Ok(((s.file.display().to_string(), order), sample))
+                })
                 .collect::<Result<Vec<_>, UserError>>()
         })?;
         let (orders, samples): (Vec<_>, Vec<_>) = scans.into_iter().unzip();
@@ -299,6 +401,36 @@ impl SiteMerger {
             merger.scan_samples = samples;
         }
         Ok(merger)
+    }
+
+    /// Each sample's file: its scan's byte ranges, and its size where it can be split (plain
+    /// text, not a long table, which every sample of the table reads whole).
+    fn scan_plan(
+        sheet: &SampleSheet,
+        mod_code: ModCode,
+        ranges_per_file: Option<usize>,
+    ) -> Vec<(usize, u64)> {
+        let sizes: Vec<Option<u64>> = (sheet.samples.iter())
+            .map(|s| {
+                let size = plain_text_size(&s.file)?;
+                // A file that does not open scans whole, and says why there.
+                let lines = Lines::open(&s.file, s.format, &s.name, mod_code, None).ok()?;
+                lines.long.is_none().then_some(size)
+            })
+            .collect();
+        let threads = rayon::current_num_threads();
+        let ranges = match ranges_per_file {
+            Some(n) => sizes
+                .iter()
+                .map(|s| if s.is_some() { n.max(1) } else { 1 })
+                .collect(),
+            None => scan_ranges(&sizes, threads),
+        };
+        ranges
+            .into_iter()
+            .zip(sizes)
+            .map(|(n, size)| (n, size.unwrap_or(0)))
+            .collect()
     }
 
     /// Stage 1's sites (`hyper`), uniformly at random among those passing the filter, from the

@@ -111,6 +111,15 @@ pub struct Kept {
     pub(crate) chr_key: u32,
     pub(crate) methylated: u32,
     pub(crate) total: u32,
+    /// Its line in the file (wrapping at 2^32): ties of hash, a CpG's two strands with
+    /// `--merge-strands`, go to the earlier line, however the file's scan was split.
+    pub(crate) line: u32,
+}
+
+impl Kept {
+    fn key(&self) -> (u64, u32) {
+        (self.hash, self.line)
+    }
 }
 
 /// One file's records of lowest hash, as its scan found them.
@@ -123,11 +132,29 @@ pub(crate) struct FileSample {
     pub(crate) seen: u64,
 }
 
+impl FileSample {
+    /// One file's sample from the samples of its byte ranges (`per_file` records at most):
+    /// the records of lowest (hash, line) of them all are the whole file's.
+    pub(crate) fn merge(parts: Vec<FileSample>, per_file: usize) -> FileSample {
+        let seen = parts.iter().map(|p| p.seen).sum();
+        let mut records: Vec<Kept> = parts.into_iter().flat_map(|p| p.records).collect();
+        if records.len() > per_file {
+            records.select_nth_unstable_by_key(per_file, Kept::key);
+            records.truncate(per_file);
+        }
+        FileSample {
+            truncated: seen > records.len() as u64,
+            seen,
+            records,
+        }
+    }
+}
+
 /// The records of lowest hash of one file, kept as its records stream past.
 pub(crate) struct BottomK {
     sampling: ScanSampling,
-    /// (hash, index into `records`), the largest hash on top.
-    heap: BinaryHeap<(u64, usize)>,
+    /// ((hash, line), index into `records`), the largest on top.
+    heap: BinaryHeap<((u64, u32), usize)>,
     records: Vec<Kept>,
     seen: u64,
     /// The current chromosome and its key.
@@ -145,7 +172,7 @@ impl BottomK {
         }
     }
 
-    pub(crate) fn observe(&mut self, record: &CountRecord) {
+    pub(crate) fn observe(&mut self, record: &CountRecord, line: usize) {
         self.seen += 1;
         let key = match &self.chromosome {
             Some((chr, key)) if *chr == record.chr => *key,
@@ -160,18 +187,18 @@ impl BottomK {
             true => record.pos - 1,
             false => record.pos,
         };
-        let hash = sample_hash(self.sampling.seed, key, pos);
-        let full = self.heap.len() >= self.sampling.per_file;
-        if full && self.heap.peek().is_some_and(|&(top, _)| hash >= top) {
-            return;
-        }
         let kept = Kept {
-            hash,
+            hash: sample_hash(self.sampling.seed, key, pos),
             pos,
             chr_key: key,
             methylated: record.methylated,
             total: record.total,
+            line: line as u32,
         };
+        let full = self.heap.len() >= self.sampling.per_file;
+        if full && self.heap.peek().is_some_and(|&(top, _)| kept.key() >= top) {
+            return;
+        }
         let slot = match full {
             true => self.heap.pop().expect("full").1,
             false => {
@@ -180,7 +207,7 @@ impl BottomK {
             }
         };
         self.records[slot] = kept;
-        self.heap.push((hash, slot));
+        self.heap.push((kept.key(), slot));
     }
 
     pub(crate) fn finish(self) -> FileSample {
@@ -279,4 +306,56 @@ pub(crate) fn sample_sites(
         sites.truncate(k);
         sites
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kept(hash: u64, pos: u64, line: u32, methylated: u32) -> Kept {
+        Kept {
+            hash,
+            pos,
+            chr_key: chromosome_key("chr1"),
+            methylated,
+            total: 10,
+            line,
+        }
+    }
+
+    /// A CpG's two strands (pos 100, lines 5 and 6) share a hash, merged onto one position.
+    fn records() -> Vec<Kept> {
+        vec![
+            kept(5, 200, 1, 3),
+            kept(7, 300, 3, 4),
+            kept(10, 100, 5, 5),
+            kept(10, 100, 6, 6),
+        ]
+    }
+
+    /// The merge of a file's ranges keeps its records of lowest (hash, line), as one scan of
+    /// the whole file keeps them: of a tie, the earlier line.
+    #[test]
+    fn a_files_ranges_merge_into_its_sample() {
+        let whole = records();
+        let parts = vec![
+            FileSample {
+                records: vec![whole[3], whole[0]],
+                truncated: false,
+                seen: 2,
+            },
+            FileSample {
+                records: vec![whole[2], whole[1]],
+                truncated: false,
+                seen: 5,
+            },
+        ];
+        let merged = FileSample::merge(parts, 3);
+        let mut lines: Vec<u32> = merged.records.iter().map(|k| k.line).collect();
+        lines.sort_unstable();
+        assert_eq!(
+            (lines, merged.seen, merged.truncated),
+            (vec![1, 3, 5], 7, true)
+        );
+    }
 }
