@@ -237,13 +237,15 @@ pub(crate) fn sample_sites(
     (min_coverage, min_samples): (u32, u32),
     hyper: HyperSites,
 ) -> Option<Vec<SampledSite>> {
-    // Every position at or below this hash is in every file's sample that holds it.
+    // Every position below the smallest of the truncated files' largest kept hashes is in
+    // every file's sample that holds it. One at that hash may have lost a record there (a
+    // CpG's other strand, of equal hash), so it is left out.
     let limit = files
         .iter()
         .filter(|f| f.truncated)
         .filter_map(|f| f.records.iter().map(|r| r.hash).max())
         .min()
-        .unwrap_or(u64::MAX);
+        .map_or(u64::MAX, |h| h.saturating_sub(1));
     // Chromosomes by key (keys shared by two names share random streams already: rng).
     let index: BTreeMap<u32, usize> = chromosomes
         .iter()
@@ -357,5 +359,39 @@ mod tests {
             (lines, merged.seen, merged.truncated),
             (vec![1, 3, 5], 7, true)
         );
+    }
+
+    /// A position at the limit (the smallest of the truncated files' largest kept hashes) is
+    /// left out: the file that set the limit may have kept one of its strands' records, of
+    /// equal hash, and dropped the other.
+    #[test]
+    fn a_position_at_the_limit_is_left_out() {
+        let whole = records();
+        // The first file kept pos 100's plus strand and dropped its minus strand (line 6).
+        let truncated = FileSample {
+            records: whole[..3].to_vec(),
+            truncated: true,
+            seen: 9,
+        };
+        let complete = FileSample {
+            records: whole.clone(),
+            truncated: false,
+            seen: 4,
+        };
+        let hyper = HyperSites {
+            share: 1.0,
+            least: 1,
+            most: 10,
+        };
+        let sites = sample_sites(
+            &[truncated, complete],
+            &["chr1".to_string()],
+            &[0, 1],
+            (1, 1),
+            hyper,
+        )
+        .expect("two whole positions");
+        let positions: Vec<u64> = sites.iter().map(|s| s.1).collect();
+        assert_eq!(positions, [200, 300]);
     }
 }
