@@ -74,6 +74,9 @@ pub struct MethylReport {
 /// writing as a pipeline on four threads, so these overlap and may sum to more than the total.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Phases {
+    /// The chromosome scan: every file read once for its chromosomes' order (and, at genome
+    /// scale, stage 1's sample) before anything else can start.
+    pub scan: f64,
     /// Parsing and merging the samples' files (both passes).
     pub reading: f64,
     /// Stage 1: the genome-wide priors.
@@ -168,9 +171,19 @@ struct Opened<'a, 'g> {
     device_name: &'a str,
     /// The GPU the model's stages run on, for its kernel time; None on the CPU.
     gpu: Option<&'a Gpu>,
+    /// Seconds the chromosome scan took.
+    scan_seconds: f64,
 }
 
 impl<'g> Opened<'_, 'g> {
+    /// The run's phases, the chromosome scan's seconds in.
+    fn phases(&self) -> Phases {
+        Phases {
+            scan: self.scan_seconds,
+            ..Phases::default()
+        }
+    }
+
     /// Stage 2 of this run with `hyper`: of a shard (edge runs kept whole) or of the whole run.
     fn stage2<'a>(
         &'a self,
@@ -216,7 +229,9 @@ fn with_opened<R>(
     config: &MethylConfig,
     body: impl FnOnce(&Opened, SiteMerger) -> anyhow::Result<R>,
 ) -> anyhow::Result<R> {
+    let scan_start = Instant::now();
     let (study, merger) = open_study(config)?;
+    let scan_seconds = scan_start.elapsed().as_secs_f64();
     // Read whatever the device: a bad folder is an error on the CPU path too.
     let variants = config
         .dev_shader_dir
@@ -252,6 +267,7 @@ fn with_opened<R>(
         model: &model,
         device_name: &device_name,
         gpu: gpu.as_ref(),
+        scan_seconds,
     };
     body(&opened, merger)
 }
@@ -267,7 +283,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
             "learning the genome-wide priors on {}",
             o.device_name
         ));
-        let mut phases = Phases::default();
+        let mut phases = o.phases();
         let (hyper, all_sites) = learn_priors(config, study, &mut merger, o.model, &mut phases)?;
         // Stage 2 from the start: a second pass, unless all the sites fit in one chunk and were kept.
         let pending = match all_sites {

@@ -39,8 +39,8 @@ pub(super) fn print_report(
         report.device
     );
     eprintln!(
-        "betagibbs: busy seconds (stage 2's overlap): reading {:.2}, stage 1 {:.2}, site update {:.2}, summaries {:.2}, writing {:.2}",
-        phases.reading, phases.stage1, phases.site_update, phases.summaries, phases.writing
+        "betagibbs: busy seconds (stage 2's overlap): chromosome scan {:.2}, reading {:.2}, stage 1 {:.2}, site update {:.2}, summaries {:.2}, writing {:.2}",
+        phases.scan, phases.reading, phases.stage1, phases.site_update, phases.summaries, phases.writing
     );
     if let Some(on_device) = phases.on_device {
         // Stage 2's sweeps only: what the device's arithmetic limit is to be compared with.

@@ -27,7 +27,7 @@ use crate::methyl::regions::Finder;
 use crate::methyl::run::call::join_shards;
 use crate::methyl::run::shards::settings;
 use crate::methyl::run::{
-    footer, learn_priors, process_seconds_since, report, with_opened, MethylReport, Opened, Phases,
+    footer, learn_priors, process_seconds_since, report, with_opened, MethylReport, Opened,
 };
 use crate::methyl::shard::{read_prior, write_prior, write_shard};
 
@@ -123,7 +123,7 @@ pub(super) fn fit_and_call_resumable(config: &MethylConfig) -> anyhow::Result<Me
         let (config, study) = (o.config, o.study);
         let dir = config.out.join(RESUME_DIR);
         let key = progress_key(o);
-        let mut phases = Phases::default();
+        let mut phases = o.phases();
         let bar = super::progress_bar(config.quiet);
         let found = Progress::read(&dir, &key).filter(|_| dir.join("prior.parquet").exists());
         let (hyper, mut progress, mut pending) = match found {

@@ -9,7 +9,7 @@ use crate::error::UserError;
 use crate::io::manifest::{Run, RUN_ID_KEY};
 use crate::methyl::config::MethylConfig;
 use crate::methyl::regions::Finder;
-use crate::methyl::run::{footer, learn_priors, with_opened, Phases, Study};
+use crate::methyl::run::{footer, learn_priors, with_opened, Study};
 use crate::methyl::shard::{
     read_prior, write_prior, write_shard, write_shards, PRIOR_ID_KEY, SETTINGS_KEY, SITES_KEPT_KEY,
     SITES_SEEN_KEY,
@@ -64,7 +64,7 @@ pub fn run_prior(config: &MethylConfig) -> anyhow::Result<()> {
     super::leave_nothing_on_failure(&config.out, || {
         with_opened(config, |o, mut merger| {
             let start = Instant::now();
-            let mut phases = Phases::default();
+            let mut phases = o.phases();
             let (hyper, _) = learn_priors(o.config, o.study, &mut merger, o.model, &mut phases)?;
             // The shards are planned from every chromosome's sites: a pass of the merge
             // counts them where stage 1's sample came from the scan, without one.
@@ -119,7 +119,7 @@ pub fn run_fit(config: &MethylConfig, prior_dir: &Path) -> anyhow::Result<()> {
             let bar = super::progress_bar(config.quiet);
             bar.set_message(format!("fitting sites on {}", o.device_name));
             let pipeline = o.stage2(&hyper, &metadata, &bar, true);
-            let mut phases = Phases::default();
+            let mut phases = o.phases();
             let sites_path = config.out.join("sites.parquet");
             let fitted =
                 pipeline.fit_sites(&mut merger, Vec::new(), None, &sites_path, &mut phases)?;
