@@ -142,7 +142,8 @@ fn parquet_tables_never_panic() {
     fuzz("table.parquet", &bytes, 2, read);
 }
 
-/// A sheet of two samples whose second sample's file is the one fuzzed (the first stays valid).
+/// A sheet of two samples whose second sample's file is the one fuzzed (the first stays valid),
+/// merged; its scan also split into byte ranges, which must agree.
 fn merge_with(fuzzed: &Path, format: &str) -> Result<(), String> {
     let dir = fuzzed.parent().unwrap();
     let good = "chr\tpos\tN\tX\nchr1\t10\t5\t2\nchr1\t20\t7\t7\n";
@@ -157,7 +158,24 @@ fn merge_with(fuzzed: &Path, format: &str) -> Result<(), String> {
         merge_strands: false,
         mod_code: ModCode::FIVE_MC,
     };
-    let mut merger = SiteMerger::open(&sheet, filter).map_err(|e| e.0)?;
+    // The chromosome scan split into byte ranges (three a file, however short) finds what one
+    // thread reading each file finds: the same chromosomes, or the same first error.
+    let split = SiteMerger::open_split(&sheet, filter, None, None, Some(3));
+    let mut merger = match (SiteMerger::open(&sheet, filter), split) {
+        (Ok(whole), Ok(split)) => {
+            assert_eq!(whole.chromosomes, split.chromosomes, "{name}: split scan");
+            whole
+        }
+        (Err(whole), Err(split)) => {
+            assert_eq!(whole.0, split.0, "{name}: split scan");
+            return Err(whole.0);
+        }
+        (whole, split) => panic!(
+            "{name}: the split scan disagrees: {:?} against {:?}",
+            whole.err().map(|e| e.0),
+            split.err().map(|e| e.0)
+        ),
+    };
     while merger.next_site().map_err(|e| e.0)?.is_some() {}
     Ok(())
 }
