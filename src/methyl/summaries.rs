@@ -89,16 +89,19 @@ pub(crate) fn summarize_sites(
     let device_rows = sites.len() * quantities * SUMMARY_STRIDE;
     assert!(device.is_empty() || device.len() == device_rows);
     let summarize = |s: usize, site: &Site| {
-        let value = |chain: usize, draw: usize, g: usize| {
-            f64::from(draws[((s * n_chains + chain) * n_draws + draw) * n_groups + g])
+        // The site's draws, (chain, draw, group) in order: a quantity's are every n_groups-th,
+        // chain after chain, gathered in one allocation.
+        let per_site = n_chains * n_draws * n_groups;
+        // (Indexed only where the host summarises: a device's summaries leave `draws` empty.)
+        let of = |g: usize| {
+            let block = &draws[s * per_site..][..per_site];
+            block
+                .iter()
+                .skip(g)
+                .step_by(n_groups)
+                .map(|&v| f64::from(v))
         };
-        // A quantity's draws, chain after chain, in one allocation.
-        let chains_of = |f: &dyn Fn(usize, usize) -> f64| -> Vec<f64> {
-            (0..n_chains)
-                .flat_map(|c| (0..n_draws).map(move |d| (c, d)))
-                .map(|(c, d)| f(c, d))
-                .collect()
-        };
+        let chains_of = |g: usize| -> Vec<f64> { of(g).collect() };
         let mut r_hat = f64::NEG_INFINITY;
         let mut ess = f64::INFINITY;
         // R-hat and bulk ESS, and the pooled draws sorted by the same ranking.
@@ -117,12 +120,11 @@ pub(crate) fn summarize_sites(
         let (mu, coef, delta): (Vec<[f64; 4]>, _, _) = match device.is_empty() {
             true => {
                 let mu = (0..n_mu)
-                    .map(|g| moments_and_interval(&diagnose(chains_of(&|c, d| value(c, d, g)))))
+                    .map(|g| moments_and_interval(&diagnose(chains_of(g))))
                     .collect();
-                let coef = coef_slot
-                    .map(|g| moments_and_interval(&diagnose(chains_of(&|c, d| value(c, d, g)))));
+                let coef = coef_slot.map(|g| moments_and_interval(&diagnose(chains_of(g))));
                 let (g1, g2) = compare;
-                let pooled = diagnose(chains_of(&|c, d| value(c, d, g2) - value(c, d, g1)));
+                let pooled = diagnose(of(g2).zip(of(g1)).map(|(b, a)| b - a).collect());
                 (mu, coef, moments_and_interval(&pooled))
             }
             false => {
