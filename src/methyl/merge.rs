@@ -12,7 +12,9 @@ use crate::io::cpu_time::CoreClock;
 use crate::methyl::formats::{CountRecord, Format, ModCode, Strand};
 use crate::methyl::interval::Region;
 use crate::methyl::lines::{plain_text_size, Lines, RecordFeed};
-use crate::methyl::scan_sample::{sample_sites, BottomK, FileSample, HyperSites, ScanSampling};
+use crate::methyl::scan_sample::{
+    range_records, sample_sites, BottomK, FileSample, HyperSites, ScanSampling,
+};
 use crate::methyl::sheet::{Sample, SampleSheet};
 use crate::rng::chromosome_key;
 
@@ -357,6 +359,11 @@ impl SiteMerger {
                                     false => size * (r as u64 + 1) / n as u64,
                                 },
                             );
+                            // Each range keeps its share of the file's records, with slack.
+                            let sampling = sampling.map(|s| ScanSampling {
+                                per_file: range_records(s.per_file, n),
+                                ..s
+                            });
                             scope.spawn(move || {
                                 let mut kept = sampling.map(BottomK::new);
                                 let mut observe = |r: &CountRecord, line: usize| {
