@@ -639,7 +639,13 @@ fn summarize_hyper(h: &[[f64; 6]], kept: &[[f64; 6]], n_chains: usize, n_sites: 
             .map(|c| values.iter().skip(c).step_by(n_chains).copied().collect())
             .collect();
         let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
-        max_r_hat = max_r_hat.max(rhat(&refs));
+        // f64::max would drop a NaN (too few kept sweeps to split): R-hat is then unknown,
+        // not the others' largest (with none, -inf in the run's warning).
+        let r = rhat(&refs);
+        max_r_hat = match r.is_nan() || max_r_hat.is_nan() {
+            true => f64::NAN,
+            false => max_r_hat.max(r),
+        };
     }
     // Each chain's mean hyperparameters over its kept sweeps (`kept` is sweep-major).
     let chain_means: Vec<[f64; 6]> = (0..n_chains)
@@ -759,6 +765,21 @@ mod tests {
             let back = log_m0_s0_prior(m0, s0) - log_m0_s0_prior(m.m0, m.s0) + (1.0 / c).ln();
             assert!((m.prior_change + back).abs() < 1e-12);
         }
+    }
+
+    /// Two kept sweeps a chain are too few to split for R-hat: it is unknown (NaN), not -inf.
+    #[test]
+    fn too_few_kept_sweeps_leave_r_hat_unknown() {
+        let h: Vec<[f64; 6]> = (0..4).map(|c| initial_hyper(c, 4)).collect();
+        let kept: Vec<[f64; 6]> = h.iter().chain(&h).copied().collect();
+        assert!(summarize_hyper(&h, &kept, 4, 100).max_r_hat.is_nan());
+        let many: Vec<[f64; 6]> = (0..40)
+            .flat_map(|sweep| {
+                h.iter()
+                    .map(move |v| v.map(|x| x * (1.0 + 0.01 * (sweep % 7) as f64)))
+            })
+            .collect();
+        assert!(summarize_hyper(&h, &many, 4, 100).max_r_hat.is_finite());
     }
 
     #[test]

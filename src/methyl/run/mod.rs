@@ -230,7 +230,12 @@ fn with_opened<R>(
     body: impl FnOnce(&Opened, SiteMerger) -> anyhow::Result<R>,
 ) -> anyhow::Result<R> {
     let scan_start = Instant::now();
-    let (study, merger) = open_study(config)?;
+    // A genome's scan takes seconds to minutes before anything else can start: say so.
+    let scanning = spinner(config.quiet, "{spinner} {msg} [{elapsed_precise}]");
+    scanning.set_message("the chromosome scan: reading every file once for its chromosomes");
+    let opened = open_study(config);
+    scanning.finish_and_clear();
+    let (study, merger) = opened?;
     let scan_seconds = scan_start.elapsed().as_secs_f64();
     // Read whatever the device: a bad folder is an error on the CPU path too.
     let variants = config
@@ -523,18 +528,21 @@ fn summaries_footer(host: bool) -> &'static str {
     }
 }
 
-/// The spinner on stderr, hidden under --quiet.
+/// The spinner on stderr with the sites done, hidden under --quiet.
 fn progress_bar(quiet: bool) -> ProgressBar {
+    spinner(
+        quiet,
+        "{spinner} {msg} [{elapsed_precise}] {human_pos} sites ({per_sec})",
+    )
+}
+
+/// A spinner on stderr drawn by `template`, hidden under --quiet.
+fn spinner(quiet: bool, template: &str) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {msg} [{elapsed_precise}] {human_pos} sites ({per_sec})",
-        )
-        .expect("valid template"),
-    );
+    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }
