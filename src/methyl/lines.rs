@@ -229,6 +229,7 @@ impl Lines {
 
     /// The lines of a plain-text file (`plain_text_size`) that start in bytes `start..end`,
     /// with the file's format and line numbers: the chromosome scan's share of one thread.
+    /// `(0, u64::MAX)` is the whole file, of any kind.
     pub(crate) fn open_range(
         path: &Path,
         format: Option<Format>,

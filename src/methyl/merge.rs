@@ -29,7 +29,7 @@ pub(crate) struct ScanRuns {
 }
 
 /// Scans `lines` to their end, showing `observe` each record with its line.
-pub(crate) fn scan_runs(
+fn scan_runs(
     mut lines: Lines,
     observe: &mut dyn FnMut(&CountRecord, usize),
 ) -> ScanRuns {
@@ -140,6 +140,40 @@ pub(crate) fn scan_ranges(sizes: &[Option<u64>], threads: usize) -> Vec<usize> {
             _ => 1,
         })
         .collect()
+}
+
+/// Range `r` of the `n` byte ranges of `s`'s file (of `size` bytes where it splits) scanned
+/// on this thread: its runs of chromosomes, and its records of lowest hash where `sampling`.
+fn scan_range(
+    s: &Sample,
+    filter: SiteFilter,
+    sampling: Option<ScanSampling>,
+    (r, n, size): (usize, usize, u64),
+    parsing: &CoreClock,
+) -> Result<(ScanRuns, FileSample), UserError> {
+    // The last range reads to the end, whatever the file holds by then.
+    let end = match r + 1 == n {
+        true => u64::MAX,
+        false => size * (r as u64 + 1) / n as u64,
+    };
+    let bytes = (size * r as u64 / n as u64, end);
+    // Each range keeps its share of the file's records, with slack.
+    let mut kept = sampling.map(|sampling| {
+        BottomK::new(ScanSampling {
+            per_file: range_records(sampling.per_file, n),
+            ..sampling
+        })
+    });
+    let mut observe = |record: &CountRecord, line: usize| {
+        if let Some(kept) = kept.as_mut() {
+            kept.observe(record, line);
+        }
+    };
+    let runs = parsing.time(|| {
+        let lines = Lines::open_range(&s.file, s.format, &s.name, filter.mod_code, bytes)?;
+        Ok::<_, UserError>(scan_runs(lines, &mut observe))
+    })?;
+    Ok((runs, kept.map(BottomK::finish).unwrap_or_default()))
 }
 
 /// One order of all chromosomes that respects every file's order, or an error naming the
@@ -348,40 +382,11 @@ impl SiteMerger {
         let scans = std::thread::scope(|scope| {
             let handles: Vec<Vec<_>> = (sheet.samples.iter().zip(&ranges))
                 .map(|(s, &(n, size))| {
+                    let parsing = &parsing;
                     (0..n)
                         .map(|r| {
-                            let parsing = &parsing;
-                            // The last range reads to the end, whatever the file holds by then.
-                            let bytes = (
-                                size * r as u64 / n as u64,
-                                match r + 1 == n {
-                                    true => u64::MAX,
-                                    false => size * (r as u64 + 1) / n as u64,
-                                },
-                            );
-                            // Each range keeps its share of the file's records, with slack.
-                            let sampling = sampling.map(|s| ScanSampling {
-                                per_file: range_records(s.per_file, n),
-                                ..s
-                            });
                             scope.spawn(move || {
-                                let mut kept = sampling.map(BottomK::new);
-                                let mut observe = |r: &CountRecord, line: usize| {
-                                    if let Some(kept) = kept.as_mut() {
-                                        kept.observe(r, line);
-                                    }
-                                };
-                                let runs = parsing.time(|| {
-                                    let (format, code) = (s.format, filter.mod_code);
-                                    let lines = match n {
-                                        1 => Lines::open(&s.file, format, &s.name, code, None),
-                                        _ => {
-                                            Lines::open_range(&s.file, format, &s.name, code, bytes)
-                                        }
-                                    }?;
-                                    Ok::<_, UserError>(scan_runs(lines, &mut observe))
-                                })?;
-                                Ok((runs, kept.map(BottomK::finish).unwrap_or_default()))
+                                scan_range(s, filter, sampling, (r, n, size), parsing)
                             })
                         })
                         .collect()
@@ -418,25 +423,26 @@ impl SiteMerger {
         ranges_per_file: Option<usize>,
     ) -> Vec<(usize, u64)> {
         let sizes: Vec<Option<u64>> = (sheet.samples.iter())
-            .map(|s| {
-                let size = plain_text_size(&s.file)?;
-                // A file that does not open scans whole, and says why there.
-                let lines = Lines::open(&s.file, s.format, &s.name, mod_code, None).ok()?;
-                lines.long.is_none().then_some(size)
-            })
+            .map(|s| plain_text_size(&s.file))
             .collect();
-        let threads = rayon::current_num_threads();
         let ranges = match ranges_per_file {
             Some(n) => sizes
                 .iter()
                 .map(|s| if s.is_some() { n.max(1) } else { 1 })
                 .collect(),
-            None => scan_ranges(&sizes, threads),
+            None => scan_ranges(&sizes, rayon::current_num_threads()),
         };
-        ranges
-            .into_iter()
-            .zip(sizes)
-            .map(|(n, size)| (n, size.unwrap_or(0)))
+        // Only a file to be split is opened here, to see that it is no long table (a file that
+        // does not open scans whole, and says why there).
+        let splits = |s: &Sample| {
+            Lines::open(&s.file, s.format, &s.name, mod_code, None)
+                .is_ok_and(|lines| lines.long.is_none())
+        };
+        (ranges.into_iter().zip(sizes).zip(&sheet.samples))
+            .map(|((n, size), s)| match n > 1 && splits(s) {
+                true => (n, size.unwrap_or(0)),
+                false => (1, 0),
+            })
             .collect()
     }
 
