@@ -293,15 +293,30 @@ pub(crate) enum Strand {
     Unknown,
 }
 
-/// One line of a count file, normalised.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CountRecord {
-    pub chr: String,
+/// One line of a count file, normalised. Its chromosome `C` is the line's own text as parsed
+/// (`&str`), a name (`String`), or the index of a name in a table (`u32`, as `Lines` gives
+/// records: most lines repeat the last one's name, and a name per record was an allocation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CountRecord<C = String> {
+    pub chr: C,
     /// 1-based position of the C.
     pub pos: u64,
     pub strand: Strand,
     pub methylated: u32,
     pub total: u32,
+}
+
+impl<C> CountRecord<C> {
+    /// The same record with its chromosome given as `chr`.
+    pub(crate) fn with_chr<D>(&self, chr: D) -> CountRecord<D> {
+        CountRecord {
+            chr,
+            pos: self.pos,
+            strand: self.strand,
+            methylated: self.methylated,
+            total: self.total,
+        }
+    }
 }
 
 /// A problem with one line: the column (1-based) and what is wrong.
@@ -338,10 +353,10 @@ fn position(fields: &[&str], column: usize) -> Result<u64, FieldError> {
     })
 }
 
-fn chromosome(fields: &[&str], column: usize) -> Result<String, FieldError> {
+fn chromosome<'a>(fields: &[&'a str], column: usize) -> Result<&'a str, FieldError> {
     match fields[column - 1] {
         "" => Err(field_error(column, "chromosome is empty")),
-        chr => Ok(chr.to_string()),
+        chr => Ok(chr),
     }
 }
 
@@ -392,11 +407,15 @@ impl Format {
 
     /// Parse one data line (without its newline).
     pub(crate) fn parse_line(self, line: &str) -> Result<CountRecord, FieldError> {
-        self.parse_coded(line).map(|(record, _)| record)
+        self.parse_coded(line)
+            .map(|(record, _)| record.with_chr(record.chr.to_string()))
     }
 
     /// Parse one data line, with its modification code where the format has one (modkit's).
-    pub(crate) fn parse_coded(self, line: &str) -> Result<(CountRecord, Option<&str>), FieldError> {
+    pub(crate) fn parse_coded(
+        self,
+        line: &str,
+    ) -> Result<(CountRecord<&str>, Option<&str>), FieldError> {
         // The fields on the stack: a line's Vec was an allocation per record. Count files are
         // ASCII: std's Unicode whitespace and trim cost a fifth of the parse, char by char.
         let mut slots = [""; MAX_COLUMNS];
@@ -607,7 +626,11 @@ impl LongColumns {
     }
 
     /// The record of one line when it belongs to `sample`, else None.
-    pub fn parse(&self, line: &str, sample: &str) -> Result<Option<CountRecord>, FieldError> {
+    pub fn parse<'a>(
+        &self,
+        line: &'a str,
+        sample: &str,
+    ) -> Result<Option<CountRecord<&'a str>>, FieldError> {
         let fields: Vec<&str> = line.split(self.delimiter).map(str::trim).collect();
         if fields.len() != self.n_columns {
             return Err(field_error(
@@ -633,7 +656,7 @@ impl LongColumns {
                         format!("site {:?}: position is not a whole number", fields[c]),
                     )
                 })?;
-                (chr.to_string(), pos)
+                (chr, pos)
             }
             None => (
                 chromosome(&fields, self.chr + 1)?,
@@ -703,7 +726,7 @@ mod tests {
         assert_eq!(Format::detect(spaced), Some(Format::Modkit));
         let (r, code) = Format::Modkit.parse_coded(spaced).unwrap();
         assert_eq!(
-            (r, code),
+            (r.with_chr(r.chr.to_string()), code),
             (rec("chr1", 100, Strand::Minus, 3, 10), Some("m"))
         );
         let tabbed = spaced.replace(' ', "\t").replace("\t-\t", "\t.\t");
@@ -824,13 +847,14 @@ mod tests {
     fn long_tables_keep_one_sample_and_find_columns_by_name() {
         let cols = LongColumns::from_header("site,sample,methylated,total").unwrap();
         assert_eq!(cols.parse("chr1:5,s2,1,3", "s1"), Ok(None));
+        let owned = |r: Option<CountRecord<&str>>| r.map(|r| r.with_chr(r.chr.to_string()));
         assert_eq!(
-            cols.parse("chr1:5,s1,1,3", "s1"),
+            cols.parse("chr1:5,s1,1,3", "s1").map(owned),
             Ok(Some(rec("chr1", 5, Strand::Unknown, 1, 3)))
         );
         let cols = LongColumns::from_header("total\tmethylated\tpos\tchr\tsample").unwrap();
         assert_eq!(
-            cols.parse("3\t1\t5\tchr2\ts1", "s1"),
+            cols.parse("3\t1\t5\tchr2\ts1", "s1").map(owned),
             Ok(Some(rec("chr2", 5, Strand::Unknown, 1, 3)))
         );
         assert_eq!(cols.parse("3\t4\t5\tchr2\ts1", "s1").unwrap_err().column, 2);

@@ -2,7 +2,7 @@
 //! or a Parquet table), its format decided from the first line, and its records parsed on a
 //! thread of their own for the merge (`merge.rs`). Messages name the file and the line.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -147,6 +147,47 @@ pub(crate) struct Lines {
     end: u64,
     /// Where the first line that is not blank starts.
     first_start: u64,
+    /// The chromosomes of the records given so far: a record's `chr` indexes it.
+    pub(crate) chromosomes: ChromosomeTable,
+}
+
+/// Chromosome names in the order a reader first met them, each record naming its own by
+/// index: most lines repeat the last line's name, which is then one comparison.
+#[derive(Debug, Default)]
+pub(crate) struct ChromosomeTable {
+    names: Vec<String>,
+    index: HashMap<String, u32>,
+    last: Option<u32>,
+}
+
+impl ChromosomeTable {
+    /// The index of `name`, added if it is new.
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(last) = self.last.filter(|&i| self.names[i as usize] == name) {
+            return last;
+        }
+        let id = match self.index.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = self.names.len() as u32;
+                self.names.push(name.to_string());
+                self.index.insert(name.to_string(), id);
+                id
+            }
+        };
+        self.last = Some(id);
+        id
+    }
+
+    /// The name of index `id`.
+    pub(crate) fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+
+    /// The names from index `from` on (those a consumer has not seen yet).
+    pub(crate) fn names_from(&self, from: usize) -> &[String] {
+        &self.names[from.min(self.names.len())..]
+    }
 }
 
 impl Lines {
@@ -220,6 +261,7 @@ impl Lines {
             offset,
             end: u64::MAX,
             first_start,
+            chromosomes: ChromosomeTable::default(),
         };
         if let Some(scope) = scope {
             lines.seek_with_tabix(scope)?;
@@ -367,8 +409,9 @@ impl Lines {
         }
     }
 
-    /// The next record of this reader's sample, with its line.
-    pub(crate) fn next_record(&mut self) -> Result<Option<(usize, CountRecord)>, UserError> {
+    /// The next record of this reader's sample, with its line; its chromosome indexes
+    /// `self.chromosomes`.
+    pub(crate) fn next_record(&mut self) -> Result<Option<(usize, CountRecord<u32>)>, UserError> {
         loop {
             let Some((line, len)) = self.next_line()? else {
                 return Ok(None);
@@ -409,7 +452,10 @@ impl Lines {
                         record.pos
                     )))
                 }
-                Ok(Some(record)) => return Ok(Some((line, record))),
+                Ok(Some(record)) => {
+                    let chr = self.chromosomes.id(record.chr);
+                    return Ok(Some((line, record.with_chr(chr))));
+                }
                 Ok(None) => continue,
                 Err(e) => {
                     return Err(UserError(format!(
@@ -429,19 +475,19 @@ const RECORDS_PER_BLOCK: usize = 4096;
 /// Blocks parsed ahead of the merge per sample: bounds memory, keeps the parser busy.
 const BLOCKS_AHEAD: usize = 4;
 
-/// A block of parsed records with their lines, or the error that ended the file.
-type RecordBlock = Result<Vec<(usize, CountRecord)>, UserError>;
+/// A block of parsed records with their lines, and the chromosome names first met in it
+/// (the records index the feed's names), or the error that ended the file.
+type RecordBlock = Result<(Vec<(usize, CountRecord<u32>)>, Vec<String>), UserError>;
 
 /// One sample's records, parsed on a thread of their own (each file's gzip and parsing cost
 /// as much as the whole merge): blocks in file order, then the error if there is one.
+/// Records name their chromosome by index, so none carries a name across threads: a name
+/// per record, allocated on the file's thread and freed on the merge's, bounded the merge.
 pub(crate) struct RecordFeed {
     blocks: std::sync::mpsc::Receiver<RecordBlock>,
-    current: std::vec::IntoIter<(usize, CountRecord)>,
-    /// The chromosome names of records the merge is done with, sent back a block at a time
-    /// to be freed on the thread that allocated them: glibc's free of another thread's
-    /// memory was a third of the merge thread's time (28M sites: the run's bottleneck).
-    spent: Vec<String>,
-    spent_back: std::sync::mpsc::Sender<Vec<String>>,
+    current: std::vec::IntoIter<(usize, CountRecord<u32>)>,
+    /// The file's chromosomes so far, in the order the file's thread met them.
+    names: Vec<String>,
 }
 
 impl RecordFeed {
@@ -449,68 +495,66 @@ impl RecordFeed {
     /// that the merge's end finds it counted.
     pub(crate) fn spawn(mut lines: Lines, clock: Arc<CoreClock>) -> RecordFeed {
         let (send, blocks) = std::sync::mpsc::sync_channel(BLOCKS_AHEAD);
-        let (spent_back, spent_here) = std::sync::mpsc::channel::<Vec<String>>();
-        std::thread::spawn(move || loop {
-            let start = thread_cpu_seconds();
-            // The names the merge has finished with, freed here where they were allocated.
-            while let Ok(spent) = spent_here.try_recv() {
-                drop(spent);
-            }
-            let mut block = Vec::with_capacity(RECORDS_PER_BLOCK);
-            let end = loop {
-                match lines.next_record() {
-                    Ok(Some(record)) => {
-                        block.push(record);
-                        if block.len() == RECORDS_PER_BLOCK {
-                            break None;
+        std::thread::spawn(move || {
+            let mut names_sent = 0;
+            loop {
+                let start = thread_cpu_seconds();
+                let mut block = Vec::with_capacity(RECORDS_PER_BLOCK);
+                let end = loop {
+                    match lines.next_record() {
+                        Ok(Some(record)) => {
+                            block.push(record);
+                            if block.len() == RECORDS_PER_BLOCK {
+                                break None;
+                            }
                         }
+                        Ok(None) => break Some(Ok(())),
+                        Err(e) => break Some(Err(e)),
                     }
-                    Ok(None) => break Some(Ok(())),
-                    Err(e) => break Some(Err(e)),
-                }
-            };
-            clock.add(thread_cpu_seconds() - start);
-            // A failed send means the merge was dropped: stop reading.
-            if !block.is_empty() && send.send(Ok(block)).is_err() {
-                return;
-            }
-            match end {
-                None => continue,
-                Some(Ok(())) => return,
-                Some(Err(e)) => {
-                    let _ = send.send(Err(e));
+                };
+                let names = lines.chromosomes.names_from(names_sent).to_vec();
+                names_sent += names.len();
+                clock.add(thread_cpu_seconds() - start);
+                // A failed send means the merge was dropped: stop reading.
+                if !block.is_empty() && send.send(Ok((block, names))).is_err() {
                     return;
+                }
+                match end {
+                    None => continue,
+                    Some(Ok(())) => return,
+                    Some(Err(e)) => {
+                        let _ = send.send(Err(e));
+                        return;
+                    }
                 }
             }
         });
         RecordFeed {
             blocks,
             current: Vec::new().into_iter(),
-            spent: Vec::with_capacity(RECORDS_PER_BLOCK),
-            spent_back,
+            names: Vec::new(),
         }
     }
 
-    pub(crate) fn next_record(&mut self) -> Result<Option<(usize, CountRecord)>, UserError> {
+    /// The next record; its chromosome indexes `names`.
+    pub(crate) fn next_record(&mut self) -> Result<Option<(usize, CountRecord<u32>)>, UserError> {
         loop {
             if let Some(record) = self.current.next() {
                 return Ok(Some(record));
             }
-            if !self.spent.is_empty() {
-                // Once the file's thread has ended the names are freed here, as before.
-                let spent =
-                    std::mem::replace(&mut self.spent, Vec::with_capacity(RECORDS_PER_BLOCK));
-                let _ = self.spent_back.send(spent);
-            }
             match self.blocks.recv() {
-                Ok(block) => self.current = block?.into_iter(),
+                Ok(block) => {
+                    let (records, names) = block?;
+                    self.names.extend(names);
+                    self.current = records.into_iter();
+                }
                 Err(_) => return Ok(None), // the feeder ended: end of file
             }
         }
     }
 
-    /// A record the merge is done with: its name goes back to the file's thread.
-    pub(crate) fn finished(&mut self, record: CountRecord) {
-        self.spent.push(record.chr);
+    /// The file's chromosomes so far: a record's `chr` indexes these.
+    pub(crate) fn names(&self) -> &[String] {
+        &self.names
     }
 }

@@ -29,22 +29,21 @@ pub(crate) struct ScanRuns {
 }
 
 /// Scans `lines` to their end, showing `observe` each record with its line.
-fn scan_runs(
-    mut lines: Lines,
-    observe: &mut dyn FnMut(&CountRecord, usize),
-) -> ScanRuns {
+fn scan_runs(mut lines: Lines, observe: &mut dyn FnMut(&CountRecord<&str>, usize)) -> ScanRuns {
     let mut runs: Vec<(String, usize)> = Vec::new();
-    let mut met: HashSet<String> = HashSet::new();
+    let mut met: HashSet<u32> = HashSet::new();
+    let mut last: Option<u32> = None;
     let error = loop {
         match lines.next_record() {
             Ok(Some((line, record))) => {
-                observe(&record, line);
-                if runs.last().is_some_and(|(c, _)| *c == record.chr) {
+                let name = lines.chromosomes.name(record.chr);
+                observe(&record.with_chr(name), line);
+                if last == Some(record.chr) {
                     continue;
                 }
-                let again = !met.insert(record.chr.clone());
-                runs.push((record.chr, line));
-                if again {
+                last = Some(record.chr);
+                runs.push((name.to_string(), line));
+                if !met.insert(record.chr) {
                     break None;
                 }
             }
@@ -164,7 +163,7 @@ fn scan_range(
             ..sampling
         })
     });
-    let mut observe = |record: &CountRecord, line: usize| {
+    let mut observe = |record: &CountRecord<&str>, line: usize| {
         if let Some(kept) = kept.as_mut() {
             kept.observe(record, line);
         }
@@ -214,31 +213,55 @@ pub(crate) fn global_chromosome_order(
     Ok(global)
 }
 
-/// Sorted, strand-merged records of one sample.
+/// Sorted, strand-merged records of one sample, each naming its chromosome by its index in
+/// the merge's order.
 struct SampleStream {
     path: PathBuf,
     records: RecordFeed,
     merge_strands: bool,
+    /// The merge's chromosomes, and their indices by name.
+    chromosomes: Arc<(Vec<String>, HashMap<String, u32>)>,
+    /// The merge's index of each of the file's chromosomes, by the feed's index.
+    to_merge: Vec<u32>,
     /// Next record (after strand merging), with its line.
-    peeked: Option<(usize, CountRecord)>,
+    peeked: Option<(usize, CountRecord<u32>)>,
     /// A record read ahead while looking for its other strand.
-    ahead: Option<(usize, CountRecord)>,
-    last: Option<(String, u64, usize)>,
+    ahead: Option<(usize, CountRecord<u32>)>,
+    last: Option<(u32, u64, usize)>,
 }
 
 impl SampleStream {
-    fn raw(&mut self) -> Result<Option<(usize, CountRecord)>, UserError> {
+    fn raw(&mut self) -> Result<Option<(usize, CountRecord<u32>)>, UserError> {
         if let Some(r) = self.ahead.take() {
             return Ok(Some(r));
         }
         let Some((line, mut record)) = self.records.next_record()? else {
             return Ok(None);
         };
+        record.chr = self.merge_index(record.chr, line)?;
         if self.merge_strands && record.strand == Strand::Minus {
             // The C of a CpG's minus strand is one base after the plus strand's C.
             record.pos -= 1;
         }
         Ok(Some((line, record)))
+    }
+
+    /// The merge's index of the feed's chromosome `id`.
+    fn merge_index(&mut self, id: u32, line: usize) -> Result<u32, UserError> {
+        while self.to_merge.len() <= id as usize {
+            let name = &self.records.names()[self.to_merge.len()];
+            match self.chromosomes.1.get(name) {
+                Some(&index) => self.to_merge.push(index),
+                // The chromosome scan read every file before the merge: the file changed since.
+                None => {
+                    return Err(UserError(format!(
+                        "{}:{line}: chromosome {name} was not in this file when the run first read it; did the file change during the run?",
+                        self.path.display()
+                    )))
+                }
+            }
+        }
+        Ok(self.to_merge[id as usize])
     }
 
     fn advance(&mut self) -> Result<(), UserError> {
@@ -255,7 +278,6 @@ impl SampleStream {
                             rec.total += other.total;
                             rec.strand = Strand::Unknown;
                             *line = l2;
-                            self.records.finished(other);
                         } else {
                             self.ahead = Some((l2, other));
                         }
@@ -264,32 +286,23 @@ impl SampleStream {
             }
         }
         if let Some((line, rec)) = &next {
-            if let Some((chr, pos, prev_line)) = &self.last {
-                if *chr == rec.chr && rec.pos <= *pos {
+            if let Some((chr, pos, prev_line)) = self.last {
+                if chr == rec.chr && rec.pos <= pos {
                     let path = self.path.display();
-                    return Err(UserError(if rec.pos == *pos {
+                    let name = &self.chromosomes.0[chr as usize];
+                    return Err(UserError(if rec.pos == pos {
                         format!(
-                            "{path}:{line}: duplicate position {}:{} (also on line {prev_line})",
-                            rec.chr, rec.pos
+                            "{path}:{line}: duplicate position {name}:{} (also on line {prev_line})",
+                            rec.pos
                         )
                     } else {
-                        format!("{path}:{line}: unsorted: position {}:{} after {pos} on line {prev_line}; sort by chromosome, then position", rec.chr, rec.pos)
+                        format!("{path}:{line}: unsorted: position {name}:{} after {pos} on line {prev_line}; sort by chromosome, then position", rec.pos)
                     }));
                 }
             }
-            // The last record's name is kept while the chromosome stays the same: no copy
-            // per record.
-            match &mut self.last {
-                Some((chr, pos, prev_line)) if *chr == rec.chr => {
-                    *pos = rec.pos;
-                    *prev_line = *line;
-                }
-                last => *last = Some((rec.chr.clone(), rec.pos, *line)),
-            }
+            self.last = Some((rec.chr, rec.pos, *line));
         }
-        if let Some((_, done)) = std::mem::replace(&mut self.peeked, next) {
-            self.records.finished(done);
-        }
+        self.peeked = next;
         Ok(())
     }
 }
@@ -318,6 +331,9 @@ pub struct Site {
     pub counts: Vec<(u32, u32, u32)>,
 }
 
+/// Most count lists the merge keeps for reuse: two of stage 2's chunks.
+const MAX_SPARE_COUNTS: usize = 1 << 17;
+
 /// The merge of all samples of a sheet, one site at a time.
 pub struct SiteMerger {
     streams: Vec<SampleStream>,
@@ -328,6 +344,9 @@ pub struct SiteMerger {
     sample_group: Vec<u32>,
     /// Samples that passed the filter per group at the site in hand (reused: one per merge).
     per_group: Vec<u32>,
+    /// Finished sites' count lists, emptied, for new sites (`recycle`): a list allocated here
+    /// and freed on another thread took glibc's slow path, on both threads.
+    spare_counts: Vec<Vec<(u32, u32, u32)>>,
     filter: SiteFilter,
     /// Each file's records of lowest hash from the chromosome scan (`scan_sample`).
     scan_samples: Vec<FileSample>,
@@ -500,6 +519,12 @@ impl SiteMerger {
         // replicates that agree perfectly (a long table is the exception: one file, many
         // samples).
         let mut files: HashMap<PathBuf, &Sample> = HashMap::new();
+        let by_name = chromosomes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.clone(), i as u32))
+            .collect();
+        let shared = Arc::new((chromosomes.clone(), by_name));
         for s in &sheet.samples {
             let lines = Lines::open(&s.file, s.format, &s.name, filter.mod_code, scope.as_ref())?;
             if lines.format != Format::Long {
@@ -520,6 +545,8 @@ impl SiteMerger {
                 path: s.file.clone(),
                 records: RecordFeed::spawn(lines, parsing.clone()),
                 merge_strands: filter.merge_strands,
+                chromosomes: shared.clone(),
+                to_merge: Vec::new(),
                 peeked: None,
                 ahead: None,
                 last: None,
@@ -536,6 +563,7 @@ impl SiteMerger {
             chr: 0,
             sample_group,
             per_group: vec![0; groups.len()],
+            spare_counts: Vec::new(),
             scan_samples: Vec::new(),
             filter,
             scope,
@@ -545,19 +573,32 @@ impl SiteMerger {
         })
     }
 
+    /// Takes back finished sites' count lists (emptying `sites`) for the sites to come, up to
+    /// MAX_SPARE_COUNTS of them.
+    pub fn recycle(&mut self, sites: &mut Vec<Site>) {
+        let room = MAX_SPARE_COUNTS.saturating_sub(self.spare_counts.len());
+        self.spare_counts
+            .extend(sites.drain(..).take(room).map(|site| {
+                let mut counts = site.counts;
+                counts.clear();
+                counts
+            }));
+    }
+
     /// The next site that passes the filter, or None at the end of every file.
     pub fn next_site(&mut self) -> Result<Option<Site>, UserError> {
         loop {
             // The smallest position on the current chromosome; past its end, the next one.
             let pos = loop {
-                let Some(chr) = self.chromosomes.get(self.chr) else {
+                if self.chr >= self.chromosomes.len() {
                     return Ok(None);
-                };
+                }
+                let here = self.chr as u32;
                 let next = self
                     .streams
                     .iter()
                     .filter_map(|s| s.peeked.as_ref())
-                    .filter(|(_, r)| &r.chr == chr)
+                    .filter(|(_, r)| r.chr == here)
                     .map(|(_, r)| r.pos)
                     .min();
                 match next {
@@ -566,12 +607,14 @@ impl SiteMerger {
                 }
             };
             let chr = &self.chromosomes[self.chr];
-            let mut counts = Vec::new();
+            let here = self.chr as u32;
+            let mut counts = self.spare_counts.pop().unwrap_or_default();
             let per_group = &mut self.per_group;
             per_group.fill(0);
             for (sample, stream) in self.streams.iter_mut().enumerate() {
-                let here = matches!(&stream.peeked, Some((_, r)) if r.chr == *chr && r.pos == pos);
-                if !here {
+                let at_site =
+                    matches!(&stream.peeked, Some((_, r)) if r.chr == here && r.pos == pos);
+                if !at_site {
                     continue;
                 }
                 let (_, r) = stream.peeked.as_ref().expect("checked");
@@ -583,12 +626,11 @@ impl SiteMerger {
             }
             self.sites_seen += 1;
             // The readers keep a base's margin past the scope (see Lines::scope).
-            if self.scope.as_ref().is_some_and(|r| !r.contains(chr, pos)) {
-                continue;
-            }
-            if per_group
-                .iter()
-                .all(|&k| k >= self.filter.min_samples_per_group)
+            let in_scope = self.scope.as_ref().is_none_or(|r| r.contains(chr, pos));
+            if in_scope
+                && per_group
+                    .iter()
+                    .all(|&k| k >= self.filter.min_samples_per_group)
             {
                 self.sites_kept += 1;
                 self.kept_per_chromosome[self.chr] += 1;
@@ -599,6 +641,8 @@ impl SiteMerger {
                     counts,
                 }));
             }
+            counts.clear();
+            self.spare_counts.push(counts);
         }
     }
 }

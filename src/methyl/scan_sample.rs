@@ -197,13 +197,13 @@ impl BottomK {
         }
     }
 
-    pub(crate) fn observe(&mut self, record: &CountRecord, line: usize) {
+    pub(crate) fn observe(&mut self, record: &CountRecord<&str>, line: usize) {
         self.seen += 1;
         let key = match &self.chromosome {
-            Some((chr, key)) if *chr == record.chr => *key,
+            Some((chr, key)) if chr == record.chr => *key,
             _ => {
-                let key = chromosome_key(&record.chr);
-                self.chromosome = Some((record.chr.clone(), key));
+                let key = chromosome_key(record.chr);
+                self.chromosome = Some((record.chr.to_string(), key));
                 key
             }
         };
