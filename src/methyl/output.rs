@@ -12,8 +12,10 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
+use rayon::prelude::*;
 
 use crate::io::atomic::atomic_write;
+use crate::io::cpu_time::CoreClock;
 use crate::io::parallel_parquet::ParallelParquetWriter;
 use crate::io::parquet_file::open_parquet;
 use crate::io::write::writer_properties;
@@ -63,55 +65,90 @@ pub(crate) fn sites_schema(groups: &[String], coef: Option<&str>) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-/// One chunk's rows as a record batch.
+/// A column of sites.parquet, in `sites_schema`'s order: what each holds of a site's summary.
+#[derive(Debug, Clone, Copy)]
+enum SitesColumn {
+    Chr,
+    Pos,
+    NSamples,
+    CoverageTotal,
+    CoverageMin,
+    /// Group g's mu: mean, sd, 2.5% and 97.5% (k = 0..4).
+    Mu(usize, usize),
+    Coef(usize),
+    Delta(usize),
+    PAbove,
+    PBelow,
+    PDm,
+    PDiffer,
+    RHat,
+    EssBulk,
+}
+
+impl SitesColumn {
+    /// Every column of a chunk whose rows have `n_groups` mus and a coefficient or not.
+    fn all(n_groups: usize, coef: bool) -> Vec<SitesColumn> {
+        use SitesColumn::*;
+        let mut columns = vec![Chr, Pos, NSamples, CoverageTotal, CoverageMin];
+        columns.extend((0..n_groups).flat_map(|g| (0..4).map(move |k| Mu(g, k))));
+        if coef {
+            columns.extend((0..4).map(Coef));
+        }
+        columns.extend((0..4).map(Delta));
+        columns.extend([PAbove, PBelow, PDm, PDiffer, RHat, EssBulk]);
+        columns
+    }
+
+    fn array(self, chromosomes: &[String], rows: &[SiteSummary]) -> ArrayRef {
+        use SitesColumn::*;
+        let f64s = |f: &dyn Fn(&SiteSummary) -> f64| -> ArrayRef {
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(f)))
+        };
+        match self {
+            Chr => Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| chromosomes[r.chr as usize].as_str()),
+            )),
+            Pos => Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| r.pos as i64),
+            )),
+            NSamples => Arc::new(Int32Array::from_iter_values(
+                rows.iter().map(|r| r.n_samples as i32),
+            )),
+            CoverageTotal => Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| r.coverage_total as i64),
+            )),
+            CoverageMin => Arc::new(Int32Array::from_iter_values(
+                rows.iter().map(|r| r.coverage_min as i32),
+            )),
+            Mu(g, k) => f64s(&|r| r.mu[g][k]),
+            Coef(k) => f64s(&|r| r.coef.map_or(f64::NAN, |c| c[k])),
+            Delta(k) => f64s(&|r| r.delta[k]),
+            PAbove => f64s(&|r| r.p_above),
+            PBelow => f64s(&|r| r.p_below),
+            PDm => f64s(&|r| r.p_above + r.p_below),
+            PDiffer => f64s(&|r| r.p_differ),
+            RHat => f64s(&|r| r.r_hat),
+            EssBulk => f64s(&|r| r.ess_bulk),
+        }
+    }
+}
+
+/// One chunk's rows as a record batch, its columns built on rayon's threads (at genome scale
+/// one thread building two dozen columns bounded stage 2's writer), each timed on `clock`.
 pub(crate) fn sites_batch(
     schema: &SchemaRef,
     chromosomes: &[String],
     rows: &[SiteSummary],
+    clock: &CoreClock,
 ) -> Result<RecordBatch> {
-    let f64_col = |f: &dyn Fn(&SiteSummary) -> f64| -> ArrayRef {
-        Arc::new(Float64Array::from_iter_values(rows.iter().map(f)))
-    };
-    let mut columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| chromosomes[r.chr as usize].as_str()),
-        )),
-        Arc::new(Int64Array::from_iter_values(
-            rows.iter().map(|r| r.pos as i64),
-        )),
-        Arc::new(Int32Array::from_iter_values(
-            rows.iter().map(|r| r.n_samples as i32),
-        )),
-        Arc::new(Int64Array::from_iter_values(
-            rows.iter().map(|r| r.coverage_total as i64),
-        )),
-        Arc::new(Int32Array::from_iter_values(
-            rows.iter().map(|r| r.coverage_min as i32),
-        )),
-    ];
-    let n_groups = rows.first().map_or(0, |r| r.mu.len());
-    for g in 0..n_groups {
-        for k in 0..4 {
-            columns.push(f64_col(&|r| r.mu[g][k]));
-        }
-    }
-    if rows.first().is_some_and(|r| r.coef.is_some()) {
-        for k in 0..4 {
-            columns.push(f64_col(&|r| r.coef.map_or(f64::NAN, |c| c[k])));
-        }
-    }
-    for k in 0..4 {
-        columns.push(f64_col(&|r| r.delta[k]));
-    }
-    columns.push(f64_col(&|r| r.p_above));
-    columns.push(f64_col(&|r| r.p_below));
-    columns.push(f64_col(&|r| r.p_above + r.p_below));
-    columns.push(f64_col(&|r| r.p_differ));
-    columns.push(f64_col(&|r| r.r_hat));
-    columns.push(f64_col(&|r| r.ess_bulk));
     if rows.is_empty() {
         return Ok(RecordBatch::new_empty(schema.clone()));
     }
+    let first = &rows[0];
+    let columns: Vec<ArrayRef> = SitesColumn::all(first.mu.len(), first.coef.is_some())
+        .into_par_iter()
+        .map(|column| clock.time(|| column.array(chromosomes, rows)))
+        .collect();
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
@@ -120,8 +157,10 @@ pub(crate) struct SitesWriter<'f> {
     /// Its columns encoded in parallel: one thread writes sites.parquet at genome scale.
     writer: ParallelParquetWriter<&'f mut File>,
     /// The rows with P(DM) >= DML_CANDIDATE_P, kept aside for the calls.
-    candidates: Option<ArrowWriter<&'f mut File>>,
+    candidates: Option<ParallelParquetWriter<&'f mut File>>,
     schema: SchemaRef,
+    /// The CPU time of building the columns on rayon's threads.
+    building: CoreClock,
 }
 
 /// Sites whose P(DM) reaches this are also written to the DML candidates as the chunks
@@ -146,7 +185,7 @@ impl<'f> SitesWriter<'f> {
             Some(file) => {
                 let props =
                     writer_properties(DML_SCHEMA, &["chr"], Some(CALLS_ROW_GROUP_ROWS), metadata)?;
-                Some(ArrowWriter::try_new(file, schema.clone(), Some(props))?)
+                Some(ParallelParquetWriter::try_new(file, schema.clone(), props)?)
             }
             None => None,
         };
@@ -154,6 +193,7 @@ impl<'f> SitesWriter<'f> {
             writer: ParallelParquetWriter::try_new(file, schema.clone(), props)?,
             candidates,
             schema,
+            building: CoreClock::default(),
         })
     }
 
@@ -161,15 +201,37 @@ impl<'f> SitesWriter<'f> {
         if rows.is_empty() {
             return Ok(());
         }
-        let batch = sites_batch(&self.schema, chromosomes, rows)?;
+        let batch = sites_batch(&self.schema, chromosomes, rows, &self.building)?;
+        // A row group per chunk.
         self.writer.write(&batch)?;
+        self.writer.flush()?;
         if let Some(candidates) = &mut self.candidates {
-            let kept = called_rows(&batch, DML_CANDIDATE_P)?;
-            if kept.num_rows() > 0 {
-                candidates.write(&kept)?;
+            let keep = rows
+                .iter()
+                .map(|r| Some(r.p_above + r.p_below >= DML_CANDIDATE_P))
+                .collect::<BooleanArray>();
+            if keep.true_count() > 0 {
+                // Each column filtered on its own thread.
+                let columns = batch
+                    .columns()
+                    .par_iter()
+                    .map(|column| self.building.time(|| arrow::compute::filter(column, &keep)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                candidates.write(&RecordBatch::try_new(self.schema.clone(), columns)?)?;
             }
         }
         Ok(())
+    }
+
+    /// CPU seconds its columns' encoding took on rayon's threads so far (the calling thread's
+    /// own work is on its own clock).
+    pub(crate) fn parallel_core_seconds(&self) -> f64 {
+        self.building.seconds()
+            + self.writer.encoding_core_seconds()
+            + self
+                .candidates
+                .as_ref()
+                .map_or(0.0, |c| c.encoding_core_seconds())
     }
 
     pub(crate) fn finish(self) -> Result<()> {

@@ -104,6 +104,11 @@ pub struct CoreSeconds {
     pub writing: f64,
     /// The run's CPU time, every thread, where the OS reports it (else 0).
     pub total: f64,
+    /// Stage 2's stages of one thread, their own CPU seconds: the merge of the files' records
+    /// into sites, and the writer of sites.parquet (whose columns encode on rayon's threads).
+    /// Each bounds the pipeline's rate at one site per its core-µs a site.
+    pub merge_thread: f64,
+    pub writer_thread: f64,
 }
 
 impl CoreSeconds {
@@ -126,6 +131,16 @@ impl CoreSeconds {
             us(self.writing),
             us(self.reading + self.summaries + self.writing),
             us(self.total)
+        )
+    }
+
+    /// Stage 2's one-thread stages' own core-µs per site of `n_sites`.
+    pub fn one_thread_per_site(&self, n_sites: u64) -> String {
+        let us = |s: f64| s / n_sites.max(1) as f64 * 1e6;
+        format!(
+            "merging {:.2}, writing {:.2}",
+            us(self.merge_thread),
+            us(self.writer_thread)
         )
     }
 }

@@ -68,6 +68,10 @@ pub(super) fn print_report(
             "betagibbs: core-µs per site: {}",
             phases.core.per_site(n_sites)
         );
+        eprintln!(
+            "betagibbs: stage 2's one-thread stages, their own core-µs per site (each caps the sites a second at 1e6 over it): {}",
+            phases.core.one_thread_per_site(n_sites)
+        );
     }
     if let Some(bytes) = crate::io::peak_resident_bytes() {
         let cpu = crate::io::process_cpu_seconds().map_or(String::new(), |s| {

@@ -3,7 +3,7 @@
 //! Channels of one chunk join them and bound memory.
 
 use std::path::Path;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -22,6 +22,7 @@ use crate::methyl::regression::sweep_regression_chunk;
 use crate::methyl::run::{DrawSlots, Phases, Study};
 use crate::methyl::site_stage::{SiteModel, IN_FLIGHT_CHUNKS};
 use crate::methyl::summaries::{sites_needing_draws, summarize_chunk, ChunkResult};
+use rayon::prelude::*;
 
 /// Stage 2's draw buffers: one being summarised while the next is swept. Either stage, the
 /// slower, then always has a chunk to work on; a third would only let the faster run a chunk
@@ -132,9 +133,13 @@ impl Stage2<'_, '_> {
                 // a chunk's draws are 100 MB, whose fresh pages would each fault on first
                 // touch.
                 let (to_recycle, recycled) = sync_channel::<Vec<f32>>(DRAW_BUFFERS);
+                // Written chunks' sites go back to the reader, whose merge reuses their
+                // allocations (`SiteMerger::recycle`).
+                let (to_reuse, reused) = sync_channel::<Vec<Site>>(DRAW_BUFFERS);
                 let chunk_sites = config.fit.chunk_sites;
-                let reader =
-                    scope.spawn(move || read_chunks(merger, pending, chunk_sites, limit, to_sweep));
+                let reader = scope.spawn(move || {
+                    read_chunks(merger, pending, chunk_sites, limit, to_sweep, reused)
+                });
                 let (slots, in_region) = (self.study.slots(), &in_region);
                 let clock = &summaries_clock;
                 let summarizer = scope.spawn(move || {
@@ -149,8 +154,9 @@ impl Stage2<'_, '_> {
                     )
                 });
                 let (gathered, chromosomes, bar) = (&mut gathered, &chromosomes, self.bar);
-                let writer_stage =
-                    scope.spawn(move || write_chunks(write_in, writer, chromosomes, gathered, bar));
+                let writer_stage = scope.spawn(move || {
+                    write_chunks(write_in, to_reuse, writer, chromosomes, gathered, bar)
+                });
                 // The sweeps here, on the thread that opened the device.
                 let swept = self.sweep_chunks(sweep_in, to_summarize, recycled, in_region);
                 // The first failure in stage order is the cause; later stages only saw its end.
@@ -160,6 +166,7 @@ impl Stage2<'_, '_> {
                 let reading = reading?;
                 phases.reading += reading.time.busy;
                 phases.core.reading += reading.time.core;
+                phases.core.merge_thread += reading.time.own;
                 kept_and_seen = reading.kept_and_seen;
                 totals = swept.context("stage 2")?;
                 phases.site_update += totals.device_seconds;
@@ -171,6 +178,7 @@ impl Stage2<'_, '_> {
                 let writing = writing?;
                 phases.writing += writing.busy;
                 phases.core.writing += writing.core;
+                phases.core.writer_thread += writing.own;
                 Ok(())
             })
         });
@@ -250,10 +258,13 @@ impl Stage2<'_, '_> {
     }
 }
 
-/// A stage thread's busy (wall) seconds and its own CPU seconds.
+/// A stage thread's busy (wall) seconds, the CPU seconds of its work on every thread, and
+/// its own: a stage of one thread keeps pace with the device only while its own CPU time per
+/// site is below the device's time per site.
 struct StageTime {
     busy: f64,
     core: f64,
+    own: f64,
 }
 
 /// What the reading thread did: its time (the merge's; the files' parsing threads count
@@ -272,6 +283,7 @@ fn read_chunks(
     chunk_sites: usize,
     limit: Option<u64>,
     to_sweep: SyncSender<Vec<Site>>,
+    reused: Receiver<Vec<Site>>,
 ) -> anyhow::Result<Read> {
     let core_start = thread_cpu_seconds();
     let mut seconds = 0.0;
@@ -286,15 +298,24 @@ fn read_chunks(
         seconds += t.elapsed().as_secs_f64();
         // A failed send: a later stage stopped, and says why.
         if chunk.is_empty() || to_sweep.send(chunk).is_err() {
+            let own = thread_cpu_seconds() - core_start;
             return Ok(Read {
                 time: StageTime {
                     busy: seconds,
-                    core: thread_cpu_seconds() - core_start,
+                    core: own,
+                    own,
                 },
                 kept_and_seen: (merger.sites_kept, merger.sites_seen),
             });
         }
-        chunk = Vec::new();
+        // The next chunk in a written chunk's vector, its sites' allocations taken back.
+        chunk = match reused.try_recv() {
+            Ok(mut written) => {
+                merger.recycle(&mut written);
+                written
+            }
+            Err(_) => Vec::new(),
+        };
     }
 }
 
@@ -324,16 +345,30 @@ fn summarize_chunks(
     seconds
 }
 
+/// Items freed per task of `release`: enough to amortise the task's two reads of its thread's
+/// CPU clock.
+const RELEASE_BLOCK: usize = 4096;
+
+/// Drops `items` on rayon's threads, timing the work on `clock`.
+fn release<T: Send>(items: Vec<T>, clock: &CoreClock) {
+    items
+        .into_par_iter()
+        .chunks(RELEASE_BLOCK)
+        .for_each(|block| clock.time(|| drop(block)));
+}
+
 /// Writing: each chunk's rows to sites.parquet, and what the second pass needs of it
 /// (`Gathered`); busy and core seconds, the file's end included.
 fn write_chunks(
     write_in: Receiver<(Vec<Site>, ChunkResult)>,
+    to_reuse: SyncSender<Vec<Site>>,
     mut writer: SitesWriter,
     chromosomes: &[String],
     gathered: &mut Gathered,
     bar: &ProgressBar,
 ) -> anyhow::Result<StageTime> {
     let core_start = thread_cpu_seconds();
+    let releasing = CoreClock::default();
     let mut seconds = 0.0;
     for (sites, chunk) in write_in {
         let t = Instant::now();
@@ -358,12 +393,29 @@ fn write_chunks(
         }
         writer.write(chromosomes, &chunk.summaries)?;
         bar.inc(sites.len() as u64);
+        // The sites back to the reader to be reused, and the summaries and leaning sites'
+        // deltas freed on rayon's threads, where they were made: freeing each one's
+        // allocation here, on another thread than its own, took a quarter of this thread's
+        // time.
+        if let Err(TrySendError::Full(sites) | TrySendError::Disconnected(sites)) =
+            to_reuse.try_send(sites)
+        {
+            release(sites, &releasing);
+        }
+        let (summaries, deltas) = (chunk.summaries, chunk.leaning_deltas);
+        rayon::join(
+            || release(summaries, &releasing),
+            || release(deltas, &releasing),
+        );
         seconds += t.elapsed().as_secs_f64();
     }
     let t = Instant::now();
+    let parallel = writer.parallel_core_seconds() + releasing.seconds();
     writer.finish()?;
+    let own = thread_cpu_seconds() - core_start;
     Ok(StageTime {
         busy: seconds + t.elapsed().as_secs_f64(),
-        core: thread_cpu_seconds() - core_start,
+        core: own + parallel,
+        own,
     })
 }
