@@ -183,11 +183,6 @@ impl ChromosomeTable {
     pub(crate) fn name(&self, id: u32) -> &str {
         &self.names[id as usize]
     }
-
-    /// The names from index `from` on (those a consumer has not seen yet).
-    pub(crate) fn names_from(&self, from: usize) -> &[String] {
-        &self.names[from.min(self.names.len())..]
-    }
 }
 
 impl Lines {
@@ -475,86 +470,63 @@ const RECORDS_PER_BLOCK: usize = 4096;
 /// Blocks parsed ahead of the merge per sample: bounds memory, keeps the parser busy.
 const BLOCKS_AHEAD: usize = 4;
 
-/// A block of parsed records with their lines, and the chromosome names first met in it
-/// (the records index the feed's names), or the error that ended the file.
-type RecordBlock = Result<(Vec<(usize, CountRecord<u32>)>, Vec<String>), UserError>;
+/// A block of records, or the error that ended the file.
+type RecordBlock = Result<Vec<CountRecord<u32>>, UserError>;
 
-/// One sample's records, parsed on a thread of their own (each file's gzip and parsing cost
-/// as much as the whole merge): blocks in file order, then the error if there is one.
-/// Records name their chromosome by index, so none carries a name across threads: a name
-/// per record, allocated on the file's thread and freed on the merge's, bounded the merge.
+/// One sample's records, made on a thread of their own (each file's gzip, parsing and checks
+/// cost as much as the whole merge) by a source that gives them one by one: blocks in order,
+/// then the error if there is one. Records name their chromosome by index, so none carries a
+/// name across threads (a name per record, allocated on the file's thread and freed on the
+/// merge's, bounded the merge).
 pub(crate) struct RecordFeed {
     blocks: std::sync::mpsc::Receiver<RecordBlock>,
-    current: std::vec::IntoIter<(usize, CountRecord<u32>)>,
-    /// The file's chromosomes so far, in the order the file's thread met them.
-    names: Vec<String>,
 }
 
 impl RecordFeed {
     /// The file's thread adds its CPU time to `clock` before it hands on each block, so
     /// that the merge's end finds it counted.
-    pub(crate) fn spawn(mut lines: Lines, clock: Arc<CoreClock>) -> RecordFeed {
+    pub(crate) fn spawn<F>(mut source: F, clock: Arc<CoreClock>) -> RecordFeed
+    where
+        F: FnMut() -> Result<Option<CountRecord<u32>>, UserError> + Send + 'static,
+    {
         let (send, blocks) = std::sync::mpsc::sync_channel(BLOCKS_AHEAD);
-        std::thread::spawn(move || {
-            let mut names_sent = 0;
-            loop {
-                let start = thread_cpu_seconds();
-                let mut block = Vec::with_capacity(RECORDS_PER_BLOCK);
-                let end = loop {
-                    match lines.next_record() {
-                        Ok(Some(record)) => {
-                            block.push(record);
-                            if block.len() == RECORDS_PER_BLOCK {
-                                break None;
-                            }
+        std::thread::spawn(move || loop {
+            let start = thread_cpu_seconds();
+            let mut block = Vec::with_capacity(RECORDS_PER_BLOCK);
+            let end = loop {
+                match source() {
+                    Ok(Some(record)) => {
+                        block.push(record);
+                        if block.len() == RECORDS_PER_BLOCK {
+                            break None;
                         }
-                        Ok(None) => break Some(Ok(())),
-                        Err(e) => break Some(Err(e)),
                     }
-                };
-                let names = lines.chromosomes.names_from(names_sent).to_vec();
-                names_sent += names.len();
-                clock.add(thread_cpu_seconds() - start);
-                // A failed send means the merge was dropped: stop reading.
-                if !block.is_empty() && send.send(Ok((block, names))).is_err() {
-                    return;
+                    Ok(None) => break Some(Ok(())),
+                    Err(e) => break Some(Err(e)),
                 }
-                match end {
-                    None => continue,
-                    Some(Ok(())) => return,
-                    Some(Err(e)) => {
-                        let _ = send.send(Err(e));
-                        return;
-                    }
+            };
+            clock.add(thread_cpu_seconds() - start);
+            // A failed send means the merge was dropped: stop reading.
+            if !block.is_empty() && send.send(Ok(block)).is_err() {
+                return;
+            }
+            match end {
+                None => continue,
+                Some(Ok(())) => return,
+                Some(Err(e)) => {
+                    let _ = send.send(Err(e));
+                    return;
                 }
             }
         });
-        RecordFeed {
-            blocks,
-            current: Vec::new().into_iter(),
-            names: Vec::new(),
-        }
+        RecordFeed { blocks }
     }
 
-    /// The next record; its chromosome indexes `names`.
-    pub(crate) fn next_record(&mut self) -> Result<Option<(usize, CountRecord<u32>)>, UserError> {
-        loop {
-            if let Some(record) = self.current.next() {
-                return Ok(Some(record));
-            }
-            match self.blocks.recv() {
-                Ok(block) => {
-                    let (records, names) = block?;
-                    self.names.extend(names);
-                    self.current = records.into_iter();
-                }
-                Err(_) => return Ok(None), // the feeder ended: end of file
-            }
+    /// The next block of records (never empty), or None at the end of the file.
+    pub(crate) fn next_block(&mut self) -> Result<Option<Vec<CountRecord<u32>>>, UserError> {
+        match self.blocks.recv() {
+            Ok(block) => block.map(Some),
+            Err(_) => Ok(None), // the feeder ended: end of file
         }
-    }
-
-    /// The file's chromosomes so far: a record's `chr` indexes these.
-    pub(crate) fn names(&self) -> &[String] {
-        &self.names
     }
 }
