@@ -8,7 +8,7 @@
 //! polynomials differ from libm's `logf`, `expf` and `cosf` in the last bits, as libm
 //! differs from a GPU's; that is covered by the GPU-vs-CPU tolerance.
 
-use crate::kernels::cpu::variates::{log_gamma_variate, DrawSite};
+use crate::kernels::cpu::variates::{log_gamma_variate_out_of_line, DrawSite};
 use crate::math::cephes::{
     COS_POLYNOMIAL, EXP_POLYNOMIAL, LN2_HI, LN2_LO, LN_POLYNOMIAL, ROUND_SHIFTER, SIN_POLYNOMIAL,
 };
@@ -159,7 +159,7 @@ fn log_gamma_lanes(shape: F, index: U, unit: u32, sweep: u32, key: [u32; 2], str
                 unit,
                 sweep,
             };
-            out[l] = log_gamma_variate(shape[l], site, stream);
+            out[l] = log_gamma_variate_out_of_line(shape[l], site, stream);
         }
     }
     out

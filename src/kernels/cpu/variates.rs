@@ -29,6 +29,15 @@ pub(crate) struct DrawSite {
     pub sweep: u32,
 }
 
+/// `log_gamma_variate` kept out of line, for the lanes' few lanes their own attempt does not
+/// settle: inlined into the four-chain lanes' sweep (as one build's code generation chose),
+/// it grew the sweep's stack frame past a page and slowed every sweep by 3%.
+#[cold]
+#[inline(never)]
+pub(crate) fn log_gamma_variate_out_of_line(shape: f32, site: DrawSite, stream: Stream) -> f32 {
+    log_gamma_variate(shape, site, stream)
+}
+
 /// log of a Gamma(shape, 1) variate: Marsaglia & Tsang (2000), boosted in log space for shape < 1.
 #[inline]
 #[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN must reject, as in the shader

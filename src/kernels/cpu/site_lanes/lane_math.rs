@@ -9,7 +9,7 @@ use crate::kernels::cpu::betabinom::{
     beta_binomial_log_ratio, HALF_LN_TWO_PI, QUOTIENT_MAX, STIRLING_MIN,
 };
 use crate::kernels::cpu::lanes::philox_lanes;
-use crate::kernels::cpu::variates::{log_gamma_variate, DrawSite};
+use crate::kernels::cpu::variates::{log_gamma_variate_out_of_line, DrawSite};
 use crate::math::cephes::{
     COS_POLYNOMIAL, EXP_POLYNOMIAL, LN2_HI, LN2_LO, LN_POLYNOMIAL, ROUND_SHIFTER, SIN_POLYNOMIAL,
 };
@@ -373,7 +373,7 @@ fn log_gamma(shape: F, index: u32, unit: u32, sweep: u32, key: [U; 2], stream: S
                 unit,
                 sweep,
             };
-            out[l] = log_gamma_variate(shape[l], site, stream);
+            out[l] = log_gamma_variate_out_of_line(shape[l], site, stream);
         }
     }
     F::new(out)
