@@ -678,3 +678,96 @@ impl SiteMerger {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sites made from recycled count lists are the sites a fresh merge makes, whatever the
+    /// lists held before.
+    #[test]
+    fn recycled_count_lists_give_the_same_sites() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        let mut a = String::from("chr\tpos\tN\tX\n");
+        let mut b = a.clone();
+        for pos in 1..200u32 {
+            a.push_str(&format!("chr1\t{pos}\t{}\t{}\n", pos % 7 + 3, pos % 3));
+            if pos % 4 != 0 {
+                b.push_str(&format!("chr1\t{pos}\t{}\t{}\n", pos % 5 + 2, pos % 2));
+            }
+        }
+        write("a.txt", &a);
+        write("b.txt", &b);
+        write(
+            "sheet.tsv",
+            "sample\tfile\tgroup\na\ta.txt\tA\nb\tb.txt\tB\n",
+        );
+        let sheet = SampleSheet::read(&dir.path().join("sheet.tsv")).unwrap();
+        let filter = SiteFilter {
+            min_samples_per_group: 0,
+            ..SiteFilter::default()
+        };
+        let mut fresh = SiteMerger::open(&sheet, filter).unwrap();
+        let mut plain = Vec::new();
+        while let Some(site) = fresh.next_site().unwrap() {
+            plain.push(site);
+        }
+        let mut merger = fresh.restart(&sheet).unwrap();
+        let mut recycled = Vec::new();
+        loop {
+            let mut chunk = Vec::new();
+            while chunk.len() < 7 {
+                match merger.next_site().unwrap() {
+                    Some(site) => chunk.push(site),
+                    None => break,
+                }
+            }
+            if chunk.is_empty() {
+                break;
+            }
+            recycled.extend(chunk.iter().cloned());
+            merger.recycle(&mut chunk);
+            assert!(chunk.is_empty());
+        }
+        assert_eq!(recycled.len(), 199);
+        assert_eq!(recycled, plain);
+    }
+
+    /// A file that gains a chromosome between the chromosome scan and a later pass (stage 2's
+    /// restart) is refused at the line, not merged out of order or dropped.
+    #[test]
+    fn a_chromosome_added_after_the_scan_is_refused_at_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write("a.txt", "chr\tpos\tN\tX\nchr1\t10\t5\t2\nchr1\t20\t5\t3\n");
+        write("b.txt", "chr\tpos\tN\tX\nchr1\t10\t4\t1\nchr1\t20\t6\t6\n");
+        write(
+            "sheet.tsv",
+            "sample\tfile\tgroup\na\ta.txt\tA\nb\tb.txt\tB\n",
+        );
+        let sheet = SampleSheet::read(&dir.path().join("sheet.tsv")).unwrap();
+        let mut merger = SiteMerger::open(&sheet, SiteFilter::default()).unwrap();
+        let mut sites = 0;
+        while merger.next_site().unwrap().is_some() {
+            sites += 1;
+        }
+        assert_eq!(sites, 2);
+        write(
+            "b.txt",
+            "chr\tpos\tN\tX\nchr1\t10\t4\t1\nchr1\t20\t6\t6\nchrX\t5\t3\t1\n",
+        );
+        let mut again = merger.restart(&sheet).unwrap();
+        let err = loop {
+            match again.next_site() {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("the new chromosome was merged"),
+                Err(e) => break e.0,
+            }
+        };
+        assert!(
+            err.ends_with("b.txt:4: chromosome chrX was not in this file when the run first read it; did the file change during the run?"),
+            "{err}"
+        );
+    }
+}
