@@ -3,6 +3,16 @@
 
 pub mod cephes;
 
+/// The larger of `a` and `b`, or NaN if either is: `f64::max` drops a NaN, and an unknown
+/// diagnostic (an R-hat of too few draws) must stay unknown.
+#[inline]
+pub(crate) fn max_or_nan(a: f64, b: f64) -> f64 {
+    match a.is_nan() || b.is_nan() {
+        true => f64::NAN,
+        false => a.max(b),
+    }
+}
+
 /// log(1 + e^x) without overflow.
 #[inline]
 pub(crate) fn softplus(x: f64) -> f64 {

@@ -16,6 +16,7 @@ use crate::kernels::site_layout::{
     STATE_LIKELIHOOD, STATE_LOG_PHI, STATE_STRIDE,
 };
 use crate::kernels::stages::SiteStage;
+use crate::math::max_or_nan;
 use crate::mcmc::diagnostics::rhat;
 use crate::mcmc::prior::HyperPrior;
 use crate::mcmc::slice::slice_update;
@@ -639,13 +640,9 @@ fn summarize_hyper(h: &[[f64; 6]], kept: &[[f64; 6]], n_chains: usize, n_sites: 
             .map(|c| values.iter().skip(c).step_by(n_chains).copied().collect())
             .collect();
         let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
-        // f64::max would drop a NaN (too few kept sweeps to split): R-hat is then unknown,
-        // not the others' largest (with none, -inf in the run's warning).
-        let r = rhat(&refs);
-        max_r_hat = match r.is_nan() || max_r_hat.is_nan() {
-            true => f64::NAN,
-            false => max_r_hat.max(r),
-        };
+        // Too few kept sweeps to split leave R-hat unknown, not the others' largest (with
+        // none, -inf in the run's warning).
+        max_r_hat = max_or_nan(max_r_hat, rhat(&refs));
     }
     // Each chain's mean hyperparameters over its kept sweeps (`kept` is sweep-major).
     let chain_means: Vec<[f64; 6]> = (0..n_chains)

@@ -179,6 +179,20 @@ impl ChromosomeTable {
         id
     }
 
+    /// A table of `names`, in their order (the merge's chromosomes).
+    pub(crate) fn from_names(names: &[String]) -> ChromosomeTable {
+        let mut table = ChromosomeTable::default();
+        for name in names {
+            table.id(name);
+        }
+        table
+    }
+
+    /// The index of `name`, if the table has it.
+    pub(crate) fn get(&self, name: &str) -> Option<u32> {
+        self.index.get(name).copied()
+    }
+
     /// The name of index `id`.
     pub(crate) fn name(&self, id: u32) -> &str {
         &self.names[id as usize]

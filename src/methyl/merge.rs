@@ -11,7 +11,7 @@ use crate::error::UserError;
 use crate::io::cpu_time::CoreClock;
 use crate::methyl::formats::{CountRecord, Format, ModCode, Strand};
 use crate::methyl::interval::Region;
-use crate::methyl::lines::{plain_text_size, Lines, RecordFeed};
+use crate::methyl::lines::{plain_text_size, ChromosomeTable, Lines, RecordFeed};
 use crate::methyl::scan_sample::{
     range_records, sample_sites, BottomK, FileSample, HyperSites, ScanSampling,
 };
@@ -219,8 +219,8 @@ struct SortedRecords {
     path: PathBuf,
     lines: Lines,
     merge_strands: bool,
-    /// The merge's chromosomes, and their indices by name.
-    chromosomes: Arc<(Vec<String>, HashMap<String, u32>)>,
+    /// The merge's chromosomes, in its order.
+    chromosomes: Arc<ChromosomeTable>,
     /// The merge's index of each of the file's chromosomes, by the reader's index.
     to_merge: Vec<u32>,
     /// A record read ahead while looking for its other strand.
@@ -248,8 +248,8 @@ impl SortedRecords {
     fn merge_index(&mut self, id: u32, line: usize) -> Result<u32, UserError> {
         while self.to_merge.len() <= id as usize {
             let name = self.lines.chromosomes.name(self.to_merge.len() as u32);
-            match self.chromosomes.1.get(name) {
-                Some(&index) => self.to_merge.push(index),
+            match self.chromosomes.get(name) {
+                Some(index) => self.to_merge.push(index),
                 // The chromosome scan read every file before the merge: the file changed since.
                 None => {
                     return Err(UserError(format!(
@@ -288,7 +288,7 @@ impl SortedRecords {
             if let Some((chr, pos, prev_line)) = self.last {
                 if chr == rec.chr && rec.pos <= pos {
                     let path = self.path.display();
-                    let name = &self.chromosomes.0[chr as usize];
+                    let name = self.chromosomes.name(chr);
                     return Err(UserError(if rec.pos == pos {
                         format!(
                             "{path}:{line}: duplicate position {name}:{} (also on line {prev_line})",
@@ -545,12 +545,7 @@ impl SiteMerger {
         // replicates that agree perfectly (a long table is the exception: one file, many
         // samples).
         let mut files: HashMap<PathBuf, &Sample> = HashMap::new();
-        let by_name = chromosomes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.clone(), i as u32))
-            .collect();
-        let shared = Arc::new((chromosomes.clone(), by_name));
+        let shared = Arc::new(ChromosomeTable::from_names(&chromosomes));
         for s in &sheet.samples {
             let lines = Lines::open(&s.file, s.format, &s.name, filter.mod_code, scope.as_ref())?;
             if lines.format != Format::Long {

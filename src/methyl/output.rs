@@ -159,8 +159,8 @@ pub(crate) struct SitesWriter<'f> {
     /// The rows with P(DM) >= DML_CANDIDATE_P, kept aside for the calls.
     candidates: Option<ParallelParquetWriter<&'f mut File>>,
     schema: SchemaRef,
-    /// The CPU time of building the columns on rayon's threads.
-    building: CoreClock,
+    /// The CPU time of building and filtering the columns on rayon's threads.
+    parallel: CoreClock,
 }
 
 /// Sites whose P(DM) reaches this are also written to the DML candidates as the chunks
@@ -193,7 +193,7 @@ impl<'f> SitesWriter<'f> {
             writer: ParallelParquetWriter::try_new(file, schema.clone(), props)?,
             candidates,
             schema,
-            building: CoreClock::default(),
+            parallel: CoreClock::default(),
         })
     }
 
@@ -201,21 +201,18 @@ impl<'f> SitesWriter<'f> {
         if rows.is_empty() {
             return Ok(());
         }
-        let batch = sites_batch(&self.schema, chromosomes, rows, &self.building)?;
+        let batch = sites_batch(&self.schema, chromosomes, rows, &self.parallel)?;
         // A row group per chunk.
         self.writer.write(&batch)?;
         self.writer.flush()?;
         if let Some(candidates) = &mut self.candidates {
-            let keep = rows
-                .iter()
-                .map(|r| Some(r.p_above + r.p_below >= DML_CANDIDATE_P))
-                .collect::<BooleanArray>();
+            let keep = called_mask(&batch, DML_CANDIDATE_P)?;
             if keep.true_count() > 0 {
-                // Each column filtered on its own thread.
+                // Each column filtered on its own thread (`called_rows` filters them in turn).
                 let columns = batch
                     .columns()
                     .par_iter()
-                    .map(|column| self.building.time(|| arrow::compute::filter(column, &keep)))
+                    .map(|column| self.parallel.time(|| arrow::compute::filter(column, &keep)))
                     .collect::<Result<Vec<_>, _>>()?;
                 candidates.write(&RecordBatch::try_new(self.schema.clone(), columns)?)?;
             }
@@ -226,7 +223,7 @@ impl<'f> SitesWriter<'f> {
     /// CPU seconds its columns' encoding took on rayon's threads so far (the calling thread's
     /// own work is on its own clock).
     pub(crate) fn parallel_core_seconds(&self) -> f64 {
-        self.building.seconds()
+        self.parallel.seconds()
             + self.writer.encoding_core_seconds()
             + self
                 .candidates
@@ -347,10 +344,17 @@ pub(crate) fn write_calls(
     Ok(n_dml)
 }
 
+/// Which rows of a batch of sites have a P(DM) that reaches `threshold`.
+fn called_mask(batch: &RecordBatch, threshold: f64) -> Result<BooleanArray> {
+    let p = column::<Float64Array>(batch, "p_dm")?;
+    Ok(BooleanArray::from_iter(
+        (0..p.len()).map(|i| Some(p.value(i) >= threshold)),
+    ))
+}
+
 /// The rows of a batch of sites whose P(DM) reaches `threshold`: its DMLs.
 fn called_rows(batch: &RecordBatch, threshold: f64) -> Result<RecordBatch> {
-    let p = column::<Float64Array>(batch, "p_dm")?;
-    let keep = BooleanArray::from_iter((0..p.len()).map(|i| Some(p.value(i) >= threshold)));
+    let keep = called_mask(batch, threshold)?;
     Ok(arrow::compute::filter_record_batch(batch, &keep)?)
 }
 

@@ -3,6 +3,7 @@
 use super::ess::ess_of;
 use super::rank::Ranked;
 use super::split::{mean_variance, Split};
+use crate::math::max_or_nan;
 
 /// Fewest chains (before splitting) for R-hat; ArviZ's `az.rhat` refuses one chain.
 pub(super) const MIN_CHAINS_FOR_RHAT: usize = 2;
@@ -41,15 +42,7 @@ impl Ranked {
         let z = self.z_bulk();
         let r_hat = match tail {
             None => f64::NAN,
-            Some(tail) => {
-                let bulk = rhat_basic(&z);
-                // f64::max would hide a NaN; R-hat should surface it.
-                if bulk.is_nan() || tail.is_nan() {
-                    f64::NAN
-                } else {
-                    bulk.max(tail)
-                }
-            }
+            Some(tail) => max_or_nan(rhat_basic(&z), tail),
         };
         (r_hat, ess_of(&z))
     }
@@ -60,13 +53,7 @@ impl Ranked {
             Some(z) => rhat_basic(z),
             None => rhat_basic(&self.z_bulk()),
         };
-        let tail = rhat_basic(&self.z_folded());
-        // f64::max would hide a NaN; R-hat should surface it.
-        if bulk.is_nan() || tail.is_nan() {
-            f64::NAN
-        } else {
-            bulk.max(tail)
-        }
+        max_or_nan(bulk, rhat_basic(&self.z_folded()))
     }
 }
 
