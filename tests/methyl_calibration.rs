@@ -409,7 +409,6 @@ fn gpu_summaries_are_the_hosts_of_the_same_draws() {
         draw_sites: None,
         summaries: Vec::new(),
         recycled: swept.recycled.clone(),
-        device_seconds: 0.0,
         acceptance: swept.acceptance,
     };
     let (on_device, on_host) = (summarize(&swept), summarize(&host_swept));

@@ -14,6 +14,7 @@ use crate::methyl::merge::SiteFilter;
 use crate::methyl::regions::DmrRule;
 use crate::methyl::scan_sample::HyperSites;
 use crate::methyl::scan_sample::SCAN_SAMPLE_FROM;
+use crate::methyl::site_stage::DEVICE_SWEEPERS;
 
 /// d of P(delta > d) and P(delta < -d): a tenth of the methylation scale, as DSS's examples.
 pub const DEFAULT_THRESHOLD: f64 = 0.1;
@@ -87,6 +88,7 @@ impl Default for FitConfig {
             chunk_sites: DEFAULT_CHUNK_SITES,
             workgroup_size: DEFAULT_WORKGROUP_SIZE,
             scalar_twin: false,
+            sweep_threads: DEVICE_SWEEPERS,
             host_summaries: true,
             scan_sample_from: SCAN_SAMPLE_FROM,
         }

@@ -10,8 +10,6 @@
 //! so the two-stage run is the joint posterior up to that width, which the chains still
 //! carry. Both stages run the site update through `site_stage`.
 
-use std::time::Instant;
-
 use crate::kernels::gpu::summary_stage::SummaryCall;
 use crate::kernels::gpu::GpuError;
 use crate::kernels::site_layout::{
@@ -111,7 +109,6 @@ pub fn sweep_chunk(
         None => (SiteOutputs::reusing(&first, spare), None),
     };
     let mut summaries = Vec::new();
-    let t0 = Instant::now();
     // Dispatches of at most SWEEPS_PER_DISPATCH sweeps, the chains carried in `state`.
     let total = config.warmup + config.draws;
     let mut done = 0;
@@ -141,7 +138,6 @@ pub fn sweep_chunk(
             &mut summaries,
         )?;
     }
-    let seconds = t0.elapsed().as_secs_f64();
     // The state holds the run's accepted steps and recycled sums.
     let chains = out.state.chunks_exact(STATE_STRIDE);
     let accepted: f64 = chains.clone().map(|c| f64::from(c[STATE_ACCEPTED])).sum();
@@ -155,7 +151,6 @@ pub fn sweep_chunk(
         draw_sites,
         summaries,
         recycled,
-        device_seconds: seconds,
         acceptance: accepted / steps.max(1.0),
     })
 }

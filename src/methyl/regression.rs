@@ -2,8 +2,6 @@
 //! sweeps of a chunk (`sweep_regression_chunk`), through a `RegressionStage` (the
 //! site_regression shader or its CPU twin).
 
-use std::time::Instant;
-
 use rayon::prelude::*;
 
 use crate::kernels::cpu::site_regression::{site_log_likelihoods, state_coefficients};
@@ -227,7 +225,6 @@ pub(crate) fn sweep_regression_chunk(
         draws,
     };
     let mut summaries = Vec::new();
-    let t0 = Instant::now();
     stage.run_summarized(&params, &batch, &hyper, &mut out, call, &mut summaries)?;
     let chains = out.state.chunks_exact(REG_STATE_STRIDE);
     let accepted: f64 = chains
@@ -244,7 +241,6 @@ pub(crate) fn sweep_regression_chunk(
         draw_sites,
         summaries,
         recycled,
-        device_seconds: t0.elapsed().as_secs_f64(),
         acceptance: accepted / (n as f64 * sweeps).max(1.0),
     })
 }

@@ -285,8 +285,6 @@ pub struct SweptChunk {
     pub draw_sites: Option<Vec<u32>>,
     /// Recycled sums of (P(delta > d), P(delta < -d), P(differ)) per (site, chain).
     pub recycled: Vec<[f32; 3]>,
-    /// Seconds in the site update (kernel, transfers and waits).
-    pub device_seconds: f64,
     /// Share of the Metropolis proposals accepted.
     pub acceptance: f64,
 }

@@ -15,6 +15,7 @@ use crate::methyl::merge::SiteFilter;
 use crate::methyl::regions::DmrRule;
 use crate::methyl::run::CallConfig;
 use crate::methyl::scan_sample::SCAN_SAMPLE_FROM;
+use crate::methyl::site_stage::DEVICE_SWEEPERS;
 use crate::plot::figures::ImageFormat;
 
 /// `--compare A,B`: two different, non-empty group names.
@@ -296,6 +297,10 @@ pub struct MethylRunArgs {
     /// slower. Hidden from --help.
     #[arg(long, hide = true)]
     pub dev_scalar_twin: bool,
+    /// For developers timing stage 2's pipeline on a GPU that summarises: sweep threads, each
+    /// with its own device buffers (default DEVICE_SWEEPERS). Hidden from --help.
+    #[arg(long, value_name = "N", hide = true, value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub dev_sweepers: Option<u8>,
 }
 
 impl MethylRunArgs {
@@ -393,6 +398,7 @@ impl MethylRunArgs {
                 chunk_sites: self.chunk_sites,
                 workgroup_size: DEFAULT_WORKGROUP_SIZE,
                 scalar_twin: self.dev_scalar_twin,
+                sweep_threads: self.dev_sweepers.map_or(DEVICE_SWEEPERS, usize::from),
                 host_summaries: true,
                 scan_sample_from: SCAN_SAMPLE_FROM,
             },

@@ -16,7 +16,8 @@ use wgpu::util::DeviceExt;
 
 use crate::kernels::site_layout::{SiteBatch, SiteParams, SiteSample};
 pub use timing::DeviceSeconds;
-use timing::{add_ns, seconds, KernelTimer, TIMESTAMPS};
+pub(crate) use timing::KernelTimer;
+use timing::{add_ns, seconds, KernelTotals, TIMESTAMPS};
 
 /// The expanded, naga-validated shaders (see build.rs).
 pub(crate) const THETA_UPDATE_WGSL: &str =
@@ -64,8 +65,10 @@ pub struct Gpu {
     pub queue: wgpu::Queue,
     pub info: wgpu::AdapterInfo,
     pub limits: wgpu::Limits,
-    /// The site stages' kernel time, where the adapter has timestamp queries.
-    timer: Option<KernelTimer>,
+    /// The adapter has timestamp queries: each site stage then times its kernels
+    /// (`kernel_timer`), into `kernel_totals`.
+    timestamps: bool,
+    kernel_totals: KernelTotals,
     /// Nanoseconds read-backs spent waiting for the device, and copying out of mapped memory.
     waiting_ns: AtomicU64,
     copying_ns: AtomicU64,
@@ -143,15 +146,13 @@ impl Gpu {
             adapter: info.name.clone(),
             source,
         })?;
-        let timer = features
-            .contains(wgpu::Features::TIMESTAMP_QUERY)
-            .then(|| KernelTimer::new(&device, &queue));
         Ok(Gpu {
             device,
             queue,
             info,
             limits,
-            timer,
+            timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
+            kernel_totals: KernelTotals::default(),
             waiting_ns: AtomicU64::new(0),
             copying_ns: AtomicU64::new(0),
             shader_variants: Default::default(),
@@ -169,11 +170,21 @@ impl Gpu {
     /// Where the device's time has gone so far (`DeviceSeconds`).
     pub fn seconds(&self) -> DeviceSeconds {
         DeviceSeconds {
-            kernels: self.timer.as_ref().map(|t| seconds(&t.total_ns)),
-            summaries: self.timer.as_ref().map(|t| seconds(&t.summaries_ns)),
+            kernels: self
+                .timestamps
+                .then(|| seconds(&self.kernel_totals.kernels_ns)),
+            summaries: self
+                .timestamps
+                .then(|| seconds(&self.kernel_totals.summaries_ns)),
             waiting: seconds(&self.waiting_ns),
             copying: seconds(&self.copying_ns),
         }
+    }
+
+    /// A timer of a site stage's kernels, where the adapter has timestamp queries.
+    pub(crate) fn kernel_timer(&self) -> Option<KernelTimer> {
+        self.timestamps
+            .then(|| KernelTimer::new(&self.device, &self.queue))
     }
 
     /// A software adapter (lavapipe), with its limits.
@@ -221,17 +232,16 @@ impl Gpu {
         })
     }
 
-    /// Map every buffer, wait for the device once, and copy each buffer's first
-    /// `out.len()` bytes into its `out`.
+    /// Map every buffer, wait for the device to finish submission `after` (not the later
+    /// ones another thread's stage may have made), and copy each buffer's first `out.len()`
+    /// bytes into its `out`; with them, `timer`'s timestamps where its last call left some.
     pub(crate) fn read_into(
         &self,
+        after: wgpu::SubmissionIndex,
+        timer: Option<&KernelTimer>,
         reads: &mut [(&wgpu::Buffer, &mut [u8])],
     ) -> Result<(), GpuError> {
-        // The last site-stage call's timestamps, if it left any, come back with the outputs.
-        let timed = self
-            .timer
-            .as_ref()
-            .and_then(|t| Some((t, t.take_pending()?)));
+        let timed = timer.and_then(|t| Some((t, t.take_pending()?)));
         let mut ticks = [0u64; TIMESTAMPS];
         let mut reads: Vec<(&wgpu::Buffer, &mut [u8])> =
             reads.iter_mut().map(|(b, out)| (*b, &mut **out)).collect();
@@ -253,9 +263,11 @@ impl Gpu {
             }
         }
         let waiting = std::time::Instant::now();
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| map_error(&e))?;
+        let own = wgpu::PollType::Wait {
+            submission_index: Some(after),
+            timeout: None,
+        };
+        self.device.poll(own).map_err(|e| map_error(&e))?;
         for _ in 0..pending {
             rx.recv()
                 .map_err(|e| map_error(&e))?
@@ -275,7 +287,7 @@ impl Gpu {
         }
         add_ns(&self.copying_ns, copying.elapsed());
         if let Some((timer, _)) = timed {
-            timer.add(ticks);
+            timer.add(ticks, &self.kernel_totals);
         }
         Ok(())
     }
@@ -394,10 +406,12 @@ pub(crate) fn sweep_pieces(params: &SiteParams, per_dispatch: u32) -> Vec<SitePa
 impl Gpu {
     /// Runs a site shader's call as `pieces` (`sweep_pieces`), each its own submission so that
     /// its parameters are written to `params` before it runs; `finish` adds to the last
-    /// piece's commands (the copies out) before it is submitted.
+    /// piece's commands (the copies out) before it is submitted. `timer` times the passes.
+    /// Returns the last submission, for `read_into`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn dispatch_pieces(
         &self,
+        timer: Option<&KernelTimer>,
         pipeline: &wgpu::ComputePipeline,
         bind: &wgpu::BindGroup,
         params: &wgpu::Buffer,
@@ -405,8 +419,9 @@ impl Gpu {
         invocations: u64,
         workgroup_size: u32,
         finish: impl FnOnce(&mut wgpu::CommandEncoder),
-    ) {
+    ) -> wgpu::SubmissionIndex {
         let mut finish = Some(finish);
+        let mut last = None;
         for (i, piece) in pieces.iter().enumerate() {
             self.queue
                 .write_buffer(params, 0, bytemuck::bytes_of(piece));
@@ -414,7 +429,7 @@ impl Gpu {
             {
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: None,
-                    timestamp_writes: self.timer.as_ref().and_then(|t| t.writes(i, pieces.len())),
+                    timestamp_writes: timer.and_then(|t| t.writes(i, pieces.len())),
                 });
                 pass.set_pipeline(pipeline);
                 pass.set_bind_group(0, bind, &[]);
@@ -425,12 +440,13 @@ impl Gpu {
                 if let Some(finish) = finish.take() {
                     finish(&mut encoder);
                 }
-                if let Some(timer) = &self.timer {
+                if let Some(timer) = timer {
                     timer.copy_out(&mut encoder);
                 }
             }
-            self.queue.submit([encoder.finish()]);
+            last = Some(self.queue.submit([encoder.finish()]));
         }
+        last.expect("a call has at least one piece")
     }
 }
 

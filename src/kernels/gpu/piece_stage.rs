@@ -185,14 +185,14 @@ impl<'g> PieceStageGpu<'g> {
             if let (true, Some((buffer, readback))) = (write && theta_bytes > 0, theta_pair) {
                 encoder.copy_buffer_to_buffer(buffer, 0, readback, 0, theta_bytes);
             }
-            q.submit([encoder.finish()]);
+            let submitted = q.submit([encoder.finish()]);
             let sums_out = &mut sums[first * self.n_pieces * piece_bytes..][..sums_bytes];
             let mut reads: Vec<(&wgpu::Buffer, &mut [u8])> = vec![(&self.sums_readback, sums_out)];
             if let (true, Some(readback)) = (write, self.theta_readback.as_ref()) {
                 let out = &mut theta[first * self.n_obs..(first + count) * self.n_obs];
                 reads.push((readback, bytemuck::cast_slice_mut(out)));
             }
-            self.gpu.read_into(&mut reads)?;
+            self.gpu.read_into(submitted, None, &mut reads)?;
             first += count;
         }
         Ok(())

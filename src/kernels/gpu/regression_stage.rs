@@ -4,7 +4,9 @@
 use wgpu::util::DeviceExt;
 
 use crate::kernels::gpu::summary_stage::{SummaryCall, SummaryStageGpu};
-use crate::kernels::gpu::{copy_out, max_site_samples, sweep_pieces, Gpu, GpuError, SiteInputs};
+use crate::kernels::gpu::{
+    copy_out, max_site_samples, sweep_pieces, Gpu, GpuError, KernelTimer, SiteInputs,
+};
 use crate::kernels::regression_layout::{
     RegressionDesign, RegressionHyper, RegressionOutputs, REG_STATE_STRIDE,
 };
@@ -55,6 +57,8 @@ pub struct RegressionStageGpu<'g> {
     bind: wgpu::BindGroup,
     /// The summaries of the draws where they lie, where the chains' shape allows.
     summaries: Option<SummaryStageGpu>,
+    /// This stage's kernel time, where the adapter has timestamp queries.
+    timer: Option<KernelTimer>,
     draw_slots: usize,
 }
 
@@ -147,6 +151,7 @@ impl<'g> RegressionStageGpu<'g> {
             _design: [design_shape, matrices],
             bind,
             summaries: None,
+            timer: gpu.kernel_timer(),
             draw_slots: design.draw_slots(),
         }
     }
@@ -225,6 +230,10 @@ impl<'g> RegressionStageGpu<'g> {
         let summary = summary.and_then(|call| Some((call, self.summaries.as_ref()?)));
         assert!(batch.n_sites() <= self.max_sites && batch.samples.len() <= self.max_samples);
         assert!(out.draws.len() <= self.max_draw_floats);
+        assert!(
+            params.warmup + params.n_draws > 0,
+            "a dispatch runs at least one sweep"
+        );
         let samples = max_site_samples(batch);
         let per_dispatch =
             self.gpu
@@ -239,7 +248,8 @@ impl<'g> RegressionStageGpu<'g> {
         let invocations = u64::from(params.n_sites) * u64::from(params.n_chains);
         let state_bytes = (out.state.len() * 4) as u64;
         let draws_bytes = (out.draws.len() * 4) as u64;
-        self.gpu.dispatch_pieces(
+        let submitted = self.gpu.dispatch_pieces(
+            self.timer.as_ref(),
             &self.pipeline,
             &self.bind,
             &self.params,
@@ -248,7 +258,7 @@ impl<'g> RegressionStageGpu<'g> {
             self.workgroup_size,
             |encoder| {
                 if let Some((call, stage)) = &summary {
-                    stage.encode(self.gpu, encoder, call, summaries);
+                    stage.encode(self.gpu, self.timer.as_ref(), encoder, call, summaries);
                 }
                 copy_out(
                     encoder,
@@ -266,6 +276,7 @@ impl<'g> RegressionStageGpu<'g> {
         if let Some((_, stage)) = &summary {
             reads.push((stage.readback(), bytemuck::cast_slice_mut(summaries)));
         }
-        self.gpu.read_into(&mut reads)
+        self.gpu
+            .read_into(submitted, self.timer.as_ref(), &mut reads)
     }
 }

@@ -2,7 +2,9 @@
 //! back into the same `SiteOutputs` the CPU twin fills.
 
 use crate::kernels::gpu::summary_stage::{SummaryCall, SummaryStageGpu};
-use crate::kernels::gpu::{copy_out, max_site_samples, sweep_pieces, Gpu, GpuError, SiteInputs};
+use crate::kernels::gpu::{
+    copy_out, max_site_samples, sweep_pieces, Gpu, GpuError, KernelTimer, SiteInputs,
+};
 use crate::kernels::site_layout::{
     SiteBatch, SiteHyper, SiteOutputs, SiteParams, MAX_GROUPS, STATE_STRIDE,
 };
@@ -39,6 +41,8 @@ pub struct SiteStageGpu<'g> {
     /// The summaries of the draws where they lie, where the chains' shape allows
     /// (`device_summarises`).
     summaries: Option<SummaryStageGpu>,
+    /// This stage's kernel time, where the adapter has timestamp queries.
+    timer: Option<KernelTimer>,
 }
 
 /// The expanded, naga-validated shader (see build.rs).
@@ -128,6 +132,7 @@ impl<'g> SiteStageGpu<'g> {
             stats_back,
             bind,
             summaries: None,
+            timer: gpu.kernel_timer(),
         }
     }
 
@@ -232,7 +237,8 @@ impl<'g> SiteStageGpu<'g> {
         let state_bytes = (out.state.len() * 4) as u64;
         let draws_bytes = (out.draws.len() * 4) as u64;
         let stats_bytes = (out.stats.len() * 16) as u64;
-        self.gpu.dispatch_pieces(
+        let submitted = self.gpu.dispatch_pieces(
+            self.timer.as_ref(),
             &self.pipeline,
             &self.bind,
             &self.params,
@@ -241,7 +247,7 @@ impl<'g> SiteStageGpu<'g> {
             self.workgroup_size,
             |encoder| {
                 if let Some((call, stage)) = &summary {
-                    stage.encode(self.gpu, encoder, call, summaries);
+                    stage.encode(self.gpu, self.timer.as_ref(), encoder, call, summaries);
                 }
                 copy_out(
                     encoder,
@@ -261,6 +267,7 @@ impl<'g> SiteStageGpu<'g> {
         if let Some((_, stage)) = &summary {
             reads.push((stage.readback(), bytemuck::cast_slice_mut(summaries)));
         }
-        self.gpu.read_into(&mut reads)
+        self.gpu
+            .read_into(submitted, self.timer.as_ref(), &mut reads)
     }
 }

@@ -3,7 +3,7 @@
 //! come back; and draws_gather, which then brings back the draws of the sites the host
 //! still needs, and no others.
 
-use crate::kernels::gpu::{dispatch_grid, Gpu};
+use crate::kernels::gpu::{dispatch_grid, Gpu, KernelTimer};
 use crate::kernels::summary_layout::{
     device_summarises, GatherParams, SummaryParams, GATHER_WORKGROUP, MAX_SUMMARY_DRAWS,
     SUMMARY_STRIDE,
@@ -142,9 +142,10 @@ impl SummaryStageGpu {
     /// Writes the call's parameters and scores (they reach the device before the encoder's
     /// commands), encodes the dispatch and the copy of its rows to the read-back buffer, and
     /// sizes `rows` to receive them from `readback()`.
-    pub fn encode(
+    pub(crate) fn encode(
         &self,
         gpu: &Gpu,
+        timer: Option<&KernelTimer>,
         encoder: &mut wgpu::CommandEncoder,
         call: &SummaryCall,
         rows: &mut Vec<f32>,
@@ -160,7 +161,7 @@ impl SummaryStageGpu {
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("site_summaries"),
-                timestamp_writes: gpu.timer.as_ref().map(|t| t.summary_writes()),
+                timestamp_writes: timer.map(|t| t.summary_writes()),
             });
             pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &self.bind, &[]);
@@ -224,8 +225,12 @@ impl SummaryStageGpu {
         }
         let bytes = (out.len() * 4) as u64;
         encoder.copy_buffer_to_buffer(&g.gathered, 0, back, 0, bytes);
-        gpu.queue.submit([encoder.finish()]);
-        gpu.read_into(&mut [(back, bytemuck::cast_slice_mut(out))])
+        let submitted = gpu.queue.submit([encoder.finish()]);
+        gpu.read_into(
+            submitted,
+            None,
+            &mut [(back, bytemuck::cast_slice_mut(out))],
+        )
     }
 
     /// The draws of `sites` gathered from `draws` uploaded for the call: the shader's
@@ -259,9 +264,16 @@ impl SummaryStageGpu {
         let stage = SummaryStageGpu::new(gpu, &buffer, (params.n_sites as usize, jobs), pooled);
         let mut encoder = gpu.device.create_command_encoder(&Default::default());
         let mut out = Vec::new();
-        stage.encode(gpu, &mut encoder, &SummaryCall { params, scores }, &mut out);
-        gpu.queue.submit([encoder.finish()]);
-        gpu.read_into(&mut [(stage.readback(), bytemuck::cast_slice_mut(&mut out))])?;
+        stage.encode(
+            gpu,
+            None,
+            &mut encoder,
+            &SummaryCall { params, scores },
+            &mut out,
+        );
+        let submitted = gpu.queue.submit([encoder.finish()]);
+        let rows = bytemuck::cast_slice_mut(&mut out);
+        gpu.read_into(submitted, None, &mut [(stage.readback(), rows)])?;
         Ok(out)
     }
 }

@@ -44,10 +44,11 @@ pub(super) fn add_ns(total: &AtomicU64, elapsed: std::time::Duration) {
     total.fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
 }
 
-/// Device timestamps around each site-stage call's passes (from the first piece's start to the
-/// last one's end), and around its summaries' pass where it has one, summed: the kernels' own
-/// time, apart from the uploads, copies and waits.
-pub(super) struct KernelTimer {
+/// Device timestamps around a site stage's calls' passes (from the first piece's start to the
+/// last one's end), and around its summaries' pass where it has one: the kernels' own time,
+/// apart from the uploads, copies and waits. One per stage, so that stages on two threads
+/// never write each other's queries; their sums go to the `Gpu`'s `KernelTotals`.
+pub(crate) struct KernelTimer {
     queries: wgpu::QuerySet,
     resolved: wgpu::Buffer,
     pub(super) back: wgpu::Buffer,
@@ -57,7 +58,12 @@ pub(super) struct KernelTimer {
     pending: AtomicBool,
     /// The call ran the summaries' pass: its timestamps follow the site stage's.
     summarized: AtomicBool,
-    pub(super) total_ns: AtomicU64,
+}
+
+/// Every stage's kernel nanoseconds so far: the site stages' passes and the summaries' pass.
+#[derive(Default)]
+pub(super) struct KernelTotals {
+    pub(super) kernels_ns: AtomicU64,
     pub(super) summaries_ns: AtomicU64,
 }
 
@@ -88,8 +94,6 @@ impl KernelTimer {
             period_ns: f64::from(queue.get_timestamp_period()),
             pending: AtomicBool::new(false),
             summarized: AtomicBool::new(false),
-            total_ns: AtomicU64::new(0),
-            summaries_ns: AtomicU64::new(0),
         }
     }
 
@@ -140,14 +144,16 @@ impl KernelTimer {
             .then_some(if summarized { TIMESTAMPS } else { 2 })
     }
 
-    /// Adds a call's kernel times, from its timestamps as read back from `back` (the
-    /// summaries' pair is zero when the call had none).
-    pub(super) fn add(&self, ticks: [u64; TIMESTAMPS]) {
+    /// Adds a call's kernel times to `totals`, from its timestamps as read back from `back`
+    /// (the summaries' pair is zero when the call had none).
+    pub(super) fn add(&self, ticks: [u64; TIMESTAMPS], totals: &KernelTotals) {
         // A driver may reset or wrap its counter between the writes: such a call adds nothing.
         let ns = |start: u64, end: u64| (end.saturating_sub(start) as f64 * self.period_ns) as u64;
-        self.total_ns
+        totals
+            .kernels_ns
             .fetch_add(ns(ticks[0], ticks[1]), Ordering::Relaxed);
-        self.summaries_ns
+        totals
+            .summaries_ns
             .fetch_add(ns(ticks[2], ticks[3]), Ordering::Relaxed);
     }
 }

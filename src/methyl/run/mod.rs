@@ -91,6 +91,18 @@ pub struct Phases {
     pub writing: f64,
     /// CPU seconds per phase, summed over the threads that work for it.
     pub core: CoreSeconds,
+    /// Seconds stage 2's stages waited for the next to take a chunk.
+    pub blocked: Blocked,
+}
+
+/// Seconds each of stage 2's stages waited for the next stage to take its chunk, summed over
+/// its threads: a stage that waits long has a slower one after it; the one that never waits
+/// while the others do sets the pace.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Blocked {
+    pub reading: f64,
+    pub site_update: f64,
+    pub summaries: f64,
 }
 
 /// Core (CPU) seconds per phase of a run: each phase's CPU time summed over the threads that
@@ -182,7 +194,8 @@ fn leave_nothing_on_failure<R>(
 struct Opened<'a, 'g> {
     config: &'a MethylConfig,
     study: &'a Study,
-    model: &'a SiteModel<'g>,
+    /// The site models, one per sweep thread of stage 2 (`sweepers`); stage 1 runs on the first.
+    models: &'a [SiteModel<'g>],
     device_name: &'a str,
     /// The GPU the model's stages run on, for its kernel time; None on the CPU.
     gpu: Option<&'a Gpu>,
@@ -191,6 +204,16 @@ struct Opened<'a, 'g> {
 }
 
 impl<'g> Opened<'_, 'g> {
+    /// The model stage 1 runs on.
+    fn model(&self) -> &SiteModel<'g> {
+        &self.models[0]
+    }
+
+    /// Device memory per site of the models' GPU stages; None on the CPU.
+    fn bytes_per_site(&self) -> Option<f64> {
+        self.models.iter().map(SiteModel::bytes_per_site).sum()
+    }
+
     /// The run's phases, the chromosome scan's seconds in.
     fn phases(&self) -> Phases {
         Phases {
@@ -210,7 +233,7 @@ impl<'g> Opened<'_, 'g> {
         stage2::Stage2 {
             config: self.config,
             study: self.study,
-            model: self.model,
+            models: self.models,
             gpu: self.gpu,
             hyper,
             metadata,
@@ -267,7 +290,7 @@ fn with_opened<R>(
     let n_samples = study.sheet.samples.len();
     let config = &fit_to_device(config, gpu.as_ref(), &study);
     let max_samples = config.fit.chunk_sites.max(config.fit.hyper_sites.most) * n_samples;
-    let model = match &study.design {
+    let model = || match &study.design {
         Some(design) => SiteModel::Regression(regression_stage(
             device,
             &design.model,
@@ -281,10 +304,11 @@ fn with_opened<R>(
             study.groups.len(),
         )),
     };
+    let models: Vec<SiteModel> = (0..config.fit.sweep_threads).map(|_| model()).collect();
     let opened = Opened {
         config,
         study: &study,
-        model: &model,
+        models: &models,
         device_name: &device_name,
         gpu: gpu.as_ref(),
         scan_seconds,
@@ -304,7 +328,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
             o.device_name
         ));
         let mut phases = o.phases();
-        let (hyper, all_sites) = learn_priors(config, study, &mut merger, o.model, &mut phases)?;
+        let (hyper, all_sites) = learn_priors(config, study, &mut merger, o.model(), &mut phases)?;
         // Stage 2 from the start: a second pass, unless all the sites fit in one chunk and were kept.
         let pending = match all_sites {
             Some(sites) => sites, // `merger` is at its end, with the chromosomes' names
@@ -344,7 +368,7 @@ fn fit_and_call(config: &MethylConfig) -> anyhow::Result<MethylReport> {
             acceptance: fitted.accepted_weighted / fitted.sites.max(1) as f64,
             dml: calls.n_dml,
             dmr: calls.n_dmr,
-            bytes_per_site: o.model.bytes_per_site(),
+            bytes_per_site: o.bytes_per_site(),
             device: o.device_name.to_string(),
             phases,
         };
@@ -506,6 +530,15 @@ fn fit_to_device(config: &MethylConfig, gpu: Option<&Gpu>, study: &Study) -> Met
     let (n_groups, n_samples) = (study.slots().stride, study.sheet.samples.len());
     let mut fit = config.fit.clone();
     fit.hyper_sites = study.hyper_sites(&config.fit);
+    fit.host_summaries = match (gpu, config.summaries) {
+        (None, _) | (_, SummariesChoice::Host) => true,
+        (Some(_), SummariesChoice::Device) => false,
+        (Some(gpu), SummariesChoice::Auto) => gpu.is_software(),
+    } || !device_summarises(fit.chains as usize, fit.draws as usize);
+    // More than one sweep thread only where a GPU summarises (DEVICE_SWEEPERS).
+    if fit.host_summaries {
+        fit.sweep_threads = 1;
+    }
     let within = chunk_sites_within(config.memory_gib * GIB, &fit, n_groups, n_samples);
     if within < fit.chunk_sites {
         if !config.quiet {
@@ -516,11 +549,6 @@ fn fit_to_device(config: &MethylConfig, gpu: Option<&Gpu>, study: &Study) -> Met
         }
         fit.chunk_sites = within;
     }
-    fit.host_summaries = match (gpu, config.summaries) {
-        (None, _) | (_, SummariesChoice::Host) => true,
-        (Some(_), SummariesChoice::Device) => false,
-        (Some(gpu), SummariesChoice::Auto) => gpu.is_software(),
-    } || !device_summarises(fit.chains as usize, fit.draws as usize);
     if let Some(gpu) = gpu {
         let capacity = gpu_site_capacity(gpu, &fit, n_groups, n_samples);
         if capacity < fit.chunk_sites.max(fit.hyper_sites.most) {

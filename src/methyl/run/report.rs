@@ -63,6 +63,11 @@ pub(super) fn print_report(
             phases.site_update, on_device.waiting, on_device.copying
         );
     }
+    let b = &phases.blocked;
+    eprintln!(
+        "betagibbs: stage 2's hand-offs, seconds each stage waited for the next to take a chunk: reading {:.2}, site update {:.2}, summaries {:.2}",
+        b.reading, b.site_update, b.summaries
+    );
     if phases.core.total > 0.0 {
         eprintln!(
             "betagibbs: core-µs per site: {}",

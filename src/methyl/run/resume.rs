@@ -159,7 +159,7 @@ pub(super) fn fit_and_call_resumable(config: &MethylConfig) -> anyhow::Result<Me
                     o.device_name
                 ));
                 let (hyper, all_sites) =
-                    learn_priors(config, study, &mut merger, o.model, &mut phases)?;
+                    learn_priors(config, study, &mut merger, o.model(), &mut phases)?;
                 let pending = match all_sites {
                     Some(sites) => sites,
                     None => {
@@ -254,7 +254,7 @@ pub(super) fn fit_and_call_resumable(config: &MethylConfig) -> anyhow::Result<Me
             acceptance: accepted / sites.max(1) as f64,
             dml: calls.n_dml,
             dmr: calls.n_dmr,
-            bytes_per_site: o.model.bytes_per_site(),
+            bytes_per_site: o.bytes_per_site(),
             device: o.device_name.to_string(),
             phases,
         };

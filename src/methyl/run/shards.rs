@@ -65,7 +65,7 @@ pub fn run_prior(config: &MethylConfig) -> anyhow::Result<()> {
         with_opened(config, |o, mut merger| {
             let start = Instant::now();
             let mut phases = o.phases();
-            let (hyper, _) = learn_priors(o.config, o.study, &mut merger, o.model, &mut phases)?;
+            let (hyper, _) = learn_priors(o.config, o.study, &mut merger, o.model(), &mut phases)?;
             // The shards are planned from every chromosome's sites: a pass of the merge
             // counts them where stage 1's sample came from the scan, without one.
             while merger.next_site()?.is_some() {}

@@ -1,9 +1,12 @@
 //! Stage 2: every site, a chunk at a time, through four stages, each on its own thread:
 //! reading and merging, the sweeps (GPU or CPU), the summaries, and writing sites.parquet.
-//! Channels of one chunk join them and bound memory.
+//! Channels of one chunk join them and bound memory. The sweeps may take more than one
+//! thread (one per site model, `Stage2::models`): the reader deals them the chunks in turn,
+//! and the summaries take them back in the same turn, so the chunks stay in genome order.
 
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -11,7 +14,7 @@ use indicatif::ProgressBar;
 
 use crate::io::atomic::atomic_write;
 use crate::io::cpu_time::{thread_cpu_seconds, CoreClock};
-use crate::kernels::gpu::{DeviceSeconds, Gpu, GpuError};
+use crate::kernels::gpu::{Gpu, GpuError};
 use crate::methyl::config::MethylConfig;
 use crate::methyl::fit::{next_sites, sweep_chunk, Contrast, SweptChunk};
 use crate::methyl::hyper::Hyper;
@@ -34,8 +37,9 @@ const _: () = assert!(DRAW_BUFFERS <= IN_FLIGHT_CHUNKS);
 pub(super) struct Stage2<'a, 'g> {
     pub config: &'a MethylConfig,
     pub study: &'a Study,
-    pub model: &'a SiteModel<'g>,
-    /// The GPU of `model`'s stages, for its kernel time; None on the CPU.
+    /// One sweep thread per model, each with its own buffers (`sweepers`).
+    pub models: &'a [SiteModel<'g>],
+    /// The GPU of the models' stages, for its kernel time; None on the CPU.
     pub gpu: Option<&'a Gpu>,
     pub hyper: &'a Hyper,
     /// The footer of sites.parquet.
@@ -65,14 +69,59 @@ pub(super) struct Fitted {
     pub kept_and_seen: (u64, u64),
 }
 
-/// The site update's totals over the chunks.
+/// The site update's totals over the chunks (of one sweep thread, or of all).
 #[derive(Default)]
 struct SweepTotals {
     sites: u64,
     accepted_weighted: f64,
-    device_seconds: f64,
-    /// Where the GPU's part of `device_seconds` went; None on the CPU.
-    on_device: Option<DeviceSeconds>,
+    /// Seconds the thread waited for the summaries to take its chunk.
+    blocked: f64,
+}
+
+impl std::ops::AddAssign for SweepTotals {
+    fn add_assign(&mut self, more: SweepTotals) {
+        self.sites += more.sites;
+        self.accepted_weighted += more.accepted_weighted;
+        self.blocked += more.blocked;
+    }
+}
+
+/// The wall seconds during which at least one sweep thread was busy with a chunk (from its
+/// batch to its draws fetched): the site update's busy seconds, however many threads share
+/// it. The count of busy threads, since when one was, and the seconds so far.
+#[derive(Default)]
+struct BusyUnion(Mutex<(usize, Option<Instant>, f64)>);
+
+impl BusyUnion {
+    fn time<R>(&self, work: impl FnOnce() -> R) -> R {
+        {
+            let mut s = self.0.lock().expect("busy clock");
+            if s.0 == 0 {
+                s.1 = Some(Instant::now());
+            }
+            s.0 += 1;
+        }
+        let result = work();
+        let mut s = self.0.lock().expect("busy clock");
+        s.0 -= 1;
+        if s.0 == 0 {
+            s.2 += s.1.take().map_or(0.0, |t| t.elapsed().as_secs_f64());
+        }
+        result
+    }
+
+    fn seconds(&self) -> f64 {
+        self.0.lock().expect("busy clock").2
+    }
+}
+
+/// Sends `item`, adding the seconds it waited for room to `blocked`; false where the
+/// receiver has stopped.
+fn send_timed<T>(to: &SyncSender<T>, item: T, blocked: &mut f64) -> bool {
+    let t = Instant::now();
+    let sent = to.send(item).is_ok();
+    *blocked += t.elapsed().as_secs_f64();
+    sent
 }
 
 impl Stage2<'_, '_> {
@@ -97,6 +146,8 @@ impl Stage2<'_, '_> {
             },
         };
         let mut totals = SweepTotals::default();
+        let sweeping = BusyUnion::default();
+        let before = self.gpu.map(Gpu::seconds);
         let mut kept_and_seen = (0, 0);
         // A whole run keeps its DML candidates aside as it writes; a shard's call reads all.
         let candidates_path = sites_path.with_file_name(DML_CANDIDATES_FILE);
@@ -126,13 +177,19 @@ impl Stage2<'_, '_> {
             };
             let summaries_clock = CoreClock::default();
             std::thread::scope(|scope| -> anyhow::Result<()> {
-                let (to_sweep, sweep_in) = sync_channel::<Vec<Site>>(1);
-                let (to_summarize, summarize_in) = sync_channel::<(Vec<Site>, SweptChunk)>(1);
+                // Per sweep thread: its chunks in, its swept chunks out, and its draw buffers
+                // back (a summarised chunk's draws are 100 MB on the host's path, whose fresh
+                // pages would each fault on first touch).
+                let n = self.models.len();
+                let (to_sweep, sweep_in): (Vec<_>, Vec<_>) =
+                    (0..n).map(|_| sync_channel::<Vec<Site>>(1)).unzip();
+                let (to_summarize, summarize_in): (Vec<_>, Vec<_>) = (0..n)
+                    .map(|_| sync_channel::<(Vec<Site>, SweptChunk)>(1))
+                    .unzip();
+                let (to_recycle, recycled): (Vec<_>, Vec<_>) = (0..n)
+                    .map(|_| sync_channel::<Vec<f32>>(DRAW_BUFFERS))
+                    .unzip();
                 let (to_write, write_in) = sync_channel::<(Vec<Site>, ChunkResult)>(1);
-                // Summarised chunks' draw buffers go back to the sweeps, to be filled again:
-                // a chunk's draws are 100 MB, whose fresh pages would each fault on first
-                // touch.
-                let (to_recycle, recycled) = sync_channel::<Vec<f32>>(DRAW_BUFFERS);
                 // Written chunks' sites go back to the reader, whose merge reuses their
                 // allocations (`SiteMerger::recycle`).
                 let (to_reuse, reused) = sync_channel::<Vec<Site>>(DRAW_BUFFERS);
@@ -157,8 +214,40 @@ impl Stage2<'_, '_> {
                 let writer_stage = scope.spawn(move || {
                     write_chunks(write_in, to_reuse, writer, chromosomes, gathered, bar)
                 });
-                // The sweeps here, on the thread that opened the device.
-                let swept = self.sweep_chunks(sweep_in, to_summarize, recycled, in_region);
+                // The first model's sweeps here, on the thread that opened the device; any
+                // others' on threads of their own.
+                let mut lanes = self
+                    .models
+                    .iter()
+                    .zip(sweep_in)
+                    .zip(to_summarize)
+                    .zip(recycled);
+                let (((first, first_lane), first_out), first_recycled) =
+                    lanes.next().expect("at least one model");
+                let sweeping = &sweeping;
+                let others: Vec<_> = lanes
+                    .map(|(((model, chunks), out), recycled)| {
+                        scope.spawn(move || {
+                            self.sweep_chunks(model, chunks, out, recycled, in_region, sweeping)
+                        })
+                    })
+                    .collect();
+                let swept = self.sweep_chunks(
+                    first,
+                    first_lane,
+                    first_out,
+                    first_recycled,
+                    in_region,
+                    sweeping,
+                );
+                let swept = others
+                    .into_iter()
+                    .map(|t| t.join().expect("sweeps panicked"))
+                    .fold(swept, |all, one| {
+                        let (mut all, one) = (all?, one?);
+                        all += one;
+                        Ok(all)
+                    });
                 // The first failure in stage order is the cause; later stages only saw its end.
                 let reading = reader.join().expect("reader panicked");
                 let summaries = summarizer.join().expect("summaries panicked");
@@ -167,13 +256,18 @@ impl Stage2<'_, '_> {
                 phases.reading += reading.time.busy;
                 phases.core.reading += reading.time.core;
                 phases.core.merge_thread += reading.time.own;
+                phases.blocked.reading += reading.blocked;
                 kept_and_seen = reading.kept_and_seen;
                 totals = swept.context("stage 2")?;
-                phases.site_update += totals.device_seconds;
-                if let Some(on_device) = totals.on_device {
-                    *phases.on_device.get_or_insert_with(Default::default) += on_device;
+                phases.site_update += sweeping.seconds();
+                phases.blocked.site_update += totals.blocked;
+                if let Some((before, gpu)) = before.zip(self.gpu) {
+                    *phases.on_device.get_or_insert_with(Default::default) +=
+                        gpu.seconds() - before;
                 }
+                let (summaries, blocked) = summaries;
                 phases.summaries += summaries;
+                phases.blocked.summaries += blocked;
                 phases.core.summaries += summaries_clock.seconds();
                 let writing = writing?;
                 phases.writing += writing.busy;
@@ -194,20 +288,21 @@ impl Stage2<'_, '_> {
         })
     }
 
-    /// The sweeps: each chunk from the reader swept with stage 1's priors and handed to the
-    /// summaries, until the reader ends or a later stage stops.
+    /// One sweep thread: each chunk from the reader swept on `model` with stage 1's priors
+    /// and handed to the summaries, until the reader ends or a later stage stops; its busy
+    /// time on `sweeping`.
     fn sweep_chunks(
         &self,
+        model: &SiteModel,
         sweep_in: Receiver<Vec<Site>>,
         to_summarize: SyncSender<(Vec<Site>, SweptChunk)>,
         recycled: Receiver<Vec<f32>>,
         in_region: &dyn Fn(&Site) -> bool,
+        sweeping: &BusyUnion,
     ) -> Result<SweepTotals, GpuError> {
         let per_site =
             (self.config.fit.chains * self.config.fit.draws) as usize * self.study.slots().stride;
-        let (config, study) = (self.config, self.study);
         let mut totals = SweepTotals::default();
-        let before = self.gpu.map(Gpu::seconds);
         // The draws are DRAW_BUFFERS buffers, made by the first chunks and then passed
         // round. (Should the summaries stop, a buffer is made, and the hand-over fails.)
         let mut made = 0;
@@ -219,42 +314,50 @@ impl Stage2<'_, '_> {
                     Vec::new()
                 }
             };
-            let mut chunk = match self.model {
-                SiteModel::Groups(stage) => sweep_chunk(
-                    stage,
-                    &sites,
-                    &study.sample_group,
-                    study.groups.len(),
-                    self.hyper,
-                    &config.fit,
-                    Contrast {
-                        groups: study.compare,
-                        threshold: config.threshold,
-                    },
-                    spare,
-                )?,
-                SiteModel::Regression(stage) => {
-                    sweep_regression_chunk(stage, &sites, self.hyper, &config.fit, spare)?
-                }
-            };
-            if let Some(listed) = &mut chunk.draw_sites {
-                // Summarised on the device: only the draws the regions and draws.parquet need.
-                let t = Instant::now();
-                *listed = sites_needing_draws(&sites, &chunk.recycled, &config.fit, in_region);
-                self.model.fetch_draws(listed, per_site, &mut chunk.draws)?;
-                chunk.device_seconds += t.elapsed().as_secs_f64();
-            }
-            totals.device_seconds += chunk.device_seconds;
+            let chunk = sweeping.time(|| self.sweep(model, &sites, spare, per_site, in_region))?;
             totals.sites += sites.len() as u64;
             totals.accepted_weighted += chunk.acceptance * sites.len() as f64;
-            if to_summarize.send((sites, chunk)).is_err() {
+            if !send_timed(&to_summarize, (sites, chunk), &mut totals.blocked) {
                 break;
             }
         }
-        totals.on_device = before
-            .zip(self.gpu)
-            .map(|(before, gpu)| gpu.seconds() - before);
         Ok(totals)
+    }
+
+    /// A chunk swept on `model`, with the draws the host needs where the device summarised.
+    fn sweep(
+        &self,
+        model: &SiteModel,
+        sites: &[Site],
+        spare: Vec<f32>,
+        per_site: usize,
+        in_region: &dyn Fn(&Site) -> bool,
+    ) -> Result<SweptChunk, GpuError> {
+        let (config, study) = (self.config, self.study);
+        let mut chunk = match model {
+            SiteModel::Groups(stage) => sweep_chunk(
+                stage,
+                sites,
+                &study.sample_group,
+                study.groups.len(),
+                self.hyper,
+                &config.fit,
+                Contrast {
+                    groups: study.compare,
+                    threshold: config.threshold,
+                },
+                spare,
+            )?,
+            SiteModel::Regression(stage) => {
+                sweep_regression_chunk(stage, sites, self.hyper, &config.fit, spare)?
+            }
+        };
+        if let Some(listed) = &mut chunk.draw_sites {
+            // Summarised on the device: only the draws the regions and draws.parquet need.
+            *listed = sites_needing_draws(sites, &chunk.recycled, &config.fit, in_region);
+            model.fetch_draws(listed, per_site, &mut chunk.draws)?;
+        }
+        Ok(chunk)
     }
 }
 
@@ -272,24 +375,26 @@ struct StageTime {
 struct Read {
     time: StageTime,
     kept_and_seen: (u64, u64),
+    /// Seconds it waited for the sweeps to take a chunk.
+    blocked: f64,
 }
 
 /// Reading: the merge's sites in chunks of `chunk_sites`, the first completing `pending`,
-/// handed to the sweeps until the merge ends, `limit` sites were read or a later stage
-/// stops.
+/// dealt to the sweep threads in turn until the merge ends, `limit` sites were read or a
+/// later stage stops.
 fn read_chunks(
     merger: &mut SiteMerger,
     pending: Vec<Site>,
     chunk_sites: usize,
     limit: Option<u64>,
-    to_sweep: SyncSender<Vec<Site>>,
+    to_sweep: Vec<SyncSender<Vec<Site>>>,
     reused: Receiver<Vec<Site>>,
 ) -> anyhow::Result<Read> {
     let core_start = thread_cpu_seconds();
-    let mut seconds = 0.0;
+    let (mut seconds, mut blocked) = (0.0, 0.0);
     let mut left = limit.unwrap_or(u64::MAX);
     let mut chunk = pending;
-    loop {
+    for turn in (0..to_sweep.len()).cycle() {
         let t = Instant::now();
         let room = (chunk_sites as u64).min(left) as usize;
         let want = room.saturating_sub(chunk.len());
@@ -297,16 +402,8 @@ fn read_chunks(
         left = left.saturating_sub(chunk.len() as u64);
         seconds += t.elapsed().as_secs_f64();
         // A failed send: a later stage stopped, and says why.
-        if chunk.is_empty() || to_sweep.send(chunk).is_err() {
-            let own = thread_cpu_seconds() - core_start;
-            return Ok(Read {
-                time: StageTime {
-                    busy: seconds,
-                    core: own,
-                    own,
-                },
-                kept_and_seen: (merger.sites_kept, merger.sites_seen),
-            });
+        if chunk.is_empty() || !send_timed(&to_sweep[turn], chunk, &mut blocked) {
+            break;
         }
         // The next chunk in a written chunk's vector, its sites' allocations taken back.
         chunk = match reused.try_recv() {
@@ -317,32 +414,47 @@ fn read_chunks(
             Err(_) => Vec::new(),
         };
     }
+    let own = thread_cpu_seconds() - core_start;
+    Ok(Read {
+        time: StageTime {
+            busy: seconds,
+            core: own,
+            own,
+        },
+        kept_and_seen: (merger.sites_kept, merger.sites_seen),
+        blocked,
+    })
 }
 
-/// The summaries of each swept chunk, with the draws of the sites `in_region` keeps, handed
-/// to the writer, and the chunk's draw buffer back to the sweeps; busy seconds (their core
-/// seconds, from every thread, go to `clock`).
+/// The summaries of each swept chunk, taken from the sweep threads in the turn the reader
+/// dealt them, with the draws of the sites `in_region` keeps, handed to the writer, and the
+/// chunk's draw buffer back to its sweep thread; busy seconds and the seconds it waited for
+/// the writer (their core seconds, from every thread, go to `clock`).
 fn summarize_chunks(
-    summarize_in: Receiver<(Vec<Site>, SweptChunk)>,
+    summarize_in: Vec<Receiver<(Vec<Site>, SweptChunk)>>,
     to_write: SyncSender<(Vec<Site>, ChunkResult)>,
-    to_recycle: SyncSender<Vec<f32>>,
+    to_recycle: Vec<SyncSender<Vec<f32>>>,
     slots: DrawSlots,
     config: &MethylConfig,
     in_region: &dyn Fn(&Site) -> bool,
     clock: &CoreClock,
-) -> f64 {
-    let mut seconds = 0.0;
-    for (sites, swept) in summarize_in {
+) -> (f64, f64) {
+    let (mut seconds, mut blocked) = (0.0, 0.0);
+    // The reader dealt chunk i to thread i mod n: the first thread with none left ends them.
+    for turn in (0..summarize_in.len()).cycle() {
+        let Ok((sites, swept)) = summarize_in[turn].recv() else {
+            break;
+        };
         let t = Instant::now();
         let result = summarize_chunk(&sites, &swept, slots, &config.fit, in_region, clock);
         seconds += t.elapsed().as_secs_f64();
         // The channel holds every buffer; once the sweeps have ended, this one is freed.
-        let _ = to_recycle.try_send(swept.draws);
-        if to_write.send((sites, result)).is_err() {
+        let _ = to_recycle[turn].try_send(swept.draws);
+        if !send_timed(&to_write, (sites, result), &mut blocked) {
             break;
         }
     }
-    seconds
+    (seconds, blocked)
 }
 
 /// Items freed per task of `release`: enough to amortise the task's two reads of its thread's
