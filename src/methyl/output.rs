@@ -152,7 +152,8 @@ pub(crate) fn sites_batch(
     Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
 
-/// Streams chunks of rows into a Parquet file, one row group per chunk.
+/// Streams chunks of rows into a Parquet file, one row group per chunk: their record
+/// batches made by `SitesBatches` (on one thread), appended by `append` (on another).
 pub(crate) struct SitesWriter<'f> {
     /// Its columns encoded in parallel: one thread writes sites.parquet at genome scale.
     writer: ParallelParquetWriter<&'f mut File>,
@@ -160,7 +161,20 @@ pub(crate) struct SitesWriter<'f> {
     candidates: Option<ParallelParquetWriter<&'f mut File>>,
     schema: SchemaRef,
     /// The CPU time of building and filtering the columns on rayon's threads.
-    parallel: CoreClock,
+    parallel: Arc<CoreClock>,
+}
+
+/// Chunks of rows as sites.parquet's record batches, for `SitesWriter::append`.
+pub(crate) struct SitesBatches {
+    schema: SchemaRef,
+    parallel: Arc<CoreClock>,
+}
+
+impl SitesBatches {
+    /// `rows` as a record batch, its columns built on rayon's threads.
+    pub fn batch(&self, chromosomes: &[String], rows: &[SiteSummary]) -> Result<RecordBatch> {
+        sites_batch(&self.schema, chromosomes, rows, &self.parallel)
+    }
 }
 
 /// Sites whose P(DM) reaches this are also written to the DML candidates as the chunks
@@ -193,20 +207,28 @@ impl<'f> SitesWriter<'f> {
             writer: ParallelParquetWriter::try_new(file, schema.clone(), props)?,
             candidates,
             schema,
-            parallel: CoreClock::default(),
+            parallel: Arc::default(),
         })
     }
 
-    pub fn write(&mut self, chromosomes: &[String], rows: &[SiteSummary]) -> Result<()> {
-        if rows.is_empty() {
+    /// The maker of this file's record batches, to hand another thread.
+    pub fn batches(&self) -> SitesBatches {
+        SitesBatches {
+            schema: self.schema.clone(),
+            parallel: self.parallel.clone(),
+        }
+    }
+
+    /// A chunk's rows (from `SitesBatches::batch`) as a row group, and its DML candidates.
+    pub fn append(&mut self, batch: &RecordBatch) -> Result<()> {
+        if batch.num_rows() == 0 {
             return Ok(());
         }
-        let batch = sites_batch(&self.schema, chromosomes, rows, &self.parallel)?;
         // A row group per chunk.
-        self.writer.write(&batch)?;
+        self.writer.write(batch)?;
         self.writer.flush()?;
         if let Some(candidates) = &mut self.candidates {
-            let keep = called_mask(&batch, DML_CANDIDATE_P)?;
+            let keep = called_mask(batch, DML_CANDIDATE_P)?;
             if keep.true_count() > 0 {
                 // Each column filtered on its own thread (`called_rows` filters them in turn).
                 let columns = batch

@@ -103,6 +103,8 @@ pub struct Blocked {
     pub reading: f64,
     pub site_update: f64,
     pub summaries: f64,
+    /// The writer, for its appender (which encodes and appends the row groups).
+    pub writing: f64,
 }
 
 /// Core (CPU) seconds per phase of a run: each phase's CPU time summed over the threads that
@@ -117,10 +119,12 @@ pub struct CoreSeconds {
     /// The run's CPU time, every thread, where the OS reports it (else 0).
     pub total: f64,
     /// Stage 2's stages of one thread, their own CPU seconds: the merge of the files' records
-    /// into sites, and the writer of sites.parquet (whose columns encode on rayon's threads).
-    /// Each bounds the pipeline's rate at one site per its core-µs a site.
+    /// into sites, the writer of sites.parquet's rows, and its appender (the columns build
+    /// and encode on rayon's threads). Each bounds the pipeline's rate at one site per its
+    /// core-µs a site.
     pub merge_thread: f64,
     pub writer_thread: f64,
+    pub append_thread: f64,
 }
 
 impl CoreSeconds {
@@ -150,9 +154,10 @@ impl CoreSeconds {
     pub fn one_thread_per_site(&self, n_sites: u64) -> String {
         let us = |s: f64| s / n_sites.max(1) as f64 * 1e6;
         format!(
-            "merging {:.2}, writing {:.2}",
+            "merging {:.2}, writing {:.2}, appending {:.2}",
             us(self.merge_thread),
-            us(self.writer_thread)
+            us(self.writer_thread),
+            us(self.append_thread)
         )
     }
 }

@@ -65,8 +65,8 @@ pub(super) fn print_report(
     }
     let b = &phases.blocked;
     eprintln!(
-        "betagibbs: stage 2's hand-offs, seconds each stage waited for the next to take a chunk: reading {:.2}, site update {:.2}, summaries {:.2}",
-        b.reading, b.site_update, b.summaries
+        "betagibbs: stage 2's hand-offs, seconds each stage waited for the next to take a chunk: reading {:.2}, site update {:.2}, summaries {:.2}, writing {:.2}",
+        b.reading, b.site_update, b.summaries, b.writing
     );
     if phases.core.total > 0.0 {
         eprintln!(

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::Context;
+use arrow::record_batch::RecordBatch;
 use indicatif::ProgressBar;
 
 use crate::io::atomic::atomic_write;
@@ -19,7 +20,7 @@ use crate::methyl::config::MethylConfig;
 use crate::methyl::fit::{next_sites, sweep_chunk, Contrast, SweptChunk};
 use crate::methyl::hyper::Hyper;
 use crate::methyl::merge::{Site, SiteMerger};
-use crate::methyl::output::{FdrHistogram, SitesWriter, DML_CANDIDATES_FILE};
+use crate::methyl::output::{FdrHistogram, SitesBatches, SitesWriter, DML_CANDIDATES_FILE};
 use crate::methyl::regions::{Finder, RegionFinder, ShardFinder};
 use crate::methyl::regression::sweep_regression_chunk;
 use crate::methyl::run::{DrawSlots, Phases, Study};
@@ -270,9 +271,11 @@ impl Stage2<'_, '_> {
                 phases.blocked.summaries += blocked;
                 phases.core.summaries += summaries_clock.seconds();
                 let writing = writing?;
-                phases.writing += writing.busy;
-                phases.core.writing += writing.core;
-                phases.core.writer_thread += writing.own;
+                phases.writing += writing.time.busy;
+                phases.core.writing += writing.time.core;
+                phases.core.writer_thread += writing.time.own;
+                phases.core.append_thread += writing.appending_own;
+                phases.blocked.writing += writing.blocked;
                 Ok(())
             })
         });
@@ -473,19 +476,93 @@ fn release<T: Send>(items: Vec<T>, clock: &CoreClock) {
         .for_each(|start| clock.add(thread_cpu_seconds() - start));
 }
 
-/// Writing: each chunk's rows to sites.parquet, and what the second pass needs of it
-/// (`Gathered`); busy and core seconds, the file's end included.
+/// What the writing threads did: the writer's time (busy: the busier of the two threads;
+/// core: both threads' and their parallel work), the appender's own CPU seconds, and the
+/// seconds the writer waited for the appender to take a batch.
+struct Written {
+    time: StageTime,
+    appending_own: f64,
+    blocked: f64,
+}
+
+/// Writing: each chunk's rows as a record batch, handed to a thread of its own that appends
+/// it to sites.parquet (`append_batches`), so that one chunk's columns encode while the next
+/// one's are made; and what the second pass needs of it (`Gathered`). The file's end is
+/// included.
 fn write_chunks(
     write_in: Receiver<(Vec<Site>, ChunkResult)>,
     to_reuse: SyncSender<Vec<Site>>,
-    mut writer: SitesWriter,
+    writer: SitesWriter,
     chromosomes: &[String],
     gathered: &mut Gathered,
     bar: &ProgressBar,
+) -> anyhow::Result<Written> {
+    let batches = writer.batches();
+    std::thread::scope(|scope| {
+        let (to_append, append_in) = sync_channel::<RecordBatch>(1);
+        let appender = scope.spawn(move || append_batches(append_in, writer));
+        let made = make_batches(
+            write_in,
+            to_reuse,
+            &batches,
+            to_append,
+            chromosomes,
+            gathered,
+            bar,
+        );
+        // The appender's failure is the cause: the writer only saw its channel close.
+        let appended = appender.join().expect("appender panicked")?;
+        let (made, blocked) = made?;
+        Ok(Written {
+            time: StageTime {
+                busy: made.busy.max(appended.busy),
+                core: made.core + appended.core,
+                own: made.own,
+            },
+            appending_own: appended.own,
+            blocked,
+        })
+    })
+}
+
+/// The appender: each batch as sites.parquet's next row group, then the file's end.
+fn append_batches(
+    append_in: Receiver<RecordBatch>,
+    mut writer: SitesWriter,
 ) -> anyhow::Result<StageTime> {
     let core_start = thread_cpu_seconds();
-    let releasing = CoreClock::default();
     let mut seconds = 0.0;
+    for batch in append_in {
+        let t = Instant::now();
+        writer.append(&batch)?;
+        seconds += t.elapsed().as_secs_f64();
+    }
+    let t = Instant::now();
+    let parallel = writer.parallel_core_seconds();
+    writer.finish()?;
+    let own = thread_cpu_seconds() - core_start;
+    Ok(StageTime {
+        busy: seconds + t.elapsed().as_secs_f64(),
+        core: own + parallel,
+        own,
+    })
+}
+
+/// The writer's own thread: the rows in order into `gathered`, each chunk's record batch to
+/// the appender, and the chunk's memory back or freed; its time, and the seconds it waited
+/// for the appender.
+fn make_batches(
+    write_in: Receiver<(Vec<Site>, ChunkResult)>,
+    to_reuse: SyncSender<Vec<Site>>,
+    batches: &SitesBatches,
+    to_append: SyncSender<RecordBatch>,
+    chromosomes: &[String],
+    gathered: &mut Gathered,
+    bar: &ProgressBar,
+) -> anyhow::Result<(StageTime, f64)> {
+    let core_start = thread_cpu_seconds();
+    let releasing = CoreClock::default();
+    let (mut seconds, mut blocked) = (0.0, 0.0);
     for (sites, chunk) in write_in {
         let t = Instant::now();
         for (s, draws) in chunk.kept_draws {
@@ -507,7 +584,12 @@ fn write_chunks(
                 .finder
                 .push(chr, s.pos, s.p_above, s.p_below, deltas);
         }
-        writer.write(chromosomes, &chunk.summaries)?;
+        let batch = batches.batch(chromosomes, &chunk.summaries)?;
+        let t_send = Instant::now();
+        if !send_timed(&to_append, batch, &mut blocked) {
+            break; // the appender failed, and says why
+        }
+        let sent = t_send.elapsed().as_secs_f64();
         bar.inc(sites.len() as u64);
         // The sites back to the reader to be reused, and the summaries and leaning sites'
         // deltas freed on rayon's threads, where they were made: freeing each one's
@@ -523,15 +605,13 @@ fn write_chunks(
             || release(summaries, &releasing),
             || release(deltas, &releasing),
         );
-        seconds += t.elapsed().as_secs_f64();
+        seconds += t.elapsed().as_secs_f64() - sent;
     }
-    let t = Instant::now();
-    let parallel = writer.parallel_core_seconds() + releasing.seconds();
-    writer.finish()?;
     let own = thread_cpu_seconds() - core_start;
-    Ok(StageTime {
-        busy: seconds + t.elapsed().as_secs_f64(),
-        core: own + parallel,
+    let time = StageTime {
+        busy: seconds,
+        core: own + releasing.seconds(),
         own,
-    })
+    };
+    Ok((time, blocked))
 }
