@@ -39,9 +39,14 @@ fit() {
             -lms 1000 >"$OUT/$name-clocks.txt" 2>&1 &
         clocks=$!
     fi
+    # Polled every second (a run ends within a second of its end, not of the next 20 s),
+    # sampled every 20 s.
+    local polls=0
     while kill -0 $pid 2>/dev/null; do
-        sleep 20
-        echo "t+20s: $(grep VmRSS /proc/$pid/status 2>/dev/null) $(du -sm /tmp/fit-$name 2>/dev/null | cut -f1) MB written" >>"$OUT/$name-monitor.txt"
+        sleep 1
+        polls=$((polls + 1))
+        [ $((polls % 20)) = 0 ] &&
+            echo "t+${polls}s: $(grep VmRSS /proc/$pid/status 2>/dev/null) $(du -sm /tmp/fit-$name 2>/dev/null | cut -f1) MB written" >>"$OUT/$name-monitor.txt"
     done
     [ -n "$clocks" ] && kill "$clocks"
     wait $pid

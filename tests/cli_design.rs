@@ -224,8 +224,8 @@ fn a_design_on_the_gpu_matches_the_cpu() {
 /// `--summaries device` and `--summaries host` on the same GPU: the same chains, so the same
 /// calls and the same summaries to f32 rounding, for two groups and for a design (whose
 /// draws also hold the coefficient). lavapipe's `auto` is the host: the device is asked for.
-/// The device's run deals its ten chunks to DEVICE_SWEEPERS sweep threads, the host's to one:
-/// the same rows in the same order.
+/// The device's run deals its chunks of 64 sites to DEVICE_SWEEPERS sweep threads, the
+/// host's to one: the same rows in the same order.
 #[test]
 #[ignore = "needs a Vulkan adapter (lavapipe: apt-get install mesa-vulkan-drivers)"]
 fn device_summaries_are_the_hosts() {

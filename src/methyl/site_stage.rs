@@ -119,8 +119,8 @@ pub(crate) const IN_FLIGHT_CHUNKS: usize = 3;
 /// Stage 2's sweep threads where a GPU summarises the draws: while one thread's chunk comes
 /// back and its draws are gathered, the device runs the others' kernels, where one thread
 /// left it idle through each chunk's round trip. On an H100 (28M sites) 1, 2 and 3 threads
-/// kept it 47-67%, 55-84% and 68-92% busy, for 26.4-27.6, 21.6-22.0 and 19.4-20.9 s; with 3
-/// the writer begins to set the pace. (On the CPU the sweeps use every core already: one.)
+/// kept it in use 54%, 71% and 84% of stage 2, for 26.4-27.6, 21.6-22.0 and 19.4-20.9 s; with
+/// 3 the writer began to set the pace. (On the CPU the sweeps use every core already: one.)
 pub(crate) const DEVICE_SWEEPERS: usize = 3;
 /// Bytes per site of a chunk beyond its draws and state: its summary row and bookkeeping.
 const SUMMARY_BYTES_PER_SITE: usize = 512;

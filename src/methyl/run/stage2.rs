@@ -89,30 +89,38 @@ impl std::ops::AddAssign for SweepTotals {
 
 /// The wall seconds during which at least one sweep thread was busy with a chunk (from its
 /// batch to its draws fetched): the site update's busy seconds, however many threads share
-/// it. The count of busy threads, since when one was, and the seconds so far.
+/// it.
 #[derive(Default)]
-struct BusyUnion(Mutex<(usize, Option<Instant>, f64)>);
+struct BusyUnion(Mutex<Busy>);
+
+#[derive(Default)]
+struct Busy {
+    /// Threads busy now, since when one has been, and the seconds before that.
+    threads: usize,
+    since: Option<Instant>,
+    seconds: f64,
+}
 
 impl BusyUnion {
     fn time<R>(&self, work: impl FnOnce() -> R) -> R {
         {
-            let mut s = self.0.lock().expect("busy clock");
-            if s.0 == 0 {
-                s.1 = Some(Instant::now());
+            let mut busy = self.0.lock().expect("busy clock");
+            if busy.threads == 0 {
+                busy.since = Some(Instant::now());
             }
-            s.0 += 1;
+            busy.threads += 1;
         }
         let result = work();
-        let mut s = self.0.lock().expect("busy clock");
-        s.0 -= 1;
-        if s.0 == 0 {
-            s.2 += s.1.take().map_or(0.0, |t| t.elapsed().as_secs_f64());
+        let mut busy = self.0.lock().expect("busy clock");
+        busy.threads -= 1;
+        if busy.threads == 0 {
+            busy.seconds += busy.since.take().map_or(0.0, |t| t.elapsed().as_secs_f64());
         }
         result
     }
 
     fn seconds(&self) -> f64 {
-        self.0.lock().expect("busy clock").2
+        self.0.lock().expect("busy clock").seconds
     }
 }
 
