@@ -70,6 +70,14 @@ pub(super) struct Fitted {
     pub kept_and_seen: (u64, u64),
 }
 
+/// A sweep thread's channels: its chunks in (dealt in turn by the reader), its swept chunks
+/// out (taken in the same turn by the summaries), and its draw buffers back from them.
+struct SweepLane {
+    chunks: Receiver<Vec<Site>>,
+    out: SyncSender<(Vec<Site>, SweptChunk)>,
+    recycled: Receiver<Vec<f32>>,
+}
+
 /// The site update's totals over the chunks (of one sweep thread, or of all).
 #[derive(Default)]
 struct SweepTotals {
@@ -189,15 +197,21 @@ impl Stage2<'_, '_> {
                 // Per sweep thread: its chunks in, its swept chunks out, and its draw buffers
                 // back (a summarised chunk's draws are 100 MB on the host's path, whose fresh
                 // pages would each fault on first touch).
-                let n = self.models.len();
-                let (to_sweep, sweep_in): (Vec<_>, Vec<_>) =
-                    (0..n).map(|_| sync_channel::<Vec<Site>>(1)).unzip();
-                let (to_summarize, summarize_in): (Vec<_>, Vec<_>) = (0..n)
-                    .map(|_| sync_channel::<(Vec<Site>, SweptChunk)>(1))
-                    .unzip();
-                let (to_recycle, recycled): (Vec<_>, Vec<_>) = (0..n)
-                    .map(|_| sync_channel::<Vec<f32>>(DRAW_BUFFERS))
-                    .unzip();
+                let (mut to_sweep, mut lanes) = (vec![], vec![]);
+                let (mut summarize_in, mut to_recycle) = (vec![], vec![]);
+                for _ in self.models {
+                    let (to, chunks) = sync_channel::<Vec<Site>>(1);
+                    let (out, swept) = sync_channel::<(Vec<Site>, SweptChunk)>(1);
+                    let (back, recycled) = sync_channel::<Vec<f32>>(DRAW_BUFFERS);
+                    to_sweep.push(to);
+                    summarize_in.push(swept);
+                    to_recycle.push(back);
+                    lanes.push(SweepLane {
+                        chunks,
+                        out,
+                        recycled,
+                    });
+                }
                 let (to_write, write_in) = sync_channel::<(Vec<Site>, ChunkResult)>(1);
                 // Written chunks' sites go back to the reader, whose merge reuses their
                 // allocations (`SiteMerger::recycle`).
@@ -225,30 +239,15 @@ impl Stage2<'_, '_> {
                 });
                 // The first model's sweeps here, on the thread that opened the device; any
                 // others' on threads of their own.
-                let mut lanes = self
-                    .models
-                    .iter()
-                    .zip(sweep_in)
-                    .zip(to_summarize)
-                    .zip(recycled);
-                let (((first, first_lane), first_out), first_recycled) =
-                    lanes.next().expect("at least one model");
+                let mut lanes = self.models.iter().zip(lanes);
+                let (first, first_lane) = lanes.next().expect("at least one model");
                 let sweeping = &sweeping;
                 let others: Vec<_> = lanes
-                    .map(|(((model, chunks), out), recycled)| {
-                        scope.spawn(move || {
-                            self.sweep_chunks(model, chunks, out, recycled, in_region, sweeping)
-                        })
+                    .map(|(model, lane)| {
+                        scope.spawn(move || self.sweep_chunks(model, lane, in_region, sweeping))
                     })
                     .collect();
-                let swept = self.sweep_chunks(
-                    first,
-                    first_lane,
-                    first_out,
-                    first_recycled,
-                    in_region,
-                    sweeping,
-                );
+                let swept = self.sweep_chunks(first, first_lane, in_region, sweeping);
                 let swept = others
                     .into_iter()
                     .map(|t| t.join().expect("sweeps panicked"))
@@ -305,19 +304,22 @@ impl Stage2<'_, '_> {
     fn sweep_chunks(
         &self,
         model: &SiteModel,
-        sweep_in: Receiver<Vec<Site>>,
-        to_summarize: SyncSender<(Vec<Site>, SweptChunk)>,
-        recycled: Receiver<Vec<f32>>,
+        lane: SweepLane,
         in_region: &dyn Fn(&Site) -> bool,
         sweeping: &BusyUnion,
     ) -> Result<SweepTotals, GpuError> {
+        let SweepLane {
+            chunks,
+            out,
+            recycled,
+        } = lane;
         let per_site =
             (self.config.fit.chains * self.config.fit.draws) as usize * self.study.slots().stride;
         let mut totals = SweepTotals::default();
         // The draws are DRAW_BUFFERS buffers, made by the first chunks and then passed
         // round. (Should the summaries stop, a buffer is made, and the hand-over fails.)
         let mut made = 0;
-        for sites in sweep_in {
+        for sites in chunks {
             let spare = match made {
                 DRAW_BUFFERS => recycled.recv().unwrap_or_default(),
                 _ => {
@@ -328,7 +330,7 @@ impl Stage2<'_, '_> {
             let chunk = sweeping.time(|| self.sweep(model, &sites, spare, per_site, in_region))?;
             totals.sites += sites.len() as u64;
             totals.accepted_weighted += chunk.acceptance * sites.len() as f64;
-            if !send_timed(&to_summarize, (sites, chunk), &mut totals.blocked) {
+            if !send_timed(&out, (sites, chunk), &mut totals.blocked) {
                 break;
             }
         }
