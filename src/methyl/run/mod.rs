@@ -199,7 +199,8 @@ fn leave_nothing_on_failure<R>(
 struct Opened<'a, 'g> {
     config: &'a MethylConfig,
     study: &'a Study,
-    /// The site models, one per sweep thread of stage 2 (`sweepers`); stage 1 runs on the first.
+    /// The site models, one per sweep thread of stage 2 (`FitConfig::sweep_threads`); stage 1
+    /// runs on the first.
     models: &'a [SiteModel<'g>],
     device_name: &'a str,
     /// The GPU the model's stages run on, for its kernel time; None on the CPU.

@@ -595,11 +595,10 @@ fn make_batches(
                 .push(chr, s.pos, s.p_above, s.p_below, deltas);
         }
         let batch = batches.batch(chromosomes, &chunk.summaries)?;
-        let t_send = Instant::now();
+        let blocked_before = blocked;
         if !send_timed(&to_append, batch, &mut blocked) {
             break; // the appender failed, and says why
         }
-        let sent = t_send.elapsed().as_secs_f64();
         bar.inc(sites.len() as u64);
         // The sites back to the reader to be reused, and the summaries and leaning sites'
         // deltas freed on rayon's threads, where they were made: freeing each one's
@@ -615,7 +614,8 @@ fn make_batches(
             || release(summaries, &releasing),
             || release(deltas, &releasing),
         );
-        seconds += t.elapsed().as_secs_f64() - sent;
+        // Busy: the chunk's work, not the wait for the appender.
+        seconds += t.elapsed().as_secs_f64() - (blocked - blocked_before);
     }
     let own = thread_cpu_seconds() - core_start;
     let time = StageTime {
